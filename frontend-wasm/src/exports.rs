@@ -1,0 +1,100 @@
+//! Export wrappers: the public procedures that implement the cross-context calling convention.
+//!
+//! A wrapper is `call`ed with its arguments on the stack, first argument on top, and must
+//! return with its results (first on top) and a stack depth of exactly 16. Internally a Wasm
+//! function takes its arguments in push order (last on top), so the wrapper reverses the
+//! arguments, `exec`s the function, reverses the results and pads or trims the stack.
+
+use crate::{
+    error::{WasmError, WasmResult},
+    masm::MasmWriter,
+    module_env::{core_type, ModuleInfo},
+    stack_ops, ExportedFunction, FunctionProcs,
+};
+use midenc_abi::{felt_count, CoreType, MAX_STACK_FELTS};
+
+/// Writes one `pub proc` per exported function and describes them.
+pub fn emit_export_wrappers(
+    module: &ModuleInfo<'_>,
+    procs: &FunctionProcs,
+    out: &mut MasmWriter,
+) -> WasmResult<Vec<ExportedFunction>> {
+    let mut exports = Vec::new();
+    let mut used_names = std::collections::HashSet::new();
+    for export in &module.exports {
+        let sig = module.func_type(export.func);
+        let limit = |message: String| WasmError::ImplLimit {
+            message,
+            function: module.display_name(export.func),
+            offset: 0,
+        };
+        let unsupported = |feature: String| WasmError::Unsupported {
+            feature,
+            function: module.display_name(export.func),
+            offset: 0,
+        };
+        let params: Vec<CoreType> = sig
+            .params()
+            .iter()
+            .map(|t| core_type(*t).map_err(&unsupported))
+            .collect::<Result<_, _>>()?;
+        let results: Vec<CoreType> = sig
+            .results()
+            .iter()
+            .map(|t| core_type(*t).map_err(&unsupported))
+            .collect::<Result<_, _>>()?;
+        let (p, r) = (felt_count(&params), felt_count(&results));
+        if p > MAX_STACK_FELTS || r > MAX_STACK_FELTS {
+            return Err(unsupported(format!(
+                "export `{}` passes {p} parameter felts and {r} result felts; core-module exports \
+                 are limited to {MAX_STACK_FELTS} each (the advice-map spill is part of the \
+                 component ABI)",
+                export.name
+            )));
+        }
+
+        let proc_name = unique_proc_name(&export.name, &mut used_names);
+        let widths = |tys: &[CoreType]| tys.iter().map(|t| t.felts()).collect::<Vec<_>>();
+        let reshape_err = || limit(format!("export `{}`: signature too wide", export.name));
+        let mut ops = stack_ops::reverse_values(&widths(&params)).ok_or_else(reshape_err)?;
+        ops.push(procs.invoke(export.func));
+        let mut result_widths = widths(&results);
+        result_widths.reverse();
+        ops.extend(stack_ops::reverse_values(&result_widths).ok_or_else(reshape_err)?);
+        let fix_depth = if r > p {
+            stack_ops::drop_below(r, r - p)
+        } else {
+            stack_ops::pad_below(r, p - r)
+        };
+        ops.extend(fix_depth.ok_or_else(reshape_err)?);
+
+        out.linef(format_args!("# export `{}`", export.name));
+        out.open(&format!("pub proc {proc_name}"));
+        for op in &ops {
+            out.line(op);
+        }
+        out.close();
+        out.blank();
+        exports.push(ExportedFunction { name: export.name.clone(), proc_name, params, results });
+    }
+    Ok(exports)
+}
+
+/// A MASM identifier for an export: the name itself when it is a plain identifier, otherwise
+/// a sanitized form, made unique.
+fn unique_proc_name(export: &str, used: &mut std::collections::HashSet<String>) -> String {
+    let mut base: String = export
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .collect();
+    if !base.starts_with(|c: char| c.is_ascii_lowercase() || c == '_') {
+        base.insert_str(0, "x_");
+    }
+    let mut name = base.clone();
+    let mut n = 1;
+    while !used.insert(name.clone()) {
+        name = format!("{base}_{n}");
+        n += 1;
+    }
+    name
+}

@@ -1,0 +1,755 @@
+//! Phase 2: translate one Wasm function body into a MASM procedure body.
+//!
+//! Input: a validated [`FunctionBody`] and the module facts. Output: a [`CodeTree`] rooted at
+//! the procedure body plus the number of procedure locals it needs.
+//!
+//! # The frame
+//! Wasm operands live on the Miden operand stack (an `i32` is one felt, an `i64` two, low limb on
+//! top). Locals live either on the stack *below* the operands ("stack frame": `dup.n` to read,
+//! `swap.n drop` to write) or, when the function needs more than the 16 reachable stack slots,
+//! in Miden procedure locals (`loc_load`/`loc_store`). The translator tracks the exact stack
+//! shape at compile time, so every access is a constant depth.
+//!
+//! # Structured control flow without `br`
+//! MASM has `if.true`/`while.true` but no branch to a label. A Wasm branch first reshapes the
+//! stack into its target's layout. A branch to the innermost block simply *lands*: the rest of
+//! the block is placed in the other arm of an `if`. A branch further out pushes a *break flag*
+//! `p` (how many labels remain to unwind) and every enclosing construct guards its remaining code
+//! with a test of `p`, decrementing it as the flag passes each block end. Loops are
+//! `while.true` bodies whose condition is "a branch targeted this loop". Constructs from which
+//! no branch escapes pay nothing for this. `docs/codegen.md` walks through an example.
+
+use wasmparser::{BlockType, FunctionBody, Operator, ValType};
+
+use crate::{
+    code_translator::{self, OpLowering},
+    error::{WasmError, WasmResult},
+    masm::{CodeTree, Node, SeqId},
+    module_env::{core_type, ModuleInfo},
+    stack_ops::{self, MAX_REACH},
+    FunctionProcs,
+};
+use midenc_abi::CoreType;
+
+
+/// The translated body of one function.
+pub struct TranslatedFunction {
+    /// The code of the procedure body.
+    pub tree: CodeTree,
+    /// Root sequence of the body.
+    pub root: SeqId,
+    /// Number of Miden procedure locals (felts) the body uses; 0 means no `@locals` attribute.
+    pub proc_locals: usize,
+}
+
+/// Where a Wasm local lives.
+#[derive(Clone, Copy, Debug)]
+enum LocalHome {
+    /// On the operand stack, `pos` felts above the bottom of the frame (its highest felt).
+    Stack { pos: usize },
+    /// In Miden procedure locals starting at index `index` (low limb first).
+    Memory { index: usize },
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Local {
+    ty: CoreType,
+    home: LocalHome,
+}
+
+/// One value of the Wasm operand stack as the translator sees it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Operand {
+    pub ty: CoreType,
+    /// Known to be 0 or 1 (a comparison result), so it can feed `if.true` directly.
+    pub is_bool: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FrameKind {
+    Function,
+    Block,
+    Loop,
+    If,
+}
+
+/// A Wasm control frame during translation.
+struct Frame {
+    kind: FrameKind,
+    params: Vec<CoreType>,
+    results: Vec<CoreType>,
+    /// Operand count below the frame's params.
+    base: usize,
+    /// The sequence holding the frame's body (for `if`, the then-arm).
+    body: SeqId,
+    /// The else-arm of an `if` frame.
+    else_seq: Option<SeqId>,
+    /// The sequence the frame's construct sits in; code after the frame continues there.
+    outer: SeqId,
+    /// Sequences whose end reaches this frame's end without a flag on top.
+    landings: Vec<SeqId>,
+    /// Largest break flag that reaches the end of this frame (0: none).
+    max_flag: usize,
+    /// Whether the else arm has started (for `if` frames).
+    in_else: bool,
+}
+
+impl Frame {
+    /// What a branch to this frame's label carries.
+    fn label_types(&self) -> &[CoreType] {
+        if self.kind == FrameKind::Loop {
+            &self.params
+        } else {
+            &self.results
+        }
+    }
+
+    /// A loop's flag counts the loop itself (flag 1 = continue); a block's does not.
+    fn flag_offset(&self) -> usize {
+        usize::from(self.kind == FrameKind::Loop)
+    }
+}
+
+/// Why a translation attempt stopped; `NeedsMemoryLocals` triggers a retry.
+enum Abort {
+    NeedsMemoryLocals,
+    Error(WasmError),
+}
+
+impl From<WasmError> for Abort {
+    fn from(e: WasmError) -> Self {
+        Abort::Error(e)
+    }
+}
+
+type TResult<T> = Result<T, Abort>;
+
+/// Translates function `func` (an index into the function index space).
+pub fn translate_function(
+    module: &ModuleInfo<'_>,
+    procs: &FunctionProcs,
+    func: u32,
+    body: &FunctionBody<'_>,
+) -> WasmResult<TranslatedFunction> {
+    match FuncTranslator::new(module, procs, func, body, false)?.run(body) {
+        Ok(t) => Ok(t),
+        Err(Abort::Error(e)) => Err(e),
+        Err(Abort::NeedsMemoryLocals) => {
+            match FuncTranslator::new(module, procs, func, body, true)?.run(body) {
+                Ok(t) => Ok(t),
+                Err(Abort::Error(e)) => Err(e),
+                Err(Abort::NeedsMemoryLocals) => Err(WasmError::ImplLimit {
+                    message: "the function needs more than 16 operand-stack slots at once".into(),
+                    function: module.display_name(func),
+                    offset: body.range().start,
+                }),
+            }
+        }
+    }
+}
+
+struct FuncTranslator<'m, 'a> {
+    module: &'m ModuleInfo<'a>,
+    procs: &'m FunctionProcs,
+    func_name: String,
+    tree: CodeTree,
+    root: SeqId,
+    /// The sequence currently appended to.
+    cur: SeqId,
+    locals: Vec<Local>,
+    /// Felts of stack-resident locals.
+    stack_local_felts: usize,
+    /// Felts of memory-resident locals.
+    memory_local_felts: usize,
+    params_felts: usize,
+    params_count: usize,
+    operands: Vec<Operand>,
+    frames: Vec<Frame>,
+    /// Whether the current point is unreachable; `dead_depth` counts blocks opened since.
+    dead: bool,
+    dead_depth: usize,
+    /// Offset of the operator being translated (for diagnostics).
+    offset: u64,
+}
+
+impl<'m, 'a> FuncTranslator<'m, 'a> {
+    fn new(
+        module: &'m ModuleInfo<'a>,
+        procs: &'m FunctionProcs,
+        func: u32,
+        body: &FunctionBody<'_>,
+        memory_locals: bool,
+    ) -> WasmResult<Self> {
+        let func_name = module.display_name(func);
+        let offset = body.range().start;
+        let unsupported_ty = |what: String, offset: u64| WasmError::Unsupported {
+            feature: what,
+            function: func_name.clone(),
+            offset,
+        };
+        let sig = module.func_type(func);
+        let mut local_types = Vec::new();
+        for p in sig.params() {
+            local_types.push(core_type(*p).map_err(|w| unsupported_ty(w, offset))?);
+        }
+        let params_count = local_types.len();
+        let mut reader = body.get_locals_reader()?;
+        for _ in 0..reader.get_count() {
+            let pos = reader.original_position();
+            let (count, ty) = reader.read()?;
+            let ty = core_type(ty).map_err(|w| unsupported_ty(w, pos))?;
+            if local_types.len() + count as usize > 50_000 {
+                return Err(WasmError::ImplLimit {
+                    message: "more than 50000 locals".into(),
+                    function: func_name,
+                    offset: pos,
+                });
+            }
+            local_types.extend(std::iter::repeat_n(ty, count as usize));
+        }
+        let mut results = Vec::new();
+        for r in sig.results() {
+            results.push(core_type(*r).map_err(|w| unsupported_ty(w, offset))?);
+        }
+
+        let mut locals = Vec::with_capacity(local_types.len());
+        let (mut stack_felts, mut mem_felts) = (0, 0);
+        for ty in &local_types {
+            let home = if memory_locals {
+                let home = LocalHome::Memory { index: mem_felts };
+                mem_felts += ty.felts();
+                home
+            } else {
+                stack_felts += ty.felts();
+                LocalHome::Stack { pos: stack_felts - 1 }
+            };
+            locals.push(Local { ty: *ty, home });
+        }
+        let params_felts = local_types[..params_count].iter().map(|t| t.felts()).sum();
+
+        let mut tree = CodeTree::default();
+        let root = tree.new_seq();
+        let frames = vec![Frame {
+            kind: FrameKind::Function,
+            params: Vec::new(),
+            results,
+            base: 0,
+            body: root,
+            else_seq: None,
+            outer: root,
+            landings: Vec::new(),
+            max_flag: 0,
+            in_else: false,
+        }];
+        Ok(FuncTranslator {
+            module,
+            procs,
+            func_name,
+            tree,
+            root,
+            cur: root,
+            locals,
+            stack_local_felts: stack_felts,
+            memory_local_felts: mem_felts,
+            params_felts,
+            params_count,
+            operands: Vec::new(),
+            frames,
+            dead: false,
+            dead_depth: 0,
+            offset,
+        })
+    }
+
+    fn run(mut self, body: &FunctionBody<'_>) -> TResult<TranslatedFunction> {
+        self.prologue()?;
+        let mut reader = body.get_operators_reader().map_err(WasmError::from)?;
+        while !reader.eof() {
+            let (op, offset) = reader.read_with_offset().map_err(WasmError::from)?;
+            self.offset = offset;
+            self.translate_operator(&op)?;
+        }
+        Ok(TranslatedFunction {
+            tree: self.tree,
+            root: self.root,
+            proc_locals: self.memory_local_felts,
+        })
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Helpers for emitting and for stack arithmetic
+    // ---------------------------------------------------------------------------------------
+
+    fn emit(&mut self, op: impl Into<String>) {
+        self.tree.op(self.cur, op);
+    }
+
+    fn unsupported(&self, feature: impl Into<String>) -> Abort {
+        Abort::Error(WasmError::Unsupported {
+            feature: feature.into(),
+            function: self.func_name.clone(),
+            offset: self.offset,
+        })
+    }
+
+    fn operand_felts(&self) -> usize {
+        self.operands.iter().map(|o| o.ty.felts()).sum()
+    }
+
+    fn felts_of(types: &[CoreType]) -> usize {
+        types.iter().map(|t| t.felts()).sum()
+    }
+
+    /// Checks that stack position `n` is addressable.
+    fn reach(&self, n: usize) -> TResult<usize> {
+        if n > MAX_REACH {
+            Err(Abort::NeedsMemoryLocals)
+        } else {
+            Ok(n)
+        }
+    }
+
+    fn pop(&mut self) -> Operand {
+        self.operands.pop().expect("validated Wasm never pops an empty operand stack")
+    }
+
+    fn push(&mut self, ty: CoreType, is_bool: bool) {
+        self.operands.push(Operand { ty, is_bool });
+    }
+
+    /// Drops `count` felts lying directly beneath the top `keep` felts.
+    fn drop_below(&mut self, keep: usize, count: usize) -> TResult<()> {
+        let ops = stack_ops::drop_below(keep, count).ok_or(Abort::NeedsMemoryLocals)?;
+        for op in ops {
+            self.emit(op);
+        }
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Prologue, epilogue and locals
+    // ---------------------------------------------------------------------------------------
+
+    fn prologue(&mut self) -> TResult<()> {
+        if self.memory_local_felts > 0 {
+            // Move params (last one on top) into procedure locals.
+            let params: Vec<Local> = self.locals[..self.params_count].to_vec();
+            for local in params.iter().rev() {
+                self.store_memory_local(*local);
+            }
+            // Zero the declared locals: procedure locals are not cleared between calls.
+            for local in self.locals.clone().iter().skip(params.len()) {
+                if let LocalHome::Memory { index } = local.home {
+                    for limb in 0..local.ty.felts() {
+                        self.emit("push.0");
+                        self.emit(format!("loc_store.{}", index + limb));
+                    }
+                }
+            }
+        } else {
+            let zeros = self.stack_local_felts - self.params_felts;
+            for _ in 0..zeros / 4 {
+                self.emit("padw");
+            }
+            for _ in 0..zeros % 4 {
+                self.emit("push.0");
+            }
+        }
+        Ok(())
+    }
+
+    fn store_memory_local(&mut self, local: Local) {
+        if let LocalHome::Memory { index } = local.home {
+            for limb in 0..local.ty.felts() {
+                self.emit(format!("loc_store.{}", index + limb));
+            }
+        }
+    }
+
+    fn local_get(&mut self, idx: u32) -> TResult<()> {
+        let local = self.locals[idx as usize];
+        match local.home {
+            LocalHome::Stack { pos } => {
+                // Depth of the local's highest felt (its high limb for i64) from the top.
+                let depth = self.operand_felts() + self.stack_local_felts - 1 - pos;
+                let n = self.reach(depth + local.ty.felts() - 1)?;
+                for _ in 0..local.ty.felts() {
+                    self.emit(format!("dup.{n}"));
+                }
+            }
+            LocalHome::Memory { index } => {
+                for limb in (0..local.ty.felts()).rev() {
+                    self.emit(format!("loc_load.{}", index + limb));
+                }
+            }
+        }
+        self.push(local.ty, false);
+        Ok(())
+    }
+
+    fn local_set(&mut self, idx: u32) -> TResult<()> {
+        let local = self.locals[idx as usize];
+        match local.home {
+            LocalHome::Stack { pos } => {
+                // The value is still on top: depth of the local's low felt counts it.
+                let depth = self.operand_felts() + self.stack_local_felts - 1 - pos;
+                let n = self.reach(depth)?;
+                for _ in 0..local.ty.felts() {
+                    if n == 1 {
+                        self.emit("swap");
+                    } else {
+                        self.emit(format!("swap.{n}"));
+                    }
+                    self.emit("drop");
+                }
+            }
+            LocalHome::Memory { .. } => self.store_memory_local(local),
+        }
+        self.pop();
+        Ok(())
+    }
+
+    fn local_tee(&mut self, idx: u32) -> TResult<()> {
+        let ty = self.locals[idx as usize].ty;
+        let n = self.reach(ty.felts() - 1)?;
+        for _ in 0..ty.felts() {
+            self.emit(format!("dup.{n}"));
+        }
+        self.push(ty, false);
+        self.local_set(idx)
+    }
+
+    /// Leaves only the results on the stack at the end of the function.
+    fn epilogue(&mut self) -> TResult<()> {
+        let keep = self.operand_felts();
+        self.drop_below(keep, self.stack_local_felts)
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Control flow
+    // ---------------------------------------------------------------------------------------
+
+    fn block_types(&self, ty: BlockType) -> TResult<(Vec<CoreType>, Vec<CoreType>)> {
+        let convert = |tys: &[ValType]| -> TResult<Vec<CoreType>> {
+            tys.iter().map(|t| core_type(*t).map_err(|w| self.unsupported(w))).collect()
+        };
+        match ty {
+            BlockType::Empty => Ok((Vec::new(), Vec::new())),
+            BlockType::Type(t) => Ok((Vec::new(), convert(&[t])?)),
+            BlockType::FuncType(idx) => {
+                let ft = &self.module.types[idx as usize];
+                Ok((convert(ft.params())?, convert(ft.results())?))
+            }
+        }
+    }
+
+    fn push_frame(&mut self, kind: FrameKind, ty: BlockType, body: SeqId) -> TResult<()> {
+        let outer = self.cur;
+        let (params, results) = self.block_types(ty)?;
+        let base = self.operands.len() - params.len();
+        self.frames.push(Frame {
+            kind,
+            params,
+            results,
+            base,
+            body,
+            else_seq: None,
+            outer,
+            landings: Vec::new(),
+            max_flag: 0,
+            in_else: false,
+        });
+        Ok(())
+    }
+
+    fn begin_block(&mut self, kind: FrameKind, ty: BlockType) -> TResult<()> {
+        let body = self.tree.new_seq();
+        if kind == FrameKind::Block {
+            self.tree.push(self.cur, Node::Inline(body));
+        }
+        // A loop's node is appended at its end, once we know whether it ever repeats.
+        self.push_frame(kind, ty, body)?;
+        self.cur = body;
+        Ok(())
+    }
+
+    fn begin_if(&mut self, ty: BlockType) -> TResult<()> {
+        self.condition_to_bool();
+        let then_seq = self.tree.new_seq();
+        let else_seq = self.tree.new_seq();
+        self.tree.push(self.cur, Node::If { then_seq, else_seq });
+        self.push_frame(FrameKind::If, ty, then_seq)?;
+        self.frames.last_mut().unwrap().else_seq = Some(else_seq);
+        self.cur = then_seq;
+        Ok(())
+    }
+
+    /// Pops an i32 condition and makes sure a 0/1 value is on top for `if.true`.
+    fn condition_to_bool(&mut self) {
+        let cond = self.pop();
+        if !cond.is_bool {
+            self.emit("neq.0");
+        }
+    }
+
+    /// Branch to relative label `depth` from the current point (the shape is then dead here).
+    fn branch(&mut self, depth: u32) -> TResult<()> {
+        let depth = depth as usize;
+        let target = &self.frames[self.frames.len() - 1 - depth];
+        let keep = Self::felts_of(target.label_types());
+        let keep_count = target.label_types().len();
+        let base = target.base;
+        let drop: usize =
+            self.operands[base..self.operands.len() - keep_count].iter().map(|o| o.ty.felts()).sum();
+        self.drop_below(keep, drop)?;
+        let innermost = self.frames.last_mut().unwrap();
+        let flag = depth + innermost.flag_offset();
+        if flag == 0 {
+            innermost.landings.push(self.cur);
+        } else {
+            innermost.max_flag = innermost.max_flag.max(flag);
+            self.tree.op(self.cur, format!("push.{flag}"));
+        }
+        Ok(())
+    }
+
+    fn br_if(&mut self, depth: u32) -> TResult<()> {
+        self.condition_to_bool();
+        let taken = self.tree.new_seq();
+        let not_taken = self.tree.new_seq();
+        self.tree.push(self.cur, Node::If { then_seq: taken, else_seq: not_taken });
+        self.cur = taken;
+        self.branch(depth)?;
+        self.cur = not_taken;
+        Ok(())
+    }
+
+    fn mark_dead(&mut self) {
+        self.dead = true;
+        self.dead_depth = 0;
+    }
+
+    /// After a nested construct ended with a flag (at most `max_flag`, relative to the current
+    /// frame), guard the rest of the current frame's code.
+    fn guard_after_flagged(&mut self, max_flag: usize) {
+        let frame = self.frames.last_mut().unwrap();
+        let rest = self.tree.new_seq();
+        let skip = self.tree.new_seq();
+        if max_flag == 1 {
+            // Flag 1 targets the current frame: a block lands, a loop continues.
+            if frame.kind == FrameKind::Loop {
+                self.tree.op(skip, "push.1");
+                frame.max_flag = frame.max_flag.max(1);
+            } else {
+                frame.landings.push(skip);
+            }
+            self.tree.push(self.cur, Node::If { then_seq: skip, else_seq: rest });
+        } else {
+            self.tree.op(self.cur, "dup");
+            self.tree.op(self.cur, "eq.0");
+            self.tree.push(self.cur, Node::If { then_seq: rest, else_seq: skip });
+            self.tree.op(rest, "drop");
+            if frame.kind == FrameKind::Loop {
+                frame.max_flag = frame.max_flag.max(max_flag);
+            } else {
+                self.tree.op(skip, "sub.1");
+                frame.max_flag = frame.max_flag.max(max_flag - 1);
+            }
+        }
+        self.cur = rest;
+    }
+
+    fn end_frame(&mut self) -> TResult<()> {
+        let reachable = !self.dead;
+        self.dead = false;
+        let mut frame = self.frames.pop().expect("validated Wasm has balanced frames");
+        if reachable {
+            frame.landings.push(self.cur);
+        }
+        if frame.kind == FrameKind::If && !frame.in_else {
+            // The implicit else passes the params through as results.
+            frame.landings.push(frame.else_seq.unwrap());
+        }
+        if frame.max_flag > 0 && frame.kind != FrameKind::Loop {
+            for seq in &frame.landings {
+                self.tree.op(*seq, "push.0");
+            }
+        }
+        self.operands.truncate(frame.base);
+        for ty in &frame.results {
+            self.push(*ty, false);
+        }
+        self.cur = frame.outer;
+        let exit_flag = match frame.kind {
+            FrameKind::Function => {
+                debug_assert_eq!(frame.max_flag, 0, "no branch leaves a function");
+                return self.epilogue();
+            }
+            FrameKind::Block | FrameKind::If => frame.max_flag,
+            FrameKind::Loop => self.end_loop(&frame),
+        };
+        if exit_flag > 0 {
+            self.guard_after_flagged(exit_flag);
+        }
+        Ok(())
+    }
+
+    /// Closes a loop: a body that never continues runs once, inline; otherwise it becomes a
+    /// `while.true` whose condition is "flag 1 reached the end". Returns the exit flag bound.
+    fn end_loop(&mut self, frame: &Frame) -> usize {
+        let outer = frame.outer;
+        if frame.max_flag == 0 {
+            self.tree.push(outer, Node::Inline(frame.body));
+            return 0;
+        }
+        for seq in &frame.landings {
+            self.tree.op(*seq, "push.0");
+        }
+        let exit_flag = if frame.max_flag >= 2 {
+            // flag 1: continue (it is the condition); otherwise exit with flag-1 (or 0).
+            let cont = self.tree.new_seq();
+            let exit = self.tree.new_seq();
+            self.tree.op(frame.body, "dup");
+            self.tree.op(frame.body, "eq.1");
+            self.tree.push(frame.body, Node::If { then_seq: cont, else_seq: exit });
+            for op in ["dup", "neq.0", "sub", "push.0"] {
+                self.tree.op(exit, op);
+            }
+            frame.max_flag - 1
+        } else {
+            0
+        };
+        self.tree.op(outer, "push.1");
+        self.tree.push(outer, Node::While { body: frame.body });
+        exit_flag
+    }
+
+    fn begin_else(&mut self) {
+        let reachable = !self.dead;
+        self.dead = false;
+        let frame = self.frames.last_mut().unwrap();
+        if reachable {
+            frame.landings.push(self.cur);
+        }
+        frame.in_else = true;
+        self.cur = frame.else_seq.unwrap();
+        self.operands.truncate(frame.base);
+        let params = frame.params.clone();
+        for ty in params {
+            self.push(ty, false);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Operators
+    // ---------------------------------------------------------------------------------------
+
+    fn translate_operator(&mut self, op: &Operator<'_>) -> TResult<()> {
+        if self.dead {
+            match op {
+                Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+                    self.dead_depth += 1
+                }
+                Operator::Else if self.dead_depth == 0 => self.begin_else(),
+                Operator::End if self.dead_depth == 0 => self.end_frame()?,
+                Operator::End => self.dead_depth -= 1,
+                _ => {}
+            }
+            return Ok(());
+        }
+        match op {
+            Operator::Nop => {}
+            Operator::Unreachable => {
+                self.emit("push.0");
+                self.emit("assert.err=\"unreachable\"");
+                self.mark_dead();
+            }
+            Operator::Block { blockty } => self.begin_block(FrameKind::Block, *blockty)?,
+            Operator::Loop { blockty } => self.begin_block(FrameKind::Loop, *blockty)?,
+            Operator::If { blockty } => self.begin_if(*blockty)?,
+            Operator::Else => self.begin_else(),
+            Operator::End => self.end_frame()?,
+            Operator::Br { relative_depth } => {
+                self.branch(*relative_depth)?;
+                self.mark_dead();
+            }
+            Operator::BrIf { relative_depth } => self.br_if(*relative_depth)?,
+            Operator::Return => {
+                self.branch(self.frames.len() as u32 - 1)?;
+                self.mark_dead();
+            }
+            Operator::LocalGet { local_index } => self.local_get(*local_index)?,
+            Operator::LocalSet { local_index } => self.local_set(*local_index)?,
+            Operator::LocalTee { local_index } => self.local_tee(*local_index)?,
+            Operator::Drop => {
+                let v = self.pop();
+                for _ in 0..v.ty.felts() {
+                    self.emit("drop");
+                }
+            }
+            Operator::Select | Operator::TypedSelect { .. } => self.select()?,
+            Operator::Call { function_index } => self.call(*function_index)?,
+            other => match code_translator::lower(other) {
+                OpLowering::Simple { pops, push, code } => {
+                    for _ in 0..pops.len() {
+                        self.pop();
+                    }
+                    for line in code {
+                        self.emit(*line);
+                    }
+                    if let Some((ty, is_bool)) = push {
+                        self.push(ty, is_bool);
+                    }
+                }
+                OpLowering::Const(value) => {
+                    for felt in value.to_felts().iter().rev() {
+                        self.emit(format!("push.{felt}"));
+                    }
+                    self.push(value.ty(), false);
+                }
+                OpLowering::Unsupported(what) => return Err(self.unsupported(what)),
+            },
+        }
+        Ok(())
+    }
+
+    fn select(&mut self) -> TResult<()> {
+        self.pop();
+        let b = self.pop();
+        self.pop();
+        // Stack: [c, b, a]; the result is c != 0 ? a : b, i.e. (c == 0) ? b : a.
+        let code: &[&str] = match b.ty {
+            CoreType::I32 => &["eq.0", "cdrop"],
+            // [c', b_lo, b_hi, a_lo, a_hi] → pick each limb with the same c'.
+            CoreType::I64 => &[
+                "eq.0", "movup.3", "movup.2", "dup.2", "cdrop", "movdn.3", "cdrop", "swap",
+            ],
+        };
+        for op in code {
+            self.emit(*op);
+        }
+        self.push(b.ty, false);
+        Ok(())
+    }
+
+    fn call(&mut self, func: u32) -> TResult<()> {
+        let callee = self.module.func_type(func);
+        let mut params = Vec::new();
+        let mut results = Vec::new();
+        for p in callee.params() {
+            params.push(core_type(*p).map_err(|w| self.unsupported(w))?);
+        }
+        for r in callee.results() {
+            results.push(core_type(*r).map_err(|w| self.unsupported(w))?);
+        }
+        for _ in &params {
+            self.pop();
+        }
+        let invoke = self.procs.invoke(func);
+        self.emit(invoke);
+        for ty in results {
+            self.push(ty, false);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,155 @@
+//! A small tree of MASM code that the translator builds and later prints.
+//!
+//! The translator often learns only at the end of a Wasm block whether an earlier branch needs
+//! an extra instruction (a break flag), so code is kept as a tree of sequences addressed by
+//! [`SeqId`] that can still be appended to after they are closed. Printing happens once, at
+//! the end, through [`MasmWriter`].
+
+use std::fmt::Write;
+
+/// Index of a code sequence inside a [`CodeTree`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SeqId(usize);
+
+/// One element of a code sequence.
+#[derive(Clone, Debug)]
+pub enum Node {
+    /// One MASM instruction, exactly as it is printed (e.g. `u32wrapping_add`, `dup.3`).
+    Op(String),
+    /// `if.true <then> else <else> end`; the condition (0 or 1) is on top of the stack.
+    If {
+        /// Runs when the condition is 1.
+        then_seq: SeqId,
+        /// Runs when the condition is 0.
+        else_seq: SeqId,
+    },
+    /// The contents of another sequence, printed in place (a Wasm block or a loop that
+    /// never repeats).
+    Inline(SeqId),
+    /// `while.true <body> end`; the body must leave the next condition on top.
+    While {
+        /// The loop body.
+        body: SeqId,
+    },
+}
+
+/// An arena of code sequences.
+#[derive(Default, Debug)]
+pub struct CodeTree {
+    seqs: Vec<Vec<Node>>,
+}
+
+impl CodeTree {
+    /// Creates an empty sequence.
+    pub fn new_seq(&mut self) -> SeqId {
+        self.seqs.push(Vec::new());
+        SeqId(self.seqs.len() - 1)
+    }
+
+    /// Appends an instruction to `seq`.
+    pub fn op(&mut self, seq: SeqId, op: impl Into<String>) {
+        self.seqs[seq.0].push(Node::Op(op.into()));
+    }
+
+    /// Appends an arbitrary node to `seq`.
+    pub fn push(&mut self, seq: SeqId, node: Node) {
+        self.seqs[seq.0].push(node);
+    }
+
+    /// Whether `seq` contains no code (looking through inlined sequences).
+    pub fn is_empty(&self, seq: SeqId) -> bool {
+        self.seqs[seq.0].iter().all(|n| matches!(n, Node::Inline(s) if self.is_empty(*s)))
+    }
+
+    /// Prints `seq` and everything below it at the writer's current indentation.
+    pub fn print(&self, seq: SeqId, out: &mut MasmWriter) {
+        if self.is_empty(seq) {
+            // MASM blocks may not be empty.
+            out.line("nop");
+            return;
+        }
+        self.print_nodes(seq, out);
+    }
+
+    fn print_nodes(&self, seq: SeqId, out: &mut MasmWriter) {
+        for node in &self.seqs[seq.0] {
+            match node {
+                Node::Op(op) => out.line(op),
+                Node::Inline(inner) => self.print_nodes(*inner, out),
+                Node::If { then_seq, else_seq } => {
+                    if self.is_empty(*else_seq) {
+                        out.open("if.true");
+                        self.print(*then_seq, out);
+                    } else if self.is_empty(*then_seq) {
+                        out.open("if.false");
+                        self.print(*else_seq, out);
+                    } else {
+                        out.open("if.true");
+                        self.print(*then_seq, out);
+                        out.dedent();
+                        out.open("else");
+                        self.print(*else_seq, out);
+                    }
+                    out.close();
+                }
+                Node::While { body } => {
+                    out.open("while.true");
+                    self.print(*body, out);
+                    out.close();
+                }
+            }
+        }
+    }
+}
+
+/// An indenting text buffer for MASM source.
+#[derive(Default, Debug)]
+pub struct MasmWriter {
+    text: String,
+    indent: usize,
+}
+
+impl MasmWriter {
+    /// Writes one line at the current indentation.
+    pub fn line(&mut self, line: &str) {
+        for _ in 0..self.indent {
+            self.text.push_str("    ");
+        }
+        self.text.push_str(line);
+        self.text.push('\n');
+    }
+
+    /// Writes a formatted line.
+    pub fn linef(&mut self, args: std::fmt::Arguments<'_>) {
+        let mut s = String::new();
+        let _ = s.write_fmt(args);
+        self.line(&s);
+    }
+
+    /// Writes `header` and indents what follows.
+    pub fn open(&mut self, header: &str) {
+        self.line(header);
+        self.indent += 1;
+    }
+
+    /// Ends an indented region with `end`.
+    pub fn close(&mut self) {
+        self.dedent();
+        self.line("end");
+    }
+
+    /// Removes one level of indentation without writing anything.
+    pub fn dedent(&mut self) {
+        self.indent = self.indent.saturating_sub(1);
+    }
+
+    /// Writes a blank line.
+    pub fn blank(&mut self) {
+        self.text.push('\n');
+    }
+
+    /// The text written so far.
+    pub fn finish(self) -> String {
+        self.text
+    }
+}

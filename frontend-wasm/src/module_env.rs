@@ -1,0 +1,204 @@
+//! Phase 1: parse and validate a core Wasm module, collecting module-level facts.
+//!
+//! Input: the module's bytes. Output: [`ModuleInfo`], which borrows function bodies from the
+//! input and is what the function translator consults for types, names and exports.
+//! Everything wasmparser's validator rejects becomes [`WasmError::Invalid`] with its offset.
+
+use wasmparser::{
+    Encoding, ExternalKind, FuncType, FunctionBody, Name, Parser, Payload, TypeRef, ValType,
+    Validator, WasmFeatures,
+};
+
+use crate::error::{WasmError, WasmResult};
+use midenc_abi::CoreType;
+
+/// A function exported by the module.
+#[derive(Clone, Debug)]
+pub struct Export {
+    /// The export name.
+    pub name: String,
+    /// The exported function's index in the function index space.
+    pub func: u32,
+}
+
+/// Module-level facts needed to translate function bodies.
+pub struct ModuleInfo<'a> {
+    /// All function types of the type section.
+    pub types: Vec<FuncType>,
+    /// Type index of every function, imported ones first.
+    pub func_types: Vec<u32>,
+    /// Number of imported functions (they come first in the index space).
+    pub num_imported_funcs: u32,
+    /// Function bodies of the defined functions, in index order.
+    pub bodies: Vec<FunctionBody<'a>>,
+    /// Exported functions, in export-section order.
+    pub exports: Vec<Export>,
+    /// Names from the `name` section, by function index.
+    pub func_names: Vec<Option<String>>,
+}
+
+impl ModuleInfo<'_> {
+    /// The signature of function `func`.
+    pub fn func_type(&self, func: u32) -> &FuncType {
+        &self.types[self.func_types[func as usize] as usize]
+    }
+
+    /// A readable name for function `func`: its `name`-section name, else an export name,
+    /// else `func[N]`.
+    pub fn display_name(&self, func: u32) -> String {
+        if let Some(Some(name)) = self.func_names.get(func as usize) {
+            return name.clone();
+        }
+        if let Some(e) = self.exports.iter().find(|e| e.func == func) {
+            return e.name.clone();
+        }
+        format!("func[{func}]")
+    }
+}
+
+/// Maps a Wasm value type to a supported core type, or names the unsupported one.
+pub fn core_type(ty: ValType) -> Result<CoreType, String> {
+    match ty {
+        ValType::I32 => Ok(CoreType::I32),
+        ValType::I64 => Ok(CoreType::I64),
+        ValType::F32 => Err("f32 values".into()),
+        ValType::F64 => Err("f64 values".into()),
+        ValType::V128 => Err("SIMD (v128 values)".into()),
+        ValType::Ref(_) => Err("reference types".into()),
+    }
+}
+
+fn unsupported(feature: impl Into<String>, offset: u64) -> WasmError {
+    WasmError::Unsupported { feature: feature.into(), function: "module".into(), offset }
+}
+
+/// Parses and fully validates `wasm`, returning the facts the translator needs.
+///
+/// # Errors
+/// [`WasmError::Invalid`] for anything the validator rejects; [`WasmError::Unsupported`] for
+/// components and for module features midenc does not compile yet.
+pub fn parse_module(wasm: &[u8]) -> WasmResult<ModuleInfo<'_>> {
+    let mut validator = Validator::new_with_features(WasmFeatures::default());
+    let mut info = ModuleInfo {
+        types: Vec::new(),
+        func_types: Vec::new(),
+        num_imported_funcs: 0,
+        bodies: Vec::new(),
+        exports: Vec::new(),
+        func_names: Vec::new(),
+    };
+    for payload in Parser::new(0).parse_all(wasm) {
+        let payload = payload?;
+        validator.payload(&payload)?;
+        match payload {
+            Payload::Version { encoding: Encoding::Component, range, .. } => {
+                return Err(unsupported(
+                    "Wasm components are not compiled yet; pass a core module",
+                    range.start,
+                ));
+            }
+            Payload::TypeSection(reader) => {
+                for ty in reader.into_iter_err_on_gc_types() {
+                    info.types.push(ty?);
+                }
+            }
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports_with_offsets() {
+                    let (offset, import) = import?;
+                    
+                    match import.ty {
+                        TypeRef::Func(_) | TypeRef::FuncExact(_) => {
+                            return Err(unsupported(
+                                format!(
+                                    "function import `{}::{}` (imports are not linked yet)",
+                                    import.module, import.name
+                                ),
+                                offset,
+                            ));
+                        }
+                        _ => {
+                            return Err(unsupported(
+                                format!("import `{}::{}`", import.module, import.name),
+                                offset,
+                            ))
+                        }
+                    }
+                }
+            }
+            Payload::FunctionSection(reader) => {
+                for ty in reader {
+                    info.func_types.push(ty?);
+                }
+            }
+            Payload::TableSection(reader) => {
+                return Err(unsupported("tables", reader.range().start));
+            }
+            Payload::MemorySection(reader) => {
+                return Err(unsupported("linear memory", reader.range().start));
+            }
+            Payload::GlobalSection(reader) => {
+                return Err(unsupported("globals", reader.range().start));
+            }
+            Payload::TagSection(reader) => {
+                return Err(unsupported("exception handling (tags)", reader.range().start));
+            }
+            Payload::ExportSection(reader) => {
+                let range = reader.range();
+                for export in reader {
+                    let export = export?;
+                    if export.kind == ExternalKind::Func {
+                        info.exports
+                            .push(Export { name: export.name.to_string(), func: export.index });
+                    } else {
+                        return Err(unsupported(
+                            format!("export `{}` of kind {:?}", export.name, export.kind),
+                            range.start,
+                        ));
+                    }
+                }
+            }
+            Payload::StartSection { range, .. } => {
+                return Err(unsupported("start function", range.start));
+            }
+            Payload::ElementSection(reader) => {
+                return Err(unsupported("element segments", reader.range().start));
+            }
+            Payload::DataSection(reader) => {
+                return Err(unsupported("data segments", reader.range().start));
+            }
+            Payload::CodeSectionEntry(body) => {
+                let func = validator.code_section_entry(&body)?;
+                let mut func_validator = func.into_validator(Default::default());
+                func_validator.validate(&body)?;
+                info.bodies.push(body);
+            }
+            Payload::CustomSection(section) => {
+                if let wasmparser::KnownCustom::Name(names) = section.as_known() {
+                    // A malformed name section is not worth failing a compile over.
+                    let _ = read_names(names, &mut info.func_names);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(info)
+}
+
+fn read_names(
+    names: wasmparser::NameSectionReader<'_>,
+    out: &mut Vec<Option<String>>,
+) -> WasmResult<()> {
+    for name in names {
+        if let Name::Function(map) = name? {
+            for naming in map {
+                let naming = naming?;
+                let idx = naming.index as usize;
+                if out.len() <= idx {
+                    out.resize(idx + 1, None);
+                }
+                out[idx] = Some(naming.name.to_string());
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,53 @@
+//! Calls into the Miden assembler.
+
+use std::sync::Arc;
+
+use miden_assembly::{
+    ast::{ModuleKind, QualifiedProcedureName},
+    debuginfo::DefaultSourceManager,
+    diagnostics::reporting::PrintDiagnostic,
+    Assembler, Library, ModuleParser, Path, Word,
+};
+use miden_core_lib::CoreLibrary;
+
+use crate::LinkError;
+
+/// The MASM module path of a package's code: the package name made into an identifier.
+pub fn module_path(package: &str) -> Result<String, LinkError> {
+    let ident: String = package
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c.to_ascii_lowercase() } else { '_' })
+        .collect();
+    if ident.is_empty() || !ident.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Err(LinkError::InvalidName {
+            what: "name",
+            value: package.to_string(),
+            reason: "must start with a letter".into(),
+        });
+    }
+    Ok(ident)
+}
+
+fn assembly_error(report: miden_assembly::diagnostics::Report) -> LinkError {
+    LinkError::Assembly { report: format!("{}", PrintDiagnostic::new_without_color(report)) }
+}
+
+/// Assembles one library module with the core library linked statically.
+pub fn assemble_module(path: &str, source: &str) -> Result<Arc<Library>, LinkError> {
+    let sources = Arc::new(DefaultSourceManager::default());
+    let module = ModuleParser::new(ModuleKind::Library)
+        .parse_str(Path::new(path), source, sources.clone())
+        .map_err(assembly_error)?;
+    Assembler::new(sources)
+        .with_static_library(CoreLibrary::default())
+        .map_err(assembly_error)?
+        .assemble_library([module])
+        .map_err(assembly_error)
+}
+
+/// The MAST root of `proc_name` in module `path` of `library`.
+pub fn export_root(library: &Library, path: &str, proc_name: &str) -> Result<Word, LinkError> {
+    let missing = || LinkError::MissingExport { name: proc_name.to_string() };
+    let name = QualifiedProcedureName::new(Path::new(path), proc_name.parse().map_err(|_| missing())?);
+    library.get_procedure_root_by_path(name.as_path()).ok_or_else(missing)
+}

@@ -1,0 +1,81 @@
+//! The component manifest: what a package exports, imports and needs, as JSON.
+//!
+//! The manifest is embedded in the package (custom section [`MANIFEST_SECTION`]) and written
+//! beside it as `NAME.manifest.json`. Its shape is documented in `docs/manifest.md`; bump
+//! [`MANIFEST_SCHEMA`] on any incompatible change.
+
+use midenc_abi::CoreType;
+use serde::{Deserialize, Serialize};
+
+/// Version of the manifest's JSON shape.
+pub const MANIFEST_SCHEMA: u32 = 1;
+
+/// Name of the package section that carries the manifest.
+pub const MANIFEST_SECTION: &str = "midenc_component_manifest";
+
+/// Everything a user or another tool needs to know about a compiled package.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComponentManifest {
+    /// Shape version of this JSON ([`MANIFEST_SCHEMA`]).
+    pub schema: u32,
+    /// Package name.
+    pub name: String,
+    /// Package version (semver).
+    pub version: String,
+    /// The WIT world of the component, as text, when it has one.
+    pub world: Option<String>,
+    /// Hex SHA-256 of the input Wasm, so a package can be traced to its source.
+    pub wasm_sha256: String,
+    /// The MASM module path under which the exports live.
+    pub module: String,
+    /// Exported procedures.
+    pub exports: Vec<ManifestExport>,
+    /// Imported procedures and what they resolved to.
+    pub imports: Vec<ManifestImport>,
+}
+
+/// One exported procedure.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestExport {
+    /// The export's name in the source (Wasm export name or WIT name).
+    pub name: String,
+    /// The MASM procedure name inside [`ComponentManifest::module`].
+    pub procedure: String,
+    /// Signature in Wasm text form, e.g. `(i32, i64) -> i32`.
+    pub signature: String,
+    /// Parameter types, first first.
+    pub params: Vec<CoreType>,
+    /// Result types, first first.
+    pub results: Vec<CoreType>,
+    /// MAST root of the procedure, `0x` + 64 hex digits.
+    pub mast_root: String,
+    /// How callers invoke it: `call` (a fresh memory context).
+    pub invocation: String,
+    /// Felts the caller passes on the stack.
+    pub stack_felts_in: usize,
+    /// Felts returned on the stack.
+    pub stack_felts_out: usize,
+    /// Whether arguments or results travel through the advice map.
+    pub spills: bool,
+}
+
+/// One imported procedure.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestImport {
+    /// The import's name (`module::name` for core imports).
+    pub name: String,
+    /// MAST root it resolved to.
+    pub mast_root: String,
+    /// The package that provides it, if one was linked.
+    pub package: Option<String>,
+}
+
+/// Renders a core signature as `(i32, i64) -> i32`.
+pub fn signature_text(params: &[CoreType], results: &[CoreType]) -> String {
+    let list = |tys: &[CoreType]| tys.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ");
+    match results.len() {
+        0 => format!("({})", list(params)),
+        1 => format!("({}) -> {}", list(params), results[0]),
+        _ => format!("({}) -> ({})", list(params), list(results)),
+    }
+}

@@ -1,0 +1,50 @@
+//! Command-line interface: clap definitions and the top-level error rendering.
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+
+use crate::commands;
+
+/// Compile WebAssembly modules and components to Miden VM packages.
+#[derive(Parser, Debug)]
+#[command(name = "midenc", version, about, long_about = None)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The `midenc` verbs.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Compile a `.wasm`/`.wat` module to a Miden package (`.masp`) and its manifest.
+    Compile(commands::compile::Opts),
+    /// Run an export of a module or package on the Miden VM.
+    Run(commands::run::Opts),
+}
+
+/// Parses arguments, runs the command and renders any error; the process exit status.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    let result = match cli.command {
+        Command::Compile(opts) => commands::compile::run(opts),
+        Command::Run(opts) => commands::run::run(opts),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{:?}", miette::Report::new(e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A path argument, for clap.
+pub type PathArg = PathBuf;

@@ -1,0 +1,58 @@
+//! `midenc compile`: Wasm to a `.masp` package plus its manifest (and optionally MASM).
+
+use std::path::{Path, PathBuf};
+
+use crate::{
+    error::{DriverError, DriverResult},
+    input::{self, Input},
+};
+
+/// Options of `midenc compile`.
+#[derive(clap::Args, Debug)]
+pub struct Opts {
+    /// The input module (`.wasm` or `.wat`).
+    pub input: PathBuf,
+    /// Output package path (default: the input's name with `.masp`, in the current directory).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Also write the generated MASM (`masm`) beside the package.
+    #[arg(long, value_parser = ["masm"])]
+    pub emit: Vec<String>,
+}
+
+/// Runs `midenc compile`.
+pub fn run(opts: Opts) -> DriverResult<()> {
+    let Input::Wasm { path, bytes } = input::load(&opts.input, false)? else {
+        unreachable!("packages are not accepted by compile")
+    };
+    let name = crate::package_name(&path);
+    let module = midenc_frontend_wasm::compile_module(&bytes)
+        .map_err(|source| DriverError::Wasm { path: path.clone(), source })?;
+    let linked = midenc_linker::link(&midenc_linker::PackageSpec {
+        name: &name,
+        version: "0.1.0",
+        module: &module,
+        wasm: &bytes,
+    })?;
+    let out = opts.output.unwrap_or_else(|| PathBuf::from(format!("{name}.masp")));
+    let manifest_path = sibling(&out, "manifest.json");
+    write(&out, &linked.to_bytes())?;
+    write(&manifest_path, linked.manifest_json().as_bytes()).inspect_err(|_| {
+        let _ = std::fs::remove_file(&out);
+    })?;
+    if opts.emit.iter().any(|e| e == "masm") {
+        write(&sibling(&out, "masm"), module.masm.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// `dir/NAME.masp` → `dir/NAME.<ext>`.
+fn sibling(package: &Path, ext: &str) -> PathBuf {
+    let stem = package.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    package.with_file_name(format!("{stem}.{ext}"))
+}
+
+fn write(path: &Path, bytes: &[u8]) -> DriverResult<()> {
+    midenc_linker::write_atomic(path, bytes)
+        .map_err(|source| DriverError::Write { path: path.into(), source })
+}

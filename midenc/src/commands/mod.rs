@@ -1,0 +1,4 @@
+//! One module per verb: clap options plus a `run` function that calls the library.
+
+pub mod compile;
+pub mod run;

@@ -1,0 +1,37 @@
+//! `midenc run`: invoke one export on the Miden VM and print the result as WAVE.
+
+use std::path::PathBuf;
+
+use crate::{error::DriverResult, invoke, vm};
+
+/// Options of `midenc run`.
+#[derive(clap::Args, Debug)]
+pub struct Opts {
+    /// The module (`.wasm`, `.wat`) or package (`.masp`) to run.
+    pub input: PathBuf,
+    /// The call, in WAVE syntax: `name(arg, ...)`.
+    #[arg(long)]
+    pub invoke: String,
+    /// Print the VM cycle count (`cycles: N`) on stderr.
+    #[arg(long)]
+    pub cycles: bool,
+}
+
+/// Runs `midenc run`.
+pub fn run(opts: Opts) -> DriverResult<()> {
+    let package = crate::compile_file(&opts.input)?;
+    let call = invoke::parse(&opts.invoke, &package.manifest)?;
+    let root = midenc_linker::parse_word(&call.export.mast_root).ok_or_else(|| {
+        midenc_linker::LinkError::BadPackage {
+            reason: format!("export `{}` has a malformed MAST root", call.export.name),
+        }
+    })?;
+    let outcome = vm::call_export(&package, root, &call.args, &call.export.results)?;
+    if let Some(text) = invoke::render_results(&outcome.results) {
+        println!("{text}");
+    }
+    if opts.cycles {
+        eprintln!("cycles: {}", outcome.cycles);
+    }
+    Ok(())
+}

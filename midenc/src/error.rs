@@ -1,0 +1,99 @@
+//! The driver's error type: every failure a user can cause, rendered once by miette.
+
+use std::path::PathBuf;
+
+use miette::{NamedSource, SourceSpan};
+
+/// A failed `midenc` command.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum DriverError {
+    /// An input file could not be read.
+    #[error("cannot read `{}`: {source}", path.display())]
+    #[diagnostic(code(midenc::io::read))]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// An output file could not be written.
+    #[error("cannot write `{}`: {source}", path.display())]
+    #[diagnostic(code(midenc::io::write))]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The input's kind could not be told from its name.
+    #[error("cannot tell the kind of input `{}`", path.display())]
+    #[diagnostic(code(midenc::input), help("inputs are `.wasm` or `.wat` files{}", if *allow_masp { ", or `.masp` packages" } else { "" }))]
+    UnknownInput {
+        /// The file.
+        path: PathBuf,
+        /// Whether packages are acceptable here.
+        allow_masp: bool,
+    },
+    /// WAT text that does not parse.
+    #[error("invalid WAT: {message}")]
+    #[diagnostic(code(midenc::wat))]
+    Wat {
+        /// The parser's message.
+        message: String,
+        /// The text.
+        #[source_code]
+        src: NamedSource<String>,
+        /// Where.
+        #[label("here")]
+        span: Option<SourceSpan>,
+    },
+    /// The Wasm frontend rejected the module.
+    #[error("{}: {source}", path.display())]
+    #[diagnostic(code(midenc::wasm))]
+    Wasm {
+        /// The input file.
+        path: PathBuf,
+        /// What went wrong, with its byte offset.
+        #[diagnostic_source]
+        source: midenc_frontend_wasm::WasmError,
+    },
+    /// Assembling or reading a package failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Link(#[from] midenc_linker::LinkError),
+    /// `--invoke` text that is not a valid WAVE call for the export.
+    #[error("invalid --invoke: {message}")]
+    #[diagnostic(code(midenc::invoke))]
+    Invoke {
+        /// What is wrong.
+        message: String,
+        /// The `--invoke` text.
+        #[source_code]
+        src: NamedSource<String>,
+        /// Where in it.
+        #[label("{label}")]
+        span: SourceSpan,
+        /// Label text.
+        label: String,
+        /// Extra help (e.g. the available exports).
+        #[help]
+        help: Option<String>,
+    },
+    /// The program trapped on the Miden VM.
+    #[error("trap: {message}")]
+    #[diagnostic(code(midenc::trap))]
+    Trap {
+        /// The trap reason, e.g. `integer divide by zero`.
+        message: String,
+    },
+    /// The VM failed for a reason that is not a Wasm trap (a midenc or VM bug).
+    #[error("Miden VM error: {message}")]
+    #[diagnostic(code(midenc::vm))]
+    Vm {
+        /// The VM's message.
+        message: String,
+    },
+}
+
+/// Result type of driver operations.
+pub type DriverResult<T> = Result<T, DriverError>;

@@ -1,0 +1,109 @@
+//! `--invoke '<func>(<args>)'`: WAVE text to typed arguments, and results back to WAVE.
+
+use miette::{NamedSource, SourceSpan};
+use midenc_abi::{CoreType, CoreValue};
+use midenc_linker::{ComponentManifest, ManifestExport};
+use wasm_wave::{
+    untyped::UntypedFuncCall,
+    value::{Type, Value},
+    wasm::WasmValue,
+};
+
+use crate::error::{DriverError, DriverResult};
+
+/// A parsed, type-checked invocation.
+pub struct Invocation<'m> {
+    /// The export being invoked.
+    pub export: &'m ManifestExport,
+    /// Its arguments, first first.
+    pub args: Vec<CoreValue>,
+}
+
+fn wave_type(ty: CoreType) -> Type {
+    match ty {
+        CoreType::I32 => Type::S32,
+        CoreType::I64 => Type::S64,
+    }
+}
+
+/// Parses `text` and checks it against the exports of `manifest`.
+pub fn parse<'m>(text: &str, manifest: &'m ComponentManifest) -> DriverResult<Invocation<'m>> {
+    let error = |message: String, span: std::ops::Range<usize>, label: &str, help| {
+        DriverError::Invoke {
+            message,
+            src: NamedSource::new("--invoke", text.to_string()),
+            span: SourceSpan::from(span),
+            label: label.to_string(),
+            help,
+        }
+    };
+    let call = UntypedFuncCall::parse(text).map_err(|e| {
+        error(e.to_string(), e.span(), "here", Some("the form is `name(arg, ...)`".into()))
+    })?;
+    let name = call.name();
+    let name_span = text.find(name).map_or(0..0, |at| at..at + name.len());
+    let export = find_export(manifest, name).map_err(|why| {
+        let names: Vec<&str> = manifest.exports.iter().map(|e| e.name.as_str()).collect();
+        error(why, name_span.clone(), "this export", Some(format!("exports: {}", names.join(", "))))
+    })?;
+    let types: Vec<Type> = export.params.iter().map(|t| wave_type(*t)).collect();
+    let values: Vec<Value> = call.to_wasm_params(types.iter()).map_err(|e| {
+        let detail = e.detail().map(str::to_string).unwrap_or_else(|| e.kind().to_string());
+        error(
+            format!("{detail} (`{}` takes {})", export.name, export.signature),
+            e.span(),
+            "here",
+            None,
+        )
+    })?;
+    let args = export
+        .params
+        .iter()
+        .zip(&values)
+        .map(|(ty, v)| match ty {
+            CoreType::I32 => CoreValue::I32(v.unwrap_s32()),
+            CoreType::I64 => CoreValue::I64(v.unwrap_s64()),
+        })
+        .collect();
+    Ok(Invocation { export, args })
+}
+
+/// Finds an export by exact name, or by a function name that identifies exactly one
+/// `iface#func` export.
+fn find_export<'m>(manifest: &'m ComponentManifest, name: &str) -> Result<&'m ManifestExport, String> {
+    if let Some(e) = manifest.exports.iter().find(|e| e.name == name) {
+        return Ok(e);
+    }
+    let candidates: Vec<_> = manifest
+        .exports
+        .iter()
+        .filter(|e| e.name.rsplit_once('#').is_some_and(|(_, f)| f == name))
+        .collect();
+    match candidates.as_slice() {
+        [one] => Ok(one),
+        [] => Err(format!("no export named `{name}`")),
+        many => Err(format!(
+            "`{name}` is ambiguous: {}",
+            many.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ")
+        )),
+    }
+}
+
+/// Renders results as one WAVE value: nothing for none, the value for one, a tuple for more.
+pub fn render_results(values: &[CoreValue]) -> Option<String> {
+    let wave = |v: &CoreValue| match v {
+        CoreValue::I32(x) => Value::make_s32(*x),
+        CoreValue::I64(x) => Value::make_s64(*x),
+    };
+    match values {
+        [] => None,
+        [one] => Some(wasm_wave::to_string(&wave(one)).expect("integers render")),
+        many => {
+            let items: Vec<String> = many
+                .iter()
+                .map(|v| wasm_wave::to_string(&wave(v)).expect("integers render"))
+                .collect();
+            Some(format!("({})", items.join(", ")))
+        }
+    }
+}

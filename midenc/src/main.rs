@@ -1,0 +1,7 @@
+//! The `midenc` command-line tool.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    midenc::cli::main()
+}

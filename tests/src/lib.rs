@@ -1,0 +1,159 @@
+//! Test support for midenc: the differential harness.
+//!
+//! [`Differential`] compiles a module once with midenc and instantiates it once in wasmi (the
+//! reference), then runs each invocation on both and compares results and traps. A mismatch is
+//! collected, not panicked on, so one failing case reports every other case too.
+
+use std::path::Path;
+
+use midenc::{error::DriverError, vm};
+use midenc_abi::{CoreType, CoreValue};
+use midenc_linker::LinkedPackage;
+
+/// What one invocation produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Normal return with these results.
+    Values(Vec<CoreValue>),
+    /// A trap; the string is the trap kind in midenc's wording (e.g. `integer divide by zero`),
+    /// or the raw message when the kind is not one both sides name.
+    Trap(String),
+}
+
+/// One module, compiled by midenc and instantiated in wasmi.
+pub struct Differential {
+    package: LinkedPackage,
+    store: wasmi::Store<()>,
+    instance: wasmi::Instance,
+    /// Cycles of every midenc run so far, by function name.
+    pub cycles: Vec<(String, u32)>,
+}
+
+impl Differential {
+    /// Compiles `wat` (text) on both sides.
+    ///
+    /// # Panics
+    /// When either side rejects the module.
+    pub fn from_wat(wat: &str) -> Self {
+        let wasm = wat::parse_str(wat).expect("test WAT parses");
+        Self::from_wasm(&wasm)
+    }
+
+    /// Compiles a Wasm binary on both sides.
+    ///
+    /// # Panics
+    /// When either side rejects the module.
+    pub fn from_wasm(wasm: &[u8]) -> Self {
+        let package = midenc::compile_wasm(Path::new("test.wasm"), wasm, "test")
+            .unwrap_or_else(|e| panic!("midenc rejected the module: {:?}", miette::Report::new(e)));
+        let engine = wasmi::Engine::default();
+        let module = wasmi::Module::new(&engine, wasm).expect("wasmi accepts the module");
+        let mut store = wasmi::Store::new(&engine, ());
+        let instance = wasmi::Linker::<()>::new(&engine)
+            .instantiate_and_start(&mut store, &module)
+            .expect("wasmi instantiates the module");
+        Differential { package, store, instance, cycles: Vec::new() }
+    }
+
+    /// Runs `func(args)` on wasmi.
+    pub fn reference(&mut self, func: &str, args: &[CoreValue]) -> Outcome {
+        let f = self
+            .instance
+            .get_func(&self.store, func)
+            .unwrap_or_else(|| panic!("wasmi: no export `{func}`"));
+        let ty = f.ty(&self.store);
+        let params: Vec<wasmi::Val> = args
+            .iter()
+            .map(|a| match a {
+                CoreValue::I32(v) => wasmi::Val::I32(*v),
+                CoreValue::I64(v) => wasmi::Val::I64(*v),
+            })
+            .collect();
+        let mut results: Vec<wasmi::Val> =
+            ty.results().iter().map(|t| wasmi::Val::default(*t)).collect();
+        match f.call(&mut self.store, &params, &mut results) {
+            Ok(()) => Outcome::Values(
+                results
+                    .iter()
+                    .map(|v| match v {
+                        wasmi::Val::I32(x) => CoreValue::I32(*x),
+                        wasmi::Val::I64(x) => CoreValue::I64(*x),
+                        other => panic!("unexpected result type {other:?}"),
+                    })
+                    .collect(),
+            ),
+            Err(e) => Outcome::Trap(match e.as_trap_code() {
+                Some(wasmi::TrapCode::IntegerDivisionByZero) => "integer divide by zero".into(),
+                Some(wasmi::TrapCode::IntegerOverflow) => "integer overflow".into(),
+                Some(wasmi::TrapCode::UnreachableCodeReached) => "unreachable".into(),
+                Some(wasmi::TrapCode::MemoryOutOfBounds) => "out of bounds memory access".into(),
+                _ => e.to_string(),
+            }),
+        }
+    }
+
+    /// Runs `func(args)` on the Miden VM.
+    pub fn midenc(&mut self, func: &str, args: &[CoreValue]) -> Outcome {
+        let (export, root) =
+            self.package.export(func).unwrap_or_else(|| panic!("midenc: no export `{func}`"));
+        let results: Vec<CoreType> = export.results.clone();
+        match vm::call_export(&self.package, root, args, &results) {
+            Ok(out) => {
+                self.cycles.push((func.to_string(), out.cycles));
+                Outcome::Values(out.results)
+            }
+            Err(DriverError::Trap { message }) => Outcome::Trap(normalize_trap(&message)),
+            Err(other) => panic!("midenc run of {func} failed: {:?}", miette::Report::new(other)),
+        }
+    }
+
+    /// Runs every `(func, args)` on both sides and returns a description of each mismatch.
+    pub fn compare(&mut self, cases: &[(&str, Vec<CoreValue>)]) -> Vec<String> {
+        let mut mismatches = Vec::new();
+        for (func, args) in cases {
+            let want = self.reference(func, args);
+            let got = self.midenc(func, args);
+            if want != got {
+                mismatches.push(format!("{func}{args:?}: wasmi {want:?}, midenc {got:?}"));
+            }
+        }
+        mismatches
+    }
+
+    /// Like [`Differential::compare`], panicking with every mismatch; returns the case count.
+    pub fn check(&mut self, cases: &[(&str, Vec<CoreValue>)]) -> usize {
+        let mismatches = self.compare(cases);
+        assert!(
+            mismatches.is_empty(),
+            "{} of {} cases disagree with wasmi:\n{}",
+            mismatches.len(),
+            cases.len(),
+            mismatches.join("\n")
+        );
+        cases.len()
+    }
+
+    /// The MASM midenc generated (for debugging failing cases).
+    pub fn package(&self) -> &LinkedPackage {
+        &self.package
+    }
+}
+
+/// Maps midenc trap messages onto the reference's trap kinds.
+fn normalize_trap(message: &str) -> String {
+    if message.starts_with("out of bounds memory access") {
+        "out of bounds memory access".into()
+    } else {
+        message.to_string()
+    }
+}
+
+/// Shorthand for an `i32` argument.
+pub fn i32v(v: i32) -> CoreValue {
+    CoreValue::I32(v)
+}
+
+/// Shorthand for an `i64` argument.
+pub fn i64v(v: i64) -> CoreValue {
+    CoreValue::I64(v)
+}
