@@ -57,16 +57,17 @@ pub fn emit_export_wrappers(
         let widths = |tys: &[CoreType]| tys.iter().map(|t| t.felts()).collect::<Vec<_>>();
         let reshape_err = || limit(format!("export `{}`: signature too wide", export.name));
         let mut ops = stack_ops::reverse_values(&widths(&params)).ok_or_else(reshape_err)?;
-        ops.push(procs.invoke(export.func));
+        ops.extend(global_initializers(module));
+        ops.extend(procs.root_table_initializers());
+        ops.push(procs.invoke(None, export.func));
         let mut result_widths = widths(&results);
         result_widths.reverse();
         ops.extend(stack_ops::reverse_values(&result_widths).ok_or_else(reshape_err)?);
-        let fix_depth = if r > p {
-            stack_ops::drop_below(r, r - p)
-        } else {
-            stack_ops::pad_below(r, p - r)
-        };
-        ops.extend(fix_depth.ok_or_else(reshape_err)?);
+        // The VM keeps at least 16 elements on the stack (dropping below 16 shifts zeros in),
+        // so only results beyond the arguments need trimming to return with depth 16.
+        if r > p {
+            ops.extend(stack_ops::drop_below(r, r - p).ok_or_else(reshape_err)?);
+        }
 
         out.linef(format_args!("# export `{}`", export.name));
         out.open(&format!("pub proc {proc_name}"));
@@ -97,4 +98,19 @@ fn unique_proc_name(export: &str, used: &mut std::collections::HashSet<String>) 
         n += 1;
     }
     name
+}
+
+/// Stores the initial value of every global (each `call` starts with zeroed memory, so zero
+/// initial values cost nothing).
+fn global_initializers(module: &ModuleInfo<'_>) -> Vec<String> {
+    let mut ops = Vec::new();
+    for global in &module.globals {
+        for (limb, felt) in global.init.to_felts().into_iter().enumerate() {
+            if felt != 0 {
+                ops.push(format!("push.{felt}"));
+                ops.push(format!("mem_store.{}", global.addr + limb as u32));
+            }
+        }
+    }
+    ops
 }

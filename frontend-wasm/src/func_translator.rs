@@ -152,6 +152,7 @@ struct FuncTranslator<'m, 'a> {
     module: &'m ModuleInfo<'a>,
     procs: &'m FunctionProcs,
     func_name: String,
+    func: u32,
     tree: CodeTree,
     root: SeqId,
     /// The sequence currently appended to.
@@ -245,6 +246,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             module,
             procs,
             func_name,
+            func,
             tree,
             root,
             cur: root,
@@ -524,6 +526,42 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         Ok(())
     }
 
+    /// `br_table`: a chain of tests of the index, one arm per distinct target.
+    fn br_table(&mut self, targets: &wasmparser::BrTable<'_>) -> TResult<()> {
+        self.pop();
+        let default = targets.default();
+        let mut by_target: Vec<(u32, Vec<u32>)> = Vec::new();
+        for (i, target) in targets.targets().enumerate() {
+            let target = target.map_err(WasmError::from)?;
+            if target == default {
+                continue;
+            }
+            match by_target.iter_mut().find(|(t, _)| *t == target) {
+                Some((_, indices)) => indices.push(i as u32),
+                None => by_target.push((target, vec![i as u32])),
+            }
+        }
+        // The index stays on top while testing; each arm drops it before branching.
+        for (target, indices) in by_target {
+            for (k, i) in indices.iter().enumerate() {
+                self.emit(if k == 0 { "dup" } else { "dup.1" });
+                self.emit(format!("eq.{i}"));
+                if k > 0 {
+                    self.emit("or");
+                }
+            }
+            let taken = self.tree.new_seq();
+            let rest = self.tree.new_seq();
+            self.tree.push(self.cur, Node::If { then_seq: taken, else_seq: rest });
+            self.cur = taken;
+            self.emit("drop");
+            self.branch(target)?;
+            self.cur = rest;
+        }
+        self.emit("drop");
+        self.branch(default)
+    }
+
     fn mark_dead(&mut self) {
         self.dead = true;
         self.dead_depth = 0;
@@ -689,6 +727,24 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             }
             Operator::Select | Operator::TypedSelect { .. } => self.select()?,
             Operator::Call { function_index } => self.call(*function_index)?,
+            Operator::GlobalGet { global_index } => {
+                let g = self.module.globals[*global_index as usize];
+                for limb in (0..g.ty.felts()).rev() {
+                    self.emit(format!("mem_load.{}", g.addr + limb as u32));
+                }
+                self.push(g.ty, false);
+            }
+            Operator::GlobalSet { global_index } => {
+                let g = self.module.globals[*global_index as usize];
+                for limb in 0..g.ty.felts() {
+                    self.emit(format!("mem_store.{}", g.addr + limb as u32));
+                }
+                self.pop();
+            }
+            Operator::BrTable { targets } => {
+                self.br_table(targets)?;
+                self.mark_dead();
+            }
             other => match code_translator::lower(other) {
                 OpLowering::Simple { pops, push, code } => {
                     for _ in 0..pops.len() {
@@ -745,7 +801,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         for _ in &params {
             self.pop();
         }
-        let invoke = self.procs.invoke(func);
+        let invoke = self.procs.invoke(Some(self.func), func);
         self.emit(invoke);
         for ty in results {
             self.push(ty, false);

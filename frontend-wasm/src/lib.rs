@@ -7,6 +7,7 @@
 //! source text plus the facts the linker needs to describe the exports; this crate never
 //! assembles or runs anything.
 
+mod call_graph;
 mod code_translator;
 pub mod error;
 mod exports;
@@ -44,14 +45,19 @@ pub struct ExportedFunction {
     pub results: Vec<CoreType>,
 }
 
+/// First Miden memory element address of the table of MAST roots of recursive functions
+/// (one word each), above the globals.
+const FUNC_TABLE_BASE: u32 = (1 << 30) + (1 << 29);
+
 /// How code refers to each Wasm function's procedure.
 pub struct FunctionProcs {
     names: Vec<String>,
+    graph: call_graph::CallGraph,
 }
 
 impl FunctionProcs {
-    fn new(count: usize) -> Self {
-        FunctionProcs { names: (0..count).map(|i| format!("wasm_fn{i}")).collect() }
+    fn new(count: usize, graph: call_graph::CallGraph) -> Self {
+        FunctionProcs { names: (0..count).map(|i| format!("wasm_fn{i}")).collect(), graph }
     }
 
     /// The MASM procedure name of function `func`.
@@ -59,9 +65,35 @@ impl FunctionProcs {
         &self.names[func as usize]
     }
 
-    /// The instruction that invokes function `func`.
-    pub fn invoke(&self, func: u32) -> String {
-        format!("exec.{}", self.names[func as usize])
+    /// The instruction that invokes `callee` from `caller` (`None` for an export wrapper):
+    /// `exec`, or `dynexec` through the root table when the call closes a cycle.
+    pub fn invoke(&self, caller: Option<u32>, callee: u32) -> String {
+        match caller {
+            Some(caller) if self.graph.is_recursive_call(caller, callee) => {
+                format!("push.{} dynexec", Self::root_slot(callee))
+            }
+            _ => format!("exec.{}", self.names[callee as usize]),
+        }
+    }
+
+    /// Where the MAST root of recursive function `func` is stored.
+    fn root_slot(func: u32) -> u32 {
+        FUNC_TABLE_BASE + 4 * func
+    }
+
+    /// Instructions that store the MAST root of every recursive function in its slot; export
+    /// wrappers run them first, since each `call` starts with fresh memory.
+    pub fn root_table_initializers(&self) -> Vec<String> {
+        (0..self.names.len() as u32)
+            .filter(|f| self.graph.is_recursive(*f))
+            .flat_map(|f| {
+                [
+                    format!("procref.{}", self.names[f as usize]),
+                    format!("mem_storew_le.{}", Self::root_slot(f)),
+                    "dropw".to_string(),
+                ]
+            })
+            .collect()
     }
 }
 
@@ -73,7 +105,8 @@ impl FunctionProcs {
 /// [`WasmError::ImplLimit`] when it exceeds a limit of the Miden target.
 pub fn compile_module(wasm: &[u8]) -> WasmResult<CompiledModule> {
     let module = module_env::parse_module(wasm)?;
-    let procs = FunctionProcs::new(module.func_types.len());
+    let graph = call_graph::build(&module)?;
+    let procs = FunctionProcs::new(module.func_types.len(), graph);
 
     let mut body_text = MasmWriter::default();
     for (i, body) in module.bodies.iter().enumerate() {

@@ -77,7 +77,9 @@ impl CodeTree {
                 Node::Op(op) => out.line(op),
                 Node::Inline(inner) => self.print_nodes(*inner, out),
                 Node::If { then_seq, else_seq } => {
-                    if self.is_empty(*else_seq) {
+                    if self.is_empty(*then_seq) && self.is_empty(*else_seq) {
+                        out.line("drop");
+                    } else if self.is_empty(*else_seq) {
                         out.open("if.true");
                         self.print(*then_seq, out);
                     } else if self.is_empty(*then_seq) {

@@ -5,12 +5,12 @@
 //! Everything wasmparser's validator rejects becomes [`WasmError::Invalid`] with its offset.
 
 use wasmparser::{
-    Encoding, ExternalKind, FuncType, FunctionBody, Name, Parser, Payload, TypeRef, ValType,
+    Encoding, ExternalKind, ValidPayload, FuncType, FunctionBody, Name, Parser, Payload, TypeRef, ValType,
     Validator, WasmFeatures,
 };
 
 use crate::error::{WasmError, WasmResult};
-use midenc_abi::CoreType;
+use midenc_abi::{CoreType, CoreValue};
 
 /// A function exported by the module.
 #[derive(Clone, Debug)]
@@ -35,7 +35,24 @@ pub struct ModuleInfo<'a> {
     pub exports: Vec<Export>,
     /// Names from the `name` section, by function index.
     pub func_names: Vec<Option<String>>,
+    /// Defined globals, in index order.
+    pub globals: Vec<Global>,
 }
+
+/// A defined global and where it lives in Miden memory.
+#[derive(Clone, Copy, Debug)]
+pub struct Global {
+    /// Its type.
+    pub ty: CoreType,
+    /// Its initial value.
+    pub init: CoreValue,
+    /// Element address of its first felt (the low limb for `i64`).
+    pub addr: u32,
+}
+
+/// First Miden memory element address used for globals: just above the 4 GiB of Wasm linear
+/// memory (which maps to element addresses below 2^30) and below Miden's procedure locals (2^31).
+pub const GLOBALS_BASE: u32 = 1 << 30;
 
 impl ModuleInfo<'_> {
     /// The signature of function `func`.
@@ -86,10 +103,14 @@ pub fn parse_module(wasm: &[u8]) -> WasmResult<ModuleInfo<'_>> {
         bodies: Vec::new(),
         exports: Vec::new(),
         func_names: Vec::new(),
+        globals: Vec::new(),
     };
     for payload in Parser::new(0).parse_all(wasm) {
         let payload = payload?;
-        validator.payload(&payload)?;
+        if let ValidPayload::Func(func, body) = validator.payload(&payload)? {
+            let mut func_validator = func.into_validator(Default::default());
+            func_validator.validate(&body)?;
+        }
         match payload {
             Payload::Version { encoding: Encoding::Component, range, .. } => {
                 return Err(unsupported(
@@ -137,7 +158,17 @@ pub fn parse_module(wasm: &[u8]) -> WasmResult<ModuleInfo<'_>> {
                 return Err(unsupported("linear memory", reader.range().start));
             }
             Payload::GlobalSection(reader) => {
-                return Err(unsupported("globals", reader.range().start));
+                for global in reader.into_iter_with_offsets() {
+                    let (offset, global) = global?;
+                    let ty = core_type(global.ty.content_type)
+                        .map_err(|what| unsupported(format!("global of {what}"), offset as u64))?;
+                    let init = const_value(&global.init_expr)
+                        .ok_or_else(|| unsupported("non-constant global initializer", offset as u64))?;
+                    let addr = info.globals.last().map_or(GLOBALS_BASE, |g: &Global| {
+                        g.addr + g.ty.felts() as u32
+                    });
+                    info.globals.push(Global { ty, init, addr });
+                }
             }
             Payload::TagSection(reader) => {
                 return Err(unsupported("exception handling (tags)", reader.range().start));
@@ -166,12 +197,7 @@ pub fn parse_module(wasm: &[u8]) -> WasmResult<ModuleInfo<'_>> {
             Payload::DataSection(reader) => {
                 return Err(unsupported("data segments", reader.range().start));
             }
-            Payload::CodeSectionEntry(body) => {
-                let func = validator.code_section_entry(&body)?;
-                let mut func_validator = func.into_validator(Default::default());
-                func_validator.validate(&body)?;
-                info.bodies.push(body);
-            }
+            Payload::CodeSectionEntry(body) => info.bodies.push(body),
             Payload::CustomSection(section) => {
                 if let wasmparser::KnownCustom::Name(names) = section.as_known() {
                     // A malformed name section is not worth failing a compile over.
@@ -182,6 +208,17 @@ pub fn parse_module(wasm: &[u8]) -> WasmResult<ModuleInfo<'_>> {
         }
     }
     Ok(info)
+}
+
+/// The value of a constant expression that is a single `i32.const` or `i64.const`.
+fn const_value(expr: &wasmparser::ConstExpr<'_>) -> Option<CoreValue> {
+    let mut ops = expr.get_operators_reader();
+    let value = match ops.read().ok()? {
+        wasmparser::Operator::I32Const { value } => CoreValue::I32(value),
+        wasmparser::Operator::I64Const { value } => CoreValue::I64(value),
+        _ => return None,
+    };
+    matches!(ops.read().ok()?, wasmparser::Operator::End).then_some(value)
 }
 
 fn read_names(

@@ -29,21 +29,6 @@ pub fn drop_below(keep: usize, count: usize) -> Option<Vec<String>> {
     Some(ops)
 }
 
-/// Instructions that insert `count` zero felts directly beneath the top `keep` felts.
-pub fn pad_below(keep: usize, count: usize) -> Option<Vec<String>> {
-    if keep > MAX_REACH {
-        return None;
-    }
-    let mut ops = Vec::new();
-    for _ in 0..count {
-        ops.push("push.0".to_string());
-        if keep > 0 {
-            ops.push(if keep == 1 { "swap".to_string() } else { format!("movdn.{keep}") });
-        }
-    }
-    Some(ops)
-}
-
 /// Instructions that reverse the order of values (of the given felt widths, listed from the
 /// top) while keeping each value's own felts in order.
 pub fn reverse_values(widths_from_top: &[usize]) -> Option<Vec<String>> {
@@ -108,12 +93,6 @@ mod tests {
                 assert_eq!(run(&ops, stack), want, "keep {keep} count {count}");
             }
         }
-    }
-
-    #[test]
-    fn pad_below_inserts_zeros() {
-        let ops = pad_below(2, 3).unwrap();
-        assert_eq!(run(&ops, vec![7, 8, 9]), vec![7, 8, 0, 0, 0, 9]);
     }
 
     #[test]

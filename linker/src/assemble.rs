@@ -6,9 +6,10 @@ use miden_assembly::{
     ast::{ModuleKind, QualifiedProcedureName},
     debuginfo::DefaultSourceManager,
     diagnostics::reporting::PrintDiagnostic,
-    Assembler, Library, ModuleParser, Path, Word,
+    Assembler, Library, ModuleParser, Path,
 };
 use miden_core_lib::CoreLibrary;
+use miden_mast_package::Word;
 
 use crate::LinkError;
 

@@ -12,8 +12,8 @@ mod output;
 
 use std::sync::Arc;
 
-use miden_assembly::{Library, Word};
-use miden_mast_package::{Package, PackageId, Section, SectionId, TargetType, Version};
+use miden_assembly::Library;
+use miden_mast_package::{Package, PackageId, Section, SectionId, TargetType, Version, Word};
 use sha2::{Digest, Sha256};
 
 pub use error::LinkError;

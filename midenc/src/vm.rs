@@ -7,7 +7,8 @@
 
 use std::sync::Arc;
 
-use miden_assembly::{Assembler, DefaultSourceManager, Word};
+use miden_assembly::{Assembler, DefaultSourceManager};
+use miden_mast_package::Word;
 use miden_core_lib::CoreLibrary;
 use miden_processor::{
     operation::OperationError, DebugHandler, DefaultHost, ExecutionError, FastProcessor, Felt,

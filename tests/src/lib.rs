@@ -23,8 +23,8 @@ pub enum Outcome {
 /// One module, compiled by midenc and instantiated in wasmi.
 pub struct Differential {
     package: LinkedPackage,
-    store: wasmi::Store<()>,
-    instance: wasmi::Instance,
+    engine: wasmi::Engine,
+    module: wasmi::Module,
     /// Cycles of every midenc run so far, by function name.
     pub cycles: Vec<(String, u32)>,
 }
@@ -48,20 +48,22 @@ impl Differential {
             .unwrap_or_else(|e| panic!("midenc rejected the module: {:?}", miette::Report::new(e)));
         let engine = wasmi::Engine::default();
         let module = wasmi::Module::new(&engine, wasm).expect("wasmi accepts the module");
-        let mut store = wasmi::Store::new(&engine, ());
-        let instance = wasmi::Linker::<()>::new(&engine)
-            .instantiate_and_start(&mut store, &module)
-            .expect("wasmi instantiates the module");
-        Differential { package, store, instance, cycles: Vec::new() }
+        Differential { package, engine, module, cycles: Vec::new() }
     }
 
-    /// Runs `func(args)` on wasmi.
+    /// Runs `func(args)` on a fresh wasmi instance (each Miden `call` also starts afresh).
     pub fn reference(&mut self, func: &str, args: &[CoreValue]) -> Outcome {
-        let f = self
-            .instance
-            .get_func(&self.store, func)
+        let mut store = wasmi::Store::new(&self.engine, ());
+        let instance = match wasmi::Linker::<()>::new(&self.engine)
+            .instantiate_and_start(&mut store, &self.module)
+        {
+            Ok(instance) => instance,
+            Err(e) => return Outcome::Trap(format!("instantiation: {e}")),
+        };
+        let f = instance
+            .get_func(&store, func)
             .unwrap_or_else(|| panic!("wasmi: no export `{func}`"));
-        let ty = f.ty(&self.store);
+        let ty = f.ty(&store);
         let params: Vec<wasmi::Val> = args
             .iter()
             .map(|a| match a {
@@ -71,7 +73,7 @@ impl Differential {
             .collect();
         let mut results: Vec<wasmi::Val> =
             ty.results().iter().map(|t| wasmi::Val::default(*t)).collect();
-        match f.call(&mut self.store, &params, &mut results) {
+        match f.call(&mut store, &params, &mut results) {
             Ok(()) => Outcome::Values(
                 results
                     .iter()

@@ -179,11 +179,27 @@ fn control_flow_agrees_with_wasmi() {
     for x in [1i64, 6, 27, 97, 0x1_0000_0001] {
         cases.push(("collatz_steps", vec![i64v(x)]));
     }
+    for x in [-5, 0, 1, 2, 3, 4, 5, 100, i32::MIN] {
+        cases.push(("bump", vec![i32v(x)]));
+        cases.push(("switch", vec![i32v(x)]));
+        cases.push(("switch_val", vec![i32v(x), i32v(x.wrapping_mul(3))]));
+        cases.push(("state_machine", vec![i32v(x & 0x3f)]));
+    }
+    for n in [0, 1, 2, 10, 15] {
+        cases.push(("fib", vec![i32v(n)]));
+        cases.push(("is_even", vec![i32v(n)]));
+    }
+    for (a, b) in [(3i64, 4i64), (-5, 0x1_0000_0000), (i64::MAX, 2)] {
+        cases.push(("sum_sq", vec![i64v(a), i64v(b)]));
+    }
+    for x in [0i64, 1, -1, 0x1_0000_0000, i64::MAX] {
+        cases.push(("bump64", vec![i64v(x)]));
+    }
     cases.push((
         "many_locals",
         (1..=8).map(|i| i64v(i * 0x1_0000_0003)).collect(),
     ));
     cases.push(("many_locals", (1..=8).map(|i| i64v(-i)).collect()));
     let n = diff.check(&cases);
-    assert!(n >= 60, "ran {n} cases");
+    assert!(n >= 100, "ran {n} cases");
 }

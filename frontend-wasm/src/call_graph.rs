@@ -1,0 +1,122 @@
+//! The direct-call graph and its cycles.
+//!
+//! A MAST forest is acyclic, so a procedure cannot `exec` itself, directly or through others.
+//! Calls that stay inside a strongly connected component of the call graph therefore go through
+//! `dynexec` with the callee's MAST root stored in memory; all other calls are plain `exec`.
+
+use wasmparser::Operator;
+
+use crate::{error::WasmResult, module_env::ModuleInfo};
+
+/// Strongly connected component id of every function (imported ones included), and whether
+/// the component is recursive (has a cycle).
+pub struct CallGraph {
+    /// Component of each function.
+    pub component: Vec<usize>,
+    /// Whether each component contains a cycle.
+    pub recursive: Vec<bool>,
+}
+
+impl CallGraph {
+    /// Whether a call from `caller` to `callee` closes a cycle (needs `dynexec`).
+    pub fn is_recursive_call(&self, caller: u32, callee: u32) -> bool {
+        let c = self.component[caller as usize];
+        c == self.component[callee as usize] && self.recursive[c]
+    }
+
+    /// Whether `func` is part of a cycle.
+    pub fn is_recursive(&self, func: u32) -> bool {
+        self.recursive[self.component[func as usize]]
+    }
+}
+
+/// Builds the call graph of `module` by scanning every body for `call`.
+pub fn build(module: &ModuleInfo<'_>) -> WasmResult<CallGraph> {
+    let n = module.func_types.len();
+    let mut edges = vec![Vec::new(); n];
+    for (i, body) in module.bodies.iter().enumerate() {
+        let caller = module.num_imported_funcs as usize + i;
+        let mut reader = body.get_operators_reader()?;
+        while !reader.eof() {
+            if let Operator::Call { function_index } = reader.read()? {
+                edges[caller].push(function_index as usize);
+            }
+        }
+    }
+    let component = tarjan(&edges);
+    let count = component.iter().copied().max().map_or(0, |m| m + 1);
+    let mut size = vec![0usize; count];
+    for c in &component {
+        size[*c] += 1;
+    }
+    let mut recursive: Vec<bool> = size.iter().map(|s| *s > 1).collect();
+    for (f, callees) in edges.iter().enumerate() {
+        if callees.contains(&f) {
+            recursive[component[f]] = true;
+        }
+    }
+    Ok(CallGraph { component, recursive })
+}
+
+/// Tarjan's strongly connected components, iteratively (call graphs can be deep).
+fn tarjan(edges: &[Vec<usize>]) -> Vec<usize> {
+    const UNSEEN: usize = usize::MAX;
+    let n = edges.len();
+    let (mut index, mut low, mut comp) = (vec![UNSEEN; n], vec![0; n], vec![UNSEEN; n]);
+    let mut on_stack = vec![false; n];
+    let (mut stack, mut next_index, mut next_comp) = (Vec::new(), 0, 0);
+    for root in 0..n {
+        if index[root] != UNSEEN {
+            continue;
+        }
+        let mut work = vec![(root, 0usize)];
+        while let Some((v, edge)) = work.pop() {
+            if edge == 0 {
+                index[v] = next_index;
+                low[v] = next_index;
+                next_index += 1;
+                stack.push(v);
+                on_stack[v] = true;
+            }
+            if let Some(&w) = edges[v].get(edge) {
+                work.push((v, edge + 1));
+                if index[w] == UNSEEN {
+                    work.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+                continue;
+            }
+            if low[v] == index[v] {
+                while let Some(w) = stack.pop() {
+                    on_stack[w] = false;
+                    comp[w] = next_comp;
+                    if w == v {
+                        break;
+                    }
+                }
+                next_comp += 1;
+            }
+            if let Some(&(parent, _)) = work.last() {
+                low[parent] = low[parent].min(low[v]);
+            }
+        }
+    }
+    comp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tarjan;
+
+    #[test]
+    fn finds_cycles() {
+        // 0 -> 1 -> 2 -> 0, 2 -> 3, 3 -> 3? no; 4 alone
+        let edges = vec![vec![1], vec![2], vec![0, 3], vec![], vec![]];
+        let c = tarjan(&edges);
+        assert_eq!(c[0], c[1]);
+        assert_eq!(c[1], c[2]);
+        assert_ne!(c[2], c[3]);
+        assert_ne!(c[3], c[4]);
+    }
+}
