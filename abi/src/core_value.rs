@@ -120,13 +120,20 @@ mod tests {
 
     #[test]
     fn i64_low_limb_first() {
-        assert_eq!(CoreValue::I64(-2).to_felts(), vec![0xFFFF_FFFE, 0xFFFF_FFFF]);
+        assert_eq!(
+            CoreValue::I64(-2).to_felts(),
+            vec![0xFFFF_FFFE, 0xFFFF_FFFF]
+        );
         assert_eq!(CoreValue::I64(1 << 33).to_felts(), vec![0, 2]);
     }
 
     #[test]
     fn round_trip() {
-        let values = [CoreValue::I32(-1), CoreValue::I64(i64::MIN), CoreValue::I32(7)];
+        let values = [
+            CoreValue::I32(-1),
+            CoreValue::I64(i64::MIN),
+            CoreValue::I32(7),
+        ];
         let felts = lower_values(&values);
         assert_eq!(felts.len(), 4);
         let types: Vec<_> = values.iter().map(|v| v.ty()).collect();
@@ -141,7 +148,10 @@ mod tests {
         ));
         assert!(matches!(
             lift_values(&[CoreType::I64], &[1]),
-            Err(AbiError::TooFewFelts { needed: 2, found: 1 })
+            Err(AbiError::TooFewFelts {
+                needed: 2,
+                found: 1
+            })
         ));
     }
 }

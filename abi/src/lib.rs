@@ -34,7 +34,10 @@ pub fn lower_values(values: &[CoreValue]) -> Vec<u64> {
 pub fn lift_values(types: &[CoreType], felts: &[u64]) -> Result<Vec<CoreValue>, AbiError> {
     let needed: usize = types.iter().map(|t| t.felts()).sum();
     if felts.len() < needed {
-        return Err(AbiError::TooFewFelts { needed, found: felts.len() });
+        return Err(AbiError::TooFewFelts {
+            needed,
+            found: felts.len(),
+        });
     }
     let mut at = 0;
     types

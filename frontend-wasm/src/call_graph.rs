@@ -55,7 +55,10 @@ pub fn build(module: &ModuleInfo<'_>) -> WasmResult<CallGraph> {
             recursive[component[f]] = true;
         }
     }
-    Ok(CallGraph { component, recursive })
+    Ok(CallGraph {
+        component,
+        recursive,
+    })
 }
 
 /// Tarjan's strongly connected components, iteratively (call graphs can be deep).

@@ -92,7 +92,7 @@ pub fn lower(op: &Operator<'_>) -> OpLowering {
         Operator::I32Xor => bin32(&["u32xor"]),
         Operator::I32Shl => bin32(&["u32and.31", "u32shl"]),
         Operator::I32ShrU => bin32(&["u32and.31", "u32shr"]),
-        Operator::I32ShrS => bin32(&["exec.wasm_i32_shr_s"]),
+        Operator::I32ShrS => bin32(&["u32and.31", "exec.wasm_i32_shr_s"]),
         Operator::I32Rotl => bin32(&["u32and.31", "u32rotl"]),
         Operator::I32Rotr => bin32(&["u32and.31", "u32rotr"]),
         Operator::I32Clz => un32(&["u32clz"]),
@@ -135,14 +135,26 @@ pub fn lower(op: &Operator<'_>) -> OpLowering {
         Operator::I64Clz => un64(&[u64op!("clz"), "push.0", "swap"]),
         Operator::I64Ctz => un64(&[u64op!("ctz"), "push.0", "swap"]),
         Operator::I64Popcnt => un64(&["u32popcnt", "swap", "u32popcnt", "add", "push.0", "swap"]),
-        Operator::I64Extend8S => {
-            un64(&["swap", "drop", "u32and.255", "dup", "u32shr.7", "mul.4294967040", "add",
-                "exec.wasm_i64_extend_i32_s"])
-        }
-        Operator::I64Extend16S => {
-            un64(&["swap", "drop", "u32and.65535", "dup", "u32shr.15", "mul.4294901760", "add",
-                "exec.wasm_i64_extend_i32_s"])
-        }
+        Operator::I64Extend8S => un64(&[
+            "swap",
+            "drop",
+            "u32and.255",
+            "dup",
+            "u32shr.7",
+            "mul.4294967040",
+            "add",
+            "exec.wasm_i64_extend_i32_s",
+        ]),
+        Operator::I64Extend16S => un64(&[
+            "swap",
+            "drop",
+            "u32and.65535",
+            "dup",
+            "u32shr.15",
+            "mul.4294901760",
+            "add",
+            "exec.wasm_i64_extend_i32_s",
+        ]),
         Operator::I64Extend32S => un64(&["swap", "drop", "exec.wasm_i64_extend_i32_s"]),
 
         // ---- i64 comparisons ------------------------------------------------------------
@@ -199,6 +211,9 @@ mod tests {
     fn operator_names_read_like_wasm_text() {
         assert_eq!(operator_name(&Operator::F32Add), "f32.add");
         assert_eq!(operator_name(&Operator::I32TruncF64S), "i32.trunc_f64_s");
-        assert_eq!(operator_name(&Operator::MemoryGrow { mem: 0 }), "memory.grow");
+        assert_eq!(
+            operator_name(&Operator::MemoryGrow { mem: 0 }),
+            "memory.grow"
+        );
     }
 }

@@ -53,7 +53,10 @@ impl WasmError {
 
 impl From<wasmparser::BinaryReaderError> for WasmError {
     fn from(e: wasmparser::BinaryReaderError) -> Self {
-        WasmError::Invalid { message: e.message().to_string(), offset: e.offset() }
+        WasmError::Invalid {
+            message: e.message().to_string(),
+            offset: e.offset(),
+        }
     }
 }
 

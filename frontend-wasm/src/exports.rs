@@ -76,7 +76,12 @@ pub fn emit_export_wrappers(
         }
         out.close();
         out.blank();
-        exports.push(ExportedFunction { name: export.name.clone(), proc_name, params, results });
+        exports.push(ExportedFunction {
+            name: export.name.clone(),
+            proc_name,
+            params,
+            results,
+        });
     }
     Ok(exports)
 }
@@ -86,7 +91,13 @@ pub fn emit_export_wrappers(
 fn unique_proc_name(export: &str, used: &mut std::collections::HashSet<String>) -> String {
     let mut base: String = export
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if !base.starts_with(|c: char| c.is_ascii_lowercase() || c == '_') {
         base.insert_str(0, "x_");

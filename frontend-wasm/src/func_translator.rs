@@ -31,7 +31,6 @@ use crate::{
 };
 use midenc_abi::CoreType;
 
-
 /// The translated body of one function.
 pub struct TranslatedFunction {
     /// The code of the procedure body.
@@ -222,7 +221,9 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 home
             } else {
                 stack_felts += ty.felts();
-                LocalHome::Stack { pos: stack_felts - 1 }
+                LocalHome::Stack {
+                    pos: stack_felts - 1,
+                }
             };
             locals.push(Local { ty: *ty, home });
         }
@@ -251,7 +252,11 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             root,
             cur: root,
             locals,
-            stack_local_felts: stack_felts,
+            stack_local_felts: if memory_locals {
+                params_felts
+            } else {
+                stack_felts
+            },
             memory_local_felts: mem_felts,
             params_felts,
             params_count,
@@ -312,7 +317,9 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
     }
 
     fn pop(&mut self) -> Operand {
-        self.operands.pop().expect("validated Wasm never pops an empty operand stack")
+        self.operands
+            .pop()
+            .expect("validated Wasm never pops an empty operand stack")
     }
 
     fn push(&mut self, ty: CoreType, is_bool: bool) {
@@ -334,13 +341,22 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
 
     fn prologue(&mut self) -> TResult<()> {
         if self.memory_local_felts > 0 {
-            // Move params (last one on top) into procedure locals.
-            let params: Vec<Local> = self.locals[..self.params_count].to_vec();
-            for local in params.iter().rev() {
-                self.store_memory_local(*local);
+            // Copy params into procedure locals. The originals stay on the stack until the
+            // epilogue, so the stack never shrinks below the caller's view of it (a `call`ed
+            // export must return with depth exactly 16, and the VM never goes below 16).
+            let mut depth = 0;
+            for local in self.locals[..self.params_count].to_vec().iter().rev() {
+                if let LocalHome::Memory { index } = local.home {
+                    for limb in 0..local.ty.felts() {
+                        let n = self.reach(depth + limb)?;
+                        self.emit(format!("dup.{n}"));
+                        self.emit(format!("loc_store.{}", index + limb));
+                    }
+                }
+                depth += local.ty.felts();
             }
             // Zero the declared locals: procedure locals are not cleared between calls.
-            for local in self.locals.clone().iter().skip(params.len()) {
+            for local in self.locals.clone().iter().skip(self.params_count) {
                 if let LocalHome::Memory { index } = local.home {
                     for limb in 0..local.ty.felts() {
                         self.emit("push.0");
@@ -433,7 +449,9 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
 
     fn block_types(&self, ty: BlockType) -> TResult<(Vec<CoreType>, Vec<CoreType>)> {
         let convert = |tys: &[ValType]| -> TResult<Vec<CoreType>> {
-            tys.iter().map(|t| core_type(*t).map_err(|w| self.unsupported(w))).collect()
+            tys.iter()
+                .map(|t| core_type(*t).map_err(|w| self.unsupported(w)))
+                .collect()
         };
         match ty {
             BlockType::Empty => Ok((Vec::new(), Vec::new())),
@@ -501,8 +519,10 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         let keep = Self::felts_of(target.label_types());
         let keep_count = target.label_types().len();
         let base = target.base;
-        let drop: usize =
-            self.operands[base..self.operands.len() - keep_count].iter().map(|o| o.ty.felts()).sum();
+        let drop: usize = self.operands[base..self.operands.len() - keep_count]
+            .iter()
+            .map(|o| o.ty.felts())
+            .sum();
         self.drop_below(keep, drop)?;
         let innermost = self.frames.last_mut().unwrap();
         let flag = depth + innermost.flag_offset();
@@ -519,7 +539,13 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         self.condition_to_bool();
         let taken = self.tree.new_seq();
         let not_taken = self.tree.new_seq();
-        self.tree.push(self.cur, Node::If { then_seq: taken, else_seq: not_taken });
+        self.tree.push(
+            self.cur,
+            Node::If {
+                then_seq: taken,
+                else_seq: not_taken,
+            },
+        );
         self.cur = taken;
         self.branch(depth)?;
         self.cur = not_taken;
@@ -552,7 +578,13 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             }
             let taken = self.tree.new_seq();
             let rest = self.tree.new_seq();
-            self.tree.push(self.cur, Node::If { then_seq: taken, else_seq: rest });
+            self.tree.push(
+                self.cur,
+                Node::If {
+                    then_seq: taken,
+                    else_seq: rest,
+                },
+            );
             self.cur = taken;
             self.emit("drop");
             self.branch(target)?;
@@ -581,11 +613,23 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             } else {
                 frame.landings.push(skip);
             }
-            self.tree.push(self.cur, Node::If { then_seq: skip, else_seq: rest });
+            self.tree.push(
+                self.cur,
+                Node::If {
+                    then_seq: skip,
+                    else_seq: rest,
+                },
+            );
         } else {
             self.tree.op(self.cur, "dup");
             self.tree.op(self.cur, "eq.0");
-            self.tree.push(self.cur, Node::If { then_seq: rest, else_seq: skip });
+            self.tree.push(
+                self.cur,
+                Node::If {
+                    then_seq: rest,
+                    else_seq: skip,
+                },
+            );
             self.tree.op(rest, "drop");
             if frame.kind == FrameKind::Loop {
                 frame.max_flag = frame.max_flag.max(max_flag);
@@ -600,7 +644,10 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
     fn end_frame(&mut self) -> TResult<()> {
         let reachable = !self.dead;
         self.dead = false;
-        let mut frame = self.frames.pop().expect("validated Wasm has balanced frames");
+        let mut frame = self
+            .frames
+            .pop()
+            .expect("validated Wasm has balanced frames");
         if reachable {
             frame.landings.push(self.cur);
         }
@@ -649,7 +696,13 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             let exit = self.tree.new_seq();
             self.tree.op(frame.body, "dup");
             self.tree.op(frame.body, "eq.1");
-            self.tree.push(frame.body, Node::If { then_seq: cont, else_seq: exit });
+            self.tree.push(
+                frame.body,
+                Node::If {
+                    then_seq: cont,
+                    else_seq: exit,
+                },
+            );
             for op in ["dup", "neq.0", "sub", "push.0"] {
                 self.tree.op(exit, op);
             }

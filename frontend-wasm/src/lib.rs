@@ -57,7 +57,10 @@ pub struct FunctionProcs {
 
 impl FunctionProcs {
     fn new(count: usize, graph: call_graph::CallGraph) -> Self {
-        FunctionProcs { names: (0..count).map(|i| format!("wasm_fn{i}")).collect(), graph }
+        FunctionProcs {
+            names: (0..count).map(|i| format!("wasm_fn{i}")).collect(),
+            graph,
+        }
     }
 
     /// The MASM procedure name of function `func`.
@@ -154,7 +157,10 @@ fn used_intrinsics(code: &str) -> String {
         for (i, (name, _)) in procs.iter().enumerate() {
             if !used[i]
                 && (refers(code, name)
-                    || procs.iter().zip(&used).any(|((_, body), u)| *u && refers(body, name)))
+                    || procs
+                        .iter()
+                        .zip(&used)
+                        .any(|((_, body), u)| *u && refers(body, name)))
             {
                 used[i] = true;
                 changed = true;

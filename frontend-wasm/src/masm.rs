@@ -58,7 +58,9 @@ impl CodeTree {
 
     /// Whether `seq` contains no code (looking through inlined sequences).
     pub fn is_empty(&self, seq: SeqId) -> bool {
-        self.seqs[seq.0].iter().all(|n| matches!(n, Node::Inline(s) if self.is_empty(*s)))
+        self.seqs[seq.0]
+            .iter()
+            .all(|n| matches!(n, Node::Inline(s) if self.is_empty(*s)))
     }
 
     /// Prints `seq` and everything below it at the writer's current indentation.
@@ -78,8 +80,11 @@ impl CodeTree {
                 Node::Inline(inner) => self.print_nodes(*inner, out),
                 Node::If { then_seq, else_seq } => {
                     if self.is_empty(*then_seq) && self.is_empty(*else_seq) {
+                        // Nothing depends on the condition: just consume it.
                         out.line("drop");
-                    } else if self.is_empty(*else_seq) {
+                        continue;
+                    }
+                    if self.is_empty(*else_seq) {
                         out.open("if.true");
                         self.print(*then_seq, out);
                     } else if self.is_empty(*then_seq) {

@@ -5,8 +5,8 @@
 //! Everything wasmparser's validator rejects becomes [`WasmError::Invalid`] with its offset.
 
 use wasmparser::{
-    Encoding, ExternalKind, ValidPayload, FuncType, FunctionBody, Name, Parser, Payload, TypeRef, ValType,
-    Validator, WasmFeatures,
+    Encoding, ExternalKind, FuncType, FunctionBody, Name, Parser, Payload, TypeRef, ValType,
+    ValidPayload, Validator, WasmFeatures,
 };
 
 use crate::error::{WasmError, WasmResult};
@@ -86,7 +86,11 @@ pub fn core_type(ty: ValType) -> Result<CoreType, String> {
 }
 
 fn unsupported(feature: impl Into<String>, offset: u64) -> WasmError {
-    WasmError::Unsupported { feature: feature.into(), function: "module".into(), offset }
+    WasmError::Unsupported {
+        feature: feature.into(),
+        function: "module".into(),
+        offset,
+    }
 }
 
 /// Parses and fully validates `wasm`, returning the facts the translator needs.
@@ -112,7 +116,11 @@ pub fn parse_module(wasm: &[u8]) -> WasmResult<ModuleInfo<'_>> {
             func_validator.validate(&body)?;
         }
         match payload {
-            Payload::Version { encoding: Encoding::Component, range, .. } => {
+            Payload::Version {
+                encoding: Encoding::Component,
+                range,
+                ..
+            } => {
                 return Err(unsupported(
                     "Wasm components are not compiled yet; pass a core module",
                     range.start,
@@ -126,7 +134,7 @@ pub fn parse_module(wasm: &[u8]) -> WasmResult<ModuleInfo<'_>> {
             Payload::ImportSection(reader) => {
                 for import in reader.into_imports_with_offsets() {
                     let (offset, import) = import?;
-                    
+
                     match import.ty {
                         TypeRef::Func(_) | TypeRef::FuncExact(_) => {
                             return Err(unsupported(
@@ -162,24 +170,31 @@ pub fn parse_module(wasm: &[u8]) -> WasmResult<ModuleInfo<'_>> {
                     let (offset, global) = global?;
                     let ty = core_type(global.ty.content_type)
                         .map_err(|what| unsupported(format!("global of {what}"), offset as u64))?;
-                    let init = const_value(&global.init_expr)
-                        .ok_or_else(|| unsupported("non-constant global initializer", offset as u64))?;
-                    let addr = info.globals.last().map_or(GLOBALS_BASE, |g: &Global| {
-                        g.addr + g.ty.felts() as u32
-                    });
+                    let init = const_value(&global.init_expr).ok_or_else(|| {
+                        unsupported("non-constant global initializer", offset as u64)
+                    })?;
+                    let addr = info
+                        .globals
+                        .last()
+                        .map_or(GLOBALS_BASE, |g: &Global| g.addr + g.ty.felts() as u32);
                     info.globals.push(Global { ty, init, addr });
                 }
             }
             Payload::TagSection(reader) => {
-                return Err(unsupported("exception handling (tags)", reader.range().start));
+                return Err(unsupported(
+                    "exception handling (tags)",
+                    reader.range().start,
+                ));
             }
             Payload::ExportSection(reader) => {
                 let range = reader.range();
                 for export in reader {
                     let export = export?;
                     if export.kind == ExternalKind::Func {
-                        info.exports
-                            .push(Export { name: export.name.to_string(), func: export.index });
+                        info.exports.push(Export {
+                            name: export.name.to_string(),
+                            func: export.index,
+                        });
                     } else {
                         return Err(unsupported(
                             format!("export `{}` of kind {:?}", export.name, export.kind),

@@ -15,10 +15,17 @@ pub fn drop_below(keep: usize, count: usize) -> Option<Vec<String>> {
         ops.extend(std::iter::repeat_n("drop".to_string(), count % 4));
     } else if keep < count && keep + count - 1 <= MAX_REACH {
         // Sink the kept felts beneath the doomed ones, then drop from the top.
-        ops.extend(std::iter::repeat_n(format!("movdn.{}", keep + count - 1), keep));
+        ops.extend(std::iter::repeat_n(
+            format!("movdn.{}", keep + count - 1),
+            keep,
+        ));
         ops.extend(drop_below(0, count)?);
     } else if keep <= MAX_REACH {
-        let lift = if keep == 1 { "swap".to_string() } else { format!("movup.{keep}") };
+        let lift = if keep == 1 {
+            "swap".to_string()
+        } else {
+            format!("movup.{keep}")
+        };
         for _ in 0..count {
             ops.push(lift.clone());
             ops.push("drop".to_string());
@@ -41,7 +48,11 @@ pub fn reverse_values(widths_from_top: &[usize]) -> Option<Vec<String>> {
     for width in &widths_from_top[..widths_from_top.len().saturating_sub(1)] {
         let depth = total - 1 - placed;
         for _ in 0..*width {
-            ops.push(if depth == 1 { "swap".to_string() } else { format!("movdn.{depth}") });
+            ops.push(if depth == 1 {
+                "swap".to_string()
+            } else {
+                format!("movdn.{depth}")
+            });
         }
         placed += width;
     }

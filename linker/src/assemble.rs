@@ -17,7 +17,13 @@ use crate::LinkError;
 pub fn module_path(package: &str) -> Result<String, LinkError> {
     let ident: String = package
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     if ident.is_empty() || !ident.starts_with(|c: char| c.is_ascii_lowercase()) {
         return Err(LinkError::InvalidName {
@@ -30,7 +36,9 @@ pub fn module_path(package: &str) -> Result<String, LinkError> {
 }
 
 fn assembly_error(report: miden_assembly::diagnostics::Report) -> LinkError {
-    LinkError::Assembly { report: format!("{}", PrintDiagnostic::new_without_color(report)) }
+    LinkError::Assembly {
+        report: format!("{}", PrintDiagnostic::new_without_color(report)),
+    }
 }
 
 /// Assembles one library module with the core library linked statically.
@@ -48,7 +56,12 @@ pub fn assemble_module(path: &str, source: &str) -> Result<Arc<Library>, LinkErr
 
 /// The MAST root of `proc_name` in module `path` of `library`.
 pub fn export_root(library: &Library, path: &str, proc_name: &str) -> Result<Word, LinkError> {
-    let missing = || LinkError::MissingExport { name: proc_name.to_string() };
-    let name = QualifiedProcedureName::new(Path::new(path), proc_name.parse().map_err(|_| missing())?);
-    library.get_procedure_root_by_path(name.as_path()).ok_or_else(missing)
+    let missing = || LinkError::MissingExport {
+        name: proc_name.to_string(),
+    };
+    let name =
+        QualifiedProcedureName::new(Path::new(path), proc_name.parse().map_err(|_| missing())?);
+    library
+        .get_procedure_root_by_path(name.as_path())
+        .ok_or_else(missing)
 }

@@ -5,7 +5,10 @@
 pub enum LinkError {
     /// The Miden assembler rejected generated MASM: always a midenc bug.
     #[error("internal error: generated MASM does not assemble: {report}")]
-    #[diagnostic(code(midenc::link::assembly), help("please report this with the input module"))]
+    #[diagnostic(
+        code(midenc::link::assembly),
+        help("please report this with the input module")
+    )]
     Assembly {
         /// The assembler's rendered diagnostic.
         report: String,

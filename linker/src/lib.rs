@@ -91,8 +91,13 @@ pub fn link(spec: &PackageSpec<'_>) -> Result<LinkedPackage, LinkError> {
         library,
         [],
     );
-    package.sections.push(Section::new(manifest_section_id(), json));
-    Ok(LinkedPackage { package: Arc::from(package), manifest })
+    package
+        .sections
+        .push(Section::new(manifest_section_id(), json));
+    Ok(LinkedPackage {
+        package: Arc::from(package),
+        manifest,
+    })
 }
 
 impl LinkedPackage {
@@ -108,8 +113,9 @@ impl LinkedPackage {
     /// [`LinkError::BadPackage`] when the bytes are not a valid package or carry no manifest.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, LinkError> {
         use miden_assembly::serde::Deserializable;
-        let package = Package::read_from_bytes(bytes)
-            .map_err(|e| LinkError::BadPackage { reason: e.to_string() })?;
+        let package = Package::read_from_bytes(bytes).map_err(|e| LinkError::BadPackage {
+            reason: e.to_string(),
+        })?;
         let section = package
             .sections
             .iter()
@@ -117,9 +123,14 @@ impl LinkedPackage {
             .ok_or_else(|| LinkError::BadPackage {
                 reason: format!("no `{MANIFEST_SECTION}` section (not built by midenc)"),
             })?;
-        let manifest: ComponentManifest = serde_json::from_slice(&section.data)
-            .map_err(|e| LinkError::BadPackage { reason: format!("manifest: {e}") })?;
-        Ok(LinkedPackage { package: Arc::new(package), manifest })
+        let manifest: ComponentManifest =
+            serde_json::from_slice(&section.data).map_err(|e| LinkError::BadPackage {
+                reason: format!("manifest: {e}"),
+            })?;
+        Ok(LinkedPackage {
+            package: Arc::new(package),
+            manifest,
+        })
     }
 
     /// The library inside the package.

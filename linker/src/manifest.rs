@@ -72,7 +72,12 @@ pub struct ManifestImport {
 
 /// Renders a core signature as `(i32, i64) -> i32`.
 pub fn signature_text(params: &[CoreType], results: &[CoreType]) -> String {
-    let list = |tys: &[CoreType]| tys.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ");
+    let list = |tys: &[CoreType]| {
+        tys.iter()
+            .map(|t| t.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     match results.len() {
         0 => format!("({})", list(params)),
         1 => format!("({}) -> {}", list(params), results[0]),

@@ -26,11 +26,23 @@ pub enum Command {
 
 /// Parses arguments, runs the command and renders any error; the process exit status.
 pub fn main() -> ExitCode {
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .width(120)
+                .wrap_lines(false)
+                .build(),
+        )
+    }));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     let result = match cli.command {

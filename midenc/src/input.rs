@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use miette::{NamedSource, SourceSpan};
 use midenc_linker::LinkedPackage;
+use miette::{NamedSource, SourceSpan};
 
 use crate::error::{DriverError, DriverResult};
 
@@ -27,12 +27,21 @@ pub enum Input {
 
 /// Reads `path`, deciding its kind by extension (`.wat`, `.wasm`, and `.masp` when allowed).
 pub fn load(path: &Path, allow_masp: bool) -> DriverResult<Input> {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default();
     let read = || {
-        std::fs::read(path).map_err(|source| DriverError::Read { path: path.into(), source })
+        std::fs::read(path).map_err(|source| DriverError::Read {
+            path: path.into(),
+            source,
+        })
     };
     match ext {
-        "wasm" => Ok(Input::Wasm { path: path.into(), bytes: read()? }),
+        "wasm" => Ok(Input::Wasm {
+            path: path.into(),
+            bytes: read()?,
+        }),
         "wat" | "wast" => {
             let bytes = read()?;
             let text = String::from_utf8(bytes).map_err(|e| DriverError::Wat {
@@ -40,13 +49,22 @@ pub fn load(path: &Path, allow_masp: bool) -> DriverResult<Input> {
                 src: NamedSource::new(path.display().to_string(), String::new()),
                 span: None,
             })?;
-            Ok(Input::Wasm { path: path.into(), bytes: wat_to_wasm(path, &text)? })
+            Ok(Input::Wasm {
+                path: path.into(),
+                bytes: wat_to_wasm(path, &text)?,
+            })
         }
         "masp" if allow_masp => {
             let package = LinkedPackage::from_bytes(&read()?)?;
-            Ok(Input::Package { path: path.into(), package: Box::new(package) })
+            Ok(Input::Package {
+                path: path.into(),
+                package: Box::new(package),
+            })
         }
-        _ => Err(DriverError::UnknownInput { path: path.into(), allow_masp }),
+        _ => Err(DriverError::UnknownInput {
+            path: path.into(),
+            allow_masp,
+        }),
     }
 }
 

@@ -1,8 +1,8 @@
 //! `--invoke '<func>(<args>)'`: WAVE text to typed arguments, and results back to WAVE.
 
-use miette::{NamedSource, SourceSpan};
 use midenc_abi::{CoreType, CoreValue};
 use midenc_linker::{ComponentManifest, ManifestExport};
+use miette::{NamedSource, SourceSpan};
 use wasm_wave::{
     untyped::UntypedFuncCall,
     value::{Type, Value},
@@ -28,27 +28,39 @@ fn wave_type(ty: CoreType) -> Type {
 
 /// Parses `text` and checks it against the exports of `manifest`.
 pub fn parse<'m>(text: &str, manifest: &'m ComponentManifest) -> DriverResult<Invocation<'m>> {
-    let error = |message: String, span: std::ops::Range<usize>, label: &str, help| {
-        DriverError::Invoke {
+    let error =
+        |message: String, span: std::ops::Range<usize>, label: &str, help| DriverError::Invoke {
             message,
             src: NamedSource::new("--invoke", text.to_string()),
             span: SourceSpan::from(span),
             label: label.to_string(),
             help,
-        }
-    };
+        };
     let call = UntypedFuncCall::parse(text).map_err(|e| {
-        error(e.to_string(), e.span(), "here", Some("the form is `name(arg, ...)`".into()))
+        error(
+            e.to_string(),
+            e.span(),
+            "here",
+            Some("the form is `name(arg, ...)`".into()),
+        )
     })?;
     let name = call.name();
     let name_span = text.find(name).map_or(0..0, |at| at..at + name.len());
     let export = find_export(manifest, name).map_err(|why| {
         let names: Vec<&str> = manifest.exports.iter().map(|e| e.name.as_str()).collect();
-        error(why, name_span.clone(), "this export", Some(format!("exports: {}", names.join(", "))))
+        error(
+            why,
+            name_span.clone(),
+            "this export",
+            Some(format!("exports: {}", names.join(", "))),
+        )
     })?;
     let types: Vec<Type> = export.params.iter().map(|t| wave_type(*t)).collect();
     let values: Vec<Value> = call.to_wasm_params(types.iter()).map_err(|e| {
-        let detail = e.detail().map(str::to_string).unwrap_or_else(|| e.kind().to_string());
+        let detail = e
+            .detail()
+            .map(str::to_string)
+            .unwrap_or_else(|| e.kind().to_string());
         error(
             format!("{detail} (`{}` takes {})", export.name, export.signature),
             e.span(),
@@ -70,7 +82,10 @@ pub fn parse<'m>(text: &str, manifest: &'m ComponentManifest) -> DriverResult<In
 
 /// Finds an export by exact name, or by a function name that identifies exactly one
 /// `iface#func` export.
-fn find_export<'m>(manifest: &'m ComponentManifest, name: &str) -> Result<&'m ManifestExport, String> {
+fn find_export<'m>(
+    manifest: &'m ComponentManifest,
+    name: &str,
+) -> Result<&'m ManifestExport, String> {
     if let Some(e) = manifest.exports.iter().find(|e| e.name == name) {
         return Ok(e);
     }
@@ -84,7 +99,10 @@ fn find_export<'m>(manifest: &'m ComponentManifest, name: &str) -> Result<&'m Ma
         [] => Err(format!("no export named `{name}`")),
         many => Err(format!(
             "`{name}` is ambiguous: {}",
-            many.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .map(|e| e.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
     }
 }

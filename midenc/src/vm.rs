@@ -8,8 +8,8 @@
 use std::sync::Arc;
 
 use miden_assembly::{Assembler, DefaultSourceManager};
-use miden_mast_package::Word;
 use miden_core_lib::CoreLibrary;
+use miden_mast_package::Word;
 use miden_processor::{
     operation::OperationError, DebugHandler, DefaultHost, ExecutionError, FastProcessor, Felt,
     HostLibrary, ProcessorState, StackInputs, TraceError,
@@ -56,6 +56,15 @@ pub fn call_export(
     args: &[CoreValue],
     results: &[CoreType],
 ) -> DriverResult<RunOutcome> {
+    crate::with_deep_stack(|| call_export_here(package, root, args, results))
+}
+
+fn call_export_here(
+    package: &LinkedPackage,
+    root: Word,
+    args: &[CoreValue],
+    results: &[CoreType],
+) -> DriverResult<RunOutcome> {
     let felts = lower_values(args);
     if felts.len() > MAX_STACK_FELTS {
         return Err(DriverError::Vm {
@@ -63,10 +72,16 @@ pub fn call_export(
         });
     }
     let vm_error = |message: String| DriverError::Vm { message };
-    let inputs: Vec<Felt> = felts.iter().map(|f| Felt::new(*f).expect("limbs are canonical")).collect();
+    let inputs: Vec<Felt> = felts
+        .iter()
+        .map(|f| Felt::new(*f).expect("limbs are canonical"))
+        .collect();
     let stack = StackInputs::new(&inputs).map_err(|e| vm_error(e.to_string()))?;
 
-    let source = format!("begin\n    call.{}\n    trace.{CLOCK_TRACE_ID}\nend\n", root.to_hex());
+    let source = format!(
+        "begin\n    call.{}\n    trace.{CLOCK_TRACE_ID}\nend\n",
+        root.to_hex()
+    );
     let program = Assembler::new(Arc::new(DefaultSourceManager::default()))
         .assemble_program(source)
         .map_err(|e| vm_error(format!("cannot assemble the entry program: {e}")))?;
@@ -86,7 +101,10 @@ pub fn call_export(
     let top: Vec<u64> = output.stack.iter().map(|f| f.as_canonical_u64()).collect();
     let results = lift_values(results, &top)
         .map_err(|e| vm_error(format!("the export broke the calling convention: {e}")))?;
-    Ok(RunOutcome { results, cycles: host.debug_handler().clock })
+    Ok(RunOutcome {
+        results,
+        cycles: host.debug_handler().clock,
+    })
 }
 
 /// Classifies a VM failure: the ones a Wasm trap compiles to become [`DriverError::Trap`].
@@ -94,15 +112,23 @@ fn trap_or_vm_error(e: ExecutionError) -> DriverError {
     let trap = |message: String| DriverError::Trap { message };
     match &e {
         ExecutionError::OperationError { err, .. } => match err {
-            OperationError::FailedAssertion { err_msg: Some(m), .. }
-            | OperationError::U32AssertionFailed { err_msg: Some(m), .. } => trap(m.to_string()),
+            OperationError::FailedAssertion {
+                err_msg: Some(m), ..
+            }
+            | OperationError::U32AssertionFailed {
+                err_msg: Some(m), ..
+            } => trap(m.to_string()),
             OperationError::DivideByZero => trap("integer divide by zero".into()),
-            other => DriverError::Vm { message: other.to_string() },
+            other => DriverError::Vm {
+                message: other.to_string(),
+            },
         },
         ExecutionError::MemoryError { .. } => trap(format!("out of bounds memory access ({e})")),
         ExecutionError::CycleLimitExceeded(limit) => {
             trap(format!("cycle limit of {limit} exceeded"))
         }
-        _ => DriverError::Vm { message: e.to_string() },
+        _ => DriverError::Vm {
+            message: e.to_string(),
+        },
     }
 }

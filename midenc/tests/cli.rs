@@ -47,7 +47,10 @@ fn files_in(dir: &Path) -> Vec<String> {
 /// A failed command: non-zero exit, no panic, the message on stderr, nothing new written.
 fn assert_clean_failure(o: &Output, dir: &Path, before: &[String], needle: &str) {
     let err = stderr(o);
-    assert!(!o.status.success(), "expected failure, got success; stderr:\n{err}");
+    assert!(
+        !o.status.success(),
+        "expected failure, got success; stderr:\n{err}"
+    );
     assert_ne!(o.status.code(), Some(101), "midenc panicked:\n{err}");
     assert!(!err.contains("panicked"), "midenc panicked:\n{err}");
     assert!(err.contains(needle), "stderr lacks {needle:?}:\n{err}");
@@ -57,7 +60,16 @@ fn assert_clean_failure(o: &Output, dir: &Path, before: &[String], needle: &str)
 #[test]
 fn run_add_wraps_and_reports_cycles() {
     let (dir, _) = workdir();
-    let o = midenc(&["run", "add.wat", "--invoke", "add(2147483647, 1)", "--cycles"], dir.path());
+    let o = midenc(
+        &[
+            "run",
+            "add.wat",
+            "--invoke",
+            "add(2147483647, 1)",
+            "--cycles",
+        ],
+        dir.path(),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), "-2147483648\n");
     let cycles: u64 = stderr(&o)
@@ -65,24 +77,42 @@ fn run_add_wraps_and_reports_cycles() {
         .strip_prefix("cycles: ")
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no cycle count in {:?}", stderr(&o)));
-    assert!(cycles > 0 && cycles < 200, "implausible cycle count {cycles}");
+    assert!(
+        cycles > 0 && cycles < 200,
+        "implausible cycle count {cycles}"
+    );
 }
 
 #[test]
 fn compile_writes_package_and_manifest_then_runs_it() {
     let (dir, _) = workdir();
-    let o = midenc(&["compile", "add.wat", "-o", "out/add.masp", "--emit", "masm"], dir.path());
-    assert!(!o.status.success(), "the output directory does not exist yet");
+    let o = midenc(
+        &["compile", "add.wat", "-o", "out/add.masp", "--emit", "masm"],
+        dir.path(),
+    );
+    assert!(
+        !o.status.success(),
+        "the output directory does not exist yet"
+    );
     std::fs::create_dir(dir.path().join("out")).unwrap();
-    let o = midenc(&["compile", "add.wat", "-o", "out/add.masp", "--emit", "masm"], dir.path());
+    let o = midenc(
+        &["compile", "add.wat", "-o", "out/add.masp", "--emit", "masm"],
+        dir.path(),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(files_in(&dir.path().join("out")), ["add.manifest.json", "add.masm", "add.masp"]);
+    assert_eq!(
+        files_in(&dir.path().join("out")),
+        ["add.manifest.json", "add.masm", "add.masp"]
+    );
     let manifest = std::fs::read_to_string(dir.path().join("out/add.manifest.json")).unwrap();
     assert!(manifest.contains("\"schema\": 1") && manifest.contains("\"mast_root\": \"0x"));
     let o = midenc(&["run", "out/add.masp", "--invoke", "wide(-1)"], dir.path());
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), "0\n");
-    let o = midenc(&["run", "out/add.masp", "--invoke", "wide(4294967295)"], dir.path());
+    let o = midenc(
+        &["run", "out/add.masp", "--invoke", "wide(4294967295)"],
+        dir.path(),
+    );
     assert_eq!(stdout(&o), "4294967296\n");
 }
 
@@ -109,19 +139,31 @@ fn truncated_wasm_is_rejected() {
 #[test]
 fn bad_wat_points_at_the_line() {
     let (dir, _) = workdir();
-    std::fs::write(dir.path().join("bad.wat"), "(module\n  (func (result i32)\n    i32.bogus))\n")
-        .unwrap();
+    std::fs::write(
+        dir.path().join("bad.wat"),
+        "(module\n  (func (result i32)\n    i32.bogus))\n",
+    )
+    .unwrap();
     let before = files_in(dir.path());
     let o = midenc(&["compile", "bad.wat"], dir.path());
     assert_clean_failure(&o, dir.path(), &before, "invalid WAT");
-    assert!(stderr(&o).contains("bad.wat:3:"), "no location:\n{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("bad.wat:3:"),
+        "no location:\n{}",
+        stderr(&o)
+    );
 }
 
 #[test]
 fn unknown_export_lists_the_exports() {
     let (dir, _) = workdir();
     let o = midenc(&["run", "add.wat", "--invoke", "sub(1, 2)"], dir.path());
-    assert_clean_failure(&o, dir.path(), &files_in(dir.path()), "no export named `sub`");
+    assert_clean_failure(
+        &o,
+        dir.path(),
+        &files_in(dir.path()),
+        "no export named `sub`",
+    );
     assert!(stderr(&o).contains("exports: add, wide"), "{}", stderr(&o));
 }
 
@@ -153,7 +195,12 @@ fn wrong_argument_type_is_rejected() {
 fn missing_input_file_is_reported() {
     let (dir, _) = workdir();
     let o = midenc(&["compile", "nope.wasm"], dir.path());
-    assert_clean_failure(&o, dir.path(), &files_in(dir.path()), "cannot read `nope.wasm`");
+    assert_clean_failure(
+        &o,
+        dir.path(),
+        &files_in(dir.path()),
+        "cannot read `nope.wasm`",
+    );
 }
 
 #[test]
@@ -165,7 +212,11 @@ fn unwritable_output_leaves_nothing() {
     std::fs::create_dir(dir.path().join("ro/add.masp")).unwrap();
     let o = midenc(&["compile", "add.wat", "-o", "ro/add.masp"], dir.path());
     assert_clean_failure(&o, dir.path(), &before, "cannot write");
-    assert_eq!(files_in(&dir.path().join("ro")), ["add.masp"], "temporary files left behind");
+    assert_eq!(
+        files_in(&dir.path().join("ro")),
+        ["add.masp"],
+        "temporary files left behind"
+    );
 }
 
 #[test]
@@ -180,7 +231,11 @@ fn unsupported_feature_names_function_and_offset() {
     let before = files_in(dir.path());
     let o = midenc(&["compile", "float.wat"], dir.path());
     assert_clean_failure(&o, dir.path(), &before, "unsupported: f32.convert_i32_s");
-    assert!(stderr(&o).contains("in scale, at offset 0x"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("in scale, at offset 0x"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -192,7 +247,20 @@ fn trap_exits_nonzero_with_trap_message() {
     )
     .unwrap();
     let o = midenc(&["run", "div.wat", "--invoke", "div(1, 0)"], dir.path());
-    assert_clean_failure(&o, dir.path(), &files_in(dir.path()), "trap: integer divide by zero");
-    let o = midenc(&["run", "div.wat", "--invoke", "div(-2147483648, -1)"], dir.path());
-    assert_clean_failure(&o, dir.path(), &files_in(dir.path()), "trap: integer overflow");
+    assert_clean_failure(
+        &o,
+        dir.path(),
+        &files_in(dir.path()),
+        "trap: integer divide by zero",
+    );
+    let o = midenc(
+        &["run", "div.wat", "--invoke", "div(-2147483648, -1)"],
+        dir.path(),
+    );
+    assert_clean_failure(
+        &o,
+        dir.path(),
+        &files_in(dir.path()),
+        "trap: integer overflow",
+    );
 }

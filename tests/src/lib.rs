@@ -48,11 +48,23 @@ impl Differential {
             .unwrap_or_else(|e| panic!("midenc rejected the module: {:?}", miette::Report::new(e)));
         let engine = wasmi::Engine::default();
         let module = wasmi::Module::new(&engine, wasm).expect("wasmi accepts the module");
-        Differential { package, engine, module, cycles: Vec::new() }
+        Differential {
+            package,
+            engine,
+            module,
+            cycles: Vec::new(),
+        }
     }
 
     /// Runs `func(args)` on a fresh wasmi instance (each Miden `call` also starts afresh).
+    ///
+    /// wasmi's interpreter dispatches by (not always eliminated) tail calls, so long loops need
+    /// a deep host stack.
     pub fn reference(&mut self, func: &str, args: &[CoreValue]) -> Outcome {
+        midenc::with_deep_stack(|| self.reference_here(func, args))
+    }
+
+    fn reference_here(&self, func: &str, args: &[CoreValue]) -> Outcome {
         let mut store = wasmi::Store::new(&self.engine, ());
         let instance = match wasmi::Linker::<()>::new(&self.engine)
             .instantiate_and_start(&mut store, &self.module)
@@ -71,8 +83,11 @@ impl Differential {
                 CoreValue::I64(v) => wasmi::Val::I64(*v),
             })
             .collect();
-        let mut results: Vec<wasmi::Val> =
-            ty.results().iter().map(|t| wasmi::Val::default(*t)).collect();
+        let mut results: Vec<wasmi::Val> = ty
+            .results()
+            .iter()
+            .map(|t| wasmi::Val::default_for_ty(*t))
+            .collect();
         match f.call(&mut store, &params, &mut results) {
             Ok(()) => Outcome::Values(
                 results
@@ -96,8 +111,10 @@ impl Differential {
 
     /// Runs `func(args)` on the Miden VM.
     pub fn midenc(&mut self, func: &str, args: &[CoreValue]) -> Outcome {
-        let (export, root) =
-            self.package.export(func).unwrap_or_else(|| panic!("midenc: no export `{func}`"));
+        let (export, root) = self
+            .package
+            .export(func)
+            .unwrap_or_else(|| panic!("midenc: no export `{func}`"));
         let results: Vec<CoreType> = export.results.clone();
         match vm::call_export(&self.package, root, args, &results) {
             Ok(out) => {
@@ -105,7 +122,10 @@ impl Differential {
                 Outcome::Values(out.results)
             }
             Err(DriverError::Trap { message }) => Outcome::Trap(normalize_trap(&message)),
-            Err(other) => panic!("midenc run of {func} failed: {:?}", miette::Report::new(other)),
+            Err(other) => panic!(
+                "midenc run of {func} failed: {:?}",
+                miette::Report::new(other)
+            ),
         }
     }
 

@@ -26,15 +26,23 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         unreachable!("packages are not accepted by compile")
     };
     let name = crate::package_name(&path);
-    let module = midenc_frontend_wasm::compile_module(&bytes)
-        .map_err(|source| DriverError::Wasm { path: path.clone(), source })?;
-    let linked = midenc_linker::link(&midenc_linker::PackageSpec {
-        name: &name,
-        version: "0.1.0",
-        module: &module,
-        wasm: &bytes,
+    let (module, linked) = crate::with_deep_stack(|| -> DriverResult<_> {
+        let module =
+            midenc_frontend_wasm::compile_module(&bytes).map_err(|source| DriverError::Wasm {
+                path: path.clone(),
+                source,
+            })?;
+        let linked = midenc_linker::link(&midenc_linker::PackageSpec {
+            name: &name,
+            version: "0.1.0",
+            module: &module,
+            wasm: &bytes,
+        })?;
+        Ok((module, linked))
     })?;
-    let out = opts.output.unwrap_or_else(|| PathBuf::from(format!("{name}.masp")));
+    let out = opts
+        .output
+        .unwrap_or_else(|| PathBuf::from(format!("{name}.masp")));
     let manifest_path = sibling(&out, "manifest.json");
     write(&out, &linked.to_bytes())?;
     write(&manifest_path, linked.manifest_json().as_bytes()).inspect_err(|_| {
@@ -48,11 +56,16 @@ pub fn run(opts: Opts) -> DriverResult<()> {
 
 /// `dir/NAME.masp` → `dir/NAME.<ext>`.
 fn sibling(package: &Path, ext: &str) -> PathBuf {
-    let stem = package.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = package
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     package.with_file_name(format!("{stem}.{ext}"))
 }
 
 fn write(path: &Path, bytes: &[u8]) -> DriverResult<()> {
-    midenc_linker::write_atomic(path, bytes)
-        .map_err(|source| DriverError::Write { path: path.into(), source })
+    midenc_linker::write_atomic(path, bytes).map_err(|source| DriverError::Write {
+        path: path.into(),
+        source,
+    })
 }
