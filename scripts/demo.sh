@@ -11,5 +11,11 @@ midenc="$CARGO_TARGET_DIR/debug/midenc"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 "$midenc" compile examples/core/arith.wat -o "$out/arith.masp"
-echo "gcd(1071, 462) =" "$("$midenc" run "$out/arith.masp" --invoke 'gcd(1071, 462)' --cycles)"
-echo "add(2147483647, 1) =" "$("$midenc" run examples/core/arith.wat --invoke 'add(2147483647, 1)' --cycles)"
+run() { # prints `CALL = RESULT (cycles: N)`
+  local result
+  result=$("$midenc" run "$1" --invoke "$2" --cycles 2>"$out/stderr") || { cat "$out/stderr" >&2; exit 1; }
+  echo "$2 = $result  ($(cat "$out/stderr"))"
+}
+run "$out/arith.masp" 'gcd(1071, 462)'
+run "$out/arith.masp" 'fact(20)'
+run examples/core/arith.wat 'add(2147483647, 1)'
