@@ -13,24 +13,28 @@ use miden_mast_package::Word;
 
 use crate::LinkError;
 
-/// The MASM module path of a package's code: the package name made into an identifier.
+/// The MASM module path of a package's code: the package name made into a lowercase
+/// identifier (prefixed with `m_` when it does not start with a letter).
 pub fn module_path(package: &str) -> Result<String, LinkError> {
-    let ident: String = package
+    let mut ident: String = package
         .chars()
         .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
+            if c.is_ascii_alphanumeric() {
                 c.to_ascii_lowercase()
             } else {
                 '_'
             }
         })
         .collect();
-    if ident.is_empty() || !ident.starts_with(|c: char| c.is_ascii_lowercase()) {
+    if ident.is_empty() {
         return Err(LinkError::InvalidName {
             what: "name",
             value: package.to_string(),
-            reason: "must start with a letter".into(),
+            reason: "must not be empty".into(),
         });
+    }
+    if !ident.starts_with(|c: char| c.is_ascii_lowercase()) {
+        ident.insert_str(0, "m_");
     }
     Ok(ident)
 }
