@@ -8,7 +8,7 @@
 use crate::{
     error::{WasmError, WasmResult},
     masm::MasmWriter,
-    module_env::{core_type, ModuleInfo},
+    module_env::{core_type, ModuleInfo, MEMORY_PAGES_ADDR},
     stack_ops, ExportedFunction, FunctionProcs,
 };
 use midenc_abi::{felt_count, CoreType, MAX_STACK_FELTS};
@@ -58,6 +58,7 @@ pub fn emit_export_wrappers(
         let reshape_err = || limit(format!("export `{}`: signature too wide", export.name));
         let mut ops = stack_ops::reverse_values(&widths(&params)).ok_or_else(reshape_err)?;
         ops.extend(global_initializers(module));
+        ops.extend(memory_initializers(module));
         ops.extend(procs.root_table_initializers());
         ops.push(procs.invoke(None, export.func));
         let mut result_widths = widths(&results);
@@ -121,6 +122,41 @@ fn global_initializers(module: &ModuleInfo<'_>) -> Vec<String> {
                 ops.push(format!("push.{felt}"));
                 ops.push(format!("mem_store.{}", global.addr + limb as u32));
             }
+        }
+    }
+    ops
+}
+
+/// Sets the memory size and writes the active data segments (applied in order, as
+/// instantiation does); a segment outside the initial memory traps, as instantiation would.
+fn memory_initializers(module: &ModuleInfo<'_>) -> Vec<String> {
+    let Some(memory) = module.memory else {
+        return Vec::new();
+    };
+    let mut ops = Vec::new();
+    if memory.initial > 0 {
+        ops.push(format!("push.{}", memory.initial));
+        ops.push(format!("mem_store.{MEMORY_PAGES_ADDR}"));
+    }
+    let limit = u64::from(memory.initial) * 65536;
+    let mut image: std::collections::BTreeMap<u32, u32> = std::collections::BTreeMap::new();
+    for segment in &module.data {
+        if u64::from(segment.offset) + segment.bytes.len() as u64 > limit {
+            ops.push("push.0".into());
+            ops.push("assert.err=\"out of bounds memory access\"".into());
+            return ops;
+        }
+        for (i, byte) in segment.bytes.iter().enumerate() {
+            let addr = segment.offset + i as u32;
+            let shift = 8 * (addr % 4);
+            let word = image.entry(addr / 4).or_default();
+            *word = (*word & !(0xFF << shift)) | (u32::from(*byte) << shift);
+        }
+    }
+    for (element, value) in image {
+        if value != 0 {
+            ops.push(format!("push.{value}"));
+            ops.push(format!("mem_store.{element}"));
         }
     }
     ops

@@ -19,17 +19,36 @@
 //! `while.true` bodies whose condition is "a branch targeted this loop". Constructs from which
 //! no branch escapes pay nothing for this. `docs/codegen.md` walks through an example.
 
-use wasmparser::{BlockType, FunctionBody, Operator, ValType};
+use wasmparser::{BlockType, FunctionBody, MemArg, Operator, ValType};
 
 use crate::{
     code_translator::{self, OpLowering},
     error::{WasmError, WasmResult},
     masm::{CodeTree, Node, SeqId},
-    module_env::{core_type, ModuleInfo},
+    module_env::{core_type, ModuleInfo, MEMORY_PAGES_ADDR},
     stack_ops::{self, MAX_REACH},
     FunctionProcs,
 };
 use midenc_abi::CoreType;
+
+const EXT8: [&str; 5] = ["u32and.255", "dup", "u32shr.7", "mul.4294967040", "add"];
+const EXT16: [&str; 5] = ["u32and.65535", "dup", "u32shr.15", "mul.4294901760", "add"];
+const EXT8_64: [&str; 6] = [
+    "u32and.255",
+    "dup",
+    "u32shr.7",
+    "mul.4294967040",
+    "add",
+    "exec.wasm_i64_extend_i32_s",
+];
+const EXT16_64: [&str; 6] = [
+    "u32and.65535",
+    "dup",
+    "u32shr.15",
+    "mul.4294901760",
+    "add",
+    "exec.wasm_i64_extend_i32_s",
+];
 
 /// The translated body of one function.
 pub struct TranslatedFunction {
@@ -594,6 +613,103 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         self.branch(default)
     }
 
+    /// Pops a byte address, adds the static offset and traps unless `size` bytes from there
+    /// lie inside linear memory; leaves the effective address (now < 2^32).
+    fn bounds_checked_address(&mut self, memarg: &MemArg, size: u32) -> TResult<()> {
+        if memarg.offset > u64::from(u32::MAX) {
+            return Err(self.unsupported("memory offsets beyond 4 GiB (memory64)"));
+        }
+        if memarg.offset > 0 {
+            self.emit(format!("add.{}", memarg.offset));
+        }
+        for op in [
+            "dup".to_string(),
+            format!("add.{size}"),
+            format!("mem_load.{MEMORY_PAGES_ADDR}"),
+            "mul.65536".to_string(),
+            "lte".to_string(),
+            "assert.err=\"out of bounds memory access\"".to_string(),
+        ] {
+            self.emit(op);
+        }
+        Ok(())
+    }
+
+    /// A load of `size` bytes, narrowed/extended by `widen` to a value of type `ty`.
+    fn load(&mut self, memarg: &MemArg, size: u32, ty: CoreType, widen: &[&str]) -> TResult<()> {
+        self.pop();
+        self.bounds_checked_address(memarg, size)?;
+        if size == 8 {
+            for op in [
+                "dup",
+                "add.4",
+                "exec.wasm_load32",
+                "swap",
+                "exec.wasm_load32",
+            ] {
+                self.emit(op);
+            }
+        } else {
+            self.emit("exec.wasm_load32");
+        }
+        for op in widen {
+            self.emit(*op);
+        }
+        self.push(ty, false);
+        Ok(())
+    }
+
+    /// A store of the low `size` bytes of the value on top to the address below it.
+    fn store(&mut self, memarg: &MemArg, size: u32) -> TResult<()> {
+        let value = self.pop();
+        self.pop();
+        if value.ty == CoreType::I64 && size < 8 {
+            // Only the low limb matters.
+            self.emit("swap");
+            self.emit("drop");
+        }
+        // [v.., a] -> [a, v..]
+        self.emit(if size == 8 { "movup.2" } else { "swap" });
+        self.bounds_checked_address(memarg, size)?;
+        let mask = match size {
+            1 => 0xFF,
+            2 => 0xFFFF,
+            _ => 0xFFFF_FFFFu32,
+        };
+        if size == 8 {
+            // [ea, lo, hi]: lo at ea, hi at ea + 4.
+            for op in [
+                "dup",
+                "movdn.3",
+                &format!("push.{mask}"),
+                "movdn.2",
+                "exec.wasm_store_masked",
+            ] {
+                self.emit(op);
+            }
+            for op in [
+                "swap",
+                "add.4",
+                &format!("push.{mask}"),
+                "movdn.2",
+                "exec.wasm_store_masked",
+            ] {
+                self.emit(op);
+            }
+        } else {
+            if size < 4 {
+                // [ea, v]: keep only the stored bytes of v.
+                self.emit("swap");
+                self.emit(format!("u32and.{mask}"));
+                self.emit("swap");
+            }
+            for op in [&format!("push.{mask}"), "movdn.2", "exec.wasm_store_masked"] {
+                self.emit(op.to_string());
+            }
+        }
+        Ok(())
+    }
+
     fn mark_dead(&mut self) {
         self.dead = true;
         self.dead_depth = 0;
@@ -794,6 +910,76 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 }
                 self.pop();
             }
+            Operator::MemorySize { .. } => {
+                self.emit(format!("mem_load.{MEMORY_PAGES_ADDR}"));
+                self.push(CoreType::I32, false);
+            }
+            Operator::MemoryGrow { .. } => {
+                let max = self.module.memory.map_or(0, |m| m.maximum);
+                for op in [
+                    format!("mem_load.{MEMORY_PAGES_ADDR}"),
+                    "dup".into(),
+                    "movup.2".into(),
+                    "add".into(),
+                    "dup".into(),
+                    format!("push.{max}"),
+                    "lte".into(),
+                ] {
+                    self.emit(op);
+                }
+                let ok = self.tree.new_seq();
+                let fail = self.tree.new_seq();
+                self.tree.push(
+                    self.cur,
+                    Node::If {
+                        then_seq: ok,
+                        else_seq: fail,
+                    },
+                );
+                self.tree.op(ok, format!("mem_store.{MEMORY_PAGES_ADDR}"));
+                for op in ["drop", "drop", "push.4294967295"] {
+                    self.tree.op(fail, op);
+                }
+                self.pop();
+                self.push(CoreType::I32, false);
+            }
+            Operator::I32Load { memarg } => self.load(memarg, 4, CoreType::I32, &[])?,
+            Operator::I32Load8U { memarg } => {
+                self.load(memarg, 1, CoreType::I32, &["u32and.255"])?
+            }
+            Operator::I32Load8S { memarg } => self.load(memarg, 1, CoreType::I32, &EXT8)?,
+            Operator::I32Load16U { memarg } => {
+                self.load(memarg, 2, CoreType::I32, &["u32and.65535"])?
+            }
+            Operator::I32Load16S { memarg } => self.load(memarg, 2, CoreType::I32, &EXT16)?,
+            Operator::I64Load { memarg } => self.load(memarg, 8, CoreType::I64, &[])?,
+            Operator::I64Load8U { memarg } => {
+                self.load(memarg, 1, CoreType::I64, &["u32and.255", "push.0", "swap"])?
+            }
+            Operator::I64Load8S { memarg } => self.load(memarg, 1, CoreType::I64, &EXT8_64)?,
+            Operator::I64Load16U { memarg } => self.load(
+                memarg,
+                2,
+                CoreType::I64,
+                &["u32and.65535", "push.0", "swap"],
+            )?,
+            Operator::I64Load16S { memarg } => self.load(memarg, 2, CoreType::I64, &EXT16_64)?,
+            Operator::I64Load32U { memarg } => {
+                self.load(memarg, 4, CoreType::I64, &["push.0", "swap"])?
+            }
+            Operator::I64Load32S { memarg } => {
+                self.load(memarg, 4, CoreType::I64, &["exec.wasm_i64_extend_i32_s"])?
+            }
+            Operator::I32Store { memarg } | Operator::I64Store32 { memarg } => {
+                self.store(memarg, 4)?
+            }
+            Operator::I32Store8 { memarg } | Operator::I64Store8 { memarg } => {
+                self.store(memarg, 1)?
+            }
+            Operator::I32Store16 { memarg } | Operator::I64Store16 { memarg } => {
+                self.store(memarg, 2)?
+            }
+            Operator::I64Store { memarg } => self.store(memarg, 8)?,
             Operator::BrTable { targets } => {
                 self.br_table(targets)?;
                 self.mark_dead();

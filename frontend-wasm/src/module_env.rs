@@ -37,6 +37,28 @@ pub struct ModuleInfo<'a> {
     pub func_names: Vec<Option<String>>,
     /// Defined globals, in index order.
     pub globals: Vec<Global>,
+    /// The linear memory, if the module defines one.
+    pub memory: Option<Memory>,
+    /// Active data segments, in order.
+    pub data: Vec<DataSegment<'a>>,
+}
+
+/// A defined linear memory (sizes in 64 KiB pages).
+#[derive(Clone, Copy, Debug)]
+pub struct Memory {
+    /// Initial size.
+    pub initial: u32,
+    /// Maximum size (65536 when the module gives none).
+    pub maximum: u32,
+}
+
+/// An active data segment with a constant offset.
+#[derive(Clone, Debug)]
+pub struct DataSegment<'a> {
+    /// Byte offset in linear memory.
+    pub offset: u32,
+    /// The bytes.
+    pub bytes: &'a [u8],
 }
 
 /// A defined global and where it lives in Miden memory.
@@ -53,6 +75,9 @@ pub struct Global {
 /// First Miden memory element address used for globals: just above the 4 GiB of Wasm linear
 /// memory (which maps to element addresses below 2^30) and below Miden's procedure locals (2^31).
 pub const GLOBALS_BASE: u32 = 1 << 30;
+
+/// Element address holding the current linear-memory size in pages.
+pub const MEMORY_PAGES_ADDR: u32 = (1 << 30) + (1 << 29) - 4;
 
 impl ModuleInfo<'_> {
     /// The signature of function `func`.
@@ -108,6 +133,8 @@ pub fn parse_module(wasm: &[u8]) -> WasmResult<ModuleInfo<'_>> {
         exports: Vec::new(),
         func_names: Vec::new(),
         globals: Vec::new(),
+        memory: None,
+        data: Vec::new(),
     };
     for payload in Parser::new(0).parse_all(wasm) {
         let payload = payload?;
@@ -163,7 +190,19 @@ pub fn parse_module(wasm: &[u8]) -> WasmResult<ModuleInfo<'_>> {
                 return Err(unsupported("tables", reader.range().start));
             }
             Payload::MemorySection(reader) => {
-                return Err(unsupported("linear memory", reader.range().start));
+                for memory in reader.into_iter_with_offsets() {
+                    let (offset, memory) = memory?;
+                    if memory.memory64 || memory.shared || info.memory.is_some() {
+                        return Err(unsupported(
+                            "memory64, shared or multiple memories",
+                            offset as u64,
+                        ));
+                    }
+                    info.memory = Some(Memory {
+                        initial: memory.initial as u32,
+                        maximum: memory.maximum.map_or(65536, |m| m as u32),
+                    });
+                }
             }
             Payload::GlobalSection(reader) => {
                 for global in reader.into_iter_with_offsets() {
@@ -210,7 +249,22 @@ pub fn parse_module(wasm: &[u8]) -> WasmResult<ModuleInfo<'_>> {
                 return Err(unsupported("element segments", reader.range().start));
             }
             Payload::DataSection(reader) => {
-                return Err(unsupported("data segments", reader.range().start));
+                for segment in reader.into_iter_with_offsets() {
+                    let (offset, segment) = segment?;
+                    let wasmparser::DataKind::Active { offset_expr, .. } = segment.kind else {
+                        return Err(unsupported("passive data segments", offset as u64));
+                    };
+                    let Some(CoreValue::I32(start)) = const_value(&offset_expr) else {
+                        return Err(unsupported(
+                            "non-constant data segment offset",
+                            offset as u64,
+                        ));
+                    };
+                    info.data.push(DataSegment {
+                        offset: start as u32,
+                        bytes: segment.data,
+                    });
+                }
             }
             Payload::CodeSectionEntry(body) => info.bodies.push(body),
             Payload::CustomSection(section) => {

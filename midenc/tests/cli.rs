@@ -269,7 +269,10 @@ fn trap_exits_nonzero_with_trap_message() {
 fn file_names_that_are_not_identifiers_still_compile() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("1st-try.wat"), ADD_WAT).unwrap();
-    let o = midenc(&["run", "1st-try.wat", "--invoke", "add(40, 2)"], dir.path());
+    let o = midenc(
+        &["run", "1st-try.wat", "--invoke", "add(40, 2)"],
+        dir.path(),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), "42\n");
 }

@@ -327,3 +327,50 @@ fn control_flow_agrees_with_wasmi() {
     let n = diff.check(&cases);
     assert!(n >= 100, "ran {n} cases");
 }
+
+#[test]
+fn memory_agrees_with_wasmi() {
+    let mut diff = Differential::from_wat(include_str!("../fixtures/core/memory.wat"));
+    let mut cases: Vec<(&str, Vec<CoreValue>)> = Vec::new();
+    let addrs = [
+        0, 1, 2, 3, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 65_528, 65_531, 65_532, 65_535,
+        65_536, -1,
+    ];
+    for a in addrs {
+        for f in [
+            "load32",
+            "load32_off",
+            "load8_s",
+            "load8_u",
+            "load16_s",
+            "load16_u",
+            "load64",
+            "load64_8s",
+            "load64_16u",
+            "load64_32s",
+            "load64_32u",
+        ] {
+            cases.push((f, vec![i32v(a)]));
+        }
+    }
+    for a in [4, 5, 6, 7, 17, 18, 19, 22, 65_524, 65_530, 65_533, 65_536] {
+        for v in [0, -1, 0x1234_5678, 0x80] {
+            cases.push(("store32", vec![i32v(a), i32v(v)]));
+            cases.push(("store8", vec![i32v(a), i32v(v)]));
+            cases.push(("store16", vec![i32v(a), i32v(v)]));
+            cases.push(("store64", vec![i32v(a), i64v(i64::from(v) * 0x1_0000_0003)]));
+            cases.push((
+                "store64_32",
+                vec![i32v(a), i64v(i64::from(v) - 0x7_0000_0000)],
+            ));
+        }
+    }
+    for d in [0, 1, 2, 3, -1] {
+        cases.push(("grow", vec![i32v(d)]));
+    }
+    for a in [65_536, 131_068, 131_069, 131_072] {
+        cases.push(("grow_then_touch", vec![i32v(a)]));
+    }
+    let n = diff.check(&cases);
+    assert!(n >= 400, "ran {n} cases");
+}
