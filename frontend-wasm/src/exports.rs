@@ -60,6 +60,9 @@ pub fn emit_export_wrappers(
         ops.extend(global_initializers(module));
         ops.extend(memory_initializers(module));
         ops.extend(procs.root_table_initializers());
+        if let Some(start) = module.start {
+            ops.push(procs.invoke(None, start));
+        }
         ops.push(procs.invoke(None, export.func));
         let mut result_widths = widths(&results);
         result_widths.reverse();

@@ -635,6 +635,22 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         Ok(())
     }
 
+    fn emit_all(&mut self, ops: &[&str]) {
+        for op in ops {
+            self.emit(op.to_string());
+        }
+    }
+
+    /// Pops an end address (a felt) and traps unless it is within linear memory.
+    fn emit_limit_check(&mut self) {
+        self.emit(format!("mem_load.{MEMORY_PAGES_ADDR}"));
+        self.emit_all(&[
+            "mul.65536",
+            "lte",
+            "assert.err=\"out of bounds memory access\"",
+        ]);
+    }
+
     /// A load of `size` bytes, narrowed/extended by `widen` to a value of type `ty`.
     fn load(&mut self, memarg: &MemArg, size: u32, ty: CoreType, widen: &[&str]) -> TResult<()> {
         self.pop();
@@ -980,6 +996,22 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 self.store(memarg, 2)?
             }
             Operator::I64Store { memarg } => self.store(memarg, 8)?,
+            Operator::MemoryFill { .. } => {
+                // [n, val, d]: check d + n, then [d, val & 255, n].
+                self.emit_all(&["dup.2", "dup.1", "add"]);
+                self.emit_limit_check();
+                self.emit_all(&["movdn.2", "u32and.255", "swap", "exec.wasm_memory_fill"]);
+                self.operands.truncate(self.operands.len() - 3);
+            }
+            Operator::MemoryCopy { .. } => {
+                // [n, s, d]: check s + n and d + n, then [d, s, n].
+                self.emit_all(&["dup.1", "dup.1", "add"]);
+                self.emit_limit_check();
+                self.emit_all(&["dup.2", "dup.1", "add"]);
+                self.emit_limit_check();
+                self.emit_all(&["movdn.2", "swap", "exec.wasm_memory_copy"]);
+                self.operands.truncate(self.operands.len() - 3);
+            }
             Operator::BrTable { targets } => {
                 self.br_table(targets)?;
                 self.mark_dead();

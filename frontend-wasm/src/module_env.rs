@@ -41,6 +41,8 @@ pub struct ModuleInfo<'a> {
     pub memory: Option<Memory>,
     /// Active data segments, in order.
     pub data: Vec<DataSegment<'a>>,
+    /// The start function, run when an instance is created (here: at the start of each call).
+    pub start: Option<u32>,
 }
 
 /// A defined linear memory (sizes in 64 KiB pages).
@@ -135,6 +137,7 @@ pub fn parse_module(wasm: &[u8]) -> WasmResult<ModuleInfo<'_>> {
         globals: Vec::new(),
         memory: None,
         data: Vec::new(),
+        start: None,
     };
     for payload in Parser::new(0).parse_all(wasm) {
         let payload = payload?;
@@ -242,9 +245,7 @@ pub fn parse_module(wasm: &[u8]) -> WasmResult<ModuleInfo<'_>> {
                     }
                 }
             }
-            Payload::StartSection { range, .. } => {
-                return Err(unsupported("start function", range.start));
-            }
+            Payload::StartSection { func, .. } => info.start = Some(func),
             Payload::ElementSection(reader) => {
                 return Err(unsupported("element segments", reader.range().start));
             }

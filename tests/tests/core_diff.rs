@@ -368,6 +368,28 @@ fn memory_agrees_with_wasmi() {
     for d in [0, 1, 2, 3, -1] {
         cases.push(("grow", vec![i32v(d)]));
     }
+    for (d, v, n) in [
+        (16, 0xAB, 5),
+        (18, -1, 0),
+        (17, 0x1FF, 9),
+        (65_530, 7, 6),
+        (65_530, 7, 7),
+        (65_537, 0, 0),
+    ] {
+        cases.push(("fill", vec![i32v(d), i32v(v), i32v(n)]));
+    }
+    for (d, s, n) in [
+        (16, 20, 8),
+        (20, 16, 8),
+        (17, 19, 9),
+        (19, 17, 9),
+        (30, 16, 0),
+        (0, 65_530, 7),
+        (65_530, 0, 6),
+    ] {
+        cases.push(("copy", vec![i32v(d), i32v(s), i32v(n)]));
+    }
+    cases.push(("started", vec![]));
     for a in [65_536, 131_068, 131_069, 131_072] {
         cases.push(("grow_then_touch", vec![i32v(a)]));
     }
