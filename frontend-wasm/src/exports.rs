@@ -8,7 +8,7 @@
 use crate::{
     error::{WasmError, WasmResult},
     masm::MasmWriter,
-    module_env::{core_type, ModuleInfo, MEMORY_PAGES_ADDR},
+    module_env::{core_type, ModuleInfo, MEMORY_PAGES_ADDR, TABLE_ROOTS_BASE, TABLE_TYPES_BASE},
     stack_ops, ExportedFunction, FunctionProcs,
 };
 use midenc_abi::{felt_count, CoreType, MAX_STACK_FELTS};
@@ -60,6 +60,7 @@ pub fn emit_export_wrappers(
         ops.extend(global_initializers(module));
         ops.extend(memory_initializers(module));
         ops.extend(procs.root_table_initializers());
+        ops.extend(table_initializers(module, procs));
         if let Some(start) = module.start {
             ops.push(procs.invoke(None, start));
         }
@@ -160,6 +161,30 @@ fn memory_initializers(module: &ModuleInfo<'_>) -> Vec<String> {
         if value != 0 {
             ops.push(format!("push.{value}"));
             ops.push(format!("mem_store.{element}"));
+        }
+    }
+    ops
+}
+
+/// Stores the MAST root and type tag of every function in the table; an element segment out
+/// of range traps, as instantiation would.
+fn table_initializers(module: &ModuleInfo<'_>, procs: &FunctionProcs) -> Vec<String> {
+    if module.table_init_traps {
+        return vec![
+            "push.0".into(),
+            "assert.err=\"out of bounds table access\"".into(),
+        ];
+    }
+    let mut ops = Vec::new();
+    for (i, entry) in module.table.iter().enumerate() {
+        if let Some(func) = entry {
+            let i = i as u32;
+            let tag = module.canonical_type(module.func_types[*func as usize]) + 1;
+            ops.push(format!("procref.{}", procs.name(*func)));
+            ops.push(format!("mem_storew_le.{}", TABLE_ROOTS_BASE + 4 * i));
+            ops.push("dropw".into());
+            ops.push(format!("push.{tag}"));
+            ops.push(format!("mem_store.{}", TABLE_TYPES_BASE + i));
         }
     }
     ops

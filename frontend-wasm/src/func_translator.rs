@@ -25,7 +25,7 @@ use crate::{
     code_translator::{self, OpLowering},
     error::{WasmError, WasmResult},
     masm::{CodeTree, Node, SeqId},
-    module_env::{core_type, ModuleInfo, MEMORY_PAGES_ADDR},
+    module_env::{core_type, ModuleInfo, MEMORY_PAGES_ADDR, TABLE_ROOTS_BASE, TABLE_TYPES_BASE},
     stack_ops::{self, MAX_REACH},
     FunctionProcs,
 };
@@ -912,6 +912,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             }
             Operator::Select | Operator::TypedSelect { .. } => self.select()?,
             Operator::Call { function_index } => self.call(*function_index)?,
+            Operator::CallIndirect { type_index, .. } => self.call_indirect(*type_index)?,
             Operator::GlobalGet { global_index } => {
                 let g = self.module.globals[*global_index as usize];
                 for limb in (0..g.ty.felts()).rev() {
@@ -1056,6 +1057,43 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             self.emit(*op);
         }
         self.push(b.ty, false);
+        Ok(())
+    }
+
+    /// `call_indirect`: checks the index, null entry and type tag, then `dynexec`s the root.
+    fn call_indirect(&mut self, type_index: u32) -> TResult<()> {
+        self.pop();
+        let tag = self.module.canonical_type(type_index) + 1;
+        let size = self.module.table.len();
+        let ops = [
+            "dup".to_string(),
+            format!("push.{size}"),
+            "u32lt".into(),
+            "assert.err=\"undefined element\"".into(),
+            "dup".into(),
+            format!("add.{TABLE_TYPES_BASE}"),
+            "mem_load".into(),
+            "dup".into(),
+            "neq.0".into(),
+            "assert.err=\"uninitialized element\"".into(),
+            format!("eq.{tag}"),
+            "assert.err=\"indirect call type mismatch\"".into(),
+            "mul.4".into(),
+            format!("add.{TABLE_ROOTS_BASE}"),
+            "dynexec".into(),
+        ];
+        for op in ops {
+            self.emit(op);
+        }
+        let ft = &self.module.types[type_index as usize];
+        let (params, results) = (ft.params().len(), ft.results().to_vec());
+        for _ in 0..params {
+            self.pop();
+        }
+        for r in results {
+            let ty = core_type(r).map_err(|w| self.unsupported(w))?;
+            self.push(ty, false);
+        }
         Ok(())
     }
 

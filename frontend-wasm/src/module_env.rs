@@ -43,7 +43,18 @@ pub struct ModuleInfo<'a> {
     pub data: Vec<DataSegment<'a>>,
     /// The start function, run when an instance is created (here: at the start of each call).
     pub start: Option<u32>,
+    /// The function table after active element segments: `None` entries are null.
+    pub table: Vec<Option<u32>>,
+    /// Whether an element segment fell outside the table (instantiation traps).
+    pub table_init_traps: bool,
 }
+
+/// First element address of the function table's MAST roots (one word per entry).
+pub const TABLE_ROOTS_BASE: u32 = 0x7000_0000;
+
+/// First element address of the function table's type tags (one felt per entry: the canonical
+/// type index plus one, 0 for a null entry).
+pub const TABLE_TYPES_BASE: u32 = 0x7800_0000;
 
 /// A defined linear memory (sizes in 64 KiB pages).
 #[derive(Clone, Copy, Debug)]
@@ -100,6 +111,17 @@ impl ModuleInfo<'_> {
     }
 }
 
+impl ModuleInfo<'_> {
+    /// The first type index structurally equal to type `ty` (call_indirect compares these).
+    pub fn canonical_type(&self, ty: u32) -> u32 {
+        let t = &self.types[ty as usize];
+        self.types
+            .iter()
+            .position(|u| u == t)
+            .unwrap_or(ty as usize) as u32
+    }
+}
+
 /// Maps a Wasm value type to a supported core type, or names the unsupported one.
 pub fn core_type(ty: ValType) -> Result<CoreType, String> {
     match ty {
@@ -138,6 +160,8 @@ pub fn parse_module(wasm: &[u8]) -> WasmResult<ModuleInfo<'_>> {
         memory: None,
         data: Vec::new(),
         start: None,
+        table: Vec::new(),
+        table_init_traps: false,
     };
     for payload in Parser::new(0).parse_all(wasm) {
         let payload = payload?;
@@ -190,7 +214,20 @@ pub fn parse_module(wasm: &[u8]) -> WasmResult<ModuleInfo<'_>> {
                 }
             }
             Payload::TableSection(reader) => {
-                return Err(unsupported("tables", reader.range().start));
+                for table in reader.into_iter_with_offsets() {
+                    let (offset, table) = table?;
+                    let supported = table.ty.element_type == wasmparser::RefType::FUNCREF
+                        && !table.ty.table64
+                        && info.table.is_empty()
+                        && matches!(table.init, wasmparser::TableInit::RefNull);
+                    if !supported || table.ty.initial > 1 << 20 {
+                        return Err(unsupported(
+                            "tables other than one funcref table of up to 2^20 entries",
+                            offset as u64,
+                        ));
+                    }
+                    info.table = vec![None; table.ty.initial as usize];
+                }
             }
             Payload::MemorySection(reader) => {
                 for memory in reader.into_iter_with_offsets() {
@@ -247,7 +284,37 @@ pub fn parse_module(wasm: &[u8]) -> WasmResult<ModuleInfo<'_>> {
             }
             Payload::StartSection { func, .. } => info.start = Some(func),
             Payload::ElementSection(reader) => {
-                return Err(unsupported("element segments", reader.range().start));
+                for element in reader.into_iter_with_offsets() {
+                    let (offset, element) = element?;
+                    let at = offset as u64;
+                    let start = match element.kind {
+                        wasmparser::ElementKind::Declared => continue,
+                        wasmparser::ElementKind::Passive => {
+                            return Err(unsupported("passive element segments", at))
+                        }
+                        wasmparser::ElementKind::Active { offset_expr, .. } => {
+                            match const_value(&offset_expr) {
+                                Some(CoreValue::I32(v)) => v as u32 as usize,
+                                _ => return Err(unsupported("non-constant element offset", at)),
+                            }
+                        }
+                    };
+                    let funcs: Vec<u32> = match element.items {
+                        wasmparser::ElementItems::Functions(funcs) => {
+                            funcs.into_iter().collect::<Result<_, _>>()?
+                        }
+                        wasmparser::ElementItems::Expressions(..) => {
+                            return Err(unsupported("element expressions", at))
+                        }
+                    };
+                    if start + funcs.len() > info.table.len() {
+                        info.table_init_traps = true;
+                        continue;
+                    }
+                    for (i, f) in funcs.into_iter().enumerate() {
+                        info.table[start + i] = Some(f);
+                    }
+                }
             }
             Payload::DataSection(reader) => {
                 for segment in reader.into_iter_with_offsets() {

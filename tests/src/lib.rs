@@ -104,6 +104,9 @@ impl Differential {
                 Some(wasmi::TrapCode::IntegerOverflow) => "integer overflow".into(),
                 Some(wasmi::TrapCode::UnreachableCodeReached) => "unreachable".into(),
                 Some(wasmi::TrapCode::MemoryOutOfBounds) => "out of bounds memory access".into(),
+                Some(wasmi::TrapCode::TableOutOfBounds) => "undefined element".into(),
+                Some(wasmi::TrapCode::IndirectCallToNull) => "uninitialized element".into(),
+                Some(wasmi::TrapCode::BadSignature) => "indirect call type mismatch".into(),
                 _ => e.to_string(),
             }),
         }

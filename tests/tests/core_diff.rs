@@ -309,6 +309,10 @@ fn control_flow_agrees_with_wasmi() {
         cases.push(("switch_val", vec![i32v(x), i32v(x.wrapping_mul(3))]));
         cases.push(("state_machine", vec![i32v(x & 0x3f)]));
     }
+    for f in [0, 1, 2, 3, 4, 5, 6, -1] {
+        cases.push(("dispatch", vec![i32v(f), i32v(7), i32v(-3)]));
+        cases.push(("dispatch_unary", vec![i32v(f), i32v(9)]));
+    }
     for n in [0, 1, 2, 10, 15] {
         cases.push(("fib", vec![i32v(n)]));
         cases.push(("is_even", vec![i32v(n)]));
