@@ -274,6 +274,12 @@ pub fn parse_module(wasm: &[u8]) -> WasmResult<ModuleInfo<'_>> {
                             name: export.name.to_string(),
                             func: export.index,
                         });
+                    } else if matches!(
+                        export.kind,
+                        ExternalKind::Memory | ExternalKind::Table | ExternalKind::Global
+                    ) {
+                        // Every call gets its own instance state, so exporting memory, a table
+                        // or a global shares nothing with the caller: nothing to compile.
                     } else {
                         return Err(unsupported(
                             format!("export `{}` of kind {:?}", export.name, export.kind),
