@@ -98,10 +98,8 @@ pub fn lower(op: &Operator<'_>) -> OpLowering {
         Operator::I32Clz => un32(&["u32clz"]),
         Operator::I32Ctz => un32(&["u32ctz"]),
         Operator::I32Popcnt => un32(&["u32popcnt"]),
-        Operator::I32Extend8S => un32(&["u32and.255", "dup", "u32shr.7", "mul.4294967040", "add"]),
-        Operator::I32Extend16S => {
-            un32(&["u32and.65535", "dup", "u32shr.15", "mul.4294901760", "add"])
-        }
+        Operator::I32Extend8S => un32(&["exec.wasm_i32_extend8_s"]),
+        Operator::I32Extend16S => un32(&["exec.wasm_i32_extend16_s"]),
 
         // ---- i32 comparisons ------------------------------------------------------------
         Operator::I32Eqz => simple(I32_1, Some((I32, true)), &["eq.0"]),
@@ -138,21 +136,13 @@ pub fn lower(op: &Operator<'_>) -> OpLowering {
         Operator::I64Extend8S => un64(&[
             "swap",
             "drop",
-            "u32and.255",
-            "dup",
-            "u32shr.7",
-            "mul.4294967040",
-            "add",
+            "exec.wasm_i32_extend8_s",
             "exec.wasm_i64_extend_i32_s",
         ]),
         Operator::I64Extend16S => un64(&[
             "swap",
             "drop",
-            "u32and.65535",
-            "dup",
-            "u32shr.15",
-            "mul.4294901760",
-            "add",
+            "exec.wasm_i32_extend16_s",
             "exec.wasm_i64_extend_i32_s",
         ]),
         Operator::I64Extend32S => un64(&["swap", "drop", "exec.wasm_i64_extend_i32_s"]),

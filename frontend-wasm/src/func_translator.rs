@@ -31,24 +31,10 @@ use crate::{
 };
 use midenc_abi::CoreType;
 
-const EXT8: [&str; 5] = ["u32and.255", "dup", "u32shr.7", "mul.4294967040", "add"];
-const EXT16: [&str; 5] = ["u32and.65535", "dup", "u32shr.15", "mul.4294901760", "add"];
-const EXT8_64: [&str; 6] = [
-    "u32and.255",
-    "dup",
-    "u32shr.7",
-    "mul.4294967040",
-    "add",
-    "exec.wasm_i64_extend_i32_s",
-];
-const EXT16_64: [&str; 6] = [
-    "u32and.65535",
-    "dup",
-    "u32shr.15",
-    "mul.4294901760",
-    "add",
-    "exec.wasm_i64_extend_i32_s",
-];
+const EXT8: [&str; 1] = ["exec.wasm_i32_extend8_s"];
+const EXT16: [&str; 1] = ["exec.wasm_i32_extend16_s"];
+const EXT8_64: [&str; 2] = ["exec.wasm_i32_extend8_s", "exec.wasm_i64_extend_i32_s"];
+const EXT16_64: [&str; 2] = ["exec.wasm_i32_extend16_s", "exec.wasm_i64_extend_i32_s"];
 
 /// The translated body of one function.
 pub struct TranslatedFunction {
