@@ -36,16 +36,30 @@ pub fn parse<'m>(text: &str, manifest: &'m ComponentManifest) -> DriverResult<In
             label: label.to_string(),
             help,
         };
-    let call = UntypedFuncCall::parse(text).map_err(|e| {
+    // Export names of core modules are rarely WIT identifiers (`sort_sum`, `ns:pkg/i#f`), so the
+    // name is everything before the first `(`; only the argument list is parsed as WAVE.
+    let Some(open) = text.find('(') else {
+        return Err(error(
+            "expected `name(arg, ...)`".into(),
+            text.len()..text.len(),
+            "missing argument list",
+            None,
+        ));
+    };
+    let name = text[..open].trim();
+    let name_span = text.find(name).map_or(0..open, |at| at..at + name.len());
+    let shifted = format!("f{}", &text[open..]);
+    let shift = |span: std::ops::Range<usize>| {
+        (span.start + open).saturating_sub(1)..(span.end + open).saturating_sub(1)
+    };
+    let call = UntypedFuncCall::parse(&shifted).map_err(|e| {
         error(
             e.to_string(),
-            e.span(),
+            shift(e.span()),
             "here",
             Some("the form is `name(arg, ...)`".into()),
         )
     })?;
-    let name = call.name();
-    let name_span = text.find(name).map_or(0..0, |at| at..at + name.len());
     let export = find_export(manifest, name).map_err(|why| {
         let names: Vec<&str> = manifest.exports.iter().map(|e| e.name.as_str()).collect();
         error(
@@ -63,7 +77,7 @@ pub fn parse<'m>(text: &str, manifest: &'m ComponentManifest) -> DriverResult<In
             .unwrap_or_else(|| e.kind().to_string());
         error(
             format!("{detail} (`{}` takes {})", export.name, export.signature),
-            e.span(),
+            shift(e.span()),
             "here",
             None,
         )

@@ -276,3 +276,19 @@ fn file_names_that_are_not_identifiers_still_compile() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), "42\n");
 }
+
+#[test]
+fn export_names_need_not_be_wit_identifiers() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("m.wat"),
+        r#"(module (func (export "sum_of_2") (param i64 i64) (result i64) local.get 0 local.get 1 i64.add))"#,
+    )
+    .unwrap();
+    let o = midenc(
+        &["run", "m.wat", "--invoke", "sum_of_2(-5, 4294967296)"],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "4294967291\n");
+}
