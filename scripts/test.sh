@@ -4,5 +4,6 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash scripts/setup.sh
+bash scripts/build-fixtures.sh
 . scripts/env.sh
 cargo test --workspace --locked
