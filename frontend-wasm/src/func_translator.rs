@@ -500,9 +500,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
 
     fn begin_if(&mut self, ty: BlockType) -> TResult<()> {
         self.condition_to_bool();
-        let then_seq = self.tree.new_seq();
-        let else_seq = self.tree.new_seq();
-        self.tree.push(self.cur, Node::If { then_seq, else_seq });
+        let (then_seq, else_seq) = self.push_if();
         self.push_frame(FrameKind::If, ty, then_seq)?;
         self.frames.last_mut().unwrap().else_seq = Some(else_seq);
         self.cur = then_seq;
@@ -540,17 +538,17 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         Ok(())
     }
 
+    /// Appends `if.true <then> else <else> end` to the current sequence; returns both arms.
+    fn push_if(&mut self) -> (SeqId, SeqId) {
+        let then_seq = self.tree.new_seq();
+        let else_seq = self.tree.new_seq();
+        self.tree.push(self.cur, Node::If { then_seq, else_seq });
+        (then_seq, else_seq)
+    }
+
     fn br_if(&mut self, depth: u32) -> TResult<()> {
         self.condition_to_bool();
-        let taken = self.tree.new_seq();
-        let not_taken = self.tree.new_seq();
-        self.tree.push(
-            self.cur,
-            Node::If {
-                then_seq: taken,
-                else_seq: not_taken,
-            },
-        );
+        let (taken, not_taken) = self.push_if();
         self.cur = taken;
         self.branch(depth)?;
         self.cur = not_taken;
@@ -581,15 +579,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                     self.emit("or");
                 }
             }
-            let taken = self.tree.new_seq();
-            let rest = self.tree.new_seq();
-            self.tree.push(
-                self.cur,
-                Node::If {
-                    then_seq: taken,
-                    else_seq: rest,
-                },
-            );
+            let (taken, rest) = self.push_if();
             self.cur = taken;
             self.emit("drop");
             self.branch(target)?;
@@ -930,15 +920,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 ] {
                     self.emit(op);
                 }
-                let ok = self.tree.new_seq();
-                let fail = self.tree.new_seq();
-                self.tree.push(
-                    self.cur,
-                    Node::If {
-                        then_seq: ok,
-                        else_seq: fail,
-                    },
-                );
+                let (ok, fail) = self.push_if();
                 self.tree.op(ok, format!("mem_store.{MEMORY_PAGES_ADDR}"));
                 for op in ["drop", "drop", "push.4294967295"] {
                     self.tree.op(fail, op);

@@ -135,9 +135,10 @@ impl Differential {
     }
 
     /// Runs every `(func, args)` on both sides and returns a description of each mismatch.
-    pub fn compare(&mut self, cases: &[(&str, Vec<CoreValue>)]) -> Vec<String> {
+    pub fn compare<S: AsRef<str>>(&mut self, cases: &[(S, Vec<CoreValue>)]) -> Vec<String> {
         let mut mismatches = Vec::new();
         for (func, args) in cases {
+            let func = func.as_ref();
             let want = self.reference(func, args);
             let got = self.midenc(func, args);
             if want != got {
@@ -148,7 +149,7 @@ impl Differential {
     }
 
     /// Like [`Differential::compare`], panicking with every mismatch; returns the case count.
-    pub fn check(&mut self, cases: &[(&str, Vec<CoreValue>)]) -> usize {
+    pub fn check<S: AsRef<str>>(&mut self, cases: &[(S, Vec<CoreValue>)]) -> usize {
         let mismatches = self.compare(cases);
         assert!(
             mismatches.is_empty(),

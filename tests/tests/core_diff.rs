@@ -151,8 +151,6 @@ fn i32_operators_agree_with_wasmi() {
             cases.push((format!("i32.{op}"), vec![i32v(*a)]));
         }
     }
-    let cases: Vec<(&str, Vec<CoreValue>)> =
-        cases.iter().map(|(n, a)| (n.as_str(), a.clone())).collect();
     let n = diff.check(&cases);
     assert!(n > 4000, "ran {n} cases");
 }
@@ -181,8 +179,6 @@ fn i64_operators_agree_with_wasmi() {
         cases.push(("i64.extend_i32_s".into(), vec![i32v(*a)]));
         cases.push(("i64.extend_i32_u".into(), vec![i32v(*a)]));
     }
-    let cases: Vec<(&str, Vec<CoreValue>)> =
-        cases.iter().map(|(n, a)| (n.as_str(), a.clone())).collect();
     let n = diff.check(&cases);
     assert!(n > 4000, "ran {n} cases");
 }
