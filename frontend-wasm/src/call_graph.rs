@@ -8,13 +8,17 @@ use wasmparser::Operator;
 
 use crate::{error::WasmResult, module_env::ModuleInfo};
 
-/// Strongly connected component id of every function (imported ones included), and whether
-/// the component is recursive (has a cycle).
+/// Strongly connected component id of every function (imported ones included), whether the
+/// component is recursive (has a cycle), and which functions may change instance state.
 pub struct CallGraph {
     /// Component of each function.
     pub component: Vec<usize>,
     /// Whether each component contains a cycle.
     pub recursive: Vec<bool>,
+    /// Whether each function may write memory, a global or a table, grow memory, or drop a
+    /// segment, itself or through a callee (`call_indirect` counts as a write). Runs of
+    /// several calls in one instance replay only such calls.
+    pub writes_state: Vec<bool>,
 }
 
 impl CallGraph {
@@ -30,16 +34,31 @@ impl CallGraph {
     }
 }
 
-/// Builds the call graph of `module` by scanning every body for `call`.
+/// Builds the call graph of `module` by scanning every body for calls and state writes.
 pub fn build(module: &ModuleInfo<'_>) -> WasmResult<CallGraph> {
     let n = module.func_types.len();
     let mut edges = vec![Vec::new(); n];
+    // Imported functions run elsewhere; whatever they change is not this instance's state.
+    let mut writes_state = vec![false; n];
     for (i, body) in module.bodies.iter().enumerate() {
         let caller = module.num_imported_funcs as usize + i;
         let mut reader = body.get_operators_reader()?;
         while !reader.eof() {
-            if let Operator::Call { function_index } = reader.read()? {
+            let op = reader.read()?;
+            if let Operator::Call { function_index } = op {
                 edges[caller].push(function_index as usize);
+            } else if writes_instance_state(&op) {
+                writes_state[caller] = true;
+            }
+        }
+    }
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for f in 0..n {
+            if !writes_state[f] && edges[f].iter().any(|g| writes_state[*g]) {
+                writes_state[f] = true;
+                changed = true;
             }
         }
     }
@@ -58,7 +77,41 @@ pub fn build(module: &ModuleInfo<'_>) -> WasmResult<CallGraph> {
     Ok(CallGraph {
         component,
         recursive,
+        writes_state,
     })
+}
+
+/// Whether `op` may change instance state directly (or, for `call_indirect`, through a callee
+/// that is not known statically).
+fn writes_instance_state(op: &Operator<'_>) -> bool {
+    use Operator as O;
+    matches!(
+        op,
+        O::I32Store { .. }
+            | O::I64Store { .. }
+            | O::I32Store8 { .. }
+            | O::I32Store16 { .. }
+            | O::I64Store8 { .. }
+            | O::I64Store16 { .. }
+            | O::I64Store32 { .. }
+            | O::F32Store { .. }
+            | O::F64Store { .. }
+            | O::GlobalSet { .. }
+            | O::MemoryGrow { .. }
+            | O::MemoryFill { .. }
+            | O::MemoryCopy { .. }
+            | O::MemoryInit { .. }
+            | O::DataDrop { .. }
+            | O::TableSet { .. }
+            | O::TableGrow { .. }
+            | O::TableFill { .. }
+            | O::TableCopy { .. }
+            | O::TableInit { .. }
+            | O::ElemDrop { .. }
+            | O::CallIndirect { .. }
+            | O::ReturnCallIndirect { .. }
+            | O::CallRef { .. }
+    )
 }
 
 /// Tarjan's strongly connected components, iteratively (call graphs can be deep).

@@ -1,26 +1,65 @@
 //! Export wrappers: the public procedures that implement the cross-context calling convention.
 //!
 //! A wrapper is `call`ed with its arguments on the stack, first argument on top, and must
-//! return with its results (first on top) and a stack depth of exactly 16. Internally a Wasm
-//! function takes its arguments in push order (last on top), so the wrapper reverses the
-//! arguments, `exec`s the function, reverses the results and pads or trims the stack.
+//! return with its results (first on top) and a stack depth of exactly 16. Each `call` starts
+//! with empty memory, so the wrapper first runs the instantiation procedure (globals, memory,
+//! data, tables, start function), then the export's *entry*: internally a Wasm function takes
+//! its arguments in push order (last on top), so the entry reverses the arguments, `exec`s the
+//! function and reverses the results. Finally the wrapper trims the stack. The entry is public
+//! too, so a program can instantiate once and run several calls in one instance.
 
 use crate::{
     error::{WasmError, WasmResult},
+    layout::{self, MEMORY_PAGES_ADDR},
     masm::MasmWriter,
-    module_env::{core_type, ModuleInfo, MEMORY_PAGES_ADDR, TABLE_ROOTS_BASE, TABLE_TYPES_BASE},
-    stack_ops, ExportedFunction, FunctionProcs,
+    module_env::{core_type, DataMode, ElemMode, ModuleInfo},
+    stack_ops, CompileOptions, ExportedFunction, FunctionProcs, UnsupportedCode,
 };
 use midenc_abi::{felt_count, CoreType, MAX_STACK_FELTS};
 
-/// Writes one `pub proc` per exported function and describes them.
+/// Name of the instantiation procedure; export names are kept clear of it.
+const INSTANTIATE_PROC: &str = "midenc_instantiate";
+
+/// What [`emit_export_wrappers`] produced.
+pub struct ExportWrappers {
+    /// The compiled exports.
+    pub exports: Vec<ExportedFunction>,
+    /// The `pub proc` that initializes a fresh instance.
+    pub instantiate_proc: String,
+    /// Exports omitted under [`UnsupportedCode::Trap`], with the reason.
+    pub omitted: Vec<(String, String)>,
+}
+
+/// Writes the instantiation procedure, then for each exported function an entry procedure
+/// (the function against the current instance) and the `call`able wrapper (fresh instance,
+/// then the entry), and describes them.
 pub fn emit_export_wrappers(
     module: &ModuleInfo<'_>,
     procs: &FunctionProcs,
+    options: &CompileOptions,
     out: &mut MasmWriter,
-) -> WasmResult<Vec<ExportedFunction>> {
+) -> WasmResult<ExportWrappers> {
+    out.line("# a fresh instance: globals, memory, data, tables, start function");
+    out.open(&format!("pub proc {INSTANTIATE_PROC}"));
+    let mut init = global_initializers(module);
+    init.extend(procs.root_table_initializers());
+    init.extend(element_initializers(module, procs));
+    init.extend(memory_initializers(module));
+    if let Some(start) = module.start {
+        init.push(procs.invoke(None, start));
+    }
+    if init.is_empty() {
+        init.push("nop".into());
+    }
+    for op in &init {
+        out.line(op);
+    }
+    out.close();
+    out.blank();
+
     let mut exports = Vec::new();
-    let mut used_names = std::collections::HashSet::new();
+    let mut omitted = Vec::new();
+    let mut used_names = std::collections::HashSet::from([INSTANTIATE_PROC.to_string()]);
     for export in &module.exports {
         let sig = module.func_type(export.func);
         let limit = |message: String| WasmError::ImplLimit {
@@ -33,16 +72,22 @@ pub fn emit_export_wrappers(
             function: module.display_name(export.func),
             offset: 0,
         };
-        let params: Vec<CoreType> = sig
+        let signature = sig
             .params()
             .iter()
-            .map(|t| core_type(*t).map_err(&unsupported))
-            .collect::<Result<_, _>>()?;
-        let results: Vec<CoreType> = sig
-            .results()
-            .iter()
-            .map(|t| core_type(*t).map_err(&unsupported))
-            .collect::<Result<_, _>>()?;
+            .chain(sig.results())
+            .map(|t| core_type(*t))
+            .collect::<Result<Vec<_>, _>>();
+        let types = match signature {
+            Ok(types) => types,
+            Err(what) if options.unsupported == UnsupportedCode::Trap => {
+                omitted.push((export.name.clone(), format!("unsupported: {what}")));
+                continue;
+            }
+            Err(what) => return Err(unsupported(what)),
+        };
+        let (params, results) = types.split_at(sig.params().len());
+        let (params, results) = (params.to_vec(), results.to_vec());
         let (p, r) = (felt_count(&params), felt_count(&results));
         if p > MAX_STACK_FELTS || r > MAX_STACK_FELTS {
             return Err(unsupported(format!(
@@ -54,29 +99,41 @@ pub fn emit_export_wrappers(
         }
 
         let proc_name = unique_proc_name(&export.name, &mut used_names);
+        let entry_proc = unique_proc_name(&format!("{proc_name}__entry"), &mut used_names);
         let widths = |tys: &[CoreType]| tys.iter().map(|t| t.felts()).collect::<Vec<_>>();
         let reshape_err = || limit(format!("export `{}`: signature too wide", export.name));
-        let mut ops = stack_ops::reverse_values(&widths(&params)).ok_or_else(reshape_err)?;
-        ops.extend(global_initializers(module));
-        ops.extend(memory_initializers(module));
-        ops.extend(procs.root_table_initializers());
-        ops.extend(table_initializers(module, procs));
-        if let Some(start) = module.start {
-            ops.push(procs.invoke(None, start));
-        }
-        ops.push(procs.invoke(None, export.func));
+        let mut entry = stack_ops::reverse_values(&widths(&params)).ok_or_else(reshape_err)?;
+        entry.push(procs.invoke(None, export.func));
         let mut result_widths = widths(&results);
         result_widths.reverse();
-        ops.extend(stack_ops::reverse_values(&result_widths).ok_or_else(reshape_err)?);
+        entry.extend(stack_ops::reverse_values(&result_widths).ok_or_else(reshape_err)?);
+        if entry.is_empty() {
+            entry.push("nop".into());
+        }
+
+        let mut wrapper = vec![
+            format!("exec.{INSTANTIATE_PROC}"),
+            format!("exec.\"{entry_proc}\""),
+        ];
         // The VM keeps at least 16 elements on the stack (dropping below 16 shifts zeros in),
         // so only results beyond the arguments need trimming to return with depth 16.
         if r > p {
-            ops.extend(stack_ops::drop_below(r, r - p).ok_or_else(reshape_err)?);
+            wrapper.extend(stack_ops::drop_below(r, r - p).ok_or_else(reshape_err)?);
         }
 
+        out.linef(format_args!(
+            "# export `{}` in the current instance",
+            export.name
+        ));
+        out.open(&format!("pub proc \"{entry_proc}\""));
+        for op in &entry {
+            out.line(op);
+        }
+        out.close();
+        out.blank();
         out.linef(format_args!("# export `{}`", export.name));
-        out.open(&format!("pub proc {proc_name}"));
-        for op in &ops {
+        out.open(&format!("pub proc \"{proc_name}\""));
+        for op in &wrapper {
             out.line(op);
         }
         out.close();
@@ -86,9 +143,15 @@ pub fn emit_export_wrappers(
             proc_name,
             params,
             results,
+            entry_proc,
+            writes_state: procs.writes_state(export.func),
         });
     }
-    Ok(exports)
+    Ok(ExportWrappers {
+        exports,
+        instantiate_proc: INSTANTIATE_PROC.to_string(),
+        omitted,
+    })
 }
 
 /// A MASM identifier for an export: the name itself when it is a plain identifier, otherwise
@@ -131,30 +194,46 @@ fn global_initializers(module: &ModuleInfo<'_>) -> Vec<String> {
     ops
 }
 
-/// Sets the memory size and writes the active data segments (applied in order, as
-/// instantiation does); a segment outside the initial memory traps, as instantiation would.
+/// Sets the memory size, writes the active data segments (applied in order, as instantiation
+/// does; one outside the initial memory traps, as instantiation would) and stores the passive
+/// ones and their lengths for `memory.init`.
 fn memory_initializers(module: &ModuleInfo<'_>) -> Vec<String> {
-    let Some(memory) = module.memory else {
-        return Vec::new();
-    };
     let mut ops = Vec::new();
-    if memory.initial > 0 {
-        ops.push(format!("push.{}", memory.initial));
+    let pages = module.memory.map_or(0, |m| m.initial);
+    if pages > 0 {
+        ops.push(format!("push.{pages}"));
         ops.push(format!("mem_store.{MEMORY_PAGES_ADDR}"));
     }
-    let limit = u64::from(memory.initial) * 65536;
+    let limit = u64::from(pages) * 65536;
     let mut image: std::collections::BTreeMap<u32, u32> = std::collections::BTreeMap::new();
-    for segment in &module.data {
-        if u64::from(segment.offset) + segment.bytes.len() as u64 > limit {
-            ops.push("push.0".into());
-            ops.push("assert.err=\"out of bounds memory access\"".into());
-            return ops;
-        }
-        for (i, byte) in segment.bytes.iter().enumerate() {
-            let addr = segment.offset + i as u32;
-            let shift = 8 * (addr % 4);
-            let word = image.entry(addr / 4).or_default();
-            *word = (*word & !(0xFF << shift)) | (u32::from(*byte) << shift);
+    for (index, segment) in module.data.iter().enumerate() {
+        match segment.mode {
+            DataMode::Active { offset } => {
+                if u64::from(offset) + segment.bytes.len() as u64 > limit {
+                    return trap("out of bounds memory access");
+                }
+                for (i, byte) in segment.bytes.iter().enumerate() {
+                    let addr = offset + i as u32;
+                    let shift = 8 * (addr % 4);
+                    let word = image.entry(addr / 4).or_default();
+                    *word = (*word & !(0xFF << shift)) | (u32::from(*byte) << shift);
+                }
+            }
+            DataMode::Passive { addr } => {
+                for (i, byte) in segment.bytes.iter().enumerate() {
+                    if *byte != 0 {
+                        ops.push(format!("push.{byte}"));
+                        ops.push(format!("mem_store.{}", addr + i as u32));
+                    }
+                }
+                if !segment.bytes.is_empty() {
+                    ops.push(format!("push.{}", segment.bytes.len()));
+                    ops.push(format!(
+                        "mem_store.{}",
+                        layout::DATA_LENGTHS_BASE + index as u32
+                    ));
+                }
+            }
         }
     }
     for (element, value) in image {
@@ -166,25 +245,57 @@ fn memory_initializers(module: &ModuleInfo<'_>) -> Vec<String> {
     ops
 }
 
-/// Stores the MAST root and type tag of every function in the table; an element segment out
-/// of range traps, as instantiation would.
-fn table_initializers(module: &ModuleInfo<'_>, procs: &FunctionProcs) -> Vec<String> {
-    if module.table_init_traps {
-        return vec![
-            "push.0".into(),
-            "assert.err=\"out of bounds table access\"".into(),
-        ];
-    }
+/// Code that makes instantiation fail with `message`.
+fn trap(message: &str) -> Vec<String> {
+    vec!["push.0".into(), format!("assert.err=\"{message}\"")]
+}
+
+/// Writes the active element segments into their tables (an entry per function: its MAST root
+/// and type tag; a segment out of range traps, as instantiation would) and stores the passive
+/// segments and their lengths for `table.init`.
+fn element_initializers(module: &ModuleInfo<'_>, procs: &FunctionProcs) -> Vec<String> {
     let mut ops = Vec::new();
-    for (i, entry) in module.table.iter().enumerate() {
-        if let Some(func) = entry {
-            let i = i as u32;
-            let tag = module.canonical_type(module.func_types[*func as usize]) + 1;
-            ops.push(format!("procref.{}", procs.name(*func)));
-            ops.push(format!("mem_storew_le.{}", TABLE_ROOTS_BASE + 4 * i));
+    let mut tables: Vec<std::collections::BTreeMap<u32, Option<u32>>> =
+        vec![Default::default(); module.tables.len()];
+    let store_entry = |ops: &mut Vec<String>, addr: u32, func: Option<u32>| {
+        if let Some(func) = func {
+            let tag = module.canonical_type(module.func_types[func as usize]) + 1;
+            ops.push(format!("procref.{}", procs.name(func)));
+            ops.push(format!("mem_storew_le.{addr}"));
             ops.push("dropw".into());
             ops.push(format!("push.{tag}"));
-            ops.push(format!("mem_store.{}", TABLE_TYPES_BASE + i));
+            ops.push(format!("mem_store.{}", addr + layout::ENTRY_TAG_OFFSET));
+        }
+    };
+    for (index, segment) in module.elems.iter().enumerate() {
+        match segment.mode {
+            ElemMode::Active { table, offset } => {
+                let size = module.tables[table as usize].size;
+                if u64::from(offset) + segment.items.len() as u64 > u64::from(size) {
+                    return trap("out of bounds table access");
+                }
+                for (i, item) in segment.items.iter().enumerate() {
+                    tables[table as usize].insert(offset + i as u32, *item);
+                }
+            }
+            ElemMode::Passive { addr } => {
+                for (i, item) in segment.items.iter().enumerate() {
+                    store_entry(&mut ops, addr + i as u32 * layout::ENTRY_FELTS, *item);
+                }
+                if !segment.items.is_empty() {
+                    ops.push(format!("push.{}", segment.items.len()));
+                    ops.push(format!(
+                        "mem_store.{}",
+                        layout::ELEM_LENGTHS_BASE + index as u32
+                    ));
+                }
+            }
+            ElemMode::Declared => {}
+        }
+    }
+    for (table, entries) in module.tables.iter().zip(tables) {
+        for (i, func) in entries {
+            store_entry(&mut ops, table.base + i * layout::ENTRY_FELTS, func);
         }
     }
     ops

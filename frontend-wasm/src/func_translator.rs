@@ -24,8 +24,9 @@ use wasmparser::{BlockType, FunctionBody, MemArg, Operator, ValType};
 use crate::{
     code_translator::{self, OpLowering},
     error::{WasmError, WasmResult},
+    layout::{self, MEMORY_PAGES_ADDR},
     masm::{CodeTree, Node, SeqId},
-    module_env::{core_type, ModuleInfo, MEMORY_PAGES_ADDR, TABLE_ROOTS_BASE, TABLE_TYPES_BASE},
+    module_env::{core_type, DataMode, ElemMode, ModuleInfo, Table},
     stack_ops::{self, MAX_REACH},
     FunctionProcs,
 };
@@ -888,16 +889,45 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             }
             Operator::Select | Operator::TypedSelect { .. } => self.select()?,
             Operator::Call { function_index } => self.call(*function_index)?,
-            Operator::CallIndirect { type_index, .. } => self.call_indirect(*type_index)?,
+            Operator::CallIndirect {
+                type_index,
+                table_index,
+            } => self.call_indirect(*type_index, *table_index)?,
+            Operator::TableSize { table } => {
+                let size = self.table(*table)?.size;
+                self.emit(format!("push.{size}"));
+                self.push(CoreType::I32, false);
+            }
+            Operator::MemoryInit { data_index, .. } => self.memory_init(*data_index)?,
+            Operator::DataDrop { data_index } => {
+                self.emit("push.0");
+                self.emit(format!(
+                    "mem_store.{}",
+                    layout::DATA_LENGTHS_BASE + data_index
+                ));
+            }
+            Operator::TableInit { elem_index, table } => self.table_init(*elem_index, *table)?,
+            Operator::TableCopy {
+                dst_table,
+                src_table,
+            } => self.table_copy(*dst_table, *src_table)?,
+            Operator::ElemDrop { elem_index } => {
+                self.elem_segment(*elem_index)?;
+                self.emit("push.0");
+                self.emit(format!(
+                    "mem_store.{}",
+                    layout::ELEM_LENGTHS_BASE + elem_index
+                ));
+            }
             Operator::GlobalGet { global_index } => {
-                let g = self.module.globals[*global_index as usize];
+                let g = self.global(*global_index)?;
                 for limb in (0..g.ty.felts()).rev() {
                     self.emit(format!("mem_load.{}", g.addr + limb as u32));
                 }
                 self.push(g.ty, false);
             }
             Operator::GlobalSet { global_index } => {
-                let g = self.module.globals[*global_index as usize];
+                let g = self.global(*global_index)?;
                 for limb in 0..g.ty.felts() {
                     self.emit(format!("mem_store.{}", g.addr + limb as u32));
                 }
@@ -1009,6 +1039,15 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         Ok(())
     }
 
+    /// Global `index`, if its type is supported.
+    fn global(&self, index: u32) -> TResult<crate::module_env::Global> {
+        let g = self.module.globals[index as usize].clone();
+        match &g.unsupported {
+            Some(why) => Err(self.unsupported(why.clone())),
+            None => Ok(g),
+        }
+    }
+
     fn select(&mut self) -> TResult<()> {
         self.pop();
         let b = self.pop();
@@ -1029,40 +1068,145 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
     }
 
     /// `call_indirect`: checks the index, null entry and type tag, then `dynexec`s the root.
-    fn call_indirect(&mut self, type_index: u32) -> TResult<()> {
+    fn call_indirect(&mut self, type_index: u32, table_index: u32) -> TResult<()> {
+        let table = self.table(table_index)?;
+        let ft = &self.module.types[type_index as usize];
+        let mut results = Vec::new();
+        for r in ft.results() {
+            results.push(core_type(*r).map_err(|w| self.unsupported(w))?);
+        }
+        let params = ft.params().len();
         self.pop();
         let tag = self.module.canonical_type(type_index) + 1;
-        let size = self.module.table.len();
         let ops = [
             "dup".to_string(),
-            format!("push.{size}"),
+            format!("push.{}", table.size),
             "u32lt".into(),
             "assert.err=\"undefined element\"".into(),
+            format!("mul.{}", layout::ENTRY_FELTS),
+            format!("add.{}", table.base),
             "dup".into(),
-            format!("add.{TABLE_TYPES_BASE}"),
+            format!("add.{}", layout::ENTRY_TAG_OFFSET),
             "mem_load".into(),
             "dup".into(),
             "neq.0".into(),
             "assert.err=\"uninitialized element\"".into(),
             format!("eq.{tag}"),
             "assert.err=\"indirect call type mismatch\"".into(),
-            "mul.4".into(),
-            format!("add.{TABLE_ROOTS_BASE}"),
             "dynexec".into(),
         ];
         for op in ops {
             self.emit(op);
         }
-        let ft = &self.module.types[type_index as usize];
-        let (params, results) = (ft.params().len(), ft.results().to_vec());
         for _ in 0..params {
             self.pop();
         }
-        for r in results {
-            let ty = core_type(r).map_err(|w| self.unsupported(w))?;
+        for ty in results {
             self.push(ty, false);
         }
         Ok(())
+    }
+
+    /// Table `index`, if it is supported.
+    fn table(&self, index: u32) -> TResult<Table> {
+        let table = self.module.tables[index as usize].clone();
+        match &table.unsupported {
+            Some(why) => Err(self.unsupported(why.clone())),
+            None => Ok(table),
+        }
+    }
+
+    /// Element segment `index`, if it is supported.
+    fn elem_segment(&self, index: u32) -> TResult<ElemMode> {
+        let segment = &self.module.elems[index as usize];
+        match &segment.unsupported {
+            Some(why) => Err(self.unsupported(why.clone())),
+            None => Ok(segment.mode),
+        }
+    }
+
+    /// With `[n, s, d]` on top, traps with `message` unless `s + n <= len` where `len` is the
+    /// value at element address `len_addr`.
+    fn check_segment_range(&mut self, len_addr: u32, message: &str) {
+        self.emit_all(&["dup.1", "dup.1", "add"]);
+        self.emit(format!("mem_load.{len_addr}"));
+        self.emit("lte");
+        self.emit(format!("assert.err=\"{message}\""));
+    }
+
+    /// With `[n, s, d]` on top, traps unless `d + n <= size` (or `s + n` with `dup.1`).
+    fn check_table_range(&mut self, pick: &str, size: u32) {
+        self.emit_all(&[pick, "dup.1", "add"]);
+        self.emit(format!("push.{size}"));
+        self.emit("lte");
+        self.emit("assert.err=\"out of bounds table access\"");
+    }
+
+    /// `memory.init`: `[n, s, d]` copies bytes `s..s+n` of a data segment to address `d`.
+    fn memory_init(&mut self, data: u32) -> TResult<()> {
+        let addr = match self.module.data[data as usize].mode {
+            DataMode::Passive { addr } => addr,
+            // An active segment is dropped once the instance exists: its length reads 0.
+            DataMode::Active { .. } => layout::SEGMENT_AREA_BASE,
+        };
+        self.check_segment_range(
+            layout::DATA_LENGTHS_BASE + data,
+            "out of bounds memory access",
+        );
+        self.emit_all(&["dup.2", "dup.1", "add"]);
+        self.emit_limit_check();
+        // [n, s, d] -> [d, addr + s, n]
+        self.emit_all(&["swap"]);
+        self.emit(format!("add.{addr}"));
+        self.emit_all(&["swap", "movdn.2", "swap", "exec.wasm_memory_init"]);
+        self.operands.truncate(self.operands.len() - 3);
+        Ok(())
+    }
+
+    /// `table.init`: `[n, s, d]` copies entries `s..s+n` of an element segment to entry `d`.
+    fn table_init(&mut self, elem: u32, table: u32) -> TResult<()> {
+        let table = self.table(table)?;
+        let addr = match self.elem_segment(elem)? {
+            ElemMode::Passive { addr } => addr,
+            // Active and declared segments are dropped once the instance exists.
+            ElemMode::Active { .. } | ElemMode::Declared => layout::SEGMENT_AREA_BASE,
+        };
+        self.check_segment_range(
+            layout::ELEM_LENGTHS_BASE + elem,
+            "out of bounds table access",
+        );
+        self.check_table_range("dup.2", table.size);
+        self.copy_entries(table.base, addr);
+        Ok(())
+    }
+
+    /// `table.copy`: `[n, s, d]` copies entries `s..s+n` of one table to entry `d` of another
+    /// (or the same: overlapping ranges are handled).
+    fn table_copy(&mut self, dst: u32, src: u32) -> TResult<()> {
+        let (dst, src) = (self.table(dst)?, self.table(src)?);
+        self.check_table_range("dup.1", src.size);
+        self.check_table_range("dup.2", dst.size);
+        self.copy_entries(dst.base, src.base);
+        Ok(())
+    }
+
+    /// `[n, s, d]` → copies `n` entries from entry `s` at `src_base` to entry `d` at `dst_base`.
+    fn copy_entries(&mut self, dst_base: u32, src_base: u32) {
+        let felts = layout::ENTRY_FELTS;
+        for op in [
+            "swap".to_string(),
+            format!("mul.{felts}"),
+            format!("add.{src_base}"),
+            "swap".into(),
+            "movdn.2".into(),
+            "swap".into(),
+            format!("mul.{felts}"),
+            format!("add.{dst_base}"),
+            "exec.wasm_copy_entries".into(),
+        ] {
+            self.emit(op);
+        }
+        self.operands.truncate(self.operands.len() - 3);
     }
 
     fn call(&mut self, func: u32) -> TResult<()> {

@@ -12,6 +12,7 @@ mod code_translator;
 pub mod error;
 mod exports;
 mod func_translator;
+pub mod layout;
 mod masm;
 mod module_env;
 mod stack_ops;
@@ -23,6 +24,25 @@ use midenc_abi::CoreType;
 /// The MASM runtime support procedures (signed division, sign flips, ...).
 const INTRINSICS: &str = include_str!("intrinsics.masm");
 
+/// What to do with a function that uses a feature midenc does not compile.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UnsupportedCode {
+    /// Reject the module with an `unsupported:` error: nothing is ever silently dropped.
+    #[default]
+    Reject,
+    /// Compile each such function to a trap with the message `unsupported: <feature>`, and omit
+    /// exports whose signatures cannot be represented. Test harnesses use this to run the
+    /// supported part of a module that also contains, say, float code.
+    Trap,
+}
+
+/// Options of [`compile_module_with`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CompileOptions {
+    /// Treatment of functions that use unsupported features.
+    pub unsupported: UnsupportedCode,
+}
+
 /// A core module compiled to one MASM library module.
 #[derive(Clone, Debug)]
 pub struct CompiledModule {
@@ -30,6 +50,13 @@ pub struct CompiledModule {
     pub masm: String,
     /// Exported functions, in export order.
     pub exports: Vec<ExportedFunction>,
+    /// The `pub proc` that creates a fresh instance (globals, memory, data and element
+    /// segments, start function). Every export wrapper runs it first, because each Miden
+    /// `call` starts with empty memory; running it once and then several exports' entry
+    /// procedures with `exec` runs several calls in one instance.
+    pub instantiate_proc: String,
+    /// Exports left out under [`UnsupportedCode::Trap`], with the reason.
+    pub omitted_exports: Vec<(String, String)>,
 }
 
 /// A function export of a compiled module.
@@ -43,11 +70,12 @@ pub struct ExportedFunction {
     pub params: Vec<CoreType>,
     /// Result types, first result first.
     pub results: Vec<CoreType>,
+    /// A `pub proc` with the same stack interface that runs the function against the current
+    /// instance state instead of a fresh instance (see [`CompiledModule::instantiate_proc`]).
+    pub entry_proc: String,
+    /// Whether a call may change instance state (memory, globals, tables, segments).
+    pub writes_state: bool,
 }
-
-/// First Miden memory element address of the table of MAST roots of recursive functions
-/// (one word each), above the globals.
-const FUNC_TABLE_BASE: u32 = (1 << 30) + (1 << 29);
 
 /// How code refers to each Wasm function's procedure.
 pub struct FunctionProcs {
@@ -79,9 +107,14 @@ impl FunctionProcs {
         }
     }
 
+    /// Whether calling `func` may change instance state.
+    pub fn writes_state(&self, func: u32) -> bool {
+        self.graph.writes_state[func as usize]
+    }
+
     /// Where the MAST root of recursive function `func` is stored.
     fn root_slot(func: u32) -> u32 {
-        FUNC_TABLE_BASE + 4 * func
+        layout::FUNC_ROOTS_BASE + 4 * func
     }
 
     /// Instructions that store the MAST root of every recursive function in its slot; export
@@ -107,30 +140,58 @@ impl FunctionProcs {
 /// uses a feature midenc does not compile (naming the function and byte offset), and
 /// [`WasmError::ImplLimit`] when it exceeds a limit of the Miden target.
 pub fn compile_module(wasm: &[u8]) -> WasmResult<CompiledModule> {
-    let module = module_env::parse_module(wasm)?;
+    compile_module_with(wasm, &CompileOptions::default())
+}
+
+/// Compiles a core Wasm module (binary) to MASM with explicit [`CompileOptions`].
+///
+/// # Errors
+/// As [`compile_module`]; under [`UnsupportedCode::Trap`], unsupported code inside function
+/// bodies and signatures is no longer an error.
+pub fn compile_module_with(wasm: &[u8], options: &CompileOptions) -> WasmResult<CompiledModule> {
+    let module = module_env::parse_module(wasm, options)?;
     let graph = call_graph::build(&module)?;
     let procs = FunctionProcs::new(module.func_types.len(), graph);
 
     let mut body_text = MasmWriter::default();
     for (i, body) in module.bodies.iter().enumerate() {
         let func = module.num_imported_funcs + i as u32;
-        let translated = func_translator::translate_function(&module, &procs, func, body)?;
         body_text.linef(format_args!("# {}", module.display_name(func)));
-        if translated.proc_locals > 0 {
-            body_text.linef(format_args!("@locals({})", translated.proc_locals));
+        match func_translator::translate_function(&module, &procs, func, body) {
+            Ok(translated) => {
+                if translated.proc_locals > 0 {
+                    body_text.linef(format_args!("@locals({})", translated.proc_locals));
+                }
+                body_text.open(&format!("proc {}", procs.name(func)));
+                translated.tree.print(translated.root, &mut body_text);
+            }
+            Err(WasmError::Unsupported { feature, .. })
+                if options.unsupported == UnsupportedCode::Trap =>
+            {
+                body_text.open(&format!("proc {}", procs.name(func)));
+                body_text.line("push.0");
+                body_text.linef(format_args!(
+                    "assert.err=\"unsupported: {}\"",
+                    masm::error_text(&feature)
+                ));
+            }
+            Err(e) => return Err(e),
         }
-        body_text.open(&format!("proc {}", procs.name(func)));
-        translated.tree.print(translated.root, &mut body_text);
         body_text.close();
         body_text.blank();
     }
-    let exports = exports::emit_export_wrappers(&module, &procs, &mut body_text)?;
+    let wrappers = exports::emit_export_wrappers(&module, &procs, options, &mut body_text)?;
     let body_text = body_text.finish();
 
     let mut masm = String::from("# Generated by midenc. DO NOT EDIT.\n\n");
     masm.push_str(&used_intrinsics(&body_text));
     masm.push_str(&body_text);
-    Ok(CompiledModule { masm, exports })
+    Ok(CompiledModule {
+        masm,
+        exports: wrappers.exports,
+        instantiate_proc: wrappers.instantiate_proc,
+        omitted_exports: wrappers.omitted,
+    })
 }
 
 /// The intrinsic procedures that `code` (transitively) refers to, in definition order.

@@ -160,3 +160,18 @@ impl MasmWriter {
         self.text
     }
 }
+
+/// `text` made safe for a MASM error string (`assert.err="…"`): printable ASCII without quotes.
+pub fn error_text(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c == '"' || c == '\\' {
+                '\''
+            } else if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect()
+}

@@ -9,7 +9,11 @@ use wasmparser::{
     ValidPayload, Validator, WasmFeatures,
 };
 
-use crate::error::{WasmError, WasmResult};
+use crate::{
+    error::{WasmError, WasmResult},
+    layout::{self, GLOBALS_BASE},
+    CompileOptions, UnsupportedCode,
+};
 use midenc_abi::{CoreType, CoreValue};
 
 /// A function exported by the module.
@@ -39,22 +43,83 @@ pub struct ModuleInfo<'a> {
     pub globals: Vec<Global>,
     /// The linear memory, if the module defines one.
     pub memory: Option<Memory>,
-    /// Active data segments, in order.
+    /// Data segments, in index order.
     pub data: Vec<DataSegment<'a>>,
     /// The start function, run when an instance is created (here: at the start of each call).
     pub start: Option<u32>,
-    /// The function table after active element segments: `None` entries are null.
-    pub table: Vec<Option<u32>>,
-    /// Whether an element segment fell outside the table (instantiation traps).
-    pub table_init_traps: bool,
+    /// Tables, in index order.
+    pub tables: Vec<Table>,
+    /// Element segments, in index order.
+    pub elems: Vec<ElemSegment>,
+    /// Felts of the passive-segment area handed out so far.
+    segment_felts: u32,
 }
 
-/// First element address of the function table's MAST roots (one word per entry).
-pub const TABLE_ROOTS_BASE: u32 = 0x7000_0000;
+/// A funcref table. Its size is fixed: growing a table needs reference values, which are not
+/// supported.
+#[derive(Clone, Debug)]
+pub struct Table {
+    /// Number of entries.
+    pub size: u32,
+    /// Element address of entry 0 (see [`crate::layout`]).
+    pub base: u32,
+    /// Why the table cannot be used (only under [`UnsupportedCode::Trap`]).
+    pub unsupported: Option<String>,
+}
 
-/// First element address of the function table's type tags (one felt per entry: the canonical
-/// type index plus one, 0 for a null entry).
-pub const TABLE_TYPES_BASE: u32 = 0x7800_0000;
+/// Where a data segment's bytes go.
+#[derive(Clone, Copy, Debug)]
+pub enum DataMode {
+    /// Written into linear memory at this byte offset when the instance is created.
+    Active {
+        /// Byte offset in linear memory.
+        offset: u32,
+    },
+    /// Kept for `memory.init`, one byte per felt from this element address.
+    Passive {
+        /// Element address of the first byte.
+        addr: u32,
+    },
+}
+
+/// A data segment.
+#[derive(Clone, Debug)]
+pub struct DataSegment<'a> {
+    /// The bytes.
+    pub bytes: &'a [u8],
+    /// Active or passive.
+    pub mode: DataMode,
+}
+
+/// Where an element segment's entries go.
+#[derive(Clone, Copy, Debug)]
+pub enum ElemMode {
+    /// Written into a table at this index when the instance is created.
+    Active {
+        /// The table.
+        table: u32,
+        /// First entry written.
+        offset: u32,
+    },
+    /// Kept for `table.init`, one entry per [`layout::ENTRY_FELTS`] felts from this address.
+    Passive {
+        /// Element address of the first entry.
+        addr: u32,
+    },
+    /// Only declares functions for `ref.func`; dropped from the start.
+    Declared,
+}
+
+/// An element segment of function references.
+#[derive(Clone, Debug)]
+pub struct ElemSegment {
+    /// The functions, `None` for a null reference.
+    pub items: Vec<Option<u32>>,
+    /// Active, passive or declared.
+    pub mode: ElemMode,
+    /// Why the segment cannot be used (only under [`UnsupportedCode::Trap`]).
+    pub unsupported: Option<String>,
+}
 
 /// A defined linear memory (sizes in 64 KiB pages).
 #[derive(Clone, Copy, Debug)]
@@ -65,17 +130,8 @@ pub struct Memory {
     pub maximum: u32,
 }
 
-/// An active data segment with a constant offset.
-#[derive(Clone, Debug)]
-pub struct DataSegment<'a> {
-    /// Byte offset in linear memory.
-    pub offset: u32,
-    /// The bytes.
-    pub bytes: &'a [u8],
-}
-
 /// A defined global and where it lives in Miden memory.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Global {
     /// Its type.
     pub ty: CoreType,
@@ -83,14 +139,10 @@ pub struct Global {
     pub init: CoreValue,
     /// Element address of its first felt (the low limb for `i64`).
     pub addr: u32,
+    /// Why the global cannot be used, when its type is not supported (only under
+    /// [`UnsupportedCode::Trap`]; code that touches it becomes a trap).
+    pub unsupported: Option<String>,
 }
-
-/// First Miden memory element address used for globals: just above the 4 GiB of Wasm linear
-/// memory (which maps to element addresses below 2^30) and below Miden's procedure locals (2^31).
-pub const GLOBALS_BASE: u32 = 1 << 30;
-
-/// Element address holding the current linear-memory size in pages.
-pub const MEMORY_PAGES_ADDR: u32 = (1 << 30) + (1 << 29) - 4;
 
 impl ModuleInfo<'_> {
     /// The signature of function `func`.
@@ -147,7 +199,7 @@ fn unsupported(feature: impl Into<String>, offset: u64) -> WasmError {
 /// # Errors
 /// [`WasmError::Invalid`] for anything the validator rejects; [`WasmError::Unsupported`] for
 /// components and for module features midenc does not compile yet.
-pub fn parse_module(wasm: &[u8]) -> WasmResult<ModuleInfo<'_>> {
+pub fn parse_module<'a>(wasm: &'a [u8], options: &CompileOptions) -> WasmResult<ModuleInfo<'a>> {
     let mut validator = Validator::new_with_features(WasmFeatures::default());
     let mut info = ModuleInfo {
         types: Vec::new(),
@@ -160,9 +212,11 @@ pub fn parse_module(wasm: &[u8]) -> WasmResult<ModuleInfo<'_>> {
         memory: None,
         data: Vec::new(),
         start: None,
-        table: Vec::new(),
-        table_init_traps: false,
+        tables: Vec::new(),
+        elems: Vec::new(),
+        segment_felts: 0,
     };
+    let trap_mode = options.unsupported == UnsupportedCode::Trap;
     for payload in Parser::new(0).parse_all(wasm) {
         let payload = payload?;
         if let ValidPayload::Func(func, body) = validator.payload(&payload)? {
@@ -216,17 +270,41 @@ pub fn parse_module(wasm: &[u8]) -> WasmResult<ModuleInfo<'_>> {
             Payload::TableSection(reader) => {
                 for table in reader.into_iter_with_offsets() {
                     let (offset, table) = table?;
-                    let supported = table.ty.element_type == wasmparser::RefType::FUNCREF
-                        && !table.ty.table64
-                        && info.table.is_empty()
-                        && matches!(table.init, wasmparser::TableInit::RefNull);
-                    if !supported || table.ty.initial > 1 << 20 {
+                    let at = offset as u64;
+                    if info.tables.len() as u32 == layout::MAX_TABLES {
                         return Err(unsupported(
-                            "tables other than one funcref table of up to 2^20 entries",
-                            offset as u64,
+                            format!("more than {} tables", layout::MAX_TABLES),
+                            at,
                         ));
                     }
-                    info.table = vec![None; table.ty.initial as usize];
+                    let why = if table.ty.element_type != wasmparser::RefType::FUNCREF {
+                        Some("tables of non-function references".to_string())
+                    } else if table.ty.table64 {
+                        Some("64-bit tables".to_string())
+                    } else if !matches!(table.init, wasmparser::TableInit::RefNull) {
+                        Some("table initializer expressions".to_string())
+                    } else if table.ty.initial > u64::from(layout::MAX_TABLE_ENTRIES) {
+                        Some(format!(
+                            "tables of more than {} entries",
+                            layout::MAX_TABLE_ENTRIES
+                        ))
+                    } else {
+                        None
+                    };
+                    if let (Some(why), false) = (&why, trap_mode) {
+                        return Err(unsupported(why.clone(), at));
+                    }
+                    let base =
+                        layout::TABLES_BASE + info.tables.len() as u32 * layout::TABLE_STRIDE;
+                    info.tables.push(Table {
+                        size: if why.is_some() {
+                            0
+                        } else {
+                            table.ty.initial as u32
+                        },
+                        base,
+                        unsupported: why,
+                    });
                 }
             }
             Payload::MemorySection(reader) => {
@@ -247,16 +325,33 @@ pub fn parse_module(wasm: &[u8]) -> WasmResult<ModuleInfo<'_>> {
             Payload::GlobalSection(reader) => {
                 for global in reader.into_iter_with_offsets() {
                     let (offset, global) = global?;
-                    let ty = core_type(global.ty.content_type)
-                        .map_err(|what| unsupported(format!("global of {what}"), offset as u64))?;
-                    let init = const_value(&global.init_expr).ok_or_else(|| {
-                        unsupported("non-constant global initializer", offset as u64)
-                    })?;
                     let addr = info
                         .globals
                         .last()
                         .map_or(GLOBALS_BASE, |g: &Global| g.addr + g.ty.felts() as u32);
-                    info.globals.push(Global { ty, init, addr });
+                    let typed = core_type(global.ty.content_type)
+                        .map_err(|what| format!("global of {what}"))
+                        .and_then(|ty| {
+                            const_value(&global.init_expr)
+                                .map(|init| (ty, init))
+                                .ok_or_else(|| "non-constant global initializer".to_string())
+                        });
+                    let global = match typed {
+                        Ok((ty, init)) => Global {
+                            ty,
+                            init,
+                            addr,
+                            unsupported: None,
+                        },
+                        Err(why) if options.unsupported == UnsupportedCode::Trap => Global {
+                            ty: CoreType::I32,
+                            init: CoreValue::I32(0),
+                            addr,
+                            unsupported: Some(why),
+                        },
+                        Err(why) => return Err(unsupported(why, offset as u64)),
+                    };
+                    info.globals.push(global);
                 }
             }
             Payload::TagSection(reader) => {
@@ -292,51 +387,46 @@ pub fn parse_module(wasm: &[u8]) -> WasmResult<ModuleInfo<'_>> {
             Payload::ElementSection(reader) => {
                 for element in reader.into_iter_with_offsets() {
                     let (offset, element) = element?;
-                    let at = offset as u64;
-                    let start = match element.kind {
-                        wasmparser::ElementKind::Declared => continue,
-                        wasmparser::ElementKind::Passive => {
-                            return Err(unsupported("passive element segments", at))
-                        }
-                        wasmparser::ElementKind::Active { offset_expr, .. } => {
-                            match const_value(&offset_expr) {
-                                Some(CoreValue::I32(v)) => v as u32 as usize,
-                                _ => return Err(unsupported("non-constant element offset", at)),
-                            }
-                        }
+                    let segment = element_segment(&mut info, element)
+                        .map_err(|why| unsupported(why, offset as u64));
+                    let segment = match segment {
+                        Ok(segment) => segment,
+                        Err(WasmError::Unsupported { feature, .. }) if trap_mode => ElemSegment {
+                            items: Vec::new(),
+                            mode: ElemMode::Declared,
+                            unsupported: Some(feature),
+                        },
+                        Err(e) => return Err(e),
                     };
-                    let funcs: Vec<u32> = match element.items {
-                        wasmparser::ElementItems::Functions(funcs) => {
-                            funcs.into_iter().collect::<Result<_, _>>()?
-                        }
-                        wasmparser::ElementItems::Expressions(..) => {
-                            return Err(unsupported("element expressions", at))
-                        }
-                    };
-                    if start + funcs.len() > info.table.len() {
-                        info.table_init_traps = true;
-                        continue;
-                    }
-                    for (i, f) in funcs.into_iter().enumerate() {
-                        info.table[start + i] = Some(f);
-                    }
+                    info.elems.push(segment);
                 }
             }
             Payload::DataSection(reader) => {
                 for segment in reader.into_iter_with_offsets() {
                     let (offset, segment) = segment?;
-                    let wasmparser::DataKind::Active { offset_expr, .. } = segment.kind else {
-                        return Err(unsupported("passive data segments", offset as u64));
+                    let at = offset as u64;
+                    let mode = match segment.kind {
+                        wasmparser::DataKind::Active { offset_expr, .. } => {
+                            let Some(CoreValue::I32(start)) = const_value(&offset_expr) else {
+                                return Err(unsupported("non-constant data segment offset", at));
+                            };
+                            DataMode::Active {
+                                offset: start as u32,
+                            }
+                        }
+                        wasmparser::DataKind::Passive => {
+                            let addr = info
+                                .allocate_segment(segment.data.len() as u64)
+                                .map_err(|why| unsupported(why, at))?;
+                            DataMode::Passive { addr }
+                        }
                     };
-                    let Some(CoreValue::I32(start)) = const_value(&offset_expr) else {
-                        return Err(unsupported(
-                            "non-constant data segment offset",
-                            offset as u64,
-                        ));
-                    };
+                    if info.data.len() as u32 == layout::MAX_SEGMENTS {
+                        return Err(unsupported("more than 2^19 data segments", at));
+                    }
                     info.data.push(DataSegment {
-                        offset: start as u32,
                         bytes: segment.data,
+                        mode,
                     });
                 }
             }
@@ -351,6 +441,80 @@ pub fn parse_module(wasm: &[u8]) -> WasmResult<ModuleInfo<'_>> {
         }
     }
     Ok(info)
+}
+
+impl ModuleInfo<'_> {
+    /// Hands out `felts` felts of the passive-segment area.
+    fn allocate_segment(&mut self, felts: u64) -> Result<u32, String> {
+        let end = u64::from(self.segment_felts) + felts;
+        if end > u64::from(layout::SEGMENT_AREA_FELTS) {
+            return Err("passive segments larger than 2^27 bytes in all".into());
+        }
+        let addr = layout::SEGMENT_AREA_BASE + self.segment_felts;
+        // Keep every segment word-aligned so entries can be copied as words.
+        self.segment_felts = (end as u32).next_multiple_of(4);
+        Ok(addr)
+    }
+}
+
+/// Reads an element segment of function references.
+fn element_segment(
+    info: &mut ModuleInfo<'_>,
+    element: wasmparser::Element<'_>,
+) -> Result<ElemSegment, String> {
+    let items: Vec<Option<u32>> = match element.items {
+        wasmparser::ElementItems::Functions(funcs) => funcs
+            .into_iter()
+            .map(|f| f.map(Some).map_err(|e| e.to_string()))
+            .collect::<Result<_, _>>()?,
+        wasmparser::ElementItems::Expressions(ty, exprs) => {
+            if ty != wasmparser::RefType::FUNCREF {
+                return Err("element segments of non-function references".into());
+            }
+            let mut items = Vec::new();
+            for expr in exprs {
+                let expr = expr.map_err(|e| e.to_string())?;
+                let mut ops = expr.get_operators_reader();
+                let item = match ops.read().map_err(|e| e.to_string())? {
+                    wasmparser::Operator::RefFunc { function_index } => Some(function_index),
+                    wasmparser::Operator::RefNull { .. } => None,
+                    _ => return Err("element expressions other than ref.func/ref.null".into()),
+                };
+                items.push(item);
+            }
+            items
+        }
+    };
+    if info.elems.len() as u32 == layout::MAX_SEGMENTS {
+        return Err("more than 2^19 element segments".into());
+    }
+    let mode = match element.kind {
+        wasmparser::ElementKind::Declared => ElemMode::Declared,
+        wasmparser::ElementKind::Passive => ElemMode::Passive {
+            addr: info.allocate_segment(items.len() as u64 * u64::from(layout::ENTRY_FELTS))?,
+        },
+        wasmparser::ElementKind::Active {
+            table_index,
+            offset_expr,
+        } => {
+            let table = table_index.unwrap_or(0);
+            if let Some(why) = &info.tables[table as usize].unsupported {
+                return Err(why.clone());
+            }
+            match const_value(&offset_expr) {
+                Some(CoreValue::I32(v)) => ElemMode::Active {
+                    table,
+                    offset: v as u32,
+                },
+                _ => return Err("non-constant element offset".into()),
+            }
+        }
+    };
+    Ok(ElemSegment {
+        items,
+        mode,
+        unsupported: None,
+    })
 }
 
 /// The value of a constant expression that is a single `i32.const` or `i64.const`.

@@ -59,6 +59,7 @@ pub fn link(spec: &PackageSpec<'_>) -> Result<LinkedPackage, LinkError> {
     let mut exports = Vec::new();
     for export in &spec.module.exports {
         let root = assemble::export_root(&library, &module_path, &export.proc_name)?;
+        let entry_root = assemble::export_root(&library, &module_path, &export.entry_proc)?;
         let (felts_in, felts_out) = (felt_count(&export.params), felt_count(&export.results));
         exports.push(ManifestExport {
             name: export.name.clone(),
@@ -71,8 +72,12 @@ pub fn link(spec: &PackageSpec<'_>) -> Result<LinkedPackage, LinkError> {
             stack_felts_in: felts_in,
             stack_felts_out: felts_out,
             spills: false,
+            entry_mast_root: entry_root.to_hex(),
+            writes_state: export.writes_state,
         });
     }
+    let instantiate_root =
+        assemble::export_root(&library, &module_path, &spec.module.instantiate_proc)?;
     let manifest = ComponentManifest {
         schema: MANIFEST_SCHEMA,
         name: spec.name.to_string(),
@@ -82,6 +87,7 @@ pub fn link(spec: &PackageSpec<'_>) -> Result<LinkedPackage, LinkError> {
         module: module_path,
         exports,
         imports: Vec::new(),
+        instantiate_mast_root: instantiate_root.to_hex(),
     };
     let json = serde_json::to_vec_pretty(&manifest).expect("manifest serializes");
     let mut package = Package::from_library(

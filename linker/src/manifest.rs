@@ -32,6 +32,11 @@ pub struct ComponentManifest {
     pub exports: Vec<ManifestExport>,
     /// Imported procedures and what they resolved to.
     pub imports: Vec<ManifestImport>,
+    /// MAST root of the procedure that initializes a fresh instance (what every export's
+    /// `call` does first). A program that `exec`s it once and then several exports'
+    /// [`ManifestExport::entry_mast_root`]s runs several calls in one instance.
+    #[serde(default)]
+    pub instantiate_mast_root: String,
 }
 
 /// One exported procedure.
@@ -57,6 +62,13 @@ pub struct ManifestExport {
     pub stack_felts_out: usize,
     /// Whether arguments or results travel through the advice map.
     pub spills: bool,
+    /// MAST root of the export's entry procedure: the same stack interface, run against the
+    /// current instance instead of a fresh one (invoked with `exec`).
+    #[serde(default)]
+    pub entry_mast_root: String,
+    /// Whether a call may change instance state (memory, globals, tables, segments).
+    #[serde(default)]
+    pub writes_state: bool,
 }
 
 /// One imported procedure.

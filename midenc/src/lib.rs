@@ -14,15 +14,28 @@ pub mod vm;
 use std::path::Path;
 
 use error::{DriverError, DriverResult};
+use midenc_frontend_wasm::CompileOptions;
 use midenc_linker::{LinkedPackage, PackageSpec};
 
 /// Compiles a Wasm binary to a linked package named `name`.
 pub fn compile_wasm(path: &Path, wasm: &[u8], name: &str) -> DriverResult<LinkedPackage> {
+    compile_wasm_with(path, wasm, name, &CompileOptions::default())
+}
+
+/// [`compile_wasm`] with explicit frontend options.
+pub fn compile_wasm_with(
+    path: &Path,
+    wasm: &[u8],
+    name: &str,
+    options: &CompileOptions,
+) -> DriverResult<LinkedPackage> {
     with_deep_stack(|| {
         let module =
-            midenc_frontend_wasm::compile_module(wasm).map_err(|source| DriverError::Wasm {
-                path: path.into(),
-                source,
+            midenc_frontend_wasm::compile_module_with(wasm, options).map_err(|source| {
+                DriverError::Wasm {
+                    path: path.into(),
+                    source,
+                }
             })?;
         Ok(midenc_linker::link(&PackageSpec {
             name,

@@ -14,8 +14,8 @@ use miden_processor::{
     operation::OperationError, DebugHandler, DefaultHost, ExecutionError, FastProcessor, Felt,
     HostLibrary, ProcessorState, StackInputs, TraceError,
 };
-use midenc_abi::{lift_values, lower_values, CoreType, CoreValue, MAX_STACK_FELTS};
-use midenc_linker::LinkedPackage;
+use midenc_abi::{felt_count, lift_values, lower_values, CoreType, CoreValue, MAX_STACK_FELTS};
+use midenc_linker::{LinkedPackage, ManifestExport};
 
 use crate::error::{DriverError, DriverResult};
 
@@ -71,17 +71,26 @@ fn call_export_here(
             message: format!("{} argument felts do not fit on the stack", felts.len()),
         });
     }
-    let vm_error = |message: String| DriverError::Vm { message };
     let inputs: Vec<Felt> = felts
         .iter()
         .map(|f| Felt::new(*f).expect("limbs are canonical"))
         .collect();
-    let stack = StackInputs::new(&inputs).map_err(|e| vm_error(e.to_string()))?;
-
     let source = format!(
         "begin\n    call.{}\n    trace.{CLOCK_TRACE_ID}\nend\n",
         root.to_hex()
     );
+    execute(package, &source, &inputs, results)
+}
+
+/// Assembles `source` as a program against `package` and runs it with `inputs` on the stack.
+fn execute(
+    package: &LinkedPackage,
+    source: &str,
+    inputs: &[Felt],
+    results: &[CoreType],
+) -> DriverResult<RunOutcome> {
+    let vm_error = |message: String| DriverError::Vm { message };
+    let stack = StackInputs::new(inputs).map_err(|e| vm_error(e.to_string()))?;
     let program = Assembler::new(Arc::new(DefaultSourceManager::default()))
         .assemble_program(source)
         .map_err(|e| vm_error(format!("cannot assemble the entry program: {e}")))?;
@@ -107,6 +116,78 @@ fn call_export_here(
     })
 }
 
+/// One call of [`run_in_one_instance`]: an export and its arguments.
+#[derive(Clone, Copy, Debug)]
+pub struct Call<'a> {
+    /// The export, as the manifest describes it.
+    pub export: &'a ManifestExport,
+    /// Its arguments, first first.
+    pub args: &'a [CoreValue],
+}
+
+/// Runs `calls` one after another in a single instance of `package`, the way a Wasm host
+/// calls exports of one instance: memory, globals and tables persist from call to call.
+/// Returns the results of the last call (the others' are dropped); with no calls it only
+/// instantiates (which traps where Wasm instantiation traps).
+///
+/// Every export `call` creates a fresh instance, so the program `exec`s the package's
+/// instantiation procedure once and then each export's entry procedure.
+///
+/// # Errors
+/// As [`call_export`]; a trap in any call ends the run.
+pub fn run_in_one_instance(
+    package: &LinkedPackage,
+    calls: &[Call<'_>],
+) -> DriverResult<RunOutcome> {
+    crate::with_deep_stack(|| run_in_one_instance_here(package, calls))
+}
+
+fn run_in_one_instance_here(
+    package: &LinkedPackage,
+    calls: &[Call<'_>],
+) -> DriverResult<RunOutcome> {
+    let vm_error = |message: String| DriverError::Vm { message };
+    let manifest = &package.manifest;
+    if manifest.instantiate_mast_root.is_empty() {
+        return Err(vm_error(
+            "the package predates instance entry points; recompile it".into(),
+        ));
+    }
+    let mut source = format!("begin\n    exec.{}\n", manifest.instantiate_mast_root);
+    let mut last_results: &[CoreType] = &[];
+    for (i, call) in calls.iter().enumerate() {
+        let felts = lower_values(call.args);
+        for felt in felts.iter().rev() {
+            source.push_str(&format!("    push.{felt}\n"));
+        }
+        source.push_str(&format!("    exec.{}\n", call.export.entry_mast_root));
+        let out = felt_count(&call.export.results);
+        if i + 1 < calls.len() {
+            for _ in 0..out {
+                source.push_str("    drop\n");
+            }
+        } else {
+            last_results = &call.export.results;
+            if out > MAX_STACK_FELTS - 1 {
+                return Err(vm_error(format!(
+                    "{out} result felts do not fit on the stack"
+                )));
+            }
+            // Drop the 16 zeros below the results so the program ends at depth 16.
+            let lift = if out == 1 {
+                "swap".to_string()
+            } else {
+                format!("movup.{out}")
+            };
+            for _ in 0..out {
+                source.push_str(&format!("    {lift} drop\n"));
+            }
+        }
+    }
+    source.push_str(&format!("    trace.{CLOCK_TRACE_ID}\nend\n"));
+    execute(package, &source, &[], last_results)
+}
+
 /// Classifies a VM failure: the ones a Wasm trap compiles to become [`DriverError::Trap`].
 fn trap_or_vm_error(e: ExecutionError) -> DriverError {
     let trap = |message: String| DriverError::Trap { message };
@@ -124,6 +205,12 @@ fn trap_or_vm_error(e: ExecutionError) -> DriverError {
             },
         },
         ExecutionError::MemoryError { .. } => trap(format!("out of bounds memory access ({e})")),
+        // The VM bounds the operand stack and the nesting of executing procedures; running
+        // into either is Wasm's call-stack exhaustion.
+        ExecutionError::StackDepthLimitExceeded { .. } => trap("call stack exhausted".into()),
+        ExecutionError::Internal(reason) if reason.contains("continuation stack") => {
+            trap("call stack exhausted".into())
+        }
         ExecutionError::CycleLimitExceeded(limit) => {
             trap(format!("cycle limit of {limit} exceeded"))
         }

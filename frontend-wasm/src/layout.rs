@@ -1,0 +1,61 @@
+//! Where a Wasm instance's state lives in Miden memory (element addresses).
+//!
+//! Miden memory is addressed by field element; Wasm linear memory is bytes. The 4 GiB of linear
+//! memory occupy elements `0 .. 2^30` (four bytes per element); everything else an instance
+//! needs sits above it and below Miden's procedure locals (`2^31` and up):
+//!
+//! | elements | contents |
+//! |---|---|
+//! | `2^30 ..` | globals (one felt per `i32`, two per `i64`, low limb first) |
+//! | [`MEMORY_PAGES_ADDR`] | current linear-memory size in pages |
+//! | [`FUNC_ROOTS_BASE`] `..` | MAST roots of recursive functions (one word each) |
+//! | [`DATA_LENGTHS_BASE`] `..` | current length of each data segment (0 once dropped) |
+//! | [`ELEM_LENGTHS_BASE`] `..` | current length of each element segment |
+//! | [`SEGMENT_AREA_BASE`] `..` | contents of passive segments (a byte per felt; a table entry per 8 felts) |
+//! | [`TABLES_BASE`] `..` | tables: [`TABLE_STRIDE`] felts each, a table entry per 8 felts |
+//!
+//! A table entry is two words: the callee's MAST root, then its type tag (canonical type index
+//! plus one; 0 means null) followed by three zeros. Element segments use the same shape, so
+//! `table.init` and `table.copy` copy words.
+
+/// First element of the globals, just above linear memory.
+pub const GLOBALS_BASE: u32 = 1 << 30;
+
+/// Element holding the current linear-memory size in pages.
+pub const MEMORY_PAGES_ADDR: u32 = (1 << 30) + (1 << 29) - 4;
+
+/// First element of the table of MAST roots of recursive functions (one word each).
+pub const FUNC_ROOTS_BASE: u32 = (1 << 30) + (1 << 29);
+
+/// First element of the data-segment lengths (one felt per segment).
+pub const DATA_LENGTHS_BASE: u32 = 0x67F0_0000;
+
+/// First element of the element-segment lengths (one felt per segment).
+pub const ELEM_LENGTHS_BASE: u32 = 0x67F8_0000;
+
+/// Most data or element segments a module may have.
+pub const MAX_SEGMENTS: u32 = 1 << 19;
+
+/// First element of the passive segments' contents.
+pub const SEGMENT_AREA_BASE: u32 = 0x6800_0000;
+
+/// Felts available for passive segment contents.
+pub const SEGMENT_AREA_FELTS: u32 = 1 << 27;
+
+/// First element of table 0.
+pub const TABLES_BASE: u32 = 0x7000_0000;
+
+/// Felts reserved per table: room for 2^20 entries.
+pub const TABLE_STRIDE: u32 = 1 << 23;
+
+/// Most tables a module may define.
+pub const MAX_TABLES: u32 = 32;
+
+/// Most entries a table may have.
+pub const MAX_TABLE_ENTRIES: u32 = 1 << 20;
+
+/// Felts per table (or element-segment) entry: the root word and the type-tag word.
+pub const ENTRY_FELTS: u32 = 8;
+
+/// Offset of the type tag inside an entry.
+pub const ENTRY_TAG_OFFSET: u32 = 4;

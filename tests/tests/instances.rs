@@ -1,0 +1,129 @@
+//! Instance state across calls, and compiling the supported part of a module with float code.
+
+use std::path::Path;
+
+use midenc::{error::DriverError, vm};
+use midenc_abi::CoreValue;
+use midenc_frontend_wasm::{compile_module_with, CompileOptions, UnsupportedCode, WasmError};
+
+const COUNTER: &str = r#"
+(module
+  (memory 1)
+  (global $n (mut i32) (i32.const 10))
+  (func (export "bump") (param i32)
+    (global.set $n (i32.add (global.get $n) (local.get 0)))
+    (i32.store (i32.const 100) (i32.add (i32.load (i32.const 100)) (i32.const 1))))
+  (func (export "total") (result i32) (global.get $n))
+  (func (export "bumps") (result i32) (i32.load (i32.const 100))))
+"#;
+
+#[test]
+fn calls_in_one_instance_share_state_and_separate_calls_do_not() {
+    let wasm = wat::parse_str(COUNTER).unwrap();
+    let package = midenc::compile_wasm(Path::new("counter.wasm"), &wasm, "counter").unwrap();
+    let (bump, bump_root) = package.export("bump").unwrap();
+    let (total, total_root) = package.export("total").unwrap();
+    let (bumps, _) = package.export("bumps").unwrap();
+    assert!(bump.writes_state);
+    assert!(!total.writes_state && !bumps.writes_state);
+
+    let five = [CoreValue::I32(5)];
+    let seven = [CoreValue::I32(7)];
+    let calls = [
+        vm::Call {
+            export: bump,
+            args: &five,
+        },
+        vm::Call {
+            export: bump,
+            args: &seven,
+        },
+        vm::Call {
+            export: total,
+            args: &[],
+        },
+    ];
+    let out = vm::run_in_one_instance(&package, &calls).unwrap();
+    assert_eq!(out.results, vec![CoreValue::I32(22)]);
+    let calls = [
+        vm::Call {
+            export: bump,
+            args: &five,
+        },
+        vm::Call {
+            export: bump,
+            args: &five,
+        },
+        vm::Call {
+            export: bumps,
+            args: &[],
+        },
+    ];
+    let out = vm::run_in_one_instance(&package, &calls).unwrap();
+    assert_eq!(out.results, vec![CoreValue::I32(2)]);
+
+    // Each `call` of an export is a fresh instance.
+    vm::call_export(&package, bump_root, &five, &[]).unwrap();
+    let out = vm::call_export(&package, total_root, &[], &total.results.clone()).unwrap();
+    assert_eq!(out.results, vec![CoreValue::I32(10)]);
+}
+
+#[test]
+fn instantiation_alone_traps_on_an_out_of_range_segment() {
+    let wasm = wat::parse_str(r#"(module (memory 1) (data (i32.const 65535) "ab"))"#).unwrap();
+    let package = midenc::compile_wasm(Path::new("seg.wasm"), &wasm, "seg").unwrap();
+    match vm::run_in_one_instance(&package, &[]) {
+        Err(DriverError::Trap { message }) => assert!(message.contains("out of bounds")),
+        other => panic!("expected a trap, got {:?}", other.map(|o| o.results)),
+    }
+}
+
+const MIXED: &str = r#"
+(module
+  (global $f (mut f32) (f32.const 1.5))
+  (func (export "int") (param i32) (result i32) (i32.mul (local.get 0) (i32.const 3)))
+  (func (export "uses_float") (result i32) (i32.trunc_f32_s (global.get $f)))
+  (func (export "float_sig") (param f64) (result f64) (local.get 0)))
+"#;
+
+#[test]
+fn unsupported_code_is_rejected_by_default_and_trapped_on_request() {
+    let wasm = wat::parse_str(MIXED).unwrap();
+    let err = compile_module_with(&wasm, &CompileOptions::default()).unwrap_err();
+    assert!(
+        matches!(&err, WasmError::Unsupported { feature, .. } if feature.contains("f32")),
+        "{err}"
+    );
+
+    let options = CompileOptions {
+        unsupported: UnsupportedCode::Trap,
+    };
+    let compiled = compile_module_with(&wasm, &options).unwrap();
+    assert_eq!(
+        compiled.omitted_exports,
+        vec![(
+            "float_sig".to_string(),
+            "unsupported: f64 values".to_string()
+        )]
+    );
+    let package = midenc_linker::link(&midenc_linker::PackageSpec {
+        name: "mixed",
+        version: "0.1.0",
+        module: &compiled,
+        wasm: &wasm,
+    })
+    .unwrap();
+    let (int, root) = package.export("int").unwrap();
+    let out = vm::call_export(&package, root, &[CoreValue::I32(14)], &int.results.clone());
+    assert_eq!(out.unwrap().results, vec![CoreValue::I32(42)]);
+    let (_, root) = package.export("uses_float").unwrap();
+    match vm::call_export(&package, root, &[], &[midenc_abi::CoreType::I32]) {
+        Err(DriverError::Trap { message }) => {
+            assert!(message.starts_with("unsupported: "), "{message}")
+        }
+        other => panic!(
+            "expected an unsupported trap, got {:?}",
+            other.map(|o| o.results)
+        ),
+    }
+}
