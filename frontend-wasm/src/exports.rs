@@ -57,13 +57,7 @@ pub fn emit_export_wrappers(
         let widths = |tys: &[CoreType]| tys.iter().map(|t| t.felts()).collect::<Vec<_>>();
         let reshape_err = || limit(format!("export `{}`: signature too wide", export.name));
         let mut ops = stack_ops::reverse_values(&widths(&params)).ok_or_else(reshape_err)?;
-        ops.extend(global_initializers(module));
-        ops.extend(memory_initializers(module));
-        ops.extend(procs.root_table_initializers());
-        ops.extend(table_initializers(module, procs));
-        if let Some(start) = module.start {
-            ops.push(procs.invoke(None, start));
-        }
+        ops.extend(instance_initializers(module, procs));
         ops.push(procs.invoke(None, export.func));
         let mut result_widths = widths(&results);
         result_widths.reverse();
@@ -86,14 +80,29 @@ pub fn emit_export_wrappers(
             proc_name,
             params,
             results,
+            wit: None,
         });
     }
     Ok(exports)
 }
 
+/// Instructions that set up a fresh instance (globals, memory and data segments, function
+/// tables, start function); every exported procedure runs them first, since each `call` starts
+/// with zeroed memory. Stack-neutral.
+pub(crate) fn instance_initializers(module: &ModuleInfo<'_>, procs: &FunctionProcs) -> Vec<String> {
+    let mut ops = global_initializers(module);
+    ops.extend(memory_initializers(module));
+    ops.extend(procs.root_table_initializers());
+    ops.extend(table_initializers(module, procs));
+    if let Some(start) = module.start {
+        ops.push(procs.invoke(None, start));
+    }
+    ops
+}
+
 /// A MASM identifier for an export: the name itself when it is a plain identifier, otherwise
 /// a sanitized form, made unique.
-fn unique_proc_name(export: &str, used: &mut std::collections::HashSet<String>) -> String {
+pub(crate) fn unique_proc_name(export: &str, used: &mut std::collections::HashSet<String>) -> String {
     let mut base: String = export
         .chars()
         .map(|c| {

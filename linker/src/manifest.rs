@@ -57,6 +57,10 @@ pub struct ManifestExport {
     pub stack_felts_out: usize,
     /// Whether arguments or results travel through the advice map.
     pub spills: bool,
+    /// For a component export: its WIT signature (types in full), which `params`/`results`
+    /// (core types) then leave empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wit: Option<midenc_abi::WitSignature>,
 }
 
 /// One imported procedure.
