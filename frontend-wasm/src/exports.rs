@@ -18,7 +18,7 @@ use crate::{
 use midenc_abi::{felt_count, CoreType, MAX_STACK_FELTS};
 
 /// Name of the instantiation procedure; export names are kept clear of it.
-const INSTANTIATE_PROC: &str = "midenc_instantiate";
+pub(crate) const INSTANTIATE_PROC: &str = "midenc_instantiate";
 
 /// What [`emit_export_wrappers`] produced.
 pub struct ExportWrappers {
@@ -30,17 +30,9 @@ pub struct ExportWrappers {
     pub omitted: Vec<(String, String)>,
 }
 
-/// Writes the instantiation procedure, then for each exported function an entry procedure
-/// (the function against the current instance) and the `call`able wrapper (fresh instance,
-/// then the entry), and describes them.
-pub fn emit_export_wrappers(
-    module: &ModuleInfo<'_>,
-    procs: &FunctionProcs,
-    options: &CompileOptions,
-    out: &mut MasmWriter,
-) -> WasmResult<ExportWrappers> {
-    out.line("# a fresh instance: globals, memory, data, tables, start function");
-    out.open(&format!("pub proc {INSTANTIATE_PROC}"));
+/// The code that creates a fresh instance: globals, root table, element and data segments,
+/// start function (stack-neutral).
+pub(crate) fn instance_initializers(module: &ModuleInfo<'_>, procs: &FunctionProcs) -> Vec<String> {
     let mut init = global_initializers(module);
     init.extend(procs.root_table_initializers());
     init.extend(element_initializers(module, procs));
@@ -48,6 +40,18 @@ pub fn emit_export_wrappers(
     if let Some(start) = module.start {
         init.push(procs.invoke(None, start));
     }
+    init
+}
+
+/// Writes the public instantiation procedure ([`crate::CompiledModule::instantiate_proc`]).
+pub(crate) fn emit_instantiate_proc(
+    module: &ModuleInfo<'_>,
+    procs: &FunctionProcs,
+    out: &mut MasmWriter,
+) {
+    out.line("# a fresh instance: globals, memory, data, tables, start function");
+    out.open(&format!("pub proc {INSTANTIATE_PROC}"));
+    let mut init = instance_initializers(module, procs);
     if init.is_empty() {
         init.push("nop".into());
     }
@@ -56,7 +60,16 @@ pub fn emit_export_wrappers(
     }
     out.close();
     out.blank();
+}
 
+/// For each exported function, writes an entry procedure (the function against the current
+/// instance) and the `call`able wrapper (fresh instance, then the entry), and describes them.
+pub fn emit_export_wrappers(
+    module: &ModuleInfo<'_>,
+    procs: &FunctionProcs,
+    options: &CompileOptions,
+    out: &mut MasmWriter,
+) -> WasmResult<ExportWrappers> {
     let mut exports = Vec::new();
     let mut omitted = Vec::new();
     let mut used_names = std::collections::HashSet::from([INSTANTIATE_PROC.to_string()]);
@@ -145,6 +158,7 @@ pub fn emit_export_wrappers(
             results,
             entry_proc,
             writes_state: procs.writes_state(export.func),
+            wit: None,
         });
     }
     Ok(ExportWrappers {
@@ -156,7 +170,7 @@ pub fn emit_export_wrappers(
 
 /// A MASM identifier for an export: the name itself when it is a plain identifier, otherwise
 /// a sanitized form, made unique.
-fn unique_proc_name(export: &str, used: &mut std::collections::HashSet<String>) -> String {
+pub(crate) fn unique_proc_name(export: &str, used: &mut std::collections::HashSet<String>) -> String {
     let mut base: String = export
         .chars()
         .map(|c| {

@@ -32,6 +32,8 @@ pub struct PackageSpec<'a> {
     pub module: &'a CompiledModule,
     /// The input Wasm, for the manifest's digest.
     pub wasm: &'a [u8],
+    /// The WIT world (text) of a component.
+    pub world: Option<String>,
 }
 
 /// A package together with its decoded manifest.
@@ -59,20 +61,37 @@ pub fn link(spec: &PackageSpec<'_>) -> Result<LinkedPackage, LinkError> {
     let mut exports = Vec::new();
     for export in &spec.module.exports {
         let root = assemble::export_root(&library, &module_path, &export.proc_name)?;
-        let entry_root = assemble::export_root(&library, &module_path, &export.entry_proc)?;
-        let (felts_in, felts_out) = (felt_count(&export.params), felt_count(&export.results));
+        let entry_root = match export.entry_proc.as_str() {
+            "" => String::new(),
+            entry => assemble::export_root(&library, &module_path, entry)?.to_hex(),
+        };
+        let (signature, felts_in, felts_out, spills) = match &export.wit {
+            Some(sig) => (
+                sig.wit_text(),
+                sig.stack_felts_in(),
+                sig.stack_felts_out(),
+                sig.params_spill() || sig.results_spill(),
+            ),
+            None => (
+                manifest::signature_text(&export.params, &export.results),
+                felt_count(&export.params),
+                felt_count(&export.results),
+                false,
+            ),
+        };
         exports.push(ManifestExport {
             name: export.name.clone(),
             procedure: export.proc_name.clone(),
-            signature: manifest::signature_text(&export.params, &export.results),
+            signature,
             params: export.params.clone(),
             results: export.results.clone(),
             mast_root: root.to_hex(),
             invocation: "call".into(),
             stack_felts_in: felts_in,
             stack_felts_out: felts_out,
-            spills: false,
-            entry_mast_root: entry_root.to_hex(),
+            spills,
+            wit: export.wit.clone(),
+            entry_mast_root: entry_root,
             writes_state: export.writes_state,
         });
     }
@@ -82,7 +101,7 @@ pub fn link(spec: &PackageSpec<'_>) -> Result<LinkedPackage, LinkError> {
         schema: MANIFEST_SCHEMA,
         name: spec.name.to_string(),
         version: version.to_string(),
-        world: None,
+        world: spec.world.clone(),
         wasm_sha256: hex(&Sha256::digest(spec.wasm)),
         module: module_path,
         exports,

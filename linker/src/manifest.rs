@@ -63,12 +63,17 @@ pub struct ManifestExport {
     /// Whether arguments or results travel through the advice map.
     pub spills: bool,
     /// MAST root of the export's entry procedure: the same stack interface, run against the
-    /// current instance instead of a fresh one (invoked with `exec`).
+    /// current instance instead of a fresh one (invoked with `exec`); empty for component
+    /// exports.
     #[serde(default)]
     pub entry_mast_root: String,
     /// Whether a call may change instance state (memory, globals, tables, segments).
     #[serde(default)]
     pub writes_state: bool,
+    /// For a component export: its WIT signature (types in full), which `params`/`results`
+    /// (core types) then leave empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wit: Option<midenc_abi::WitSignature>,
 }
 
 /// One imported procedure.

@@ -61,6 +61,10 @@ pub enum DriverError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Link(#[from] midenc_linker::LinkError),
+    /// WIT given with `--wit` could not be loaded.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Wit(#[from] midenc_wit::WitError),
     /// `--invoke` text that is not a valid WAVE call for the export.
     #[error("invalid --invoke: {message}")]
     #[diagnostic(code(midenc::invoke))]

@@ -15,8 +15,10 @@ use crate::error::{DriverError, DriverResult};
 pub struct Invocation<'m> {
     /// The export being invoked.
     pub export: &'m ManifestExport,
-    /// Its arguments, first first.
+    /// Its arguments, first first (core-module exports).
     pub args: Vec<CoreValue>,
+    /// Its arguments as WIT values (component exports).
+    pub wit_args: Vec<Value>,
 }
 
 fn wave_type(ty: CoreType) -> Type {
@@ -69,7 +71,10 @@ pub fn parse<'m>(text: &str, manifest: &'m ComponentManifest) -> DriverResult<In
             Some(format!("exports: {}", names.join(", "))),
         )
     })?;
-    let types: Vec<Type> = export.params.iter().map(|t| wave_type(*t)).collect();
+    let types: Vec<Type> = match &export.wit {
+        Some(sig) => sig.params.iter().map(|(_, t)| midenc_abi::host::wave_type(t)).collect(),
+        None => export.params.iter().map(|t| wave_type(*t)).collect(),
+    };
     let values: Vec<Value> = call.to_wasm_params(types.iter()).map_err(|e| {
         let detail = e
             .detail()
@@ -82,6 +87,9 @@ pub fn parse<'m>(text: &str, manifest: &'m ComponentManifest) -> DriverResult<In
             None,
         )
     })?;
+    if export.wit.is_some() {
+        return Ok(Invocation { export, args: Vec::new(), wit_args: values });
+    }
     let args = export
         .params
         .iter()
@@ -91,11 +99,11 @@ pub fn parse<'m>(text: &str, manifest: &'m ComponentManifest) -> DriverResult<In
             CoreType::I64 => CoreValue::I64(v.unwrap_s64()),
         })
         .collect();
-    Ok(Invocation { export, args })
+    Ok(Invocation { export, args, wit_args: Vec::new() })
 }
 
-/// Finds an export by exact name, or by a function name that identifies exactly one
-/// `iface#func` export.
+/// Finds an export by exact name, by `iface#func` without the package prefix and version, or
+/// by a function name that identifies exactly one `iface#func` export (as wasmtime does).
 fn find_export<'m>(
     manifest: &'m ComponentManifest,
     name: &str,
@@ -103,10 +111,20 @@ fn find_export<'m>(
     if let Some(e) = manifest.exports.iter().find(|e| e.name == name) {
         return Ok(e);
     }
+    let short = |full: &str| -> Option<String> {
+        // `ns:pkg/iface@ver#f` -> `iface#f`
+        let (iface, func) = full.rsplit_once('#')?;
+        let iface = iface.rsplit_once('/').map_or(iface, |(_, i)| i);
+        let iface = iface.split_once('@').map_or(iface, |(i, _)| i);
+        Some(format!("{iface}#{func}"))
+    };
     let candidates: Vec<_> = manifest
         .exports
         .iter()
-        .filter(|e| e.name.rsplit_once('#').is_some_and(|(_, f)| f == name))
+        .filter(|e| {
+            e.name.rsplit_once('#').is_some_and(|(_, f)| f == name)
+                || (name.contains('#') && short(&e.name).as_deref() == Some(name))
+        })
         .collect();
     match candidates.as_slice() {
         [one] => Ok(one),

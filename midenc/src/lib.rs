@@ -14,36 +14,70 @@ pub mod vm;
 use std::path::Path;
 
 use error::{DriverError, DriverResult};
-use midenc_frontend_wasm::CompileOptions;
+use midenc_frontend_wasm::{component, CompiledModule};
 use midenc_linker::{LinkedPackage, PackageSpec};
 
 /// Compiles a Wasm binary to a linked package named `name`.
 pub fn compile_wasm(path: &Path, wasm: &[u8], name: &str) -> DriverResult<LinkedPackage> {
-    compile_wasm_with(path, wasm, name, &CompileOptions::default())
+    Ok(compile_wasm_with(path, wasm, name, None)?.1)
 }
 
-/// [`compile_wasm`] with explicit frontend options.
+/// A WIT world given on the command line for a core module (`--wit PATH [--world NAME]`).
+pub struct WitWorld<'a> {
+    /// The WIT file or directory.
+    pub path: &'a Path,
+    /// The world, when the package has several.
+    pub world: Option<&'a str>,
+}
+
+/// Compiles a core module, a core module with a WIT world, or a component, and links it;
+/// returns the MASM module too (for `--emit masm`).
 pub fn compile_wasm_with(
     path: &Path,
     wasm: &[u8],
     name: &str,
-    options: &CompileOptions,
-) -> DriverResult<LinkedPackage> {
+    wit: Option<&WitWorld<'_>>,
+) -> DriverResult<(CompiledModule, LinkedPackage)> {
+    let wasm_error = |source| DriverError::Wasm { path: path.into(), source };
+    let loaded = match wit {
+        Some(w) => {
+            if wasmparser_is_component(wasm) {
+                return Err(DriverError::Vm {
+                    message: "`--wit` applies to core modules; a component carries its own WIT"
+                        .into(),
+                });
+            }
+            let loaded = midenc_wit::load(w.path)?;
+            let world = loaded.world(w.path, w.world)?;
+            Some((loaded, world))
+        }
+        None => None,
+    };
     with_deep_stack(|| {
-        let module =
-            midenc_frontend_wasm::compile_module_with(wasm, options).map_err(|source| {
-                DriverError::Wasm {
-                    path: path.into(),
-                    source,
-                }
-            })?;
-        Ok(midenc_linker::link(&PackageSpec {
+        let (module, world) = if wasmparser_is_component(wasm) {
+            let c = component::compile_component(wasm).map_err(wasm_error)?;
+            (c.module, Some(c.world_text))
+        } else if let Some((loaded, world)) = &loaded {
+            let c = component::compile_core_with_world(wasm, &loaded.resolve, *world)
+                .map_err(wasm_error)?;
+            (c.module, Some(c.world_text))
+        } else {
+            (midenc_frontend_wasm::compile_module(wasm).map_err(wasm_error)?, None)
+        };
+        let linked = midenc_linker::link(&PackageSpec {
             name,
             version: "0.1.0",
             module: &module,
             wasm,
-        })?)
+            world,
+        })?;
+        Ok((module, linked))
     })
+}
+
+/// Whether a Wasm binary is a component (layer 1 in its header) rather than a core module.
+fn wasmparser_is_component(wasm: &[u8]) -> bool {
+    wasm.len() >= 8 && wasm[..4] == *b"\0asm" && wasm[6..8] == [1, 0]
 }
 
 /// Runs `f` on a thread with a large stack.

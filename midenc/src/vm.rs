@@ -14,7 +14,11 @@ use miden_processor::{
     operation::OperationError, DebugHandler, DefaultHost, ExecutionError, FastProcessor, Felt,
     HostLibrary, ProcessorState, StackInputs, TraceError,
 };
-use midenc_abi::{felt_count, lift_values, lower_values, CoreType, CoreValue, MAX_STACK_FELTS};
+use miden_processor::crypto::hash::Poseidon2;
+use miden_processor::advice::{AdviceInputs, AdviceMap};
+use midenc_abi::{
+    felt_count, host::Image, lift_values, lower_values, CoreType, CoreValue, WitSignature, MAX_STACK_FELTS,
+};
 use midenc_linker::{LinkedPackage, ManifestExport};
 
 use crate::error::{DriverError, DriverResult};
@@ -71,26 +75,55 @@ fn call_export_here(
             message: format!("{} argument felts do not fit on the stack", felts.len()),
         });
     }
-    let inputs: Vec<Felt> = felts
-        .iter()
-        .map(|f| Felt::new(*f).expect("limbs are canonical"))
-        .collect();
+    let run = execute(package, root, &felts, AdviceInputs::default())?;
+    let results = lift_values(results, &run.stack).map_err(|e| DriverError::Vm {
+        message: format!("the export broke the calling convention: {e}"),
+    })?;
+    Ok(RunOutcome { results, cycles: run.cycles })
+}
+
+/// What an execution left behind.
+pub struct Execution {
+    /// The output stack, top first.
+    pub stack: Vec<u64>,
+    /// The advice map after the run.
+    pub advice_map: AdviceMap,
+    /// VM clock cycles.
+    pub cycles: u32,
+}
+
+fn felt(x: u64) -> DriverResult<Felt> {
+    Felt::new(x).map_err(|_| DriverError::Vm { message: format!("{x} is not a field element") })
+}
+
+/// Runs `call.<root>` with `stack` (top first) and `advice` as inputs.
+///
+/// # Errors
+/// As [`call_export`].
+pub fn execute(
+    package: &LinkedPackage,
+    root: Word,
+    stack: &[u64],
+    advice: AdviceInputs,
+) -> DriverResult<Execution> {
     let source = format!(
         "begin\n    call.{}\n    trace.{CLOCK_TRACE_ID}\nend\n",
         root.to_hex()
     );
-    execute(package, &source, &inputs, results)
+    execute_program(package, &source, stack, advice)
 }
 
-/// Assembles `source` as a program against `package` and runs it with `inputs` on the stack.
-fn execute(
+/// Assembles `source` as a program against `package` and runs it with `stack` (top first)
+/// and `advice` as inputs.
+fn execute_program(
     package: &LinkedPackage,
     source: &str,
-    inputs: &[Felt],
-    results: &[CoreType],
-) -> DriverResult<RunOutcome> {
+    stack: &[u64],
+    advice: AdviceInputs,
+) -> DriverResult<Execution> {
     let vm_error = |message: String| DriverError::Vm { message };
-    let stack = StackInputs::new(inputs).map_err(|e| vm_error(e.to_string()))?;
+    let inputs: Vec<Felt> = stack.iter().map(|f| felt(*f)).collect::<DriverResult<_>>()?;
+    let stack = StackInputs::new(&inputs).map_err(|e| vm_error(e.to_string()))?;
     let program = Assembler::new(Arc::new(DefaultSourceManager::default()))
         .assemble_program(source)
         .map_err(|e| vm_error(format!("cannot assemble the entry program: {e}")))?;
@@ -104,16 +137,89 @@ fn execute(
     .map_err(|e| vm_error(e.to_string()))?;
 
     let output = FastProcessor::new(stack)
+        .with_advice(advice)
+        .map_err(|e| vm_error(e.to_string()))?
         .with_tracing(true)
         .execute_sync(&program, &mut host)
         .map_err(trap_or_vm_error)?;
     let top: Vec<u64> = output.stack.iter().map(|f| f.as_canonical_u64()).collect();
-    let results = lift_values(results, &top)
-        .map_err(|e| vm_error(format!("the export broke the calling convention: {e}")))?;
-    Ok(RunOutcome {
-        results,
-        cycles: host.debug_handler().clock,
-    })
+    let (_, advice_map, _, _) = output.advice.into_parts();
+    Ok(Execution { stack: top, advice_map, cycles: host.debug_handler().clock })
+}
+
+/// The outcome of a component export call.
+pub struct ComponentOutcome {
+    /// The result, if the function has one.
+    pub result: Option<wasm_wave::value::Value>,
+    /// VM clock cycles.
+    pub cycles: u32,
+}
+
+/// The map key of a spilled image: the Poseidon2 digest of its felts (what the core library's
+/// `hash_words` computes).
+pub fn image_digest(entry: &[u64]) -> DriverResult<Word> {
+    let felts: Vec<Felt> = entry.iter().map(|f| felt(*f)).collect::<DriverResult<_>>()?;
+    Ok(Poseidon2::hash_elements(&felts))
+}
+
+/// The stack felts of a digest word (element 0 on top).
+pub fn word_to_stack(w: Word) -> [u64; 4] {
+    w.into_elements().map(|f| f.as_canonical_u64())
+}
+
+/// Calls a component export: encodes `args` by the WIT calling convention (stack, or the
+/// advice map when it spills), runs it, and decodes the result image.
+///
+/// # Errors
+/// As [`call_export`]; [`DriverError::Vm`] when the result image is malformed.
+pub fn call_component_export(
+    package: &LinkedPackage,
+    root: Word,
+    sig: &WitSignature,
+    args: &[wasm_wave::value::Value],
+) -> DriverResult<ComponentOutcome> {
+    let bad = |message: String| DriverError::Vm { message };
+    let image = midenc_abi::host::encode(&sig.param_types(), args)
+        .map_err(|e| bad(format!("cannot encode the arguments: {e}")))?;
+    let (stack, advice) = spill_inputs(sig.params_spill(), &image)?;
+    let run = crate::with_deep_stack(|| execute(package, root, &stack, advice))?;
+    let Some(result_ty) = &sig.result else {
+        return Ok(ComponentOutcome { result: None, cycles: run.cycles });
+    };
+    let image = if sig.results_spill() {
+        let key = Word::new([0, 1, 2, 3].map(|i| Felt::new(run.stack[i]).expect("stack felts are canonical")));
+        let entry = run
+            .advice_map
+            .get(&key)
+            .ok_or_else(|| bad("the result digest names no advice-map entry".into()))?;
+        let entry: Vec<u64> = entry.iter().map(|f| f.as_canonical_u64()).collect();
+        if image_digest(&entry)? != key || entry.len() as u64 != 4 * run.stack[4] {
+            return Err(bad("the result advice entry does not match its digest and length".into()));
+        }
+        Image::from_advice_entry(&entry, sig.result_felts())
+    } else {
+        Ok(Image { flat: run.stack[..sig.result_felts()].to_vec(), blobs: Vec::new() })
+    }
+    .map_err(|e| bad(e.to_string()))?;
+    let value = midenc_abi::host::decode(result_ty, &image)
+        .map_err(|e| bad(format!("the export broke the calling convention: {e}")))?;
+    Ok(ComponentOutcome { result: Some(value), cycles: run.cycles })
+}
+
+/// Stack and advice inputs for an argument image: the flat felts on the stack, or the digest
+/// and word count on the stack with the entry in the advice map.
+pub fn spill_inputs(spill: bool, image: &Image) -> DriverResult<(Vec<u64>, AdviceInputs)> {
+    if !spill {
+        return Ok((image.flat.clone(), AdviceInputs::default()));
+    }
+    let entry = image.advice_entry();
+    let key = image_digest(&entry)?;
+    let mut stack = word_to_stack(key).to_vec();
+    stack.push(entry.len() as u64 / 4);
+    let felts: Vec<Felt> = entry.iter().map(|f| felt(*f)).collect::<DriverResult<_>>()?;
+    let mut advice = AdviceInputs::default();
+    advice.map.insert(key, felts);
+    Ok((stack, advice))
 }
 
 /// One call of [`run_in_one_instance`]: an export and its arguments.
@@ -156,8 +262,13 @@ fn run_in_one_instance_here(
     let mut source = format!("begin\n    exec.{}\n", manifest.instantiate_mast_root);
     let mut last_results: &[CoreType] = &[];
     for (i, call) in calls.iter().enumerate() {
-        let felts = lower_values(call.args);
-        for felt in felts.iter().rev() {
+        if call.export.entry_mast_root.is_empty() {
+            return Err(vm_error(format!(
+                "export `{}` has no entry procedure (component exports run in a fresh instance)",
+                call.export.name
+            )));
+        }
+        for felt in lower_values(call.args).iter().rev() {
             source.push_str(&format!("    push.{felt}\n"));
         }
         source.push_str(&format!("    exec.{}\n", call.export.entry_mast_root));
@@ -169,23 +280,20 @@ fn run_in_one_instance_here(
         } else {
             last_results = &call.export.results;
             if out > MAX_STACK_FELTS - 1 {
-                return Err(vm_error(format!(
-                    "{out} result felts do not fit on the stack"
-                )));
+                return Err(vm_error(format!("{out} result felts do not fit on the stack")));
             }
             // Drop the 16 zeros below the results so the program ends at depth 16.
-            let lift = if out == 1 {
-                "swap".to_string()
-            } else {
-                format!("movup.{out}")
-            };
+            let lift = if out == 1 { "swap".to_string() } else { format!("movup.{out}") };
             for _ in 0..out {
                 source.push_str(&format!("    {lift} drop\n"));
             }
         }
     }
     source.push_str(&format!("    trace.{CLOCK_TRACE_ID}\nend\n"));
-    execute(package, &source, &[], last_results)
+    let run = execute_program(package, &source, &[], AdviceInputs::default())?;
+    let results = lift_values(last_results, &run.stack)
+        .map_err(|e| vm_error(format!("the export broke the calling convention: {e}")))?;
+    Ok(RunOutcome { results, cycles: run.cycles })
 }
 
 /// Classifies a VM failure: the ones a Wasm trap compiles to become [`DriverError::Trap`].

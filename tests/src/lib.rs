@@ -4,6 +4,7 @@
 //! reference), then runs each invocation on both and compares results and traps. A mismatch is
 //! collected, not panicked on, so one failing case reports every other case too.
 
+pub mod components;
 pub mod spec;
 
 use std::path::Path;

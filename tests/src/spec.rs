@@ -287,6 +287,7 @@ fn compile(module: &mut QuoteWat<'_>) -> Module {
         version: "0.1.0",
         module: &compiled,
         wasm: &bytes,
+        world: None,
     };
     match midenc::with_deep_stack(|| midenc_linker::link(&spec)) {
         Ok(package) => Module::Compiled(Box::new(Instance {

@@ -111,6 +111,7 @@ fn unsupported_code_is_rejected_by_default_and_trapped_on_request() {
         version: "0.1.0",
         module: &compiled,
         wasm: &wasm,
+        world: None,
     })
     .unwrap();
     let (int, root) = package.export("int").unwrap();

@@ -18,6 +18,12 @@ pub struct Opts {
     /// Also write the generated MASM (`masm`) beside the package.
     #[arg(long, value_parser = ["masm"])]
     pub emit: Vec<String>,
+    /// A WIT file or directory describing the core module's exports (canonical ABI names).
+    #[arg(long)]
+    pub wit: Option<PathBuf>,
+    /// The world in `--wit` (default: the package's only world).
+    #[arg(long, requires = "wit")]
+    pub world: Option<String>,
 }
 
 /// Runs `midenc compile`.
@@ -26,20 +32,11 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         unreachable!("packages are not accepted by compile")
     };
     let name = crate::package_name(&path);
-    let (module, linked) = crate::with_deep_stack(|| -> DriverResult<_> {
-        let module =
-            midenc_frontend_wasm::compile_module(&bytes).map_err(|source| DriverError::Wasm {
-                path: path.clone(),
-                source,
-            })?;
-        let linked = midenc_linker::link(&midenc_linker::PackageSpec {
-            name: &name,
-            version: "0.1.0",
-            module: &module,
-            wasm: &bytes,
-        })?;
-        Ok((module, linked))
-    })?;
+    let wit = opts.wit.as_deref().map(|p| crate::WitWorld {
+        path: p,
+        world: opts.world.as_deref(),
+    });
+    let (module, linked) = crate::compile_wasm_with(&path, &bytes, &name, wit.as_ref())?;
     let out = opts
         .output
         .unwrap_or_else(|| PathBuf::from(format!("{name}.masp")));

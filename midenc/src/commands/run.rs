@@ -26,12 +26,24 @@ pub fn run(opts: Opts) -> DriverResult<()> {
             reason: format!("export `{}` has a malformed MAST root", call.export.name),
         }
     })?;
-    let outcome = vm::call_export(&package, root, &call.args, &call.export.results)?;
-    if let Some(text) = invoke::render_results(&outcome.results) {
-        println!("{text}");
-    }
+    let cycles = if let Some(sig) = &call.export.wit {
+        let outcome = vm::call_component_export(&package, root, sig, &call.wit_args)?;
+        if let Some(value) = &outcome.result {
+            let text = wasm_wave::to_string(value).map_err(|e| crate::error::DriverError::Vm {
+                message: format!("cannot render the result: {e}"),
+            })?;
+            println!("{text}");
+        }
+        outcome.cycles
+    } else {
+        let outcome = vm::call_export(&package, root, &call.args, &call.export.results)?;
+        if let Some(text) = invoke::render_results(&outcome.results) {
+            println!("{text}");
+        }
+        outcome.cycles
+    };
     if opts.cycles {
-        eprintln!("cycles: {}", outcome.cycles);
+        eprintln!("cycles: {cycles}");
     }
     Ok(())
 }

@@ -1,0 +1,285 @@
+//! Wasm components and WIT worlds: the exports of a component become Miden procedures that
+//! follow the WIT calling convention (`docs/calling-convention.md`).
+//!
+//! Two inputs lead here: a component binary (as made by wit-component or
+//! `wasm-tools component new`), whose WIT world is decoded from its type information and whose
+//! main core module is compiled; or a core module plus a WIT world given on the command line.
+//! Either way the core module must follow the canonical ABI's standard export names
+//! (`f`, `ns:pkg/iface@ver#f`, `cabi_realloc`, `cabi_post_*`).
+
+mod types;
+mod wrapper;
+
+use midenc_abi::WitSignature;
+use wit_parser::{Resolve, WorldId, WorldItem};
+
+use crate::{
+    error::{WasmError, WasmResult},
+    exports::{instance_initializers, unique_proc_name, ExportWrappers, INSTANTIATE_PROC},
+    CompiledModule, ExportedFunction,
+};
+
+pub use types::convert as convert_type;
+pub use wrapper::{ABI_BASE, ARGS, RES};
+
+/// One function a WIT world exports, and the core export that implements it.
+#[derive(Clone, Debug)]
+pub struct WorldExport {
+    /// The export name: `f` for a world-level function, `ns:pkg/iface@ver#f` otherwise.
+    pub name: String,
+    /// Its signature.
+    pub signature: WitSignature,
+}
+
+/// A component (or core module + WIT) compiled to MASM, with its world as WIT text.
+pub struct CompiledComponent {
+    /// The MASM module; its exports are the world's functions.
+    pub module: CompiledModule,
+    /// The exported functions of the world, in order.
+    pub exports: Vec<WorldExport>,
+    /// The WIT package that defines the world, as text.
+    pub world_text: String,
+}
+
+fn unsupported(feature: impl Into<String>) -> WasmError {
+    WasmError::Unsupported { feature: feature.into(), function: "component".into(), offset: 0 }
+}
+
+fn invalid(message: impl Into<String>, offset: u64) -> WasmError {
+    WasmError::Invalid { message: message.into(), offset }
+}
+
+/// The functions `world` exports, with their core export names and WIT signatures.
+///
+/// # Errors
+/// `Unsupported` for exported resources, async functions and types midenc cannot carry.
+pub fn world_exports(resolve: &Resolve, world: WorldId) -> WasmResult<Vec<WorldExport>> {
+    let mut out = Vec::new();
+    for (key, item) in &resolve.worlds[world].exports {
+        match item {
+            WorldItem::Function(f) => out.push(world_export(resolve, f.name.clone(), f)?),
+            WorldItem::Interface { id, .. } => {
+                let iface = resolve.name_world_key(key);
+                for f in resolve.interfaces[*id].functions.values() {
+                    out.push(world_export(resolve, format!("{iface}#{}", f.name), f)?);
+                }
+            }
+            WorldItem::Type { .. } => {}
+        }
+    }
+    Ok(out)
+}
+
+fn world_export(resolve: &Resolve, name: String, f: &wit_parser::Function) -> WasmResult<WorldExport> {
+    if !matches!(f.kind, wit_parser::FunctionKind::Freestanding) {
+        return Err(unsupported(format!(
+            "export `{name}`: resource methods, constructors and async functions"
+        )));
+    }
+    let conv = |t: &wit_parser::Type| {
+        types::convert(resolve, t).map_err(|why| unsupported(format!("{why} in export `{name}`")))
+    };
+    let params = f
+        .params
+        .iter()
+        .map(|p| Ok((p.name.clone(), conv(&p.ty)?)))
+        .collect::<WasmResult<Vec<_>>>()?;
+    let result = f.result.as_ref().map(conv).transpose()?;
+    Ok(WorldExport { name, signature: WitSignature { params, result } })
+}
+
+/// Compiles a core module that implements `world` (the `--wit` path).
+///
+/// # Errors
+/// As [`crate::compile_module`], plus `Invalid` when the module lacks an export the world
+/// requires, and `Unsupported` for WIT features midenc does not carry.
+pub fn compile_core_with_world(
+    core: &[u8],
+    resolve: &Resolve,
+    world: WorldId,
+) -> WasmResult<CompiledComponent> {
+    let exports = world_exports(resolve, world)?;
+    let wanted = exports.clone();
+    let options = crate::CompileOptions::default();
+    let module = crate::compile_with_wrappers(core, &options, move |module, procs, out| {
+        let find = |name: &str| module.exports.iter().find(|e| e.name == name).map(|e| e.func);
+        for line in wrapper::runtime_masm().lines() {
+            out.line(line);
+        }
+        let mut used = std::collections::HashSet::from([INSTANTIATE_PROC.to_string()]);
+        let init = instance_initializers(module, procs);
+        let realloc = find("cabi_realloc").map(|f| procs.invoke(None, f));
+        let mut compiled = Vec::new();
+        for export in &wanted {
+            let func = find(&export.name).ok_or_else(|| {
+                invalid(
+                    format!(
+                        "the core module does not export `{}`, which the WIT world requires",
+                        export.name
+                    ),
+                    0,
+                )
+            })?;
+            let core = procs.invoke(None, func);
+            let post = find(&format!("cabi_post_{}", export.name)).map(|f| procs.invoke(None, f));
+            let targets = wrapper::Targets {
+                core: &core,
+                realloc: realloc.as_deref(),
+                post_return: post.as_deref(),
+            };
+            check_core_signature(module, func, &export.signature, &export.name)?;
+            let ops = wrapper::WrapperGen::new(&export.name, targets)
+                .generate(&export.signature, &init)
+                .map_err(|feature| WasmError::Unsupported {
+                    feature,
+                    function: export.name.clone(),
+                    offset: 0,
+                })?;
+            let proc_name = unique_proc_name(&export.name, &mut used);
+            out.linef(format_args!("# export `{}`: {}", export.name, export.signature.wit_text()));
+            out.open(&format!("pub proc \"{proc_name}\""));
+            for op in &ops {
+                out.line(op);
+            }
+            out.close();
+            out.blank();
+            compiled.push(ExportedFunction {
+                name: export.name.clone(),
+                proc_name,
+                params: Vec::new(),
+                results: Vec::new(),
+                entry_proc: String::new(),
+                writes_state: false,
+                wit: Some(export.signature.clone()),
+            });
+        }
+        Ok(ExportWrappers {
+            exports: compiled,
+            instantiate_proc: INSTANTIATE_PROC.to_string(),
+            omitted: Vec::new(),
+        })
+    })?;
+    let world_text = world_text(resolve, world);
+    Ok(CompiledComponent { module, exports, world_text })
+}
+
+/// The WIT text of the package defining `world` (empty if it cannot be printed).
+fn world_text(resolve: &Resolve, world: WorldId) -> String {
+    let Some(pkg) = resolve.worlds[world].package else {
+        return String::new();
+    };
+    let mut printer = wit_component::WitPrinter::default();
+    match printer.print(resolve, pkg, &[]) {
+        Ok(()) => printer.output.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+/// The core function must have the canonical ABI's flat signature for its WIT type.
+fn check_core_signature(
+    module: &crate::module_env::ModuleInfo<'_>,
+    func: u32,
+    sig: &WitSignature,
+    name: &str,
+) -> WasmResult<()> {
+    use midenc_abi::FlatType;
+    let flat = midenc_abi::flatten_lift(&sig.param_types(), sig.result.as_ref());
+    let ty = module.func_type(func);
+    let core = |t: &FlatType| match t {
+        FlatType::I32 => wasmparser::ValType::I32,
+        FlatType::I64 => wasmparser::ValType::I64,
+        FlatType::F32 => wasmparser::ValType::F32,
+        FlatType::F64 => wasmparser::ValType::F64,
+    };
+    let want_p: Vec<_> = flat.params.iter().map(core).collect();
+    let want_r: Vec<_> = flat.results.iter().map(core).collect();
+    if ty.params() != want_p.as_slice() || ty.results() != want_r.as_slice() {
+        return Err(invalid(
+            format!(
+                "core export `{name}` has type {:?} -> {:?}, but its WIT type {} lowers to \
+                 {want_p:?} -> {want_r:?}",
+                ty.params(),
+                ty.results(),
+                sig.wit_text()
+            ),
+            0,
+        ));
+    }
+    Ok(())
+}
+
+/// Compiles a component binary: decodes its WIT world, finds its main core module and
+/// compiles that against the world.
+///
+/// # Errors
+/// `Invalid` for a malformed component, `Unsupported` for components that are not a single
+/// core module wrapped by wit-component (imports, adapters, non-UTF-8 string encodings).
+pub fn compile_component(bytes: &[u8]) -> WasmResult<CompiledComponent> {
+    let decoded = wit_component::decode(bytes)
+        .map_err(|e| invalid(format!("cannot decode the component's WIT: {e:#}"), 0))?;
+    let (resolve, world) = match decoded {
+        wit_component::DecodedWasm::Component(resolve, world) => (resolve, world),
+        wit_component::DecodedWasm::WitPackage(..) => {
+            return Err(unsupported("a WIT package binary (no code to compile)"))
+        }
+    };
+    if !resolve.worlds[world].imports.values().all(|i| matches!(i, WorldItem::Type { .. })) {
+        return Err(unsupported("component imports (only export-only components are compiled)"));
+    }
+    let modules = core_modules(bytes)?;
+    let exports = world_exports(&resolve, world)?;
+    let main = modules
+        .iter()
+        .find(|m| {
+            let names = module_export_names(m);
+            exports.iter().all(|e| names.iter().any(|n| *n == e.name))
+        })
+        .ok_or_else(|| unsupported("no core module in the component exports every world function"))?;
+    compile_core_with_world(main, &resolve, world)
+}
+
+/// The core modules embedded in a component, checking its canonical options on the way.
+fn core_modules(bytes: &[u8]) -> WasmResult<Vec<&[u8]>> {
+    use wasmparser::{CanonicalFunction, CanonicalOption, Parser, Payload};
+    let mut modules = Vec::new();
+    for payload in Parser::new(0).parse_all(bytes) {
+        let payload = payload.map_err(|e| invalid(e.message().to_string(), e.offset() as u64))?;
+        match payload {
+            Payload::ModuleSection { unchecked_range, .. } => {
+                modules.push(&bytes[unchecked_range.start as usize..unchecked_range.end as usize]);
+            }
+            Payload::ComponentCanonicalSection(reader) => {
+                for canon in reader {
+                    let canon = canon.map_err(|e| invalid(e.message().to_string(), e.offset() as u64))?;
+                    if let CanonicalFunction::Lift { options, .. } = canon {
+                        for o in options.iter() {
+                            match o {
+                                CanonicalOption::UTF16 | CanonicalOption::CompactUTF16 => {
+                                    return Err(unsupported(
+                                        "string encodings other than UTF-8 (`utf16`, `latin1+utf16`)",
+                                    ))
+                                }
+                                CanonicalOption::Async | CanonicalOption::Callback(_) => {
+                                    return Err(unsupported("async lifts"))
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(modules)
+}
+
+fn module_export_names(module: &[u8]) -> Vec<String> {
+    let mut names = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(module) {
+        if let Ok(wasmparser::Payload::ExportSection(reader)) = payload {
+            names.extend(reader.into_iter().flatten().map(|e| e.name.to_string()));
+        }
+    }
+    names
+}

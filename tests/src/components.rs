@@ -1,0 +1,257 @@
+//! Differential testing of component exports: midenc on the Miden VM against wasmtime (the
+//! PyPI `wasmtime` package driven by `tests/wasmtime_component.py`), one fresh instance per call.
+
+use std::{
+    borrow::Cow,
+    io::Write,
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+};
+
+use midenc_abi::{host::wave_type, WitType};
+use serde_json::{json, Value as Json};
+use wasm_wave::{value::Value, wasm::WasmValue};
+
+/// Builds a component from a core module (WAT) and the WIT world it implements, the way
+/// `wasm-tools component new` does (wit-component, metadata embedded first).
+pub fn build_component(core_wat: &str, wit: &str, world: &str) -> Vec<u8> {
+    let mut resolve = wit_parser::Resolve::default();
+    let pkg = resolve.push_str("fixture.wit", wit).expect("fixture WIT parses");
+    let world = resolve.select_world(&[pkg], Some(world)).expect("fixture world exists");
+    let mut module = wat::parse_str(core_wat).expect("fixture WAT parses");
+    wit_component::embed_component_metadata(
+        &mut module,
+        &resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+        false,
+    )
+    .expect("metadata embeds");
+    wit_component::ComponentEncoder::default()
+        .module(&module)
+        .expect("module accepted")
+        .validate(true)
+        .encode()
+        .expect("component encodes")
+}
+
+/// The Python interpreter of the project's virtual environment.
+pub fn python() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python")
+}
+
+/// A WIT value as the JSON the reference runner speaks.
+pub fn to_json(ty: &WitType, v: &Value) -> Json {
+    match ty {
+        WitType::Bool => json!(v.unwrap_bool()),
+        WitType::S8 => json!(v.unwrap_s8()),
+        WitType::U8 => json!(v.unwrap_u8()),
+        WitType::S16 => json!(v.unwrap_s16()),
+        WitType::U16 => json!(v.unwrap_u16()),
+        WitType::S32 => json!(v.unwrap_s32()),
+        WitType::U32 => json!(v.unwrap_u32()),
+        WitType::S64 => json!(v.unwrap_s64()),
+        WitType::U64 | WitType::Felt => json!(v.unwrap_u64()),
+        WitType::Char => json!(v.unwrap_char().to_string()),
+        WitType::String => json!(v.unwrap_string()),
+        WitType::List(t) => Json::Array(v.unwrap_list().map(|x| to_json(t, &x)).collect()),
+        WitType::Tuple(ts) => {
+            Json::Array(ts.iter().zip(v.unwrap_tuple()).map(|(t, x)| to_json(t, &x)).collect())
+        }
+        WitType::Record(fields) => Json::Object(
+            fields
+                .iter()
+                .zip(v.unwrap_record())
+                .map(|((n, t), (_, x))| (n.clone(), to_json(t, &x)))
+                .collect(),
+        ),
+        WitType::Flags(_) => Json::Array(v.unwrap_flags().map(|f| json!(f)).collect()),
+        WitType::F32 | WitType::F64 => unreachable!("floats are not carried"),
+        _ => {
+            let (name, payload, ty_of): (Cow<str>, Option<Cow<Value>>, Option<&WitType>) = match ty {
+                WitType::Variant(cases) => {
+                    let (n, p) = v.unwrap_variant();
+                    let t = cases.iter().find(|(c, _)| *c == n).and_then(|(_, t)| t.as_ref());
+                    (n, p, t)
+                }
+                WitType::Enum(_) => (v.unwrap_enum(), None, None),
+                WitType::Option(t) => match v.unwrap_option() {
+                    None => ("none".into(), None, None),
+                    Some(p) => ("some".into(), Some(p), Some(t)),
+                },
+                WitType::Result { ok, err } => match v.unwrap_result() {
+                    Ok(p) => ("ok".into(), p, ok.as_deref()),
+                    Err(p) => ("err".into(), p, err.as_deref()),
+                },
+                _ => unreachable!(),
+            };
+            let value = match (ty_of, payload) {
+                (Some(t), Some(p)) => to_json(t, &p),
+                _ => Json::Null,
+            };
+            json!({"case": name, "value": value})
+        }
+    }
+}
+
+/// Rebuilds a WIT value from the reference runner's JSON.
+pub fn from_json(ty: &WitType, j: &Json) -> Value {
+    let wt = wave_type(ty);
+    let int = || j.as_i64().unwrap_or_else(|| j.as_u64().map(|u| u as i64).expect("integer"));
+    match ty {
+        WitType::Bool => Value::make_bool(j.as_bool().expect("bool")),
+        WitType::S8 => Value::make_s8(int() as i8),
+        WitType::U8 => Value::make_u8(int() as u8),
+        WitType::S16 => Value::make_s16(int() as i16),
+        WitType::U16 => Value::make_u16(int() as u16),
+        WitType::S32 => Value::make_s32(int() as i32),
+        WitType::U32 => Value::make_u32(int() as u32),
+        WitType::S64 => Value::make_s64(int()),
+        WitType::U64 | WitType::Felt => Value::make_u64(j.as_u64().expect("u64")),
+        WitType::Char => Value::make_char(j.as_str().and_then(|s| s.chars().next()).expect("char")),
+        WitType::String => Value::make_string(Cow::Owned(j.as_str().expect("string").into())),
+        WitType::List(t) => Value::make_list(
+            &wt,
+            j.as_array().expect("list").iter().map(|x| from_json(t, x)),
+        )
+        .expect("list"),
+        WitType::Tuple(ts) => Value::make_tuple(
+            &wt,
+            ts.iter().zip(j.as_array().expect("tuple")).map(|(t, x)| from_json(t, x)),
+        )
+        .expect("tuple"),
+        WitType::Record(fields) => Value::make_record(
+            &wt,
+            fields.iter().map(|(n, t)| (n.as_str(), from_json(t, &j[n.as_str()]))),
+        )
+        .expect("record"),
+        WitType::Flags(_) => Value::make_flags(
+            &wt,
+            j.as_array().expect("flags").iter().map(|f| f.as_str().expect("flag name")),
+        )
+        .expect("flags"),
+        WitType::F32 | WitType::F64 => unreachable!("floats are not carried"),
+        _ => {
+            let case = j["case"].as_str().expect("case name");
+            let payload = |t: Option<&WitType>| t.map(|t| from_json(t, &j["value"]));
+            match ty {
+                WitType::Variant(cases) => {
+                    let t = cases.iter().find(|(c, _)| c == case).and_then(|(_, t)| t.as_ref());
+                    Value::make_variant(&wt, case, payload(t)).expect("variant")
+                }
+                WitType::Enum(_) => Value::make_enum(&wt, case).expect("enum"),
+                WitType::Option(t) => {
+                    Value::make_option(&wt, (case == "some").then(|| from_json(t, &j["value"])))
+                        .expect("option")
+                }
+                WitType::Result { ok, err } => {
+                    let r = if case == "ok" {
+                        Ok(payload(ok.as_deref()))
+                    } else {
+                        Err(payload(err.as_deref()))
+                    };
+                    Value::make_result(&wt, r).expect("result")
+                }
+                _ => unreachable!(),
+            }
+        }
+    }
+}
+
+/// One outcome: the result as WAVE text (empty for none), or a trap.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Returned this WAVE text.
+    Ok(String),
+    /// Trapped with this message.
+    Trap(String),
+}
+
+/// Compares midenc and wasmtime on `calls` (`(export, WAVE args)`) of a component binary;
+/// returns every disagreement (empty when all agree) and the number of calls.
+pub fn differential(component: &[u8], calls: &[(&str, &str)]) -> (Vec<String>, usize) {
+    let dir = tempfile_dir();
+    let path = dir.join("component.wasm");
+    std::fs::write(&path, component).expect("writing the component");
+    let package = midenc::compile_wasm(&path, component, "fixture").expect("midenc compiles");
+
+    let mut requests = Vec::new();
+    let mut ours = Vec::new();
+    for (func, args) in calls {
+        let text = format!("{func}({args})");
+        let call = midenc::invoke::parse(&text, &package.manifest)
+            .unwrap_or_else(|e| panic!("bad test call {text}: {e}"));
+        let sig = call.export.wit.clone().expect("a component export");
+        let root = midenc_linker::parse_word(&call.export.mast_root).expect("root");
+        let json_args: Vec<Json> = sig
+            .params
+            .iter()
+            .zip(&call.wit_args)
+            .map(|((_, t), v)| to_json(t, v))
+            .collect();
+        requests.push(json!({"func": call.export.name, "args": json_args}));
+        ours.push(match midenc::vm::call_component_export(&package, root, &sig, &call.wit_args) {
+            Ok(out) => Outcome::Ok(
+                out.result.map(|v| wasm_wave::to_string(&v).expect("renders")).unwrap_or_default(),
+            ),
+            Err(midenc::error::DriverError::Trap { message }) => Outcome::Trap(message),
+            Err(other) => Outcome::Trap(format!("VM error: {other}")),
+        });
+    }
+
+    let mut child = Command::new(python())
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("wasmtime_component.py"))
+        .arg(&path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("running the wasmtime reference (run scripts/setup.sh for .venv)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(Json::Array(requests).to_string().as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().expect("reference runs");
+    assert!(output.status.success(), "the wasmtime reference failed");
+    let theirs: Vec<Json> = serde_json::from_slice(&output.stdout).expect("reference JSON");
+    assert_eq!(theirs.len(), calls.len());
+
+    let mut mismatches = Vec::new();
+    for (((func, args), mine), reference) in calls.iter().zip(&ours).zip(&theirs) {
+        let export = package.manifest.exports.iter().find(|e| {
+            e.name == *func || e.name.ends_with(&format!("#{func}"))
+        });
+        let sig = export.and_then(|e| e.wit.clone()).expect("signature");
+        let expected = if let Some(msg) = reference.get("trap") {
+            Outcome::Trap(msg.as_str().unwrap_or_default().to_string())
+        } else {
+            Outcome::Ok(match &sig.result {
+                Some(t) => wasm_wave::to_string(&from_json(t, &reference["ok"])).expect("renders"),
+                None => String::new(),
+            })
+        };
+        let agree = match (mine, &expected) {
+            (Outcome::Ok(a), Outcome::Ok(b)) => a == b,
+            (Outcome::Trap(_), Outcome::Trap(_)) => true,
+            _ => false,
+        };
+        if !agree {
+            mismatches.push(format!("{func}({args}): midenc {mine:?}, wasmtime {expected:?}"));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    (mismatches, calls.len())
+}
+
+fn tempfile_dir() -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "midenc-components-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}

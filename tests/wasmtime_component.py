@@ -1,0 +1,102 @@
+"""Reference runner for component exports: wasmtime (PyPI `wasmtime`) invokes each call on a
+fresh instance. Used by the differential tests.
+
+Usage: python wasmtime_component.py COMPONENT.wasm < calls.json > results.json
+calls.json: [{"func": "iface#f" | "f", "args": [VALUE...]}]
+results.json: [{"ok": VALUE | null} | {"trap": "message"}]
+VALUE (typed by the function's signature): bool, int, str (char/string), [..] (list/tuple/flags),
+{"field": VALUE} (record), {"case": "name", "value": VALUE | null} (variant/enum/option/result).
+"""
+import json
+import sys
+
+import wasmtime
+from wasmtime import component as cm
+from wasmtime.component._types import VariantLikeType
+
+
+def to_py(ty, j):
+    if isinstance(ty, cm.ListType):
+        if isinstance(ty.element, cm.U8):
+            return bytes(j)
+        return [to_py(ty.element, x) for x in j]
+    if isinstance(ty, cm.RecordType):
+        r = cm.Record()
+        for name, t in ty.fields:
+            setattr(r, name, to_py(t, j[name]))
+        return r
+    if isinstance(ty, cm.TupleType):
+        return tuple(to_py(t, x) for t, x in zip(ty.elements, j))
+    if isinstance(ty, cm.EnumType):
+        return j["case"]
+    if isinstance(ty, cm.FlagsType):
+        return set(j)
+    if isinstance(ty, VariantLikeType):
+        for name, t in ty._cases():
+            if name == j["case"]:
+                payload = None if t is None else to_py(t, j["value"])
+                return cm.Variant(name, payload) if ty._tagged() else payload
+        raise ValueError("no case " + j["case"])
+    return j
+
+
+def case_of(ty, v):
+    if ty._tagged():
+        return v.tag, v.payload
+    for name, t in ty._cases():
+        if t is None:
+            if v is None:
+                return name, None
+            continue
+        classes = set()
+        t.add_classes(classes)
+        if isinstance(v, tuple(classes)):
+            return name, v
+    raise ValueError("value matches no case")
+
+
+def from_py(ty, v):
+    if isinstance(ty, cm.ListType):
+        return [from_py(ty.element, x) for x in v]
+    if isinstance(ty, cm.RecordType):
+        return {name: from_py(t, getattr(v, name)) for name, t in ty.fields}
+    if isinstance(ty, cm.TupleType):
+        return [from_py(t, x) for t, x in zip(ty.elements, v)]
+    if isinstance(ty, cm.EnumType):
+        return {"case": v, "value": None}
+    if isinstance(ty, cm.FlagsType):
+        return sorted(v)
+    if isinstance(ty, VariantLikeType):
+        name, payload = case_of(ty, v)
+        t = dict(ty._cases())[name]
+        return {"case": name, "value": None if t is None else from_py(t, payload)}
+    return v
+
+
+def main():
+    engine = wasmtime.Engine()
+    comp = cm.Component.from_file(engine, sys.argv[1])
+    linker = cm.Linker(engine)
+    calls = json.load(sys.stdin)
+    out = []
+    for call in calls:
+        store = wasmtime.Store(engine)
+        inst = linker.instantiate(store, comp)
+        name = call["func"]
+        if "#" in name:
+            iface, f = name.rsplit("#", 1)
+            idx = inst.get_export_index(store, f, inst.get_export_index(store, iface))
+        else:
+            idx = inst.get_export_index(store, name)
+        func = inst.get_func(store, idx)
+        fty = func.type(store)
+        args = [to_py(t, a) for (_, t), a in zip(fty.params, call["args"])]
+        try:
+            res = func(store, *args)
+            out.append({"ok": None if fty.result is None else from_py(fty.result, res)})
+        except (wasmtime.Trap, wasmtime.WasmtimeError) as e:
+            out.append({"trap": str(e).splitlines()[0]})
+    json.dump(out, sys.stdout)
+
+
+main()
