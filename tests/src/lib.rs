@@ -176,6 +176,23 @@ fn normalize_trap(message: &str) -> String {
     }
 }
 
+/// The bytes of a built fixture program, `relative` to `tests/fixtures/` (for example
+/// `rust/out/sort.release.wasm`).
+///
+/// # Panics
+/// When the file is missing, saying how to build it.
+pub fn fixture_wasm(relative: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(relative);
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; build the fixtures with `bash scripts/build-fixtures.sh`",
+            path.display()
+        )
+    })
+}
+
 /// Shorthand for an `i32` argument.
 pub fn i32v(v: i32) -> CoreValue {
     CoreValue::I32(v)
