@@ -12,7 +12,7 @@ use miden_core_lib::CoreLibrary;
 use miden_mast_package::Word;
 use miden_processor::{
     operation::OperationError, DebugHandler, DefaultHost, ExecutionError, FastProcessor, Felt,
-    HostLibrary, ProcessorState, StackInputs, TraceError,
+    HostLibrary, ProcessorState, Program, StackInputs, TraceError,
 };
 use midenc_abi::{lift_values, lower_values, CoreType, CoreValue, MAX_STACK_FELTS};
 use midenc_linker::LinkedPackage;
@@ -65,6 +65,77 @@ fn call_export_here(
     args: &[CoreValue],
     results: &[CoreType],
 ) -> DriverResult<RunOutcome> {
+    let (program, stack, mut host) = entry(package, root, args)?;
+    let output = FastProcessor::new(stack)
+        .with_tracing(true)
+        .execute_sync(&program, &mut host)
+        .map_err(trap_or_vm_error)?;
+    let top: Vec<u64> = output.stack.iter().map(|f| f.as_canonical_u64()).collect();
+    let results = lift_values(results, &top).map_err(|e| DriverError::Vm {
+        message: format!("the export broke the calling convention: {e}"),
+    })?;
+    Ok(RunOutcome {
+        results,
+        cycles: host.debug_handler().clock,
+    })
+}
+
+/// The lengths of the execution trace of one run: what a prover pays for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TraceLengths {
+    /// Rows of the core (decoder + stack + system) trace: the clock plus one.
+    pub core: usize,
+    /// Rows of the range-checker trace.
+    pub range: usize,
+    /// Rows of all chiplets (hasher, bitwise, memory, ACE, kernel ROM) together.
+    pub chiplets: usize,
+    /// The longest of the three rounded up to a power of two: the trace the prover builds.
+    pub padded: usize,
+}
+
+/// Runs the export again while recording the execution trace, and reports its lengths.
+///
+/// Building a trace holds every row in memory (hundreds of bytes per cycle), so runs whose
+/// core trace would exceed `max_core_rows` are not built: they give `Ok(None)`.
+///
+/// # Errors
+/// As [`call_export`].
+pub fn trace_lengths(
+    package: &LinkedPackage,
+    root: Word,
+    args: &[CoreValue],
+    max_core_rows: usize,
+) -> DriverResult<Option<TraceLengths>> {
+    crate::with_deep_stack(|| {
+        let (program, stack, mut host) = entry(package, root, args)?;
+        let inputs = FastProcessor::new(stack)
+            .execute_trace_inputs_sync(&program, &mut host)
+            .map_err(trap_or_vm_error)?;
+        match miden_processor::trace::build_trace_with_max_len(inputs, max_core_rows) {
+            Ok(trace) => {
+                let s = trace.trace_len_summary();
+                Ok(Some(TraceLengths {
+                    core: s.main_trace_len(),
+                    range: s.range_trace_len(),
+                    chiplets: s.chiplets_trace_len().trace_len(),
+                    padded: s.padded_trace_len(),
+                }))
+            }
+            Err(ExecutionError::TraceLenExceeded(_)) => Ok(None),
+            Err(e) => Err(DriverError::Vm {
+                message: e.to_string(),
+            }),
+        }
+    })
+}
+
+/// The one-line entry program `call.<root>` (then the clock probe), its stack inputs, and a
+/// host with the package and the core library's handlers loaded.
+fn entry(
+    package: &LinkedPackage,
+    root: Word,
+    args: &[CoreValue],
+) -> DriverResult<(Program, StackInputs, DefaultHost<ClockProbe>)> {
     let felts = lower_values(args);
     if felts.len() > MAX_STACK_FELTS {
         return Err(DriverError::Vm {
@@ -93,18 +164,7 @@ fn call_export_here(
         handlers: core.handlers(),
     })
     .map_err(|e| vm_error(e.to_string()))?;
-
-    let output = FastProcessor::new(stack)
-        .with_tracing(true)
-        .execute_sync(&program, &mut host)
-        .map_err(trap_or_vm_error)?;
-    let top: Vec<u64> = output.stack.iter().map(|f| f.as_canonical_u64()).collect();
-    let results = lift_values(results, &top)
-        .map_err(|e| vm_error(format!("the export broke the calling convention: {e}")))?;
-    Ok(RunOutcome {
-        results,
-        cycles: host.debug_handler().clock,
-    })
+    Ok((program, stack, host))
 }
 
 /// Classifies a VM failure: the ones a Wasm trap compiles to become [`DriverError::Trap`].
