@@ -91,8 +91,42 @@ pub fn emit_export_wrappers(
     Ok(exports)
 }
 
-/// A MASM identifier for an export: the name itself when it is a plain identifier, otherwise
-/// a sanitized form, made unique.
+/// Words the Miden 0.23.5 assembler does not accept as a bare procedure name (most opcodes are
+/// accepted; these keywords are not). Found by compiling an export of each assembler keyword.
+const MASM_RESERVED: &[&str] = &[
+    "enum",
+    "event",
+    "export",
+    "false",
+    "fri_ext2fold4",
+    "has_mapkey",
+    "horner_eval_base",
+    "horner_eval_ext",
+    "if",
+    "insert_hdword",
+    "insert_hdword_d",
+    "insert_hperm",
+    "insert_hqword",
+    "insert_mem",
+    "log_precompile",
+    "mtree_get",
+    "mtree_set",
+    "nop",
+    "pub",
+    "push_mapval",
+    "push_mapval_count",
+    "push_mapvaln",
+    "push_mtnode",
+    "struct",
+    "true",
+    "type",
+    "use",
+    "while",
+];
+
+/// A MASM identifier for an export: the name itself when it is a plain identifier that is not
+/// an assembler keyword and not in the `wasm_` namespace of internal procedures, otherwise a
+/// sanitized form with an `x_` prefix, made unique.
 fn unique_proc_name(export: &str, used: &mut std::collections::HashSet<String>) -> String {
     let mut base: String = export
         .chars()
@@ -104,7 +138,10 @@ fn unique_proc_name(export: &str, used: &mut std::collections::HashSet<String>) 
             }
         })
         .collect();
-    if !base.starts_with(|c: char| c.is_ascii_lowercase() || c == '_') {
+    if !base.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        || base.starts_with("wasm_")
+        || MASM_RESERVED.contains(&base.as_str())
+    {
         base.insert_str(0, "x_");
     }
     let mut name = base.clone();
