@@ -1,21 +1,52 @@
 #!/usr/bin/env bash
-# Builds the Rust test programs in tests/fixtures/rust/ for wasm32 with Debian's rustc-web
-# (build-std), in release and debug, into tests/fixtures/rust/out/. Quiet when up to date.
+# Builds the test programs from source into git-ignored `out/` directories. Idempotent and quiet
+# when nothing changed (cargo tracks the Rust inputs; a stamp of sources, flags and compiler
+# version guards each C build).
+#   Rust: the cargo workspace tests/fixtures/rust/ (one no_std cdylib per program) for wasm32
+#         with Debian's rustc-web and build-std, release and debug profiles
+#         -> tests/fixtures/rust/out/<program>.<release|debug>.wasm
+#   C:    each tests/fixtures/c/<program>.c linked with rt.c by clang-19 and wasm-ld (lld-19),
+#         freestanding, at -O2 and -O0 -> tests/fixtures/c/out/<program>.<O2|O0>.wasm
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-out="$root/tests/fixtures/rust/out"
-mkdir -p "$out"
+
+# --- Rust ---------------------------------------------------------------------------------------
+rust="$root/tests/fixtures/rust"
+mkdir -p "$rust/out"
 target="${MIDENC_FIXTURE_TARGET:-$HOME/.cache/midenc-fixtures}"
-for crate in "$root"/tests/fixtures/rust/*/; do
-  [ -f "$crate/Cargo.toml" ] || continue
-  name=$(basename "$crate")
-  for profile in release dev; do
-    dir=$([ "$profile" = dev ] && echo debug || echo release)
-    RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$target" \
-      /usr/bin/cargo build -q --profile "$profile" --manifest-path "$crate/Cargo.toml" \
-      -Z build-std=core,alloc --target wasm32-unknown-unknown \
-      --config 'target.wasm32-unknown-unknown.linker="wasm-ld-22"'
-    lib=$(echo "midenc-fixture-$name" | tr '-' '_')
-    cp "$target/wasm32-unknown-unknown/$dir/$lib.wasm" "$out/$name.$dir.wasm"
+for profile in release dev; do
+  dir=$([ "$profile" = dev ] && echo debug || echo release)
+  RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$target" \
+    /usr/bin/cargo build -q --workspace --profile "$profile" --manifest-path "$rust/Cargo.toml" \
+    -Z build-std=core,alloc --target wasm32-unknown-unknown \
+    --config 'target.wasm32-unknown-unknown.linker="wasm-ld-22"'
+  for manifest in "$rust"/*/Cargo.toml; do
+    grep -q 'cdylib' "$manifest" || continue
+    name=$(basename "$(dirname "$manifest")")
+    built="$target/wasm32-unknown-unknown/$dir/midenc_fixture_$name.wasm"
+    dest="$rust/out/$name.$dir.wasm"
+    cmp -s "$built" "$dest" || cp "$built" "$dest"
+  done
+done
+
+# --- C ------------------------------------------------------------------------------------------
+c="$root/tests/fixtures/c"
+mkdir -p "$c/out"
+cflags=(--target=wasm32-unknown-unknown -nostdlib -fuse-ld=lld -Wall -Wextra -Werror
+  -Wl,--no-entry)
+compiler=$(clang-19 --version | head -n 1)
+for src in "$c"/*.c; do
+  name=$(basename "$src" .c)
+  [ "$name" = rt ] && continue
+  for opt in O2 O0; do
+    dest="$c/out/$name.$opt.wasm"
+    stamp=$(cat "$src" "$c/rt.c" "$c/rt.h" | sha256sum | cut -d' ' -f1)
+    stamp="$stamp -$opt ${cflags[*]} $compiler"
+    if [ -f "$dest" ] && [ "$(cat "$dest.stamp" 2>/dev/null)" = "$stamp" ]; then
+      continue
+    fi
+    clang-19 "${cflags[@]}" "-$opt" -o "$dest.tmp" "$src" "$c/rt.c"
+    mv "$dest.tmp" "$dest"
+    printf '%s' "$stamp" >"$dest.stamp"
   done
 done

@@ -168,8 +168,10 @@ pub fn emit_export_wrappers(
     })
 }
 
-/// A MASM identifier for an export: the name itself when it is a plain identifier, otherwise
-/// a sanitized form, made unique.
+/// A MASM identifier for an export: the name itself when it is a plain lowercase identifier
+/// outside the `wasm_`/`midenc_` namespaces of internal procedures, otherwise a sanitized form
+/// with an `x_` prefix, made unique. (Names are printed quoted, so assembler keywords such as
+/// `if` are fine.)
 pub(crate) fn unique_proc_name(export: &str, used: &mut std::collections::HashSet<String>) -> String {
     let mut base: String = export
         .chars()
@@ -181,7 +183,10 @@ pub(crate) fn unique_proc_name(export: &str, used: &mut std::collections::HashSe
             }
         })
         .collect();
-    if !base.starts_with(|c: char| c.is_ascii_lowercase() || c == '_') {
+    if !base.starts_with(|c: char| c.is_ascii_lowercase())
+        || base.starts_with("wasm_")
+        || base.starts_with("midenc_")
+    {
         base.insert_str(0, "x_");
     }
     let mut name = base.clone();

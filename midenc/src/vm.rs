@@ -12,7 +12,7 @@ use miden_core_lib::CoreLibrary;
 use miden_mast_package::Word;
 use miden_processor::{
     operation::OperationError, DebugHandler, DefaultHost, ExecutionError, FastProcessor, Felt,
-    HostLibrary, ProcessorState, StackInputs, TraceError,
+    HostLibrary, ProcessorState, Program, StackInputs, TraceError,
 };
 use miden_processor::crypto::hash::Poseidon2;
 use miden_processor::advice::{AdviceInputs, AdviceMap};
@@ -122,20 +122,7 @@ fn execute_program(
     advice: AdviceInputs,
 ) -> DriverResult<Execution> {
     let vm_error = |message: String| DriverError::Vm { message };
-    let inputs: Vec<Felt> = stack.iter().map(|f| felt(*f)).collect::<DriverResult<_>>()?;
-    let stack = StackInputs::new(&inputs).map_err(|e| vm_error(e.to_string()))?;
-    let program = Assembler::new(Arc::new(DefaultSourceManager::default()))
-        .assemble_program(source)
-        .map_err(|e| vm_error(format!("cannot assemble the entry program: {e}")))?;
-
-    let core = CoreLibrary::default();
-    let mut host = DefaultHost::default().with_debug_handler(ClockProbe::default());
-    host.load_library(HostLibrary {
-        mast_forest: package.library().mast_forest().clone(),
-        handlers: core.handlers(),
-    })
-    .map_err(|e| vm_error(e.to_string()))?;
-
+    let (program, stack, mut host) = prepare(package, source, stack)?;
     let output = FastProcessor::new(stack)
         .with_advice(advice)
         .map_err(|e| vm_error(e.to_string()))?
@@ -145,6 +132,82 @@ fn execute_program(
     let top: Vec<u64> = output.stack.iter().map(|f| f.as_canonical_u64()).collect();
     let (_, advice_map, _, _) = output.advice.into_parts();
     Ok(Execution { stack: top, advice_map, cycles: host.debug_handler().clock })
+}
+
+/// Assembles the program `source` against `package`, with `stack` (top first) as inputs and a
+/// host that has the package and the core library's event handlers loaded.
+fn prepare(
+    package: &LinkedPackage,
+    source: &str,
+    stack: &[u64],
+) -> DriverResult<(Program, StackInputs, DefaultHost<ClockProbe>)> {
+    let vm_error = |message: String| DriverError::Vm { message };
+    let inputs: Vec<Felt> = stack.iter().map(|f| felt(*f)).collect::<DriverResult<_>>()?;
+    let stack = StackInputs::new(&inputs).map_err(|e| vm_error(e.to_string()))?;
+    let program = Assembler::new(Arc::new(DefaultSourceManager::default()))
+        .assemble_program(source)
+        .map_err(|e| vm_error(format!("cannot assemble the entry program: {e}")))?;
+    let core = CoreLibrary::default();
+    let mut host = DefaultHost::default().with_debug_handler(ClockProbe::default());
+    host.load_library(HostLibrary {
+        mast_forest: package.library().mast_forest().clone(),
+        handlers: core.handlers(),
+    })
+    .map_err(|e| vm_error(e.to_string()))?;
+    Ok((program, stack, host))
+}
+
+/// The lengths of the execution trace of one run: what a prover pays for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TraceLengths {
+    /// Rows of the core (decoder + stack + system) trace: the clock plus one.
+    pub core: usize,
+    /// Rows of the range-checker trace.
+    pub range: usize,
+    /// Rows of all chiplets (hasher, bitwise, memory, ACE, kernel ROM) together.
+    pub chiplets: usize,
+    /// The longest of the three rounded up to a power of two: the trace the prover builds.
+    pub padded: usize,
+}
+
+/// Runs the export again while recording the execution trace, and reports its lengths.
+///
+/// Building a trace holds every row in memory (hundreds of bytes per cycle), so runs whose
+/// core trace would exceed `max_core_rows` are not built: they give `Ok(None)`.
+///
+/// # Errors
+/// As [`call_export`].
+pub fn trace_lengths(
+    package: &LinkedPackage,
+    root: Word,
+    args: &[CoreValue],
+    max_core_rows: usize,
+) -> DriverResult<Option<TraceLengths>> {
+    crate::with_deep_stack(|| {
+        let source = format!(
+            "begin\n    call.{}\n    trace.{CLOCK_TRACE_ID}\nend\n",
+            root.to_hex()
+        );
+        let (program, stack, mut host) = prepare(package, &source, &lower_values(args))?;
+        let inputs = FastProcessor::new(stack)
+            .execute_trace_inputs_sync(&program, &mut host)
+            .map_err(trap_or_vm_error)?;
+        match miden_processor::trace::build_trace_with_max_len(inputs, max_core_rows) {
+            Ok(trace) => {
+                let s = trace.trace_len_summary();
+                Ok(Some(TraceLengths {
+                    core: s.main_trace_len(),
+                    range: s.range_trace_len(),
+                    chiplets: s.chiplets_trace_len().trace_len(),
+                    padded: s.padded_trace_len(),
+                }))
+            }
+            Err(ExecutionError::TraceLenExceeded(_)) => Ok(None),
+            Err(e) => Err(DriverError::Vm {
+                message: e.to_string(),
+            }),
+        }
+    })
 }
 
 /// The outcome of a component export call.

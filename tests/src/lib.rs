@@ -1,9 +1,11 @@
-//! Test support for midenc: the differential harness.
+//! Test support for midenc: the differential harness, the spec-suite runner and benchmark
+//! helpers.
 //!
 //! [`Differential`] compiles a module once with midenc and instantiates it once in wasmi (the
 //! reference), then runs each invocation on both and compares results and traps. A mismatch is
 //! collected, not panicked on, so one failing case reports every other case too.
 
+pub mod bench;
 pub mod components;
 pub mod spec;
 
@@ -175,6 +177,41 @@ fn normalize_trap(message: &str) -> String {
     } else {
         message.to_string()
     }
+}
+
+/// The bytes of a built fixture program, `relative` to `tests/fixtures/` (for example
+/// `rust/out/sort.release.wasm`).
+///
+/// # Panics
+/// When the file is missing, saying how to build it.
+pub fn fixture_wasm(relative: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(relative);
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; build the fixtures with `bash scripts/build-fixtures.sh`",
+            path.display()
+        )
+    })
+}
+
+/// Prints the Miden cycles of every run of `diff` to stderr (shown by `cargo test -- --nocapture`),
+/// the largest first, so the cost of each test case stays visible.
+pub fn report_cycles(label: &str, diff: &Differential) {
+    let mut runs = diff.cycles.clone();
+    runs.sort_by(|a, b| b.1.cmp(&a.1));
+    let total: u64 = runs.iter().map(|r| u64::from(r.1)).sum();
+    let top: Vec<String> = runs
+        .iter()
+        .take(3)
+        .map(|(f, c)| format!("{f} {c}"))
+        .collect();
+    eprintln!(
+        "{label}: {} runs, {total} cycles; largest: {}",
+        runs.len(),
+        top.join(", ")
+    );
 }
 
 /// Shorthand for an `i32` argument.

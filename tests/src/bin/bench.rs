@@ -1,0 +1,267 @@
+//! Prints the benchmark table (markdown) for the fixture programs: VM cycles, padded trace
+//! length, MASM instruction count and result of each run, every result checked against wasmi.
+//!
+//! `cargo run -p midenc-tests --bin bench [-- FILTER...]` (rows whose program, build or
+//! function contains any FILTER). Progress goes to stderr, the tables to stdout.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use midenc_abi::CoreValue;
+use midenc_tests::{
+    bench::count_masm_instructions, fixture_wasm, i32v, i64v, Differential, Outcome,
+};
+
+/// Runs longer than this many core trace rows get only a lower bound for the padded trace
+/// (building a trace keeps every row in memory: about 600 bytes per row).
+const MAX_TRACE_ROWS: usize = 1 << 21;
+
+/// One benchmark row.
+struct Bench {
+    /// Fixture file under tests/fixtures/.
+    wasm: String,
+    /// Short program label, e.g. `rust/recursion`.
+    program: String,
+    /// Build, e.g. `release` or `O2`.
+    build: &'static str,
+    func: &'static str,
+    args: Vec<CoreValue>,
+    /// The input as shown in the table.
+    input: String,
+}
+
+fn rust(program: &str, build: &'static str, func: &'static str, args: Vec<CoreValue>) -> Bench {
+    bench("rust", program, build, func, args)
+}
+
+fn c(program: &str, build: &'static str, func: &'static str, args: Vec<CoreValue>) -> Bench {
+    bench("c", program, build, func, args)
+}
+
+fn bench(
+    lang: &str,
+    program: &str,
+    build: &'static str,
+    func: &'static str,
+    args: Vec<CoreValue>,
+) -> Bench {
+    let shown: Vec<String> = args
+        .iter()
+        .map(|a| match a {
+            CoreValue::I32(v) => (*v as u32).to_string(),
+            CoreValue::I64(v) => v.to_string(),
+        })
+        .collect();
+    Bench {
+        wasm: format!("{lang}/out/{program}.{build}.wasm"),
+        program: format!("{lang}/{program}"),
+        build,
+        func,
+        input: format!("{func}({})", shown.join(", ")),
+        args,
+    }
+}
+
+fn u(v: u32) -> CoreValue {
+    i32v(v as i32)
+}
+
+/// The kernels at full size, in every build, then one representative run of each
+/// other fixture program.
+fn benches() -> Vec<Bench> {
+    let mut out = Vec::new();
+    for build in ["release", "debug"] {
+        out.push(rust("recursion", build, "fib", vec![u(25)]));
+        out.push(rust("primes", build, "count_primes", vec![u(10_000)]));
+        out.push(rust("sha256", build, "sha256_prefix", vec![u(1024), u(0)]));
+        out.push(rust(
+            "sort",
+            build,
+            "sort_unstable_checksum",
+            vec![u(1000), u(1)],
+        ));
+        out.push(rust(
+            "bignum",
+            build,
+            "mulmod_loop",
+            vec![u(1000), i64v(12345)],
+        ));
+        out.push(rust("memcpy", build, "memcpy_16k", vec![u(1)]));
+    }
+    for build in ["O2", "O0"] {
+        out.push(c("fib", build, "fib", vec![u(25)]));
+        out.push(c("primes", build, "count_primes", vec![u(10_000)]));
+        out.push(c("sha256", build, "sha256_prefix", vec![u(1024), u(0)]));
+        out.push(c("sort", build, "quicksort_checksum", vec![u(1000), u(1)]));
+        out.push(c(
+            "bigmath",
+            build,
+            "mulmod_loop",
+            vec![u(1000), i64v(12345)],
+        ));
+        out.push(c("memcpy", build, "memcpy_16k", vec![u(1)]));
+    }
+    for build in ["release", "debug"] {
+        out.push(rust("programs", build, "sort_sum", vec![u(100)]));
+        out.push(rust("fmt", build, "fmt_int", vec![i64v(-1234567890123)]));
+        out.push(rust(
+            "fmt",
+            build,
+            "fmt_debug",
+            vec![i32v(-3), i32v(70000), u(4)],
+        ));
+        out.push(rust(
+            "collections",
+            build,
+            "btree_histogram",
+            vec![u(200), u(13), u(7)],
+        ));
+        out.push(rust(
+            "dyn_dispatch",
+            build,
+            "shapes_total",
+            vec![u(100), u(77)],
+        ));
+        out.push(rust("recursion", build, "tree_walk", vec![u(8)]));
+        out.push(rust("bignum", build, "bigmul", vec![u(32), u(5)]));
+        out.push(rust(
+            "bignum",
+            build,
+            "powmod",
+            vec![i64v(3), i64v(-2), i64v(-59)],
+        ));
+        out.push(rust(
+            "memcpy",
+            build,
+            "copy_rounds",
+            vec![u(4096), u(4), u(9)],
+        ));
+    }
+    for build in ["O2", "O0"] {
+        out.push(c(
+            "sort",
+            build,
+            "generic_sort_checksum",
+            vec![u(300), u(5), u(0)],
+        ));
+        out.push(c("bigmath", build, "bigmul", vec![u(32), u(5)]));
+    }
+    out
+}
+
+/// A compiled module and what it cost to compile.
+struct Module {
+    diff: Differential,
+    masm_instructions: usize,
+    compile_seconds: f64,
+}
+
+fn main() {
+    let filters: Vec<String> = std::env::args().skip(1).collect();
+    let benches: Vec<Bench> = benches()
+        .into_iter()
+        .filter(|b| {
+            filters.is_empty()
+                || filters.iter().any(|f| {
+                    b.program.contains(f.as_str()) || b.build == f || b.func.contains(f.as_str())
+                })
+        })
+        .collect();
+
+    let mut modules: BTreeMap<String, Module> = BTreeMap::new();
+    let mut rows = Vec::new();
+    let mut failures = 0;
+    for b in &benches {
+        let module = modules.entry(b.wasm.clone()).or_insert_with(|| {
+            eprintln!("compiling {}", b.wasm);
+            let wasm = fixture_wasm(&b.wasm);
+            let start = Instant::now();
+            let diff = Differential::from_wasm(&wasm);
+            let compile_seconds = start.elapsed().as_secs_f64();
+            let masm = midenc_frontend_wasm::compile_module(&wasm)
+                .expect("compiled once already")
+                .masm;
+            Module {
+                diff,
+                masm_instructions: count_masm_instructions(&masm),
+                compile_seconds,
+            }
+        });
+        eprintln!("running {} {} {}", b.program, b.build, b.input);
+        let want = module.diff.reference(b.func, &b.args);
+        let runs = module.diff.cycles.len();
+        let got = module.diff.midenc(b.func, &b.args);
+        let cycles = module.diff.cycles.get(runs).map(|(_, c)| *c);
+        let result = match (&got, want == got) {
+            (Outcome::Values(v), true) => v.iter().map(show).collect::<Vec<_>>().join(", "),
+            _ => {
+                failures += 1;
+                format!("MISMATCH: midenc {got:?}, wasmi {want:?}")
+            }
+        };
+        let (_, root) = module.diff.package().export(b.func).expect("export exists");
+        // The core trace alone has cycles + 1 rows: skip building traces known to be too big.
+        let trace = match cycles {
+            Some(c) if (c as usize) < MAX_TRACE_ROWS => {
+                midenc::vm::trace_lengths(module.diff.package(), root, &b.args, MAX_TRACE_ROWS)
+                    .unwrap_or_else(|e| panic!("trace of {} {}: {e:?}", b.program, b.input))
+            }
+            _ => None,
+        };
+        let padded = match (trace, cycles) {
+            (Some(t), _) => group(t.padded as u32),
+            (None, Some(c)) => format!("≥ {}", group((c as usize + 1).next_power_of_two() as u32)),
+            (None, None) => "-".into(),
+        };
+        rows.push(format!(
+            "| {} | {} | `{}` | {} | {} | {} | {} | not measured yet | not measured yet |",
+            b.program,
+            b.build,
+            b.input,
+            cycles.map_or("-".into(), group),
+            padded,
+            group(module.masm_instructions as u32),
+            result,
+        ));
+    }
+
+    println!("| program | build | input | VM cycles | padded trace | MASM instructions | result | midenc 0.9.2 cycles (ratio) | hand-written MASM (ratio) |");
+    println!("|---|---|---|--:|--:|--:|---|---|---|");
+    for row in &rows {
+        println!("{row}");
+    }
+    println!();
+    println!("| module | MASM instructions | compile time (s) |");
+    println!("|---|--:|--:|");
+    for (wasm, m) in &modules {
+        println!(
+            "| {wasm} | {} | {:.1} |",
+            group(m.masm_instructions as u32),
+            m.compile_seconds
+        );
+    }
+    if failures > 0 {
+        eprintln!("error: {failures} run(s) disagree with wasmi");
+        std::process::exit(1);
+    }
+}
+
+fn show(v: &CoreValue) -> String {
+    match v {
+        CoreValue::I32(x) => (*x as u32).to_string(),
+        CoreValue::I64(x) => (*x as u64).to_string(),
+    }
+}
+
+/// 1234567 → 1,234,567.
+fn group(n: u32) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
