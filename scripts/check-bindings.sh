@@ -28,9 +28,12 @@ crate_src() {
 wasi=$(crate_src wasmtime-wasi 48.0.8)/src/p2/wit
 miden=$(crate_src miden-base-macros 0.12.0)/wit
 
-work="${MIDENC_BINDINGS_CHECK_DIR:-$HOME/.cache/midenc-bindings-check}"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# Shared with the workflow tests: core and alloc are built once for both.
+guest_target="${MIDENC_GUEST_TARGET:-$HOME/.cache/midenc-guest-target}"
 crate="$work/crate"
-rm -rf "$crate"
+
 mkdir -p "$crate/src"
 cat >"$crate/Cargo.toml" <<'EOF'
 [package]
@@ -90,7 +93,7 @@ while IFS= read -r d; do bind "$d"; done < <(find examples tests/fixtures -path 
 bind "$work/arith.masp"
 
 log="$work/build.log"
-if ! RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$work/target" \
+if ! RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$guest_target" \
   /usr/bin/cargo build --manifest-path "$crate/Cargo.toml" \
   -Z build-std=core,alloc --target wasm32-unknown-unknown \
   --config 'target.wasm32-unknown-unknown.linker="wasm-ld-22"' >"$log" 2>&1; then

@@ -16,7 +16,7 @@
 use std::{collections::HashMap, path::Path};
 
 use wit_bindgen_core::{
-    wit_parser::{self, Resolve, Type, TypeDefKind, TypeId, WorldId, WorldItem, WorldKey},
+    wit_parser::{Resolve, Type, TypeDefKind, TypeId, WorldId, WorldItem, WorldKey},
     Files, WorldGenerator,
 };
 
@@ -110,6 +110,15 @@ pub fn rust_bindings(source: &BindingsSource<'_>, world: Option<&str>) -> Result
         .iter()
         .map(|(_, bytes)| String::from_utf8_lossy(bytes).into_owned())
         .collect::<String>();
+    // wit-bindgen lists the options it was given in comments; they are midenc's internals.
+    let generated = generated
+        .lines()
+        .filter(|l| !(l.starts_with("// Options used:") || l.starts_with("//   * ")))
+        .fold(String::with_capacity(generated.len()), |mut s, l| {
+            s.push_str(l);
+            s.push('\n');
+            s
+        });
 
     let mut source = format!("{BINDINGS_HEADER}\n// Rust guest bindings for WIT world `{world_name}`.\n");
     source.push_str(&rebind_imports(&generated, &mast_imports));
@@ -162,7 +171,7 @@ fn bind_by_root(
                     short,
                 )
             }
-            WorldItem::Type(_) => continue,
+            WorldItem::Type { .. } => continue,
         };
         for func in funcs {
             let candidates = [
@@ -282,7 +291,7 @@ fn plain(resolve: &Resolve, ty: &Type, floats: &mut bool) -> bool {
         return true;
     }
     let mut all = |tys: &mut dyn Iterator<Item = Option<&Type>>| {
-        tys.all(|t| t.is_none_or(|t| plain(resolve, t, floats)))
+        tys.fold(true, |acc, t| acc && t.is_none_or(|t| plain(resolve, t, floats)))
     };
     match &resolve.types[id].kind {
         TypeDefKind::Record(r) => all(&mut r.fields.iter().map(|f| Some(&f.ty))),
@@ -299,10 +308,10 @@ fn plain(resolve: &Resolve, ty: &Type, floats: &mut bool) -> bool {
 }
 
 impl WitError {
-    fn invalid(path: &Path, e: &impl std::fmt::Debug) -> Self {
+    fn invalid(path: &Path, e: &impl std::fmt::Display) -> Self {
         WitError::Invalid {
             path: path.to_path_buf(),
-            message: format!("{e:?}"),
+            message: format!("{e:#}"),
         }
     }
 

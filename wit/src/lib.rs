@@ -100,7 +100,7 @@ pub fn load(path: &Path) -> Result<LoadedWit, WitError> {
     let mut resolve = Resolve::default();
     let (package, _) = resolve.push_path(path).map_err(|e| WitError::Invalid {
         path: path.to_path_buf(),
-        message: format!("{e:?}"),
+        message: format!("{e:#}"),
     })?;
     Ok(LoadedWit { resolve, package })
 }
