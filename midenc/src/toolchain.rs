@@ -104,6 +104,12 @@ pub fn find(requested: Option<Kind>) -> DriverResult<Toolchain> {
         if requested.is_none_or(|k| k == found.kind) {
             return Ok(found);
         }
+        looked.push(format!(
+            "{}: {}, a {} toolchain",
+            found.rustc.display(),
+            found.version,
+            kind_name(found.kind)
+        ));
     }
     let detail = match (requested, looked.is_empty()) {
         (Some(k), _) => format!(" (asked for {})", kind_name(k)),
@@ -139,10 +145,19 @@ fn kind_name(k: Kind) -> &'static str {
     }
 }
 
+/// The directories of `PATH`, each once, in order.
 fn path_dirs() -> Vec<PathBuf> {
-    std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect())
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for dir in std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
         .unwrap_or_default()
+    {
+        let canonical = dir.canonicalize().unwrap_or(dir);
+        if !dirs.contains(&canonical) {
+            dirs.push(canonical);
+        }
+    }
+    dirs
 }
 
 /// Checks one `cargo`+`rustc` pair; notes why it is unusable in `looked`.

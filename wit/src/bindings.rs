@@ -110,15 +110,7 @@ pub fn rust_bindings(source: &BindingsSource<'_>, world: Option<&str>) -> Result
         .iter()
         .map(|(_, bytes)| String::from_utf8_lossy(bytes).into_owned())
         .collect::<String>();
-    // wit-bindgen lists the options it was given in comments; they are midenc's internals.
-    let generated = generated
-        .lines()
-        .filter(|l| !(l.starts_with("// Options used:") || l.starts_with("//   * ")))
-        .fold(String::with_capacity(generated.len()), |mut s, l| {
-            s.push_str(l);
-            s.push('\n');
-            s
-        });
+    let generated = tidy(&generated);
 
     let mut source = format!("{BINDINGS_HEADER}\n// Rust guest bindings for WIT world `{world_name}`.\n");
     source.push_str(&rebind_imports(&generated, &mast_imports));
@@ -127,6 +119,28 @@ pub fn rust_bindings(source: &BindingsSource<'_>, world: Option<&str>) -> Result
         source,
         world: world_name,
     })
+}
+
+/// Line-level touches on wit-bindgen's output:
+/// - the comment listing the options it was given (midenc's internals) is dropped;
+/// - the `export!` macro re-exports get `#[allow(unused_imports)]`: bindings used only for
+///   their imports and types must not warn (a crate that forgets `export!` fails to
+///   componentize with a clear message instead).
+fn tidy(generated: &str) -> String {
+    let mut out = String::with_capacity(generated.len());
+    for line in generated.lines() {
+        if line.starts_with("// Options used:") || line.starts_with("//   * ") {
+            continue;
+        }
+        let code = line.trim_start();
+        if code.starts_with("pub(crate) use __export_") {
+            out.push_str(&line[..line.len() - code.len()]);
+            out.push_str("#[allow(unused_imports)]\n");
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
 
 /// `(wasm import module, function name)` → MAST root, for every function import of the
