@@ -48,8 +48,10 @@ crate-type = ["cdylib"]
 [dependencies]
 wit-bindgen = { version = "0.63", default-features = false, features = ["realloc", "bitflags"] }
 
+# The same profile as `midenc new` crates, so both share one build of core and alloc.
 [profile.dev]
 panic = "abort"
+opt-level = 1
 
 [workspace]
 EOF

@@ -73,7 +73,10 @@ impl Toolchain {
         if let (Kind::RustcWeb, Some(linker)) = (self.kind, &self.linker) {
             args.push("-Zbuild-std=core,alloc".into());
             args.push("--config".into());
-            args.push(format!("target.{TARGET}.linker=\"{}\"", linker.display()));
+            // By name when it is on PATH (it is found there), so the setting is the same one
+            // scripts and other crates use and their build-std caches stay valid.
+            let name = linker.file_name().map(Path::new).unwrap_or(linker);
+            args.push(format!("target.{TARGET}.linker=\"{}\"", name.display()));
         }
         args
     }
