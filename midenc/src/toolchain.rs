@@ -57,7 +57,12 @@ impl Toolchain {
         cmd.arg(subcommand);
         cmd.env("RUSTC", &self.rustc);
         // Variables a surrounding cargo or rustup may have set must not leak in.
-        for var in ["RUSTC_WRAPPER", "RUSTC_WORKSPACE_WRAPPER", "RUSTFLAGS", "CARGO_BUILD_TARGET"] {
+        for var in [
+            "RUSTC_WRAPPER",
+            "RUSTC_WORKSPACE_WRAPPER",
+            "RUSTFLAGS",
+            "CARGO_BUILD_TARGET",
+        ] {
             cmd.env_remove(var);
         }
         if self.kind == Kind::RustcWeb {

@@ -60,7 +60,10 @@ pub struct Bindings {
 /// [`WitError::Invalid`] for WIT that does not parse or resolve, [`WitError::UnknownWorld`],
 /// [`WitError::Unsupported`] for package exports that cannot be bound by MAST root, and
 /// [`WitError::Bindings`] when the generator rejects the world.
-pub fn rust_bindings(source: &BindingsSource<'_>, world: Option<&str>) -> Result<Bindings, WitError> {
+pub fn rust_bindings(
+    source: &BindingsSource<'_>,
+    world: Option<&str>,
+) -> Result<Bindings, WitError> {
     let (mut resolve, package, origin) = match source {
         BindingsSource::Path(path) => {
             let mut resolve = Resolve::default();
@@ -77,12 +80,13 @@ pub fn rust_bindings(source: &BindingsSource<'_>, world: Option<&str>) -> Result
             (resolve, id, pkg.path.to_path_buf())
         }
     };
-    let mut world_id = resolve
-        .select_world(&[package], world)
-        .map_err(|_| WitError::UnknownWorld {
-            path: origin.clone(),
-            world: world.unwrap_or("<default>").to_string(),
-        })?;
+    let mut world_id =
+        resolve
+            .select_world(&[package], world)
+            .map_err(|_| WitError::UnknownWorld {
+                path: origin.clone(),
+                world: world.unwrap_or("<default>").to_string(),
+            })?;
     let mut mast_imports = HashMap::new();
     if let BindingsSource::Package(pkg) = source {
         let name = format!("{}-imports", resolve.worlds[world_id].name);
@@ -112,7 +116,8 @@ pub fn rust_bindings(source: &BindingsSource<'_>, world: Option<&str>) -> Result
         .collect::<String>();
     let generated = tidy(&generated);
 
-    let mut source = format!("{BINDINGS_HEADER}\n// Rust guest bindings for WIT world `{world_name}`.\n");
+    let mut source =
+        format!("{BINDINGS_HEADER}\n// Rust guest bindings for WIT world `{world_name}`.\n");
     source.push_str(&rebind_imports(&generated, &mast_imports));
     source.push_str(&miden_types::extensions(&resolve, world_id));
     Ok(Bindings {
@@ -190,8 +195,15 @@ fn bind_by_root(
         for func in funcs {
             let candidates = [
                 format!("{module}#{func}"),
-                short.as_ref().map(|s| format!("{s}#{func}")).unwrap_or_default(),
-                if module == "$root" { func.to_string() } else { String::new() },
+                short
+                    .as_ref()
+                    .map(|s| format!("{s}#{func}"))
+                    .unwrap_or_default(),
+                if module == "$root" {
+                    func.to_string()
+                } else {
+                    String::new()
+                },
             ];
             match candidates.iter().find_map(|c| roots.get(c.as_str())) {
                 Some(root) => {
@@ -230,12 +242,9 @@ fn rebind_imports(source: &str, bound: &HashMap<(String, String), String>) -> St
                 .iter()
                 .take(3)
                 .find_map(|l| quoted_after(l, "#[link_name = "));
-            if let Some(root) = name.and_then(|n| bound.get(&(module.to_string(), n.to_string())))
-            {
-                replaced = Some(line.replace(
-                    &format!("\"{module}\""),
-                    &format!("\"mast:{root}\""),
-                ));
+            if let Some(root) = name.and_then(|n| bound.get(&(module.to_string(), n.to_string()))) {
+                replaced =
+                    Some(line.replace(&format!("\"{module}\""), &format!("\"mast:{root}\"")));
             }
         }
         out.push_str(replaced.as_deref().unwrap_or(line));
@@ -305,7 +314,9 @@ fn plain(resolve: &Resolve, ty: &Type, floats: &mut bool) -> bool {
         return true;
     }
     let mut all = |tys: &mut dyn Iterator<Item = Option<&Type>>| {
-        tys.fold(true, |acc, t| acc && t.is_none_or(|t| plain(resolve, t, floats)))
+        tys.fold(true, |acc, t| {
+            acc && t.is_none_or(|t| plain(resolve, t, floats))
+        })
     };
     match &resolve.types[id].kind {
         TypeDefKind::Record(r) => all(&mut r.fields.iter().map(|f| Some(&f.ty))),
@@ -334,5 +345,46 @@ impl WitError {
             path: path.to_path_buf(),
             message: format!("{e:#}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const IMPORTS: &str = r#"        #[link(wasm_import_module = "acme:bank/api@1.0.0")]
+        unsafe extern "C" {
+            #[link_name = "deposit"]
+            fn wit_import0(_: i64);
+        }
+        #[link(wasm_import_module = "acme:bank/api@1.0.0")]
+        unsafe extern "C" {
+            #[link_name = "withdraw"]
+            fn wit_import1(_: i64);
+        }
+"#;
+
+    #[test]
+    fn only_bound_functions_move_to_their_mast_root() {
+        let root = format!("0x{}", "ab".repeat(32));
+        let bound = HashMap::from([(
+            ("acme:bank/api@1.0.0".to_string(), "withdraw".to_string()),
+            root.clone(),
+        )]);
+        let out = rebind_imports(IMPORTS, &bound);
+        let (deposit, withdraw) = out.split_at(out.find("wit_import0").unwrap() + 1);
+        assert!(deposit.contains("wasm_import_module = \"acme:bank/api@1.0.0\""));
+        assert!(withdraw.contains(&format!("wasm_import_module = \"mast:{root}\"")));
+        assert!(!withdraw.contains("\"acme:bank/api@1.0.0\""), "{out}");
+        assert_eq!(rebind_imports(IMPORTS, &HashMap::new()), IMPORTS);
+    }
+
+    #[test]
+    fn tidy_drops_option_comments_and_allows_unused_export_macros() {
+        let out = tidy("// Options used:\n//   * format\nfn a() {}\n    pub(crate) use __export_w_impl as export;\n");
+        assert_eq!(
+            out,
+            "fn a() {}\n    #[allow(unused_imports)]\n    pub(crate) use __export_w_impl as export;\n"
+        );
     }
 }

@@ -99,7 +99,8 @@ fn wit_identifier(name: &str) -> Option<String> {
         && kebab.split('-').all(|w| {
             !w.is_empty()
                 && w.starts_with(|c: char| c.is_ascii_lowercase())
-                && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                && w.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         });
     ok.then_some(kebab)
 }
@@ -119,13 +120,23 @@ mod tests {
             Path::new("x.masp"),
             "arith",
             &[
-                f("gcd", vec![CoreScalar::I32, CoreScalar::I32], vec![CoreScalar::I32]),
+                f(
+                    "gcd",
+                    vec![CoreScalar::I32, CoreScalar::I32],
+                    vec![CoreScalar::I32],
+                ),
                 f("fact_big", vec![CoreScalar::I64], vec![CoreScalar::I64]),
             ],
         )
         .unwrap();
-        assert!(text.contains("export gcd: func(p0: s32, p1: s32) -> s32;"), "{text}");
-        assert!(text.contains("export fact-big: func(p0: s64) -> s64;"), "{text}");
+        assert!(
+            text.contains("export gcd: func(p0: s32, p1: s32) -> s32;"),
+            "{text}"
+        );
+        assert!(
+            text.contains("export fact-big: func(p0: s64) -> s64;"),
+            "{text}"
+        );
         assert_eq!(names[1], ("fact-big".to_string(), "fact_big".to_string()));
         let bad = core_world(Path::new("x.masp"), "a", &[f("Add", vec![], vec![])]);
         assert!(matches!(bad, Err(WitError::Unsupported { .. })));

@@ -54,7 +54,11 @@ fn word_shape(resolve: &Resolve, ty: TypeId) -> Option<WordShape> {
         return None;
     };
     if r.fields.len() == 4 && r.fields.iter().all(|f| felt(&f.ty)) {
-        let names = r.fields.iter().map(|f| rust_field(&f.name)).collect::<Vec<_>>();
+        let names = r
+            .fields
+            .iter()
+            .map(|f| rust_field(&f.name))
+            .collect::<Vec<_>>();
         return names.try_into().ok().map(WordShape::Fields);
     }
     if let [field] = r.fields.as_slice() {
@@ -84,11 +88,18 @@ pub(crate) fn extensions(resolve: &Resolve, world: WorldId) -> String {
                 continue;
             };
             let iface = &resolve.interfaces[*id];
-            if !iface.types.get("felt").is_some_and(|t| is_felt(resolve, *t)) {
+            if !iface
+                .types
+                .get("felt")
+                .is_some_and(|t| is_felt(resolve, *t))
+            {
                 continue;
             }
             let module = format!("{prefix}miden::base::core_types");
-            let word = iface.types.get("word").and_then(|t| word_shape(resolve, *t));
+            let word = iface
+                .types
+                .get("word")
+                .and_then(|t| word_shape(resolve, *t));
             emit(&mut out, &module, word);
         }
     }

@@ -203,7 +203,10 @@ fn refresh_bindings(krate: &Crate) -> DriverResult<Option<World>> {
     if ours {
         let generated = super::bindings::generate(&wit_dir, None)?;
         if current.as_deref() != Some(generated.as_str()) {
-            status::print("Generating", &format!("{}", relative(&bindings_rs).display()));
+            status::print(
+                "Generating",
+                &format!("{}", relative(&bindings_rs).display()),
+            );
             write(&bindings_rs, generated.as_bytes())?;
         }
     }
@@ -219,7 +222,11 @@ fn refresh_bindings(krate: &Crate) -> DriverResult<Option<World>> {
 fn cargo_build(toolchain: &Toolchain, krate: &Crate, release: bool) -> DriverResult<PathBuf> {
     let mut cmd = toolchain.cargo("build");
     cmd.args(toolchain.build_args())
-        .args(["--lib", "--message-format=json-render-diagnostics", "--manifest-path"])
+        .args([
+            "--lib",
+            "--message-format=json-render-diagnostics",
+            "--manifest-path",
+        ])
         .arg(krate.dir.join("Cargo.toml"))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
@@ -237,7 +244,10 @@ fn cargo_build(toolchain: &Toolchain, krate: &Crate, release: bool) -> DriverRes
             };
             if msg["reason"] == "compiler-artifact" && msg["target"]["name"] == krate.lib_name {
                 let files = msg["filenames"].as_array().into_iter().flatten();
-                if let Some(f) = files.filter_map(Value::as_str).find(|f| f.ends_with(".wasm")) {
+                if let Some(f) = files
+                    .filter_map(Value::as_str)
+                    .find(|f| f.ends_with(".wasm"))
+                {
                     wasm = Some(PathBuf::from(f));
                 }
             }

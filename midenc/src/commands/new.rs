@@ -74,7 +74,8 @@ impl Names {
     fn new(name: &str) -> Option<Self> {
         let valid = name.split('-').all(|w| {
             w.starts_with(|c: char| c.is_ascii_lowercase())
-                && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                && w.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         });
         if !valid {
             return None;
