@@ -5,5 +5,6 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash scripts/setup.sh
 bash scripts/build-fixtures.sh
+bash scripts/check-bindings.sh
 . scripts/env.sh
 cargo test --workspace --locked

@@ -158,6 +158,23 @@ impl LinkedPackage {
         })
     }
 
+    /// Records the component's WIT world (text) in the manifest, embedded and JSON alike.
+    ///
+    /// `midenc build` knows the world only after the Wasm is compiled; readers such as
+    /// `midenc bindings PKG.masp` take it from here.
+    pub fn set_world(&mut self, world: Option<String>) {
+        self.manifest.world = world;
+        let json = serde_json::to_vec_pretty(&self.manifest).expect("manifest serializes");
+        let mut package = (*self.package).clone();
+        package
+            .sections
+            .retain(|s| s.id.as_str() != MANIFEST_SECTION);
+        package
+            .sections
+            .push(Section::new(manifest_section_id(), json));
+        self.package = Arc::new(package);
+    }
+
     /// The library inside the package.
     pub fn library(&self) -> &Arc<Library> {
         &self.package.mast

@@ -22,6 +22,12 @@ pub enum Command {
     Compile(commands::compile::Opts),
     /// Run an export of a module or package on the Miden VM.
     Run(commands::run::Opts),
+    /// Generate Rust guest bindings for a WIT world, or for calling a compiled package.
+    Bindings(commands::bindings::Opts),
+    /// Build the Rust crate in the current directory (or --manifest-path) into a Miden package.
+    Build(commands::build::Opts),
+    /// Create a Rust crate that builds into a Miden package.
+    New(commands::new::Opts),
 }
 
 /// Parses arguments, runs the command and renders any error; the process exit status.
@@ -48,6 +54,9 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Compile(opts) => commands::compile::run(opts),
         Command::Run(opts) => commands::run::run(opts),
+        Command::Bindings(opts) => commands::bindings::run(opts),
+        Command::Build(opts) => commands::build::run(opts),
+        Command::New(opts) => commands::new::run(opts),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -61,7 +61,34 @@ pub enum DriverError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Link(#[from] midenc_linker::LinkError),
-    /// WIT given with `--wit` could not be loaded.
+    /// A command-line request that cannot be carried out as given.
+    #[error("{message}")]
+    #[diagnostic(code(midenc::usage), help("{help}"))]
+    Usage {
+        /// What is wrong.
+        message: String,
+        /// What to do instead.
+        help: String,
+    },
+    /// `midenc build` found no Rust toolchain that can build for wasm32.
+    #[error("no Rust toolchain that can build for wasm32 was found{detail}")]
+    #[diagnostic(code(midenc::build::toolchain), help("{hint}"))]
+    NoToolchain {
+        /// What was looked at, or why the requested toolchain is unusable.
+        detail: String,
+        /// How to install one.
+        hint: String,
+    },
+    /// cargo failed (its diagnostics have been shown above).
+    #[error("could not build `{package}` for wasm32: {reason}")]
+    #[diagnostic(code(midenc::build::cargo))]
+    Cargo {
+        /// The package.
+        package: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// WIT that could not be loaded or bound.
     #[error(transparent)]
     #[diagnostic(transparent)]
     Wit(#[from] midenc_wit::WitError),

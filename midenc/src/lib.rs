@@ -9,6 +9,8 @@ mod commands;
 pub mod error;
 pub mod input;
 pub mod invoke;
+pub mod status;
+pub mod toolchain;
 pub mod vm;
 
 use std::path::Path;

@@ -1,12 +1,21 @@
-//! WIT loading for midenc: read a WIT file or directory into a resolved package set.
+//! WIT for midenc: loading WIT, the Miden WIT conventions and the Rust bindings generator.
 //!
-//! This crate sits beside the compile pipeline: the driver uses it for `--wit`, and the
-//! bindings generator will use it to read interfaces. It wraps wit-parser so that callers get
-//! one error type with the failing path and wit-parser's located message.
+//! This crate sits beside the compile pipeline: the driver uses it for `--wit`, for
+//! `midenc bindings` ([`rust_bindings`]) and for the component step of `midenc build`
+//! ([`componentize`]). It wraps wit-parser so that callers get one error type with the
+//! failing path and wit-parser's located message.
 #![deny(missing_docs)]
+
+mod bindings;
+mod component;
+mod core_world;
+mod miden_types;
 
 use std::path::{Path, PathBuf};
 
+pub use bindings::{rust_bindings, Bindings, BindingsSource, PackageWit, BINDINGS_HEADER};
+pub use component::{componentize, world_text};
+pub use core_world::{core_world, CoreFunc, CoreScalar};
 pub use wit_parser::{PackageId, Resolve, WorldId};
 
 /// Why WIT could not be loaded.
@@ -29,6 +38,33 @@ pub enum WitError {
         path: PathBuf,
         /// The world asked for.
         world: String,
+    },
+    /// The WIT is valid but cannot be used the way it was asked for.
+    #[error("unsupported: {what} (in `{}`)", path.display())]
+    #[diagnostic(code(midenc::wit::unsupported))]
+    Unsupported {
+        /// The file given.
+        path: PathBuf,
+        /// What cannot be done.
+        what: String,
+    },
+    /// The bindings generator rejected the world.
+    #[error("cannot generate bindings for `{}`: {message}", path.display())]
+    #[diagnostic(code(midenc::wit::bindings))]
+    Bindings {
+        /// The file given.
+        path: PathBuf,
+        /// The generator's message.
+        message: String,
+    },
+    /// The core module and the WIT world do not make a component.
+    #[error("cannot make a component of `{}`: {message}", path.display())]
+    #[diagnostic(code(midenc::wit::component))]
+    Component {
+        /// The core module.
+        path: PathBuf,
+        /// wit-component's message.
+        message: String,
     },
 }
 
@@ -64,7 +100,7 @@ pub fn load(path: &Path) -> Result<LoadedWit, WitError> {
     let mut resolve = Resolve::default();
     let (package, _) = resolve.push_path(path).map_err(|e| WitError::Invalid {
         path: path.to_path_buf(),
-        message: format!("{e:?}"),
+        message: format!("{e:#}"),
     })?;
     Ok(LoadedWit { resolve, package })
 }

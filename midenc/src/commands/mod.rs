@@ -1,4 +1,7 @@
 //! One module per verb: clap options plus a `run` function that calls the library.
 
+pub mod bindings;
+pub mod build;
 pub mod compile;
+pub mod new;
 pub mod run;

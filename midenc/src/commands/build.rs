@@ -1,0 +1,355 @@
+//! `midenc build`: a Rust crate to a Miden package, the way `cargo build` makes a binary.
+//!
+//! Steps: find the crate and a wasm32 toolchain → regenerate `src/bindings.rs` when `wit/`
+//! changed → `cargo build` for wasm32 (cargo's own output passes through) → make the component
+//! from the core module and the WIT world → compile and link → write
+//! `<target-dir>/miden/<profile>/<name>.masp` and its manifest. Each step is skipped when its
+//! inputs are unchanged, so a rebuild without changes takes little more than cargo's own
+//! no-op check.
+
+use std::{
+    io::{BufRead, BufReader},
+    path::{Path, PathBuf},
+    process::Stdio,
+    time::Instant,
+};
+
+use midenc_linker::LinkedPackage;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::{
+    error::{DriverError, DriverResult},
+    status,
+    toolchain::{self, Kind, Toolchain},
+};
+
+/// Options of `midenc build`.
+#[derive(clap::Args, Debug)]
+pub struct Opts {
+    /// The crate's `Cargo.toml` (default: the nearest one at or above the current directory).
+    #[arg(long)]
+    pub manifest_path: Option<PathBuf>,
+    /// Build with the release profile.
+    #[arg(long)]
+    pub release: bool,
+    /// A package whose procedures the crate imports (repeatable).
+    #[arg(short = 'L', value_name = "PKG.masp")]
+    pub libs: Vec<PathBuf>,
+    /// Which toolchain to build with (default: `MIDENC_TOOLCHAIN`, else the first usable one).
+    #[arg(long, value_enum)]
+    pub toolchain: Option<Kind>,
+}
+
+/// Runs `midenc build`.
+pub fn run(opts: Opts) -> DriverResult<()> {
+    let started = Instant::now();
+    let manifest_path = find_manifest(opts.manifest_path.as_deref())?;
+    let toolchain = toolchain::find(opts.toolchain)?;
+    let krate = metadata(&toolchain, &manifest_path)?;
+    let profile = if opts.release { "release" } else { "debug" };
+
+    let world = refresh_bindings(&krate)?;
+    let wasm_path = cargo_build(&toolchain, &krate, opts.release)?;
+    let wasm = std::fs::read(&wasm_path).map_err(|source| DriverError::Read {
+        path: wasm_path.clone(),
+        source,
+    })?;
+    let deps = load_dependencies(&opts.libs)?;
+
+    let out_dir = krate.target_dir.join("miden").join(profile);
+    let masp = out_dir.join(format!("{}.masp", krate.name));
+    let manifest_json = out_dir.join(format!("{}.manifest.json", krate.name));
+    let fingerprint = fingerprint(&wasm, world.as_ref(), &deps);
+    let stamp = out_dir.join(format!(".{}.fingerprint", krate.name));
+    let fresh = masp.is_file()
+        && manifest_json.is_file()
+        && std::fs::read_to_string(&stamp).is_ok_and(|s| s == fingerprint);
+    if !fresh {
+        status::print(
+            "Compiling",
+            &format!("{} v{} (wasm → Miden package)", krate.name, krate.version),
+        );
+        let input = compile_input(&wasm_path, &wasm, world.as_ref())?;
+        let mut linked = crate::compile_wasm(&wasm_path, &input, &krate.name)?;
+        if let Some(w) = &world {
+            linked.set_world(Some(w.text.clone()));
+        }
+        link_dependencies(&mut linked, &deps)?;
+        std::fs::create_dir_all(&out_dir).map_err(|source| DriverError::Write {
+            path: out_dir.clone(),
+            source,
+        })?;
+        write(&masp, &linked.to_bytes())?;
+        write(&manifest_json, linked.manifest_json().as_bytes())?;
+        write(&stamp, fingerprint.as_bytes())?;
+    }
+    status::print(
+        "Finished",
+        &format!(
+            "`{profile}` Miden package {} in {:.2}s",
+            relative(&masp).display(),
+            started.elapsed().as_secs_f64()
+        ),
+    );
+    Ok(())
+}
+
+/// What `cargo metadata` says about the crate.
+struct Crate {
+    name: String,
+    version: String,
+    dir: PathBuf,
+    target_dir: PathBuf,
+    /// The crate's library target name (`my_counter` for package `my-counter`).
+    lib_name: String,
+}
+
+/// The crate's WIT world, as the component step and the manifest need it.
+struct World {
+    resolve: midenc_wit::Resolve,
+    id: midenc_wit::WorldId,
+    text: String,
+}
+
+fn find_manifest(given: Option<&Path>) -> DriverResult<PathBuf> {
+    if let Some(path) = given {
+        if path.is_file() {
+            return Ok(path.to_path_buf());
+        }
+        return Err(DriverError::Read {
+            path: path.into(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+        });
+    }
+    let cwd = std::env::current_dir().map_err(|source| DriverError::Read {
+        path: ".".into(),
+        source,
+    })?;
+    cwd.ancestors()
+        .map(|d| d.join("Cargo.toml"))
+        .find(|p| p.is_file())
+        .ok_or_else(|| DriverError::Usage {
+            message: format!(
+                "could not find `Cargo.toml` in `{}` or any parent directory",
+                cwd.display()
+            ),
+            help: "run `midenc build` inside a crate, pass --manifest-path, or create one with \
+                   `midenc new <PATH>`"
+                .into(),
+        })
+}
+
+fn metadata(toolchain: &Toolchain, manifest: &Path) -> DriverResult<Crate> {
+    let out = toolchain
+        .cargo("metadata")
+        .args(["--no-deps", "--format-version", "1", "--manifest-path"])
+        .arg(manifest)
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| cargo_error(manifest, format!("cannot run cargo: {e}")))?;
+    if !out.status.success() {
+        return Err(cargo_error(manifest, "`cargo metadata` failed".into()));
+    }
+    let meta: Value = serde_json::from_slice(&out.stdout)
+        .map_err(|e| cargo_error(manifest, format!("unreadable `cargo metadata`: {e}")))?;
+    let manifest = manifest.canonicalize().unwrap_or_else(|_| manifest.into());
+    let package = meta["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["manifest_path"].as_str().map(Path::new) == Some(manifest.as_path()))
+        .ok_or_else(|| DriverError::Usage {
+            message: format!("`{}` is a workspace, not a package", manifest.display()),
+            help: "pass the package's own Cargo.toml with --manifest-path".into(),
+        })?;
+    let name = package["name"].as_str().unwrap_or_default().to_string();
+    let lib = package["targets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|t| {
+            t["crate_types"]
+                .as_array()
+                .is_some_and(|k| k.iter().any(|k| k == "cdylib"))
+        })
+        .ok_or_else(|| DriverError::Usage {
+            message: format!("package `{name}` has no `cdylib` library target"),
+            help: "add `[lib] crate-type = [\"cdylib\"]` to its Cargo.toml".into(),
+        })?;
+    Ok(Crate {
+        version: package["version"].as_str().unwrap_or("0.1.0").to_string(),
+        dir: manifest.parent().map(Path::to_path_buf).unwrap_or_default(),
+        target_dir: PathBuf::from(meta["target_directory"].as_str().unwrap_or("target")),
+        lib_name: lib["name"].as_str().unwrap_or(&name).replace('-', "_"),
+        name,
+    })
+}
+
+/// Loads `wit/` and rewrites `src/bindings.rs` when it changed (only files midenc generated).
+fn refresh_bindings(krate: &Crate) -> DriverResult<Option<World>> {
+    let wit_dir = krate.dir.join("wit");
+    if !wit_dir.is_dir() {
+        return Ok(None);
+    }
+    let loaded = midenc_wit::load(&wit_dir)?;
+    let id = loaded.world(&wit_dir, None)?;
+    let text = midenc_wit::world_text(&loaded.resolve, loaded.package);
+    let bindings_rs = krate.dir.join("src/bindings.rs");
+    let current = std::fs::read_to_string(&bindings_rs).ok();
+    let ours = current
+        .as_deref()
+        .is_none_or(|s| s.starts_with(midenc_wit::BINDINGS_HEADER));
+    if ours {
+        let generated = super::bindings::generate(&wit_dir, None)?;
+        if current.as_deref() != Some(generated.as_str()) {
+            status::print(
+                "Generating",
+                &format!("{}", relative(&bindings_rs).display()),
+            );
+            write(&bindings_rs, generated.as_bytes())?;
+        }
+    }
+    Ok(Some(World {
+        resolve: loaded.resolve,
+        id,
+        text,
+    }))
+}
+
+/// Runs `cargo build` for wasm32, letting cargo print its progress and diagnostics, and
+/// returns the built `.wasm`.
+fn cargo_build(toolchain: &Toolchain, krate: &Crate, release: bool) -> DriverResult<PathBuf> {
+    let mut cmd = toolchain.cargo("build");
+    cmd.args(toolchain.build_args())
+        .args([
+            "--lib",
+            "--message-format=json-render-diagnostics",
+            "--manifest-path",
+        ])
+        .arg(krate.dir.join("Cargo.toml"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    if release {
+        cmd.arg("--release");
+    }
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| cargo_error(&krate.dir, format!("cannot run cargo: {e}")))?;
+    let mut wasm = None;
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let Ok(msg) = serde_json::from_str::<Value>(&line) else {
+                continue;
+            };
+            if msg["reason"] == "compiler-artifact" && msg["target"]["name"] == krate.lib_name {
+                let files = msg["filenames"].as_array().into_iter().flatten();
+                if let Some(f) = files
+                    .filter_map(Value::as_str)
+                    .find(|f| f.ends_with(".wasm"))
+                {
+                    wasm = Some(PathBuf::from(f));
+                }
+            }
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| cargo_error(&krate.dir, e.to_string()))?;
+    if !status.success() {
+        return Err(DriverError::Cargo {
+            package: krate.name.clone(),
+            reason: "cargo reported errors (shown above)".into(),
+        });
+    }
+    wasm.ok_or_else(|| DriverError::Cargo {
+        package: krate.name.clone(),
+        reason: "cargo produced no `.wasm` library".into(),
+    })
+}
+
+/// The Wasm to compile: the component made of `core` and the world, once components
+/// compile; until then the core module itself.
+///
+/// The component is always made, so a crate whose exports do not match its world fails
+/// here with wit-component's message. Compiling it instead of the core module is the one
+/// switch to flip when the component frontend lands ([`COMPILE_COMPONENTS`]).
+fn compile_input(path: &Path, core: &[u8], world: Option<&World>) -> DriverResult<Vec<u8>> {
+    let Some(world) = world else {
+        return Ok(core.to_vec());
+    };
+    let component = midenc_wit::componentize(path, core, &world.resolve, world.id)?;
+    Ok(if COMPILE_COMPONENTS {
+        component
+    } else {
+        core.to_vec()
+    })
+}
+
+/// Whether the compile step is given the component (true once the frontend translates
+/// components) or the core module it wraps.
+const COMPILE_COMPONENTS: bool = false;
+
+/// Loads the `-L` packages.
+fn load_dependencies(paths: &[PathBuf]) -> DriverResult<Vec<(PathBuf, Vec<u8>)>> {
+    paths
+        .iter()
+        .map(|p| {
+            let bytes = std::fs::read(p).map_err(|source| DriverError::Read {
+                path: p.clone(),
+                source,
+            })?;
+            LinkedPackage::from_bytes(&bytes)?;
+            Ok((p.clone(), bytes))
+        })
+        .collect()
+}
+
+/// Binds the package's imports to the `-L` packages.
+///
+/// Imports by MAST root (`mast:0x…`, what `midenc bindings PKG.masp` generates) need no
+/// package to resolve; named imports are resolved by the linker once it supports them.
+fn link_dependencies(
+    _linked: &mut LinkedPackage,
+    _deps: &[(PathBuf, Vec<u8>)],
+) -> DriverResult<()> {
+    Ok(())
+}
+
+/// A digest of everything the compile step reads: the Wasm, the world, the `-L` packages and
+/// midenc itself.
+fn fingerprint(wasm: &[u8], world: Option<&World>, deps: &[(PathBuf, Vec<u8>)]) -> String {
+    let mut h = Sha256::new();
+    h.update(env!("CARGO_PKG_VERSION"));
+    if let Ok(exe) = std::env::current_exe().and_then(std::fs::metadata) {
+        h.update(format!("{:?}{}", exe.modified().ok(), exe.len()));
+    }
+    h.update(Sha256::digest(wasm));
+    h.update(world.map(|w| w.text.as_str()).unwrap_or_default());
+    for (_, bytes) in deps {
+        h.update(Sha256::digest(bytes));
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn write(path: &Path, bytes: &[u8]) -> DriverResult<()> {
+    midenc_linker::write_atomic(path, bytes).map_err(|source| DriverError::Write {
+        path: path.into(),
+        source,
+    })
+}
+
+fn cargo_error(at: &Path, reason: String) -> DriverError {
+    DriverError::Cargo {
+        package: at.display().to_string(),
+        reason,
+    }
+}
+
+/// `path` relative to the current directory when it is below it.
+fn relative(path: &Path) -> PathBuf {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf())
+}
