@@ -11,7 +11,8 @@ use miden_assembly::{Assembler, DefaultSourceManager};
 use miden_core_lib::CoreLibrary;
 use miden_mast_package::Word;
 use miden_processor::{
-    operation::OperationError, DebugHandler, DefaultHost, ExecutionError, FastProcessor, Felt,
+    operation::OperationError, DebugHandler, DefaultHost, ExecutionError, ExecutionOptions,
+    FastProcessor, Felt,
     HostLibrary, ProcessorState, StackInputs, TraceError,
 };
 use midenc_abi::{lift_values, lower_values, CoreType, CoreValue, MAX_STACK_FELTS};
@@ -56,14 +57,34 @@ pub fn call_export(
     args: &[CoreValue],
     results: &[CoreType],
 ) -> DriverResult<RunOutcome> {
-    crate::with_deep_stack(|| call_export_here(package, root, args, results))
+    call_export_limited(package, root, args, results, None)
 }
+
+/// Like [`call_export`], stopping after `max_cycles` VM cycles (the VM's own maximum when
+/// `None`); running out is reported as a [`DriverError::Trap`] whose message starts with
+/// [`CYCLE_LIMIT_TRAP`]. Fuzzing uses it to bound generated programs.
+///
+/// # Errors
+/// As [`call_export`]; [`DriverError::Vm`] also when `max_cycles` is out of the VM's range.
+pub fn call_export_limited(
+    package: &LinkedPackage,
+    root: Word,
+    args: &[CoreValue],
+    results: &[CoreType],
+    max_cycles: Option<u32>,
+) -> DriverResult<RunOutcome> {
+    crate::with_deep_stack(|| call_export_here(package, root, args, results, max_cycles))
+}
+
+/// How the trap message of a run that exceeded its cycle limit begins.
+pub const CYCLE_LIMIT_TRAP: &str = "cycle limit of";
 
 fn call_export_here(
     package: &LinkedPackage,
     root: Word,
     args: &[CoreValue],
     results: &[CoreType],
+    max_cycles: Option<u32>,
 ) -> DriverResult<RunOutcome> {
     let felts = lower_values(args);
     if felts.len() > MAX_STACK_FELTS {
@@ -94,8 +115,17 @@ fn call_export_here(
     })
     .map_err(|e| vm_error(e.to_string()))?;
 
+    let options = ExecutionOptions::new(
+        max_cycles,
+        ExecutionOptions::default().expected_cycles(),
+        ExecutionOptions::DEFAULT_CORE_TRACE_FRAGMENT_SIZE,
+        true,
+        false,
+    )
+    .map_err(|e| vm_error(e.to_string()))?;
     let output = FastProcessor::new(stack)
-        .with_tracing(true)
+        .with_options(options)
+        .map_err(|e| vm_error(e.to_string()))?
         .execute_sync(&program, &mut host)
         .map_err(trap_or_vm_error)?;
     let top: Vec<u64> = output.stack.iter().map(|f| f.as_canonical_u64()).collect();
@@ -125,7 +155,7 @@ fn trap_or_vm_error(e: ExecutionError) -> DriverError {
         },
         ExecutionError::MemoryError { .. } => trap(format!("out of bounds memory access ({e})")),
         ExecutionError::CycleLimitExceeded(limit) => {
-            trap(format!("cycle limit of {limit} exceeded"))
+            trap(format!("{CYCLE_LIMIT_TRAP} {limit} exceeded"))
         }
         _ => DriverError::Vm {
             message: e.to_string(),
