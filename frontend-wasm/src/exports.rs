@@ -104,7 +104,8 @@ fn unique_proc_name(export: &str, used: &mut std::collections::HashSet<String>) 
             }
         })
         .collect();
-    if !base.starts_with(|c: char| c.is_ascii_lowercase() || c == '_') {
+    // MASM reads a name that starts with `_` as a constant (or, alone, not at all).
+    if !base.starts_with(|c: char| c.is_ascii_lowercase()) {
         base.insert_str(0, "x_");
     }
     let mut name = base.clone();
