@@ -74,7 +74,7 @@ pub fn emit_export_wrappers(
             ops.extend(stack_ops::drop_below(r, r - p).ok_or_else(reshape_err)?);
         }
 
-        out.linef(format_args!("# export `{}`", export.name));
+        out.comment(&format!("export `{}`", export.name));
         out.open(&format!("pub proc {proc_name}"));
         for op in &ops {
             out.line(op);

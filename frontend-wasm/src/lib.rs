@@ -115,7 +115,7 @@ pub fn compile_module(wasm: &[u8]) -> WasmResult<CompiledModule> {
     for (i, body) in module.bodies.iter().enumerate() {
         let func = module.num_imported_funcs + i as u32;
         let translated = func_translator::translate_function(&module, &procs, func, body)?;
-        body_text.linef(format_args!("# {}", module.display_name(func)));
+        body_text.comment(&module.display_name(func));
         if translated.proc_locals > 0 {
             body_text.linef(format_args!("@locals({})", translated.proc_locals));
         }
