@@ -239,6 +239,24 @@ fn unsupported_feature_names_function_and_offset() {
 }
 
 #[test]
+fn module_without_function_exports_is_unsupported() {
+    let (dir, _) = workdir();
+    std::fs::write(
+        dir.path().join("noexp.wat"),
+        r#"(module (memory (export "m") 1) (func $f (result i32) i32.const 1))"#,
+    )
+    .unwrap();
+    let before = files_in(dir.path());
+    let o = midenc(&["compile", "noexp.wat"], dir.path());
+    assert_clean_failure(
+        &o,
+        dir.path(),
+        &before,
+        "unsupported: a module that exports no function",
+    );
+}
+
+#[test]
 fn trap_exits_nonzero_with_trap_message() {
     let (dir, _) = workdir();
     std::fs::write(
