@@ -119,7 +119,7 @@ impl Differential {
             Err(e) => {
                 return match e.as_trap_code() {
                     Some(code) => trap_outcome(code, &e),
-                    None => Outcome::Trap(format!("instantiation: {e}")),
+                    None => Outcome::Trap(instantiation_failure(&e.to_string())),
                 }
             }
         };
@@ -162,9 +162,8 @@ impl Differential {
     /// # Panics
     /// When the run fails in a way that is not a Wasm trap (see [`Differential::try_midenc`]).
     pub fn midenc(&mut self, func: &str, args: &[CoreValue]) -> Outcome {
-        self.try_midenc(func, args).unwrap_or_else(|e| {
-            panic!("midenc run of {func} failed: {:?}", miette::Report::new(e))
-        })
+        self.try_midenc(func, args)
+            .unwrap_or_else(|e| panic!("midenc run of {func} failed: {:?}", miette::Report::new(e)))
     }
 
     /// Runs `func(args)` on the Miden VM; a trap or the cycle cap is an [`Outcome`].
@@ -177,8 +176,7 @@ impl Differential {
             .export(func)
             .unwrap_or_else(|| panic!("midenc: no export `{func}`"));
         let results: Vec<CoreType> = export.results.clone();
-        match vm::call_export_limited(&self.package, root, args, &results, self.limits.max_cycles)
-        {
+        match vm::call_export_limited(&self.package, root, args, &results, self.limits.max_cycles) {
             Ok(out) => {
                 self.cycles.push((func.to_string(), out.cycles));
                 Ok(Outcome::Values(out.results))
@@ -238,6 +236,15 @@ fn trap_outcome(code: wasmi::TrapCode, e: &wasmi::Error) -> Outcome {
         T::OutOfFuel | T::StackOverflow => return Outcome::Exhausted(e.to_string()),
         _ => e.to_string(),
     })
+}
+
+/// Names a failed instantiation (an active segment out of bounds) the way the spec and midenc
+/// do; anything else keeps wasmi's message.
+fn instantiation_failure(message: &str) -> String {
+    ["out of bounds table access", "out of bounds memory access"]
+        .into_iter()
+        .find(|kind| message.contains(kind))
+        .map_or_else(|| format!("instantiation: {message}"), str::to_string)
 }
 
 /// Maps midenc trap messages onto the reference's trap kinds.
