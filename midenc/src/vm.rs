@@ -12,8 +12,7 @@ use miden_core_lib::CoreLibrary;
 use miden_mast_package::Word;
 use miden_processor::{
     operation::OperationError, DebugHandler, DefaultHost, ExecutionError, ExecutionOptions,
-    FastProcessor, Felt,
-    HostLibrary, ProcessorState, StackInputs, TraceError,
+    FastProcessor, Felt, HostLibrary, ProcessorState, StackInputs, TraceError,
 };
 use midenc_abi::{lift_values, lower_values, CoreType, CoreValue, MAX_STACK_FELTS};
 use midenc_linker::LinkedPackage;

@@ -293,7 +293,12 @@ const I64_EDGES: &[i64] = &[
 /// Argument sets for the export numbered `export` of the module of `seed`: set 0 takes only
 /// edge values (0, ±1, the minimum and maximum, width boundaries), later sets mix edge values,
 /// small numbers and full-width random ones.
-pub fn argument_sets(seed: u64, export: usize, params: &[CoreType], sets: usize) -> Vec<Vec<CoreValue>> {
+pub fn argument_sets(
+    seed: u64,
+    export: usize,
+    params: &[CoreType],
+    sets: usize,
+) -> Vec<Vec<CoreValue>> {
     let mut rng = SplitMix64::new(seed ^ (export as u64 + 1).wrapping_mul(0xA076_1D64_78BD_642F));
     (0..sets)
         .map(|set| {
@@ -303,8 +308,12 @@ pub fn argument_sets(seed: u64, export: usize, params: &[CoreType], sets: usize)
                     let pick = if set == 0 { 0 } else { rng.below(3) };
                     let r = rng.next_u64();
                     match (ty, pick) {
-                        (CoreType::I32, 0) => CoreValue::I32(I32_EDGES[r as usize % I32_EDGES.len()]),
-                        (CoreType::I64, 0) => CoreValue::I64(I64_EDGES[r as usize % I64_EDGES.len()]),
+                        (CoreType::I32, 0) => {
+                            CoreValue::I32(I32_EDGES[r as usize % I32_EDGES.len()])
+                        }
+                        (CoreType::I64, 0) => {
+                            CoreValue::I64(I64_EDGES[r as usize % I64_EDGES.len()])
+                        }
                         (CoreType::I32, 1) => CoreValue::I32((r % 17) as i32 - 2),
                         (CoreType::I64, 1) => CoreValue::I64((r % 17) as i64 - 2),
                         (CoreType::I32, _) => CoreValue::I32(r as i32),
@@ -327,6 +336,8 @@ pub struct ModuleReport {
     pub invoked: usize,
     /// Invocations whose results or traps agreed.
     pub matched: usize,
+    /// Of the agreeing invocations, those where both sides trapped.
+    pub matched_traps: usize,
     /// Invocations skipped because wasmi ran out of fuel or call stack.
     pub reference_exhausted: usize,
     /// Invocations skipped because the VM hit the cycle cap.
@@ -355,9 +366,10 @@ pub fn run_module(wasm: &[u8], seed: u64, options: &FuzzOptions) -> ModuleReport
             .unwrap_or_else(|| "(non-string panic payload)".into());
         let location = LAST_PANIC.lock().map(|l| l.clone()).unwrap_or_default();
         report.panicked = true;
-        report
-            .failures
-            .push(format!("panic: {message} ({})", location.unwrap_or_default()));
+        report.failures.push(format!(
+            "panic: {message} ({})",
+            location.unwrap_or_default()
+        ));
     }
     report
 }
@@ -371,7 +383,8 @@ fn run_module_inner(wasm: &[u8], seed: u64, options: &FuzzOptions, report: &mut 
                     report.rejected = Some(format!("unsupported: {}", reason_key(&feature)));
                 }
                 WasmError::ImplLimit { message, .. } => {
-                    report.rejected = Some(format!("implementation limit: {}", reason_key(&message)));
+                    report.rejected =
+                        Some(format!("implementation limit: {}", reason_key(&message)));
                 }
                 invalid @ WasmError::Invalid { .. } => report
                     .failures
@@ -387,7 +400,9 @@ fn run_module_inner(wasm: &[u8], seed: u64, options: &FuzzOptions, report: &mut 
             return;
         }
         Err(SetupError::Reference(e)) => {
-            report.failures.push(format!("wasmi rejected the module: {e}"));
+            report
+                .failures
+                .push(format!("wasmi rejected the module: {e}"));
             return;
         }
     };
@@ -409,7 +424,10 @@ fn run_module_inner(wasm: &[u8], seed: u64, options: &FuzzOptions, report: &mut 
             }
             match diff.try_midenc(name, &args) {
                 Ok(Outcome::Exhausted(_)) => report.cycle_limit += 1,
-                Ok(got) if got == want => report.matched += 1,
+                Ok(got) if got == want => {
+                    report.matched += 1;
+                    report.matched_traps += usize::from(matches!(got, Outcome::Trap(_)));
+                }
                 Ok(got) => report.failures.push(format!(
                     "mismatch: {name:?}{args:?}: wasmi {want:?}, midenc {got:?}"
                 )),
@@ -478,6 +496,8 @@ pub struct Summary {
     pub invoked: usize,
     /// Invocations that agreed.
     pub matched: usize,
+    /// Of them, invocations where both sides trapped (with the same trap).
+    pub matched_traps: usize,
     /// Invocations whose results or traps differed.
     pub mismatches: usize,
     /// Modules where a panic was caught.
@@ -501,6 +521,7 @@ impl Summary {
         }
         self.invoked += report.invoked;
         self.matched += report.matched;
+        self.matched_traps += report.matched_traps;
         self.reference_exhausted += report.reference_exhausted;
         self.cycle_limit += report.cycle_limit;
         self.panics += usize::from(report.panicked);
@@ -523,7 +544,11 @@ impl Summary {
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let rejected: usize = self.rejected.values().sum();
-        writeln!(f, "modules generated:        {} ({} with bulk memory)", self.generated, self.bulk)?;
+        writeln!(
+            f,
+            "modules generated:        {} ({} with bulk memory)",
+            self.generated, self.bulk
+        )?;
         writeln!(f, "generator errors:         {}", self.generator_errors)?;
         writeln!(f, "modules compiled:         {}", self.compiled)?;
         writeln!(f, "modules rejected cleanly: {rejected}")?;
@@ -531,9 +556,19 @@ impl fmt::Display for Summary {
             writeln!(f, "    {count:>6}  {reason}")?;
         }
         writeln!(f, "exports invoked:          {}", self.invoked)?;
-        writeln!(f, "  matches:                {}", self.matched)?;
+        writeln!(
+            f,
+            "  matches:                {} ({} returned, {} trapped alike)",
+            self.matched,
+            self.matched - self.matched_traps,
+            self.matched_traps
+        )?;
         writeln!(f, "  mismatches:             {}", self.mismatches)?;
-        writeln!(f, "  skipped, wasmi fuel/stack exhausted: {}", self.reference_exhausted)?;
+        writeln!(
+            f,
+            "  skipped, wasmi fuel/stack exhausted: {}",
+            self.reference_exhausted
+        )?;
         writeln!(f, "  skipped, VM cycle limit: {}", self.cycle_limit)?;
         writeln!(f, "panics:                   {}", self.panics)?;
         writeln!(f, "other failures:           {}", self.other_failures)?;
@@ -569,7 +604,8 @@ pub fn corpus_seed(name: &str, wasm: &[u8]) -> u64 {
         .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
         .and_then(|digits| digits.parse().ok())
         .unwrap_or_else(|| {
-            wasm.iter()
-                .fold(0xCBF2_9CE4_8422_2325_u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01B3))
+            wasm.iter().fold(0xCBF2_9CE4_8422_2325_u64, |h, b| {
+                (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01B3)
+            })
         })
 }

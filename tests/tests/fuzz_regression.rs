@@ -34,7 +34,10 @@ fn regression_corpus_agrees_with_wasmi() {
         failures.len(),
         failures.join("\n")
     );
-    eprintln!("{} corpus cases, {compiled} compiled, all agree", entries.len());
+    eprintln!(
+        "{} corpus cases, {compiled} compiled, all agree",
+        entries.len()
+    );
 }
 
 #[test]

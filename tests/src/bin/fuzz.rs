@@ -29,9 +29,8 @@ fn main() -> ExitCode {
             "--count" => number("--count").map(|n| count = n),
             "--seed" => number("--seed").map(|n| first_seed = n),
             "--arg-sets" => number("--arg-sets").map(|n| options.arg_sets = n as usize),
-            "--max-cycles" => number("--max-cycles").map(|n| {
-                options.limits.max_cycles = Some(n.min(u64::from(u32::MAX)) as u32)
-            }),
+            "--max-cycles" => number("--max-cycles")
+                .map(|n| options.limits.max_cycles = Some(n.min(u64::from(u32::MAX)) as u32)),
             "--no-save" => Ok(save = false),
             "--verbose" => Ok(verbose = true),
             "--passive-segments" => Ok(options.features.passive_segments = true),
@@ -68,10 +67,10 @@ fn main() -> ExitCode {
             eprintln!(
                 "seed {seed}: {} bytes, {}",
                 generated.wasm.len(),
-                report
-                    .rejected
-                    .clone()
-                    .unwrap_or_else(|| format!("{} invoked, {} matched", report.invoked, report.matched))
+                report.rejected.clone().unwrap_or_else(|| format!(
+                    "{} invoked, {} matched",
+                    report.invoked, report.matched
+                ))
             );
         }
         if !report.failures.is_empty() {
