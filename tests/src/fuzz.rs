@@ -98,8 +98,10 @@ impl SplitMix64 {
 /// imports are off; multi-value, sign extension and exports are on. `bulk` turns on the bulk
 /// memory proposal (`memory.fill`, `memory.copy`); while passive segments and table
 /// instructions are not in `features`, a bulk-memory module gets no data or element segments
-/// and no table instructions, the only way those would appear.
-pub fn smith_config(bulk: bool, features: Features) -> Config {
+/// and no table instructions, the only way those would appear. `disallow_traps` makes
+/// wasm-smith guard divisions, memory accesses and indirect calls so that code runs deeper
+/// instead of trapping early (the termination counter still traps when it runs out).
+pub fn smith_config(bulk: bool, disallow_traps: bool, features: Features) -> Config {
     let mut kinds = vec![
         InstructionKind::NumericInt,
         InstructionKind::Parametric,
@@ -152,6 +154,7 @@ pub fn smith_config(bulk: bool, features: Features) -> Config {
         max_element_segments: if segments_allowed { 4 } else { 0 },
         max_elements: 16,
         allow_start_export: true,
+        disallow_traps,
         generate_custom_sections: false,
         ..Config::default()
     }
@@ -164,6 +167,8 @@ pub struct Generated {
     pub wasm: Vec<u8>,
     /// Whether the bulk memory proposal was on.
     pub bulk: bool,
+    /// Whether wasm-smith avoided trapping code.
+    pub no_traps: bool,
 }
 
 /// Generates the module for `seed`: wasm-smith over seeded random bytes, instrumented so every
@@ -178,14 +183,19 @@ pub fn generate(seed: u64, options: &FuzzOptions) -> Result<Generated, String> {
         .flat_map(|_| rng.next_u64().to_le_bytes())
         .collect();
     let bulk = rng.below(2) == 0;
-    let config = smith_config(bulk, options.features);
+    let no_traps = rng.below(2) == 0;
+    let config = smith_config(bulk, no_traps, options.features);
     let mut u = Unstructured::new(&bytes);
     let mut module = Module::new(config, &mut u).map_err(|e| format!("wasm-smith: {e}"))?;
     module
         .ensure_termination(options.termination_fuel)
         .map_err(|e| format!("wasm-smith: {e}"))?;
     let wasm = keep_stack_sized_exports(&module.to_bytes())?;
-    Ok(Generated { wasm, bulk })
+    Ok(Generated {
+        wasm,
+        bulk,
+        no_traps,
+    })
 }
 
 /// Rewrites `wasm` without the function exports whose parameters or results exceed the
@@ -338,6 +348,9 @@ pub struct ModuleReport {
     pub matched: usize,
     /// Of the agreeing invocations, those where both sides trapped.
     pub matched_traps: usize,
+    /// Invocations where wasmi disagreed with midenc and wasmtime sided with midenc: bugs
+    /// of the first reference, not failures.
+    pub reference_bugs: Vec<String>,
     /// Invocations skipped because wasmi ran out of fuel or call stack.
     pub reference_exhausted: usize,
     /// Invocations skipped because the VM hit the cycle cap.
@@ -407,6 +420,7 @@ fn run_module_inner(wasm: &[u8], seed: u64, options: &FuzzOptions, report: &mut 
         }
     };
     report.compiled = true;
+    let mut arbiter = Arbiter::default();
     let exports: Vec<(String, Vec<CoreType>)> = diff
         .package()
         .manifest
@@ -428,14 +442,102 @@ fn run_module_inner(wasm: &[u8], seed: u64, options: &FuzzOptions, report: &mut 
                     report.matched += 1;
                     report.matched_traps += usize::from(matches!(got, Outcome::Trap(_)));
                 }
-                Ok(got) => report.failures.push(format!(
-                    "mismatch: {name:?}{args:?}: wasmi {want:?}, midenc {got:?}"
-                )),
+                Ok(got) => {
+                    let what = format!("{name:?}{args:?}: wasmi {want:?}, midenc {got:?}");
+                    match arbiter.judge(wasm, name, &args) {
+                        Some(Ok(third)) if third == got => report
+                            .reference_bugs
+                            .push(format!("{what}, wasmtime agrees with midenc")),
+                        Some(Ok(third)) => report
+                            .failures
+                            .push(format!("mismatch: {what}, wasmtime {third:?}")),
+                        Some(Err(e)) => report
+                            .failures
+                            .push(format!("mismatch: {what} (wasmtime arbiter failed: {e})")),
+                        None => report.failures.push(format!(
+                            "mismatch: {what} (no wasmtime arbiter: run scripts/setup.sh)"
+                        )),
+                    }
+                }
                 Err(e) => report.failures.push(format!(
                     "VM failure: {name:?}{args:?}: wasmi {want:?}, midenc {:?}",
                     miette::Report::new(e)
                 )),
             }
+        }
+    }
+}
+
+/// The second reference: wasmtime (the PyPI package in the git-ignored `.venv` that
+/// `scripts/setup.sh` creates), asked only when wasmi and midenc disagree. wasmi is fast and
+/// embeddable but not infallible (2.0.0 miscomputes `select` of a constant and `x` on
+/// `i32.eqz x`, a pattern wasm-smith's trap guards produce); a mismatch counts as a midenc
+/// failure unless wasmtime sides with midenc.
+#[derive(Default)]
+struct Arbiter {
+    module_file: Option<tempfile::NamedTempFile>,
+}
+
+impl Arbiter {
+    /// Runs `func(args)` on wasmtime; `None` when the `.venv` is missing.
+    fn judge(
+        &mut self,
+        wasm: &[u8],
+        func: &str,
+        args: &[CoreValue],
+    ) -> Option<Result<Outcome, String>> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let python = root.join("../.venv/bin/python");
+        if !python.exists() {
+            return None;
+        }
+        Some(self.run(&python, &root.join("wasmtime_arbiter.py"), wasm, func, args))
+    }
+
+    fn run(
+        &mut self,
+        python: &Path,
+        script: &Path,
+        wasm: &[u8],
+        func: &str,
+        args: &[CoreValue],
+    ) -> Result<Outcome, String> {
+        if self.module_file.is_none() {
+            let mut file = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
+            std::io::Write::write_all(&mut file, wasm).map_err(|e| e.to_string())?;
+            self.module_file = Some(file);
+        }
+        let path = self.module_file.as_ref().expect("just written").path();
+        let name_hex: String = func.bytes().map(|b| format!("{b:02x}")).collect();
+        let output = std::process::Command::new(python)
+            .arg(script)
+            .arg(path)
+            .arg(name_hex)
+            .args(args.iter().map(|a| match a {
+                CoreValue::I32(v) => format!("i32:{v}"),
+                CoreValue::I64(v) => format!("i64:{v}"),
+            }))
+            .output()
+            .map_err(|e| e.to_string())?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let line = stdout.trim();
+        let (verdict, rest) = line.split_once(' ').unwrap_or((line, ""));
+        match verdict {
+            "values" => rest
+                .split_whitespace()
+                .map(|v| match v.split_once(':') {
+                    Some(("i32", n)) => n.parse().map(CoreValue::I32).map_err(|e| e.to_string()),
+                    Some(("i64", n)) => n.parse().map(CoreValue::I64).map_err(|e| e.to_string()),
+                    _ => Err(format!("unexpected value `{v}`")),
+                })
+                .collect::<Result<_, _>>()
+                .map(Outcome::Values),
+            "trap" => Ok(Outcome::Trap(rest.to_string())),
+            "exhausted" => Ok(Outcome::Exhausted(rest.to_string())),
+            _ => Err(format!(
+                "unexpected output `{line}` {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            )),
         }
     }
 }
@@ -486,6 +588,8 @@ pub struct Summary {
     pub generated: usize,
     /// Of them, generated with bulk memory on.
     pub bulk: usize,
+    /// Of them, generated with trapping code avoided.
+    pub no_traps: usize,
     /// Modules wasm-smith failed to produce.
     pub generator_errors: usize,
     /// Modules compiled by midenc.
@@ -504,6 +608,8 @@ pub struct Summary {
     pub panics: usize,
     /// Other failures (unclean rejections, VM errors).
     pub other_failures: usize,
+    /// Invocations where wasmi was wrong (wasmtime sided with midenc).
+    pub reference_bugs: usize,
     /// Invocations skipped: wasmi out of fuel or stack.
     pub reference_exhausted: usize,
     /// Invocations skipped: VM cycle cap.
@@ -523,6 +629,7 @@ impl Summary {
         self.matched += report.matched;
         self.matched_traps += report.matched_traps;
         self.reference_exhausted += report.reference_exhausted;
+        self.reference_bugs += report.reference_bugs.len();
         self.cycle_limit += report.cycle_limit;
         self.panics += usize::from(report.panicked);
         for failure in &report.failures {
@@ -546,8 +653,8 @@ impl fmt::Display for Summary {
         let rejected: usize = self.rejected.values().sum();
         writeln!(
             f,
-            "modules generated:        {} ({} with bulk memory)",
-            self.generated, self.bulk
+            "modules generated:        {} ({} with bulk memory, {} avoiding traps)",
+            self.generated, self.bulk, self.no_traps
         )?;
         writeln!(f, "generator errors:         {}", self.generator_errors)?;
         writeln!(f, "modules compiled:         {}", self.compiled)?;
@@ -564,6 +671,11 @@ impl fmt::Display for Summary {
             self.matched_traps
         )?;
         writeln!(f, "  mismatches:             {}", self.mismatches)?;
+        writeln!(
+            f,
+            "  wasmi wrong, wasmtime agrees with midenc: {}",
+            self.reference_bugs
+        )?;
         writeln!(
             f,
             "  skipped, wasmi fuel/stack exhausted: {}",

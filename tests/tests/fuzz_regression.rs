@@ -21,11 +21,13 @@ fn regression_corpus_agrees_with_wasmi() {
     assert!(!entries.is_empty(), "the regression corpus is empty");
     let mut failures = Vec::new();
     let mut compiled = 0;
+    let mut reference_bugs = Vec::new();
     for path in &entries {
         let wasm = std::fs::read(path).expect("corpus module reads");
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
         let report = fuzz::run_module(&wasm, fuzz::corpus_seed(&name, &wasm), &options);
         compiled += usize::from(report.compiled);
+        reference_bugs.extend(report.reference_bugs.iter().map(|b| format!("{name}: {b}")));
         failures.extend(report.failures.iter().map(|f| format!("{name}: {f}")));
     }
     assert!(
