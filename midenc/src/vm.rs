@@ -78,6 +78,10 @@ pub fn call_export_limited(
 /// How the trap message of a run that exceeded its cycle limit begins.
 pub const CYCLE_LIMIT_TRAP: &str = "cycle limit of";
 
+/// How the trap message of a run that outgrew the VM's operand stack begins (deep recursion
+/// whose frames keep values on the stack); Wasm calls this exhaustion a trap too.
+pub const STACK_EXHAUSTED_TRAP: &str = "call stack exhausted";
+
 fn call_export_here(
     package: &LinkedPackage,
     root: Word,
@@ -153,6 +157,9 @@ fn trap_or_vm_error(e: ExecutionError) -> DriverError {
             },
         },
         ExecutionError::MemoryError { .. } => trap(format!("out of bounds memory access ({e})")),
+        ExecutionError::StackDepthLimitExceeded { .. } => {
+            trap(format!("{STACK_EXHAUSTED_TRAP} ({e})"))
+        }
         ExecutionError::CycleLimitExceeded(limit) => {
             trap(format!("{CYCLE_LIMIT_TRAP} {limit} exceeded"))
         }

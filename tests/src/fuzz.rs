@@ -355,6 +355,9 @@ pub struct ModuleReport {
     pub reference_exhausted: usize,
     /// Invocations skipped because the VM hit the cycle cap.
     pub cycle_limit: usize,
+    /// Invocations skipped because the VM's operand stack outgrew its maximum depth (deep
+    /// recursion; the Wasm call-stack limit is implementation-defined).
+    pub vm_stack_exhausted: usize,
     /// Whether a panic (anywhere: compile, link, either run) was caught.
     pub panicked: bool,
     /// Every failure, described: mismatches, panics, unclean rejections, VM errors.
@@ -437,7 +440,13 @@ fn run_module_inner(wasm: &[u8], seed: u64, options: &FuzzOptions, report: &mut 
                 continue;
             }
             match diff.try_midenc(name, &args) {
-                Ok(Outcome::Exhausted(_)) => report.cycle_limit += 1,
+                Ok(Outcome::Exhausted(message)) => {
+                    if message.starts_with(midenc::vm::CYCLE_LIMIT_TRAP) {
+                        report.cycle_limit += 1;
+                    } else {
+                        report.vm_stack_exhausted += 1;
+                    }
+                }
                 Ok(got) if got == want => {
                     report.matched += 1;
                     report.matched_traps += usize::from(matches!(got, Outcome::Trap(_)));
@@ -614,6 +623,8 @@ pub struct Summary {
     pub reference_exhausted: usize,
     /// Invocations skipped: VM cycle cap.
     pub cycle_limit: usize,
+    /// Invocations skipped: VM operand stack depth.
+    pub vm_stack_exhausted: usize,
     /// Modules with any failure.
     pub failing_modules: usize,
 }
@@ -631,6 +642,7 @@ impl Summary {
         self.reference_exhausted += report.reference_exhausted;
         self.reference_bugs += report.reference_bugs.len();
         self.cycle_limit += report.cycle_limit;
+        self.vm_stack_exhausted += report.vm_stack_exhausted;
         self.panics += usize::from(report.panicked);
         for failure in &report.failures {
             if failure.starts_with("mismatch:") {
@@ -682,6 +694,11 @@ impl fmt::Display for Summary {
             self.reference_exhausted
         )?;
         writeln!(f, "  skipped, VM cycle limit: {}", self.cycle_limit)?;
+        writeln!(
+            f,
+            "  skipped, VM operand stack depth (deep recursion): {}",
+            self.vm_stack_exhausted
+        )?;
         writeln!(f, "panics:                   {}", self.panics)?;
         writeln!(f, "other failures:           {}", self.other_failures)?;
         write!(f, "failing modules:          {}", self.failing_modules)

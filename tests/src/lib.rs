@@ -21,7 +21,8 @@ pub enum Outcome {
     /// A trap; the string is the trap kind in midenc's wording (e.g. `integer divide by zero`),
     /// or the raw message when the kind is not one both sides name.
     Trap(String),
-    /// A resource limit of the run was hit (wasmi fuel or call stack, the VM cycle cap): not a
+    /// A resource limit of the run was hit (wasmi fuel or call stack, the VM cycle cap or
+    /// operand stack depth): not a
     /// Wasm-defined result, so it cannot be compared with the other side.
     Exhausted(String),
 }
@@ -181,7 +182,10 @@ impl Differential {
                 self.cycles.push((func.to_string(), out.cycles));
                 Ok(Outcome::Values(out.results))
             }
-            Err(DriverError::Trap { message }) if message.starts_with(vm::CYCLE_LIMIT_TRAP) => {
+            Err(DriverError::Trap { message })
+                if message.starts_with(vm::CYCLE_LIMIT_TRAP)
+                    || message.starts_with(vm::STACK_EXHAUSTED_TRAP) =>
+            {
                 Ok(Outcome::Exhausted(message))
             }
             Err(DriverError::Trap { message }) => Ok(Outcome::Trap(normalize_trap(&message))),
