@@ -551,18 +551,14 @@ impl Arbiter {
     }
 }
 
-/// A rejection reason without the parts that vary per module (names, numbers), for grouping.
+/// A rejection reason without the parts that vary per module (names, offsets), for grouping.
 fn reason_key(text: &str) -> String {
-    let cut = text.find(['`', '(', ':']).unwrap_or(text.len());
-    let key: String = text[..cut]
-        .split_whitespace()
-        .filter(|w| !w.chars().any(|c| c.is_ascii_digit()))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let cut = text.find(['`', '(']).unwrap_or(text.len());
+    let key = text[..cut].trim();
     if key.is_empty() {
         text.to_string()
     } else {
-        key
+        key.to_string()
     }
 }
 
