@@ -134,17 +134,14 @@ pub fn emit_export_wrappers(
             wrapper.extend(stack_ops::drop_below(r, r - p).ok_or_else(reshape_err)?);
         }
 
-        out.linef(format_args!(
-            "# export `{}` in the current instance",
-            export.name
-        ));
+        out.comment(&format!("export `{}` in the current instance", export.name));
         out.open(&format!("pub proc \"{entry_proc}\""));
         for op in &entry {
             out.line(op);
         }
         out.close();
         out.blank();
-        out.linef(format_args!("# export `{}`", export.name));
+        out.comment(&format!("export `{}`", export.name));
         out.open(&format!("pub proc \"{proc_name}\""));
         for op in &wrapper {
             out.line(op);

@@ -178,7 +178,7 @@ pub(crate) fn compile_with_wrappers(
     let mut body_text = MasmWriter::default();
     for (i, body) in module.bodies.iter().enumerate() {
         let func = module.num_imported_funcs + i as u32;
-        body_text.linef(format_args!("# {}", module.display_name(func)));
+        body_text.comment(&module.display_name(func));
         match func_translator::translate_function(&module, &procs, func, body) {
             Ok(translated) => {
                 if translated.proc_locals > 0 {

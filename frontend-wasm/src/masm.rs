@@ -126,6 +126,20 @@ impl MasmWriter {
         self.text.push('\n');
     }
 
+    /// Writes a `# text` comment line; control characters (such as newlines in a Wasm name)
+    /// are escaped so the comment stays one line.
+    pub fn comment(&mut self, text: &str) {
+        let mut line = String::from("# ");
+        for c in text.chars() {
+            if c.is_control() {
+                line.extend(c.escape_default());
+            } else {
+                line.push(c);
+            }
+        }
+        self.line(&line);
+    }
+
     /// Writes a formatted line.
     pub fn linef(&mut self, args: std::fmt::Arguments<'_>) {
         let mut s = String::new();

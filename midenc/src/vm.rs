@@ -12,7 +12,7 @@ use miden_core_lib::CoreLibrary;
 use miden_mast_package::Word;
 use miden_processor::{
     operation::OperationError, DebugHandler, DefaultHost, ExecutionError, FastProcessor, Felt,
-    HostLibrary, ProcessorState, Program, StackInputs, TraceError,
+    ExecutionOptions, HostLibrary, ProcessorState, Program, StackInputs, TraceError,
 };
 use miden_processor::crypto::hash::Poseidon2;
 use miden_processor::advice::{AdviceInputs, AdviceMap};
@@ -60,14 +60,38 @@ pub fn call_export(
     args: &[CoreValue],
     results: &[CoreType],
 ) -> DriverResult<RunOutcome> {
-    crate::with_deep_stack(|| call_export_here(package, root, args, results))
+    crate::with_deep_stack(|| call_export_here(package, root, args, results, None))
 }
+
+/// Like [`call_export`], stopping after `max_cycles` VM cycles (the VM's own maximum when
+/// `None`); running out is reported as a [`DriverError::Trap`] whose message starts with
+/// [`CYCLE_LIMIT_TRAP`]. Fuzzing uses it to bound generated programs.
+///
+/// # Errors
+/// As [`call_export`]; [`DriverError::Vm`] also when `max_cycles` is out of the VM's range.
+pub fn call_export_limited(
+    package: &LinkedPackage,
+    root: Word,
+    args: &[CoreValue],
+    results: &[CoreType],
+    max_cycles: Option<u32>,
+) -> DriverResult<RunOutcome> {
+    crate::with_deep_stack(|| call_export_here(package, root, args, results, max_cycles))
+}
+
+/// How the trap message of a run that exceeded its cycle limit begins.
+pub const CYCLE_LIMIT_TRAP: &str = "cycle limit of";
+
+/// The trap message of a run that outgrew the VM's operand stack or procedure nesting (deep
+/// recursion); Wasm calls this exhaustion a trap too.
+pub const STACK_EXHAUSTED_TRAP: &str = "call stack exhausted";
 
 fn call_export_here(
     package: &LinkedPackage,
     root: Word,
     args: &[CoreValue],
     results: &[CoreType],
+    max_cycles: Option<u32>,
 ) -> DriverResult<RunOutcome> {
     let felts = lower_values(args);
     if felts.len() > MAX_STACK_FELTS {
@@ -75,7 +99,7 @@ fn call_export_here(
             message: format!("{} argument felts do not fit on the stack", felts.len()),
         });
     }
-    let run = execute(package, root, &felts, AdviceInputs::default())?;
+    let run = execute_limited(package, root, &felts, AdviceInputs::default(), max_cycles)?;
     let results = lift_values(results, &run.stack).map_err(|e| DriverError::Vm {
         message: format!("the export broke the calling convention: {e}"),
     })?;
@@ -110,7 +134,22 @@ pub fn execute(
         "begin\n    call.{}\n    trace.{CLOCK_TRACE_ID}\nend\n",
         root.to_hex()
     );
-    execute_program(package, &source, stack, advice)
+    execute_program(package, &source, stack, advice, None)
+}
+
+/// [`execute`] with an optional cycle limit.
+fn execute_limited(
+    package: &LinkedPackage,
+    root: Word,
+    stack: &[u64],
+    advice: AdviceInputs,
+    max_cycles: Option<u32>,
+) -> DriverResult<Execution> {
+    let source = format!(
+        "begin\n    call.{}\n    trace.{CLOCK_TRACE_ID}\nend\n",
+        root.to_hex()
+    );
+    execute_program(package, &source, stack, advice, max_cycles)
 }
 
 /// Assembles `source` as a program against `package` and runs it with `stack` (top first)
@@ -120,10 +159,21 @@ fn execute_program(
     source: &str,
     stack: &[u64],
     advice: AdviceInputs,
+    max_cycles: Option<u32>,
 ) -> DriverResult<Execution> {
     let vm_error = |message: String| DriverError::Vm { message };
     let (program, stack, mut host) = prepare(package, source, stack)?;
+    let options = ExecutionOptions::new(
+        max_cycles,
+        ExecutionOptions::default().expected_cycles(),
+        ExecutionOptions::DEFAULT_CORE_TRACE_FRAGMENT_SIZE,
+        true,
+        false,
+    )
+    .map_err(|e| vm_error(e.to_string()))?;
     let output = FastProcessor::new(stack)
+        .with_options(options)
+        .map_err(|e| vm_error(e.to_string()))?
         .with_advice(advice)
         .map_err(|e| vm_error(e.to_string()))?
         .with_tracing(true)
@@ -353,7 +403,7 @@ fn run_in_one_instance_here(
         }
     }
     source.push_str(&format!("    trace.{CLOCK_TRACE_ID}\nend\n"));
-    let run = execute_program(package, &source, &[], AdviceInputs::default())?;
+    let run = execute_program(package, &source, &[], AdviceInputs::default(), None)?;
     let results = lift_values(last_results, &run.stack)
         .map_err(|e| vm_error(format!("the export broke the calling convention: {e}")))?;
     Ok(RunOutcome { results, cycles: run.cycles })
@@ -378,12 +428,12 @@ fn trap_or_vm_error(e: ExecutionError) -> DriverError {
         ExecutionError::MemoryError { .. } => trap(format!("out of bounds memory access ({e})")),
         // The VM bounds the operand stack and the nesting of executing procedures; running
         // into either is Wasm's call-stack exhaustion.
-        ExecutionError::StackDepthLimitExceeded { .. } => trap("call stack exhausted".into()),
+        ExecutionError::StackDepthLimitExceeded { .. } => trap(STACK_EXHAUSTED_TRAP.into()),
         ExecutionError::Internal(reason) if reason.contains("continuation stack") => {
-            trap("call stack exhausted".into())
+            trap(STACK_EXHAUSTED_TRAP.into())
         }
         ExecutionError::CycleLimitExceeded(limit) => {
-            trap(format!("cycle limit of {limit} exceeded"))
+            trap(format!("{CYCLE_LIMIT_TRAP} {limit} exceeded"))
         }
         _ => DriverError::Vm {
             message: e.to_string(),

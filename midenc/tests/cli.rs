@@ -239,6 +239,21 @@ fn unsupported_feature_names_function_and_offset() {
 }
 
 #[test]
+fn module_without_function_exports_compiles_to_its_instantiation() {
+    let (dir, _) = workdir();
+    std::fs::write(
+        dir.path().join("noexp.wat"),
+        r#"(module (memory (export "m") 1) (func $f (result i32) i32.const 1))"#,
+    )
+    .unwrap();
+    let o = midenc(&["compile", "noexp.wat"], dir.path());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let manifest = std::fs::read_to_string(dir.path().join("noexp.manifest.json")).unwrap();
+    assert!(manifest.contains("\"exports\": []"), "{manifest}");
+    assert!(manifest.contains("\"instantiate_mast_root\": \"0x"), "{manifest}");
+}
+
+#[test]
 fn trap_exits_nonzero_with_trap_message() {
     let (dir, _) = workdir();
     std::fs::write(

@@ -7,6 +7,7 @@
 
 pub mod bench;
 pub mod components;
+pub mod fuzz;
 pub mod spec;
 
 use std::path::Path;
@@ -23,6 +24,28 @@ pub enum Outcome {
     /// A trap; the string is the trap kind in midenc's wording (e.g. `integer divide by zero`),
     /// or the raw message when the kind is not one both sides name.
     Trap(String),
+    /// A resource limit of the run was hit (wasmi fuel or call stack, the VM cycle cap or
+    /// operand stack depth): not a
+    /// Wasm-defined result, so it cannot be compared with the other side.
+    Exhausted(String),
+}
+
+/// Resource bounds for both sides; `None` means the runtime's own default.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Limits {
+    /// wasmi fuel per invocation (instantiation and start function included).
+    pub wasmi_fuel: Option<u64>,
+    /// Miden VM cycles per invocation.
+    pub max_cycles: Option<u32>,
+}
+
+/// Why a module could not be set up for a differential run.
+#[derive(Debug)]
+pub enum SetupError {
+    /// midenc rejected the module (the diagnostic it would print).
+    Midenc(DriverError),
+    /// The reference rejected the module.
+    Reference(String),
 }
 
 /// One module, compiled by midenc and instantiated in wasmi.
@@ -30,6 +53,7 @@ pub struct Differential {
     package: LinkedPackage,
     engine: wasmi::Engine,
     module: wasmi::Module,
+    limits: Limits,
     /// Cycles of every midenc run so far, by function name.
     pub cycles: Vec<(String, u32)>,
 }
@@ -49,16 +73,34 @@ impl Differential {
     /// # Panics
     /// When either side rejects the module.
     pub fn from_wasm(wasm: &[u8]) -> Self {
+        match Self::try_new(wasm, Limits::default()) {
+            Ok(diff) => diff,
+            Err(SetupError::Midenc(e)) => {
+                panic!("midenc rejected the module: {:?}", miette::Report::new(e))
+            }
+            Err(SetupError::Reference(e)) => panic!("wasmi rejected the module: {e}"),
+        }
+    }
+
+    /// Compiles a Wasm binary on both sides, running every invocation within `limits`.
+    ///
+    /// # Errors
+    /// When either side rejects the module.
+    pub fn try_new(wasm: &[u8], limits: Limits) -> Result<Self, SetupError> {
         let package = midenc::compile_wasm(Path::new("test.wasm"), wasm, "test")
-            .unwrap_or_else(|e| panic!("midenc rejected the module: {:?}", miette::Report::new(e)));
-        let engine = wasmi::Engine::default();
-        let module = wasmi::Module::new(&engine, wasm).expect("wasmi accepts the module");
-        Differential {
+            .map_err(SetupError::Midenc)?;
+        let mut config = wasmi::Config::default();
+        config.consume_fuel(limits.wasmi_fuel.is_some());
+        let engine = wasmi::Engine::new(&config);
+        let module =
+            wasmi::Module::new(&engine, wasm).map_err(|e| SetupError::Reference(e.to_string()))?;
+        Ok(Differential {
             package,
             engine,
             module,
+            limits,
             cycles: Vec::new(),
-        }
+        })
     }
 
     /// Runs `func(args)` on a fresh wasmi instance (each Miden `call` also starts afresh).
@@ -71,11 +113,19 @@ impl Differential {
 
     fn reference_here(&self, func: &str, args: &[CoreValue]) -> Outcome {
         let mut store = wasmi::Store::new(&self.engine, ());
+        if let Some(fuel) = self.limits.wasmi_fuel {
+            store.set_fuel(fuel).expect("fuel metering is enabled");
+        }
         let instance = match wasmi::Linker::<()>::new(&self.engine)
             .instantiate_and_start(&mut store, &self.module)
         {
             Ok(instance) => instance,
-            Err(e) => return Outcome::Trap(format!("instantiation: {e}")),
+            Err(e) => {
+                return match e.as_trap_code() {
+                    Some(code) => trap_outcome(code, &e),
+                    None => Outcome::Trap(instantiation_failure(&e.to_string())),
+                }
+            }
         };
         let f = instance
             .get_func(&store, func)
@@ -104,36 +154,45 @@ impl Differential {
                     })
                     .collect(),
             ),
-            Err(e) => Outcome::Trap(match e.as_trap_code() {
-                Some(wasmi::TrapCode::IntegerDivisionByZero) => "integer divide by zero".into(),
-                Some(wasmi::TrapCode::IntegerOverflow) => "integer overflow".into(),
-                Some(wasmi::TrapCode::UnreachableCodeReached) => "unreachable".into(),
-                Some(wasmi::TrapCode::MemoryOutOfBounds) => "out of bounds memory access".into(),
-                Some(wasmi::TrapCode::TableOutOfBounds) => "undefined element".into(),
-                Some(wasmi::TrapCode::IndirectCallToNull) => "uninitialized element".into(),
-                Some(wasmi::TrapCode::BadSignature) => "indirect call type mismatch".into(),
-                _ => e.to_string(),
-            }),
+            Err(e) => match e.as_trap_code() {
+                Some(code) => trap_outcome(code, &e),
+                None => Outcome::Trap(e.to_string()),
+            },
         }
     }
 
     /// Runs `func(args)` on the Miden VM.
+    ///
+    /// # Panics
+    /// When the run fails in a way that is not a Wasm trap (see [`Differential::try_midenc`]).
     pub fn midenc(&mut self, func: &str, args: &[CoreValue]) -> Outcome {
+        self.try_midenc(func, args)
+            .unwrap_or_else(|e| panic!("midenc run of {func} failed: {:?}", miette::Report::new(e)))
+    }
+
+    /// Runs `func(args)` on the Miden VM; a trap or the cycle cap is an [`Outcome`].
+    ///
+    /// # Errors
+    /// Any other VM failure (for compiled Wasm, a code-generation bug).
+    pub fn try_midenc(&mut self, func: &str, args: &[CoreValue]) -> Result<Outcome, DriverError> {
         let (export, root) = self
             .package
             .export(func)
             .unwrap_or_else(|| panic!("midenc: no export `{func}`"));
         let results: Vec<CoreType> = export.results.clone();
-        match vm::call_export(&self.package, root, args, &results) {
+        match vm::call_export_limited(&self.package, root, args, &results, self.limits.max_cycles) {
             Ok(out) => {
                 self.cycles.push((func.to_string(), out.cycles));
-                Outcome::Values(out.results)
+                Ok(Outcome::Values(out.results))
             }
-            Err(DriverError::Trap { message }) => Outcome::Trap(normalize_trap(&message)),
-            Err(other) => panic!(
-                "midenc run of {func} failed: {:?}",
-                miette::Report::new(other)
-            ),
+            Err(DriverError::Trap { message })
+                if message.starts_with(vm::CYCLE_LIMIT_TRAP)
+                    || message.starts_with(vm::STACK_EXHAUSTED_TRAP) =>
+            {
+                Ok(Outcome::Exhausted(message))
+            }
+            Err(DriverError::Trap { message }) => Ok(Outcome::Trap(normalize_trap(&message))),
+            Err(other) => Err(other),
         }
     }
 
@@ -168,6 +227,31 @@ impl Differential {
     pub fn package(&self) -> &LinkedPackage {
         &self.package
     }
+}
+
+/// Names a wasmi trap the way midenc does; resource limits become [`Outcome::Exhausted`].
+fn trap_outcome(code: wasmi::TrapCode, e: &wasmi::Error) -> Outcome {
+    use wasmi::TrapCode as T;
+    Outcome::Trap(match code {
+        T::IntegerDivisionByZero => "integer divide by zero".into(),
+        T::IntegerOverflow => "integer overflow".into(),
+        T::UnreachableCodeReached => "unreachable".into(),
+        T::MemoryOutOfBounds => "out of bounds memory access".into(),
+        T::TableOutOfBounds => "undefined element".into(),
+        T::IndirectCallToNull => "uninitialized element".into(),
+        T::BadSignature => "indirect call type mismatch".into(),
+        T::OutOfFuel | T::StackOverflow => return Outcome::Exhausted(e.to_string()),
+        _ => e.to_string(),
+    })
+}
+
+/// Names a failed instantiation (an active segment out of bounds) the way the spec and midenc
+/// do; anything else keeps wasmi's message.
+fn instantiation_failure(message: &str) -> String {
+    ["out of bounds table access", "out of bounds memory access"]
+        .into_iter()
+        .find(|kind| message.contains(kind))
+        .map_or_else(|| format!("instantiation: {message}"), str::to_string)
 }
 
 /// Maps midenc trap messages onto the reference's trap kinds.

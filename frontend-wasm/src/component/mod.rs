@@ -136,7 +136,7 @@ pub fn compile_core_with_world(
                     offset: 0,
                 })?;
             let proc_name = unique_proc_name(&export.name, &mut used);
-            out.linef(format_args!("# export `{}`: {}", export.name, export.signature.wit_text()));
+            out.comment(&format!("export `{}`: {}", export.name, export.signature.wit_text()));
             out.open(&format!("pub proc \"{proc_name}\""));
             for op in &ops {
                 out.line(op);

@@ -1,0 +1,62 @@
+//! Differential fuzzing in CI: every case in the regression corpus
+//! (`tests/fixtures/fuzz-corpus`, each module that ever failed) plus a batch of fresh seeds must
+//! agree with wasmi, with no panic and no rejection other than a clean diagnostic.
+//!
+//! Larger runs use the driver: `cargo run -p midenc-tests --bin fuzz -- --count N --seed S`.
+
+use midenc_tests::fuzz::{self, FuzzOptions, Summary};
+
+/// Seeds run on every test run, away from the small seeds long runs start at.
+const FRESH_SEEDS: std::ops::Range<u64> = 1_000_000..1_000_040;
+
+#[test]
+fn regression_corpus_agrees_with_wasmi() {
+    let options = FuzzOptions::default();
+    let mut entries: Vec<_> = std::fs::read_dir(fuzz::corpus_dir())
+        .expect("the corpus directory exists")
+        .map(|e| e.expect("corpus entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
+        .collect();
+    entries.sort();
+    assert!(!entries.is_empty(), "the regression corpus is empty");
+    let mut failures = Vec::new();
+    let mut compiled = 0;
+    let mut reference_bugs = Vec::new();
+    for path in &entries {
+        let wasm = std::fs::read(path).expect("corpus module reads");
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let report = fuzz::run_module(&wasm, fuzz::corpus_seed(&name, &wasm), &options);
+        compiled += usize::from(report.compiled);
+        reference_bugs.extend(report.reference_bugs.iter().map(|b| format!("{name}: {b}")));
+        failures.extend(report.failures.iter().map(|f| format!("{name}: {f}")));
+    }
+    assert!(
+        failures.is_empty(),
+        "{} corpus failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    eprintln!(
+        "{} corpus cases, {compiled} compiled, all agree",
+        entries.len()
+    );
+}
+
+#[test]
+fn fresh_seeds_agree_with_wasmi() {
+    let options = FuzzOptions::default();
+    let mut summary = Summary::default();
+    let mut failures = Vec::new();
+    for seed in FRESH_SEEDS {
+        summary.generated += 1;
+        let generated = fuzz::generate(seed, &options).expect("wasm-smith generates a module");
+        let report = fuzz::run_module(&generated.wasm, seed, &options);
+        summary.add(&report);
+        failures.extend(report.failures.iter().map(|f| format!("seed {seed}: {f}")));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // The generator must keep producing modules midenc compiles and exports that run.
+    assert!(summary.compiled * 10 >= summary.generated * 9, "{summary}");
+    assert!(summary.matched * 2 >= summary.invoked, "{summary}");
+    eprintln!("{summary}");
+}
