@@ -22,6 +22,8 @@ pub enum Command {
     Compile(commands::compile::Opts),
     /// Run an export of a module or package on the Miden VM.
     Run(commands::run::Opts),
+    /// Show what a package exports, imports and needs (tables, or `--json`).
+    Inspect(commands::inspect::Opts),
 }
 
 /// Parses arguments, runs the command and renders any error; the process exit status.
@@ -48,6 +50,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Compile(opts) => commands::compile::run(opts),
         Command::Run(opts) => commands::run::run(opts),
+        Command::Inspect(opts) => commands::inspect::run(opts),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

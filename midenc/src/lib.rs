@@ -11,26 +11,65 @@ pub mod input;
 pub mod invoke;
 pub mod vm;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use error::{DriverError, DriverResult};
-use midenc_linker::{LinkedPackage, PackageSpec};
+use midenc_frontend_wasm::{CompiledModule, ImportedFunction};
+use midenc_linker::{LinkSet, LinkedPackage, PackageSpec};
 
-/// Compiles a Wasm binary to a linked package named `name`.
+/// Compiles a Wasm binary with no linked packages to a package named `name`.
 pub fn compile_wasm(path: &Path, wasm: &[u8], name: &str) -> DriverResult<LinkedPackage> {
+    Ok(compile_linked(path, wasm, name, &LinkSet::default(), false)?.1)
+}
+
+/// Compiles a Wasm binary to a package named `name`, resolving its imports against `links`
+/// (`allow_unresolved` records unprovided `mast:` imports as external dependencies).
+/// Returns the frontend's output too (for `--emit masm`).
+pub fn compile_linked(
+    path: &Path,
+    wasm: &[u8],
+    name: &str,
+    links: &LinkSet,
+    allow_unresolved: bool,
+) -> DriverResult<(CompiledModule, LinkedPackage)> {
+    let wasm_error = |source| DriverError::Wasm {
+        path: path.into(),
+        source,
+    };
+    let imports = midenc_frontend_wasm::module_imports(wasm).map_err(wasm_error)?;
+    let resolutions = links.resolve(&imports, allow_unresolved)?;
+    let root_of = |import: &ImportedFunction| {
+        imports
+            .iter()
+            .position(|i| i.func == import.func)
+            .map(|at| resolutions[at].root.clone())
+    };
     with_deep_stack(|| {
         let module =
-            midenc_frontend_wasm::compile_module(wasm).map_err(|source| DriverError::Wasm {
-                path: path.into(),
-                source,
-            })?;
-        Ok(midenc_linker::link(&PackageSpec {
+            midenc_frontend_wasm::compile_module_with(wasm, &root_of).map_err(wasm_error)?;
+        let linked = midenc_linker::link(&PackageSpec {
             name,
             version: "0.1.0",
             module: &module,
             wasm,
-        })?)
+            resolutions: &resolutions,
+        })?;
+        Ok((module, linked))
     })
+}
+
+/// Loads the packages given with `-L`.
+///
+/// # Errors
+/// [`DriverError::MissingPackage`] for a file that does not exist, [`DriverError::Package`]
+/// for one that is not a valid midenc package, and duplicate package names.
+pub fn load_link_set(paths: &[PathBuf]) -> DriverResult<LinkSet> {
+    let mut links = LinkSet::default();
+    for path in paths {
+        let package = input::load_package(path)?;
+        links.add(path.display().to_string(), package)?;
+    }
+    Ok(links)
 }
 
 /// Runs `f` on a thread with a large stack.
@@ -48,10 +87,13 @@ pub fn with_deep_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     })
 }
 
-/// Loads `path` (`.wat`, `.wasm`, or `.masp`) and returns its package, compiling if needed.
-pub fn compile_file(path: &Path) -> DriverResult<LinkedPackage> {
+/// Loads `path` (`.wat`, `.wasm`, or `.masp`) and returns its package, compiling if needed
+/// with its imports resolved against `links`.
+pub fn compile_file(path: &Path, links: &LinkSet) -> DriverResult<LinkedPackage> {
     match input::load(path, true)? {
-        input::Input::Wasm { path, bytes } => compile_wasm(&path, &bytes, &package_name(&path)),
+        input::Input::Wasm { path, bytes } => {
+            Ok(compile_linked(&path, &bytes, &package_name(&path), links, false)?.1)
+        }
         input::Input::Package { package, .. } => Ok(*package),
     }
 }

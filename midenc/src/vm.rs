@@ -15,7 +15,7 @@ use miden_processor::{
     HostLibrary, ProcessorState, StackInputs, TraceError,
 };
 use midenc_abi::{lift_values, lower_values, CoreType, CoreValue, MAX_STACK_FELTS};
-use midenc_linker::LinkedPackage;
+use midenc_linker::{LinkSet, LinkedPackage};
 
 use crate::error::{DriverError, DriverResult};
 
@@ -56,11 +56,26 @@ pub fn call_export(
     args: &[CoreValue],
     results: &[CoreType],
 ) -> DriverResult<RunOutcome> {
-    crate::with_deep_stack(|| call_export_here(package, root, args, results))
+    call_export_linked(package, &LinkSet::default(), root, args, results)
+}
+
+/// As [`call_export`], with the MAST forests of the linked packages `links` available to the
+/// VM, which loads them when execution reaches a call by MAST root that `package` does not
+/// contain (an external node). Dependencies are not checked here: see
+/// [`LinkSet::check_dependencies`].
+pub fn call_export_linked(
+    package: &LinkedPackage,
+    links: &LinkSet,
+    root: Word,
+    args: &[CoreValue],
+    results: &[CoreType],
+) -> DriverResult<RunOutcome> {
+    crate::with_deep_stack(|| call_export_here(package, links, root, args, results))
 }
 
 fn call_export_here(
     package: &LinkedPackage,
+    links: &LinkSet,
     root: Word,
     args: &[CoreValue],
     results: &[CoreType],
@@ -93,6 +108,10 @@ fn call_export_here(
         handlers: core.handlers(),
     })
     .map_err(|e| vm_error(e.to_string()))?;
+    for input in links.inputs() {
+        host.load_library(input.package.library().mast_forest().clone())
+            .map_err(|e| vm_error(e.to_string()))?;
+    }
 
     let output = FastProcessor::new(stack)
         .with_tracing(true)

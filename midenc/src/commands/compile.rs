@@ -18,6 +18,13 @@ pub struct Opts {
     /// Also write the generated MASM (`masm`) beside the package.
     #[arg(long, value_parser = ["masm"])]
     pub emit: Vec<String>,
+    /// A package whose exports resolve this module's imports (repeatable).
+    #[arg(short = 'L', value_name = "PKG.masp")]
+    pub link: Vec<PathBuf>,
+    /// Record `mast:0x…` imports that no `-L` package exports as external dependencies
+    /// instead of failing.
+    #[arg(long)]
+    pub allow_unresolved: bool,
 }
 
 /// Runs `midenc compile`.
@@ -26,20 +33,9 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         unreachable!("packages are not accepted by compile")
     };
     let name = crate::package_name(&path);
-    let (module, linked) = crate::with_deep_stack(|| -> DriverResult<_> {
-        let module =
-            midenc_frontend_wasm::compile_module(&bytes).map_err(|source| DriverError::Wasm {
-                path: path.clone(),
-                source,
-            })?;
-        let linked = midenc_linker::link(&midenc_linker::PackageSpec {
-            name: &name,
-            version: "0.1.0",
-            module: &module,
-            wasm: &bytes,
-        })?;
-        Ok((module, linked))
-    })?;
+    let links = crate::load_link_set(&opts.link)?;
+    let (module, linked) =
+        crate::compile_linked(&path, &bytes, &name, &links, opts.allow_unresolved)?;
     let out = opts
         .output
         .unwrap_or_else(|| PathBuf::from(format!("{name}.masp")));
@@ -49,7 +45,10 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         let _ = std::fs::remove_file(&out);
     })?;
     if opts.emit.iter().any(|e| e == "masm") {
-        write(&sibling(&out, "masm"), module.masm.as_bytes())?;
+        write(&sibling(&out, "masm"), module.masm.as_bytes()).inspect_err(|_| {
+            let _ = std::fs::remove_file(&out);
+            let _ = std::fs::remove_file(&manifest_path);
+        })?;
     }
     Ok(())
 }

@@ -1,4 +1,5 @@
 //! One module per verb: clap options plus a `run` function that calls the library.
 
 pub mod compile;
+pub mod inspect;
 pub mod run;
