@@ -177,6 +177,10 @@ pub fn link(spec: &PackageSpec<'_>) -> Result<LinkedPackage, LinkError> {
     package
         .sections
         .push(Section::new(manifest_section_id(), json));
+    let checksum = package_checksum(&package);
+    package
+        .sections
+        .push(Section::new(section_id(CHECKSUM_SECTION), checksum));
     Ok(LinkedPackage {
         package: Arc::from(package),
         manifest,
@@ -196,9 +200,10 @@ impl LinkedPackage {
     /// [`LinkError::BadPackage`] when the bytes are not a valid package or carry no manifest.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, LinkError> {
         use miden_assembly::serde::Deserializable;
-        let package = Package::read_from_bytes(bytes).map_err(|e| LinkError::BadPackage {
+        let mut package = Package::read_from_bytes(bytes).map_err(|e| LinkError::BadPackage {
             reason: e.to_string(),
         })?;
+        verify_checksum(&mut package)?;
         let section = package
             .sections
             .iter()
@@ -301,7 +306,45 @@ impl LinkedPackage {
 }
 
 fn manifest_section_id() -> SectionId {
-    SectionId::custom(MANIFEST_SECTION).expect("the manifest section id is valid")
+    section_id(MANIFEST_SECTION)
+}
+
+fn section_id(name: &str) -> SectionId {
+    SectionId::custom(name).expect("midenc's section ids are valid")
+}
+
+/// Name of the package section holding [`package_checksum`] of the rest of the package.
+pub const CHECKSUM_SECTION: &str = "midenc_checksum";
+
+/// Hex SHA-256 of the package's serialization (without a checksum section). The MAST digest
+/// covers only the code: this also covers the advice map, names, dependencies and manifest, so
+/// any corruption of a `.masp` file is detected.
+fn package_checksum(package: &Package) -> Vec<u8> {
+    use miden_assembly::serde::Serializable;
+    hex(&Sha256::digest(package.to_bytes())).into_bytes()
+}
+
+/// Removes the checksum section of a freshly read package and checks it against the rest.
+fn verify_checksum(package: &mut Package) -> Result<(), LinkError> {
+    let at = package
+        .sections
+        .iter()
+        .rposition(|s| s.id.as_str() == CHECKSUM_SECTION)
+        .ok_or_else(|| LinkError::BadPackage {
+            reason: format!("no `{CHECKSUM_SECTION}` section (not built by midenc)"),
+        })?;
+    let recorded = package.sections.remove(at).data;
+    let computed = package_checksum(package);
+    if *recorded != *computed {
+        return Err(LinkError::BadPackage {
+            reason: format!(
+                "checksum mismatch: the file is corrupted (recorded {}, computed {})",
+                String::from_utf8_lossy(&recorded),
+                String::from_utf8_lossy(&computed)
+            ),
+        });
+    }
+    Ok(())
 }
 
 fn hex(bytes: &[u8]) -> String {
