@@ -81,7 +81,7 @@ impl LinkSet {
         &self.inputs
     }
 
-    /// The exports matching `pred`, each with its package; at most the first two.
+    /// The exports matching `pred`, each with its package: at most one per package.
     fn providers<'s>(
         &'s self,
         pred: impl Fn(&ManifestExport) -> bool,

@@ -472,3 +472,37 @@ fn assert_clean_failure(o: &Output, dir: &Path, before: &[String], needle: &str)
     assert_failure(o, needle);
     assert_eq!(files_in(dir), before, "a failed command left files behind");
 }
+
+#[test]
+fn other_imports_stay_unsupported() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cases = [
+        (
+            r#"(module (import "env" "f" (func (param i32))))"#,
+            "unsupported: import `env::f` (function imports must come from `mast:0x<root>` or a WIT interface",
+        ),
+        (
+            r#"(module (import "mast:0x1234" "f" (func)))"#,
+            "unsupported: import `mast:0x1234::f`: a MAST root is `0x` followed by 64 hex digits",
+        ),
+        (
+            r#"(module (import "env" "m" (memory 1)))"#,
+            "unsupported: import `env::m`",
+        ),
+        (
+            &format!(
+                r#"(module (import "mast:0x{}" "wide" (func (param i64 i64 i64 i64 i64 i64 i64 i64 i32))))"#,
+                "0".repeat(64)
+            ),
+            "passes 17 argument felts and 0 result felts; more than 16 needs the advice-map spill protocol",
+        ),
+    ];
+    for (i, (wat, needle)) in cases.iter().enumerate() {
+        let file = format!("m{i}.wat");
+        std::fs::write(d.join(&file), wat).unwrap();
+        let before = files_in(d);
+        let o = midenc(&["compile", &file, "--allow-unresolved"], d);
+        assert_clean_failure(&o, d, &before, needle);
+    }
+}
