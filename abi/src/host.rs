@@ -55,20 +55,24 @@ pub fn wave_type(ty: &WitType) -> Type {
             Type::record(fields.iter().map(|(n, t)| (n.as_str(), wave_type(t))))
                 .expect("records are non-empty")
         }
-        WitType::Tuple(items) => {
-            Type::tuple(items.iter().map(wave_type).collect::<Vec<_>>()).expect("tuples are non-empty")
+        WitType::Tuple(items) => Type::tuple(items.iter().map(wave_type).collect::<Vec<_>>())
+            .expect("tuples are non-empty"),
+        WitType::Variant(cases) => Type::variant(
+            cases
+                .iter()
+                .map(|(n, t)| (n.as_str(), t.as_ref().map(wave_type))),
+        )
+        .expect("variants are non-empty"),
+        WitType::Enum(names) => {
+            Type::enum_ty(names.iter().map(String::as_str)).expect("enums are non-empty")
         }
-        WitType::Variant(cases) => {
-            Type::variant(cases.iter().map(|(n, t)| (n.as_str(), t.as_ref().map(wave_type))))
-                .expect("variants are non-empty")
-        }
-        WitType::Enum(names) => Type::enum_ty(names.iter().map(String::as_str)).expect("enums are non-empty"),
         WitType::Option(t) => Type::option(wave_type(t)),
-        WitType::Result { ok, err } => Type::result(
-            ok.as_deref().map(wave_type),
-            err.as_deref().map(wave_type),
-        ),
-        WitType::Flags(names) => Type::flags(names.iter().map(String::as_str)).expect("flags are non-empty"),
+        WitType::Result { ok, err } => {
+            Type::result(ok.as_deref().map(wave_type), err.as_deref().map(wave_type))
+        }
+        WitType::Flags(names) => {
+            Type::flags(names.iter().map(String::as_str)).expect("flags are non-empty")
+        }
     }
 }
 
@@ -100,7 +104,10 @@ impl Image {
         if entry.len() < head || entry.len() % 4 != 0 {
             return Err(malformed(format!("advice entry of {} felts", entry.len())));
         }
-        Ok(Image { flat: entry[..flat_felts].to_vec(), blobs: entry[head..].to_vec() })
+        Ok(Image {
+            flat: entry[..flat_felts].to_vec(),
+            blobs: entry[head..].to_vec(),
+        })
     }
 }
 
@@ -138,7 +145,11 @@ fn lower_flat(ty: &WitType, v: &Value, blobs: &mut Vec<u64>) -> Result<Vec<Flat>
         WitType::U32 => vec![i32_flat(v.unwrap_u32())],
         WitType::Char => vec![i32_flat(v.unwrap_char() as u32)],
         WitType::S64 | WitType::U64 => {
-            let x = if *ty == WitType::S64 { v.unwrap_s64() as u64 } else { v.unwrap_u64() };
+            let x = if *ty == WitType::S64 {
+                v.unwrap_s64() as u64
+            } else {
+                v.unwrap_u64()
+            };
             vec![Flat(FlatType::I64, vec![x & 0xFFFF_FFFF, x >> 32])]
         }
         WitType::Felt => {
@@ -152,7 +163,10 @@ fn lower_flat(ty: &WitType, v: &Value, blobs: &mut Vec<u64>) -> Result<Vec<Flat>
         WitType::Flags(names) => {
             let mut bits = 0u32;
             for f in v.unwrap_flags() {
-                let i = names.iter().position(|n| *n == f).ok_or_else(|| mismatch(ty))?;
+                let i = names
+                    .iter()
+                    .position(|n| *n == f)
+                    .ok_or_else(|| mismatch(ty))?;
                 bits |= 1 << i;
             }
             vec![i32_flat(bits)]
@@ -211,12 +225,21 @@ fn case_of<'v>(ty: &WitType, v: &'v Value) -> Result<(usize, Option<Cow<'v, Valu
     Ok(match ty {
         WitType::Variant(cases) => {
             let (name, payload) = v.unwrap_variant();
-            let i = cases.iter().position(|(n, _)| *n == name).ok_or_else(|| mismatch(ty))?;
+            let i = cases
+                .iter()
+                .position(|(n, _)| *n == name)
+                .ok_or_else(|| mismatch(ty))?;
             (i, payload)
         }
         WitType::Enum(names) => {
             let name = v.unwrap_enum();
-            (names.iter().position(|n| *n == name).ok_or_else(|| mismatch(ty))?, None)
+            (
+                names
+                    .iter()
+                    .position(|n| *n == name)
+                    .ok_or_else(|| mismatch(ty))?,
+                None,
+            )
         }
         WitType::Option(_) => match v.unwrap_option() {
             None => (0, None),
@@ -319,7 +342,11 @@ fn store(ty: &WitType, v: &Value, out: &mut [u8]) -> Result<(), CodecError> {
         _ if ty.cases().is_some() => {
             let (case, payload) = case_of(ty, v)?;
             let cases = ty.cases().unwrap();
-            put(out, case as u64, WitType::discriminant_size(cases.len()) as usize);
+            put(
+                out,
+                case as u64,
+                WitType::discriminant_size(cases.len()) as usize,
+            );
             if let (Some(t), Some(p)) = (cases[case], payload) {
                 store(t, &p, &mut out[ty.payload_offset() as usize..])?;
             }
@@ -387,7 +414,10 @@ pub fn decode(ty: &WitType, image: &Image) -> Result<Value, CodecError> {
         slots.push((*t, felts));
         at += t.felts();
     }
-    let mut blobs = Blobs { felts: &image.blobs, at: 0 };
+    let mut blobs = Blobs {
+        felts: &image.blobs,
+        at: 0,
+    };
     let v = lift_flat(ty, &slots, &mut blobs)?;
     if blobs.at != image.blobs.len() {
         return Err(malformed("unused data after the last blob"));
@@ -403,7 +433,11 @@ fn limb(x: u64) -> Result<u64, CodecError> {
     }
 }
 
-fn lift_flat(ty: &WitType, slots: &[(FlatType, &[u64])], blobs: &mut Blobs) -> Result<Value, CodecError> {
+fn lift_flat(
+    ty: &WitType,
+    slots: &[(FlatType, &[u64])],
+    blobs: &mut Blobs,
+) -> Result<Value, CodecError> {
     let wt = wave_type(ty);
     let lo = |i: usize| limb(slots[i].1[0]);
     Ok(match ty {
@@ -430,7 +464,9 @@ fn lift_flat(ty: &WitType, slots: &[(FlatType, &[u64])], blobs: &mut Blobs) -> R
         _ if ty.cases().is_some() => {
             let cases = ty.cases().unwrap();
             let case = lo(0)? as usize;
-            let payload_ty = *cases.get(case).ok_or_else(|| malformed("invalid variant discriminant"))?;
+            let payload_ty = *cases
+                .get(case)
+                .ok_or_else(|| malformed("invalid variant discriminant"))?;
             let payload = match payload_ty {
                 Some(t) => {
                     let own = t.flat();
@@ -463,7 +499,11 @@ fn scalar_from_u32(ty: &WitType, wt: &Type, x: u32) -> Result<Value, CodecError>
         ),
         WitType::Flags(names) => Value::make_flags(
             wt,
-            names.iter().enumerate().filter(|(i, _)| x >> i & 1 == 1).map(|(_, n)| n.as_str()),
+            names
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| x >> i & 1 == 1)
+                .map(|(_, n)| n.as_str()),
         )
         .map_err(bad)?,
         other => return Err(mismatch(other)),
@@ -479,11 +519,18 @@ fn make_fields(ty: &WitType, wt: &Type, vals: Vec<Value>) -> Result<Value, Codec
     }
 }
 
-fn make_case(ty: &WitType, wt: &Type, case: usize, payload: Option<Value>) -> Result<Value, CodecError> {
+fn make_case(
+    ty: &WitType,
+    wt: &Type,
+    case: usize,
+    payload: Option<Value>,
+) -> Result<Value, CodecError> {
     match ty {
         WitType::Variant(cases) => Value::make_variant(wt, &cases[case].0, payload).map_err(bad),
         WitType::Enum(names) => Value::make_enum(wt, &names[case]).map_err(bad),
-        WitType::Option(_) => Value::make_option(wt, if case == 0 { None } else { payload }).map_err(bad),
+        WitType::Option(_) => {
+            Value::make_option(wt, if case == 0 { None } else { payload }).map_err(bad)
+        }
         WitType::Result { .. } => {
             Value::make_result(wt, if case == 0 { Ok(payload) } else { Err(payload) }).map_err(bad)
         }
@@ -534,7 +581,9 @@ fn load(ty: &WitType, mem: &[u8], blobs: &mut Blobs) -> Result<Value, CodecError
         _ if ty.cases().is_some() => {
             let cases = ty.cases().unwrap();
             let case = get(0, WitType::discriminant_size(cases.len()) as usize) as usize;
-            let payload_ty = *cases.get(case).ok_or_else(|| malformed("invalid variant discriminant"))?;
+            let payload_ty = *cases
+                .get(case)
+                .ok_or_else(|| malformed("invalid variant discriminant"))?;
             let payload = match payload_ty {
                 Some(t) => Some(load(t, &mem[ty.payload_offset() as usize..], blobs)?),
                 None => None,

@@ -53,8 +53,7 @@ impl WitSignature {
 
     /// Whether the result travels through the advice map.
     pub fn results_spill(&self) -> bool {
-        self.result_felts() > MAX_STACK_FELTS
-            || self.result.as_ref().is_some_and(|t| t.has_lists())
+        self.result_felts() > MAX_STACK_FELTS || self.result.as_ref().is_some_and(|t| t.has_lists())
     }
 
     /// Felts the caller puts on the stack: the argument image, or digest + word count.
@@ -114,7 +113,9 @@ impl WitType {
             WitType::String => "string".into(),
             WitType::Felt => "felt".into(),
             WitType::List(t) => format!("list<{}>", t.wit_text()),
-            WitType::Tuple(ts) => format!("tuple<{}>", list(ts.iter().map(|t| t.wit_text()).collect())),
+            WitType::Tuple(ts) => {
+                format!("tuple<{}>", list(ts.iter().map(|t| t.wit_text()).collect()))
+            }
             WitType::Option(t) => format!("option<{}>", t.wit_text()),
             WitType::Result { ok, err } => match (ok, err) {
                 (None, None) => "result".into(),
@@ -124,7 +125,12 @@ impl WitType {
             },
             WitType::Record(fields) => format!(
                 "record {{ {} }}",
-                list(fields.iter().map(|(n, t)| format!("{n}: {}", t.wit_text())).collect())
+                list(
+                    fields
+                        .iter()
+                        .map(|(n, t)| format!("{n}: {}", t.wit_text()))
+                        .collect()
+                )
             ),
             WitType::Variant(cases) => format!(
                 "variant {{ {} }}",

@@ -154,9 +154,13 @@ impl WitType {
             WitType::S64 | WitType::U64 | WitType::F64 => 8,
             WitType::String | WitType::List(_) => 4,
             WitType::Flags(labels) => flags_size(labels.len()),
-            WitType::Record(_) | WitType::Tuple(_) => {
-                self.fields().unwrap().iter().map(|f| f.align()).max().unwrap_or(1)
-            }
+            WitType::Record(_) | WitType::Tuple(_) => self
+                .fields()
+                .unwrap()
+                .iter()
+                .map(|f| f.align())
+                .max()
+                .unwrap_or(1),
             _ => {
                 let cases = self.cases().unwrap();
                 let payload = max_case_align(&cases);
@@ -268,9 +272,12 @@ impl WitType {
             WitType::Record(_) | WitType::Tuple(_) => {
                 self.fields().unwrap().iter().any(|f| f.has_lists())
             }
-            WitType::Option(_) | WitType::Result { .. } | WitType::Variant(_) => {
-                self.cases().unwrap().iter().flatten().any(|t| t.has_lists())
-            }
+            WitType::Option(_) | WitType::Result { .. } | WitType::Variant(_) => self
+                .cases()
+                .unwrap()
+                .iter()
+                .flatten()
+                .any(|t| t.has_lists()),
             _ => false,
         }
     }
@@ -286,9 +293,11 @@ impl WitType {
                 if *self == WitType::F32 { "f32" } else { "f64" }
             )),
             WitType::List(t) | WitType::Option(t) => t.check_supported(),
-            WitType::Record(_) | WitType::Tuple(_) => {
-                self.fields().unwrap().iter().try_for_each(|f| f.check_supported())
-            }
+            WitType::Record(_) | WitType::Tuple(_) => self
+                .fields()
+                .unwrap()
+                .iter()
+                .try_for_each(|f| f.check_supported()),
             WitType::Result { .. } | WitType::Variant(_) => self
                 .cases()
                 .unwrap()

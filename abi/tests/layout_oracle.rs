@@ -63,7 +63,11 @@ impl Gen {
             1 => {
                 let n = 1 + self.rng.below(4);
                 let items: Vec<_> = (0..n).map(|_| self.ty(depth - 1)).collect();
-                let text = items.iter().map(|(_, s)| s.as_str()).collect::<Vec<_>>().join(", ");
+                let text = items
+                    .iter()
+                    .map(|(_, s)| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 (
                     WitType::Tuple(items.into_iter().map(|(t, _)| t).collect()),
                     format!("tuple<{text}>"),
@@ -92,7 +96,9 @@ impl Gen {
             }
             4 => {
                 let n = 1 + self.rng.below(5);
-                let fields: Vec<_> = (0..n).map(|i| (format!("f{i}"), self.ty(depth - 1))).collect();
+                let fields: Vec<_> = (0..n)
+                    .map(|i| (format!("f{i}"), self.ty(depth - 1)))
+                    .collect();
                 let name = self.name("rec");
                 let body = fields
                     .iter()
@@ -124,7 +130,12 @@ impl Gen {
                     .join(", ");
                 self.defs.push(format!("variant {name} {{ {body} }}"));
                 (
-                    WitType::Variant(cases.into_iter().map(|(c, p)| (c, p.map(|(t, _)| t))).collect()),
+                    WitType::Variant(
+                        cases
+                            .into_iter()
+                            .map(|(c, p)| (c, p.map(|(t, _)| t)))
+                            .collect(),
+                    ),
                     name,
                 )
             }
@@ -137,14 +148,16 @@ impl Gen {
                 };
                 let labels: Vec<String> = (0..n).map(|i| format!("e{i}")).collect();
                 let name = self.name("en");
-                self.defs.push(format!("enum {name} {{ {} }}", labels.join(", ")));
+                self.defs
+                    .push(format!("enum {name} {{ {} }}", labels.join(", ")));
                 (WitType::Enum(labels), name)
             }
             7 => {
                 let n = [1, 8, 9, 16, 17, 32][self.rng.below(6) as usize];
                 let labels: Vec<String> = (0..n).map(|i| format!("g{i}")).collect();
                 let name = self.name("fl");
-                self.defs.push(format!("flags {name} {{ {} }}", labels.join(", ")));
+                self.defs
+                    .push(format!("flags {name} {{ {} }}", labels.join(", ")));
                 (WitType::Flags(labels), name)
             }
             _ => {
@@ -167,7 +180,10 @@ fn flat_of(t: &WasmType) -> FlatType {
 #[test]
 fn generated_types_agree_with_wit_parser() {
     const TYPES: usize = 320;
-    let mut gen = Gen { rng: Rng(0x5EED_1234_ABCD_0001), defs: Vec::new() };
+    let mut gen = Gen {
+        rng: Rng(0x5EED_1234_ABCD_0001),
+        defs: Vec::new(),
+    };
     let mut types = Vec::new();
     let mut funcs = Vec::new();
     for i in 0..TYPES {
@@ -180,7 +196,9 @@ fn generated_types_agree_with_wit_parser() {
     let mut multi = Vec::new();
     for i in 0..120 {
         let n = 1 + gen.rng.below(7) as usize;
-        let picks: Vec<usize> = (0..n).map(|_| gen.rng.below(TYPES as u64) as usize).collect();
+        let picks: Vec<usize> = (0..n)
+            .map(|_| gen.rng.below(TYPES as u64) as usize)
+            .collect();
         let params = picks
             .iter()
             .enumerate()
@@ -197,7 +215,9 @@ fn generated_types_agree_with_wit_parser() {
         funcs.join("\n")
     );
     let mut resolve = Resolve::default();
-    let pkg = resolve.push_str("oracle.wit", &wit).expect("generated WIT parses");
+    let pkg = resolve
+        .push_str("oracle.wit", &wit)
+        .expect("generated WIT parses");
     let iface = resolve.packages[pkg].interfaces["i"];
     let mut sizes = SizeAlign::default();
     sizes.fill(&resolve).expect("sizes of generated types");
@@ -206,19 +226,35 @@ fn generated_types_agree_with_wit_parser() {
     for (i, (t, text)) in types.iter().enumerate() {
         let func = &resolve.interfaces[iface].functions[&format!("t{i}")];
         let oracle_ty = &func.params[0].ty;
-        assert_eq!(t.size() as usize, sizes.size(oracle_ty).size_wasm32(), "size of {text}");
-        assert_eq!(t.align() as usize, sizes.align(oracle_ty).align_wasm32(), "align of {text}");
+        assert_eq!(
+            t.size() as usize,
+            sizes.size(oracle_ty).size_wasm32(),
+            "size of {text}"
+        );
+        assert_eq!(
+            t.align() as usize,
+            sizes.align(oracle_ty).align_wasm32(),
+            "align of {text}"
+        );
         check_signature(&resolve, func, std::slice::from_ref(t), Some(t), text);
         checked += 1;
     }
     for (i, (picks, result)) in multi.iter().enumerate() {
         let func = &resolve.interfaces[iface].functions[&format!("m{i}")];
         let params: Vec<WitType> = picks.iter().map(|p| types[*p].0.clone()).collect();
-        check_signature(&resolve, func, &params, Some(&types[*result].0), &format!("m{i}"));
+        check_signature(
+            &resolve,
+            func,
+            &params,
+            Some(&types[*result].0),
+            &format!("m{i}"),
+        );
     }
     assert!(checked >= 200);
     // The generator must actually reach the interesting boundaries.
-    assert!(types.iter().any(|(t, _)| matches!(t, WitType::Enum(l) if l.len() == 257)));
+    assert!(types
+        .iter()
+        .any(|(t, _)| matches!(t, WitType::Enum(l) if l.len() == 257)));
     assert!(multi.iter().any(|(p, _)| {
         let params: Vec<WitType> = p.iter().map(|i| types[*i].0.clone()).collect();
         flatten_lift(&params, None).indirect_params
@@ -238,7 +274,10 @@ fn check_signature(
     let oracle_results: Vec<FlatType> = oracle.results.iter().map(flat_of).collect();
     assert_eq!(mine.params, oracle_params, "flat params of {what}");
     assert_eq!(mine.results, oracle_results, "flat results of {what}");
-    assert_eq!(mine.indirect_params, oracle.indirect_params, "indirect params of {what}");
+    assert_eq!(
+        mine.indirect_params, oracle.indirect_params,
+        "indirect params of {what}"
+    );
 }
 
 #[test]
@@ -248,8 +287,14 @@ fn known_layouts() {
     assert_eq!((rec.size(), rec.align()), (6, 2));
     let tup = Tuple(vec![U8, U64, U8]);
     assert_eq!((tup.size(), tup.align()), (24, 8));
-    let res = Result { ok: Some(Box::new(String)), err: Some(Box::new(U64)) };
-    assert_eq!(res.flat(), vec![FlatType::I32, FlatType::I64, FlatType::I32]);
+    let res = Result {
+        ok: Some(Box::new(String)),
+        err: Some(Box::new(U64)),
+    };
+    assert_eq!(
+        res.flat(),
+        vec![FlatType::I32, FlatType::I64, FlatType::I32]
+    );
     assert_eq!((res.size(), res.align()), (16, 8));
     let oo = Option(Box::new(Option(Box::new(U8))));
     assert_eq!((oo.size(), oo.align(), oo.flat().len()), (3, 1, 3));

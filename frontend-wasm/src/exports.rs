@@ -169,7 +169,10 @@ pub fn emit_export_wrappers(
 /// outside the `wasm_`/`midenc_` namespaces of internal procedures, otherwise a sanitized form
 /// with an `x_` prefix, made unique. (Names are printed quoted, so assembler keywords such as
 /// `if` are fine.)
-pub(crate) fn unique_proc_name(export: &str, used: &mut std::collections::HashSet<String>) -> String {
+pub(crate) fn unique_proc_name(
+    export: &str,
+    used: &mut std::collections::HashSet<String>,
+) -> String {
     let mut base: String = export
         .chars()
         .map(|c| {

@@ -13,12 +13,14 @@ pub mod component;
 pub mod error;
 mod exports;
 mod func_translator;
+pub mod imports;
 pub mod layout;
 mod masm;
 mod module_env;
 mod stack_ops;
 
 pub use error::{WasmError, WasmResult};
+pub use imports::{module_imports, ImportTarget, ImportedFunction};
 use masm::MasmWriter;
 use midenc_abi::CoreType;
 
@@ -58,6 +60,21 @@ pub struct CompiledModule {
     pub instantiate_proc: String,
     /// Exports left out under [`UnsupportedCode::Trap`], with the reason.
     pub omitted_exports: Vec<(String, String)>,
+    /// Imported functions, in import order, each with the MAST root its adapter calls.
+    pub imports: Vec<(ImportedFunction, String)>,
+    /// The linear memory the module needs, if it has one.
+    pub memory: Option<MemoryNeeds>,
+    /// Active data segments: byte offset and length, in order.
+    pub data_segments: Vec<(u32, u32)>,
+}
+
+/// Linear memory sizes in 64 KiB pages, for the package manifest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemoryNeeds {
+    /// Pages at the start of every call.
+    pub initial_pages: u32,
+    /// The most pages `memory.grow` can reach.
+    pub maximum_pages: u32,
 }
 
 /// A function export of a compiled module.
@@ -154,8 +171,24 @@ pub fn compile_module(wasm: &[u8]) -> WasmResult<CompiledModule> {
 /// As [`compile_module`]; under [`UnsupportedCode::Trap`], unsupported code inside function
 /// bodies and signatures is no longer an error.
 pub fn compile_module_with(wasm: &[u8], options: &CompileOptions) -> WasmResult<CompiledModule> {
-    compile_with_wrappers(wasm, options, |module, procs, out| {
+    compile_with_wrappers(wasm, options, &|_| None, |module, procs, out| {
         exports::emit_export_wrappers(module, procs, options, out)
+    })
+}
+
+/// Compiles a core Wasm module whose named imports are bound by `bind`, which returns the
+/// MAST root (`0x` + 64 hex digits) of the linked export a named import resolves to.
+/// `mast:0x…` imports carry their root and do not consult it.
+///
+/// # Errors
+/// As [`compile_module`], and [`WasmError::Unsupported`] for a named import `bind` leaves open.
+pub fn compile_module_linked(
+    wasm: &[u8],
+    bind: &dyn Fn(&ImportedFunction) -> Option<String>,
+) -> WasmResult<CompiledModule> {
+    let options = CompileOptions::default();
+    compile_with_wrappers(wasm, &options, bind, |module, procs, out| {
+        exports::emit_export_wrappers(module, procs, &options, out)
     })
 }
 
@@ -165,6 +198,7 @@ pub fn compile_module_with(wasm: &[u8], options: &CompileOptions) -> WasmResult<
 pub(crate) fn compile_with_wrappers(
     wasm: &[u8],
     options: &CompileOptions,
+    bind: &dyn Fn(&ImportedFunction) -> Option<String>,
     wrappers: impl FnOnce(
         &module_env::ModuleInfo<'_>,
         &FunctionProcs,
@@ -176,6 +210,21 @@ pub(crate) fn compile_with_wrappers(
     let procs = FunctionProcs::new(module.func_types.len(), graph);
 
     let mut body_text = MasmWriter::default();
+    let mut imports = Vec::new();
+    for import in &module.imports {
+        let root = match &import.target {
+            ImportTarget::MastRoot(root) => root.clone(),
+            ImportTarget::Named(full) => bind(import).ok_or_else(|| WasmError::Unsupported {
+                feature: format!(
+                    "named import `{full}` has no provider (link the package exporting it with -L)"
+                ),
+                function: "module".into(),
+                offset: 0,
+            })?,
+        };
+        imports::emit_adapter(import, procs.name(import.func), &root, &mut body_text)?;
+        imports.push((import.clone(), root));
+    }
     for (i, body) in module.bodies.iter().enumerate() {
         let func = module.num_imported_funcs + i as u32;
         body_text.comment(&module.display_name(func));
@@ -214,6 +263,19 @@ pub(crate) fn compile_with_wrappers(
         exports: wrappers.exports,
         instantiate_proc: wrappers.instantiate_proc,
         omitted_exports: wrappers.omitted,
+        imports,
+        memory: module.memory.map(|m| MemoryNeeds {
+            initial_pages: m.initial,
+            maximum_pages: m.maximum,
+        }),
+        data_segments: module
+            .data
+            .iter()
+            .filter_map(|d| match d.mode {
+                module_env::DataMode::Active { offset } => Some((offset, d.bytes.len() as u32)),
+                module_env::DataMode::Passive { .. } => None,
+            })
+            .collect(),
     })
 }
 

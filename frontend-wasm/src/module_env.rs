@@ -5,8 +5,8 @@
 //! Everything wasmparser's validator rejects becomes [`WasmError::Invalid`] with its offset.
 
 use wasmparser::{
-    Encoding, ExternalKind, FuncType, FunctionBody, Name, Parser, Payload, TypeRef, ValType,
-    ValidPayload, Validator, WasmFeatures,
+    Encoding, ExternalKind, FuncType, FunctionBody, Name, Parser, Payload, ValType, ValidPayload,
+    Validator, WasmFeatures,
 };
 
 use crate::{
@@ -33,6 +33,8 @@ pub struct ModuleInfo<'a> {
     pub func_types: Vec<u32>,
     /// Number of imported functions (they come first in the index space).
     pub num_imported_funcs: u32,
+    /// The imported functions, in index order.
+    pub imports: Vec<crate::imports::ImportedFunction>,
     /// Function bodies of the defined functions, in index order.
     pub bodies: Vec<FunctionBody<'a>>,
     /// Exported functions, in export-section order.
@@ -205,6 +207,7 @@ pub fn parse_module<'a>(wasm: &'a [u8], options: &CompileOptions) -> WasmResult<
         types: Vec::new(),
         func_types: Vec::new(),
         num_imported_funcs: 0,
+        imports: Vec::new(),
         bodies: Vec::new(),
         exports: Vec::new(),
         func_names: Vec::new(),
@@ -242,24 +245,15 @@ pub fn parse_module<'a>(wasm: &'a [u8], options: &CompileOptions) -> WasmResult<
             Payload::ImportSection(reader) => {
                 for import in reader.into_imports_with_offsets() {
                     let (offset, import) = import?;
-
-                    match import.ty {
-                        TypeRef::Func(_) | TypeRef::FuncExact(_) => {
-                            return Err(unsupported(
-                                format!(
-                                    "function import `{}::{}` (imports are not linked yet)",
-                                    import.module, import.name
-                                ),
-                                offset,
-                            ));
-                        }
-                        _ => {
-                            return Err(unsupported(
-                                format!("import `{}::{}`", import.module, import.name),
-                                offset,
-                            ))
-                        }
-                    }
+                    let (ty, imported) = crate::imports::declare(
+                        &info.types,
+                        info.num_imported_funcs,
+                        &import,
+                        offset as u64,
+                    )?;
+                    info.func_types.push(ty);
+                    info.num_imported_funcs += 1;
+                    info.imports.push(imported);
                 }
             }
             Payload::FunctionSection(reader) => {

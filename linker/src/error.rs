@@ -38,4 +38,133 @@ pub enum LinkError {
         /// What was wrong.
         reason: String,
     },
+    /// An import that no linked package provides.
+    #[error("unresolved import `{import}` {signature}: {why}")]
+    #[diagnostic(code(midenc::link::unresolved), help("{help}"))]
+    Unresolved {
+        /// The import (`module::name` or full WIT name).
+        import: String,
+        /// Its signature.
+        signature: String,
+        /// What was searched.
+        why: String,
+        /// What to do about it.
+        help: String,
+    },
+    /// An import and the export it resolved to disagree on the signature.
+    #[error(
+        "signature mismatch: import `{import}` is {import_signature} ({import_felts}), but \
+         `{export}` in package `{package}` ({origin}) is {export_signature} ({export_felts})"
+    )]
+    #[diagnostic(code(midenc::link::signature))]
+    SignatureMismatch {
+        /// The import.
+        import: String,
+        /// The import's signature.
+        import_signature: String,
+        /// The import's felts in/out, as text.
+        import_felts: String,
+        /// The providing package.
+        package: String,
+        /// Where it was loaded from.
+        origin: String,
+        /// The export.
+        export: String,
+        /// The export's signature.
+        export_signature: String,
+        /// The export's felts in/out, as text.
+        export_felts: String,
+    },
+    /// Two linked packages provide the same import.
+    #[error(
+        "import `{import}` is provided twice: by `{first_export}` in package `{first_package}` \
+         ({first_origin}) and by `{second_export}` in package `{second_package}` ({second_origin})"
+    )]
+    #[diagnostic(
+        code(midenc::link::duplicate_export),
+        help("link only one of the two packages")
+    )]
+    DuplicateExport {
+        /// The import being resolved.
+        import: String,
+        /// First provider's package.
+        first_package: String,
+        /// Where it was loaded from.
+        first_origin: String,
+        /// Its export.
+        first_export: String,
+        /// Second provider's package.
+        second_package: String,
+        /// Where it was loaded from.
+        second_origin: String,
+        /// Its export.
+        second_export: String,
+    },
+    /// Two different packages with the same name were linked.
+    #[error(
+        "package `{name}` is linked twice with different contents: {first_origin} (digest \
+         {first_digest}) and {second_origin} (digest {second_digest})"
+    )]
+    #[diagnostic(code(midenc::link::duplicate_package))]
+    DuplicatePackage {
+        /// The package name.
+        name: String,
+        /// First file.
+        first_origin: String,
+        /// Its digest.
+        first_digest: String,
+        /// Second file.
+        second_origin: String,
+        /// Its digest.
+        second_digest: String,
+    },
+    /// A package needs a dependency that was not linked.
+    #[error(
+        "package `{dependent}` ({dependent_origin}) depends on `{name}` {version} (digest \
+         {digest}), which no -L package provides"
+    )]
+    #[diagnostic(
+        code(midenc::link::missing_dependency),
+        help("pass the package `{name}` with -L")
+    )]
+    MissingDependency {
+        /// The package that needs it.
+        dependent: String,
+        /// Where that package came from.
+        dependent_origin: String,
+        /// The dependency's name.
+        name: String,
+        /// Its recorded version.
+        version: String,
+        /// Its recorded digest.
+        digest: String,
+    },
+    /// A linked package is not the one a dependent was built against.
+    #[error(
+        "digest mismatch for `{name}`: package `{dependent}` ({dependent_origin}) was linked \
+         against `{name}` {expected_version} with digest {expected}, but {origin} holds `{name}` \
+         {found_version} with digest {found}"
+    )]
+    #[diagnostic(
+        code(midenc::link::digest_mismatch),
+        help("rebuild `{dependent}` against this `{name}`, or link the package it was built with")
+    )]
+    DigestMismatch {
+        /// The package that needs it.
+        dependent: String,
+        /// Where that package came from.
+        dependent_origin: String,
+        /// The dependency's name.
+        name: String,
+        /// Version recorded by the dependent.
+        expected_version: String,
+        /// Digest recorded by the dependent.
+        expected: String,
+        /// The linked file.
+        origin: String,
+        /// Its version.
+        found_version: String,
+        /// Its digest.
+        found: String,
+    },
 }

@@ -1,26 +1,36 @@
 //! Assembly and packaging: MASM from the frontend becomes a `miden-mast-package` package.
 //!
-//! [`link`] assembles a compiled module with the real Miden assembler (the core library linked
-//! statically, so the package has no runtime dependency on it), builds the package with its
-//! exports, and embeds the [`ComponentManifest`]. [`LinkedPackage::from_bytes`] reads a package
-//! back. This crate never parses Wasm and never executes code.
+//! [`LinkSet::resolve`] binds a module's imports to the exports of the packages given with `-L`
+//! (`resolve.rs`). [`link`] assembles a compiled module with the real Miden assembler (the core
+//! library linked statically, so the package has no runtime dependency on it), builds the package
+//! with its exports and dependencies, and embeds the [`ComponentManifest`].
+//! [`LinkedPackage::from_bytes`] reads a package back and checks it against its manifest. This
+//! crate never parses Wasm and never executes code.
 
 mod assemble;
 mod error;
 pub mod manifest;
 mod output;
+mod resolve;
 
 use std::sync::Arc;
 
 use miden_assembly::Library;
-use miden_mast_package::{Package, PackageId, Section, SectionId, TargetType, Version, Word};
+use miden_mast_package::{
+    Dependency, Package, PackageId, Section, SectionId, TargetType, Version, Word,
+};
 use sha2::{Digest, Sha256};
 
 pub use error::LinkError;
-pub use manifest::{ComponentManifest, ManifestExport, MANIFEST_SCHEMA, MANIFEST_SECTION};
+pub use manifest::{
+    ComponentManifest, ImportBinding, ImportKind, ManifestDataSegment, ManifestDependency,
+    ManifestExport, ManifestImport, ManifestMemory, ManifestSizes, MANIFEST_SCHEMA,
+    MANIFEST_SECTION,
+};
 use midenc_abi::felt_count;
 use midenc_frontend_wasm::CompiledModule;
 pub use output::write_atomic;
+pub use resolve::{LinkInput, LinkSet, Resolution};
 
 /// What to package: a compiled module and the names to give it.
 pub struct PackageSpec<'a> {
@@ -34,6 +44,8 @@ pub struct PackageSpec<'a> {
     pub wasm: &'a [u8],
     /// The WIT world (text) of a component.
     pub world: Option<String>,
+    /// How each of `module.imports` was resolved, in the same order (from [`LinkSet::resolve`]).
+    pub resolutions: &'a [Resolution],
 }
 
 /// A package together with its decoded manifest.
@@ -97,6 +109,57 @@ pub fn link(spec: &PackageSpec<'_>) -> Result<LinkedPackage, LinkError> {
     }
     let instantiate_root =
         assemble::export_root(&library, &module_path, &spec.module.instantiate_proc)?;
+    if spec.resolutions.len() != spec.module.imports.len() {
+        return Err(LinkError::BadPackage {
+            reason: format!(
+                "internal error: {} resolutions for {} imports",
+                spec.resolutions.len(),
+                spec.module.imports.len()
+            ),
+        });
+    }
+    let mut imports = Vec::new();
+    let mut dependencies: Vec<ManifestDependency> = Vec::new();
+    for ((import, root), resolution) in spec.module.imports.iter().zip(spec.resolutions) {
+        let (felts_in, felts_out) = import.stack_felts();
+        if let Some(binding) = &resolution.provider {
+            if !dependencies.iter().any(|d| d.name == binding.package) {
+                dependencies.push(ManifestDependency {
+                    name: binding.package.clone(),
+                    version: binding.version.clone(),
+                    digest: binding.digest.clone(),
+                });
+            }
+        }
+        imports.push(ManifestImport {
+            module: import.module.clone(),
+            name: import.name.clone(),
+            kind: resolve::import_kind(&import.target),
+            signature: manifest::signature_text(&import.params, &import.results),
+            params: import.params.clone(),
+            results: import.results.clone(),
+            stack_felts_in: felts_in,
+            stack_felts_out: felts_out,
+            spills: false,
+            mast_root: root.clone(),
+            resolved: resolution.provider.clone(),
+        });
+    }
+    let package_deps = dependencies
+        .iter()
+        .map(|d| {
+            let bad = |reason: String| LinkError::BadPackage {
+                reason: format!("dependency `{}`: {reason}", d.name),
+            };
+            Ok(Dependency {
+                name: PackageId::from(d.name.as_str()),
+                kind: TargetType::Library,
+                version: Version::parse(&d.version).map_err(|e| bad(e.to_string()))?,
+                digest: parse_word(&d.digest).ok_or_else(|| bad("malformed digest".into()))?,
+            })
+        })
+        .collect::<Result<Vec<_>, LinkError>>()?;
+    let forest = library.mast_forest();
     let manifest = ComponentManifest {
         schema: MANIFEST_SCHEMA,
         name: spec.name.to_string(),
@@ -104,9 +167,29 @@ pub fn link(spec: &PackageSpec<'_>) -> Result<LinkedPackage, LinkError> {
         world: spec.world.clone(),
         wasm_sha256: hex(&Sha256::digest(spec.wasm)),
         module: module_path,
+        mast_digest: library.digest().to_hex(),
         exports,
-        imports: Vec::new(),
+        imports,
         instantiate_mast_root: instantiate_root.to_hex(),
+        dependencies,
+        memory: spec.module.memory.map(|m| ManifestMemory {
+            initial_pages: m.initial_pages,
+            maximum_pages: m.maximum_pages,
+        }),
+        data_segments: spec
+            .module
+            .data_segments
+            .iter()
+            .map(|(offset, bytes)| ManifestDataSegment {
+                offset: *offset,
+                bytes: *bytes,
+            })
+            .collect(),
+        sizes: ManifestSizes {
+            masm_bytes: spec.module.masm.len(),
+            mast_nodes: forest.num_nodes() as usize,
+            procedures: forest.num_procedures() as usize,
+        },
     };
     let json = serde_json::to_vec_pretty(&manifest).expect("manifest serializes");
     let mut package = Package::from_library(
@@ -114,11 +197,15 @@ pub fn link(spec: &PackageSpec<'_>) -> Result<LinkedPackage, LinkError> {
         version,
         TargetType::Library,
         library,
-        [],
+        package_deps,
     );
     package
         .sections
         .push(Section::new(manifest_section_id(), json));
+    let checksum = package_checksum(&package);
+    package
+        .sections
+        .push(Section::new(section_id(CHECKSUM_SECTION), checksum));
     Ok(LinkedPackage {
         package: Arc::from(package),
         manifest,
@@ -138,9 +225,10 @@ impl LinkedPackage {
     /// [`LinkError::BadPackage`] when the bytes are not a valid package or carry no manifest.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, LinkError> {
         use miden_assembly::serde::Deserializable;
-        let package = Package::read_from_bytes(bytes).map_err(|e| LinkError::BadPackage {
+        let mut package = Package::read_from_bytes(bytes).map_err(|e| LinkError::BadPackage {
             reason: e.to_string(),
         })?;
+        verify_checksum(&mut package)?;
         let section = package
             .sections
             .iter()
@@ -152,10 +240,76 @@ impl LinkedPackage {
             serde_json::from_slice(&section.data).map_err(|e| LinkError::BadPackage {
                 reason: format!("manifest: {e}"),
             })?;
-        Ok(LinkedPackage {
+        let linked = LinkedPackage {
             package: Arc::new(package),
             manifest,
-        })
+        };
+        linked.check_integrity()?;
+        Ok(linked)
+    }
+
+    /// Checks that the package is the one its manifest describes: same name, version and MAST
+    /// digest, every export root present, and the same dependencies. A corrupted package that
+    /// still deserializes fails here instead of running the wrong code.
+    fn check_integrity(&self) -> Result<(), LinkError> {
+        let m = &self.manifest;
+        let bad = |reason: String| Err(LinkError::BadPackage { reason });
+        if m.schema != MANIFEST_SCHEMA {
+            return bad(format!(
+                "manifest schema {} (this midenc reads schema {MANIFEST_SCHEMA})",
+                m.schema
+            ));
+        }
+        if m.name != self.package.name.to_string() {
+            return bad(format!(
+                "the manifest names `{}` but the package is `{}`",
+                m.name, self.package.name
+            ));
+        }
+        if m.version != self.package.version.to_string() {
+            return bad(format!(
+                "the manifest says version {} but the package is {}",
+                m.version, self.package.version
+            ));
+        }
+        if m.mast_digest != self.digest() {
+            return bad(format!(
+                "MAST digest {} differs from the manifest's {}",
+                self.digest(),
+                m.mast_digest
+            ));
+        }
+        let forest = self.library().mast_forest();
+        for export in &m.exports {
+            let present = parse_word(&export.mast_root)
+                .is_some_and(|root| forest.find_procedure_root(root).is_some());
+            if !present {
+                return bad(format!(
+                    "export `{}` (MAST root {}) is not in the package's MAST",
+                    export.name, export.mast_root
+                ));
+            }
+        }
+        let recorded: Vec<(String, String, String)> = self
+            .package
+            .manifest
+            .dependencies()
+            .map(|d| (d.name.to_string(), d.version.to_string(), d.digest.to_hex()))
+            .collect();
+        let described: Vec<(String, String, String)> = m
+            .dependencies
+            .iter()
+            .map(|d| (d.name.clone(), d.version.clone(), d.digest.clone()))
+            .collect();
+        if recorded != described {
+            return bad("the package's dependencies differ from the manifest's".into());
+        }
+        Ok(())
+    }
+
+    /// The package's MAST digest (`0x` + 64 hex digits): what dependents record.
+    pub fn digest(&self) -> String {
+        self.package.digest().to_hex()
     }
 
     /// Records the component's WIT world (text) in the manifest, embedded and JSON alike.
@@ -194,7 +348,45 @@ impl LinkedPackage {
 }
 
 fn manifest_section_id() -> SectionId {
-    SectionId::custom(MANIFEST_SECTION).expect("the manifest section id is valid")
+    section_id(MANIFEST_SECTION)
+}
+
+fn section_id(name: &str) -> SectionId {
+    SectionId::custom(name).expect("midenc's section ids are valid")
+}
+
+/// Name of the package section holding [`package_checksum`] of the rest of the package.
+pub const CHECKSUM_SECTION: &str = "midenc_checksum";
+
+/// Hex SHA-256 of the package's serialization (without a checksum section). The MAST digest
+/// covers only the code: this also covers the advice map, names, dependencies and manifest, so
+/// any corruption of a `.masp` file is detected.
+fn package_checksum(package: &Package) -> Vec<u8> {
+    use miden_assembly::serde::Serializable;
+    hex(&Sha256::digest(package.to_bytes())).into_bytes()
+}
+
+/// Removes the checksum section of a freshly read package and checks it against the rest.
+fn verify_checksum(package: &mut Package) -> Result<(), LinkError> {
+    let at = package
+        .sections
+        .iter()
+        .rposition(|s| s.id.as_str() == CHECKSUM_SECTION)
+        .ok_or_else(|| LinkError::BadPackage {
+            reason: format!("no `{CHECKSUM_SECTION}` section (not built by midenc)"),
+        })?;
+    let recorded = package.sections.remove(at).data;
+    let computed = package_checksum(package);
+    if *recorded != *computed {
+        return Err(LinkError::BadPackage {
+            reason: format!(
+                "checksum mismatch: the file is corrupted (recorded {}, computed {})",
+                String::from_utf8_lossy(&recorded),
+                String::from_utf8_lossy(&computed)
+            ),
+        });
+    }
+    Ok(())
 }
 
 fn hex(bytes: &[u8]) -> String {

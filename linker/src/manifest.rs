@@ -8,7 +8,7 @@ use midenc_abi::CoreType;
 use serde::{Deserialize, Serialize};
 
 /// Version of the manifest's JSON shape.
-pub const MANIFEST_SCHEMA: u32 = 1;
+pub const MANIFEST_SCHEMA: u32 = 2;
 
 /// Name of the package section that carries the manifest.
 pub const MANIFEST_SECTION: &str = "midenc_component_manifest";
@@ -28,6 +28,8 @@ pub struct ComponentManifest {
     pub wasm_sha256: String,
     /// The MASM module path under which the exports live.
     pub module: String,
+    /// Digest of the package's MAST (what dependents record, `Package::digest`).
+    pub mast_digest: String,
     /// Exported procedures.
     pub exports: Vec<ManifestExport>,
     /// Imported procedures and what they resolved to.
@@ -37,6 +39,15 @@ pub struct ComponentManifest {
     /// [`ManifestExport::entry_mast_root`]s runs several calls in one instance.
     #[serde(default)]
     pub instantiate_mast_root: String,
+    /// Packages that must be available when this one runs (also in the package's own
+    /// dependency list).
+    pub dependencies: Vec<ManifestDependency>,
+    /// The linear memory the code needs, if any.
+    pub memory: Option<ManifestMemory>,
+    /// Active data segments, written into memory at the start of every call.
+    pub data_segments: Vec<ManifestDataSegment>,
+    /// Sizes of the generated code.
+    pub sizes: ManifestSizes,
 }
 
 /// One exported procedure.
@@ -79,12 +90,103 @@ pub struct ManifestExport {
 /// One imported procedure.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ManifestImport {
-    /// The import's name (`module::name` for core imports).
+    /// The Wasm import's module name (`mast:0x…` or a WIT interface name).
+    pub module: String,
+    /// The Wasm import's field name.
     pub name: String,
-    /// MAST root it resolved to.
+    /// How it is bound: `mast` (by MAST root) or `named` (by full WIT name).
+    pub kind: ImportKind,
+    /// Signature in Wasm text form, e.g. `(i32, i64) -> i32`.
+    pub signature: String,
+    /// Parameter types, first first.
+    pub params: Vec<CoreType>,
+    /// Result types, first first.
+    pub results: Vec<CoreType>,
+    /// Felts passed on the stack.
+    pub stack_felts_in: usize,
+    /// Felts returned on the stack.
+    pub stack_felts_out: usize,
+    /// Whether arguments or results travel through the advice map.
+    pub spills: bool,
+    /// The MAST root that is called, `0x` + 64 hex digits.
     pub mast_root: String,
-    /// The package that provides it, if one was linked.
-    pub package: Option<String>,
+    /// The linked export that provides it, or `null` for an external dependency (a
+    /// `mast:` import left unresolved with `--allow-unresolved`).
+    pub resolved: Option<ImportBinding>,
+}
+
+impl ManifestImport {
+    /// The name diagnostics use: `module::name` for `mast:` imports, the full WIT name
+    /// (`ns:pkg/iface@ver#func`) for named ones.
+    pub fn display_name(&self) -> String {
+        match self.kind {
+            ImportKind::Mast => format!("{}::{}", self.module, self.name),
+            ImportKind::Named => format!("{}#{}", self.module, self.name),
+        }
+    }
+}
+
+/// How an import is bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportKind {
+    /// By MAST root (`mast:0x…` module name).
+    Mast,
+    /// By full WIT name against the exports of linked packages.
+    Named,
+}
+
+/// The linked export an import resolved to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportBinding {
+    /// Name of the package that provides it.
+    pub package: String,
+    /// That package's version.
+    pub version: String,
+    /// That package's MAST digest.
+    pub digest: String,
+    /// The export's name in that package.
+    pub export: String,
+}
+
+/// A package this one depends on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestDependency {
+    /// Package name.
+    pub name: String,
+    /// Package version.
+    pub version: String,
+    /// Its MAST digest, `0x` + 64 hex digits.
+    pub digest: String,
+}
+
+/// Linear memory needs, in 64 KiB pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestMemory {
+    /// Pages at the start of every call.
+    pub initial_pages: u32,
+    /// The most pages `memory.grow` can reach.
+    pub maximum_pages: u32,
+}
+
+/// An active data segment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestDataSegment {
+    /// Byte offset in linear memory.
+    pub offset: u32,
+    /// Length in bytes.
+    pub bytes: u32,
+}
+
+/// Sizes of the generated code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestSizes {
+    /// Bytes of generated MASM text.
+    pub masm_bytes: usize,
+    /// Nodes in the package's MAST forest.
+    pub mast_nodes: usize,
+    /// Procedures (roots) in the MAST forest.
+    pub procedures: usize,
 }
 
 /// Renders a core signature as `(i32, i64) -> i32`.

@@ -28,6 +28,8 @@ pub enum Command {
     Build(commands::build::Opts),
     /// Create a Rust crate that builds into a Miden package.
     New(commands::new::Opts),
+    /// Show what a package exports, imports and needs (tables, or `--json`).
+    Inspect(commands::inspect::Opts),
 }
 
 /// Parses arguments, runs the command and renders any error; the process exit status.
@@ -57,6 +59,7 @@ pub fn main() -> ExitCode {
         Command::Bindings(opts) => commands::bindings::run(opts),
         Command::Build(opts) => commands::build::run(opts),
         Command::New(opts) => commands::new::run(opts),
+        Command::Inspect(opts) => commands::inspect::run(opts),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

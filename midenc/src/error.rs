@@ -57,7 +57,33 @@ pub enum DriverError {
         #[diagnostic_source]
         source: midenc_frontend_wasm::WasmError,
     },
-    /// Assembling or reading a package failed.
+    /// A package file (`-L` or input) does not exist.
+    #[error("package `{}` not found", path.display())]
+    #[diagnostic(code(midenc::package::missing), help("check the path given with -L"))]
+    MissingPackage {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A package file could not be read as a midenc package.
+    #[error("`{}`: {source}", path.display())]
+    #[diagnostic(code(midenc::package))]
+    Package {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[diagnostic_source]
+        source: midenc_linker::LinkError,
+    },
+    /// A manifest file that cannot be read as a component manifest.
+    #[error("`{}` is not a component manifest: {message}", path.display())]
+    #[diagnostic(code(midenc::manifest), help("see docs/manifest.md for the schema"))]
+    Manifest {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// Assembling, resolving or reading a package failed.
     #[error(transparent)]
     #[diagnostic(transparent)]
     Link(#[from] midenc_linker::LinkError),

@@ -54,18 +54,33 @@ pub fn load(path: &Path, allow_masp: bool) -> DriverResult<Input> {
                 bytes: wat_to_wasm(path, &text)?,
             })
         }
-        "masp" if allow_masp => {
-            let package = LinkedPackage::from_bytes(&read()?)?;
-            Ok(Input::Package {
-                path: path.into(),
-                package: Box::new(package),
-            })
-        }
+        "masp" if allow_masp => Ok(Input::Package {
+            path: path.into(),
+            package: Box::new(load_package(path)?),
+        }),
         _ => Err(DriverError::UnknownInput {
             path: path.into(),
             allow_masp,
         }),
     }
+}
+
+/// Reads a `.masp` package, naming the file in any error.
+pub fn load_package(path: &Path) -> DriverResult<LinkedPackage> {
+    let bytes = std::fs::read(path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            DriverError::MissingPackage { path: path.into() }
+        } else {
+            DriverError::Read {
+                path: path.into(),
+                source,
+            }
+        }
+    })?;
+    LinkedPackage::from_bytes(&bytes).map_err(|source| DriverError::Package {
+        path: path.into(),
+        source,
+    })
 }
 
 /// Translates WAT text to a Wasm binary, reporting errors at their place in the text.

@@ -72,7 +72,11 @@ pub fn parse<'m>(text: &str, manifest: &'m ComponentManifest) -> DriverResult<In
         )
     })?;
     let types: Vec<Type> = match &export.wit {
-        Some(sig) => sig.params.iter().map(|(_, t)| midenc_abi::host::wave_type(t)).collect(),
+        Some(sig) => sig
+            .params
+            .iter()
+            .map(|(_, t)| midenc_abi::host::wave_type(t))
+            .collect(),
         None => export.params.iter().map(|t| wave_type(*t)).collect(),
     };
     let values: Vec<Value> = call.to_wasm_params(types.iter()).map_err(|e| {
@@ -88,7 +92,11 @@ pub fn parse<'m>(text: &str, manifest: &'m ComponentManifest) -> DriverResult<In
         )
     })?;
     if export.wit.is_some() {
-        return Ok(Invocation { export, args: Vec::new(), wit_args: values });
+        return Ok(Invocation {
+            export,
+            args: Vec::new(),
+            wit_args: values,
+        });
     }
     let args = export
         .params
@@ -99,7 +107,11 @@ pub fn parse<'m>(text: &str, manifest: &'m ComponentManifest) -> DriverResult<In
             CoreType::I64 => CoreValue::I64(v.unwrap_s64()),
         })
         .collect();
-    Ok(Invocation { export, args, wit_args: Vec::new() })
+    Ok(Invocation {
+        export,
+        args,
+        wit_args: Vec::new(),
+    })
 }
 
 /// Finds an export by exact name, by `iface#func` without the package prefix and version, or

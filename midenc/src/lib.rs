@@ -13,15 +13,28 @@ pub mod status;
 pub mod toolchain;
 pub mod vm;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use error::{DriverError, DriverResult};
-use midenc_frontend_wasm::{component, CompiledModule};
-use midenc_linker::{LinkedPackage, PackageSpec};
+use midenc_frontend_wasm::{component, CompiledModule, ImportedFunction};
+use midenc_linker::{LinkSet, LinkedPackage, PackageSpec};
 
 /// Compiles a Wasm binary to a linked package named `name`.
 pub fn compile_wasm(path: &Path, wasm: &[u8], name: &str) -> DriverResult<LinkedPackage> {
-    Ok(compile_wasm_with(path, wasm, name, None)?.1)
+    Ok(compile_wasm_with(path, wasm, name, None, &LinkSet::default(), false)?.1)
+}
+
+/// Compiles a core module to a package named `name`, resolving its imports against `links`
+/// (`allow_unresolved` records unprovided `mast:` imports as external dependencies).
+/// Returns the frontend's output too (for `--emit masm`).
+pub fn compile_linked(
+    path: &Path,
+    wasm: &[u8],
+    name: &str,
+    links: &LinkSet,
+    allow_unresolved: bool,
+) -> DriverResult<(CompiledModule, LinkedPackage)> {
+    compile_wasm_with(path, wasm, name, None, links, allow_unresolved)
 }
 
 /// A WIT world given on the command line for a core module (`--wit PATH [--world NAME]`).
@@ -32,15 +45,21 @@ pub struct WitWorld<'a> {
     pub world: Option<&'a str>,
 }
 
-/// Compiles a core module, a core module with a WIT world, or a component, and links it;
-/// returns the MASM module too (for `--emit masm`).
+/// Compiles a core module, a core module with a WIT world, or a component, and links it,
+/// resolving a core module's imports against `links`; returns the MASM module too (for
+/// `--emit masm`).
 pub fn compile_wasm_with(
     path: &Path,
     wasm: &[u8],
     name: &str,
     wit: Option<&WitWorld<'_>>,
+    links: &LinkSet,
+    allow_unresolved: bool,
 ) -> DriverResult<(CompiledModule, LinkedPackage)> {
-    let wasm_error = |source| DriverError::Wasm { path: path.into(), source };
+    let wasm_error = |source| DriverError::Wasm {
+        path: path.into(),
+        source,
+    };
     let loaded = match wit {
         Some(w) => {
             if wasmparser_is_component(wasm) {
@@ -55,8 +74,21 @@ pub fn compile_wasm_with(
         }
         None => None,
     };
+    let is_component = wasmparser_is_component(wasm);
+    let imports = if is_component {
+        Vec::new()
+    } else {
+        midenc_frontend_wasm::module_imports(wasm).map_err(wasm_error)?
+    };
+    let resolutions = links.resolve(&imports, allow_unresolved)?;
+    let root_of = |import: &ImportedFunction| {
+        imports
+            .iter()
+            .position(|i| i.func == import.func)
+            .map(|at| resolutions[at].root.clone())
+    };
     with_deep_stack(|| {
-        let (module, world) = if wasmparser_is_component(wasm) {
+        let (module, world) = if is_component {
             let c = component::compile_component(wasm).map_err(wasm_error)?;
             (c.module, Some(c.world_text))
         } else if let Some((loaded, world)) = &loaded {
@@ -64,7 +96,9 @@ pub fn compile_wasm_with(
                 .map_err(wasm_error)?;
             (c.module, Some(c.world_text))
         } else {
-            (midenc_frontend_wasm::compile_module(wasm).map_err(wasm_error)?, None)
+            let module =
+                midenc_frontend_wasm::compile_module_linked(wasm, &root_of).map_err(wasm_error)?;
+            (module, None)
         };
         let linked = midenc_linker::link(&PackageSpec {
             name,
@@ -72,9 +106,24 @@ pub fn compile_wasm_with(
             module: &module,
             wasm,
             world,
+            resolutions: &resolutions,
         })?;
         Ok((module, linked))
     })
+}
+
+/// Loads the packages given with `-L`.
+///
+/// # Errors
+/// [`DriverError::MissingPackage`] for a file that does not exist, [`DriverError::Package`]
+/// for one that is not a valid midenc package, and duplicate package names.
+pub fn load_link_set(paths: &[PathBuf]) -> DriverResult<LinkSet> {
+    let mut links = LinkSet::default();
+    for path in paths {
+        let package = input::load_package(path)?;
+        links.add(path.display().to_string(), package)?;
+    }
+    Ok(links)
 }
 
 /// Whether a Wasm binary is a component (layer 1 in its header) rather than a core module.
@@ -97,10 +146,13 @@ pub fn with_deep_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     })
 }
 
-/// Loads `path` (`.wat`, `.wasm`, or `.masp`) and returns its package, compiling if needed.
-pub fn compile_file(path: &Path) -> DriverResult<LinkedPackage> {
+/// Loads `path` (`.wat`, `.wasm`, or `.masp`) and returns its package, compiling if needed
+/// with its imports resolved against `links`.
+pub fn compile_file(path: &Path, links: &LinkSet) -> DriverResult<LinkedPackage> {
     match input::load(path, true)? {
-        input::Input::Wasm { path, bytes } => compile_wasm(&path, &bytes, &package_name(&path)),
+        input::Input::Wasm { path, bytes } => {
+            Ok(compile_linked(&path, &bytes, &package_name(&path), links, false)?.1)
+        }
         input::Input::Package { package, .. } => Ok(*package),
     }
 }

@@ -10,16 +10,17 @@ use std::sync::Arc;
 use miden_assembly::{Assembler, DefaultSourceManager};
 use miden_core_lib::CoreLibrary;
 use miden_mast_package::Word;
-use miden_processor::{
-    operation::OperationError, DebugHandler, DefaultHost, ExecutionError, FastProcessor, Felt,
-    ExecutionOptions, HostLibrary, ProcessorState, Program, StackInputs, TraceError,
-};
-use miden_processor::crypto::hash::Poseidon2;
 use miden_processor::advice::{AdviceInputs, AdviceMap};
-use midenc_abi::{
-    felt_count, host::Image, lift_values, lower_values, CoreType, CoreValue, WitSignature, MAX_STACK_FELTS,
+use miden_processor::crypto::hash::Poseidon2;
+use miden_processor::{
+    operation::OperationError, DebugHandler, DefaultHost, ExecutionError, ExecutionOptions,
+    FastProcessor, Felt, HostLibrary, ProcessorState, Program, StackInputs, TraceError,
 };
-use midenc_linker::{LinkedPackage, ManifestExport};
+use midenc_abi::{
+    felt_count, host::Image, lift_values, lower_values, CoreType, CoreValue, WitSignature,
+    MAX_STACK_FELTS,
+};
+use midenc_linker::{LinkSet, LinkedPackage, ManifestExport};
 
 use crate::error::{DriverError, DriverResult};
 
@@ -60,7 +61,24 @@ pub fn call_export(
     args: &[CoreValue],
     results: &[CoreType],
 ) -> DriverResult<RunOutcome> {
-    crate::with_deep_stack(|| call_export_here(package, root, args, results, None))
+    call_export_linked(package, &LinkSet::default(), root, args, results)
+}
+
+/// As [`call_export`], with the MAST forests of the linked packages `links` available to the
+/// VM, which loads them when execution reaches a call by MAST root that `package` does not
+/// contain (an external node). Dependencies are not checked here: see
+/// [`LinkSet::check_dependencies`].
+///
+/// # Errors
+/// As [`call_export`].
+pub fn call_export_linked(
+    package: &LinkedPackage,
+    links: &LinkSet,
+    root: Word,
+    args: &[CoreValue],
+    results: &[CoreType],
+) -> DriverResult<RunOutcome> {
+    crate::with_deep_stack(|| call_export_here(package, links, root, args, results, None))
 }
 
 /// Like [`call_export`], stopping after `max_cycles` VM cycles (the VM's own maximum when
@@ -76,7 +94,8 @@ pub fn call_export_limited(
     results: &[CoreType],
     max_cycles: Option<u32>,
 ) -> DriverResult<RunOutcome> {
-    crate::with_deep_stack(|| call_export_here(package, root, args, results, max_cycles))
+    let links = LinkSet::default();
+    crate::with_deep_stack(|| call_export_here(package, &links, root, args, results, max_cycles))
 }
 
 /// How the trap message of a run that exceeded its cycle limit begins.
@@ -88,6 +107,7 @@ pub const STACK_EXHAUSTED_TRAP: &str = "call stack exhausted";
 
 fn call_export_here(
     package: &LinkedPackage,
+    links: &LinkSet,
     root: Word,
     args: &[CoreValue],
     results: &[CoreType],
@@ -99,11 +119,21 @@ fn call_export_here(
             message: format!("{} argument felts do not fit on the stack", felts.len()),
         });
     }
-    let run = execute_limited(package, root, &felts, AdviceInputs::default(), max_cycles)?;
+    let run = execute_limited(
+        package,
+        links,
+        root,
+        &felts,
+        AdviceInputs::default(),
+        max_cycles,
+    )?;
     let results = lift_values(results, &run.stack).map_err(|e| DriverError::Vm {
         message: format!("the export broke the calling convention: {e}"),
     })?;
-    Ok(RunOutcome { results, cycles: run.cycles })
+    Ok(RunOutcome {
+        results,
+        cycles: run.cycles,
+    })
 }
 
 /// What an execution left behind.
@@ -117,7 +147,9 @@ pub struct Execution {
 }
 
 fn felt(x: u64) -> DriverResult<Felt> {
-    Felt::new(x).map_err(|_| DriverError::Vm { message: format!("{x} is not a field element") })
+    Felt::new(x).map_err(|_| DriverError::Vm {
+        message: format!("{x} is not a field element"),
+    })
 }
 
 /// Runs `call.<root>` with `stack` (top first) and `advice` as inputs.
@@ -134,12 +166,13 @@ pub fn execute(
         "begin\n    call.{}\n    trace.{CLOCK_TRACE_ID}\nend\n",
         root.to_hex()
     );
-    execute_program(package, &source, stack, advice, None)
+    execute_program(package, &LinkSet::default(), &source, stack, advice, None)
 }
 
 /// [`execute`] with an optional cycle limit.
 fn execute_limited(
     package: &LinkedPackage,
+    links: &LinkSet,
     root: Word,
     stack: &[u64],
     advice: AdviceInputs,
@@ -149,20 +182,21 @@ fn execute_limited(
         "begin\n    call.{}\n    trace.{CLOCK_TRACE_ID}\nend\n",
         root.to_hex()
     );
-    execute_program(package, &source, stack, advice, max_cycles)
+    execute_program(package, links, &source, stack, advice, max_cycles)
 }
 
 /// Assembles `source` as a program against `package` and runs it with `stack` (top first)
 /// and `advice` as inputs.
 fn execute_program(
     package: &LinkedPackage,
+    links: &LinkSet,
     source: &str,
     stack: &[u64],
     advice: AdviceInputs,
     max_cycles: Option<u32>,
 ) -> DriverResult<Execution> {
     let vm_error = |message: String| DriverError::Vm { message };
-    let (program, stack, mut host) = prepare(package, source, stack)?;
+    let (program, stack, mut host) = prepare(package, links, source, stack)?;
     let options = ExecutionOptions::new(
         max_cycles,
         ExecutionOptions::default().expected_cycles(),
@@ -181,18 +215,26 @@ fn execute_program(
         .map_err(trap_or_vm_error)?;
     let top: Vec<u64> = output.stack.iter().map(|f| f.as_canonical_u64()).collect();
     let (_, advice_map, _, _) = output.advice.into_parts();
-    Ok(Execution { stack: top, advice_map, cycles: host.debug_handler().clock })
+    Ok(Execution {
+        stack: top,
+        advice_map,
+        cycles: host.debug_handler().clock,
+    })
 }
 
 /// Assembles the program `source` against `package`, with `stack` (top first) as inputs and a
 /// host that has the package and the core library's event handlers loaded.
 fn prepare(
     package: &LinkedPackage,
+    links: &LinkSet,
     source: &str,
     stack: &[u64],
 ) -> DriverResult<(Program, StackInputs, DefaultHost<ClockProbe>)> {
     let vm_error = |message: String| DriverError::Vm { message };
-    let inputs: Vec<Felt> = stack.iter().map(|f| felt(*f)).collect::<DriverResult<_>>()?;
+    let inputs: Vec<Felt> = stack
+        .iter()
+        .map(|f| felt(*f))
+        .collect::<DriverResult<_>>()?;
     let stack = StackInputs::new(&inputs).map_err(|e| vm_error(e.to_string()))?;
     let program = Assembler::new(Arc::new(DefaultSourceManager::default()))
         .assemble_program(source)
@@ -204,6 +246,10 @@ fn prepare(
         handlers: core.handlers(),
     })
     .map_err(|e| vm_error(e.to_string()))?;
+    for input in links.inputs() {
+        host.load_library(input.package.library().mast_forest().clone())
+            .map_err(|e| vm_error(e.to_string()))?;
+    }
     Ok((program, stack, host))
 }
 
@@ -238,7 +284,8 @@ pub fn trace_lengths(
             "begin\n    call.{}\n    trace.{CLOCK_TRACE_ID}\nend\n",
             root.to_hex()
         );
-        let (program, stack, mut host) = prepare(package, &source, &lower_values(args))?;
+        let (program, stack, mut host) =
+            prepare(package, &LinkSet::default(), &source, &lower_values(args))?;
         let inputs = FastProcessor::new(stack)
             .execute_trace_inputs_sync(&program, &mut host)
             .map_err(trap_or_vm_error)?;
@@ -271,7 +318,10 @@ pub struct ComponentOutcome {
 /// The map key of a spilled image: the Poseidon2 digest of its felts (what the core library's
 /// `hash_words` computes).
 pub fn image_digest(entry: &[u64]) -> DriverResult<Word> {
-    let felts: Vec<Felt> = entry.iter().map(|f| felt(*f)).collect::<DriverResult<_>>()?;
+    let felts: Vec<Felt> = entry
+        .iter()
+        .map(|f| felt(*f))
+        .collect::<DriverResult<_>>()?;
     Ok(Poseidon2::hash_elements(&felts))
 }
 
@@ -297,26 +347,39 @@ pub fn call_component_export(
     let (stack, advice) = spill_inputs(sig.params_spill(), &image)?;
     let run = crate::with_deep_stack(|| execute(package, root, &stack, advice))?;
     let Some(result_ty) = &sig.result else {
-        return Ok(ComponentOutcome { result: None, cycles: run.cycles });
+        return Ok(ComponentOutcome {
+            result: None,
+            cycles: run.cycles,
+        });
     };
     let image = if sig.results_spill() {
-        let key = Word::new([0, 1, 2, 3].map(|i| Felt::new(run.stack[i]).expect("stack felts are canonical")));
+        let key = Word::new(
+            [0, 1, 2, 3].map(|i| Felt::new(run.stack[i]).expect("stack felts are canonical")),
+        );
         let entry = run
             .advice_map
             .get(&key)
             .ok_or_else(|| bad("the result digest names no advice-map entry".into()))?;
         let entry: Vec<u64> = entry.iter().map(|f| f.as_canonical_u64()).collect();
         if image_digest(&entry)? != key || entry.len() as u64 != 4 * run.stack[4] {
-            return Err(bad("the result advice entry does not match its digest and length".into()));
+            return Err(bad(
+                "the result advice entry does not match its digest and length".into(),
+            ));
         }
         Image::from_advice_entry(&entry, sig.result_felts())
     } else {
-        Ok(Image { flat: run.stack[..sig.result_felts()].to_vec(), blobs: Vec::new() })
+        Ok(Image {
+            flat: run.stack[..sig.result_felts()].to_vec(),
+            blobs: Vec::new(),
+        })
     }
     .map_err(|e| bad(e.to_string()))?;
     let value = midenc_abi::host::decode(result_ty, &image)
         .map_err(|e| bad(format!("the export broke the calling convention: {e}")))?;
-    Ok(ComponentOutcome { result: Some(value), cycles: run.cycles })
+    Ok(ComponentOutcome {
+        result: Some(value),
+        cycles: run.cycles,
+    })
 }
 
 /// Stack and advice inputs for an argument image: the flat felts on the stack, or the digest
@@ -329,7 +392,10 @@ pub fn spill_inputs(spill: bool, image: &Image) -> DriverResult<(Vec<u64>, Advic
     let key = image_digest(&entry)?;
     let mut stack = word_to_stack(key).to_vec();
     stack.push(entry.len() as u64 / 4);
-    let felts: Vec<Felt> = entry.iter().map(|f| felt(*f)).collect::<DriverResult<_>>()?;
+    let felts: Vec<Felt> = entry
+        .iter()
+        .map(|f| felt(*f))
+        .collect::<DriverResult<_>>()?;
     let mut advice = AdviceInputs::default();
     advice.map.insert(key, felts);
     Ok((stack, advice))
@@ -393,20 +459,36 @@ fn run_in_one_instance_here(
         } else {
             last_results = &call.export.results;
             if out > MAX_STACK_FELTS - 1 {
-                return Err(vm_error(format!("{out} result felts do not fit on the stack")));
+                return Err(vm_error(format!(
+                    "{out} result felts do not fit on the stack"
+                )));
             }
             // Drop the 16 zeros below the results so the program ends at depth 16.
-            let lift = if out == 1 { "swap".to_string() } else { format!("movup.{out}") };
+            let lift = if out == 1 {
+                "swap".to_string()
+            } else {
+                format!("movup.{out}")
+            };
             for _ in 0..out {
                 source.push_str(&format!("    {lift} drop\n"));
             }
         }
     }
     source.push_str(&format!("    trace.{CLOCK_TRACE_ID}\nend\n"));
-    let run = execute_program(package, &source, &[], AdviceInputs::default(), None)?;
+    let run = execute_program(
+        package,
+        &LinkSet::default(),
+        &source,
+        &[],
+        AdviceInputs::default(),
+        None,
+    )?;
     let results = lift_values(last_results, &run.stack)
         .map_err(|e| vm_error(format!("the export broke the calling convention: {e}")))?;
-    Ok(RunOutcome { results, cycles: run.cycles })
+    Ok(RunOutcome {
+        results,
+        cycles: run.cycles,
+    })
 }
 
 /// Classifies a VM failure: the ones a Wasm trap compiles to become [`DriverError::Trap`].

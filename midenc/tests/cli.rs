@@ -105,7 +105,7 @@ fn compile_writes_package_and_manifest_then_runs_it() {
         ["add.manifest.json", "add.masm", "add.masp"]
     );
     let manifest = std::fs::read_to_string(dir.path().join("out/add.manifest.json")).unwrap();
-    assert!(manifest.contains("\"schema\": 1") && manifest.contains("\"mast_root\": \"0x"));
+    assert!(manifest.contains("\"schema\": 2") && manifest.contains("\"mast_root\": \"0x"));
     let o = midenc(&["run", "out/add.masp", "--invoke", "wide(-1)"], dir.path());
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), "0\n");
@@ -250,7 +250,10 @@ fn module_without_function_exports_compiles_to_its_instantiation() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let manifest = std::fs::read_to_string(dir.path().join("noexp.manifest.json")).unwrap();
     assert!(manifest.contains("\"exports\": []"), "{manifest}");
-    assert!(manifest.contains("\"instantiate_mast_root\": \"0x"), "{manifest}");
+    assert!(
+        manifest.contains("\"instantiate_mast_root\": \"0x"),
+        "{manifest}"
+    );
 }
 
 #[test]

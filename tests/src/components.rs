@@ -16,8 +16,12 @@ use wasm_wave::{value::Value, wasm::WasmValue};
 /// `wasm-tools component new` does (wit-component, metadata embedded first).
 pub fn build_component(core_wat: &str, wit: &str, world: &str) -> Vec<u8> {
     let mut resolve = wit_parser::Resolve::default();
-    let pkg = resolve.push_str("fixture.wit", wit).expect("fixture WIT parses");
-    let world = resolve.select_world(&[pkg], Some(world)).expect("fixture world exists");
+    let pkg = resolve
+        .push_str("fixture.wit", wit)
+        .expect("fixture WIT parses");
+    let world = resolve
+        .select_world(&[pkg], Some(world))
+        .expect("fixture world exists");
     let mut module = wat::parse_str(core_wat).expect("fixture WAT parses");
     wit_component::embed_component_metadata(
         &mut module,
@@ -55,9 +59,12 @@ pub fn to_json(ty: &WitType, v: &Value) -> Json {
         WitType::Char => json!(v.unwrap_char().to_string()),
         WitType::String => json!(v.unwrap_string()),
         WitType::List(t) => Json::Array(v.unwrap_list().map(|x| to_json(t, &x)).collect()),
-        WitType::Tuple(ts) => {
-            Json::Array(ts.iter().zip(v.unwrap_tuple()).map(|(t, x)| to_json(t, &x)).collect())
-        }
+        WitType::Tuple(ts) => Json::Array(
+            ts.iter()
+                .zip(v.unwrap_tuple())
+                .map(|(t, x)| to_json(t, &x))
+                .collect(),
+        ),
         WitType::Record(fields) => Json::Object(
             fields
                 .iter()
@@ -68,10 +75,14 @@ pub fn to_json(ty: &WitType, v: &Value) -> Json {
         WitType::Flags(_) => Json::Array(v.unwrap_flags().map(|f| json!(f)).collect()),
         WitType::F32 | WitType::F64 => unreachable!("floats are not carried"),
         _ => {
-            let (name, payload, ty_of): (Cow<str>, Option<Cow<Value>>, Option<&WitType>) = match ty {
+            let (name, payload, ty_of): (Cow<str>, Option<Cow<Value>>, Option<&WitType>) = match ty
+            {
                 WitType::Variant(cases) => {
                     let (n, p) = v.unwrap_variant();
-                    let t = cases.iter().find(|(c, _)| *c == n).and_then(|(_, t)| t.as_ref());
+                    let t = cases
+                        .iter()
+                        .find(|(c, _)| *c == n)
+                        .and_then(|(_, t)| t.as_ref());
                     (n, p, t)
                 }
                 WitType::Enum(_) => (v.unwrap_enum(), None, None),
@@ -97,7 +108,10 @@ pub fn to_json(ty: &WitType, v: &Value) -> Json {
 /// Rebuilds a WIT value from the reference runner's JSON.
 pub fn from_json(ty: &WitType, j: &Json) -> Value {
     let wt = wave_type(ty);
-    let int = || j.as_i64().unwrap_or_else(|| j.as_u64().map(|u| u as i64).expect("integer"));
+    let int = || {
+        j.as_i64()
+            .unwrap_or_else(|| j.as_u64().map(|u| u as i64).expect("integer"))
+    };
     match ty {
         WitType::Bool => Value::make_bool(j.as_bool().expect("bool")),
         WitType::S8 => Value::make_s8(int() as i8),
@@ -117,17 +131,24 @@ pub fn from_json(ty: &WitType, j: &Json) -> Value {
         .expect("list"),
         WitType::Tuple(ts) => Value::make_tuple(
             &wt,
-            ts.iter().zip(j.as_array().expect("tuple")).map(|(t, x)| from_json(t, x)),
+            ts.iter()
+                .zip(j.as_array().expect("tuple"))
+                .map(|(t, x)| from_json(t, x)),
         )
         .expect("tuple"),
         WitType::Record(fields) => Value::make_record(
             &wt,
-            fields.iter().map(|(n, t)| (n.as_str(), from_json(t, &j[n.as_str()]))),
+            fields
+                .iter()
+                .map(|(n, t)| (n.as_str(), from_json(t, &j[n.as_str()]))),
         )
         .expect("record"),
         WitType::Flags(_) => Value::make_flags(
             &wt,
-            j.as_array().expect("flags").iter().map(|f| f.as_str().expect("flag name")),
+            j.as_array()
+                .expect("flags")
+                .iter()
+                .map(|f| f.as_str().expect("flag name")),
         )
         .expect("flags"),
         WitType::F32 | WitType::F64 => unreachable!("floats are not carried"),
@@ -136,7 +157,10 @@ pub fn from_json(ty: &WitType, j: &Json) -> Value {
             let payload = |t: Option<&WitType>| t.map(|t| from_json(t, &j["value"]));
             match ty {
                 WitType::Variant(cases) => {
-                    let t = cases.iter().find(|(c, _)| c == case).and_then(|(_, t)| t.as_ref());
+                    let t = cases
+                        .iter()
+                        .find(|(c, _)| c == case)
+                        .and_then(|(_, t)| t.as_ref());
                     Value::make_variant(&wt, case, payload(t)).expect("variant")
                 }
                 WitType::Enum(_) => Value::make_enum(&wt, case).expect("enum"),
@@ -190,13 +214,17 @@ pub fn differential(component: &[u8], calls: &[(&str, &str)]) -> (Vec<String>, u
             .map(|((_, t), v)| to_json(t, v))
             .collect();
         requests.push(json!({"func": call.export.name, "args": json_args}));
-        ours.push(match midenc::vm::call_component_export(&package, root, &sig, &call.wit_args) {
-            Ok(out) => Outcome::Ok(
-                out.result.map(|v| wasm_wave::to_string(&v).expect("renders")).unwrap_or_default(),
-            ),
-            Err(midenc::error::DriverError::Trap { message }) => Outcome::Trap(message),
-            Err(other) => Outcome::Trap(format!("VM error: {other}")),
-        });
+        ours.push(
+            match midenc::vm::call_component_export(&package, root, &sig, &call.wit_args) {
+                Ok(out) => Outcome::Ok(
+                    out.result
+                        .map(|v| wasm_wave::to_string(&v).expect("renders"))
+                        .unwrap_or_default(),
+                ),
+                Err(midenc::error::DriverError::Trap { message }) => Outcome::Trap(message),
+                Err(other) => Outcome::Trap(format!("VM error: {other}")),
+            },
+        );
     }
 
     let mut child = Command::new(python())
@@ -219,9 +247,11 @@ pub fn differential(component: &[u8], calls: &[(&str, &str)]) -> (Vec<String>, u
 
     let mut mismatches = Vec::new();
     for (((func, args), mine), reference) in calls.iter().zip(&ours).zip(&theirs) {
-        let export = package.manifest.exports.iter().find(|e| {
-            e.name == *func || e.name.ends_with(&format!("#{func}"))
-        });
+        let export = package
+            .manifest
+            .exports
+            .iter()
+            .find(|e| e.name == *func || e.name.ends_with(&format!("#{func}")));
         let sig = export.and_then(|e| e.wit.clone()).expect("signature");
         let expected = if let Some(msg) = reference.get("trap") {
             Outcome::Trap(msg.as_str().unwrap_or_default().to_string())
@@ -237,7 +267,9 @@ pub fn differential(component: &[u8], calls: &[(&str, &str)]) -> (Vec<String>, u
             _ => false,
         };
         if !agree {
-            mismatches.push(format!("{func}({args}): midenc {mine:?}, wasmtime {expected:?}"));
+            mismatches.push(format!(
+                "{func}({args}): midenc {mine:?}, wasmtime {expected:?}"
+            ));
         }
     }
     let _ = std::fs::remove_dir_all(&dir);

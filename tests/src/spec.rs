@@ -288,6 +288,7 @@ fn compile(module: &mut QuoteWat<'_>) -> Module {
         module: &compiled,
         wasm: &bytes,
         world: None,
+        resolutions: &[],
     };
     match midenc::with_deep_stack(|| midenc_linker::link(&spec)) {
         Ok(package) => Module::Compiled(Box::new(Instance {

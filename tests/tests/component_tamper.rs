@@ -2,10 +2,10 @@
 //! a changed felt, a dropped entry, another entry substituted, a wrong word count, and invalid
 //! UTF-8 or non-u32 data that hashes correctly (a dishonest caller).
 
+use miden_processor::{advice::AdviceInputs, Felt};
 use midenc::vm::{execute, image_digest, spill_inputs, word_to_stack};
 use midenc_abi::host::encode;
 use midenc_tests::components::build_component;
-use miden_processor::{advice::AdviceInputs, Felt};
 
 const WAT: &str = include_str!("../fixtures/components/kitchen.wat");
 const WIT: &str = include_str!("../fixtures/components/kitchen.wit");
@@ -17,8 +17,9 @@ struct Fixture {
 impl Fixture {
     fn new() -> Self {
         let component = build_component(WAT, WIT, "kitchen");
-        let package = midenc::compile_wasm(std::path::Path::new("kitchen.wasm"), &component, "kitchen")
-            .expect("compiles");
+        let package =
+            midenc::compile_wasm(std::path::Path::new("kitchen.wasm"), &component, "kitchen")
+                .expect("compiles");
         Fixture { package }
     }
 
@@ -29,7 +30,13 @@ impl Fixture {
         let mut stack = word_to_stack(key).to_vec();
         stack.push(words);
         let mut advice = AdviceInputs::default();
-        advice.map.insert(key, entry.iter().map(|f| Felt::new(*f).unwrap()).collect::<Vec<_>>());
+        advice.map.insert(
+            key,
+            entry
+                .iter()
+                .map(|f| Felt::new(*f).unwrap())
+                .collect::<Vec<_>>(),
+        );
         midenc::with_deep_stack(|| execute(&self.package, root, &stack, advice))
             .map(|r| r.stack)
             .map_err(|e| e.to_string())
@@ -38,7 +45,9 @@ impl Fixture {
 
 fn honest(s: &str) -> Vec<u64> {
     let v = wasm_wave::value::Value::make_string(s.into());
-    encode(&[midenc_abi::WitType::String], &[v]).unwrap().advice_entry()
+    encode(&[midenc_abi::WitType::String], &[v])
+        .unwrap()
+        .advice_entry()
 }
 
 use wasm_wave::wasm::WasmValue;
@@ -50,7 +59,11 @@ fn honest_inputs_run() {
     let out = f.run(&entry, &entry, entry.len() as u64 / 4).expect("runs");
     assert_eq!(out[0], 17);
     // The helper agrees with the driver's own encoding.
-    let image = encode(&[midenc_abi::WitType::String], &[wasm_wave::value::Value::make_string("x".into())]).unwrap();
+    let image = encode(
+        &[midenc_abi::WitType::String],
+        &[wasm_wave::value::Value::make_string("x".into())],
+    )
+    .unwrap();
     let (stack, _) = spill_inputs(true, &image).unwrap();
     assert_eq!(stack.len(), 5);
 }
@@ -63,7 +76,10 @@ fn a_changed_felt_fails() {
         let mut bad = entry.clone();
         bad[i] += 1;
         // The key is the honest digest; the data is not.
-        assert!(f.run(&entry, &bad, entry.len() as u64 / 4).is_err(), "felt {i} changed but ran");
+        assert!(
+            f.run(&entry, &bad, entry.len() as u64 / 4).is_err(),
+            "felt {i} changed but ran"
+        );
     }
 }
 
@@ -76,7 +92,8 @@ fn a_missing_or_substituted_entry_fails() {
     // No entry at all under the digest.
     let mut stack = word_to_stack(image_digest(&entry).unwrap()).to_vec();
     stack.push(entry.len() as u64 / 4);
-    let run = midenc::with_deep_stack(|| execute(&f.package, root, &stack, AdviceInputs::default()));
+    let run =
+        midenc::with_deep_stack(|| execute(&f.package, root, &stack, AdviceInputs::default()));
     assert!(run.is_err(), "ran without its advice entry");
     // Another (valid) entry stored under this digest.
     assert!(f.run(&entry, &other, other.len() as u64 / 4).is_err());
@@ -89,7 +106,10 @@ fn a_wrong_word_count_fails() {
     let entry = honest("hello, advice map");
     let n = entry.len() as u64 / 4;
     for words in [0, n - 1, n + 1, 1 << 40] {
-        assert!(f.run(&entry, &entry, words).is_err(), "{words} words accepted");
+        assert!(
+            f.run(&entry, &entry, words).is_err(),
+            "{words} words accepted"
+        );
     }
 }
 

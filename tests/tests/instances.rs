@@ -112,6 +112,7 @@ fn unsupported_code_is_rejected_by_default_and_trapped_on_request() {
         module: &compiled,
         wasm: &wasm,
         world: None,
+        resolutions: &[],
     })
     .unwrap();
     let (int, root) = package.export("int").unwrap();

@@ -42,11 +42,18 @@ pub struct CompiledComponent {
 }
 
 fn unsupported(feature: impl Into<String>) -> WasmError {
-    WasmError::Unsupported { feature: feature.into(), function: "component".into(), offset: 0 }
+    WasmError::Unsupported {
+        feature: feature.into(),
+        function: "component".into(),
+        offset: 0,
+    }
 }
 
 fn invalid(message: impl Into<String>, offset: u64) -> WasmError {
-    WasmError::Invalid { message: message.into(), offset }
+    WasmError::Invalid {
+        message: message.into(),
+        offset,
+    }
 }
 
 /// The functions `world` exports, with their core export names and WIT signatures.
@@ -70,7 +77,11 @@ pub fn world_exports(resolve: &Resolve, world: WorldId) -> WasmResult<Vec<WorldE
     Ok(out)
 }
 
-fn world_export(resolve: &Resolve, name: String, f: &wit_parser::Function) -> WasmResult<WorldExport> {
+fn world_export(
+    resolve: &Resolve,
+    name: String,
+    f: &wit_parser::Function,
+) -> WasmResult<WorldExport> {
     if !matches!(f.kind, wit_parser::FunctionKind::Freestanding) {
         return Err(unsupported(format!(
             "export `{name}`: resource methods, constructors and async functions"
@@ -85,7 +96,10 @@ fn world_export(resolve: &Resolve, name: String, f: &wit_parser::Function) -> Wa
         .map(|p| Ok((p.name.clone(), conv(&p.ty)?)))
         .collect::<WasmResult<Vec<_>>>()?;
     let result = f.result.as_ref().map(conv).transpose()?;
-    Ok(WorldExport { name, signature: WitSignature { params, result } })
+    Ok(WorldExport {
+        name,
+        signature: WitSignature { params, result },
+    })
 }
 
 /// Compiles a core module that implements `world` (the `--wit` path).
@@ -101,66 +115,82 @@ pub fn compile_core_with_world(
     let exports = world_exports(resolve, world)?;
     let wanted = exports.clone();
     let options = crate::CompileOptions::default();
-    let module = crate::compile_with_wrappers(core, &options, move |module, procs, out| {
-        let find = |name: &str| module.exports.iter().find(|e| e.name == name).map(|e| e.func);
-        for line in wrapper::runtime_masm().lines() {
-            out.line(line);
-        }
-        let mut used = std::collections::HashSet::from([INSTANTIATE_PROC.to_string()]);
-        let init = instance_initializers(module, procs);
-        let realloc = find("cabi_realloc").map(|f| procs.invoke(None, f));
-        let mut compiled = Vec::new();
-        for export in &wanted {
-            let func = find(&export.name).ok_or_else(|| {
-                invalid(
-                    format!(
-                        "the core module does not export `{}`, which the WIT world requires",
-                        export.name
-                    ),
-                    0,
-                )
-            })?;
-            let core = procs.invoke(None, func);
-            let post = find(&format!("cabi_post_{}", export.name)).map(|f| procs.invoke(None, f));
-            let targets = wrapper::Targets {
-                core: &core,
-                realloc: realloc.as_deref(),
-                post_return: post.as_deref(),
+    let module =
+        crate::compile_with_wrappers(core, &options, &|_| None, move |module, procs, out| {
+            let find = |name: &str| {
+                module
+                    .exports
+                    .iter()
+                    .find(|e| e.name == name)
+                    .map(|e| e.func)
             };
-            check_core_signature(module, func, &export.signature, &export.name)?;
-            let ops = wrapper::WrapperGen::new(&export.name, targets)
-                .generate(&export.signature, &init)
-                .map_err(|feature| WasmError::Unsupported {
-                    feature,
-                    function: export.name.clone(),
-                    offset: 0,
-                })?;
-            let proc_name = unique_proc_name(&export.name, &mut used);
-            out.comment(&format!("export `{}`: {}", export.name, export.signature.wit_text()));
-            out.open(&format!("pub proc \"{proc_name}\""));
-            for op in &ops {
-                out.line(op);
+            for line in wrapper::runtime_masm().lines() {
+                out.line(line);
             }
-            out.close();
-            out.blank();
-            compiled.push(ExportedFunction {
-                name: export.name.clone(),
-                proc_name,
-                params: Vec::new(),
-                results: Vec::new(),
-                entry_proc: String::new(),
-                writes_state: false,
-                wit: Some(export.signature.clone()),
-            });
-        }
-        Ok(ExportWrappers {
-            exports: compiled,
-            instantiate_proc: INSTANTIATE_PROC.to_string(),
-            omitted: Vec::new(),
-        })
-    })?;
+            let mut used = std::collections::HashSet::from([INSTANTIATE_PROC.to_string()]);
+            let init = instance_initializers(module, procs);
+            let realloc = find("cabi_realloc").map(|f| procs.invoke(None, f));
+            let mut compiled = Vec::new();
+            for export in &wanted {
+                let func = find(&export.name).ok_or_else(|| {
+                    invalid(
+                        format!(
+                            "the core module does not export `{}`, which the WIT world requires",
+                            export.name
+                        ),
+                        0,
+                    )
+                })?;
+                let core = procs.invoke(None, func);
+                let post =
+                    find(&format!("cabi_post_{}", export.name)).map(|f| procs.invoke(None, f));
+                let targets = wrapper::Targets {
+                    core: &core,
+                    realloc: realloc.as_deref(),
+                    post_return: post.as_deref(),
+                };
+                check_core_signature(module, func, &export.signature, &export.name)?;
+                let ops = wrapper::WrapperGen::new(&export.name, targets)
+                    .generate(&export.signature, &init)
+                    .map_err(|feature| WasmError::Unsupported {
+                        feature,
+                        function: export.name.clone(),
+                        offset: 0,
+                    })?;
+                let proc_name = unique_proc_name(&export.name, &mut used);
+                out.comment(&format!(
+                    "export `{}`: {}",
+                    export.name,
+                    export.signature.wit_text()
+                ));
+                out.open(&format!("pub proc \"{proc_name}\""));
+                for op in &ops {
+                    out.line(op);
+                }
+                out.close();
+                out.blank();
+                compiled.push(ExportedFunction {
+                    name: export.name.clone(),
+                    proc_name,
+                    params: Vec::new(),
+                    results: Vec::new(),
+                    entry_proc: String::new(),
+                    writes_state: false,
+                    wit: Some(export.signature.clone()),
+                });
+            }
+            Ok(ExportWrappers {
+                exports: compiled,
+                instantiate_proc: INSTANTIATE_PROC.to_string(),
+                omitted: Vec::new(),
+            })
+        })?;
     let world_text = world_text(resolve, world);
-    Ok(CompiledComponent { module, exports, world_text })
+    Ok(CompiledComponent {
+        module,
+        exports,
+        world_text,
+    })
 }
 
 /// The WIT text of the package defining `world` (empty if it cannot be printed).
@@ -223,8 +253,14 @@ pub fn compile_component(bytes: &[u8]) -> WasmResult<CompiledComponent> {
             return Err(unsupported("a WIT package binary (no code to compile)"))
         }
     };
-    if !resolve.worlds[world].imports.values().all(|i| matches!(i, WorldItem::Type { .. })) {
-        return Err(unsupported("component imports (only export-only components are compiled)"));
+    if !resolve.worlds[world]
+        .imports
+        .values()
+        .all(|i| matches!(i, WorldItem::Type { .. }))
+    {
+        return Err(unsupported(
+            "component imports (only export-only components are compiled)",
+        ));
     }
     let modules = core_modules(bytes)?;
     let exports = world_exports(&resolve, world)?;
@@ -234,7 +270,9 @@ pub fn compile_component(bytes: &[u8]) -> WasmResult<CompiledComponent> {
             let names = module_export_names(m);
             exports.iter().all(|e| names.iter().any(|n| *n == e.name))
         })
-        .ok_or_else(|| unsupported("no core module in the component exports every world function"))?;
+        .ok_or_else(|| {
+            unsupported("no core module in the component exports every world function")
+        })?;
     compile_core_with_world(main, &resolve, world)
 }
 
@@ -245,12 +283,15 @@ fn core_modules(bytes: &[u8]) -> WasmResult<Vec<&[u8]>> {
     for payload in Parser::new(0).parse_all(bytes) {
         let payload = payload.map_err(|e| invalid(e.message().to_string(), e.offset() as u64))?;
         match payload {
-            Payload::ModuleSection { unchecked_range, .. } => {
+            Payload::ModuleSection {
+                unchecked_range, ..
+            } => {
                 modules.push(&bytes[unchecked_range.start as usize..unchecked_range.end as usize]);
             }
             Payload::ComponentCanonicalSection(reader) => {
                 for canon in reader {
-                    let canon = canon.map_err(|e| invalid(e.message().to_string(), e.offset() as u64))?;
+                    let canon =
+                        canon.map_err(|e| invalid(e.message().to_string(), e.offset() as u64))?;
                     if let CanonicalFunction::Lift { options, .. } = canon {
                         for o in options.iter() {
                             match o {

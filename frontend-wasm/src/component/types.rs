@@ -68,9 +68,7 @@ pub fn convert(resolve: &Resolve, ty: &Type) -> Result<WitType, String> {
                     return Err("WIT `future`/`stream` (async)".into())
                 }
                 TypeDefKind::Map(..) => return Err("WIT `map`".into()),
-                TypeDefKind::FixedLengthList(..) => {
-                    return Err("WIT fixed-length lists".into())
-                }
+                TypeDefKind::FixedLengthList(..) => return Err("WIT fixed-length lists".into()),
                 TypeDefKind::Unknown => return Err("an unresolved WIT type".into()),
             }
         }

@@ -83,7 +83,10 @@ struct MemAt {
 
 impl MemAt {
     fn at(self, extra: u32) -> MemAt {
-        MemAt { cell: self.cell, offset: self.offset + extra }
+        MemAt {
+            cell: self.cell,
+            offset: self.offset + extra,
+        }
     }
 }
 
@@ -99,7 +102,11 @@ type GenResult<T> = Result<T, String>;
 impl<'a> WrapperGen<'a> {
     /// A generator for export `export`.
     pub fn new(export: &'a str, targets: Targets<'a>) -> Self {
-        WrapperGen { ops: Vec::new(), targets, export }
+        WrapperGen {
+            ops: Vec::new(),
+            targets,
+            export,
+        }
     }
 
     fn op(&mut self, op: impl Into<String>) {
@@ -153,11 +160,16 @@ impl<'a> WrapperGen<'a> {
             // [DIGEST, n] -> image in ARGS, hash verified.
             let max_words = (RES - ARGS) / 4;
             self.ops(&["adv.push_mapval", "movup.4"]);
-            self.op(format!("dup push.{max_words} u32lte assert.err=\"argument image too large\""));
+            self.op(format!(
+                "dup push.{max_words} u32lte assert.err=\"argument image too large\""
+            ));
             self.op(format!("dup mul.4 add.{ARGS} mem_store.{END}"));
             self.op(format!("push.{ARGS} swap"));
             self.op("exec.::miden::core::mem::pipe_preimage_to_memory drop");
-            self.op(format!("push.{} mem_store.{CURSOR}", ARGS + 4 * image_words));
+            self.op(format!(
+                "push.{} mem_store.{CURSOR}",
+                ARGS + 4 * image_words
+            ));
         } else {
             for w in 0..image_words {
                 self.op(format!("mem_storew_le.{} dropw", ARGS + 4 * w));
@@ -191,10 +203,16 @@ impl<'a> WrapperGen<'a> {
                     at += n;
                 }
             }
-            WitType::Variant(_) | WitType::Enum(_) | WitType::Option(_) | WitType::Result { .. } => {
+            WitType::Variant(_)
+            | WitType::Enum(_)
+            | WitType::Option(_)
+            | WitType::Result { .. } => {
                 let cases = ty.cases().unwrap();
                 let disc = slots[0];
-                self.op(format!("mem_load.{} u32assert.err=\"argument is not a u32\"", disc.addr));
+                self.op(format!(
+                    "mem_load.{} u32assert.err=\"argument is not a u32\"",
+                    disc.addr
+                ));
                 self.op(format!(
                     "dup push.{} u32lt assert.err=\"invalid variant discriminant\"",
                     cases.len()
@@ -218,7 +236,10 @@ impl<'a> WrapperGen<'a> {
             }
             WitType::String | WitType::List(_) => {
                 let (ptr, len) = (slots[0], slots[1]);
-                self.op(format!("mem_load.{} u32assert.err=\"argument is not a u32\"", len.addr));
+                self.op(format!(
+                    "mem_load.{} u32assert.err=\"argument is not a u32\"",
+                    len.addr
+                ));
                 if len.ty == FlatType::I64 {
                     self.op(format!("push.0 mem_store.{}", len.addr + 1));
                 }
@@ -244,7 +265,10 @@ impl<'a> WrapperGen<'a> {
             }
             scalar => {
                 let s = slots[0];
-                self.op(format!("mem_load.{} u32assert.err=\"argument is not a u32\"", s.addr));
+                self.op(format!(
+                    "mem_load.{} u32assert.err=\"argument is not a u32\"",
+                    s.addr
+                ));
                 self.normalize_i32(scalar);
                 self.op(format!("mem_store.{}", s.addr));
                 if s.ty == FlatType::I64 {
@@ -283,14 +307,20 @@ impl<'a> WrapperGen<'a> {
     fn receive_list(&mut self, ty: &WitType, depth: u32) -> GenResult<()> {
         let (elem_size, align) = list_elem(ty);
         self.op(format!("mul.{elem_size}"));
-        self.op(format!("dup push.{MAX_BYTES} u32lte assert.err=\"list too long\""));
+        self.op(format!(
+            "dup push.{MAX_BYTES} u32lte assert.err=\"list too long\""
+        ));
         // [bytes]
         if *ty == WitType::String {
-            self.op(format!("mem_load.{CURSOR} dup.1 swap exec.abi_validate_utf8"));
+            self.op(format!(
+                "mem_load.{CURSOR} dup.1 swap exec.abi_validate_utf8"
+            ));
         }
         self.allocate(align)?;
         // [ptr, bytes] -> copy the blob at CURSOR to ptr.
-        self.op(format!("dup.1 dup.1 mem_load.{CURSOR} exec.abi_copy_in mem_store.{CURSOR}"));
+        self.op(format!(
+            "dup.1 dup.1 mem_load.{CURSOR} exec.abi_copy_in mem_store.{CURSOR}"
+        ));
         if let WitType::List(elem) = ty {
             if needs_walk(elem) {
                 self.loop_elements(elem, depth, |g, at, d| g.receive_in_memory(elem, at, d))?;
@@ -337,9 +367,18 @@ impl<'a> WrapperGen<'a> {
         self.op(format!("dup.1 u32div.{size} mem_store.{count}"));
         self.op(format!("mem_load.{count} neq.0"));
         self.op("while.true");
-        body(self, MemAt { cell: base, offset: 0 }, depth + 1)?;
+        body(
+            self,
+            MemAt {
+                cell: base,
+                offset: 0,
+            },
+            depth + 1,
+        )?;
         self.op(format!("mem_load.{base} add.{size} mem_store.{base}"));
-        self.op(format!("mem_load.{count} sub.1 dup mem_store.{count} neq.0"));
+        self.op(format!(
+            "mem_load.{count} sub.1 dup mem_store.{count} neq.0"
+        ));
         self.op("end");
         Ok(())
     }
@@ -391,7 +430,10 @@ impl<'a> WrapperGen<'a> {
 
     /// [] -> [v]: loads `size` bytes (1, 2 or 4) at `at`.
     fn load(&mut self, at: MemAt, size: u32) {
-        self.op(format!("mem_load.{} add.{} exec.wasm_load32", at.cell, at.offset));
+        self.op(format!(
+            "mem_load.{} add.{} exec.wasm_load32",
+            at.cell, at.offset
+        ));
         match size {
             1 => self.op("u32and.255"),
             2 => self.op("u32and.65535"),
@@ -401,7 +443,11 @@ impl<'a> WrapperGen<'a> {
 
     /// [v] -> []: stores the low `size` bytes of v at `at`.
     fn store_top(&mut self, at: MemAt, size: u32) {
-        let mask: u64 = if size >= 4 { 0xFFFF_FFFF } else { (1 << (8 * size)) - 1 };
+        let mask: u64 = if size >= 4 {
+            0xFFFF_FFFF
+        } else {
+            (1 << (8 * size)) - 1
+        };
         if size < 4 {
             self.op(format!("u32and.{mask}"));
         }
@@ -422,7 +468,10 @@ impl<'a> WrapperGen<'a> {
             self.op(format!("push.{}", tuple.size()));
             self.allocate(tuple.align())?;
             self.op(format!("swap drop mem_store.{PARAMS_PTR}"));
-            let base = MemAt { cell: PARAMS_PTR, offset: 0 };
+            let base = MemAt {
+                cell: PARAMS_PTR,
+                offset: 0,
+            };
             let mut at = 0;
             for (t, off) in sig.param_types().iter().zip(tuple.field_offsets()) {
                 let n = t.flat().len();
@@ -518,12 +567,23 @@ impl<'a> WrapperGen<'a> {
                  assert.err=\"out of bounds memory access\""
             ));
             self.op(format!("mem_store.{RETPTR}"));
-            self.lower_from_memory(result, &res_slots, MemAt { cell: RETPTR, offset: 0 }, 0)?;
+            self.lower_from_memory(
+                result,
+                &res_slots,
+                MemAt {
+                    cell: RETPTR,
+                    offset: 0,
+                },
+                0,
+            )?;
         } else {
             let s = res_slots[0];
             match s.ty {
                 FlatType::I64 | FlatType::F64 => {
-                    self.op(format!("dup.1 dup.1 mem_store.{CORE_RES} mem_store.{}", CORE_RES + 1));
+                    self.op(format!(
+                        "dup.1 dup.1 mem_store.{CORE_RES} mem_store.{}",
+                        CORE_RES + 1
+                    ));
                     self.op(format!("mem_store.{} mem_store.{}", s.addr, s.addr + 1));
                 }
                 _ => self.op(format!("dup mem_store.{CORE_RES} mem_store.{}", s.addr)),
@@ -625,7 +685,9 @@ impl<'a> WrapperGen<'a> {
     fn send_list(&mut self, ty: &WitType, depth: u32) -> GenResult<()> {
         let (elem_size, align) = list_elem(ty);
         self.op(format!("swap mul.{elem_size}"));
-        self.op(format!("dup push.{MAX_BYTES} u32lte assert.err=\"list too long\""));
+        self.op(format!(
+            "dup push.{MAX_BYTES} u32lte assert.err=\"list too long\""
+        ));
         // [bytes, ptr]
         self.op("swap");
         if align > 1 {
@@ -639,7 +701,9 @@ impl<'a> WrapperGen<'a> {
              assert.err=\"out of bounds memory access\""
         ));
         // [ptr, bytes] -> copy out to CURSOR, keeping the destination for validation.
-        self.op(format!("mem_load.{CURSOR} dup.2 dup.2 dup.2 movdn.2 exec.abi_copy_out"));
+        self.op(format!(
+            "mem_load.{CURSOR} dup.2 dup.2 dup.2 movdn.2 exec.abi_copy_out"
+        ));
         self.op(format!(
             "dup push.{RES_LIMIT} u32lte assert.err=\"result image too large\" mem_store.{CURSOR}"
         ));
@@ -765,8 +829,12 @@ fn list_elem(ty: &WitType) -> (u32, u32) {
 fn needs_walk(ty: &WitType) -> bool {
     match ty {
         WitType::Char | WitType::String | WitType::List(_) => true,
-        WitType::Variant(_) | WitType::Enum(_) | WitType::Option(_) | WitType::Result { .. } => true,
-        WitType::Record(_) | WitType::Tuple(_) => ty.fields().unwrap().iter().any(|f| needs_walk(f)),
+        WitType::Variant(_) | WitType::Enum(_) | WitType::Option(_) | WitType::Result { .. } => {
+            true
+        }
+        WitType::Record(_) | WitType::Tuple(_) => {
+            ty.fields().unwrap().iter().any(|f| needs_walk(f))
+        }
         _ => false,
     }
 }

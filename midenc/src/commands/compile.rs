@@ -24,6 +24,13 @@ pub struct Opts {
     /// The world in `--wit` (default: the package's only world).
     #[arg(long, requires = "wit")]
     pub world: Option<String>,
+    /// A package whose exports resolve this module's imports (repeatable).
+    #[arg(short = 'L', value_name = "PKG.masp")]
+    pub link: Vec<PathBuf>,
+    /// Record `mast:0x…` imports that no `-L` package exports as external dependencies
+    /// instead of failing.
+    #[arg(long)]
+    pub allow_unresolved: bool,
 }
 
 /// Runs `midenc compile`.
@@ -36,7 +43,15 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         path: p,
         world: opts.world.as_deref(),
     });
-    let (module, linked) = crate::compile_wasm_with(&path, &bytes, &name, wit.as_ref())?;
+    let links = crate::load_link_set(&opts.link)?;
+    let (module, linked) = crate::compile_wasm_with(
+        &path,
+        &bytes,
+        &name,
+        wit.as_ref(),
+        &links,
+        opts.allow_unresolved,
+    )?;
     let out = opts
         .output
         .unwrap_or_else(|| PathBuf::from(format!("{name}.masp")));
@@ -46,7 +61,10 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         let _ = std::fs::remove_file(&out);
     })?;
     if opts.emit.iter().any(|e| e == "masm") {
-        write(&sibling(&out, "masm"), module.masm.as_bytes())?;
+        write(&sibling(&out, "masm"), module.masm.as_bytes()).inspect_err(|_| {
+            let _ = std::fs::remove_file(&out);
+            let _ = std::fs::remove_file(&manifest_path);
+        })?;
     }
     Ok(())
 }

@@ -3,5 +3,6 @@
 pub mod bindings;
 pub mod build;
 pub mod compile;
+pub mod inspect;
 pub mod new;
 pub mod run;

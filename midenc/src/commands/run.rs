@@ -15,11 +15,16 @@ pub struct Opts {
     /// Print the VM cycle count (`cycles: N`) on stderr.
     #[arg(long)]
     pub cycles: bool,
+    /// A package whose exports serve imports (repeatable); its MAST is available to the VM.
+    #[arg(short = 'L', value_name = "PKG.masp")]
+    pub link: Vec<PathBuf>,
 }
 
 /// Runs `midenc run`.
 pub fn run(opts: Opts) -> DriverResult<()> {
-    let package = crate::compile_file(&opts.input)?;
+    let links = crate::load_link_set(&opts.link)?;
+    let package = crate::compile_file(&opts.input, &links)?;
+    links.check_dependencies(&opts.input.display().to_string(), &package)?;
     let call = invoke::parse(&opts.invoke, &package.manifest)?;
     let root = midenc_linker::parse_word(&call.export.mast_root).ok_or_else(|| {
         midenc_linker::LinkError::BadPackage {
@@ -36,7 +41,8 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         }
         outcome.cycles
     } else {
-        let outcome = vm::call_export(&package, root, &call.args, &call.export.results)?;
+        let outcome =
+            vm::call_export_linked(&package, &links, root, &call.args, &call.export.results)?;
         if let Some(text) = invoke::render_results(&outcome.results) {
             println!("{text}");
         }

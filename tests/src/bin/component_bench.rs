@@ -14,7 +14,9 @@ fn main() {
         let c = midenc::invoke::parse(call, &package.manifest).expect("parses");
         let sig = c.export.wit.clone().expect("component export");
         let root = midenc_linker::parse_word(&c.export.mast_root).expect("root");
-        midenc::vm::call_component_export(&package, root, &sig, &c.wit_args).expect("runs").cycles
+        midenc::vm::call_component_export(&package, root, &sig, &c.wit_args)
+            .expect("runs")
+            .cycles
     };
     println!("| call | bytes in | bytes out | cycles | bytes/cycle |");
     println!("|---|---|---|---|---|");
@@ -22,13 +24,25 @@ fn main() {
     println!("| add(u32, u32) -> u32 | 0 | 0 | {base} | - |");
     for kib in [1usize, 16, 64] {
         let n = kib * 1024;
-        let bytes = (0..n).map(|i| (i % 251).to_string()).collect::<Vec<_>>().join(",");
+        let bytes = (0..n)
+            .map(|i| (i % 251).to_string())
+            .collect::<Vec<_>>()
+            .join(",");
         let c = run(&format!("sum-bytes([{bytes}])"));
-        println!("| sum-bytes(list<u8>) | {n} | 0 | {c} | {:.2} |", n as f64 / c as f64);
+        println!(
+            "| sum-bytes(list<u8>) | {n} | 0 | {c} | {:.2} |",
+            n as f64 / c as f64
+        );
         let text: String = (0..n).map(|i| (b'a' + (i % 26) as u8) as char).collect();
         let c = run(&format!("byte-len(\"{text}\")"));
-        println!("| byte-len(string) | {n} | 0 | {c} | {:.2} |", n as f64 / c as f64);
+        println!(
+            "| byte-len(string) | {n} | 0 | {c} | {:.2} |",
+            n as f64 / c as f64
+        );
         let c = run(&format!("echo(\"{text}\")"));
-        println!("| echo(string) -> string | {n} | {n} | {c} | {:.2} |", (2 * n) as f64 / c as f64);
+        println!(
+            "| echo(string) -> string | {n} | {n} | {c} | {:.2} |",
+            (2 * n) as f64 / c as f64
+        );
     }
 }

@@ -1,0 +1,317 @@
+//! Import resolution against the packages given with `-L`.
+//!
+//! A [`LinkSet`] holds the linked packages. [`LinkSet::resolve`] binds each import of a module
+//! being compiled: a `mast:0x…` import to the export with that MAST root, a named import to the
+//! export with that full WIT name (`ns:pkg/iface@version#func`, version included). Exactly one
+//! package may provide an import, and the signatures must agree: felt counts for `mast:`
+//! imports (the root fixes the code, the types only say how the felts are read), exact types
+//! for named ones. [`LinkSet::check_dependencies`] verifies, before a run, that every package
+//! reachable from the one being run finds its dependencies with the recorded digests.
+
+use midenc_abi::felt_count;
+use midenc_frontend_wasm::{ImportTarget, ImportedFunction};
+
+use crate::{
+    manifest::{signature_text, ImportBinding, ImportKind, ManifestExport},
+    LinkError, LinkedPackage,
+};
+
+/// A package given with `-L`, and where it was loaded from.
+pub struct LinkInput {
+    /// Where it came from (a path, as shown in diagnostics).
+    pub origin: String,
+    /// The package.
+    pub package: LinkedPackage,
+}
+
+/// The packages available to resolve imports and to serve calls at run time.
+#[derive(Default)]
+pub struct LinkSet {
+    inputs: Vec<LinkInput>,
+}
+
+/// How one import was resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolution {
+    /// The MAST root the import calls.
+    pub root: String,
+    /// The linked export that provides it; `None` for an external dependency.
+    pub provider: Option<ImportBinding>,
+}
+
+fn felts_text(params: usize, results: usize) -> String {
+    format!("{params} felts in, {results} out")
+}
+
+impl LinkSet {
+    /// Adds a package. The same package given twice is kept once; two different packages
+    /// with one name are an error naming both files.
+    ///
+    /// # Errors
+    /// [`LinkError::DuplicatePackage`].
+    pub fn add(
+        &mut self,
+        origin: impl Into<String>,
+        package: LinkedPackage,
+    ) -> Result<(), LinkError> {
+        let origin = origin.into();
+        if let Some(existing) = self
+            .inputs
+            .iter()
+            .find(|i| i.package.manifest.name == package.manifest.name)
+        {
+            let (a, b) = (existing.package.digest(), package.digest());
+            if a == b {
+                return Ok(());
+            }
+            return Err(LinkError::DuplicatePackage {
+                name: package.manifest.name.clone(),
+                first_origin: existing.origin.clone(),
+                first_digest: a,
+                second_origin: origin,
+                second_digest: b,
+            });
+        }
+        self.inputs.push(LinkInput { origin, package });
+        Ok(())
+    }
+
+    /// The linked packages, in the order given.
+    pub fn inputs(&self) -> &[LinkInput] {
+        &self.inputs
+    }
+
+    /// The exports matching `pred`, each with its package: at most one per package.
+    fn providers<'s>(
+        &'s self,
+        pred: impl Fn(&ManifestExport) -> bool,
+    ) -> Vec<(&'s LinkInput, &'s ManifestExport)> {
+        let mut found: Vec<(&LinkInput, &ManifestExport)> = Vec::new();
+        for input in &self.inputs {
+            // One package exporting the same root under two names is still one provider.
+            if let Some(export) = input.package.manifest.exports.iter().find(|e| pred(e)) {
+                found.push((input, export));
+            }
+        }
+        found
+    }
+
+    fn origins(&self) -> String {
+        if self.inputs.is_empty() {
+            "no package was linked".into()
+        } else {
+            let names: Vec<String> = self
+                .inputs
+                .iter()
+                .map(|i| format!("`{}` ({})", i.package.manifest.name, i.origin))
+                .collect();
+            format!("none of {} exports it", names.join(", "))
+        }
+    }
+
+    /// Resolves the imports of a module, in order.
+    ///
+    /// # Errors
+    /// [`LinkError::Unresolved`] when nothing provides an import (a `mast:` import is then
+    /// recorded as an external dependency if `allow_unresolved`), [`LinkError::DuplicateExport`]
+    /// when two packages do, [`LinkError::SignatureMismatch`] when the signatures disagree.
+    pub fn resolve(
+        &self,
+        imports: &[ImportedFunction],
+        allow_unresolved: bool,
+    ) -> Result<Vec<Resolution>, LinkError> {
+        imports
+            .iter()
+            .map(|import| self.resolve_one(import, allow_unresolved))
+            .collect()
+    }
+
+    fn resolve_one(
+        &self,
+        import: &ImportedFunction,
+        allow_unresolved: bool,
+    ) -> Result<Resolution, LinkError> {
+        let signature = signature_text(&import.params, &import.results);
+        let (display, found) = match &import.target {
+            ImportTarget::MastRoot(root) => (
+                import.display_name(),
+                self.providers(|e| e.mast_root.eq_ignore_ascii_case(root)),
+            ),
+            ImportTarget::Named(full) => (full.clone(), self.providers(|e| &e.name == full)),
+        };
+        let (input, export) = match found.as_slice() {
+            [] => {
+                return match &import.target {
+                    ImportTarget::MastRoot(root) if allow_unresolved => Ok(Resolution {
+                        root: root.clone(),
+                        provider: None,
+                    }),
+                    ImportTarget::MastRoot(_) => Err(LinkError::Unresolved {
+                        import: display,
+                        signature,
+                        why: self.origins(),
+                        help: "link the package that exports this MAST root with -L, or pass \
+                               --allow-unresolved to record it as an external dependency"
+                            .into(),
+                    }),
+                    ImportTarget::Named(full) => Err(LinkError::Unresolved {
+                        import: display,
+                        why: self.origins(),
+                        help: self.near_misses(full).unwrap_or_else(|| {
+                            "link the package that exports it with -L (a named import needs \
+                             its provider at compile time: --allow-unresolved does not apply)"
+                                .into()
+                        }),
+                        signature,
+                    }),
+                };
+            }
+            [one] => *one,
+            [first, second, ..] => {
+                return Err(LinkError::DuplicateExport {
+                    import: display,
+                    first_package: first.0.package.manifest.name.clone(),
+                    first_origin: first.0.origin.clone(),
+                    first_export: first.1.name.clone(),
+                    second_package: second.0.package.manifest.name.clone(),
+                    second_origin: second.0.origin.clone(),
+                    second_export: second.1.name.clone(),
+                })
+            }
+        };
+        let (p, r) = (felt_count(&import.params), felt_count(&import.results));
+        let agrees = match import.target {
+            ImportTarget::MastRoot(_) => p == export.stack_felts_in && r == export.stack_felts_out,
+            ImportTarget::Named(_) => {
+                import.params == export.params && import.results == export.results
+            }
+        };
+        if !agrees {
+            return Err(LinkError::SignatureMismatch {
+                import: display,
+                import_signature: signature,
+                import_felts: felts_text(p, r),
+                package: input.package.manifest.name.clone(),
+                origin: input.origin.clone(),
+                export: export.name.clone(),
+                export_signature: export.signature.clone(),
+                export_felts: felts_text(export.stack_felts_in, export.stack_felts_out),
+            });
+        }
+        Ok(Resolution {
+            root: export.mast_root.to_ascii_lowercase(),
+            provider: Some(ImportBinding {
+                package: input.package.manifest.name.clone(),
+                version: input.package.manifest.version.clone(),
+                digest: input.package.digest(),
+                export: export.name.clone(),
+            }),
+        })
+    }
+
+    /// Exports whose name differs from `full` only in the version, as a hint.
+    fn near_misses(&self, full: &str) -> Option<String> {
+        let unversioned = |name: &str| -> Option<String> {
+            let (iface, func) = name.split_once('#')?;
+            Some(format!(
+                "{}#{func}",
+                iface.split_once('@').map_or(iface, |(i, _)| i)
+            ))
+        };
+        let want = unversioned(full)?;
+        let hits: Vec<String> = self
+            .inputs
+            .iter()
+            .flat_map(|i| {
+                i.package
+                    .manifest
+                    .exports
+                    .iter()
+                    .filter(|e| unversioned(&e.name).as_deref() == Some(&want))
+                    .map(move |e| format!("`{}` in {}", e.name, i.origin))
+            })
+            .collect();
+        (!hits.is_empty())
+            .then(|| format!("versions must match exactly; found {}", hits.join(", ")))
+    }
+
+    /// Checks that `root` and every package it (transitively) depends on find their
+    /// dependencies in this set with the recorded digests, and that each external import of
+    /// `root` is exported by some linked package.
+    ///
+    /// # Errors
+    /// [`LinkError::MissingDependency`], [`LinkError::DigestMismatch`], [`LinkError::Unresolved`].
+    pub fn check_dependencies(&self, origin: &str, root: &LinkedPackage) -> Result<(), LinkError> {
+        for import in root
+            .manifest
+            .imports
+            .iter()
+            .filter(|i| i.resolved.is_none())
+        {
+            let provided = self.inputs.iter().any(|i| {
+                i.package
+                    .manifest
+                    .exports
+                    .iter()
+                    .any(|e| e.mast_root.eq_ignore_ascii_case(&import.mast_root))
+            });
+            if !provided {
+                return Err(LinkError::Unresolved {
+                    import: import.display_name(),
+                    signature: import.signature.clone(),
+                    why: format!(
+                        "`{}` ({origin}) was built with it unresolved, and {}",
+                        root.manifest.name,
+                        self.origins()
+                    ),
+                    help: "link the package that exports this MAST root with -L".into(),
+                });
+            }
+        }
+        let mut seen: Vec<String> = Vec::new();
+        let mut work: Vec<(String, &LinkedPackage)> = vec![(origin.to_string(), root)];
+        while let Some((dependent_origin, package)) = work.pop() {
+            if seen.contains(&package.manifest.name) {
+                continue;
+            }
+            seen.push(package.manifest.name.clone());
+            for dep in package.package.manifest.dependencies() {
+                let name = dep.name.to_string();
+                let expected = dep.digest.to_hex();
+                let Some(found) = self.inputs.iter().find(|i| i.package.manifest.name == name)
+                else {
+                    return Err(LinkError::MissingDependency {
+                        dependent: package.manifest.name.clone(),
+                        dependent_origin,
+                        name,
+                        version: dep.version.to_string(),
+                        digest: expected,
+                    });
+                };
+                let actual = found.package.digest();
+                if actual != expected {
+                    return Err(LinkError::DigestMismatch {
+                        dependent: package.manifest.name.clone(),
+                        dependent_origin,
+                        name,
+                        expected_version: dep.version.to_string(),
+                        expected,
+                        origin: found.origin.clone(),
+                        found_version: found.package.manifest.version.clone(),
+                        found: actual,
+                    });
+                }
+                work.push((found.origin.clone(), &found.package));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The import kind recorded in the manifest for a frontend import target.
+pub fn import_kind(target: &ImportTarget) -> ImportKind {
+    match target {
+        ImportTarget::MastRoot(_) => ImportKind::Mast,
+        ImportTarget::Named(_) => ImportKind::Named,
+    }
+}
