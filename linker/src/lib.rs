@@ -322,10 +322,15 @@ impl LinkedPackage {
         let mut package = (*self.package).clone();
         package
             .sections
-            .retain(|s| s.id.as_str() != MANIFEST_SECTION);
+            .retain(|s| s.id.as_str() != MANIFEST_SECTION && s.id.as_str() != CHECKSUM_SECTION);
         package
             .sections
             .push(Section::new(manifest_section_id(), json));
+        // The checksum covers the manifest, so it is computed again.
+        let checksum = package_checksum(&package);
+        package
+            .sections
+            .push(Section::new(section_id(CHECKSUM_SECTION), checksum));
         self.package = Arc::new(package);
     }
 
