@@ -424,13 +424,34 @@ pub fn run_in_one_instance(
     package: &LinkedPackage,
     calls: &[Call<'_>],
 ) -> DriverResult<RunOutcome> {
-    crate::with_deep_stack(|| run_in_one_instance_here(package, calls))
+    let keep_from = calls.len().saturating_sub(1);
+    let (mut results, cycles) =
+        crate::with_deep_stack(|| run_in_one_instance_here(package, calls, keep_from))?;
+    Ok(RunOutcome {
+        results: results.pop().unwrap_or_default(),
+        cycles,
+    })
+}
+
+/// Like [`run_in_one_instance`], returning the results of every call from `keep_from` on (in
+/// call order), so that several calls after the same state changes need one run. Their result
+/// felts must fit on the stack together (at most 15).
+///
+/// # Errors
+/// As [`run_in_one_instance`].
+pub fn run_batch_in_one_instance(
+    package: &LinkedPackage,
+    calls: &[Call<'_>],
+    keep_from: usize,
+) -> DriverResult<Vec<Vec<CoreValue>>> {
+    crate::with_deep_stack(|| run_in_one_instance_here(package, calls, keep_from)).map(|r| r.0)
 }
 
 fn run_in_one_instance_here(
     package: &LinkedPackage,
     calls: &[Call<'_>],
-) -> DriverResult<RunOutcome> {
+    keep_from: usize,
+) -> DriverResult<(Vec<Vec<CoreValue>>, u32)> {
     let vm_error = |message: String| DriverError::Vm { message };
     let manifest = &package.manifest;
     if manifest.instantiate_mast_root.is_empty() {
@@ -439,7 +460,7 @@ fn run_in_one_instance_here(
         ));
     }
     let mut source = format!("begin\n    exec.{}\n", manifest.instantiate_mast_root);
-    let mut last_results: &[CoreType] = &[];
+    let mut kept = 0;
     for (i, call) in calls.iter().enumerate() {
         if call.export.entry_mast_root.is_empty() {
             return Err(vm_error(format!(
@@ -452,27 +473,27 @@ fn run_in_one_instance_here(
         }
         source.push_str(&format!("    exec.{}\n", call.export.entry_mast_root));
         let out = felt_count(&call.export.results);
-        if i + 1 < calls.len() {
+        if i < keep_from {
             for _ in 0..out {
                 source.push_str("    drop\n");
             }
         } else {
-            last_results = &call.export.results;
-            if out > MAX_STACK_FELTS - 1 {
-                return Err(vm_error(format!(
-                    "{out} result felts do not fit on the stack"
-                )));
-            }
-            // Drop the 16 zeros below the results so the program ends at depth 16.
-            let lift = if out == 1 {
-                "swap".to_string()
-            } else {
-                format!("movup.{out}")
-            };
-            for _ in 0..out {
-                source.push_str(&format!("    {lift} drop\n"));
-            }
+            kept += out;
         }
+    }
+    if kept > MAX_STACK_FELTS - 1 {
+        return Err(vm_error(format!(
+            "{kept} result felts do not fit on the stack"
+        )));
+    }
+    // Drop the 16 zeros below the results so the program ends at depth 16.
+    let lift = if kept == 1 {
+        "swap".to_string()
+    } else {
+        format!("movup.{kept}")
+    };
+    for _ in 0..kept {
+        source.push_str(&format!("    {lift} drop\n"));
     }
     source.push_str(&format!("    trace.{CLOCK_TRACE_ID}\nend\n"));
     let run = execute_program(
@@ -483,12 +504,18 @@ fn run_in_one_instance_here(
         AdviceInputs::default(),
         None,
     )?;
-    let results = lift_values(last_results, &run.stack)
-        .map_err(|e| vm_error(format!("the export broke the calling convention: {e}")))?;
-    Ok(RunOutcome {
-        results,
-        cycles: run.cycles,
-    })
+    // The last call's results are on top.
+    let mut results = Vec::new();
+    let mut at = 0;
+    for call in calls[keep_from.min(calls.len())..].iter().rev() {
+        let out = felt_count(&call.export.results);
+        let values = lift_values(&call.export.results, &run.stack[at..])
+            .map_err(|e| vm_error(format!("the export broke the calling convention: {e}")))?;
+        results.push(values);
+        at += out;
+    }
+    results.reverse();
+    Ok((results, run.cycles))
 }
 
 /// Classifies a VM failure: the ones a Wasm trap compiles to become [`DriverError::Trap`].

@@ -187,7 +187,19 @@ pub fn run_wast(name: &str, text: &str) -> FileReport {
         }
     };
     let mut modules = Modules::default();
+    let mut batch = Batch::default();
     for directive in wast.directives {
+        if let WastDirective::AssertReturn {
+            exec: WastExecute::Invoke(invoke),
+            results,
+            ..
+        } = &directive
+        {
+            if batch.take(&mut modules, invoke, results) {
+                continue;
+            }
+        }
+        batch.flush(name, &mut modules, &mut report);
         match directive {
             WastDirective::Module(mut module) => {
                 let id = match &module {
@@ -263,7 +275,116 @@ pub fn run_wast(name: &str, text: &str) -> FileReport {
             _ => report.skip("other directive kinds"),
         }
     }
+    batch.flush(name, &mut modules, &mut report);
     report
+}
+
+/// Consecutive `assert_return`s of calls that cannot change state, on the current module after
+/// state-changing calls: they all see the same state, so one run replays the history once and
+/// makes them all (replaying it per assertion is quadratic in heavy scripts such as
+/// `memory_copy`).
+#[derive(Default)]
+struct Batch {
+    calls: Vec<(String, Vec<CoreValue>, Vec<CoreValue>, String)>,
+    felts: usize,
+}
+
+impl Batch {
+    /// Queues the assertion if it qualifies; `false` leaves it to the normal path.
+    fn take(
+        &mut self,
+        modules: &mut Modules,
+        invoke: &WastInvoke<'_>,
+        results: &[WastRet<'_>],
+    ) -> bool {
+        if invoke.module.is_some() {
+            return false;
+        }
+        let Ok(instance) = modules.get(None) else {
+            return false;
+        };
+        if instance.history.is_empty() || instance.omitted.iter().any(|(n, _)| n == invoke.name) {
+            return false;
+        }
+        let Some((export, _)) = instance.package.export(invoke.name) else {
+            return false;
+        };
+        let (Some(args), Some(want)) = (core_args(invoke), expected(results)) else {
+            return false;
+        };
+        let felts = midenc_abi::felt_count(&export.results);
+        if export.writes_state || self.felts + felts > 15 {
+            return false;
+        }
+        self.felts += felts;
+        self.calls
+            .push((invoke.name.to_string(), args, want, invoke_label(invoke)));
+        true
+    }
+
+    /// Runs the queued assertions (one program), falling back to one run each on a trap.
+    fn flush(&mut self, name: &str, modules: &mut Modules, report: &mut FileReport) {
+        let calls = std::mem::take(&mut self.calls);
+        self.felts = 0;
+        if calls.is_empty() {
+            return;
+        }
+        let Ok(instance) = modules.get(None) else {
+            return;
+        };
+        let package = &instance.package;
+        let mut program = Vec::new();
+        for (export, args) in &instance.history {
+            program.push(vm::Call {
+                export: package.export(export).expect("replayed exports exist").0,
+                args,
+            });
+        }
+        let keep_from = program.len();
+        for (export, args, _, _) in &calls {
+            program.push(vm::Call {
+                export: package.export(export).expect("queued exports exist").0,
+                args,
+            });
+        }
+        if let Ok(results) = vm::run_batch_in_one_instance(package, &program, keep_from) {
+            for ((_, _, want, what), got) in calls.iter().zip(results) {
+                if &got == want {
+                    report.passed += 1;
+                } else {
+                    report
+                        .failed
+                        .push(format!("{name}: {what}: want {want:?}, got {got:?}"));
+                }
+            }
+            return;
+        }
+        for (export, args, want, what) in calls {
+            match run_one(instance, &export, args) {
+                Outcome::Returned(got) if got == want => report.passed += 1,
+                Outcome::Returned(got) => report
+                    .failed
+                    .push(format!("{name}: {what}: want {want:?}, got {got:?}")),
+                Outcome::Trapped(trap) => report
+                    .failed
+                    .push(format!("{name}: {what}: want {want:?}, trapped: {trap}")),
+                Outcome::Skipped(why) => report.skip(why),
+            }
+        }
+    }
+}
+
+/// The core arguments of an invocation, or `None` when one is not an integer.
+fn core_args(invoke: &WastInvoke<'_>) -> Option<Vec<CoreValue>> {
+    invoke
+        .args
+        .iter()
+        .map(|a| match a {
+            WastArg::Core(WastArgCore::I32(v)) => Some(CoreValue::I32(*v)),
+            WastArg::Core(WastArgCore::I64(v)) => Some(CoreValue::I64(*v)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Compiles a script module; code using unsupported features (floats, ...) becomes traps
@@ -338,21 +459,24 @@ fn execute(modules: &mut Modules, exec: WastExecute<'_>) -> Outcome {
 /// How a failure names what was executed: the export and its arguments, or the module.
 fn label(exec: &WastExecute<'_>) -> String {
     match exec {
-        WastExecute::Invoke(invoke) => {
-            let args: Vec<String> = invoke
-                .args
-                .iter()
-                .map(|a| match a {
-                    WastArg::Core(WastArgCore::I32(v)) => v.to_string(),
-                    WastArg::Core(WastArgCore::I64(v)) => v.to_string(),
-                    _ => "…".into(),
-                })
-                .collect();
-            format!("{}({})", invoke.name, args.join(", "))
-        }
+        WastExecute::Invoke(invoke) => invoke_label(invoke),
         WastExecute::Wat(_) => "instantiation".into(),
         WastExecute::Get { global, .. } => format!("global {global}"),
     }
+}
+
+/// `name(args)` of an invocation.
+fn invoke_label(invoke: &WastInvoke<'_>) -> String {
+    let args: Vec<String> = invoke
+        .args
+        .iter()
+        .map(|a| match a {
+            WastArg::Core(WastArgCore::I32(v)) => v.to_string(),
+            WastArg::Core(WastArgCore::I64(v)) => v.to_string(),
+            _ => "…".into(),
+        })
+        .collect();
+    format!("{}({})", invoke.name, args.join(", "))
 }
 
 fn expected(results: &[WastRet<'_>]) -> Option<Vec<CoreValue>> {
@@ -368,24 +492,20 @@ fn expected(results: &[WastRet<'_>]) -> Option<Vec<CoreValue>> {
 
 /// Runs `invoke` in `instance`, replaying its earlier state-changing calls.
 fn invoke_in(instance: &mut Instance, invoke: &WastInvoke<'_>) -> Outcome {
-    let args: Option<Vec<CoreValue>> = invoke
-        .args
-        .iter()
-        .map(|a| match a {
-            WastArg::Core(WastArgCore::I32(v)) => Some(CoreValue::I32(*v)),
-            WastArg::Core(WastArgCore::I64(v)) => Some(CoreValue::I64(*v)),
-            _ => None,
-        })
-        .collect();
-    let Some(args) = args else {
+    let Some(args) = core_args(invoke) else {
         return Outcome::Skipped("float/vector/reference arguments".into());
     };
-    if let Some((_, why)) = instance.omitted.iter().find(|(n, _)| n == invoke.name) {
+    run_one(instance, invoke.name, args)
+}
+
+/// Runs export `name` with `args` in `instance`, replaying its earlier state-changing calls.
+fn run_one(instance: &mut Instance, name: &str, args: Vec<CoreValue>) -> Outcome {
+    if let Some((_, why)) = instance.omitted.iter().find(|(n, _)| n == name) {
         return Outcome::Skipped(why.clone());
     }
     let package = &instance.package;
-    let Some((export, root)) = package.export(invoke.name) else {
-        return Outcome::Trapped(format!("export `{}` not compiled", invoke.name));
+    let Some((export, root)) = package.export(name) else {
+        return Outcome::Trapped(format!("export `{name}` not compiled"));
     };
     let result = if instance.history.is_empty() {
         vm::call_export(package, root, &args, &export.results.clone())
@@ -404,7 +524,7 @@ fn invoke_in(instance: &mut Instance, invoke: &WastInvoke<'_>) -> Outcome {
     match result {
         Ok(out) => {
             if export.writes_state {
-                instance.history.push((invoke.name.to_string(), args));
+                instance.history.push((name.to_string(), args));
             }
             Outcome::Returned(out.results)
         }
