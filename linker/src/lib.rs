@@ -199,13 +199,7 @@ pub fn link(spec: &PackageSpec<'_>) -> Result<LinkedPackage, LinkError> {
         library,
         package_deps,
     );
-    package
-        .sections
-        .push(Section::new(manifest_section_id(), json));
-    let checksum = package_checksum(&package);
-    package
-        .sections
-        .push(Section::new(section_id(CHECKSUM_SECTION), checksum));
+    embed_manifest(&mut package, json);
     Ok(LinkedPackage {
         package: Arc::from(package),
         manifest,
@@ -323,14 +317,7 @@ impl LinkedPackage {
         package
             .sections
             .retain(|s| s.id.as_str() != MANIFEST_SECTION && s.id.as_str() != CHECKSUM_SECTION);
-        package
-            .sections
-            .push(Section::new(manifest_section_id(), json));
-        // The checksum covers the manifest, so it is computed again.
-        let checksum = package_checksum(&package);
-        package
-            .sections
-            .push(Section::new(section_id(CHECKSUM_SECTION), checksum));
+        embed_manifest(&mut package, json);
         self.package = Arc::new(package);
     }
 
@@ -358,6 +345,18 @@ fn manifest_section_id() -> SectionId {
 
 fn section_id(name: &str) -> SectionId {
     SectionId::custom(name).expect("midenc's section ids are valid")
+}
+
+/// Adds the manifest section, then the checksum section, which covers everything before it
+/// (the manifest included).
+fn embed_manifest(package: &mut Package, manifest_json: Vec<u8>) {
+    package
+        .sections
+        .push(Section::new(manifest_section_id(), manifest_json));
+    let checksum = package_checksum(package);
+    package
+        .sections
+        .push(Section::new(section_id(CHECKSUM_SECTION), checksum));
 }
 
 /// Name of the package section holding [`package_checksum`] of the rest of the package.

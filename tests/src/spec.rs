@@ -84,6 +84,20 @@ impl FileReport {
         *self.skipped.entry(reason.into()).or_default() += 1;
     }
 
+    /// Counts an `assert_return` of `what` (in file `file`) that expects `want`.
+    fn expect_return(&mut self, file: &str, what: &str, want: &[CoreValue], outcome: Outcome) {
+        match outcome {
+            Outcome::Returned(got) if got == want => self.passed += 1,
+            Outcome::Returned(got) => self
+                .failed
+                .push(format!("{file}: {what}: want {want:?}, got {got:?}")),
+            Outcome::Trapped(trap) => self
+                .failed
+                .push(format!("{file}: {what}: want {want:?}, trapped: {trap}")),
+            Outcome::Skipped(why) => self.skip(why),
+        }
+    }
+
     /// Number of skipped assertions.
     pub fn skipped_count(&self) -> usize {
         self.skipped.values().sum()
@@ -222,16 +236,8 @@ pub fn run_wast(name: &str, text: &str) -> FileReport {
                     continue;
                 };
                 let what = label(&exec);
-                match execute(&mut modules, exec) {
-                    Outcome::Returned(got) if got == want => report.passed += 1,
-                    Outcome::Returned(got) => report
-                        .failed
-                        .push(format!("{name}: {what}: want {want:?}, got {got:?}")),
-                    Outcome::Trapped(trap) => report
-                        .failed
-                        .push(format!("{name}: {what}: want {want:?}, trapped: {trap}")),
-                    Outcome::Skipped(why) => report.skip(why),
-                }
+                let outcome = execute(&mut modules, exec);
+                report.expect_return(name, &what, &want, outcome);
             }
             WastDirective::AssertTrap { exec, message, .. } => {
                 let what = label(&exec);
@@ -258,7 +264,9 @@ pub fn run_wast(name: &str, text: &str) -> FileReport {
                 let exec = WastExecute::Invoke(call);
                 let what = label(&exec);
                 match execute(&mut modules, exec) {
-                    Outcome::Trapped(trap) if trap == "call stack exhausted" => report.passed += 1,
+                    Outcome::Trapped(trap) if trap == vm::STACK_EXHAUSTED_TRAP => {
+                        report.passed += 1
+                    }
                     Outcome::Trapped(trap) => report
                         .failed
                         .push(format!("{name}: {what}: want `{message}`, trapped: {trap}")),
@@ -349,27 +357,13 @@ impl Batch {
         }
         if let Ok(results) = vm::run_batch_in_one_instance(package, &program, keep_from) {
             for ((_, _, want, what), got) in calls.iter().zip(results) {
-                if &got == want {
-                    report.passed += 1;
-                } else {
-                    report
-                        .failed
-                        .push(format!("{name}: {what}: want {want:?}, got {got:?}"));
-                }
+                report.expect_return(name, what, want, Outcome::Returned(got));
             }
             return;
         }
         for (export, args, want, what) in calls {
-            match run_one(instance, &export, args) {
-                Outcome::Returned(got) if got == want => report.passed += 1,
-                Outcome::Returned(got) => report
-                    .failed
-                    .push(format!("{name}: {what}: want {want:?}, got {got:?}")),
-                Outcome::Trapped(trap) => report
-                    .failed
-                    .push(format!("{name}: {what}: want {want:?}, trapped: {trap}")),
-                Outcome::Skipped(why) => report.skip(why),
-            }
+            let outcome = run_one(instance, &export, args);
+            report.expect_return(name, &what, &want, outcome);
         }
     }
 }
