@@ -168,6 +168,8 @@ struct FuncTranslator<'m, 'a> {
     /// Felts of memory-resident locals.
     memory_local_felts: usize,
     params_felts: usize,
+    /// Whether the prologue pops the parameters into procedure locals (more than 16 felts).
+    pops_params: bool,
     params_count: usize,
     operands: Vec<Operand>,
     frames: Vec<Frame>,
@@ -234,6 +236,11 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             locals.push(Local { ty: *ty, home });
         }
         let params_felts = local_types[..params_count].iter().map(|t| t.felts()).sum();
+        // Parameters deeper than the 16 addressable slots cannot be copied with `dup`: such a
+        // function moves all of them into procedure locals. Its callers are never export
+        // wrappers (core exports take at most 16 felts), so the stack below the arguments is
+        // at least 16 deep and popping them never shifts padding zeros in.
+        let pops_params = params_felts > MAX_REACH + 1;
 
         let mut tree = CodeTree::default();
         let root = tree.new_seq();
@@ -258,13 +265,16 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             root,
             cur: root,
             locals,
-            stack_local_felts: if memory_locals {
+            stack_local_felts: if memory_locals && !pops_params {
                 params_felts
+            } else if memory_locals {
+                0
             } else {
                 stack_felts
             },
             memory_local_felts: mem_felts,
             params_felts,
+            pops_params: memory_locals && pops_params,
             params_count,
             operands: Vec::new(),
             frames,
@@ -346,7 +356,13 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
     // ---------------------------------------------------------------------------------------
 
     fn prologue(&mut self) -> TResult<()> {
-        if self.memory_local_felts > 0 {
+        if self.pops_params {
+            // The last parameter is on top, its low limb first.
+            for local in self.locals[..self.params_count].to_vec().iter().rev() {
+                self.store_memory_local(*local);
+            }
+            self.zero_declared_locals();
+        } else if self.memory_local_felts > 0 {
             // Copy params into procedure locals. The originals stay on the stack until the
             // epilogue, so the stack never shrinks below the caller's view of it (a `call`ed
             // export must return with depth exactly 16, and the VM never goes below 16).
@@ -361,15 +377,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 }
                 depth += local.ty.felts();
             }
-            // Zero the declared locals: procedure locals are not cleared between calls.
-            for local in self.locals.clone().iter().skip(self.params_count) {
-                if let LocalHome::Memory { index } = local.home {
-                    for limb in 0..local.ty.felts() {
-                        self.emit("push.0");
-                        self.emit(format!("loc_store.{}", index + limb));
-                    }
-                }
-            }
+            self.zero_declared_locals();
         } else {
             let zeros = self.stack_local_felts - self.params_felts;
             for _ in 0..zeros / 4 {
@@ -380,6 +388,19 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             }
         }
         Ok(())
+    }
+
+    /// Zeroes the declared (non-parameter) locals: procedure locals are not cleared between
+    /// calls.
+    fn zero_declared_locals(&mut self) {
+        for local in self.locals.clone().iter().skip(self.params_count) {
+            if let LocalHome::Memory { index } = local.home {
+                for limb in 0..local.ty.felts() {
+                    self.emit("push.0");
+                    self.emit(format!("loc_store.{}", index + limb));
+                }
+            }
+        }
     }
 
     fn store_memory_local(&mut self, local: Local) {

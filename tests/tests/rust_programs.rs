@@ -325,23 +325,24 @@ program_tests!(
 );
 
 /// Functions with more parameter felts than the operand stack addresses (rustc emits them:
-/// `Formatter::debug_struct_field4_finish` has 19) are rejected with a clean limit diagnostic
-/// naming the function, not miscompiled. When midenc learns to spill them, this becomes a
-/// differential case.
+/// `Formatter::debug_struct_field4_finish` has 19) pop their parameters into procedure locals:
+/// direct, indirect and recursive calls with 17 to 20 felts of arguments agree with wasmi.
 #[test]
-fn more_than_sixteen_parameters_is_a_clean_limit() {
-    let wasm = fixture_wasm("core/many_params.wat");
-    let wasm = wat::parse_bytes(&wasm)
-        .expect("fixture parses")
-        .into_owned();
-    let err = midenc::compile_wasm(
-        std::path::Path::new("many_params.wat"),
-        &wasm,
-        "many_params",
-    )
-    .err()
-    .expect("17 parameters are beyond the current limit");
-    let text = format!("{:?}", miette::Report::new(err));
-    assert!(text.contains("implementation limit"), "{text}");
-    assert!(text.contains("sum17"), "{text}");
+fn more_than_sixteen_parameter_felts_agree_with_wasmi() {
+    let mut diff = Differential::from_wat(include_str!("../fixtures/core/many_params.wat"));
+    let mut cases: Vec<(&str, Vec<CoreValue>)> = Vec::new();
+    for x in [0, 1, -1, 7, 0x7fff_ffff, i32::MIN] {
+        cases.push(("call17", vec![i32v(x)]));
+        cases.push(("call17_twice", vec![i32v(x), i32v(x.wrapping_mul(3))]));
+        cases.push(("indirect17", vec![i32v(0), i32v(x)]));
+        cases.push(("indirect17", vec![i32v(1), i32v(x)]));
+        cases.push(("mixed", vec![i64v(i64::from(x).wrapping_mul(0x1_0000_0007)), i32v(x)]));
+    }
+    cases.push(("indirect17", vec![i32v(2), i32v(5)]));
+    for n in [0, 1, 2, 5, 17] {
+        cases.push(("rec", vec![i32v(n), i64v(-3)]));
+        cases.push(("rec", vec![i32v(n), i64v(i64::MAX)]));
+    }
+    let n = diff.check(&cases);
+    assert!(n >= 40, "ran {n} cases");
 }
