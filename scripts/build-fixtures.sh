@@ -5,6 +5,11 @@
 #   Rust: the cargo workspace tests/fixtures/rust/ (one no_std cdylib per program) for wasm32
 #         with Debian's rustc-web and build-std, release and debug profiles
 #         -> tests/fixtures/rust/out/<program>.<release|debug>.wasm
+#   Components: the cargo workspace tests/fixtures/components/rust/ (one no_std cdylib per test
+#         component, bindings by the `wit-bindgen` guest crate, which embeds each world in a
+#         custom section) for wasm32 in one build-std pass, release profile only
+#         -> tests/fixtures/components/rust/out/<component>.wasm (core modules; the tests make
+#         them components with wit-component)
 #   C:    each tests/fixtures/c/<program>.c linked with rt.c by clang-19 and wasm-ld (lld-19),
 #         freestanding, at -O2 and -O0 -> tests/fixtures/c/out/<program>.<O2|O0>.wasm
 set -euo pipefail
@@ -27,6 +32,20 @@ for profile in release dev; do
     dest="$rust/out/$name.$dir.wasm"
     cmp -s "$built" "$dest" || cp "$built" "$dest"
   done
+done
+
+# --- Rust test components ------------------------------------------------------------------------
+components="$root/tests/fixtures/components/rust"
+mkdir -p "$components/out"
+RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$target" \
+  /usr/bin/cargo build -q --locked --workspace --release --manifest-path "$components/Cargo.toml" \
+  -Z build-std=core,alloc --target wasm32-unknown-unknown \
+  --config 'target.wasm32-unknown-unknown.linker="wasm-ld-22"'
+for manifest in "$components"/*/Cargo.toml; do
+  name=$(basename "$(dirname "$manifest")")
+  built="$target/wasm32-unknown-unknown/release/midenc_component_$name.wasm"
+  dest="$components/out/$name.wasm"
+  cmp -s "$built" "$dest" || cp "$built" "$dest"
 done
 
 # --- C ------------------------------------------------------------------------------------------

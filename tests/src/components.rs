@@ -194,6 +194,29 @@ pub enum Outcome {
 /// Compares midenc and wasmtime on `calls` (`(export, WAVE args)`) of a component binary;
 /// returns every disagreement (empty when all agree) and the number of calls.
 pub fn differential(component: &[u8], calls: &[(&str, &str)]) -> (Vec<String>, usize) {
+    let outcomes = outcomes(component, calls);
+    let mismatches = calls
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, (mine, theirs))| !agree(mine, theirs))
+        .map(|((func, args), (mine, theirs))| {
+            format!("{func}({args}): midenc {mine:?}, wasmtime {theirs:?}")
+        })
+        .collect();
+    (mismatches, calls.len())
+}
+
+/// Whether two outcomes agree: equal WAVE results, or both traps (messages differ by runtime).
+pub fn agree(mine: &Outcome, theirs: &Outcome) -> bool {
+    match (mine, theirs) {
+        (Outcome::Ok(a), Outcome::Ok(b)) => a == b,
+        (Outcome::Trap(_), Outcome::Trap(_)) => true,
+        _ => false,
+    }
+}
+
+/// Runs `calls` on midenc (the Miden VM) and on wasmtime: `(midenc, wasmtime)` per call.
+pub fn outcomes(component: &[u8], calls: &[(&str, &str)]) -> Vec<(Outcome, Outcome)> {
     let dir = tempfile_dir();
     let path = dir.join("component.wasm");
     std::fs::write(&path, component).expect("writing the component");
@@ -245,8 +268,8 @@ pub fn differential(component: &[u8], calls: &[(&str, &str)]) -> (Vec<String>, u
     let theirs: Vec<Json> = serde_json::from_slice(&output.stdout).expect("reference JSON");
     assert_eq!(theirs.len(), calls.len());
 
-    let mut mismatches = Vec::new();
-    for (((func, args), mine), reference) in calls.iter().zip(&ours).zip(&theirs) {
+    let mut out = Vec::new();
+    for (((func, _), mine), reference) in calls.iter().zip(ours).zip(&theirs) {
         let export = package
             .manifest
             .exports
@@ -261,19 +284,10 @@ pub fn differential(component: &[u8], calls: &[(&str, &str)]) -> (Vec<String>, u
                 None => String::new(),
             })
         };
-        let agree = match (mine, &expected) {
-            (Outcome::Ok(a), Outcome::Ok(b)) => a == b,
-            (Outcome::Trap(_), Outcome::Trap(_)) => true,
-            _ => false,
-        };
-        if !agree {
-            mismatches.push(format!(
-                "{func}({args}): midenc {mine:?}, wasmtime {expected:?}"
-            ));
-        }
+        out.push((mine, expected));
     }
     let _ = std::fs::remove_dir_all(&dir);
-    (mismatches, calls.len())
+    out
 }
 
 fn tempfile_dir() -> PathBuf {
@@ -286,4 +300,63 @@ fn tempfile_dir() -> PathBuf {
     ));
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
+}
+
+/// The directory of the component fixtures (`tests/fixtures/components/`).
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/components")
+}
+
+/// A hand-written test component: `<name>.wat` (the core module) and `<name>.wit` (world
+/// `<name>`) in `tests/fixtures/components/`, made into a component.
+pub fn wat_component(name: &str) -> Vec<u8> {
+    let read = |ext: &str| {
+        let path = fixtures_dir().join(format!("{name}.{ext}"));
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+    };
+    build_component(&read("wat"), &read("wit"), name)
+}
+
+/// A Rust test component: the core module `scripts/build-fixtures.sh` built from
+/// `tests/fixtures/components/rust/<name>/` (wit-bindgen embeds its world in a custom section)
+/// made into a component by wit-component, as `wasm-tools component new` does.
+pub fn rust_component(name: &str) -> Vec<u8> {
+    let path = fixtures_dir().join(format!("rust/out/{name}.wasm"));
+    let module = std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "reading {}: {e} (run scripts/build-fixtures.sh)",
+            path.display()
+        )
+    });
+    wit_component::ComponentEncoder::default()
+        .module(&module)
+        .expect("module accepted")
+        .validate(true)
+        .encode()
+        .expect("component encodes")
+}
+
+/// Runs [`differential`] on `calls` (`(export, [WAVE argument lists])`), reports the count on
+/// standard error (past the test harness's capture, so CI logs show it) and fails on any
+/// disagreement. Returns the number of calls.
+pub fn assert_agrees(label: &str, component: &[u8], calls: &[(&str, Vec<String>)]) -> usize {
+    use std::io::Write as _;
+    let flat: Vec<(&str, &str)> = calls
+        .iter()
+        .flat_map(|(f, sets)| sets.iter().map(move |a| (*f, a.as_str())))
+        .collect();
+    let (mismatches, n) = differential(component, &flat);
+    let _ = writeln!(
+        std::io::stderr(),
+        "component {label}: {} of {n} calls agree with wasmtime",
+        n - mismatches.len()
+    );
+    assert!(
+        mismatches.is_empty(),
+        "{label}: {} of {n} calls disagree:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+    n
 }
