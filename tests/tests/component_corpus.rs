@@ -269,7 +269,8 @@ fn lists() {
                 ],
             ),
             ("count-true", bool_lists.clone()),
-            ("negate", bool_lists),
+            ("negate", bool_lists.clone()),
+            ("bool-bytes", bool_lists),
             (
                 "chars-of",
                 sets(&["\"\"", "\"a\"", "\"héllo\"", "\"😀\\u{10ffff}\\u{0}\"", "\"日本語\""]),
@@ -573,6 +574,7 @@ fn flagsets() {
                     list(perms.iter().chain(perms.iter()).chain(perms.iter().take(1))),
                 ],
             ),
+            ("perms-bits", vec!["[]".into(), list(perms.iter()), "[{}]".into(), "[{exec}, {read}]".into(), list(perms.iter().rev())]),
             ("bag-echo", bags.clone()),
             ("bag-flip", bags),
         ],

@@ -322,7 +322,7 @@ impl<'a> WrapperGen<'a> {
             "dup.1 dup.1 mem_load.{CURSOR} exec.abi_copy_in mem_store.{CURSOR}"
         ));
         if let WitType::List(elem) = ty {
-            if needs_walk(elem) {
+            if needs_receive(elem) {
                 self.loop_elements(elem, depth, |g, at, d| g.receive_in_memory(elem, at, d))?;
             }
         }
@@ -384,15 +384,24 @@ impl<'a> WrapperGen<'a> {
     }
 
     /// Validates a value already copied into linear memory and receives its nested lists.
+    /// Bools and flags are rewritten to what their canonical lift reads (any non-zero byte is
+    /// true, bits beyond the last label are dropped), as for flat arguments, so the core code
+    /// never sees a representation the canonical ABI cannot produce.
     fn receive_in_memory(&mut self, ty: &WitType, at: MemAt, depth: u32) -> GenResult<()> {
         match ty {
             WitType::Char => {
                 self.load(at, 4);
                 self.op("exec.abi_check_char drop");
             }
+            WitType::Bool | WitType::Flags(_) => {
+                let size = ty.size();
+                self.load(at, size);
+                self.normalize_i32(ty);
+                self.store_top(at, size);
+            }
             WitType::Record(_) | WitType::Tuple(_) => {
                 for (f, off) in ty.fields().unwrap().into_iter().zip(ty.field_offsets()) {
-                    if needs_walk(f) {
+                    if needs_receive(f) {
                         self.receive_in_memory(f, at.at(off), depth)?;
                     }
                 }
@@ -414,7 +423,7 @@ impl<'a> WrapperGen<'a> {
                 ));
                 let off = ty.payload_offset();
                 for (c, case) in cases.iter().enumerate() {
-                    if let Some(t) = case.filter(|t| needs_walk(t)) {
+                    if let Some(t) = case.filter(|t| needs_receive(t)) {
                         self.op(format!("dup eq.{c}"));
                         self.op("if.true");
                         self.receive_in_memory(t, at.at(off), depth)?;
@@ -822,6 +831,19 @@ fn list_elem(ty: &WitType) -> (u32, u32) {
     match ty {
         WitType::List(e) => (e.size(), e.align()),
         _ => (1, 1),
+    }
+}
+
+/// Whether a received argument in linear memory needs a pass: [`needs_walk`], or a bool or
+/// flags value whose bytes can hold bits its canonical lift ignores.
+fn needs_receive(ty: &WitType) -> bool {
+    match ty {
+        WitType::Bool => true,
+        WitType::Flags(labels) => labels.len() < 8 * ty.size() as usize,
+        WitType::Record(_) | WitType::Tuple(_) => {
+            ty.fields().unwrap().iter().any(|f| needs_receive(f))
+        }
+        _ => needs_walk(ty),
     }
 }
 
