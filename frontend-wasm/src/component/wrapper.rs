@@ -310,17 +310,18 @@ impl<'a> WrapperGen<'a> {
         self.op(format!(
             "dup push.{MAX_BYTES} u32lte assert.err=\"list too long\""
         ));
-        // [bytes]
+        self.allocate(align)?;
+        // [ptr, bytes] -> copy the blob at CURSOR to ptr (checking that every felt is a u32),
+        // then validate a string's blob in place.
+        self.op(format!(
+            "dup.1 dup.1 mem_load.{CURSOR} exec.abi_copy_in"
+        ));
         if *ty == WitType::String {
             self.op(format!(
-                "mem_load.{CURSOR} dup.1 swap exec.abi_validate_utf8"
+                "mem_load.{CURSOR} dup.3 swap exec.abi_validate_utf8"
             ));
         }
-        self.allocate(align)?;
-        // [ptr, bytes] -> copy the blob at CURSOR to ptr.
-        self.op(format!(
-            "dup.1 dup.1 mem_load.{CURSOR} exec.abi_copy_in mem_store.{CURSOR}"
-        ));
+        self.op(format!("mem_store.{CURSOR}"));
         if let WitType::List(elem) = ty {
             if needs_walk(elem) {
                 self.loop_elements(elem, depth, |g, at, d| g.receive_in_memory(elem, at, d))?;
