@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job, setup included: build midenc, compile a sample Wasm module to a Miden package,
-# and run it on the Miden VM, printing the result and the cycle count.
+# The main job, setup included: build midenc; compile a core Wasm module to a Miden package and
+# run it on the Miden VM; build the Rust example package examples/bank with `midenc build` and
+# run it. Prints each call, its result and its cycle count.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -19,3 +20,11 @@ run() { # prints `CALL = RESULT (cycles: N)`
 run "$out/arith.masp" 'gcd(1071, 462)'
 run "$out/arith.masp" 'fact(20)'
 run examples/core/arith.wat 'add(2147483647, 1)'
+
+# A Rust package: records, enums, variants and results across the call (examples/README.md).
+(cd examples/bank && "$midenc" build)
+bank=examples/target/miden/debug/bank.masp
+accounts='[{id: 1, owner: "ann", currency: eur, balance: 100}, {id: 2, owner: "bob", currency: eur, balance: 5}]'
+run "$bank" "apply($accounts, [transfer({from: 1, to: 2, amount: 30}), withdraw((2, 50))])"
+run "$bank" "apply($accounts, [transfer({from: 1, to: 2, amount: 30}), withdraw((2, 35))])"
+run "$bank" 'compound(1000000, 500, 10)'

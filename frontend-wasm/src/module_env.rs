@@ -326,7 +326,7 @@ pub fn parse_module<'a>(wasm: &'a [u8], options: &CompileOptions) -> WasmResult<
                     let typed = core_type(global.ty.content_type)
                         .map_err(|what| format!("global of {what}"))
                         .and_then(|ty| {
-                            const_value(&global.init_expr)
+                            const_value(&global.init_expr, &info.globals)
                                 .map(|init| (ty, init))
                                 .ok_or_else(|| "non-constant global initializer".to_string())
                         });
@@ -401,7 +401,7 @@ pub fn parse_module<'a>(wasm: &'a [u8], options: &CompileOptions) -> WasmResult<
                     let at = offset as u64;
                     let mode = match segment.kind {
                         wasmparser::DataKind::Active { offset_expr, .. } => {
-                            let Some(CoreValue::I32(start)) = const_value(&offset_expr) else {
+                            let Some(CoreValue::I32(start)) = const_value(&offset_expr, &info.globals) else {
                                 return Err(unsupported("non-constant data segment offset", at));
                             };
                             DataMode::Active {
@@ -495,7 +495,7 @@ fn element_segment(
             if let Some(why) = &info.tables[table as usize].unsupported {
                 return Err(why.clone());
             }
-            match const_value(&offset_expr) {
+            match const_value(&offset_expr, &info.globals) {
                 Some(CoreValue::I32(v)) => ElemMode::Active {
                     table,
                     offset: v as u32,
@@ -511,12 +511,21 @@ fn element_segment(
     })
 }
 
-/// The value of a constant expression that is a single `i32.const` or `i64.const`.
-fn const_value(expr: &wasmparser::ConstExpr<'_>) -> Option<CoreValue> {
+/// The value of a constant expression that is a single `i32.const` or `i64.const`, or a
+/// `global.get` of an earlier global (validation guarantees it is immutable, so its value is
+/// its initializer's).
+fn const_value(expr: &wasmparser::ConstExpr<'_>, globals: &[Global]) -> Option<CoreValue> {
     let mut ops = expr.get_operators_reader();
     let value = match ops.read().ok()? {
         wasmparser::Operator::I32Const { value } => CoreValue::I32(value),
         wasmparser::Operator::I64Const { value } => CoreValue::I64(value),
+        wasmparser::Operator::GlobalGet { global_index } => {
+            let global = globals.get(global_index as usize)?;
+            if global.unsupported.is_some() {
+                return None;
+            }
+            global.init
+        }
         _ => return None,
     };
     matches!(ops.read().ok()?, wasmparser::Operator::End).then_some(value)

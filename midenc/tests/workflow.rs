@@ -5,45 +5,10 @@
 //! `scripts/setup.sh`); its cargo target directory is kept in `~/.cache` so that `core` and
 //! `alloc` are compiled once, not on every run.
 
-use std::{
-    path::{Path, PathBuf},
-    process::{Command, Output},
-};
+mod common;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn midenc(args: &[&str], dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_midenc"));
-    cmd.args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("MIDENC_TOOLCHAIN");
-    cmd
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().expect("midenc runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn ok(o: Output) -> Output {
-    assert!(
-        o.status.success(),
-        "midenc failed:\n{}{}",
-        stdout(&o),
-        stderr(&o)
-    );
-    o
-}
+use common::{guest_target_dir, midenc, ok, root, run, stderr, stdout};
+use std::path::Path;
 
 /// Every file under `dir`, relative, sorted.
 fn tree(dir: &Path) -> Vec<String> {
@@ -254,14 +219,7 @@ fn new_build_run() {
     ] {
         assert!(krate.join(f).is_file(), "template lacks {f}");
     }
-    // Shared with scripts/check-bindings.sh, so core and alloc are compiled once.
-    let cache = std::env::var_os("MIDENC_GUEST_TARGET")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let home = std::env::var_os("HOME").map(PathBuf::from);
-            home.unwrap_or_else(std::env::temp_dir)
-                .join(".cache/midenc-guest-target")
-        });
+    let cache = guest_target_dir();
     let build = |release: bool| {
         let mut cmd = midenc(&["build"], &krate);
         if release {

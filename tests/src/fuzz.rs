@@ -27,16 +27,25 @@ use wasm_smith::{Config, InstructionKind, InstructionKinds, Module};
 
 use crate::{Differential, Limits, Outcome, SetupError};
 
-/// Optional Wasm features the generator may use, beyond the integer core that midenc always
-/// compiles. Each is off until midenc compiles it; switching one on is the whole change needed
-/// to fuzz it.
-#[derive(Clone, Copy, Debug, Default)]
+/// Optional Wasm features the generator may use, beyond the integer core. Passive segments are
+/// on by default (midenc compiles them); table instructions stay off by default because
+/// `table.get/set/grow/fill` need reference values, which midenc rejects as unsupported.
+#[derive(Clone, Copy, Debug)]
 pub struct Features {
     /// Passive data and element segments (and so `memory.init`, `data.drop`).
     pub passive_segments: bool,
     /// Table instructions (`table.get/set/size/grow/fill/copy/init`, `elem.drop`) and the
     /// reference types they need.
     pub table_ops: bool,
+}
+
+impl Default for Features {
+    fn default() -> Self {
+        Features {
+            passive_segments: true,
+            table_ops: false,
+        }
+    }
 }
 
 /// Everything that shapes a fuzzing run besides the seeds.

@@ -9,6 +9,7 @@ pub mod bench;
 pub mod components;
 pub mod fuzz;
 pub mod spec;
+pub mod spectest_host;
 
 use std::path::Path;
 

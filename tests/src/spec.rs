@@ -387,6 +387,7 @@ fn compile(module: &mut QuoteWat<'_>) -> Module {
     let Ok(bytes) = module.encode() else {
         return Module::Rejected("does not encode".into());
     };
+    let bytes = crate::spectest_host::provide(&bytes).unwrap_or(bytes);
     let options = CompileOptions {
         unsupported: UnsupportedCode::Trap,
     };

@@ -8,6 +8,7 @@
 //! (`f`, `ns:pkg/iface@ver#f`, `cabi_realloc`, `cabi_post_*`).
 
 mod types;
+mod stack_only;
 mod wrapper;
 
 use midenc_abi::WitSignature;

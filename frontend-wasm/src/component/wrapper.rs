@@ -142,6 +142,10 @@ impl<'a> WrapperGen<'a> {
         for op in init {
             self.op(op.clone());
         }
+        if let Some(ops) = super::stack_only::wrapper_body(sig, &self.targets) {
+            self.ops.extend(ops);
+            return Ok(self.ops);
+        }
         self.receive_args(sig)?;
         self.call_core(sig)?;
         self.lower_result(sig)?;
@@ -279,20 +283,10 @@ impl<'a> WrapperGen<'a> {
         Ok(())
     }
 
-    /// [v] -> [v'] for an i32-class scalar: the canonical lift from a flat i32 (bool is any
-    /// non-zero, small integers keep their low bits, chars are checked, flags are masked).
+    /// [v] -> [v'] for an i32-class scalar: see [`normalize_i32`].
     fn normalize_i32(&mut self, ty: &WitType) {
-        match ty {
-            WitType::Bool => self.op("neq.0"),
-            WitType::U8 => self.op("u32and.255"),
-            WitType::S8 => self.op("exec.wasm_i32_extend8_s"),
-            WitType::U16 => self.op("u32and.65535"),
-            WitType::S16 => self.op("exec.wasm_i32_extend16_s"),
-            WitType::Char => self.op("exec.abi_check_char"),
-            WitType::Flags(labels) if labels.len() < 32 => {
-                self.op(format!("u32and.{}", (1u64 << labels.len()) - 1))
-            }
-            _ => {}
+        if let Some(op) = normalize_i32(ty) {
+            self.op(op);
         }
     }
 
@@ -310,17 +304,18 @@ impl<'a> WrapperGen<'a> {
         self.op(format!(
             "dup push.{MAX_BYTES} u32lte assert.err=\"list too long\""
         ));
-        // [bytes]
+        self.allocate(align)?;
+        // [ptr, bytes] -> copy the blob at CURSOR to ptr (checking that every felt is a u32),
+        // then validate a string's blob in place.
+        self.op(format!(
+            "dup.1 dup.1 mem_load.{CURSOR} exec.abi_copy_in"
+        ));
         if *ty == WitType::String {
             self.op(format!(
-                "mem_load.{CURSOR} dup.1 swap exec.abi_validate_utf8"
+                "mem_load.{CURSOR} dup.3 swap exec.abi_validate_utf8"
             ));
         }
-        self.allocate(align)?;
-        // [ptr, bytes] -> copy the blob at CURSOR to ptr.
-        self.op(format!(
-            "dup.1 dup.1 mem_load.{CURSOR} exec.abi_copy_in mem_store.{CURSOR}"
-        ));
+        self.op(format!("mem_store.{CURSOR}"));
         if let WitType::List(elem) = ty {
             if needs_receive(elem) {
                 self.loop_elements(elem, depth, |g, at, d| g.receive_in_memory(elem, at, d))?;
@@ -824,6 +819,24 @@ impl<'a> WrapperGen<'a> {
             }
         }
     }
+}
+
+/// [v] -> [v'] for an i32-class scalar: the canonical lift from a flat i32 (bool is any
+/// non-zero, small integers keep their low bits, chars are checked, flags are masked); `None`
+/// when the value is taken as it is.
+pub(super) fn normalize_i32(ty: &WitType) -> Option<String> {
+    Some(match ty {
+        WitType::Bool => "neq.0".into(),
+        WitType::U8 => "u32and.255".into(),
+        WitType::S8 => "exec.wasm_i32_extend8_s".into(),
+        WitType::U16 => "u32and.65535".into(),
+        WitType::S16 => "exec.wasm_i32_extend16_s".into(),
+        WitType::Char => "exec.abi_check_char".into(),
+        WitType::Flags(labels) if labels.len() < 32 => {
+            format!("u32and.{}", (1u64 << labels.len()) - 1)
+        }
+        _ => return None,
+    })
 }
 
 /// Element size and alignment of a string (bytes) or list.

@@ -268,27 +268,20 @@ fn cargo_build(toolchain: &Toolchain, krate: &Crate, release: bool) -> DriverRes
     })
 }
 
-/// The Wasm to compile: the component made of `core` and the world, once components
-/// compile; until then the core module itself.
-///
-/// The component is always made, so a crate whose exports do not match its world fails
-/// here with wit-component's message. Compiling it instead of the core module is the one
-/// switch to flip when the component frontend lands ([`COMPILE_COMPONENTS`]).
+/// The Wasm to compile: the component made of `core` and the crate's world (so exports take
+/// and return WIT values), or the core module itself for a crate without `wit/`. A crate whose
+/// exports do not match its world fails here with wit-component's message.
 fn compile_input(path: &Path, core: &[u8], world: Option<&World>) -> DriverResult<Vec<u8>> {
-    let Some(world) = world else {
-        return Ok(core.to_vec());
-    };
-    let component = midenc_wit::componentize(path, core, &world.resolve, world.id)?;
-    Ok(if COMPILE_COMPONENTS {
-        component
-    } else {
-        core.to_vec()
-    })
+    match world {
+        Some(world) => Ok(midenc_wit::componentize(
+            path,
+            core,
+            &world.resolve,
+            world.id,
+        )?),
+        None => Ok(core.to_vec()),
+    }
 }
-
-/// Whether the compile step is given the component (true once the frontend translates
-/// components) or the core module it wraps.
-const COMPILE_COMPONENTS: bool = false;
 
 /// Loads the `-L` packages.
 fn load_dependencies(paths: &[PathBuf]) -> DriverResult<Vec<(PathBuf, Vec<u8>)>> {

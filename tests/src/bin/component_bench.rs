@@ -18,8 +18,24 @@ fn main() {
             .expect("runs")
             .cycles
     };
+    // The same core function exported by the core module: the difference is what the
+    // component boundary costs; an empty export is the cost of `call` itself.
+    let core_cycles = |wat: &str, call: &str| -> u32 {
+        let wasm = wat::parse_str(wat).expect("core module parses");
+        let package = midenc::compile_wasm(std::path::Path::new("core.wasm"), &wasm, "core")
+            .expect("compiles");
+        let c = midenc::invoke::parse(call, &package.manifest).expect("parses");
+        let root = midenc_linker::parse_word(&c.export.mast_root).expect("root");
+        midenc::vm::call_export(&package, root, &c.args, &c.export.results)
+            .expect("runs")
+            .cycles
+    };
     println!("| call | bytes in | bytes out | cycles | bytes/cycle |");
     println!("|---|---|---|---|---|");
+    let empty = core_cycles("(module (func (export \"nop\")))", "nop()");
+    println!("| core module: empty export (the `call` itself) | 0 | 0 | {empty} | - |");
+    let core_add = core_cycles(WAT, "add(1, 2)");
+    println!("| core module: add(i32, i32) -> i32 | 0 | 0 | {core_add} | - |");
     let base = run("add(1, 2)");
     println!("| add(u32, u32) -> u32 | 0 | 0 | {base} | - |");
     for kib in [1usize, 16, 64] {

@@ -10,7 +10,7 @@ use std::{process::ExitCode, time::Instant};
 use midenc_tests::fuzz::{self, FuzzOptions, Summary};
 
 const USAGE: &str = "usage: fuzz [--count N] [--seed S] [--arg-sets K] [--max-cycles C] \
-[--no-save] [--verbose] [--passive-segments] [--table-ops]
+[--no-save] [--verbose] [--no-passive-segments] [--table-ops]
        fuzz --file MODULE.wasm [--seed S]   (one module; arguments from S, else as for a corpus
                                              case; exits 1 on failure: a shrink predicate)";
 
@@ -44,7 +44,7 @@ fn main() -> ExitCode {
                 .ok_or_else(|| "--file needs a path".to_string()),
             "--no-save" => Ok(save = false),
             "--verbose" => Ok(verbose = true),
-            "--passive-segments" => Ok(options.features.passive_segments = true),
+            "--no-passive-segments" => Ok(options.features.passive_segments = false),
             "--table-ops" => Ok(options.features.table_ops = true),
             "--help" | "-h" => {
                 println!("{USAGE}");
