@@ -506,6 +506,18 @@ fn variants() {
                 ]),
             ),
             ("colors", sets(&["0", "1", "255", "170", "85"])),
+            ("many-next", sets(&["k0", "k1", "k255", "k256", "k299"])),
+            ("many-list", sets(&["0", "1", "17", "300", "1000"])),
+            (
+                "many-sum",
+                vec![
+                    "[]".into(),
+                    "[k0]".into(),
+                    "[k299, k256, k255]".into(),
+                    list((0..17).map(|i| format!("k{}", i * 17))),
+                    list((0..300).map(|i| format!("k{i}"))),
+                ],
+            ),
         ],
     );
 }

@@ -99,6 +99,9 @@ fn discriminant_arguments() {
     c.traps("half(4)", "some(2)", NOT_U32, |i| i.flat[0] = u64::MAX >> 1);
     // list<shape>: the second element's discriminant byte (elements are 24 bytes).
     c.traps("areas([dot, dot])", "[0, 0]", DISC, |i| set_byte(&mut i.blobs, 24, 6));
+    // An enum of 300 cases: two-byte discriminants, flat and in a list.
+    c.traps("many-next(k0)", "k1", DISC, |i| i.flat[0] = 300);
+    c.traps("many-sum([k1, k2])", "3", DISC, |i| i.blobs[0] = 0xffff_0001);
     let c = Component::new("nested");
     // list<option<string>>: option discriminant 2 in the first element.
     c.traps("somes([some(\"a\")])", "[\"a\"]", DISC, |i| set_byte(&mut i.blobs, 0, 2));
