@@ -26,7 +26,7 @@ use crate::{
     error::{WasmError, WasmResult},
     layout::{self, MEMORY_PAGES_ADDR},
     masm::{CodeTree, Node, SeqId},
-    module_env::{core_type, DataMode, ElemMode, ModuleInfo, Table},
+    module_env::{DataMode, ElemMode, ModuleInfo, Table},
     stack_ops::{self, MAX_REACH},
     FunctionProcs,
 };
@@ -36,6 +36,9 @@ const EXT8: [&str; 1] = ["exec.wasm_i32_extend8_s"];
 const EXT16: [&str; 1] = ["exec.wasm_i32_extend16_s"];
 const EXT8_64: [&str; 2] = ["exec.wasm_i32_extend8_s", "exec.wasm_i64_extend_i32_s"];
 const EXT16_64: [&str; 2] = ["exec.wasm_i32_extend16_s", "exec.wasm_i64_extend_i32_s"];
+/// Checks that a felt carried in an `f32` fits the 32 bits Wasm gives it (before it is stored
+/// in linear memory or read as an `i32`).
+const FELT_IS_U32: &str = "u32assert.err=\"felt is not a u32\"";
 
 /// The translated body of one function.
 pub struct TranslatedFunction {
@@ -198,14 +201,14 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         let sig = module.func_type(func);
         let mut local_types = Vec::new();
         for p in sig.params() {
-            local_types.push(core_type(*p).map_err(|w| unsupported_ty(w, offset))?);
+            local_types.push(module.core_type(*p).map_err(|w| unsupported_ty(w, offset))?);
         }
         let params_count = local_types.len();
         let mut reader = body.get_locals_reader()?;
         for _ in 0..reader.get_count() {
             let pos = reader.original_position();
             let (count, ty) = reader.read()?;
-            let ty = core_type(ty).map_err(|w| unsupported_ty(w, pos))?;
+            let ty = module.core_type(ty).map_err(|w| unsupported_ty(w, pos))?;
             if local_types.len() + count as usize > 50_000 {
                 return Err(WasmError::ImplLimit {
                     message: "more than 50000 locals".into(),
@@ -217,7 +220,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         }
         let mut results = Vec::new();
         for r in sig.results() {
-            results.push(core_type(*r).map_err(|w| unsupported_ty(w, offset))?);
+            results.push(module.core_type(*r).map_err(|w| unsupported_ty(w, offset))?);
         }
 
         let mut locals = Vec::with_capacity(local_types.len());
@@ -477,7 +480,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
     fn block_types(&self, ty: BlockType) -> TResult<(Vec<CoreType>, Vec<CoreType>)> {
         let convert = |tys: &[ValType]| -> TResult<Vec<CoreType>> {
             tys.iter()
-                .map(|t| core_type(*t).map_err(|w| self.unsupported(w)))
+                .map(|t| self.module.core_type(*t).map_err(|w| self.unsupported(w)))
                 .collect()
         };
         match ty {
@@ -980,6 +983,21 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 self.push(CoreType::I32, false);
             }
             Operator::I32Load { memarg } => self.load(memarg, 4, CoreType::I32, &[])?,
+            // Felts carried in `f32` (a component's WIT `felt`): held as one felt, moved as
+            // four bytes in linear memory, which holds only felts below 2^32.
+            Operator::F32Load { memarg } if self.module.f32_is_felt => {
+                self.load(memarg, 4, CoreType::I32, &[])?
+            }
+            Operator::F32Store { memarg } if self.module.f32_is_felt => {
+                self.emit(FELT_IS_U32);
+                self.store(memarg, 4)?
+            }
+            Operator::F32Const { value } if self.module.f32_is_felt => {
+                self.emit(format!("push.{}", value.bits()));
+                self.push(CoreType::I32, false);
+            }
+            Operator::F32ReinterpretI32 if self.module.f32_is_felt => {}
+            Operator::I32ReinterpretF32 if self.module.f32_is_felt => self.emit(FELT_IS_U32),
             Operator::I32Load8U { memarg } => {
                 self.load(memarg, 1, CoreType::I32, &["u32and.255"])?
             }
@@ -1094,7 +1112,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         let ft = &self.module.types[type_index as usize];
         let mut results = Vec::new();
         for r in ft.results() {
-            results.push(core_type(*r).map_err(|w| self.unsupported(w))?);
+            results.push(self.module.core_type(*r).map_err(|w| self.unsupported(w))?);
         }
         let params = ft.params().len();
         self.pop();
@@ -1235,10 +1253,10 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         let mut params = Vec::new();
         let mut results = Vec::new();
         for p in callee.params() {
-            params.push(core_type(*p).map_err(|w| self.unsupported(w))?);
+            params.push(self.module.core_type(*p).map_err(|w| self.unsupported(w))?);
         }
         for r in callee.results() {
-            results.push(core_type(*r).map_err(|w| self.unsupported(w))?);
+            results.push(self.module.core_type(*r).map_err(|w| self.unsupported(w))?);
         }
         for _ in &params {
             self.pop();

@@ -44,6 +44,9 @@ pub enum UnsupportedCode {
 pub struct CompileOptions {
     /// Treatment of functions that use unsupported features.
     pub unsupported: UnsupportedCode,
+    /// Treat `f32` as the carrier of one field element (the Miden SDK's `felt`, DESIGN §4):
+    /// set for the core module of a component, whose WIT `felt` lowers to `f32`.
+    pub f32_is_felt: bool,
 }
 
 /// A core module compiled to one MASM library module.

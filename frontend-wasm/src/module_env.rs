@@ -39,6 +39,8 @@ pub struct ModuleInfo<'a> {
     pub bodies: Vec<FunctionBody<'a>>,
     /// Exported functions, in export-section order.
     pub exports: Vec<Export>,
+    /// Whether `f32` values are felts ([`crate::CompileOptions::f32_is_felt`]).
+    pub f32_is_felt: bool,
     /// Names from the `name` section, by function index.
     pub func_names: Vec<Option<String>>,
     /// Defined globals, in index order.
@@ -166,6 +168,16 @@ impl ModuleInfo<'_> {
 }
 
 impl ModuleInfo<'_> {
+    /// [`core_type`], where an `f32` is one felt held like an `i32` when the module carries
+    /// felts in `f32` values (only moves, `f32.const`, `f32.load`/`f32.store` and the
+    /// reinterpretations are then compiled; float arithmetic stays unsupported).
+    pub fn core_type(&self, ty: ValType) -> Result<CoreType, String> {
+        match ty {
+            ValType::F32 if self.f32_is_felt => Ok(CoreType::I32),
+            other => core_type(other),
+        }
+    }
+
     /// The first type index structurally equal to type `ty` (call_indirect compares these).
     pub fn canonical_type(&self, ty: u32) -> u32 {
         let t = &self.types[ty as usize];
@@ -210,6 +222,7 @@ pub fn parse_module<'a>(wasm: &'a [u8], options: &CompileOptions) -> WasmResult<
         imports: Vec::new(),
         bodies: Vec::new(),
         exports: Vec::new(),
+        f32_is_felt: options.f32_is_felt,
         func_names: Vec::new(),
         globals: Vec::new(),
         memory: None,
@@ -323,7 +336,8 @@ pub fn parse_module<'a>(wasm: &'a [u8], options: &CompileOptions) -> WasmResult<
                         .globals
                         .last()
                         .map_or(GLOBALS_BASE, |g: &Global| g.addr + g.ty.felts() as u32);
-                    let typed = core_type(global.ty.content_type)
+                    let typed = info
+                        .core_type(global.ty.content_type)
                         .map_err(|what| format!("global of {what}"))
                         .and_then(|ty| {
                             const_value(&global.init_expr, &info.globals)

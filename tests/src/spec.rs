@@ -390,6 +390,7 @@ fn compile(module: &mut QuoteWat<'_>) -> Module {
     let bytes = crate::spectest_host::provide(&bytes).unwrap_or(bytes);
     let options = CompileOptions {
         unsupported: UnsupportedCode::Trap,
+        ..CompileOptions::default()
     };
     let compiled = match midenc::with_deep_stack(|| compile_module_with(&bytes, &options)) {
         Ok(compiled) => compiled,

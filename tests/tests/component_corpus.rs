@@ -1008,3 +1008,119 @@ fn misbehaving_realloc_traps_like_wasmtime() {
         cases.iter().map(|(f, a, e)| (*f, a.as_str(), *e)).collect();
     check_traps("badrealloc", &wat_component("badrealloc"), &borrowed);
 }
+
+/// Felt values that wasmtime carries as `f32` bit patterns: below 2^32, not NaN or infinite
+/// (`0x7f800000`…`0x7fffffff` and `0xff800000`… are left out).
+const FELTS: [u32; 8] = [
+    0,
+    1,
+    42,
+    0x3f80_0000,
+    0x7f7f_ffff,
+    0x8000_0000,
+    0xff7f_ffff,
+    0x0080_0001,
+];
+
+fn word(i: usize) -> String {
+    let f = |k: usize| FELTS[(i + k) % FELTS.len()];
+    format!("{{a: {}, b: {}, c: {}, d: {}}}", f(0), f(1), f(2), f(3))
+}
+
+#[test]
+fn felts() {
+    let felts: Vec<String> = FELTS.iter().map(u32::to_string).collect();
+    let words: Vec<String> = (0..5).map(word).collect();
+    check(
+        "felts",
+        &rust_component("felts"),
+        &[
+            ("felt-id", felts.clone()),
+            ("felt-of", felts.clone()),
+            ("felt-bits", felts.clone()),
+            (
+                "swap",
+                (0..6).map(|i| format!("{}, {}", FELTS[i], FELTS[i + 2])).collect(),
+            ),
+            ("word-rev", words.clone()),
+            (
+                "make-word",
+                (0..5)
+                    .map(|i| {
+                        let f = |k: usize| FELTS[(i + k) % FELTS.len()];
+                        format!("{}, {}, {}, {}", f(0), f(3), f(5), f(7))
+                    })
+                    .collect(),
+            ),
+            ("word-xor", words.clone()),
+            (
+                "entry-echo",
+                (0..5)
+                    .map(|i| format!("{{key: {}, value: {}, tag: {}}}", word(i), FELTS[i], i * 60))
+                    .collect(),
+            ),
+            (
+                "pick",
+                (0..6).map(|i| format!("{}, {}", word(i), i)).collect(),
+            ),
+            (
+                "last-of17",
+                (0..5)
+                    .map(|i| {
+                        let args: Vec<String> =
+                            (0..17).map(|k| FELTS[(i + k) % FELTS.len()].to_string()).collect();
+                        args.join(", ")
+                    })
+                    .collect(),
+            ),
+        ],
+    );
+}
+
+/// Runs one call on midenc alone: the result as WAVE text, or the trap message.
+fn midenc_only(component: &[u8], call: &str) -> Result<String, String> {
+    let package = midenc::compile_wasm(std::path::Path::new("c.wasm"), component, "c")
+        .expect("compiles");
+    let inv = midenc::invoke::parse(call, &package.manifest).expect("a valid call");
+    let sig = inv.export.wit.clone().expect("a component export");
+    let root = midenc_linker::parse_word(&inv.export.mast_root).expect("root");
+    match midenc::vm::call_component_export(&package, root, &sig, &inv.wit_args) {
+        Ok(out) => Ok(out
+            .result
+            .map(|v| wasm_wave::to_string(&v).expect("renders"))
+            .unwrap_or_default()),
+        Err(midenc::error::DriverError::Trap { message }) => Err(message),
+        Err(other) => panic!("{call}: {other}"),
+    }
+}
+
+/// Felts of 2^32 and above (which an `f32` cannot carry, so wasmtime cannot run them): they
+/// cross calls and core-code moves whole, and trap where the core code would need their
+/// 32 bits (linear memory, `to_bits`).
+#[test]
+fn felts_beyond_32_bits() {
+    let c = rust_component("felts");
+    let max = "18446744069414584320"; // p - 1
+    assert_eq!(midenc_only(&c, &format!("felt-id({max})")), Ok(max.to_string()));
+    assert_eq!(
+        midenc_only(&c, "felt-id(4294967296)"),
+        Ok("4294967296".to_string())
+    );
+    let not_u32 = Err("felt is not a u32".to_string());
+    assert_eq!(midenc_only(&c, "felt-bits(4294967296)"), not_u32);
+    // A tuple result goes through linear memory.
+    assert_eq!(midenc_only(&c, &format!("swap(1, {max})")), not_u32);
+    // 17 felts are passed in linear memory.
+    let args: Vec<String> = (0..17)
+        .map(|i| if i == 3 { max.to_string() } else { i.to_string() })
+        .collect();
+    assert_eq!(
+        midenc_only(&c, &format!("last-of17({})", args.join(", "))),
+        not_u32
+    );
+    // The host refuses values that are not field elements.
+    let package = midenc::compile_wasm(std::path::Path::new("c.wasm"), &c, "c").unwrap();
+    let inv = midenc::invoke::parse("felt-id(18446744069414584321)", &package.manifest).unwrap();
+    let sig = inv.export.wit.clone().unwrap();
+    assert!(midenc_abi::host::encode(&sig.param_types(), &inv.wit_args).is_err());
+}

@@ -115,7 +115,10 @@ pub fn compile_core_with_world(
 ) -> WasmResult<CompiledComponent> {
     let exports = world_exports(resolve, world)?;
     let wanted = exports.clone();
-    let options = crate::CompileOptions::default();
+    let options = crate::CompileOptions {
+        f32_is_felt: true,
+        ..Default::default()
+    };
     let module =
         crate::compile_with_wrappers(core, &options, &|_| None, move |module, procs, out| {
             let find = |name: &str| {
@@ -254,11 +257,13 @@ pub fn compile_component(bytes: &[u8]) -> WasmResult<CompiledComponent> {
             return Err(unsupported("a WIT package binary (no code to compile)"))
         }
     };
-    if !resolve.worlds[world]
-        .imports
-        .values()
-        .all(|i| matches!(i, WorldItem::Type { .. }))
-    {
+    // Types, and interfaces imported only for their types (`use miden:base/core-types.{felt}`),
+    // need nothing at run time.
+    if !resolve.worlds[world].imports.values().all(|i| match i {
+        WorldItem::Type { .. } => true,
+        WorldItem::Interface { id, .. } => resolve.interfaces[*id].functions.is_empty(),
+        WorldItem::Function(_) => false,
+    }) {
         return Err(unsupported(
             "component imports (only export-only components are compiled)",
         ));

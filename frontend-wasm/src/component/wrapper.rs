@@ -521,7 +521,14 @@ impl<'a> WrapperGen<'a> {
                 self.op(format!("mem_load.{}", slots[0].addr + 1));
                 self.store_top(at.at(4), 4);
             }
-            WitType::Felt => return Err("`felt` values stored in linear memory".into()),
+            WitType::Felt => {
+                // Linear memory carries a felt as the four bytes of its `f32`.
+                self.op(format!(
+                    "mem_load.{} u32assert.err=\"felt is not a u32\"",
+                    slots[0].addr
+                ));
+                self.store_top(at, 4);
+            }
             _ if ty.cases().is_some() => {
                 let cases = ty.cases().unwrap();
                 let disc = WitType::discriminant_size(cases.len());
@@ -634,7 +641,10 @@ impl<'a> WrapperGen<'a> {
                 self.load(at.at(4), 4);
                 self.op(format!("mem_store.{}", s.addr + 1));
             }
-            WitType::Felt => return Err("`felt` values stored in linear memory".into()),
+            WitType::Felt => {
+                self.load(at, 4);
+                self.store_slot(slots[0]);
+            }
             _ if ty.cases().is_some() => {
                 let cases = ty.cases().unwrap();
                 let disc = WitType::discriminant_size(cases.len());
