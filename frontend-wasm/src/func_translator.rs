@@ -201,7 +201,11 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         let sig = module.func_type(func);
         let mut local_types = Vec::new();
         for p in sig.params() {
-            local_types.push(module.core_type(*p).map_err(|w| unsupported_ty(w, offset))?);
+            local_types.push(
+                module
+                    .core_type(*p)
+                    .map_err(|w| unsupported_ty(w, offset))?,
+            );
         }
         let params_count = local_types.len();
         let mut reader = body.get_locals_reader()?;
@@ -220,7 +224,11 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         }
         let mut results = Vec::new();
         for r in sig.results() {
-            results.push(module.core_type(*r).map_err(|w| unsupported_ty(w, offset))?);
+            results.push(
+                module
+                    .core_type(*r)
+                    .map_err(|w| unsupported_ty(w, offset))?,
+            );
         }
 
         let mut locals = Vec::with_capacity(local_types.len());

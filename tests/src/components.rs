@@ -319,8 +319,7 @@ pub fn fixtures_dir() -> PathBuf {
 pub fn wat_component(name: &str) -> Vec<u8> {
     let read = |ext: &str| {
         let path = fixtures_dir().join(format!("{name}.{ext}"));
-        std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
     };
     build_component(&read("wat"), &read("wit"), name)
 }

@@ -1,4 +1,4 @@
-//! The component test corpus (`docs/component-tests.md`): ten Rust components built with
+//! The component test corpus (`docs/component-tests.md`): eleven Rust components built with
 //! wit-bindgen and two hand-written WAT components, every export invoked with at least five
 //! argument sets on the Miden VM and on wasmtime, which must agree on every result and trap.
 //! The WAT components return invalid values and pointers (`lifttraps`) and misbehave in
@@ -34,12 +34,18 @@ fn list<T: ToString>(items: impl IntoIterator<Item = T>) -> String {
 /// sets and that every export of the component is exercised.
 fn check(label: &str, component: &[u8], calls: &[(&str, Vec<String>)]) {
     for (f, s) in calls {
-        assert!(s.len() >= 5, "{label}: `{f}` has only {} argument sets", s.len());
+        assert!(
+            s.len() >= 5,
+            "{label}: `{f}` has only {} argument sets",
+            s.len()
+        );
     }
     let exports = exported_functions(component);
     for e in &exports {
         assert!(
-            calls.iter().any(|(f, _)| e.ends_with(&format!("#{f}")) || e == f),
+            calls
+                .iter()
+                .any(|(f, _)| e.ends_with(&format!("#{f}")) || e == f),
             "{label}: export `{e}` is not exercised"
         );
     }
@@ -84,13 +90,25 @@ fn scalars() {
             ("unit", sets(&["", "", "", "", ""])),
             ("nothing", sets(&["0", "1", "4294967295", "7", "123"])),
             ("flip", sets(&["true", "false", "true", "false", "true"])),
-            ("sat-add-u8", sets(&["0, 0", "255, 1", "100, 100", "200, 100", "1, 254"])),
+            (
+                "sat-add-u8",
+                sets(&["0, 0", "255, 1", "100, 100", "200, 100", "1, 254"]),
+            ),
             ("neg-s8", sets(&["0", "127", "-128", "-1", "5"])),
-            ("mul-u16", sets(&["0, 0", "65535, 65535", "256, 256", "300, 7", "1, 65535"])),
+            (
+                "mul-u16",
+                sets(&["0, 0", "65535, 65535", "256, 256", "300, 7", "1, 65535"]),
+            ),
             ("abs-s16", sets(&["-32768", "32767", "-1", "0", "-300"])),
             (
                 "mix32",
-                sets(&["0, 0", "-2147483648, 4294967295", "2147483647, 1", "-5, 12345", "715827883, 0"]),
+                sets(&[
+                    "0, 0",
+                    "-2147483648, 4294967295",
+                    "2147483647, 1",
+                    "-5, 12345",
+                    "715827883, 0",
+                ]),
             ),
             (
                 "add64",
@@ -169,7 +187,14 @@ fn strings() {
             ),
             (
                 "repeat",
-                sets(&["\"ab\", 0", "\"ab\", 1", "\"x\", 4096", "\"abcd\", 16384", "\"é\", 3", "\"\", 100"]),
+                sets(&[
+                    "\"ab\", 0",
+                    "\"ab\", 1",
+                    "\"x\", 4096",
+                    "\"abcd\", 16384",
+                    "\"é\", 3",
+                    "\"\", 100",
+                ]),
             ),
             ("make", sizes.iter().map(|n| n.to_string()).collect()),
             (
@@ -227,7 +252,16 @@ fn lists() {
         "lists",
         &rust_component("lists"),
         &[
-            ("sum-u8", vec!["[]".into(), "[255]".into(), bytes(17), bytes(1000), bytes(4096)]),
+            (
+                "sum-u8",
+                vec![
+                    "[]".into(),
+                    "[255]".into(),
+                    bytes(17),
+                    bytes(1000),
+                    bytes(4096),
+                ],
+            ),
             (
                 "rev-u16",
                 vec![
@@ -273,7 +307,13 @@ fn lists() {
             ("bool-bytes", bool_lists),
             (
                 "chars-of",
-                sets(&["\"\"", "\"a\"", "\"héllo\"", "\"😀\\u{10ffff}\\u{0}\"", "\"日本語\""]),
+                sets(&[
+                    "\"\"",
+                    "\"a\"",
+                    "\"héllo\"",
+                    "\"😀\\u{10ffff}\\u{0}\"",
+                    "\"日本語\"",
+                ]),
             ),
             (
                 "from-chars",
@@ -317,7 +357,12 @@ fn records() {
         "{name: \"ann\", age: 255, emails: [\"a@x\"]}".into(),
         "{name: \"bob\", age: 30, emails: [\"b@x\", \"bob@y\", \"\"]}".into(),
         format!("{{name: \"élodie\", age: 17, emails: [{}]}}", lit(17)),
-        format!("{{name: {}, age: 99, emails: [{}, {}]}}", lit(100), lit(16), lit(15)),
+        format!(
+            "{{name: {}, age: 99, emails: [{}, {}]}}",
+            lit(100),
+            lit(16),
+            lit(15)
+        ),
     ];
     check(
         "records",
@@ -410,7 +455,9 @@ fn records() {
 
 #[test]
 fn variants() {
-    let colors = sets(&["red", "green", "blue", "cyan", "magenta", "yellow", "black", "white"]);
+    let colors = sets(&[
+        "red", "green", "blue", "cyan", "magenta", "yellow", "black", "white",
+    ]);
     check(
         "variants",
         &rust_component("variants"),
@@ -482,18 +529,37 @@ fn variants() {
             ),
             (
                 "parse-u32",
-                sets(&["\"0\"", "\"4294967295\"", "\"4294967296\"", "\"\"", "\"-1\"", "\"12a\""]),
+                sets(&[
+                    "\"0\"",
+                    "\"4294967295\"",
+                    "\"4294967296\"",
+                    "\"\"",
+                    "\"-1\"",
+                    "\"12a\"",
+                ]),
             ),
             (
                 "checked-div",
                 sets(&["7, 2", "7, 0", "-2147483648, -1", "-7, 2", "0, 5"]),
             ),
-            ("unit-result", sets(&["true", "false", "true", "false", "true"])),
+            (
+                "unit-result",
+                sets(&["true", "false", "true", "false", "true"]),
+            ),
             ("err-only", sets(&["0", "1", "2", "3", "4294967295"])),
-            ("ok-only", sets(&["0", "1", "4294967", "4294968", "4294967295"])),
+            (
+                "ok-only",
+                sets(&["0", "1", "4294967", "4294968", "4294967295"]),
+            ),
             (
                 "nested-option",
-                sets(&["none", "some(none)", "some(some(0))", "some(some(255))", "some(some(7))"]),
+                sets(&[
+                    "none",
+                    "some(none)",
+                    "some(some(0))",
+                    "some(some(255))",
+                    "some(some(7))",
+                ]),
             ),
             (
                 "areas",
@@ -539,7 +605,10 @@ fn all_subsets(labels: &[&str]) -> Vec<String> {
 
 /// Flags with the labels `prefix0`… for which `pick(i)` holds, out of `n`.
 fn labels(prefix: &str, n: usize, pick: impl Fn(usize) -> bool) -> String {
-    let on: Vec<String> = (0..n).filter(|i| pick(*i)).map(|i| format!("{prefix}{i}")).collect();
+    let on: Vec<String> = (0..n)
+        .filter(|i| pick(*i))
+        .map(|i| format!("{prefix}{i}"))
+        .collect();
     format!("{{{}}}", on.join(", "))
 }
 
@@ -558,16 +627,35 @@ fn flagsets() {
     };
     let bags = vec![
         "{a: {}, b: 0, c: {}, d: {}}".to_string(),
-        format!("{{a: {}, b: 255, c: {}, d: {{read, write, exec}}}}", labels("n", 9, |_| true), labels("t", 17, |_| true)),
-        format!("{{a: {}, b: 7, c: {}, d: {{write}}}}", labels("n", 9, |i| i == 8), labels("t", 17, |i| i == 16)),
-        format!("{{a: {}, b: 128, c: {}, d: {{read, exec}}}}", labels("n", 9, |i| i % 2 == 0), labels("t", 17, |i| i % 3 == 0)),
-        format!("{{a: {}, b: 1, c: {}, d: {{}}}}", labels("n", 9, |i| i == 0), labels("t", 17, |i| i == 0)),
+        format!(
+            "{{a: {}, b: 255, c: {}, d: {{read, write, exec}}}}",
+            labels("n", 9, |_| true),
+            labels("t", 17, |_| true)
+        ),
+        format!(
+            "{{a: {}, b: 7, c: {}, d: {{write}}}}",
+            labels("n", 9, |i| i == 8),
+            labels("t", 17, |i| i == 16)
+        ),
+        format!(
+            "{{a: {}, b: 128, c: {}, d: {{read, exec}}}}",
+            labels("n", 9, |i| i % 2 == 0),
+            labels("t", 17, |i| i % 3 == 0)
+        ),
+        format!(
+            "{{a: {}, b: 1, c: {}, d: {{}}}}",
+            labels("n", 9, |i| i == 0),
+            labels("t", 17, |i| i == 0)
+        ),
     ];
     check(
         "flagsets",
         &rust_component("flagsets"),
         &[
-            ("toggle-one", sets(&["{}", "{only}", "{}", "{only}", "{only}"])),
+            (
+                "toggle-one",
+                sets(&["{}", "{only}", "{}", "{only}", "{only}"]),
+            ),
             ("invert-perms", perms.clone()),
             ("count-perms", perms.clone()),
             ("rotate-byte", some("b", 8)),
@@ -586,7 +674,16 @@ fn flagsets() {
                     list(perms.iter().chain(perms.iter()).chain(perms.iter().take(1))),
                 ],
             ),
-            ("perms-bits", vec!["[]".into(), list(perms.iter()), "[{}]".into(), "[{exec}, {read}]".into(), list(perms.iter().rev())]),
+            (
+                "perms-bits",
+                vec![
+                    "[]".into(),
+                    list(perms.iter()),
+                    "[{}]".into(),
+                    "[{exec}, {read}]".into(),
+                    list(perms.iter().rev()),
+                ],
+            ),
             ("bag-echo", bags.clone()),
             ("bag-flip", bags),
         ],
@@ -601,21 +698,45 @@ fn wide_args(n: usize, max: &str, big: impl Fn(usize) -> String) -> Vec<String> 
         join(&|i| (i + 1).to_string()),
         join(&|_| max.to_string()),
         join(&big),
-        join(&|i| if i % 2 == 0 { max.to_string() } else { "0".into() }),
+        join(&|i| {
+            if i % 2 == 0 {
+                max.to_string()
+            } else {
+                "0".into()
+            }
+        }),
     ]
 }
 
 #[test]
 fn wide() {
-    let u32s = |n| wide_args(n, "4294967295", |i| ((i as u64 * 2_654_435_761) % (1 << 32)).to_string());
-    let s64s = |n| wide_args(n, "-9223372036854775808", |i| ((i as i64 - 5) * 1_000_000_007_000).to_string());
-    let u64s = |n| wide_args(n, "18446744073709551615", |i| ((i as u64) << 40 | i as u64).to_string());
+    let u32s = |n| {
+        wide_args(n, "4294967295", |i| {
+            ((i as u64 * 2_654_435_761) % (1 << 32)).to_string()
+        })
+    };
+    let s64s = |n| {
+        wide_args(n, "-9223372036854775808", |i| {
+            ((i as i64 - 5) * 1_000_000_007_000).to_string()
+        })
+    };
+    let u64s = |n| {
+        wide_args(n, "18446744073709551615", |i| {
+            ((i as u64) << 40 | i as u64).to_string()
+        })
+    };
     let p17w: Vec<String> = u64s(8)
         .into_iter()
         .zip(["0", "1", "4294967295", "77", "4294967295"])
         .map(|(a, b)| format!("{a}, {b}"))
         .collect();
-    let xs64 = sets(&["0", "1", "18446744073709551615", "4294967296", "1234567890123"]);
+    let xs64 = sets(&[
+        "0",
+        "1",
+        "18446744073709551615",
+        "4294967296",
+        "1234567890123",
+    ]);
     check(
         "wide",
         &rust_component("wide"),
@@ -642,7 +763,11 @@ fn nested() {
         "[{tag: \"\", values: []}]".into(),
         "[{tag: \"ab\", values: [1, 2]}]".into(),
         "[{tag: \"x\", values: [65535]}, {tag: \"yy\", values: []}]".into(),
-        format!("[{{tag: {}, values: {}}}]", lit(17), list((0..17).map(|i| i * 4000))),
+        format!(
+            "[{{tag: {}, values: {}}}]",
+            lit(17),
+            list((0..17).map(|i| i * 4000))
+        ),
     ];
     check(
         "nested",
@@ -727,13 +852,20 @@ fn nested() {
 #[test]
 fn inventory() {
     let hammer = "{name: \"hammer\", qty: 3, price: 1500, category: tool, tags: [\"steel\", \"heavy\"], note: none}";
-    let apple = "{name: \"apple\", qty: 100, price: 30, category: food, tags: [], note: some(\"fresh\")}";
+    let apple =
+        "{name: \"apple\", qty: 100, price: 30, category: food, tags: [], note: some(\"fresh\")}";
     let yoyo = "{name: \"yo-yo\", qty: 0, price: 250, category: toy, tags: [\"wood\", \"kids\"], note: some(\"\")}";
     let max = "{name: \"bulk\", qty: 4294967295, price: 18446744073709551615, category: food, tags: [\"a\", \"b\", \"c\"], note: some(\"max\")}";
     let i1 = format!("[{hammer}]");
     let i3 = format!("[{hammer}, {apple}, {yoyo}]");
     let i4 = format!("[{yoyo}, {max}, {apple}, {hammer}]");
-    let lists = vec!["[]".to_string(), i1.clone(), i3.clone(), i4.clone(), format!("[{apple}, {apple}]")];
+    let lists = vec![
+        "[]".to_string(),
+        i1.clone(),
+        i3.clone(),
+        i4.clone(),
+        format!("[{apple}, {apple}]"),
+    ];
     check(
         "inventory",
         &rust_component("inventory"),
@@ -774,7 +906,16 @@ fn text_interface() {
         &[
             (
                 "classify",
-                sets(&["'a'", "'5'", "' '", "'~'", "'é'", "'😀'", "'\\u{10ffff}'", "'\\u{0}'"]),
+                sets(&[
+                    "'a'",
+                    "'5'",
+                    "' '",
+                    "'~'",
+                    "'é'",
+                    "'😀'",
+                    "'\\u{10ffff}'",
+                    "'\\u{0}'",
+                ]),
             ),
             (
                 "text-stats",
@@ -799,13 +940,27 @@ fn text_interface() {
             (
                 "utf8-len",
                 sets(&[
-                    "'a'", "'é'", "'✓'", "'😀'", "'\\u{7f}'", "'\\u{80}'", "'\\u{7ff}'", "'\\u{800}'",
-                    "'\\u{ffff}'", "'\\u{10000}'",
+                    "'a'",
+                    "'é'",
+                    "'✓'",
+                    "'😀'",
+                    "'\\u{7f}'",
+                    "'\\u{80}'",
+                    "'\\u{7ff}'",
+                    "'\\u{800}'",
+                    "'\\u{ffff}'",
+                    "'\\u{10000}'",
                 ]),
             ),
             (
                 "code-points",
-                sets(&["\"\"", "\"a\"", "\"héllo\"", "\"😀\"", "\"\\u{10ffff}\\u{0}\""]),
+                sets(&[
+                    "\"\"",
+                    "\"a\"",
+                    "\"héllo\"",
+                    "\"😀\"",
+                    "\"\\u{10ffff}\\u{0}\"",
+                ]),
             ),
             (
                 "from-code-points",
@@ -969,7 +1124,10 @@ fn lifting_results_traps_like_wasmtime() {
 #[test]
 fn misbehaving_realloc_traps_like_wasmtime() {
     let weights = |n: usize, f: &dyn Fn(usize) -> u64| {
-        (0..n).map(|i| f(i).to_string()).collect::<Vec<_>>().join(", ")
+        (0..n)
+            .map(|i| f(i).to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     let s17: Vec<String> = [0u64, 1, 7, 4294967295, 12345]
         .iter()
@@ -1040,7 +1198,9 @@ fn felts() {
             ("felt-bits", felts.clone()),
             (
                 "swap",
-                (0..6).map(|i| format!("{}, {}", FELTS[i], FELTS[i + 2])).collect(),
+                (0..6)
+                    .map(|i| format!("{}, {}", FELTS[i], FELTS[i + 2]))
+                    .collect(),
             ),
             ("word-rev", words.clone()),
             (
@@ -1067,8 +1227,9 @@ fn felts() {
                 "last-of17",
                 (0..5)
                     .map(|i| {
-                        let args: Vec<String> =
-                            (0..17).map(|k| FELTS[(i + k) % FELTS.len()].to_string()).collect();
+                        let args: Vec<String> = (0..17)
+                            .map(|k| FELTS[(i + k) % FELTS.len()].to_string())
+                            .collect();
                         args.join(", ")
                     })
                     .collect(),
@@ -1079,8 +1240,8 @@ fn felts() {
 
 /// Runs one call on midenc alone: the result as WAVE text, or the trap message.
 fn midenc_only(component: &[u8], call: &str) -> Result<String, String> {
-    let package = midenc::compile_wasm(std::path::Path::new("c.wasm"), component, "c")
-        .expect("compiles");
+    let package =
+        midenc::compile_wasm(std::path::Path::new("c.wasm"), component, "c").expect("compiles");
     let inv = midenc::invoke::parse(call, &package.manifest).expect("a valid call");
     let sig = inv.export.wit.clone().expect("a component export");
     let root = midenc_linker::parse_word(&inv.export.mast_root).expect("root");
@@ -1101,7 +1262,10 @@ fn midenc_only(component: &[u8], call: &str) -> Result<String, String> {
 fn felts_beyond_32_bits() {
     let c = rust_component("felts");
     let max = "18446744069414584320"; // p - 1
-    assert_eq!(midenc_only(&c, &format!("felt-id({max})")), Ok(max.to_string()));
+    assert_eq!(
+        midenc_only(&c, &format!("felt-id({max})")),
+        Ok(max.to_string())
+    );
     assert_eq!(
         midenc_only(&c, "felt-id(4294967296)"),
         Ok("4294967296".to_string())
@@ -1112,7 +1276,13 @@ fn felts_beyond_32_bits() {
     assert_eq!(midenc_only(&c, &format!("swap(1, {max})")), not_u32);
     // 17 felts are passed in linear memory.
     let args: Vec<String> = (0..17)
-        .map(|i| if i == 3 { max.to_string() } else { i.to_string() })
+        .map(|i| {
+            if i == 3 {
+                max.to_string()
+            } else {
+                i.to_string()
+            }
+        })
         .collect();
     assert_eq!(
         midenc_only(&c, &format!("last-of17({})", args.join(", "))),

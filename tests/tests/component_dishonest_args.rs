@@ -17,8 +17,8 @@ struct Component {
 impl Component {
     fn new(name: &str) -> Self {
         let bytes = rust_component(name);
-        let package = midenc::compile_wasm(std::path::Path::new(name), &bytes, name)
-            .expect("compiles");
+        let package =
+            midenc::compile_wasm(std::path::Path::new(name), &bytes, name).expect("compiles");
         Component { package }
     }
 
@@ -52,7 +52,10 @@ impl Component {
     fn traps(&self, call: &str, honest: &str, reason: &str, tamper: impl Fn(&mut Image)) {
         assert_eq!(self.run(call, |_| {}).as_deref(), Ok(honest), "{call}");
         match self.run(call, tamper) {
-            Err(m) => assert!(m.contains(reason), "{call}: trapped with `{m}`, not `{reason}`"),
+            Err(m) => assert!(
+                m.contains(reason),
+                "{call}: trapped with `{m}`, not `{reason}`"
+            ),
             Ok(v) => panic!("{call}: tampered image returned {v}"),
         }
     }
@@ -60,7 +63,11 @@ impl Component {
     /// The honest call returns `honest`; the tampered one returns `lifted`.
     fn reads(&self, call: &str, honest: &str, lifted: &str, tamper: impl Fn(&mut Image)) {
         assert_eq!(self.run(call, |_| {}).as_deref(), Ok(honest), "{call}");
-        assert_eq!(self.run(call, tamper).as_deref(), Ok(lifted), "{call} (tampered)");
+        assert_eq!(
+            self.run(call, tamper).as_deref(),
+            Ok(lifted),
+            "{call} (tampered)"
+        );
     }
 }
 
@@ -98,20 +105,30 @@ fn discriminant_arguments() {
     c.traps("maybe-name(none)", "\"anonymous\"", DISC, |i| i.flat[0] = 2);
     c.traps("half(4)", "some(2)", NOT_U32, |i| i.flat[0] = u64::MAX >> 1);
     // list<shape>: the second element's discriminant byte (elements are 24 bytes).
-    c.traps("areas([dot, dot])", "[0, 0]", DISC, |i| set_byte(&mut i.blobs, 24, 6));
+    c.traps("areas([dot, dot])", "[0, 0]", DISC, |i| {
+        set_byte(&mut i.blobs, 24, 6)
+    });
     // An enum of 300 cases: two-byte discriminants, flat and in a list.
     c.traps("many-next(k0)", "k1", DISC, |i| i.flat[0] = 300);
-    c.traps("many-sum([k1, k2])", "3", DISC, |i| i.blobs[0] = 0xffff_0001);
+    c.traps("many-sum([k1, k2])", "3", DISC, |i| {
+        i.blobs[0] = 0xffff_0001
+    });
     let c = Component::new("nested");
     // list<option<string>>: option discriminant 2 in the first element.
-    c.traps("somes([some(\"a\")])", "[\"a\"]", DISC, |i| set_byte(&mut i.blobs, 0, 2));
+    c.traps("somes([some(\"a\")])", "[\"a\"]", DISC, |i| {
+        set_byte(&mut i.blobs, 0, 2)
+    });
 }
 
 #[test]
 fn chars_and_utf8_in_lists() {
     let c = Component::new("lists");
-    c.traps("from-chars(['a', 'b'])", "\"ab\"", CHAR, |i| i.blobs[1] = 0xD800);
-    c.traps("from-chars(['a', 'b'])", "\"ab\"", CHAR, |i| i.blobs[0] = 0x11_0000);
+    c.traps("from-chars(['a', 'b'])", "\"ab\"", CHAR, |i| {
+        i.blobs[1] = 0xD800
+    });
+    c.traps("from-chars(['a', 'b'])", "\"ab\"", CHAR, |i| {
+        i.blobs[0] = 0x11_0000
+    });
     let c = Component::new("records");
     // `mixed`: a (u8), b (u64, 2 felts), c (u16), d (char) — d is flat felt 4.
     c.traps(
@@ -134,9 +151,12 @@ fn chars_and_utf8_in_lists() {
 fn bools_and_flags_in_lists_read_as_the_canonical_lift_does() {
     let c = Component::new("lists");
     // A bool byte of 2 is true, as in a flat position.
-    c.reads("negate([false, true])", "[true, false]", "[false, false]", |i| {
-        set_byte(&mut i.blobs, 0, 2)
-    });
+    c.reads(
+        "negate([false, true])",
+        "[true, false]",
+        "[false, false]",
+        |i| set_byte(&mut i.blobs, 0, 2),
+    );
     c.reads("bool-bytes([false, true])", "[0, 1]", "[1, 1]", |i| {
         set_byte(&mut i.blobs, 0, 0x80)
     });
