@@ -1294,3 +1294,29 @@ fn felts_beyond_32_bits() {
     let sig = inv.export.wit.clone().unwrap();
     assert!(midenc_abi::host::encode(&sig.param_types(), &inv.wit_args).is_err());
 }
+
+/// In a component's core module `f32` carries felts: moves compile, float arithmetic does not.
+#[test]
+fn float_arithmetic_on_felts_is_unsupported() {
+    let wit = "package test:fadd@0.1.0;
+        package miden:base@1.0.0 {
+          interface core-types { record felt { inner: f32 } }
+        }
+        world fadd {
+          use miden:base/core-types@1.0.0.{felt};
+          export twice: func(x: felt) -> felt;
+        }";
+    let compile = |body: &str| {
+        let wat = format!(
+            "(module (memory (export \"memory\") 1)
+               (func (export \"twice\") (param f32) (result f32) {body}))"
+        );
+        let component = midenc_tests::components::build_component(&wat, wit, "fadd");
+        midenc::compile_wasm(std::path::Path::new("fadd.wasm"), &component, "fadd")
+            .map(|_| ())
+            .map_err(|e| format!("{e:?}"))
+    };
+    assert_eq!(compile("(local.get 0)"), Ok(()));
+    let err = compile("(f32.add (local.get 0) (local.get 0))").unwrap_err();
+    assert!(err.contains("f32.add"), "{err}");
+}
