@@ -8,6 +8,8 @@
 //! function and reverses the results. Finally the wrapper trims the stack. The entry is public
 //! too, so a program can instantiate once and run several calls in one instance.
 
+use std::collections::BTreeMap;
+
 use crate::{
     error::{WasmError, WasmResult},
     layout::{self, MEMORY_PAGES_ADDR},
@@ -223,45 +225,181 @@ fn memory_initializers(module: &ModuleInfo<'_>) -> Vec<String> {
         ops.push(format!("push.{pages}"));
         ops.push(format!("mem_store.{MEMORY_PAGES_ADDR}"));
     }
-    let limit = u64::from(pages) * 65536;
-    let mut image: std::collections::BTreeMap<u32, u32> = std::collections::BTreeMap::new();
+    let Some(image) = initial_image(module) else {
+        return trap("out of bounds memory access");
+    };
     for (index, segment) in module.data.iter().enumerate() {
-        match segment.mode {
-            DataMode::Active { offset } => {
-                if u64::from(offset) + segment.bytes.len() as u64 > limit {
-                    return trap("out of bounds memory access");
-                }
-                for (i, byte) in segment.bytes.iter().enumerate() {
-                    let addr = offset + i as u32;
-                    let shift = 8 * (addr % 4);
-                    let word = image.entry(addr / 4).or_default();
-                    *word = (*word & !(0xFF << shift)) | (u32::from(*byte) << shift);
+        if let DataMode::Passive { addr } = segment.mode {
+            for (i, byte) in segment.bytes.iter().enumerate() {
+                if *byte != 0 {
+                    ops.push(format!("push.{byte}"));
+                    ops.push(format!("mem_store.{}", addr + i as u32));
                 }
             }
-            DataMode::Passive { addr } => {
-                for (i, byte) in segment.bytes.iter().enumerate() {
-                    if *byte != 0 {
-                        ops.push(format!("push.{byte}"));
-                        ops.push(format!("mem_store.{}", addr + i as u32));
-                    }
-                }
-                if !segment.bytes.is_empty() {
-                    ops.push(format!("push.{}", segment.bytes.len()));
-                    ops.push(format!(
-                        "mem_store.{}",
-                        layout::DATA_LENGTHS_BASE + index as u32
-                    ));
-                }
+            if !segment.bytes.is_empty() {
+                ops.push(format!("push.{}", segment.bytes.len()));
+                ops.push(format!(
+                    "mem_store.{}",
+                    layout::DATA_LENGTHS_BASE + index as u32
+                ));
             }
         }
     }
-    for (element, value) in image {
-        if value != 0 {
-            ops.push(format!("push.{value}"));
-            ops.push(format!("mem_store.{element}"));
+    let runs = DataRuns::of(&image);
+    for (run, name) in runs.piped.iter().zip(&runs.names) {
+        ops.extend(pipe_run(run, name));
+    }
+    for (word, felts) in &runs.stored {
+        let nonzero = felts.iter().filter(|f| **f != 0).count();
+        if nonzero > 1 {
+            // `mem_storew_le` writes the top of the stack to the lowest address.
+            let [a, b, c, d] = felts;
+            ops.push(format!("push.{d}.{c}.{b}.{a}"));
+            ops.push(format!("mem_storew_le.{}", 4 * word));
+            ops.push("dropw".into());
+        } else {
+            for (k, felt) in felts.iter().enumerate().filter(|(_, f)| **f != 0) {
+                ops.push(format!("push.{felt}"));
+                ops.push(format!("mem_store.{}", 4 * word + k as u32));
+            }
         }
     }
     ops
+}
+
+/// The linear-memory contents the active data segments create, element (4 bytes) by element,
+/// zero elements omitted; `None` when a segment lies outside the initial memory.
+fn initial_image(module: &ModuleInfo<'_>) -> Option<BTreeMap<u32, u32>> {
+    let limit = u64::from(module.memory.map_or(0, |m| m.initial)) * 65536;
+    let mut image: BTreeMap<u32, u32> = BTreeMap::new();
+    for segment in &module.data {
+        if let DataMode::Active { offset } = segment.mode {
+            if u64::from(offset) + segment.bytes.len() as u64 > limit {
+                return None;
+            }
+            for (i, byte) in segment.bytes.iter().enumerate() {
+                let addr = offset + i as u32;
+                let shift = 8 * (addr % 4);
+                let element = image.entry(addr / 4).or_default();
+                *element = (*element & !(0xFF << shift)) | (u32::from(*byte) << shift);
+            }
+        }
+    }
+    image.retain(|_, v| *v != 0);
+    Some(image)
+}
+
+/// Runs of at least this many words are piped from the advice map; shorter ones are stored
+/// with immediates (7 cycles a word against half a cycle, but no fixed cost of about 40).
+const PIPED_RUN_MIN_WORDS: usize = 24;
+/// Zero words a piped run may bridge rather than end (each costs half a cycle to pipe).
+const RUN_GAP_WORDS: u32 = 8;
+
+/// A word-aligned stretch of the initial memory image.
+struct DataRun {
+    /// Index of its first word (element address / 4).
+    first_word: u32,
+    /// Its words, an even number (zero-padded), each as four elements.
+    words: Vec<[u32; 4]>,
+}
+
+/// How the initial memory image is written: long runs piped from advice-map entries that the
+/// module declares (`names[i]` for `piped[i]`, identical runs sharing one entry), the rest
+/// stored word by word.
+struct DataRuns {
+    piped: Vec<DataRun>,
+    names: Vec<String>,
+    /// The advice-map declarations, one per distinct run.
+    declarations: Vec<String>,
+    stored: Vec<(u32, [u32; 4])>,
+}
+
+impl DataRuns {
+    fn of(image: &BTreeMap<u32, u32>) -> DataRuns {
+        let mut words: BTreeMap<u32, [u32; 4]> = BTreeMap::new();
+        for (element, value) in image {
+            words.entry(element / 4).or_default()[(element % 4) as usize] = *value;
+        }
+        let mut runs: Vec<Vec<(u32, [u32; 4])>> = Vec::new();
+        for (word, felts) in words {
+            match runs.last_mut() {
+                Some(run) if word - run.last().map_or(0, |(w, _)| *w) <= RUN_GAP_WORDS + 1 => {
+                    run.push((word, felts))
+                }
+                _ => runs.push(vec![(word, felts)]),
+            }
+        }
+        let mut out = DataRuns {
+            piped: Vec::new(),
+            names: Vec::new(),
+            declarations: Vec::new(),
+            stored: Vec::new(),
+        };
+        let mut seen: BTreeMap<Vec<[u32; 4]>, String> = BTreeMap::new();
+        for run in runs {
+            let first_word = run[0].0;
+            let span = (run[run.len() - 1].0 - first_word + 1) as usize;
+            if span < PIPED_RUN_MIN_WORDS {
+                out.stored.extend(run);
+                continue;
+            }
+            let mut dense = vec![[0u32; 4]; span + span % 2];
+            for (word, felts) in &run {
+                dense[(word - first_word) as usize] = *felts;
+            }
+            let name = match seen.get(&dense) {
+                Some(name) => name.clone(),
+                None => {
+                    let name = format!("MIDENC_DATA_{}", seen.len());
+                    let felts: Vec<String> =
+                        dense.iter().flatten().map(|f| f.to_string()).collect();
+                    out.declarations
+                        .push(format!("adv_map {name} = [{}]", felts.join(",")));
+                    seen.insert(dense.clone(), name.clone());
+                    name
+                }
+            };
+            out.names.push(name);
+            out.piped.push(DataRun {
+                first_word,
+                words: dense,
+            });
+        }
+        out
+    }
+}
+
+/// The module-level advice-map entries holding the long runs of the initial memory image
+/// (empty when there are none). The assembler keys each by the Poseidon2 hash of its felts.
+pub(crate) fn data_advice_map(module: &ModuleInfo<'_>) -> String {
+    let Some(image) = initial_image(module) else {
+        return String::new();
+    };
+    let mut text = String::new();
+    for line in DataRuns::of(&image).declarations {
+        text.push_str(&line);
+        text.push_str("\n\n");
+    }
+    text
+}
+
+/// Pipes one run from its advice-map entry into memory, hashing as it goes, and asserts that
+/// the hash is the entry's key: the advice provider is untrusted, the key is part of the code.
+fn pipe_run(run: &DataRun, name: &str) -> Vec<String> {
+    vec![
+        format!("push.{name}"),
+        "adv.push_mapval".into(),
+        // Hasher state [rate, rate, capacity] (capacity 0: an even number of words) and the
+        // destination address beneath it, where `adv_pipe` expects it.
+        "padw padw padw".into(),
+        format!("push.{} movdn.12", 4 * run.first_word),
+        format!("repeat.{}", run.words.len() / 2),
+        "    adv_pipe hperm".into(),
+        "end".into(),
+        // The digest is the first rate word.
+        "swapw.2 dropw dropw movup.4 drop".into(),
+        "assert_eqw.err=\"data segment contents do not match their commitment\"".into(),
+    ]
 }
 
 /// Code that makes instantiation fail with `message`.

@@ -54,6 +54,10 @@ pub struct LinkedPackage {
     pub package: Arc<Package>,
     /// The component manifest embedded in it.
     pub manifest: ComponentManifest,
+    /// Whether the package was built without midenc (a plain Miden library): its manifest is
+    /// derived from the package's own exports and has their MAST roots but no signatures, so
+    /// it can serve `mast:0x…` imports but not be run or bound by name.
+    pub plain: bool,
 }
 
 /// Assembles `spec.module` and builds its package and manifest.
@@ -203,6 +207,7 @@ pub fn link(spec: &PackageSpec<'_>) -> Result<LinkedPackage, LinkError> {
     Ok(LinkedPackage {
         package: Arc::from(package),
         manifest,
+        plain: false,
     })
 }
 
@@ -222,6 +227,14 @@ impl LinkedPackage {
         let mut package = Package::read_from_bytes(bytes).map_err(|e| LinkError::BadPackage {
             reason: e.to_string(),
         })?;
+        let ours = |id: &str| package.sections.iter().any(|s| s.id.as_str() == id);
+        if !ours(CHECKSUM_SECTION) && !ours(MANIFEST_SECTION) {
+            return Ok(LinkedPackage {
+                manifest: plain_manifest(&package),
+                package: Arc::new(package),
+                plain: true,
+            });
+        }
         verify_checksum(&mut package)?;
         let section = package
             .sections
@@ -237,6 +250,7 @@ impl LinkedPackage {
         let linked = LinkedPackage {
             package: Arc::new(package),
             manifest,
+            plain: false,
         };
         linked.check_integrity()?;
         Ok(linked)
@@ -357,6 +371,58 @@ fn embed_manifest(package: &mut Package, manifest_json: Vec<u8>) {
     package
         .sections
         .push(Section::new(section_id(CHECKSUM_SECTION), checksum));
+}
+
+/// The manifest of a package built without midenc: its exported procedures by path and MAST
+/// root (`signature` says that none is recorded), no imports, instance or memory.
+fn plain_manifest(package: &Package) -> ComponentManifest {
+    let exports = package
+        .manifest
+        .exports()
+        .filter_map(|export| match export {
+            miden_mast_package::PackageExport::Procedure(p) => Some(p),
+            _ => None,
+        })
+        .map(|p| {
+            let path = p.path.to_string();
+            ManifestExport {
+                procedure: path.rsplit("::").next().unwrap_or(&path).to_string(),
+                name: path,
+                signature: "(not recorded: a plain Miden library)".into(),
+                params: Vec::new(),
+                results: Vec::new(),
+                mast_root: p.digest.to_hex(),
+                invocation: "call".into(),
+                stack_felts_in: 0,
+                stack_felts_out: 0,
+                spills: false,
+                entry_mast_root: String::new(),
+                writes_state: false,
+                wit: None,
+            }
+        })
+        .collect();
+    let forest = package.mast.mast_forest();
+    ComponentManifest {
+        schema: MANIFEST_SCHEMA,
+        name: package.name.to_string(),
+        version: package.version.to_string(),
+        world: None,
+        wasm_sha256: String::new(),
+        module: String::new(),
+        mast_digest: package.digest().to_hex(),
+        exports,
+        imports: Vec::new(),
+        instantiate_mast_root: String::new(),
+        dependencies: Vec::new(),
+        memory: None,
+        data_segments: Vec::new(),
+        sizes: ManifestSizes {
+            masm_bytes: 0,
+            mast_nodes: forest.num_nodes() as usize,
+            procedures: forest.num_procedures() as usize,
+        },
+    }
 }
 
 /// Name of the package section holding [`package_checksum`] of the rest of the package.

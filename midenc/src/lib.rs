@@ -153,6 +153,14 @@ pub fn compile_file(path: &Path, links: &LinkSet) -> DriverResult<LinkedPackage>
         input::Input::Wasm { path, bytes } => {
             Ok(compile_linked(&path, &bytes, &package_name(&path), links, false)?.1)
         }
+        input::Input::Package { package, .. } if package.plain => Err(DriverError::Usage {
+            message: format!(
+                "`{}` is a plain Miden library, not built by midenc: it records no signatures \
+                 and no instance to run",
+                path.display()
+            ),
+            help: "link it with -L so that `mast:0x…` imports call its procedures".into(),
+        }),
         input::Input::Package { package, .. } => Ok(*package),
     }
 }

@@ -98,3 +98,70 @@ fn midenc_packages_load_and_run_with_miden_crates_alone() {
     let nine = export_root(&b, "acme_chain_b_1_0_0_nine");
     assert_eq!(run(&[&b, &c], nine, &[5], 1), [45]);
 }
+
+/// A Miden library written in MASM and packaged with the Miden crates alone (no midenc
+/// manifest) serves a Wasm module's `mast:0x…` import through `-L`, at compile time and at run
+/// time; on its own it cannot be run or turned into bindings, and says so.
+#[test]
+fn plain_miden_library_serves_mast_imports() {
+    use miden_assembly::{ast::ModuleKind, serde::Serializable, ModuleParser};
+    use miden_mast_package::{PackageId, TargetType, Version};
+
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sources = Arc::new(DefaultSourceManager::default());
+    let module = ModuleParser::new(ModuleKind::Library)
+        .parse_str(
+            miden_assembly::Path::new("mathlib::ops"),
+            "pub proc triple_plus\n    mul.3 add\nend\n",
+            sources.clone(),
+        )
+        .unwrap();
+    let library = Assembler::new(sources).assemble_library([module]).unwrap();
+    let package = Package::from_library(
+        PackageId::from("mathlib"),
+        Version::new(1, 0, 0),
+        TargetType::Library,
+        library,
+        Vec::new(),
+    );
+    let root = export_root(&package, "triple_plus").to_hex();
+    std::fs::write(d.join("mathlib.masp"), package.to_bytes()).unwrap();
+    std::fs::write(
+        d.join("app.wat"),
+        format!(
+            r#"(module
+                 (import "mast:{root}" "triple_plus" (func $tp (param i32 i32) (result i32)))
+                 (func (export "run") (param i32) (result i32)
+                   (call $tp (local.get 0) (i32.const 5))))"#
+        ),
+    )
+    .unwrap();
+    compile(d, &["app.wat", "-L", "mathlib.masp", "-o", "app.masp"]);
+    let midenc = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_midenc"))
+            .args(args)
+            .current_dir(d)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    let o = midenc(&["run", "app.masp", "-L", "mathlib.masp", "--invoke", "run(7)"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "26");
+
+    // The manifest records the binding to the plain package.
+    let manifest = std::fs::read_to_string(d.join("app.manifest.json")).unwrap();
+    assert!(manifest.contains("\"package\": \"mathlib\""), "{manifest}");
+
+    let o = midenc(&["run", "mathlib.masp", "--invoke", "triple_plus(1, 2)"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("plain Miden library"), "{err}");
+    let o = midenc(&["bindings", "mathlib.masp"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("plain Miden library"));
+    let o = midenc(&["inspect", "mathlib.masp"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains(&root));
+}

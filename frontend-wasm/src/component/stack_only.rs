@@ -11,21 +11,16 @@ use super::wrapper::{normalize_i32, Targets};
 use crate::stack_ops;
 
 
-/// How a scalar crosses the boundary: its felt width and the canonical lift applied to it.
+/// The felt width of a scalar that crosses the boundary as one flat value (integers, `bool`,
+/// `char`, `felt`, enums, flags of up to 32 labels), or `None` for anything else.
 fn scalar_width(ty: &WitType) -> Option<usize> {
-    match ty {
-        WitType::Bool
-        | WitType::S8
-        | WitType::U8
-        | WitType::S16
-        | WitType::U16
-        | WitType::S32
-        | WitType::U32
-        | WitType::Char
-        | WitType::Felt => Some(1),
-        WitType::Flags(labels) if labels.len() <= 32 => Some(1),
-        WitType::Enum(cases) if !cases.is_empty() => Some(1),
-        WitType::S64 | WitType::U64 => Some(2),
+    let scalar = match ty {
+        WitType::Enum(cases) => !cases.is_empty(),
+        WitType::F32 | WitType::F64 => false,
+        _ => ty.cases().is_none() && ty.fields().is_none() && !ty.has_lists(),
+    };
+    match ty.flat().as_slice() {
+        [one] if scalar => Some(one.felts()),
         _ => None,
     }
 }

@@ -46,6 +46,18 @@ pub fn generate(input: &Path, world: Option<&str>) -> DriverResult<String> {
             source,
         })?;
         let package = LinkedPackage::from_bytes(&bytes)?;
+        if package.plain {
+            return Err(DriverError::Usage {
+                message: format!(
+                    "`{}` is a plain Miden library, not built by midenc: it records no \
+                     signatures to generate bindings from",
+                    input.display()
+                ),
+                help: "declare its procedures as `mast:0x<root>` imports by hand \
+                       (`midenc inspect` lists the roots)"
+                    .into(),
+            });
+        }
         return package_bindings(input, &package, world);
     }
     if !input.exists() {

@@ -36,6 +36,16 @@ fn main() {
     println!("| core module: empty export (the `call` itself) | 0 | 0 | {empty} | - |");
     let core_add = core_cycles(WAT, "add(1, 2)");
     println!("| core module: add(i32, i32) -> i32 | 0 | 0 | {core_add} | - |");
+    // Instantiation writes the active data segments on every call: 16 KiB of data.
+    let data: String = (0..16384).map(|i| format!("\\{:02x}", (i * 7 + 1) % 251)).collect();
+    let with_data = core_cycles(
+        &format!("(module (memory 1) (data (i32.const 64) \"{data}\") (func (export \"nop\")))"),
+        "nop()",
+    );
+    println!(
+        "| core module: empty export, 16 KiB data segment | 0 | 0 | {with_data} | {:.1} (data init) |",
+        16384.0 / f64::from(with_data - empty)
+    );
     let base = run("add(1, 2)");
     println!("| add(u32, u32) -> u32 | 0 | 0 | {base} | - |");
     for kib in [1usize, 16, 64] {
