@@ -7,6 +7,7 @@
 //! Either way the core module must follow the canonical ABI's standard export names
 //! (`f`, `ns:pkg/iface@ver#f`, `cabi_realloc`, `cabi_post_*`).
 
+mod import_adapter;
 mod types;
 mod wrapper;
 
@@ -16,16 +17,17 @@ use wit_parser::{Resolve, WorldId, WorldItem};
 use crate::{
     error::{WasmError, WasmResult},
     exports::{instance_initializers, unique_proc_name, ExportWrappers, INSTANTIATE_PROC},
-    CompiledModule, ExportedFunction,
+    CompiledModule, ExportedFunction, ImportedFunction,
 };
 
+pub use import_adapter::core_signature;
 pub use types::convert as convert_type;
 pub use wrapper::{ABI_BASE, ARGS, RES};
 
-/// One function a WIT world exports, and the core export that implements it.
+/// One function a WIT world exports (or imports), by its full name.
 #[derive(Clone, Debug)]
 pub struct WorldExport {
-    /// The export name: `f` for a world-level function, `ns:pkg/iface@ver#f` otherwise.
+    /// The name: `f` for a world-level function, `ns:pkg/iface@ver#f` otherwise.
     pub name: String,
     /// Its signature.
     pub signature: WitSignature,
@@ -77,18 +79,61 @@ pub fn world_exports(resolve: &Resolve, world: WorldId) -> WasmResult<Vec<WorldE
     Ok(out)
 }
 
+/// The functions `world` imports from interfaces, by full name (`ns:pkg/iface@ver#f`, the
+/// core import `ns:pkg/iface@ver` / `f`), with their WIT signatures.
+///
+/// # Errors
+/// `Unsupported` for world-level function imports (no interface name to resolve them by),
+/// resources, async functions and types midenc cannot carry.
+pub fn world_imports(resolve: &Resolve, world: WorldId) -> WasmResult<Vec<WorldExport>> {
+    let mut out = Vec::new();
+    for (key, item) in &resolve.worlds[world].imports {
+        match item {
+            WorldItem::Function(f) => {
+                return Err(unsupported(format!(
+                    "import of world-level function `{}` (import functions through an \
+                     interface, which names their provider)",
+                    f.name
+                )))
+            }
+            WorldItem::Interface { id, .. } => {
+                let iface = resolve.name_world_key(key);
+                for f in resolve.interfaces[*id].functions.values() {
+                    out.push(world_function(
+                        resolve,
+                        format!("{iface}#{}", f.name),
+                        f,
+                        "import",
+                    )?);
+                }
+            }
+            WorldItem::Type { .. } => {}
+        }
+    }
+    Ok(out)
+}
+
 fn world_export(
     resolve: &Resolve,
     name: String,
     f: &wit_parser::Function,
 ) -> WasmResult<WorldExport> {
+    world_function(resolve, name, f, "export")
+}
+
+fn world_function(
+    resolve: &Resolve,
+    name: String,
+    f: &wit_parser::Function,
+    what: &str,
+) -> WasmResult<WorldExport> {
     if !matches!(f.kind, wit_parser::FunctionKind::Freestanding) {
         return Err(unsupported(format!(
-            "export `{name}`: resource methods, constructors and async functions"
+            "{what} `{name}`: resource methods, constructors and async functions"
         )));
     }
     let conv = |t: &wit_parser::Type| {
-        types::convert(resolve, t).map_err(|why| unsupported(format!("{why} in export `{name}`")))
+        types::convert(resolve, t).map_err(|why| unsupported(format!("{why} in {what} `{name}`")))
     };
     let params = f
         .params
@@ -111,12 +156,20 @@ pub fn compile_core_with_world(
     core: &[u8],
     resolve: &Resolve,
     world: WorldId,
+    bind: &dyn Fn(&ImportedFunction) -> Option<String>,
 ) -> WasmResult<CompiledComponent> {
     let exports = world_exports(resolve, world)?;
+    let imports = world_imports(resolve, world)?;
+    let wit_imports: Vec<(String, WitSignature)> =
+        imports.into_iter().map(|i| (i.name, i.signature)).collect();
     let wanted = exports.clone();
     let options = crate::CompileOptions::default();
-    let module =
-        crate::compile_with_wrappers(core, &options, &|_| None, move |module, procs, out| {
+    let module = crate::compile_with_wrappers(
+        core,
+        &options,
+        bind,
+        &wit_imports,
+        move |module, procs, out| {
             let find = |name: &str| {
                 module
                     .exports
@@ -184,7 +237,8 @@ pub fn compile_core_with_world(
                 instantiate_proc: INSTANTIATE_PROC.to_string(),
                 omitted: Vec::new(),
             })
-        })?;
+        },
+    )?;
     let world_text = world_text(resolve, world);
     Ok(CompiledComponent {
         module,
@@ -244,7 +298,48 @@ fn check_core_signature(
 /// # Errors
 /// `Invalid` for a malformed component, `Unsupported` for components that are not a single
 /// core module wrapped by wit-component (imports, adapters, non-UTF-8 string encodings).
-pub fn compile_component(bytes: &[u8]) -> WasmResult<CompiledComponent> {
+pub fn compile_component(
+    bytes: &[u8],
+    bind: &dyn Fn(&ImportedFunction) -> Option<String>,
+) -> WasmResult<CompiledComponent> {
+    let (resolve, world, main) = decode_component(bytes)?;
+    compile_core_with_world(main, &resolve, world, bind)
+}
+
+/// The function imports of a component's main core module, each with its WIT signature (what
+/// the linker resolves before compiling).
+///
+/// # Errors
+/// As [`compile_component`].
+pub fn component_imports(bytes: &[u8]) -> WasmResult<Vec<ImportedFunction>> {
+    let (resolve, world, main) = decode_component(bytes)?;
+    core_imports_with_world(main, &resolve, world)
+}
+
+/// The function imports of a core module that implements `world`, each import of the world
+/// with its WIT signature.
+///
+/// # Errors
+/// As [`crate::module_imports`], and `Invalid` when a core import's type is not the canonical
+/// lowering of its WIT signature.
+pub fn core_imports_with_world(
+    core: &[u8],
+    resolve: &Resolve,
+    world: WorldId,
+) -> WasmResult<Vec<ImportedFunction>> {
+    let wit_imports: Vec<(String, WitSignature)> = world_imports(resolve, world)?
+        .into_iter()
+        .map(|i| (i.name, i.signature))
+        .collect();
+    let mut imports = crate::module_imports(core)?;
+    for import in &mut imports {
+        attach_wit(import, &wit_imports)?;
+    }
+    Ok(imports)
+}
+
+/// Decodes a component's WIT world and finds its main core module.
+fn decode_component(bytes: &[u8]) -> WasmResult<(Resolve, WorldId, &[u8])> {
     let decoded = wit_component::decode(bytes)
         .map_err(|e| invalid(format!("cannot decode the component's WIT: {e:#}"), 0))?;
     let (resolve, world) = match decoded {
@@ -253,27 +348,104 @@ pub fn compile_component(bytes: &[u8]) -> WasmResult<CompiledComponent> {
             return Err(unsupported("a WIT package binary (no code to compile)"))
         }
     };
-    if !resolve.worlds[world]
-        .imports
-        .values()
-        .all(|i| matches!(i, WorldItem::Type { .. }))
-    {
-        return Err(unsupported(
-            "component imports (only export-only components are compiled)",
-        ));
-    }
     let modules = core_modules(bytes)?;
     let exports = world_exports(&resolve, world)?;
+    // wit-component adds small shim modules for imports; the main module is the one exporting
+    // every world function (and, among several, the one with the most code).
     let main = modules
         .iter()
-        .find(|m| {
+        .filter(|m| {
             let names = module_export_names(m);
             exports.iter().all(|e| names.iter().any(|n| *n == e.name))
         })
+        .max_by_key(|m| m.len())
+        .copied()
         .ok_or_else(|| {
             unsupported("no core module in the component exports every world function")
         })?;
-    compile_core_with_world(main, &resolve, world)
+    Ok((resolve, world, main))
+}
+
+/// Gives a named core import the WIT signature of the world import it implements, checking
+/// that its core type is that signature's canonical lowering.
+pub(crate) fn attach_wit(
+    import: &mut ImportedFunction,
+    wit_imports: &[(String, WitSignature)],
+) -> WasmResult<()> {
+    let crate::ImportTarget::Named(full) = &import.target else {
+        return Ok(());
+    };
+    let Some((_, sig)) = wit_imports.iter().find(|(n, _)| n == full) else {
+        return Ok(());
+    };
+    let flat = midenc_abi::flatten_lower(&sig.param_types(), sig.result.as_ref());
+    let core = |t: &midenc_abi::FlatType| match t {
+        midenc_abi::FlatType::I32 => Some(midenc_abi::CoreType::I32),
+        midenc_abi::FlatType::I64 => Some(midenc_abi::CoreType::I64),
+        _ => None,
+    };
+    let want_p: Option<Vec<_>> = flat.params.iter().map(core).collect();
+    let want_r: Option<Vec<_>> = flat.results.iter().map(core).collect();
+    let (Some(want_p), Some(want_r)) = (want_p, want_r) else {
+        return Err(unsupported(format!(
+            "import `{full}`: Miden `felt` values in imported functions"
+        )));
+    };
+    if import.params != want_p || import.results != want_r {
+        return Err(invalid(
+            format!(
+                "core import `{full}` has type {:?} -> {:?}, but its WIT type {} lowers to \
+                 {want_p:?} -> {want_r:?}",
+                import.params,
+                import.results,
+                sig.wit_text()
+            ),
+            0,
+        ));
+    }
+    import.wit = Some(sig.clone());
+    Ok(())
+}
+
+/// Writes the procedure behind an import: the plain stack adapter for a core import of at most
+/// 16 felts each way, otherwise the generated import adapter (WIT calling convention, advice
+/// spill).
+pub(crate) fn emit_import(
+    import: &ImportedFunction,
+    proc_name: &str,
+    root: &str,
+    realloc: Option<&str>,
+    out: &mut crate::masm::MasmWriter,
+) -> WasmResult<()> {
+    use import_adapter::CoreShape;
+    let shape = if import.wit.is_some() {
+        CoreShape::Lowered
+    } else {
+        CoreShape::Direct
+    };
+    let sig = import.call_signature();
+    if !import_adapter::needs_adapter(&sig, shape) {
+        return crate::imports::emit_adapter(import, proc_name, root, out);
+    }
+    let name = match &import.target {
+        crate::ImportTarget::Named(full) => full.clone(),
+        crate::ImportTarget::MastRoot(_) => import.display_name(),
+    };
+    let ops = import_adapter::generate(&name, &sig, shape, realloc, root).map_err(|feature| {
+        WasmError::Unsupported {
+            feature,
+            function: name.clone(),
+            offset: 0,
+        }
+    })?;
+    out.linef(format_args!("# import `{name}`: {}", sig.wit_text()));
+    out.open(&format!("proc {proc_name}"));
+    for op in &ops {
+        out.line(op);
+    }
+    out.close();
+    out.blank();
+    Ok(())
 }
 
 /// The core modules embedded in a component, checking its canonical options on the way.
@@ -292,7 +464,9 @@ fn core_modules(bytes: &[u8]) -> WasmResult<Vec<&[u8]>> {
                 for canon in reader {
                     let canon =
                         canon.map_err(|e| invalid(e.message().to_string(), e.offset() as u64))?;
-                    if let CanonicalFunction::Lift { options, .. } = canon {
+                    if let CanonicalFunction::Lift { options, .. }
+                    | CanonicalFunction::Lower { options, .. } = canon
+                    {
                         for o in options.iter() {
                             match o {
                                 CanonicalOption::UTF16 | CanonicalOption::CompactUTF16 => {
@@ -301,7 +475,7 @@ fn core_modules(bytes: &[u8]) -> WasmResult<Vec<&[u8]>> {
                                     ))
                                 }
                                 CanonicalOption::Async | CanonicalOption::Callback(_) => {
-                                    return Err(unsupported("async lifts"))
+                                    return Err(unsupported("async lifts and lowers"))
                                 }
                                 _ => {}
                             }

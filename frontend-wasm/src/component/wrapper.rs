@@ -18,8 +18,8 @@ use crate::layout::MEMORY_PAGES_ADDR;
 
 /// First element of the wrapper's scratch region (above the Wasm globals).
 pub const ABI_BASE: u32 = 0x5000_0000;
-const CURSOR: u32 = ABI_BASE;
-const END: u32 = ABI_BASE + 1;
+pub(super) const CURSOR: u32 = ABI_BASE;
+pub(super) const END: u32 = ABI_BASE + 1;
 const RETPTR: u32 = ABI_BASE + 2;
 const PARAMS_PTR: u32 = ABI_BASE + 3;
 const CORE_RES: u32 = ABI_BASE + 4;
@@ -58,12 +58,12 @@ pub struct Targets<'a> {
 
 /// A flat value's home in the scratch region: its first felt's address and its slot type.
 #[derive(Clone, Copy, Debug)]
-struct Slot {
-    addr: u32,
-    ty: FlatType,
+pub(super) struct Slot {
+    pub(super) addr: u32,
+    pub(super) ty: FlatType,
 }
 
-fn slots(base: u32, flat: &[FlatType]) -> Vec<Slot> {
+pub(super) fn slots(base: u32, flat: &[FlatType]) -> Vec<Slot> {
     let mut at = base;
     flat.iter()
         .map(|ty| {
@@ -76,9 +76,9 @@ fn slots(base: u32, flat: &[FlatType]) -> Vec<Slot> {
 
 /// Where a value in linear memory is: a cell holding a byte address, plus a constant offset.
 #[derive(Clone, Copy)]
-struct MemAt {
-    cell: u32,
-    offset: u32,
+pub(super) struct MemAt {
+    pub(super) cell: u32,
+    pub(super) offset: u32,
 }
 
 impl MemAt {
@@ -109,8 +109,14 @@ impl<'a> WrapperGen<'a> {
         }
     }
 
-    fn op(&mut self, op: impl Into<String>) {
+    pub(super) fn op(&mut self, op: impl Into<String>) {
         self.ops.push(op.into());
+    }
+
+    /// The instructions generated so far (for the import adapters, which drive the same
+    /// lifting and lowering steps in the other direction).
+    pub(super) fn finish(self) -> Vec<String> {
+        self.ops
     }
 
     fn ops(&mut self, ops: &[&str]) {
@@ -193,7 +199,7 @@ impl<'a> WrapperGen<'a> {
     /// Validates and normalizes, in place, the felts of a value of type `ty` held in `slots`
     /// (its own flat values, which may be wider join slots); receives the contents of its
     /// strings and lists from the argument image.
-    fn lift_flat(&mut self, ty: &WitType, slots: &[Slot], depth: u32) -> GenResult<()> {
+    pub(super) fn lift_flat(&mut self, ty: &WitType, slots: &[Slot], depth: u32) -> GenResult<()> {
         match ty {
             WitType::Record(_) | WitType::Tuple(_) => {
                 let mut at = 0;
@@ -296,7 +302,7 @@ impl<'a> WrapperGen<'a> {
         }
     }
 
-    fn zero_slot(&mut self, s: Slot) {
+    pub(super) fn zero_slot(&mut self, s: Slot) {
         for k in 0..s.ty.felts() as u32 {
             self.op(format!("push.0 mem_store.{}", s.addr + k));
         }
@@ -495,7 +501,7 @@ impl<'a> WrapperGen<'a> {
     }
 
     /// Stores a value held in flat slots into linear memory at `at` (canonical `store`).
-    fn store_flat(&mut self, ty: &WitType, slots: &[Slot], at: MemAt) -> GenResult<()> {
+    pub(super) fn store_flat(&mut self, ty: &WitType, slots: &[Slot], at: MemAt) -> GenResult<()> {
         match ty {
             WitType::Record(_) | WitType::Tuple(_) => {
                 let mut k = 0;
@@ -596,7 +602,7 @@ impl<'a> WrapperGen<'a> {
 
     /// Loads a value of type `ty` from linear memory at `at` into flat result slots, validating
     /// it; string and list contents are appended to the result image.
-    fn lower_from_memory(
+    pub(super) fn lower_from_memory(
         &mut self,
         ty: &WitType,
         slots: &[Slot],
@@ -682,7 +688,7 @@ impl<'a> WrapperGen<'a> {
 
     /// [ptr, len] -> []: checks a result list's bounds, appends its bytes to the result image
     /// and validates its elements (sending nested lists in turn).
-    fn send_list(&mut self, ty: &WitType, depth: u32) -> GenResult<()> {
+    pub(super) fn send_list(&mut self, ty: &WitType, depth: u32) -> GenResult<()> {
         let (elem_size, align) = list_elem(ty);
         self.op(format!("swap mul.{elem_size}"));
         self.op(format!(
