@@ -1,11 +1,13 @@
 //! Wasm components and WIT worlds: the exports of a component become Miden procedures that
-//! follow the WIT calling convention (`docs/calling-convention.md`).
+//! follow the WIT calling convention (`docs/calling-convention.md`), and the functions its world
+//! imports from interfaces become adapters that call the providers' procedures by the same
+//! convention.
 //!
 //! Two inputs lead here: a component binary (as made by wit-component or
 //! `wasm-tools component new`), whose WIT world is decoded from its type information and whose
 //! main core module is compiled; or a core module plus a WIT world given on the command line.
-//! Either way the core module must follow the canonical ABI's standard export names
-//! (`f`, `ns:pkg/iface@ver#f`, `cabi_realloc`, `cabi_post_*`).
+//! Either way the core module must follow the canonical ABI's standard names (exports `f`,
+//! `ns:pkg/iface@ver#f`, `cabi_realloc`, `cabi_post_*`; imports `ns:pkg/iface@ver` / `f`).
 
 mod import_adapter;
 mod types;
@@ -147,7 +149,9 @@ fn world_function(
     })
 }
 
-/// Compiles a core module that implements `world` (the `--wit` path).
+/// Compiles a core module that implements `world` (the `--wit` path). `bind` gives the MAST
+/// root of each named import (as for [`crate::compile_module_linked`]); imports of the world
+/// get the WIT calling convention's adapters.
 ///
 /// # Errors
 /// As [`crate::compile_module`], plus `Invalid` when the module lacks an export the world
@@ -297,7 +301,8 @@ fn check_core_signature(
 ///
 /// # Errors
 /// `Invalid` for a malformed component, `Unsupported` for components that are not a single
-/// core module wrapped by wit-component (imports, adapters, non-UTF-8 string encodings).
+/// core module wrapped by wit-component (adapter modules, non-UTF-8 string encodings), and
+/// for named imports `bind` leaves open.
 pub fn compile_component(
     bytes: &[u8],
     bind: &dyn Fn(&ImportedFunction) -> Option<String>,
