@@ -102,6 +102,8 @@ const CASES: &[(&str, &str)] = &[
         "sum17(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17)",
         "17153",
     ),
+    ("greet(some(\"ada\"), 'x')", "ok(\"ada\")"),
+    ("greet(none, 'x')", "err(120)"),
 ];
 
 #[test]
@@ -120,7 +122,7 @@ fn caller_runs_with_the_callee_linked() {
         serde_json::from_str(&std::fs::read_to_string(d.join("caller.manifest.json")).unwrap())
             .unwrap();
     let imports = m["imports"].as_array().unwrap();
-    assert_eq!(imports.len(), 7);
+    assert_eq!(imports.len(), 8);
     let shout = imports
         .iter()
         .find(|i| i["name"] == "shout")

@@ -11,7 +11,9 @@ const FORWARD_WAT: &str = include_str!("../fixtures/components/forward.wat");
 const WIT: &str = include_str!("../fixtures/components/svc.wit");
 const API: &str = "test:svc/api@1.0.0";
 const APP: &str = "test:svc/app@1.0.0";
-const FUNCS: &[&str] = &["shout", "lengths", "tag", "dup", "nest", "fan", "sum17"];
+const FUNCS: &[&str] = &[
+    "shout", "lengths", "tag", "dup", "nest", "fan", "sum17", "greet",
+];
 
 /// The forwarding component importing `import`, with export names prefixed by `export`.
 fn forwarder(import: &str, export: &str, world: &str) -> Vec<u8> {
@@ -109,6 +111,17 @@ fn calls() -> Vec<(String, String)> {
             s("7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7"),
         ],
     );
+    add(
+        "greet",
+        &[
+            s("none, 'a'"),
+            s("some(\"\"), 'b'"),
+            s("some(\"ada\"), 'c'"),
+            s("none, '\\u{10ffff}'"),
+            s("some(\"日本語 ✓\"), '\\u{d7ff}'"),
+            format!("some(\"{}\"), 'z'", text_of(100)),
+        ],
+    );
     calls
 }
 
@@ -119,7 +132,7 @@ fn check(component: &[u8], providers: &[Provider<'_>]) {
         .map(|(f, a)| (f.as_str(), a.as_str()))
         .collect();
     let (mismatches, n) = differential_linked(component, providers, &refs);
-    assert!(n >= 35);
+    assert!(n >= 40);
     assert!(
         mismatches.is_empty(),
         "{} of {n} calls disagree:\n{}",
@@ -164,5 +177,130 @@ fn three_component_chain() {
                 functions: FUNCS,
             },
         ],
+    );
+}
+
+const KITCHEN_WAT: &str = include_str!("../fixtures/components/kitchen.wat");
+const KITCHEN_WIT: &str = include_str!("../fixtures/components/kitchen.wit");
+const SHAPES: &str = "test:kitchen/shapes@0.1.0";
+
+/// A caller of the kitchen fixture's `shapes` interface: records, enums, flags, variants,
+/// options and results (with a string) through imports, none of them spilled except `pick`'s
+/// result.
+const SHAPES_CALLER_WAT: &str = r#"(module
+  (import "test:kitchen/shapes@0.1.0" "point-sum" (func $ps (param i32 i32) (result i64)))
+  (import "test:kitchen/shapes@0.1.0" "swap-point" (func $sp (param i32 i32 i32)))
+  (import "test:kitchen/shapes@0.1.0" "next-color" (func $nc (param i32) (result i32)))
+  (import "test:kitchen/shapes@0.1.0" "toggle" (func $tg (param i32) (result i32)))
+  (import "test:kitchen/shapes@0.1.0" "area" (func $ar (param i32 i32 i32) (result i64)))
+  (import "test:kitchen/shapes@0.1.0" "pick" (func $pk (param i32 i32 i32)))
+  (memory (export "memory") 1)
+  (global $heap (mut i32) (i32.const 8192))
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+    (local $p i32)
+    (local.set $p (i32.and (i32.add (global.get $heap) (i32.sub (local.get 2) (i32.const 1)))
+                           (i32.sub (i32.const 0) (local.get 2))))
+    (global.set $heap (i32.add (local.get $p) (local.get 3)))
+    (local.get $p))
+  (func (export "point-sum") (param i32 i32) (result i64) (call $ps (local.get 0) (local.get 1)))
+  (func (export "swap-point") (param i32 i32) (result i32)
+    (call $sp (local.get 0) (local.get 1) (i32.const 2048)) (i32.const 2048))
+  (func (export "next-color") (param i32) (result i32) (call $nc (local.get 0)))
+  (func (export "toggle") (param i32) (result i32) (call $tg (local.get 0)))
+  (func (export "area") (param i32 i32 i32) (result i64)
+    (call $ar (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "pick") (param i32 i32) (result i32)
+    (call $pk (local.get 0) (local.get 1) (i32.const 2048)) (i32.const 2048)))"#;
+
+const SHAPES_CALLER_WORLD: &str = "
+world shapes-caller {
+  import shapes;
+  use shapes.{point, color, perms, shape};
+  export point-sum: func(p: point) -> s64;
+  export swap-point: func(p: point) -> point;
+  export next-color: func(c: color) -> color;
+  export toggle: func(p: perms) -> perms;
+  export area: func(s: shape) -> u64;
+  export pick: func(o: option<u8>) -> result<u8, string>;
+}
+";
+
+#[test]
+fn variants_enums_flags_and_results_cross_imports() {
+    let callee = build_component(KITCHEN_WAT, KITCHEN_WIT, "kitchen");
+    let wit = format!("{KITCHEN_WIT}{SHAPES_CALLER_WORLD}");
+    let caller = build_component(SHAPES_CALLER_WAT, &wit, "shapes-caller");
+    let calls: &[(&str, &[&str])] = &[
+        (
+            "point-sum",
+            &[
+                "{x: 0, y: 0}",
+                "{x: -3, y: 10}",
+                "{x: 2147483647, y: 2147483647}",
+                "{x: -2147483648, y: -1}",
+                "{x: 5, y: -5}",
+            ],
+        ),
+        (
+            "swap-point",
+            &[
+                "{x: 0, y: 0}",
+                "{x: 1, y: 2}",
+                "{x: -1, y: 2147483647}",
+                "{x: -2147483648, y: 7}",
+                "{x: 42, y: -42}",
+            ],
+        ),
+        ("next-color", &["red", "green", "blue", "red", "blue"]),
+        (
+            "toggle",
+            &[
+                "{}",
+                "{read}",
+                "{write, exec}",
+                "{read, write, exec}",
+                "{exec}",
+            ],
+        ),
+        (
+            "area",
+            &[
+                "circle(0)",
+                "circle(10)",
+                "rect({x: 4, y: 5})",
+                "rect({x: -3, y: 7})",
+                "empty",
+                "circle(4294967295)",
+            ],
+        ),
+        ("pick", &["none", "some(0)", "some(7)", "some(255)", "none"]),
+    ];
+    let flat: Vec<(&str, &str)> = calls
+        .iter()
+        .flat_map(|(f, args)| args.iter().map(move |a| (*f, *a)))
+        .collect();
+    let (mismatches, n) = differential_linked(
+        &caller,
+        &[Provider {
+            interface: SHAPES,
+            name: "kitchen",
+            component: &callee,
+            functions: &[
+                "point-sum",
+                "swap-point",
+                "next-color",
+                "toggle",
+                "area",
+                "pick",
+            ],
+        }],
+        &flat,
+    );
+    assert_eq!(n, 31);
+    assert!(
+        mismatches.is_empty(),
+        "{} of {n} calls disagree:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
     );
 }
