@@ -141,6 +141,12 @@ pub fn classify(module: &str, name: &str) -> Result<ImportTarget, String> {
     if is_wit_interface(module) {
         return Ok(ImportTarget::Named(format!("{module}#{name}")));
     }
+    if module == "$root" {
+        return Err(format!(
+            "import of world-level function `{name}` (import functions through a WIT \
+             interface, whose name says which package provides them)"
+        ));
+    }
     Err(format!(
         "import `{module}::{name}` (function imports must come from `mast:0x<root>` or a WIT \
          interface such as `ns:pkg/iface@1.0.0`)"

@@ -200,7 +200,7 @@ pub(crate) fn compile_with_wrappers(
     wasm: &[u8],
     options: &CompileOptions,
     bind: &dyn Fn(&ImportedFunction) -> Option<String>,
-    wit_imports: &[(String, midenc_abi::WitSignature)],
+    wit_imports: &[component::WorldImport],
     wrappers: impl FnOnce(
         &module_env::ModuleInfo<'_>,
         &FunctionProcs,

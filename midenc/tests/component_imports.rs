@@ -356,3 +356,51 @@ fn core_imports_beyond_sixteen_felts_spill() {
         );
     }
 }
+
+/// World imports are checked only when the core module uses them: unused ones may have types
+/// midenc cannot carry; used world-level functions and resources are clear `unsupported` errors.
+#[test]
+fn only_used_world_imports_must_be_supported() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("w.wit"),
+        "package test:w@1.0.0;
+interface res { resource thing; make: func() -> thing; }
+world w {
+  import res;
+  import g: func();
+  export h: func() -> u32;
+}
+",
+    )
+    .unwrap();
+    let cases = [
+        (
+            r#"(module (func (export "h") (result i32) (i32.const 7)))"#,
+            None,
+        ),
+        (
+            r#"(module (import "$root" "g" (func)) (func (export "h") (result i32) (call 0) (i32.const 7)))"#,
+            Some("unsupported: import of world-level function `g`"),
+        ),
+        (
+            r#"(module (import "test:w/res@1.0.0" "make" (func (result i32))) (func (export "h") (result i32) (call 0)))"#,
+            Some("unsupported: WIT resources and handles"),
+        ),
+    ];
+    for (i, (wat, err)) in cases.iter().enumerate() {
+        let file = format!("m{i}.wat");
+        std::fs::write(d.join(&file), wat).unwrap();
+        let before = files_in(d);
+        let o = midenc(&["compile", &file, "--wit", "w.wit"], d);
+        match err {
+            None => {
+                ok(o);
+                let out = ok(midenc(&["run", "m0.masp", "--invoke", "h()"], d));
+                assert_eq!(out, "7");
+            }
+            Some(needle) => assert_clean_failure(&o, d, &before, needle),
+        }
+    }
+}

@@ -81,38 +81,31 @@ pub fn world_exports(resolve: &Resolve, world: WorldId) -> WasmResult<Vec<WorldE
     Ok(out)
 }
 
+/// A function a WIT world imports from an interface, with its WIT signature or the reason
+/// midenc cannot carry it (reported only if the core module imports the function).
+pub type WorldImport = (String, Result<WitSignature, String>);
+
 /// The functions `world` imports from interfaces, by full name (`ns:pkg/iface@ver#f`, the
-/// core import `ns:pkg/iface@ver` / `f`), with their WIT signatures.
-///
-/// # Errors
-/// `Unsupported` for world-level function imports (no interface name to resolve them by),
-/// resources, async functions and types midenc cannot carry.
-pub fn world_imports(resolve: &Resolve, world: WorldId) -> WasmResult<Vec<WorldExport>> {
+/// core import `ns:pkg/iface@ver` / `f`). Functions imported at world level are left out: their
+/// core imports (module `$root`) are rejected when declared.
+pub fn world_imports(resolve: &Resolve, world: WorldId) -> Vec<WorldImport> {
     let mut out = Vec::new();
     for (key, item) in &resolve.worlds[world].imports {
-        match item {
-            WorldItem::Function(f) => {
-                return Err(unsupported(format!(
-                    "import of world-level function `{}` (import functions through an \
-                     interface, which names their provider)",
-                    f.name
-                )))
+        if let WorldItem::Interface { id, .. } = item {
+            let iface = resolve.name_world_key(key);
+            for f in resolve.interfaces[*id].functions.values() {
+                let name = format!("{iface}#{}", f.name);
+                let sig = world_function(resolve, name.clone(), f, "import")
+                    .map(|w| w.signature)
+                    .map_err(|e| match e {
+                        WasmError::Unsupported { feature, .. } => feature,
+                        other => other.to_string(),
+                    });
+                out.push((name, sig));
             }
-            WorldItem::Interface { id, .. } => {
-                let iface = resolve.name_world_key(key);
-                for f in resolve.interfaces[*id].functions.values() {
-                    out.push(world_function(
-                        resolve,
-                        format!("{iface}#{}", f.name),
-                        f,
-                        "import",
-                    )?);
-                }
-            }
-            WorldItem::Type { .. } => {}
         }
     }
-    Ok(out)
+    out
 }
 
 fn world_export(
@@ -163,9 +156,7 @@ pub fn compile_core_with_world(
     bind: &dyn Fn(&ImportedFunction) -> Option<String>,
 ) -> WasmResult<CompiledComponent> {
     let exports = world_exports(resolve, world)?;
-    let imports = world_imports(resolve, world)?;
-    let wit_imports: Vec<(String, WitSignature)> =
-        imports.into_iter().map(|i| (i.name, i.signature)).collect();
+    let wit_imports = world_imports(resolve, world);
     let wanted = exports.clone();
     let options = crate::CompileOptions::default();
     let module = crate::compile_with_wrappers(
@@ -332,10 +323,7 @@ pub fn core_imports_with_world(
     resolve: &Resolve,
     world: WorldId,
 ) -> WasmResult<Vec<ImportedFunction>> {
-    let wit_imports: Vec<(String, WitSignature)> = world_imports(resolve, world)?
-        .into_iter()
-        .map(|i| (i.name, i.signature))
-        .collect();
+    let wit_imports = world_imports(resolve, world);
     let mut imports = crate::module_imports(core)?;
     for import in &mut imports {
         attach_wit(import, &wit_imports)?;
@@ -375,7 +363,7 @@ fn decode_component(bytes: &[u8]) -> WasmResult<(Resolve, WorldId, &[u8])> {
 /// that its core type is that signature's canonical lowering.
 pub(crate) fn attach_wit(
     import: &mut ImportedFunction,
-    wit_imports: &[(String, WitSignature)],
+    wit_imports: &[WorldImport],
 ) -> WasmResult<()> {
     let crate::ImportTarget::Named(full) = &import.target else {
         return Ok(());
@@ -383,6 +371,7 @@ pub(crate) fn attach_wit(
     let Some((_, sig)) = wit_imports.iter().find(|(n, _)| n == full) else {
         return Ok(());
     };
+    let sig = sig.as_ref().map_err(|why| unsupported(why.clone()))?;
     let flat = midenc_abi::flatten_lower(&sig.param_types(), sig.result.as_ref());
     let core = |t: &midenc_abi::FlatType| match t {
         midenc_abi::FlatType::I32 => Some(midenc_abi::CoreType::I32),
