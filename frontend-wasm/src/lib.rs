@@ -227,10 +227,10 @@ pub(crate) fn compile_with_wrappers(
                 offset: 0,
             })?,
         };
-        let realloc = module
-            .exports
+        // wit-component lowers imports with `cabi_import_realloc` when the module has one.
+        let realloc = ["cabi_import_realloc", "cabi_realloc"]
             .iter()
-            .find(|e| e.name == "cabi_realloc")
+            .find_map(|name| module.exports.iter().find(|e| e.name == *name))
             .map(|e| procs.invoke(None, e.func));
         component::emit_import(
             import,

@@ -304,3 +304,83 @@ fn variants_enums_flags_and_results_cross_imports() {
         mismatches.join("\n")
     );
 }
+
+/// A caller that hands its imports invalid values: the adapter's lifting checks trap where
+/// wasmtime's `canon lower` does (bad `char`, bad UTF-8, a string beyond memory).
+const BAD_CALLER_WAT: &str = r#"(module
+  (import "test:svc/api@1.0.0" "greet" (func $greet (param i32 i32 i32 i32 i32)))
+  (import "test:svc/api@1.0.0" "shout" (func $shout (param i32 i32 i32)))
+  (memory (export "memory") 1)
+  (global $heap (mut i32) (i32.const 8192))
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+    (local $p i32)
+    (local.set $p (i32.and (i32.add (global.get $heap) (i32.sub (local.get 2) (i32.const 1)))
+                           (i32.sub (i32.const 0) (local.get 2))))
+    (global.set $heap (i32.add (local.get $p) (local.get 3)))
+    (local.get $p))
+  ;; greet(none, c) with any u32 as the char
+  (func (export "raw-char") (param i32) (result i32)
+    (call $greet (i32.const 0) (i32.const 0) (i32.const 0) (local.get 0) (i32.const 2048))
+    (i32.const 2048))
+  ;; shout of the two bytes "a", b
+  (func (export "raw-byte") (param i32) (result i32)
+    (i32.store8 (i32.const 4096) (i32.const 97))
+    (i32.store8 (i32.const 4097) (local.get 0))
+    (call $shout (i32.const 4096) (i32.const 2) (i32.const 2048))
+    (i32.const 2048))
+  ;; shout of n bytes starting 16 bytes before the end of memory
+  (func (export "tail") (param i32) (result i32)
+    (call $shout (i32.const 65520) (local.get 0) (i32.const 2048))
+    (i32.const 2048)))"#;
+
+const BAD_CALLER_WORLD: &str = "
+world bad-caller {
+  import api;
+  export raw-char: func(c: u32) -> result<string, u32>;
+  export raw-byte: func(b: u8) -> string;
+  export tail: func(n: u32) -> string;
+}
+";
+
+#[test]
+fn invalid_arguments_to_imports_trap_like_wasmtime() {
+    let callee = build_component(SVC_WAT, WIT, "callee");
+    let wit = format!("{WIT}{BAD_CALLER_WORLD}");
+    let caller = build_component(BAD_CALLER_WAT, &wit, "bad-caller");
+    let calls: Vec<(&str, &str)> = [
+        (
+            "raw-char",
+            &[
+                "97",
+                "55296",
+                "57343",
+                "57344",
+                "1114111",
+                "1114112",
+                "4294967295",
+            ][..],
+        ),
+        ("raw-byte", &["98", "127", "128", "192", "255"][..]),
+        ("tail", &["0", "1", "16", "17", "100000"][..]),
+    ]
+    .iter()
+    .flat_map(|(f, args)| args.iter().map(move |a| (*f, *a)))
+    .collect();
+    let (mismatches, n) = differential_linked(
+        &caller,
+        &[Provider {
+            interface: API,
+            name: "svc",
+            component: &callee,
+            functions: FUNCS,
+        }],
+        &calls,
+    );
+    assert_eq!(n, 17);
+    assert!(
+        mismatches.is_empty(),
+        "{} of {n} calls disagree:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
