@@ -133,6 +133,16 @@ fn caller_runs_with_the_callee_linked() {
     assert_eq!(shout["wit"]["result"], "string");
     assert_eq!(shout["resolved"]["package"], "callee");
     assert_eq!(shout["resolved"]["export"], "test:svc/api@1.0.0#shout");
+    // `inspect` lists each import with its WIT signature, felts, spill and provider.
+    let table = ok(midenc(&["inspect", "caller.masp"], d));
+    let row = table
+        .lines()
+        .find(|l| l.contains("test:svc/api@1.0.0#sum17"))
+        .expect("an import row for sum17");
+    assert!(row.contains(" named "), "{row}");
+    assert!(row.contains("5 / 1"), "{row}");
+    assert!(row.contains(" yes "), "{row}");
+    assert!(row.contains("in callee 0.1.0"), "{row}");
     // Running without the callee is a missing dependency, not a VM failure.
     let before = files_in(d);
     let o = midenc(&["run", "caller.masp", "--invoke", "fan(7)"], d);
