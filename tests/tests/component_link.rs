@@ -384,3 +384,60 @@ fn invalid_arguments_to_imports_trap_like_wasmtime() {
         mismatches.join("\n")
     );
 }
+
+/// A component that calls an import from `cabi_realloc` and from `cabi_post_id`: the canonical
+/// ABI forbids leaving the instance there (`may_leave`), and both runtimes trap.
+const LEAVER_WAT: &str = r#"(module
+  (import "test:svc/api@1.0.0" "fan" (func $fan (param i64 i32)))
+  (memory (export "memory") 1)
+  (global $heap (mut i32) (i32.const 8192))
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+    (local $p i32)
+    (call $fan (i64.const 1) (i32.const 3000))
+    (local.set $p (i32.and (i32.add (global.get $heap) (i32.sub (local.get 2) (i32.const 1)))
+                           (i32.sub (i32.const 0) (local.get 2))))
+    (global.set $heap (i32.add (local.get $p) (local.get 3)))
+    (local.get $p))
+  (func (export "str-len") (param i32 i32) (result i32) (local.get 1))
+  (func (export "id") (param i32) (result i32) (local.get 0))
+  (func (export "cabi_post_id") (param i32) (call $fan (i64.const 1) (i32.const 3000))))"#;
+
+const LEAVER_WORLD: &str = "
+world leaver {
+  import api;
+  export str-len: func(s: string) -> u32;
+  export id: func(x: u32) -> u32;
+}
+";
+
+#[test]
+fn imports_called_from_realloc_or_post_return_trap() {
+    let callee = build_component(SVC_WAT, WIT, "callee");
+    let wit = format!("{WIT}{LEAVER_WORLD}");
+    let caller = build_component(LEAVER_WAT, &wit, "leaver");
+    let calls = [
+        ("str-len", "\"abc\""),
+        ("str-len", "\"x\""),
+        ("str-len", "\"hello, world\""),
+        ("id", "0"),
+        ("id", "5"),
+        ("id", "4294967295"),
+    ];
+    let (mismatches, n) = differential_linked(
+        &caller,
+        &[Provider {
+            interface: API,
+            name: "svc",
+            component: &callee,
+            functions: FUNCS,
+        }],
+        &calls,
+    );
+    assert_eq!(n, 6);
+    assert!(
+        mismatches.is_empty(),
+        "{} of {n} calls disagree:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}

@@ -27,7 +27,9 @@
 
 use midenc_abi::{CoreType, FlatType, WitSignature, WitType, MAX_FLAT_PARAMS, MAX_STACK_FELTS};
 
-use super::wrapper::{slots, MemAt, Slot, Targets, WrapperGen, ABI_BASE, ARGS, CURSOR, END, RES};
+use super::wrapper::{
+    slots, MemAt, Slot, Targets, WrapperGen, ABI_BASE, ARGS, CURSOR, END, NO_LEAVE, RES,
+};
 use crate::layout::MEMORY_PAGES_ADDR;
 
 /// Cell holding the pointer to parameters passed in linear memory.
@@ -103,6 +105,13 @@ pub fn generate(
         },
     );
     let arg_slots = slots(RES, &flat);
+
+    // The canonical ABI forbids leaving the instance from `cabi_realloc` and `cabi_post_*`
+    // (its `may_leave`): this call would also overwrite the image being transferred.
+    g.op(format!(
+        "mem_load.{NO_LEAVE} assertz.err=\"cannot leave the component instance during \
+         cabi_realloc or cabi_post-return\""
+    ));
 
     // 1. The core arguments (the last one on top).
     if results_indirect {

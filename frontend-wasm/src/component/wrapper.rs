@@ -23,6 +23,8 @@ pub(super) const END: u32 = ABI_BASE + 1;
 const RETPTR: u32 = ABI_BASE + 2;
 const PARAMS_PTR: u32 = ABI_BASE + 3;
 const CORE_RES: u32 = ABI_BASE + 4;
+/// Non-zero while `cabi_realloc` or `cabi_post_*` runs: import adapters then trap.
+pub(super) const NO_LEAVE: u32 = ABI_BASE + 11;
 const U_NEED: u32 = ABI_BASE + 6;
 const U_LO: u32 = ABI_BASE + 7;
 const U_HI: u32 = ABI_BASE + 8;
@@ -340,7 +342,11 @@ impl<'a> WrapperGen<'a> {
     /// alignment and bounds checks on the result.
     fn allocate(&mut self, align: u32) -> GenResult<()> {
         let realloc = self.targets.realloc.ok_or("no cabi_realloc")?.to_string();
-        self.op(format!("dup push.0 push.0 push.{align} movup.3 {realloc}"));
+        // No import may be called from inside `cabi_realloc` (the canonical ABI's `may_leave`).
+        self.op(format!(
+            "dup push.0 push.0 push.{align} movup.3 push.1 mem_store.{NO_LEAVE} {realloc} \
+             push.0 mem_store.{NO_LEAVE}"
+        ));
         if align > 1 {
             self.op(format!(
                 "dup u32and.{} eq.0 assert.err=\"realloc return: result not aligned\"",
@@ -789,7 +795,10 @@ impl<'a> WrapperGen<'a> {
                 _ => self.op(format!("mem_load.{CORE_RES}")),
             }
         }
-        self.op(post);
+        // Nor from inside `cabi_post_*`.
+        self.op(format!(
+            "push.1 mem_store.{NO_LEAVE} {post} push.0 mem_store.{NO_LEAVE}"
+        ));
     }
 
     /// Leaves the result image on the stack (depth 16), or inserts it into the advice map and
