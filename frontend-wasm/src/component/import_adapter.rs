@@ -342,3 +342,61 @@ fn send_flat(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn core_signatures_read_as_unsigned_values() {
+        let sig = core_signature(&[CoreType::I32, CoreType::I64], &[CoreType::I64]);
+        assert_eq!(sig.param_types(), vec![WitType::U32, WitType::U64]);
+        assert_eq!(sig.result, Some(WitType::U64));
+        assert_eq!(sig.arg_felts(), 3);
+        let many = core_signature(&[], &[CoreType::I32, CoreType::I64]);
+        assert_eq!(
+            many.result,
+            Some(WitType::Tuple(vec![WitType::U32, WitType::U64]))
+        );
+        assert_eq!(core_signature(&[], &[]).result, None);
+    }
+
+    #[test]
+    fn only_wide_core_imports_need_the_generated_adapter() {
+        let narrow = core_signature(&[CoreType::I64; 8], &[CoreType::I64; 8]);
+        assert!(!needs_adapter(&narrow, CoreShape::Direct));
+        assert!(needs_adapter(&narrow, CoreShape::Lowered));
+        let wide_in = core_signature(&[CoreType::I32; 17], &[]);
+        assert!(needs_adapter(&wide_in, CoreShape::Direct));
+        let wide_out = core_signature(&[], &[CoreType::I64; 9]);
+        assert!(needs_adapter(&wide_out, CoreShape::Direct));
+    }
+
+    #[test]
+    fn adapters_spill_exactly_when_the_image_does() {
+        let root = format!("0x{}", "0".repeat(64));
+        let small = core_signature(&[CoreType::I32; 16], &[CoreType::I32]);
+        let ops = generate("f", &small, CoreShape::Direct, None, &root).unwrap();
+        assert!(!ops.iter().any(|o| o.contains("adv.insert_mem")));
+        assert!(ops.iter().any(|o| o == &format!("call.{root}")));
+        let big = core_signature(&[CoreType::I32; 17], &[CoreType::I64; 9]);
+        let ops = generate("f", &big, CoreShape::Direct, None, &root).unwrap();
+        assert!(ops.iter().any(|o| o.contains("adv.insert_mem")));
+        assert!(ops.iter().any(|o| o.contains("pipe_preimage_to_memory")));
+    }
+
+    #[test]
+    fn string_results_need_cabi_realloc() {
+        let sig = WitSignature {
+            params: Vec::new(),
+            result: Some(WitType::String),
+        };
+        let err = generate("f", &sig, CoreShape::Lowered, None, "0x0").unwrap_err();
+        assert!(err.contains("cabi_realloc"), "{err}");
+        let floats = WitSignature {
+            params: vec![("x".into(), WitType::F64)],
+            result: None,
+        };
+        assert!(generate("f", &floats, CoreShape::Lowered, None, "0x0").is_err());
+    }
+}
