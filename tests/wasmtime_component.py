@@ -1,7 +1,10 @@
 """Reference runner for component exports: wasmtime (PyPI `wasmtime`) invokes each call on a
 fresh instance. Used by the differential tests.
 
-Usage: python wasmtime_component.py COMPONENT.wasm < calls.json > results.json
+Usage: python wasmtime_component.py COMPONENT.wasm [PROVIDERS] < calls.json > results.json
+PROVIDERS: [{"iface": "ns:pkg/iface@ver", "path": "P.wasm", "funcs": ["f", ...]}] (JSON); each
+provider serves the imports of the interface it exports, to the component and to the providers
+after it. Every import call runs on a fresh provider instance (as a Miden `call` does).
 calls.json: [{"func": "iface#f" | "f", "args": [VALUE...]}]
 results.json: [{"ok": VALUE | null} | {"trap": "message"}]
 VALUE (typed by the function's signature): bool, int, str (char/string), [..] (list/tuple/flags),
@@ -73,10 +76,32 @@ def from_py(ty, v):
     return v
 
 
+def forwarder(engine, sub, comp, iface, fname):
+    def call(store, *args):
+        inst = sub.instantiate(store, comp)
+        idx = inst.get_export_index(store, fname, inst.get_export_index(store, iface))
+        return inst.get_func(store, idx)(store, *args)
+    return call
+
+
+def make_linker(engine, providers):
+    """A linker that serves the interfaces of `providers`, each linked against those before it."""
+    linker = cm.Linker(engine)
+    for i, p in enumerate(providers):
+        comp = cm.Component.from_file(engine, p["path"])
+        sub = make_linker(engine, providers[:i])
+        with linker.root() as root:
+            with root.add_instance(p["iface"]) as inst:
+                for fname in p["funcs"]:
+                    inst.add_func(fname, forwarder(engine, sub, comp, p["iface"], fname))
+    return linker
+
+
 def main():
     engine = wasmtime.Engine()
     comp = cm.Component.from_file(engine, sys.argv[1])
-    linker = cm.Linker(engine)
+    providers = json.loads(sys.argv[2]) if len(sys.argv) > 2 else []
+    linker = make_linker(engine, providers)
     calls = json.load(sys.stdin)
     out = []
     for call in calls:

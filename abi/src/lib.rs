@@ -13,8 +13,8 @@ mod wit_type;
 pub use core_value::{AbiError, CoreType, CoreValue};
 pub use signature::{WitSignature, SPILL_STACK_FELTS};
 pub use wit_type::{
-    align_to, flat_felts, flatten_lift, FlatSignature, FlatType, WitType, MAX_FLAT_PARAMS,
-    MAX_FLAT_RESULTS,
+    align_to, flat_felts, flatten_lift, flatten_lower, FlatSignature, FlatType, WitType,
+    MAX_FLAT_PARAMS, MAX_FLAT_RESULTS,
 };
 
 /// How many field elements a `call`ed Miden procedure can receive or return on the operand stack.

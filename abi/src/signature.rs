@@ -74,6 +74,18 @@ impl WitSignature {
         }
     }
 
+    /// Whether two signatures have the same parameter and result types (parameter names are
+    /// not part of a function's type: the calling convention never carries them).
+    pub fn same_types(&self, other: &WitSignature) -> bool {
+        self.result == other.result
+            && self.params.len() == other.params.len()
+            && self
+                .params
+                .iter()
+                .zip(&other.params)
+                .all(|(a, b)| a.1 == b.1)
+    }
+
     /// The signature in WIT syntax, e.g. `func(a: u32, s: string) -> list<u8>`.
     pub fn wit_text(&self) -> String {
         let params = self

@@ -359,6 +359,18 @@ pub fn flatten_lift(params: &[WitType], result: Option<&WitType>) -> FlatSignatu
     }
 }
 
+/// Flattens a function type for `canon lower` (the caller side of an import): as
+/// [`flatten_lift`] for the parameters, but a result of more than one flat value is written
+/// through a return pointer that the core caller passes as an extra last parameter.
+pub fn flatten_lower(params: &[WitType], result: Option<&WitType>) -> FlatSignature {
+    let mut sig = flatten_lift(params, result);
+    if sig.indirect_results {
+        sig.params.push(FlatType::I32);
+        sig.results.clear();
+    }
+    sig
+}
+
 /// Felts of a sequence of flat values at a `call` boundary.
 pub fn flat_felts(flat: &[FlatType]) -> usize {
     flat.iter().map(|t| t.felts()).sum()

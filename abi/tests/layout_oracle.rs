@@ -1,7 +1,7 @@
 //! Layout oracle: sizes, alignments and flat signatures of generated WIT types must agree with
 //! wit-parser's `SizeAlign` and `Resolve::wasm_signature` (the reference implementation).
 
-use midenc_abi::{flatten_lift, FlatType, WitType};
+use midenc_abi::{flatten_lift, flatten_lower, FlatType, WitType};
 use wit_parser::{
     abi::{AbiVariant, WasmType},
     Resolve, SizeAlign,
@@ -277,6 +277,18 @@ fn check_signature(
     assert_eq!(
         mine.indirect_params, oracle.indirect_params,
         "indirect params of {what}"
+    );
+    // The caller side (`canon lower`): a result of more than one flat value comes back
+    // through a return pointer passed last.
+    let oracle = resolve.wasm_signature(AbiVariant::GuestImport, func);
+    let mine = flatten_lower(params, result);
+    let oracle_params: Vec<FlatType> = oracle.params.iter().map(flat_of).collect();
+    let oracle_results: Vec<FlatType> = oracle.results.iter().map(flat_of).collect();
+    assert_eq!(mine.params, oracle_params, "lowered flat params of {what}");
+    assert_eq!(mine.results, oracle_results, "lowered flat results of {what}");
+    assert_eq!(
+        mine.indirect_results, oracle.retptr,
+        "return pointer of {what}"
     );
 }
 

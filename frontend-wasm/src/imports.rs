@@ -50,6 +50,10 @@ pub struct ImportedFunction {
     pub results: Vec<CoreType>,
     /// What it calls.
     pub target: ImportTarget,
+    /// For an import of a component's WIT world: the function's WIT signature. The core
+    /// function then has the canonical ABI's lowered type, and the adapter follows the WIT
+    /// calling convention (`docs/calling-convention.md`, "Calls out of a package").
+    pub wit: Option<midenc_abi::WitSignature>,
 }
 
 impl ImportedFunction {
@@ -58,9 +62,26 @@ impl ImportedFunction {
         format!("{}::{}", self.module, self.name)
     }
 
-    /// The felts passed and returned on the stack.
+    /// The signature as the calling convention sees it: the WIT signature of a component
+    /// import, or the core types read as `u32`/`u64` (whose image is the core values' felts).
+    pub fn call_signature(&self) -> midenc_abi::WitSignature {
+        match &self.wit {
+            Some(sig) => sig.clone(),
+            None => crate::component::core_signature(&self.params, &self.results),
+        }
+    }
+
+    /// The felts passed and returned on the stack: the values themselves, or the 5 felts of a
+    /// digest and word count where they spill.
     pub fn stack_felts(&self) -> (usize, usize) {
-        (felt_count(&self.params), felt_count(&self.results))
+        let sig = self.call_signature();
+        (sig.stack_felts_in(), sig.stack_felts_out())
+    }
+
+    /// Whether arguments or results travel through the advice map.
+    pub fn spills(&self) -> bool {
+        let sig = self.call_signature();
+        sig.params_spill() || sig.results_spill()
     }
 }
 
@@ -120,6 +141,12 @@ pub fn classify(module: &str, name: &str) -> Result<ImportTarget, String> {
     if is_wit_interface(module) {
         return Ok(ImportTarget::Named(format!("{module}#{name}")));
     }
+    if module == "$root" {
+        return Err(format!(
+            "import of world-level function `{name}` (import functions through a WIT \
+             interface, whose name says which package provides them)"
+        ));
+    }
     Err(format!(
         "import `{module}::{name}` (function imports must come from `mast:0x<root>` or a WIT \
          interface such as `ns:pkg/iface@1.0.0`)"
@@ -177,19 +204,8 @@ pub fn declare(
         params: convert(ty.params())?,
         results: convert(ty.results())?,
         target,
+        wit: None,
     };
-    let (p, r) = imported.stack_felts();
-    if p > MAX_STACK_FELTS || r > MAX_STACK_FELTS {
-        return Err(unsupported(
-            format!(
-                "import `{}` passes {p} argument felts and {r} result felts; more than \
-                 {MAX_STACK_FELTS} needs the advice-map spill protocol, which is not \
-                 implemented yet",
-                imported.display_name()
-            ),
-            offset,
-        ));
-    }
     Ok((type_index, imported))
 }
 
@@ -235,7 +251,7 @@ pub fn emit_adapter(
         function: import.display_name(),
         offset: 0,
     };
-    let (p, r) = import.stack_felts();
+    let (p, r) = (felt_count(&import.params), felt_count(&import.results));
     let mut ops = Vec::new();
     // Internal order has the last argument on top; the callee wants the first on top.
     let mut param_widths = widths(&import.params);

@@ -174,7 +174,7 @@ pub fn compile_module(wasm: &[u8]) -> WasmResult<CompiledModule> {
 /// As [`compile_module`]; under [`UnsupportedCode::Trap`], unsupported code inside function
 /// bodies and signatures is no longer an error.
 pub fn compile_module_with(wasm: &[u8], options: &CompileOptions) -> WasmResult<CompiledModule> {
-    compile_with_wrappers(wasm, options, &|_| None, |module, procs, out| {
+    compile_with_wrappers(wasm, options, &|_| None, &[], |module, procs, out| {
         exports::emit_export_wrappers(module, procs, options, out)
     })
 }
@@ -190,25 +190,30 @@ pub fn compile_module_linked(
     bind: &dyn Fn(&ImportedFunction) -> Option<String>,
 ) -> WasmResult<CompiledModule> {
     let options = CompileOptions::default();
-    compile_with_wrappers(wasm, &options, bind, |module, procs, out| {
+    compile_with_wrappers(wasm, &options, bind, &[], |module, procs, out| {
         exports::emit_export_wrappers(module, procs, &options, out)
     })
 }
 
 /// Compiles the functions of a core module and the instantiation procedure, and lets
 /// `wrappers` write the public procedures (core exports, or component exports for a
-/// component's main module).
+/// component's main module). `wit_imports` gives the WIT signature of each import of a
+/// component's world by its full name (`ns:pkg/iface@ver#func`).
 pub(crate) fn compile_with_wrappers(
     wasm: &[u8],
     options: &CompileOptions,
     bind: &dyn Fn(&ImportedFunction) -> Option<String>,
+    wit_imports: &[component::WorldImport],
     wrappers: impl FnOnce(
         &module_env::ModuleInfo<'_>,
         &FunctionProcs,
         &mut MasmWriter,
     ) -> WasmResult<exports::ExportWrappers>,
 ) -> WasmResult<CompiledModule> {
-    let module = module_env::parse_module(wasm, options)?;
+    let mut module = module_env::parse_module(wasm, options)?;
+    for import in &mut module.imports {
+        component::attach_wit(import, wit_imports)?;
+    }
     let graph = call_graph::build(&module)?;
     let procs = FunctionProcs::new(module.func_types.len(), graph);
 
@@ -225,7 +230,18 @@ pub(crate) fn compile_with_wrappers(
                 offset: 0,
             })?,
         };
-        imports::emit_adapter(import, procs.name(import.func), &root, &mut body_text)?;
+        // wit-component lowers imports with `cabi_import_realloc` when the module has one.
+        let realloc = ["cabi_import_realloc", "cabi_realloc"]
+            .iter()
+            .find_map(|name| module.exports.iter().find(|e| e.name == *name))
+            .map(|e| procs.invoke(None, e.func));
+        component::emit_import(
+            import,
+            procs.name(import.func),
+            &root,
+            realloc.as_deref(),
+            &mut body_text,
+        )?;
         imports.push((import.clone(), root));
     }
     for (i, body) in module.bodies.iter().enumerate() {

@@ -139,14 +139,15 @@ pub fn link(spec: &PackageSpec<'_>) -> Result<LinkedPackage, LinkError> {
             module: import.module.clone(),
             name: import.name.clone(),
             kind: resolve::import_kind(&import.target),
-            signature: manifest::signature_text(&import.params, &import.results),
+            signature: resolve::import_signature_text(import),
             params: import.params.clone(),
             results: import.results.clone(),
             stack_felts_in: felts_in,
             stack_felts_out: felts_out,
-            spills: false,
+            spills: import.spills(),
             mast_root: root.clone(),
             resolved: resolution.provider.clone(),
+            wit: import.wit.clone(),
         });
     }
     let package_deps = dependencies

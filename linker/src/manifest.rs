@@ -113,6 +113,11 @@ pub struct ManifestImport {
     /// The linked export that provides it, or `null` for an external dependency (a
     /// `mast:` import left unresolved with `--allow-unresolved`).
     pub resolved: Option<ImportBinding>,
+    /// For an import of a component's WIT world: its WIT signature (the provider's export
+    /// must have the same types); `params`/`results` are then the core function's lowered
+    /// types.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wit: Option<midenc_abi::WitSignature>,
 }
 
 impl ManifestImport {

@@ -8,7 +8,6 @@
 //! for named ones. [`LinkSet::check_dependencies`] verifies, before a run, that every package
 //! reachable from the one being run finds its dependencies with the recorded digests.
 
-use midenc_abi::felt_count;
 use midenc_frontend_wasm::{ImportTarget, ImportedFunction};
 
 use crate::{
@@ -131,7 +130,7 @@ impl LinkSet {
         import: &ImportedFunction,
         allow_unresolved: bool,
     ) -> Result<Resolution, LinkError> {
-        let signature = signature_text(&import.params, &import.results);
+        let signature = import_signature_text(import);
         let (display, found) = match &import.target {
             ImportTarget::MastRoot(root) => (
                 import.display_name(),
@@ -179,12 +178,17 @@ impl LinkSet {
                 })
             }
         };
-        let (p, r) = (felt_count(&import.params), felt_count(&import.results));
-        let agrees = match import.target {
+        let (p, r) = import.stack_felts();
+        let agrees = match (&import.target, &import.wit, &export.wit) {
             // A plain Miden library records no signatures: the root alone binds.
-            ImportTarget::MastRoot(_) if input.package.plain => true,
-            ImportTarget::MastRoot(_) => p == export.stack_felts_in && r == export.stack_felts_out,
-            ImportTarget::Named(_) => {
+            (ImportTarget::MastRoot(_), _, _) if input.package.plain => true,
+            (ImportTarget::MastRoot(_), _, _) => {
+                p == export.stack_felts_in && r == export.stack_felts_out
+            }
+            // A component import needs a provider with the same WIT function type.
+            (ImportTarget::Named(_), Some(want), Some(have)) => want.same_types(have),
+            (ImportTarget::Named(_), Some(_), None) => false,
+            (ImportTarget::Named(_), None, _) => {
                 import.params == export.params && import.results == export.results
             }
         };
@@ -307,6 +311,15 @@ impl LinkSet {
             }
         }
         Ok(())
+    }
+}
+
+/// An import's signature as diagnostics and the manifest show it: its WIT signature for an
+/// import of a component's world, else its core signature.
+pub fn import_signature_text(import: &ImportedFunction) -> String {
+    match &import.wit {
+        Some(sig) => sig.wit_text(),
+        None => signature_text(&import.params, &import.results),
     }
 }
 

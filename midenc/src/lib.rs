@@ -76,7 +76,9 @@ pub fn compile_wasm_with(
     };
     let is_component = wasmparser_is_component(wasm);
     let imports = if is_component {
-        Vec::new()
+        component::component_imports(wasm).map_err(wasm_error)?
+    } else if let Some((loaded, world)) = &loaded {
+        component::core_imports_with_world(wasm, &loaded.resolve, *world).map_err(wasm_error)?
     } else {
         midenc_frontend_wasm::module_imports(wasm).map_err(wasm_error)?
     };
@@ -89,10 +91,10 @@ pub fn compile_wasm_with(
     };
     with_deep_stack(|| {
         let (module, world) = if is_component {
-            let c = component::compile_component(wasm).map_err(wasm_error)?;
+            let c = component::compile_component(wasm, &root_of).map_err(wasm_error)?;
             (c.module, Some(c.world_text))
         } else if let Some((loaded, world)) = &loaded {
-            let c = component::compile_core_with_world(wasm, &loaded.resolve, *world)
+            let c = component::compile_core_with_world(wasm, &loaded.resolve, *world, &root_of)
                 .map_err(wasm_error)?;
             (c.module, Some(c.world_text))
         } else {

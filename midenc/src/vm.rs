@@ -152,6 +152,20 @@ fn felt(x: u64) -> DriverResult<Felt> {
     })
 }
 
+/// As [`execute`], with the MAST forests of the linked packages `links` available to the VM.
+///
+/// # Errors
+/// As [`call_export`].
+pub fn execute_linked(
+    package: &LinkedPackage,
+    links: &LinkSet,
+    root: Word,
+    stack: &[u64],
+    advice: AdviceInputs,
+) -> DriverResult<Execution> {
+    execute_limited(package, links, root, stack, advice, None)
+}
+
 /// Runs `call.<root>` with `stack` (top first) and `advice` as inputs.
 ///
 /// # Errors
@@ -341,11 +355,27 @@ pub fn call_component_export(
     sig: &WitSignature,
     args: &[wasm_wave::value::Value],
 ) -> DriverResult<ComponentOutcome> {
+    call_component_export_linked(package, &LinkSet::default(), root, sig, args)
+}
+
+/// As [`call_component_export`], with the MAST forests of the linked packages `links`
+/// available to the VM (for a component whose imports they serve).
+///
+/// # Errors
+/// As [`call_component_export`].
+pub fn call_component_export_linked(
+    package: &LinkedPackage,
+    links: &LinkSet,
+    root: Word,
+    sig: &WitSignature,
+    args: &[wasm_wave::value::Value],
+) -> DriverResult<ComponentOutcome> {
     let bad = |message: String| DriverError::Vm { message };
     let image = midenc_abi::host::encode(&sig.param_types(), args)
         .map_err(|e| bad(format!("cannot encode the arguments: {e}")))?;
     let (stack, advice) = spill_inputs(sig.params_spill(), &image)?;
-    let run = crate::with_deep_stack(|| execute(package, root, &stack, advice))?;
+    let run =
+        crate::with_deep_stack(|| execute_limited(package, links, root, &stack, advice, None))?;
     let Some(result_ty) = &sig.result else {
         return Ok(ComponentOutcome {
             result: None,

@@ -135,6 +135,10 @@ struct Import {
     spills: bool,
     mast_root: String,
     resolved: Option<Binding>,
+    /// Present for component imports; only its presence is checked (the schema).
+    #[serde(default)]
+    #[allow(dead_code)]
+    wit: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -306,7 +310,8 @@ fn inspect_json_follows_the_documented_schema() {
     // The fixtures exercise every field (and each nullable one as null), and the documentation
     // lists exactly the fields that occur.
     assert_eq!(nulls.len(), 3, "{nulls:?}");
-    // `wit` appears only on component exports, which these core fixtures do not have.
+    // `wit` appears only on component exports and imports, which these core fixtures do not
+    // have.
     seen.insert("wit".to_string());
     let documented = documented_fields();
     assert_eq!(

@@ -198,10 +198,33 @@ pub enum Outcome {
     Trap(String),
 }
 
+/// A component that serves the imports of another: the interface it exports (full name), its
+/// binary, and the functions of that interface.
+pub struct Provider<'a> {
+    /// The exported interface, e.g. `test:svc/api@1.0.0`.
+    pub interface: &'a str,
+    /// Package name midenc gives it.
+    pub name: &'a str,
+    /// The component binary.
+    pub component: &'a [u8],
+    /// The interface's function names.
+    pub functions: &'a [&'a str],
+}
+
 /// Compares midenc and wasmtime on `calls` (`(export, WAVE args)`) of a component binary;
 /// returns every disagreement (empty when all agree) and the number of calls.
 pub fn differential(component: &[u8], calls: &[(&str, &str)]) -> (Vec<String>, usize) {
-    let outcomes = outcomes(component, calls);
+    differential_linked(component, &[], calls)
+}
+
+/// As [`differential`], for a component whose imports `providers` serve (see
+/// [`outcomes_linked`]).
+pub fn differential_linked(
+    component: &[u8],
+    providers: &[Provider<'_>],
+    calls: &[(&str, &str)],
+) -> (Vec<String>, usize) {
+    let outcomes = outcomes_linked(component, providers, calls);
     let mismatches = calls
         .iter()
         .zip(&outcomes)
@@ -224,10 +247,42 @@ pub fn agree(mine: &Outcome, theirs: &Outcome) -> bool {
 
 /// Runs `calls` on midenc (the Miden VM) and on wasmtime: `(midenc, wasmtime)` per call.
 pub fn outcomes(component: &[u8], calls: &[(&str, &str)]) -> Vec<(Outcome, Outcome)> {
+    outcomes_linked(component, &[], calls)
+}
+
+/// As [`outcomes`], for a component whose imports `providers` serve. Each provider may import
+/// the interfaces of the providers before it (a chain). midenc compiles each provider into a
+/// package linked against the earlier ones and runs the component with all of them (`-L`);
+/// wasmtime instantiates a fresh provider instance for each import call, as each Miden `call`
+/// of a provider's export starts a fresh instance.
+pub fn outcomes_linked(
+    component: &[u8],
+    providers: &[Provider<'_>],
+    calls: &[(&str, &str)],
+) -> Vec<(Outcome, Outcome)> {
     let dir = tempfile_dir();
+    let mut links = midenc_linker::LinkSet::default();
+    let mut provider_json = Vec::new();
+    for p in providers {
+        let path = dir.join(format!("{}.wasm", p.name));
+        std::fs::write(&path, p.component).expect("writing a provider");
+        let (_, package) =
+            midenc::compile_wasm_with(&path, p.component, p.name, None, &links, false)
+                .unwrap_or_else(|e| panic!("midenc compiles provider {}: {e:?}", p.name));
+        links.add(p.name, package).expect("distinct providers");
+        provider_json.push(json!({
+            "iface": p.interface,
+            "path": path.display().to_string(),
+            "funcs": p.functions,
+        }));
+    }
     let path = dir.join("component.wasm");
     std::fs::write(&path, component).expect("writing the component");
-    let package = midenc::compile_wasm(&path, component, "fixture").expect("midenc compiles");
+    let (_, package) = midenc::compile_wasm_with(&path, component, "fixture", None, &links, false)
+        .unwrap_or_else(|e| panic!("midenc compiles: {e:?}"));
+    links
+        .check_dependencies("fixture", &package)
+        .expect("dependencies are linked");
 
     let mut requests = Vec::new();
     let mut ours = Vec::new();
@@ -245,7 +300,13 @@ pub fn outcomes(component: &[u8], calls: &[(&str, &str)]) -> Vec<(Outcome, Outco
             .collect();
         requests.push(json!({"func": call.export.name, "args": json_args}));
         ours.push(
-            match midenc::vm::call_component_export(&package, root, &sig, &call.wit_args) {
+            match midenc::vm::call_component_export_linked(
+                &package,
+                &links,
+                root,
+                &sig,
+                &call.wit_args,
+            ) {
                 Ok(out) => Outcome::Ok(
                     out.result
                         .map(|v| wasm_wave::to_string(&v).expect("renders"))
@@ -260,6 +321,7 @@ pub fn outcomes(component: &[u8], calls: &[(&str, &str)]) -> Vec<(Outcome, Outco
     let mut child = Command::new(python())
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("wasmtime_component.py"))
         .arg(&path)
+        .arg(Json::Array(provider_json).to_string())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -276,7 +338,7 @@ pub fn outcomes(component: &[u8], calls: &[(&str, &str)]) -> Vec<(Outcome, Outco
     assert_eq!(theirs.len(), calls.len());
 
     let mut out = Vec::new();
-    for (((func, _), mine), reference) in calls.iter().zip(ours).zip(&theirs) {
+    for (((func, args), mine), reference) in calls.iter().zip(ours).zip(&theirs) {
         let export = package
             .manifest
             .exports
@@ -291,6 +353,9 @@ pub fn outcomes(component: &[u8], calls: &[(&str, &str)]) -> Vec<(Outcome, Outco
                 None => String::new(),
             })
         };
+        if std::env::var_os("MIDENC_SHOW_OUTCOMES").is_some() {
+            eprintln!("{func}({args}): midenc {mine:?}, wasmtime {expected:?}");
+        }
         out.push((mine, expected));
     }
     let _ = std::fs::remove_dir_all(&dir);

@@ -1,12 +1,15 @@
 //! Wasm components and WIT worlds: the exports of a component become Miden procedures that
-//! follow the WIT calling convention (`docs/calling-convention.md`).
+//! follow the WIT calling convention (`docs/calling-convention.md`), and the functions its world
+//! imports from interfaces become adapters that call the providers' procedures by the same
+//! convention.
 //!
 //! Two inputs lead here: a component binary (as made by wit-component or
 //! `wasm-tools component new`), whose WIT world is decoded from its type information and whose
 //! main core module is compiled; or a core module plus a WIT world given on the command line.
-//! Either way the core module must follow the canonical ABI's standard export names
-//! (`f`, `ns:pkg/iface@ver#f`, `cabi_realloc`, `cabi_post_*`).
+//! Either way the core module must follow the canonical ABI's standard names (exports `f`,
+//! `ns:pkg/iface@ver#f`, `cabi_realloc`, `cabi_post_*`; imports `ns:pkg/iface@ver` / `f`).
 
+mod import_adapter;
 mod types;
 mod stack_only;
 mod wrapper;
@@ -17,16 +20,17 @@ use wit_parser::{Resolve, WorldId, WorldItem};
 use crate::{
     error::{WasmError, WasmResult},
     exports::{instance_initializers, unique_proc_name, ExportWrappers, INSTANTIATE_PROC},
-    CompiledModule, ExportedFunction,
+    CompiledModule, ExportedFunction, ImportedFunction,
 };
 
+pub use import_adapter::core_signature;
 pub use types::convert as convert_type;
 pub use wrapper::{ABI_BASE, ARGS, RES};
 
-/// One function a WIT world exports, and the core export that implements it.
+/// One function a WIT world exports (or imports), by its full name.
 #[derive(Clone, Debug)]
 pub struct WorldExport {
-    /// The export name: `f` for a world-level function, `ns:pkg/iface@ver#f` otherwise.
+    /// The name: `f` for a world-level function, `ns:pkg/iface@ver#f` otherwise.
     pub name: String,
     /// Its signature.
     pub signature: WitSignature,
@@ -78,18 +82,54 @@ pub fn world_exports(resolve: &Resolve, world: WorldId) -> WasmResult<Vec<WorldE
     Ok(out)
 }
 
+/// A function a WIT world imports from an interface, with its WIT signature or the reason
+/// midenc cannot carry it (reported only if the core module imports the function).
+pub type WorldImport = (String, Result<WitSignature, String>);
+
+/// The functions `world` imports from interfaces, by full name (`ns:pkg/iface@ver#f`, the
+/// core import `ns:pkg/iface@ver` / `f`). Functions imported at world level are left out: their
+/// core imports (module `$root`) are rejected when declared.
+pub fn world_imports(resolve: &Resolve, world: WorldId) -> Vec<WorldImport> {
+    let mut out = Vec::new();
+    for (key, item) in &resolve.worlds[world].imports {
+        if let WorldItem::Interface { id, .. } = item {
+            let iface = resolve.name_world_key(key);
+            for f in resolve.interfaces[*id].functions.values() {
+                let name = format!("{iface}#{}", f.name);
+                let sig = world_function(resolve, name.clone(), f, "import")
+                    .map(|w| w.signature)
+                    .map_err(|e| match e {
+                        WasmError::Unsupported { feature, .. } => feature,
+                        other => other.to_string(),
+                    });
+                out.push((name, sig));
+            }
+        }
+    }
+    out
+}
+
 fn world_export(
     resolve: &Resolve,
     name: String,
     f: &wit_parser::Function,
 ) -> WasmResult<WorldExport> {
+    world_function(resolve, name, f, "export")
+}
+
+fn world_function(
+    resolve: &Resolve,
+    name: String,
+    f: &wit_parser::Function,
+    what: &str,
+) -> WasmResult<WorldExport> {
     if !matches!(f.kind, wit_parser::FunctionKind::Freestanding) {
         return Err(unsupported(format!(
-            "export `{name}`: resource methods, constructors and async functions"
+            "{what} `{name}`: resource methods, constructors and async functions"
         )));
     }
     let conv = |t: &wit_parser::Type| {
-        types::convert(resolve, t).map_err(|why| unsupported(format!("{why} in export `{name}`")))
+        types::convert(resolve, t).map_err(|why| unsupported(format!("{why} in {what} `{name}`")))
     };
     let params = f
         .params
@@ -103,7 +143,9 @@ fn world_export(
     })
 }
 
-/// Compiles a core module that implements `world` (the `--wit` path).
+/// Compiles a core module that implements `world` (the `--wit` path). `bind` gives the MAST
+/// root of each named import (as for [`crate::compile_module_linked`]); imports of the world
+/// get the WIT calling convention's adapters.
 ///
 /// # Errors
 /// As [`crate::compile_module`], plus `Invalid` when the module lacks an export the world
@@ -112,15 +154,21 @@ pub fn compile_core_with_world(
     core: &[u8],
     resolve: &Resolve,
     world: WorldId,
+    bind: &dyn Fn(&ImportedFunction) -> Option<String>,
 ) -> WasmResult<CompiledComponent> {
     let exports = world_exports(resolve, world)?;
+    let wit_imports = world_imports(resolve, world);
     let wanted = exports.clone();
     let options = crate::CompileOptions {
         f32_is_felt: true,
         ..Default::default()
     };
-    let module =
-        crate::compile_with_wrappers(core, &options, &|_| None, move |module, procs, out| {
+    let module = crate::compile_with_wrappers(
+        core,
+        &options,
+        bind,
+        &wit_imports,
+        move |module, procs, out| {
             let find = |name: &str| {
                 module
                     .exports
@@ -188,7 +236,8 @@ pub fn compile_core_with_world(
                 instantiate_proc: INSTANTIATE_PROC.to_string(),
                 omitted: Vec::new(),
             })
-        })?;
+        },
+    )?;
     let world_text = world_text(resolve, world);
     Ok(CompiledComponent {
         module,
@@ -247,8 +296,47 @@ fn check_core_signature(
 ///
 /// # Errors
 /// `Invalid` for a malformed component, `Unsupported` for components that are not a single
-/// core module wrapped by wit-component (imports, adapters, non-UTF-8 string encodings).
-pub fn compile_component(bytes: &[u8]) -> WasmResult<CompiledComponent> {
+/// core module wrapped by wit-component (adapter modules, non-UTF-8 string encodings), and
+/// for named imports `bind` leaves open.
+pub fn compile_component(
+    bytes: &[u8],
+    bind: &dyn Fn(&ImportedFunction) -> Option<String>,
+) -> WasmResult<CompiledComponent> {
+    let (resolve, world, main) = decode_component(bytes)?;
+    compile_core_with_world(main, &resolve, world, bind)
+}
+
+/// The function imports of a component's main core module, each with its WIT signature (what
+/// the linker resolves before compiling).
+///
+/// # Errors
+/// As [`compile_component`].
+pub fn component_imports(bytes: &[u8]) -> WasmResult<Vec<ImportedFunction>> {
+    let (resolve, world, main) = decode_component(bytes)?;
+    core_imports_with_world(main, &resolve, world)
+}
+
+/// The function imports of a core module that implements `world`, each import of the world
+/// with its WIT signature.
+///
+/// # Errors
+/// As [`crate::module_imports`], and `Invalid` when a core import's type is not the canonical
+/// lowering of its WIT signature.
+pub fn core_imports_with_world(
+    core: &[u8],
+    resolve: &Resolve,
+    world: WorldId,
+) -> WasmResult<Vec<ImportedFunction>> {
+    let wit_imports = world_imports(resolve, world);
+    let mut imports = crate::module_imports(core)?;
+    for import in &mut imports {
+        attach_wit(import, &wit_imports)?;
+    }
+    Ok(imports)
+}
+
+/// Decodes a component's WIT world and finds its main core module.
+fn decode_component(bytes: &[u8]) -> WasmResult<(Resolve, WorldId, &[u8])> {
     let decoded = wit_component::decode(bytes)
         .map_err(|e| invalid(format!("cannot decode the component's WIT: {e:#}"), 0))?;
     let (resolve, world) = match decoded {
@@ -257,29 +345,105 @@ pub fn compile_component(bytes: &[u8]) -> WasmResult<CompiledComponent> {
             return Err(unsupported("a WIT package binary (no code to compile)"))
         }
     };
-    // Types, and interfaces imported only for their types (`use miden:base/core-types.{felt}`),
-    // need nothing at run time.
-    if !resolve.worlds[world].imports.values().all(|i| match i {
-        WorldItem::Type { .. } => true,
-        WorldItem::Interface { id, .. } => resolve.interfaces[*id].functions.is_empty(),
-        WorldItem::Function(_) => false,
-    }) {
-        return Err(unsupported(
-            "component imports (only export-only components are compiled)",
-        ));
-    }
     let modules = core_modules(bytes)?;
     let exports = world_exports(&resolve, world)?;
+    // wit-component adds small shim modules for imports; the main module is the one exporting
+    // every world function (and, among several, the one with the most code).
     let main = modules
         .iter()
-        .find(|m| {
+        .filter(|m| {
             let names = module_export_names(m);
             exports.iter().all(|e| names.iter().any(|n| *n == e.name))
         })
+        .max_by_key(|m| m.len())
+        .copied()
         .ok_or_else(|| {
             unsupported("no core module in the component exports every world function")
         })?;
-    compile_core_with_world(main, &resolve, world)
+    Ok((resolve, world, main))
+}
+
+/// Gives a named core import the WIT signature of the world import it implements, checking
+/// that its core type is that signature's canonical lowering.
+pub(crate) fn attach_wit(
+    import: &mut ImportedFunction,
+    wit_imports: &[WorldImport],
+) -> WasmResult<()> {
+    let crate::ImportTarget::Named(full) = &import.target else {
+        return Ok(());
+    };
+    let Some((_, sig)) = wit_imports.iter().find(|(n, _)| n == full) else {
+        return Ok(());
+    };
+    let sig = sig.as_ref().map_err(|why| unsupported(why.clone()))?;
+    let flat = midenc_abi::flatten_lower(&sig.param_types(), sig.result.as_ref());
+    let core = |t: &midenc_abi::FlatType| match t {
+        midenc_abi::FlatType::I32 => Some(midenc_abi::CoreType::I32),
+        midenc_abi::FlatType::I64 => Some(midenc_abi::CoreType::I64),
+        _ => None,
+    };
+    let want_p: Option<Vec<_>> = flat.params.iter().map(core).collect();
+    let want_r: Option<Vec<_>> = flat.results.iter().map(core).collect();
+    let (Some(want_p), Some(want_r)) = (want_p, want_r) else {
+        return Err(unsupported(format!(
+            "import `{full}`: Miden `felt` values in imported functions"
+        )));
+    };
+    if import.params != want_p || import.results != want_r {
+        return Err(invalid(
+            format!(
+                "core import `{full}` has type {:?} -> {:?}, but its WIT type {} lowers to \
+                 {want_p:?} -> {want_r:?}",
+                import.params,
+                import.results,
+                sig.wit_text()
+            ),
+            0,
+        ));
+    }
+    import.wit = Some(sig.clone());
+    Ok(())
+}
+
+/// Writes the procedure behind an import: the plain stack adapter for a core import of at most
+/// 16 felts each way, otherwise the generated import adapter (WIT calling convention, advice
+/// spill).
+pub(crate) fn emit_import(
+    import: &ImportedFunction,
+    proc_name: &str,
+    root: &str,
+    realloc: Option<&str>,
+    out: &mut crate::masm::MasmWriter,
+) -> WasmResult<()> {
+    use import_adapter::CoreShape;
+    let shape = if import.wit.is_some() {
+        CoreShape::Lowered
+    } else {
+        CoreShape::Direct
+    };
+    let sig = import.call_signature();
+    if !import_adapter::needs_adapter(&sig, shape) {
+        return crate::imports::emit_adapter(import, proc_name, root, out);
+    }
+    let name = match &import.target {
+        crate::ImportTarget::Named(full) => full.clone(),
+        crate::ImportTarget::MastRoot(_) => import.display_name(),
+    };
+    let ops = import_adapter::generate(&name, &sig, shape, realloc, root).map_err(|feature| {
+        WasmError::Unsupported {
+            feature,
+            function: name.clone(),
+            offset: 0,
+        }
+    })?;
+    out.linef(format_args!("# import `{name}`: {}", sig.wit_text()));
+    out.open(&format!("proc {proc_name}"));
+    for op in &ops {
+        out.line(op);
+    }
+    out.close();
+    out.blank();
+    Ok(())
 }
 
 /// The core modules embedded in a component, checking its canonical options on the way.
@@ -298,7 +462,9 @@ fn core_modules(bytes: &[u8]) -> WasmResult<Vec<&[u8]>> {
                 for canon in reader {
                     let canon =
                         canon.map_err(|e| invalid(e.message().to_string(), e.offset() as u64))?;
-                    if let CanonicalFunction::Lift { options, .. } = canon {
+                    if let CanonicalFunction::Lift { options, .. }
+                    | CanonicalFunction::Lower { options, .. } = canon
+                    {
                         for o in options.iter() {
                             match o {
                                 CanonicalOption::UTF16 | CanonicalOption::CompactUTF16 => {
@@ -307,7 +473,7 @@ fn core_modules(bytes: &[u8]) -> WasmResult<Vec<&[u8]>> {
                                     ))
                                 }
                                 CanonicalOption::Async | CanonicalOption::Callback(_) => {
-                                    return Err(unsupported("async lifts"))
+                                    return Err(unsupported("async lifts and lowers"))
                                 }
                                 _ => {}
                             }

@@ -18,11 +18,13 @@ use crate::layout::MEMORY_PAGES_ADDR;
 
 /// First element of the wrapper's scratch region (above the Wasm globals).
 pub const ABI_BASE: u32 = 0x5000_0000;
-const CURSOR: u32 = ABI_BASE;
-const END: u32 = ABI_BASE + 1;
+pub(super) const CURSOR: u32 = ABI_BASE;
+pub(super) const END: u32 = ABI_BASE + 1;
 const RETPTR: u32 = ABI_BASE + 2;
 const PARAMS_PTR: u32 = ABI_BASE + 3;
 const CORE_RES: u32 = ABI_BASE + 4;
+/// Non-zero while `cabi_realloc` or `cabi_post_*` runs: import adapters then trap.
+pub(super) const NO_LEAVE: u32 = ABI_BASE + 11;
 const U_NEED: u32 = ABI_BASE + 6;
 const U_LO: u32 = ABI_BASE + 7;
 const U_HI: u32 = ABI_BASE + 8;
@@ -58,12 +60,12 @@ pub struct Targets<'a> {
 
 /// A flat value's home in the scratch region: its first felt's address and its slot type.
 #[derive(Clone, Copy, Debug)]
-struct Slot {
-    addr: u32,
-    ty: FlatType,
+pub(super) struct Slot {
+    pub(super) addr: u32,
+    pub(super) ty: FlatType,
 }
 
-fn slots(base: u32, flat: &[FlatType]) -> Vec<Slot> {
+pub(super) fn slots(base: u32, flat: &[FlatType]) -> Vec<Slot> {
     let mut at = base;
     flat.iter()
         .map(|ty| {
@@ -76,9 +78,9 @@ fn slots(base: u32, flat: &[FlatType]) -> Vec<Slot> {
 
 /// Where a value in linear memory is: a cell holding a byte address, plus a constant offset.
 #[derive(Clone, Copy)]
-struct MemAt {
-    cell: u32,
-    offset: u32,
+pub(super) struct MemAt {
+    pub(super) cell: u32,
+    pub(super) offset: u32,
 }
 
 impl MemAt {
@@ -109,8 +111,14 @@ impl<'a> WrapperGen<'a> {
         }
     }
 
-    fn op(&mut self, op: impl Into<String>) {
+    pub(super) fn op(&mut self, op: impl Into<String>) {
         self.ops.push(op.into());
+    }
+
+    /// The instructions generated so far (for the import adapters, which drive the same
+    /// lifting and lowering steps in the other direction).
+    pub(super) fn finish(self) -> Vec<String> {
+        self.ops
     }
 
     fn ops(&mut self, ops: &[&str]) {
@@ -197,7 +205,7 @@ impl<'a> WrapperGen<'a> {
     /// Validates and normalizes, in place, the felts of a value of type `ty` held in `slots`
     /// (its own flat values, which may be wider join slots); receives the contents of its
     /// strings and lists from the argument image.
-    fn lift_flat(&mut self, ty: &WitType, slots: &[Slot], depth: u32) -> GenResult<()> {
+    pub(super) fn lift_flat(&mut self, ty: &WitType, slots: &[Slot], depth: u32) -> GenResult<()> {
         match ty {
             WitType::Record(_) | WitType::Tuple(_) => {
                 let mut at = 0;
@@ -290,7 +298,7 @@ impl<'a> WrapperGen<'a> {
         }
     }
 
-    fn zero_slot(&mut self, s: Slot) {
+    pub(super) fn zero_slot(&mut self, s: Slot) {
         for k in 0..s.ty.felts() as u32 {
             self.op(format!("push.0 mem_store.{}", s.addr + k));
         }
@@ -329,7 +337,11 @@ impl<'a> WrapperGen<'a> {
     /// alignment and bounds checks on the result.
     fn allocate(&mut self, align: u32) -> GenResult<()> {
         let realloc = self.targets.realloc.ok_or("no cabi_realloc")?.to_string();
-        self.op(format!("dup push.0 push.0 push.{align} movup.3 {realloc}"));
+        // No import may be called from inside `cabi_realloc` (the canonical ABI's `may_leave`).
+        self.op(format!(
+            "dup push.0 push.0 push.{align} movup.3 push.1 mem_store.{NO_LEAVE} {realloc} \
+             push.0 mem_store.{NO_LEAVE}"
+        ));
         if align > 1 {
             self.op(format!(
                 "dup u32and.{} eq.0 assert.err=\"realloc return: result not aligned\"",
@@ -499,7 +511,7 @@ impl<'a> WrapperGen<'a> {
     }
 
     /// Stores a value held in flat slots into linear memory at `at` (canonical `store`).
-    fn store_flat(&mut self, ty: &WitType, slots: &[Slot], at: MemAt) -> GenResult<()> {
+    pub(super) fn store_flat(&mut self, ty: &WitType, slots: &[Slot], at: MemAt) -> GenResult<()> {
         match ty {
             WitType::Record(_) | WitType::Tuple(_) => {
                 let mut k = 0;
@@ -607,7 +619,7 @@ impl<'a> WrapperGen<'a> {
 
     /// Loads a value of type `ty` from linear memory at `at` into flat result slots, validating
     /// it; string and list contents are appended to the result image.
-    fn lower_from_memory(
+    pub(super) fn lower_from_memory(
         &mut self,
         ty: &WitType,
         slots: &[Slot],
@@ -696,7 +708,7 @@ impl<'a> WrapperGen<'a> {
 
     /// [ptr, len] -> []: checks a result list's bounds, appends its bytes to the result image
     /// and validates its elements (sending nested lists in turn).
-    fn send_list(&mut self, ty: &WitType, depth: u32) -> GenResult<()> {
+    pub(super) fn send_list(&mut self, ty: &WitType, depth: u32) -> GenResult<()> {
         let (elem_size, align) = list_elem(ty);
         self.op(format!("swap mul.{elem_size}"));
         self.op(format!(
@@ -797,7 +809,10 @@ impl<'a> WrapperGen<'a> {
                 _ => self.op(format!("mem_load.{CORE_RES}")),
             }
         }
-        self.op(post);
+        // Nor from inside `cabi_post_*`.
+        self.op(format!(
+            "push.1 mem_store.{NO_LEAVE} {post} push.0 mem_store.{NO_LEAVE}"
+        ));
     }
 
     /// Leaves the result image on the stack (depth 16), or inserts it into the advice map and

@@ -168,6 +168,7 @@ fn render(m: &ComponentManifest, facts: Option<&PackageFacts>) -> String {
                     kind.into(),
                     i.signature.clone(),
                     format!("{} / {}", i.stack_felts_in, i.stack_felts_out),
+                    yes_no(i.spills),
                     i.mast_root.clone(),
                     resolved,
                 ]
@@ -179,6 +180,7 @@ fn render(m: &ComponentManifest, facts: Option<&PackageFacts>) -> String {
                 "kind",
                 "signature",
                 "felts in/out",
+                "spills",
                 "MAST root",
                 "resolved to",
             ],

@@ -32,7 +32,8 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         }
     })?;
     let cycles = if let Some(sig) = &call.export.wit {
-        let outcome = vm::call_component_export(&package, root, sig, &call.wit_args)?;
+        let outcome =
+            vm::call_component_export_linked(&package, &links, root, sig, &call.wit_args)?;
         if let Some(value) = &outcome.result {
             let text = wasm_wave::to_string(value).map_err(|e| crate::error::DriverError::Vm {
                 message: format!("cannot render the result: {e}"),

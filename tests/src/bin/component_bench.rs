@@ -1,7 +1,9 @@
 //! Benchmark (a table, not a test): cycles to move N bytes into a component export and the
-//! fixed cost of a small call. Run: `cargo run -p midenc-tests --bin component_bench`.
+//! fixed cost of a small call; then the same for a call from one component into another.
+//! Run: `cargo run -p midenc-tests --bin component_bench`.
 
 use midenc_tests::components::build_component;
+use wasm_wave::wasm::WasmValue;
 
 const WAT: &str = include_str!("../../fixtures/components/kitchen.wat");
 const WIT: &str = include_str!("../../fixtures/components/kitchen.wit");
@@ -69,6 +71,56 @@ fn main() {
         println!(
             "| echo(string) -> string | {n} | {n} | {c} | {:.2} |",
             (2 * n) as f64 / c as f64
+        );
+    }
+    component_to_component();
+}
+
+/// Cycles of `shout(string) -> string` called on the callee directly and through a caller
+/// component that imports it: the difference is two more crossings of N bytes each way (the
+/// caller receiving from and returning to the host, and calling the callee).
+fn component_to_component() {
+    let wit = include_str!("../../fixtures/components/svc.wit");
+    let callee = build_component(
+        include_str!("../../fixtures/components/svc.wat"),
+        wit,
+        "callee",
+    );
+    let caller = build_component(
+        &include_str!("../../fixtures/components/forward.wat")
+            .replace("\"IMPORT\"", "\"test:svc/api@1.0.0\"")
+            .replace("\"EXPORT", "\""),
+        wit,
+        "caller",
+    );
+    let mut links = midenc_linker::LinkSet::default();
+    let path = std::path::Path::new("svc.wasm");
+    let (_, svc) = midenc::compile_wasm_with(path, &callee, "svc", None, &links, false)
+        .expect("callee compiles");
+    let svc_root = svc.export("test:svc/api@1.0.0#shout").expect("shout").1;
+    links.add("svc.masp", svc).expect("added");
+    let path = std::path::Path::new("caller.wasm");
+    let (_, app) =
+        midenc::compile_wasm_with(path, &caller, "caller", None, &links, false).expect("compiles");
+    let (export, app_root) = app.export("shout").expect("shout");
+    let sig = export.wit.clone().expect("WIT");
+    println!();
+    println!("| shout(string) -> string, N bytes | direct | via a caller component | difference | bytes/cycle of the difference (4N bytes moved) |");
+    println!("|---|---|---|---|---|");
+    for n in [16usize, 1024, 16 * 1024, 64 * 1024] {
+        let text: String = (0..n).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+        let arg = [wasm_wave::value::Value::make_string(text.into())];
+        let pkg = &links.inputs()[0].package;
+        let direct = midenc::vm::call_component_export(pkg, svc_root, &sig, &arg)
+            .expect("runs")
+            .cycles;
+        let via = midenc::vm::call_component_export_linked(&app, &links, app_root, &sig, &arg)
+            .expect("runs")
+            .cycles;
+        let diff = via - direct;
+        println!(
+            "| {n} | {direct} | {via} | {diff} | {:.2} |",
+            (4 * n) as f64 / diff as f64
         );
     }
 }

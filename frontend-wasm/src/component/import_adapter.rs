@@ -1,0 +1,402 @@
+//! Import adapters: the caller side of the WIT calling convention (`docs/calling-convention.md`,
+//! "Calls out of a package").
+//!
+//! An imported function is, inside the module, a private procedure like any other. For an
+//! import whose arguments or results do not fit the plain 16-felt stack convention (a
+//! component's `canon lower`ed import, or a core import of more than 16 felts) that procedure
+//! is generated here. It mirrors an export wrapper step for step, in the other direction:
+//!
+//! 1. it takes the core arguments (for a lowered import: the canonical ABI's flat lowering, or
+//!    a pointer to the parameters stored as a tuple when there are more than 16 flat values,
+//!    plus a return pointer when the result has more than one flat value);
+//! 2. it lifts them into the *argument image* (flat felts with list pointers zeroed, then the
+//!    contents of every string and list), validating as the canonical ABI requires (UTF-8,
+//!    `char`, discriminants, bounds);
+//! 3. it passes the image on the stack, or hashes it, inserts it into the advice map and passes
+//!    `[DIGEST, n]`, then `call`s the provider by MAST root;
+//! 4. it receives the *result image* the way the export side sends it (on the stack, or as
+//!    `[DIGEST, n]` whose advice entry it pipes into memory and re-hashes: the provider is
+//!    untrusted too), validates it and allocates strings and lists with the module's own
+//!    `cabi_realloc`;
+//! 5. it hands the result to the core caller: on the stack, or stored at the return pointer.
+//!
+//! The lifting and lowering steps are the export wrapper's own ([`WrapperGen`]); this module
+//! only orders them for the caller side. Scratch cells and image regions are the wrapper's
+//! too: an import is only ever called while no export wrapper step is in progress (the
+//! wrapper's state is dead while its core function runs).
+
+use midenc_abi::{CoreType, FlatType, WitSignature, WitType, MAX_FLAT_PARAMS, MAX_STACK_FELTS};
+
+use super::wrapper::{
+    slots, MemAt, Slot, Targets, WrapperGen, ABI_BASE, ARGS, CURSOR, END, NO_LEAVE, RES,
+};
+use crate::layout::MEMORY_PAGES_ADDR;
+
+/// Cell holding the pointer to parameters passed in linear memory.
+const PARAMS_PTR: u32 = ABI_BASE + 9;
+/// Cell holding the core caller's return pointer.
+const RET_PTR: u32 = ABI_BASE + 10;
+
+/// How the core caller passes arguments and receives results.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CoreShape {
+    /// A component's import (`canon lower`): more than 16 flat parameters are passed as a
+    /// pointer to a tuple, a result of more than one flat value through a return pointer.
+    Lowered,
+    /// A core import: every value on the operand stack, whatever their number.
+    Direct,
+}
+
+/// The WIT view of a core signature: `i32` as `u32`, `i64` as `u64`, several results as a
+/// tuple. Its image is exactly the core values as felts, so a core import of more than 16 felts
+/// spills the same way a component signature does.
+pub fn core_signature(params: &[CoreType], results: &[CoreType]) -> WitSignature {
+    let wit = |t: &CoreType| match t {
+        CoreType::I32 => WitType::U32,
+        CoreType::I64 => WitType::U64,
+    };
+    WitSignature {
+        params: params
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (format!("p{i}"), wit(t)))
+            .collect(),
+        result: match results {
+            [] => None,
+            [one] => Some(wit(one)),
+            many => Some(WitType::Tuple(many.iter().map(wit).collect())),
+        },
+    }
+}
+
+/// Generates the body of the adapter procedure for an import with signature `sig` that calls
+/// `root`. `realloc` invokes the module's `cabi_realloc` (needed when results carry strings or
+/// lists).
+///
+/// # Errors
+/// An `unsupported: …` description when the signature needs something not implemented.
+pub fn generate(
+    name: &str,
+    sig: &WitSignature,
+    shape: CoreShape,
+    realloc: Option<&str>,
+    root: &str,
+) -> Result<Vec<String>, String> {
+    for (_, t) in &sig.params {
+        t.check_supported()?;
+    }
+    if let Some(r) = &sig.result {
+        r.check_supported()?;
+    }
+    if sig.result.as_ref().is_some_and(|t| t.has_lists()) && realloc.is_none() {
+        return Err(format!(
+            "import `{name}` returns strings or lists but the module exports no `cabi_realloc`"
+        ));
+    }
+    let flat = sig.flat_params();
+    let params_indirect = shape == CoreShape::Lowered && flat.len() > MAX_FLAT_PARAMS;
+    let results_indirect = shape == CoreShape::Lowered && sig.flat_results().len() > 1;
+    let mut g = WrapperGen::new(
+        name,
+        Targets {
+            core: "",
+            realloc,
+            post_return: None,
+        },
+    );
+    let arg_slots = slots(RES, &flat);
+
+    // The canonical ABI forbids leaving the instance from `cabi_realloc` and `cabi_post_*`
+    // (its `may_leave`): this call would also overwrite the image being transferred.
+    g.op(format!(
+        "mem_load.{NO_LEAVE} assertz.err=\"cannot leave the component instance during \
+         cabi_realloc or cabi_post-return\""
+    ));
+
+    // 1. The core arguments (the last one on top).
+    if results_indirect {
+        g.op(format!("mem_store.{RET_PTR}"));
+    }
+    if params_indirect {
+        g.op(format!("mem_store.{PARAMS_PTR}"));
+    } else {
+        for s in arg_slots.iter().rev() {
+            match s.ty {
+                FlatType::I64 | FlatType::F64 => {
+                    g.op(format!("mem_store.{} mem_store.{}", s.addr, s.addr + 1))
+                }
+                _ => g.op(format!("mem_store.{}", s.addr)),
+            }
+        }
+    }
+
+    // 2. The argument image, built in the result region.
+    let arg_felts = sig.arg_felts() as u32;
+    let words = arg_felts.div_ceil(4);
+    g.op(format!("push.{} mem_store.{CURSOR}", RES + 4 * words));
+    if params_indirect {
+        let tuple = WitType::Tuple(sig.param_types());
+        check_pointer(&mut g, PARAMS_PTR, &tuple, "parameter pointer not aligned");
+        g.lower_from_memory(
+            &tuple,
+            &arg_slots,
+            MemAt {
+                cell: PARAMS_PTR,
+                offset: 0,
+            },
+            0,
+        )?;
+    } else {
+        let mut at = 0;
+        for (_, t) in &sig.params {
+            let n = t.flat().len();
+            send_flat(&mut g, t, &arg_slots[at..at + n], 0)?;
+            at += n;
+        }
+    }
+
+    // 3. Pass it and call.
+    if sig.params_spill() {
+        // The flat part is zero-padded to a whole word (the region may hold an older image).
+        for i in arg_felts..4 * words {
+            g.op(format!("push.0 mem_store.{}", RES + i));
+        }
+        g.op("padw padw push.0 push.0 push.0");
+        g.op(format!(
+            "mem_load.{CURSOR} push.{RES} dup.1 dup.1 \
+             exec.::miden::core::crypto::hashes::poseidon2::hash_words"
+        ));
+        // [K, RES, end, 0 x 11] -> map[K] = image; [K, n, 0 x 11]
+        g.op("adv.insert_mem");
+        g.op("movup.4 movup.5 swap sub div.4 movdn.4");
+    } else {
+        pad(&mut g, MAX_STACK_FELTS as u32 - arg_felts);
+        for i in (0..arg_felts).rev() {
+            g.op(format!("mem_load.{}", RES + i));
+        }
+    }
+    g.op(format!("call.{root}"));
+
+    // 4. The result image, received into the argument region.
+    let Some(result) = &sig.result else {
+        g.op("dropw dropw dropw dropw");
+        return Ok(g.finish());
+    };
+    let rflat = result.flat();
+    let rslots = slots(ARGS, &rflat);
+    let rfelts = sig.result_felts() as u32;
+    if sig.results_spill() {
+        let max_words = (RES - ARGS) / 4;
+        g.op("adv.push_mapval movup.4");
+        g.op(format!(
+            "dup push.{max_words} u32lte assert.err=\"result image too large\""
+        ));
+        g.op(format!("dup mul.4 add.{ARGS} mem_store.{END}"));
+        g.op(format!(
+            "push.{ARGS} swap exec.::miden::core::mem::pipe_preimage_to_memory drop"
+        ));
+        g.op("dropw dropw drop drop drop");
+        g.op(format!(
+            "push.{} mem_store.{CURSOR}",
+            ARGS + 4 * rfelts.div_ceil(4)
+        ));
+        g.lift_flat(result, &rslots, 0)?;
+        g.op(format!(
+            "mem_load.{CURSOR} mem_load.{END} assert_eq.err=\"advice payload length mismatch\""
+        ));
+    } else {
+        for i in 0..rfelts {
+            g.op(format!("mem_store.{}", ARGS + i));
+        }
+        drop_felts(&mut g, MAX_STACK_FELTS as u32 - rfelts);
+        g.lift_flat(result, &rslots, 0)?;
+    }
+
+    // 5. Hand it to the core caller.
+    if results_indirect {
+        check_pointer(&mut g, RET_PTR, result, "result pointer not aligned");
+        g.store_flat(
+            result,
+            &rslots,
+            MemAt {
+                cell: RET_PTR,
+                offset: 0,
+            },
+        )?;
+    } else {
+        for s in &rslots {
+            match s.ty {
+                FlatType::I64 | FlatType::F64 => {
+                    g.op(format!("mem_load.{} mem_load.{}", s.addr + 1, s.addr))
+                }
+                _ => g.op(format!("mem_load.{}", s.addr)),
+            }
+        }
+    }
+    Ok(g.finish())
+}
+
+/// Whether an import with this signature and shape needs a generated adapter (rather than the
+/// plain stack reordering of a core import of at most 16 felts each way).
+pub fn needs_adapter(sig: &WitSignature, shape: CoreShape) -> bool {
+    shape == CoreShape::Lowered || sig.params_spill() || sig.results_spill()
+}
+
+/// Traps unless the pointer in `cell` is aligned for `ty` and `ty` fits in linear memory there.
+fn check_pointer(g: &mut WrapperGen<'_>, cell: u32, ty: &WitType, message: &str) {
+    let (size, align) = (ty.size(), ty.align());
+    g.op(format!("mem_load.{cell}"));
+    if align > 1 {
+        g.op(format!(
+            "dup u32and.{} eq.0 assert.err=\"{message}\"",
+            align - 1
+        ));
+    }
+    g.op(format!(
+        "dup add.{size} mem_load.{MEMORY_PAGES_ADDR} mul.65536 lte \
+         assert.err=\"out of bounds memory access\" drop"
+    ));
+}
+
+fn pad(g: &mut WrapperGen<'_>, felts: u32) {
+    for _ in 0..felts / 4 {
+        g.op("padw");
+    }
+    for _ in 0..felts % 4 {
+        g.op("push.0");
+    }
+}
+
+fn drop_felts(g: &mut WrapperGen<'_>, felts: u32) {
+    for _ in 0..felts / 4 {
+        g.op("dropw");
+    }
+    for _ in 0..felts % 4 {
+        g.op("drop");
+    }
+}
+
+/// Lifts a value the core caller passed as flat values in `slots` into the argument image:
+/// scalars and discriminants are validated and normalized in place, unused variant payload
+/// slots zeroed, and each string or list is copied from linear memory into the image's blobs
+/// (its pointer slot becomes 0).
+fn send_flat(
+    g: &mut WrapperGen<'_>,
+    ty: &WitType,
+    slots: &[Slot],
+    depth: u32,
+) -> Result<(), String> {
+    if !ty.has_lists() {
+        return g.lift_flat(ty, slots, depth);
+    }
+    match ty {
+        WitType::Record(_) | WitType::Tuple(_) => {
+            let mut at = 0;
+            for f in ty.fields().unwrap() {
+                let n = f.flat().len();
+                send_flat(g, f, &slots[at..at + n], depth)?;
+                at += n;
+            }
+        }
+        WitType::String | WitType::List(_) => {
+            let (ptr, len) = (slots[0], slots[1]);
+            g.op(format!(
+                "mem_load.{} u32assert.err=\"argument is not a u32\"",
+                len.addr
+            ));
+            g.op(format!(
+                "mem_load.{} u32assert.err=\"argument is not a u32\"",
+                ptr.addr
+            ));
+            g.send_list(ty, depth)?;
+            g.zero_slot(ptr);
+            if len.ty == FlatType::I64 {
+                g.op(format!("push.0 mem_store.{}", len.addr + 1));
+            }
+        }
+        _ => {
+            let cases = ty.cases().expect("only variant-like types remain");
+            g.op(format!(
+                "mem_load.{} u32assert.err=\"argument is not a u32\"",
+                slots[0].addr
+            ));
+            g.op(format!(
+                "dup push.{} u32lt assert.err=\"invalid variant discriminant\"",
+                cases.len()
+            ));
+            let payload = &slots[1..];
+            for (c, case) in cases.iter().enumerate() {
+                g.op(format!("dup eq.{c}"));
+                g.op("if.true");
+                let used = case.map_or(0, |t| t.flat().len());
+                if let Some(t) = case {
+                    send_flat(g, t, &payload[..used], depth)?;
+                }
+                for s in &payload[used..] {
+                    g.zero_slot(*s);
+                }
+                g.op("end");
+            }
+            g.op("drop");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn core_signatures_read_as_unsigned_values() {
+        let sig = core_signature(&[CoreType::I32, CoreType::I64], &[CoreType::I64]);
+        assert_eq!(sig.param_types(), vec![WitType::U32, WitType::U64]);
+        assert_eq!(sig.result, Some(WitType::U64));
+        assert_eq!(sig.arg_felts(), 3);
+        let many = core_signature(&[], &[CoreType::I32, CoreType::I64]);
+        assert_eq!(
+            many.result,
+            Some(WitType::Tuple(vec![WitType::U32, WitType::U64]))
+        );
+        assert_eq!(core_signature(&[], &[]).result, None);
+    }
+
+    #[test]
+    fn only_wide_core_imports_need_the_generated_adapter() {
+        let narrow = core_signature(&[CoreType::I64; 8], &[CoreType::I64; 8]);
+        assert!(!needs_adapter(&narrow, CoreShape::Direct));
+        assert!(needs_adapter(&narrow, CoreShape::Lowered));
+        let wide_in = core_signature(&[CoreType::I32; 17], &[]);
+        assert!(needs_adapter(&wide_in, CoreShape::Direct));
+        let wide_out = core_signature(&[], &[CoreType::I64; 9]);
+        assert!(needs_adapter(&wide_out, CoreShape::Direct));
+    }
+
+    #[test]
+    fn adapters_spill_exactly_when_the_image_does() {
+        let root = format!("0x{}", "0".repeat(64));
+        let small = core_signature(&[CoreType::I32; 16], &[CoreType::I32]);
+        let ops = generate("f", &small, CoreShape::Direct, None, &root).unwrap();
+        assert!(!ops.iter().any(|o| o.contains("adv.insert_mem")));
+        assert!(ops.iter().any(|o| o == &format!("call.{root}")));
+        let big = core_signature(&[CoreType::I32; 17], &[CoreType::I64; 9]);
+        let ops = generate("f", &big, CoreShape::Direct, None, &root).unwrap();
+        assert!(ops.iter().any(|o| o.contains("adv.insert_mem")));
+        assert!(ops.iter().any(|o| o.contains("pipe_preimage_to_memory")));
+    }
+
+    #[test]
+    fn string_results_need_cabi_realloc() {
+        let sig = WitSignature {
+            params: Vec::new(),
+            result: Some(WitType::String),
+        };
+        let err = generate("f", &sig, CoreShape::Lowered, None, "0x0").unwrap_err();
+        assert!(err.contains("cabi_realloc"), "{err}");
+        let floats = WitSignature {
+            params: vec![("x".into(), WitType::F64)],
+            result: None,
+        };
+        assert!(generate("f", &floats, CoreShape::Lowered, None, "0x0").is_err());
+    }
+}
