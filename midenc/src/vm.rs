@@ -253,6 +253,55 @@ fn prepare(
     Ok((program, stack, host))
 }
 
+/// Runs a stand-alone MASM program (`begin … end`, core library available) with `stack` (top
+/// first) as inputs, returning the output stack and the exact cycle count. The benchmark uses
+/// it for hand-written reference kernels.
+///
+/// # Errors
+/// As [`call_export`]; [`DriverError::Vm`] when the program does not assemble.
+pub fn run_masm_program(source: &str, stack: &[u64]) -> DriverResult<Execution> {
+    let vm_error = |message: String| DriverError::Vm { message };
+    // Read the clock just before the program's final `end`.
+    let end = source
+        .rfind("end")
+        .ok_or_else(|| vm_error("the program has no `end`".into()))?;
+    let source = format!(
+        "{}trace.{CLOCK_TRACE_ID}\n{}",
+        &source[..end],
+        &source[end..]
+    );
+    crate::with_deep_stack(|| {
+        let inputs: Vec<Felt> = stack
+            .iter()
+            .map(|f| felt(*f))
+            .collect::<DriverResult<_>>()?;
+        let stack = StackInputs::new(&inputs).map_err(|e| vm_error(e.to_string()))?;
+        let core = CoreLibrary::default();
+        let program = Assembler::new(Arc::new(DefaultSourceManager::default()))
+            .with_static_library(&core)
+            .map_err(|e| vm_error(e.to_string()))?
+            .assemble_program(source)
+            .map_err(|e| vm_error(format!("cannot assemble the program: {e}")))?;
+        let mut host = DefaultHost::default().with_debug_handler(ClockProbe::default());
+        host.load_library(HostLibrary {
+            mast_forest: core.mast_forest().clone(),
+            handlers: core.handlers(),
+        })
+        .map_err(|e| vm_error(e.to_string()))?;
+        let output = FastProcessor::new(stack)
+            .with_tracing(true)
+            .execute_sync(&program, &mut host)
+            .map_err(trap_or_vm_error)?;
+        let top: Vec<u64> = output.stack.iter().map(|f| f.as_canonical_u64()).collect();
+        let (_, advice_map, _, _) = output.advice.into_parts();
+        Ok(Execution {
+            stack: top,
+            advice_map,
+            cycles: host.debug_handler().clock,
+        })
+    })
+}
+
 /// The lengths of the execution trace of one run: what a prover pays for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TraceLengths {
