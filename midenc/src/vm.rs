@@ -39,14 +39,76 @@ pub struct RunOutcome {
 #[derive(Default)]
 struct ClockProbe {
     clock: u32,
+    /// Behind a lock because the host hands out only a shared reference after the run.
+    profiler: std::sync::Mutex<Profiler>,
 }
 
 impl DebugHandler for ClockProbe {
     fn on_trace(&mut self, process: &ProcessorState, trace_id: u32) -> Result<(), TraceError> {
         if trace_id == CLOCK_TRACE_ID {
             self.clock = u32::from(process.clock());
+        } else if let Some((func, enter)) = midenc_frontend_wasm::profile_trace_function(trace_id) {
+            if let Ok(profiler) = self.profiler.get_mut() {
+                profiler.record(func, enter, u64::from(u32::from(process.clock())));
+            }
         }
         Ok(())
+    }
+}
+
+/// Cycles one Wasm function took in a profiled run (see `CompileOptions::profile`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FunctionProfile {
+    /// The function index.
+    pub func: u32,
+    /// How often it was entered.
+    pub calls: u64,
+    /// Cycles spent in its own body, callees excluded.
+    pub self_cycles: u64,
+    /// Cycles from entry to exit, callees included (recursive activations counted once).
+    pub total_cycles: u64,
+}
+
+/// Attributes the clock between profiling `trace` decorators to functions.
+#[derive(Default)]
+struct Profiler {
+    /// Active calls: function, clock at entry, cycles spent in callees so far.
+    stack: Vec<(u32, u64, u64)>,
+    functions: std::collections::BTreeMap<u32, FunctionProfile>,
+    /// Activations of each function currently on `stack`.
+    active: std::collections::HashMap<u32, u32>,
+}
+
+impl Profiler {
+    fn record(&mut self, func: u32, enter: bool, clock: u64) {
+        if enter {
+            self.stack.push((func, clock, 0));
+            *self.active.entry(func).or_default() += 1;
+            let f = self.functions.entry(func).or_default();
+            f.func = func;
+            f.calls += 1;
+            return;
+        }
+        // A trap unwinds nothing, so exits always match the innermost entry.
+        let Some((entered, start, callees)) = self.stack.pop() else {
+            return;
+        };
+        let elapsed = clock.saturating_sub(start);
+        let active = self.active.entry(entered).or_default();
+        *active = active.saturating_sub(1);
+        let outermost = *active == 0;
+        let f = self.functions.entry(entered).or_default();
+        f.self_cycles += elapsed.saturating_sub(callees);
+        if outermost {
+            f.total_cycles += elapsed;
+        }
+        if let Some(parent) = self.stack.last_mut() {
+            parent.2 += elapsed;
+        }
+    }
+
+    fn finish(self) -> Vec<FunctionProfile> {
+        self.functions.into_values().collect()
     }
 }
 
@@ -144,6 +206,9 @@ pub struct Execution {
     pub advice_map: AdviceMap,
     /// VM clock cycles.
     pub cycles: u32,
+    /// Cycles per Wasm function, when the package was compiled with profiling decorators
+    /// (empty otherwise).
+    pub profile: Vec<FunctionProfile>,
 }
 
 fn felt(x: u64) -> DriverResult<Felt> {
@@ -215,10 +280,46 @@ fn execute_program(
         .map_err(trap_or_vm_error)?;
     let top: Vec<u64> = output.stack.iter().map(|f| f.as_canonical_u64()).collect();
     let (_, advice_map, _, _) = output.advice.into_parts();
+    let cycles = host.debug_handler().clock;
+    let profile = host
+        .debug_handler()
+        .profiler
+        .lock()
+        .map(|mut p| std::mem::take(&mut *p).finish())
+        .unwrap_or_default();
     Ok(Execution {
         stack: top,
         advice_map,
-        cycles: host.debug_handler().clock,
+        cycles,
+        profile,
+    })
+}
+
+/// Like [`call_export_linked`], also returning the cycles per Wasm function recorded by the
+/// profiling decorators of a package compiled with `CompileOptions::profile`.
+///
+/// # Errors
+/// As [`call_export`].
+pub fn call_export_profiled(
+    package: &LinkedPackage,
+    links: &LinkSet,
+    root: Word,
+    args: &[CoreValue],
+    results: &[CoreType],
+) -> DriverResult<(RunOutcome, Vec<FunctionProfile>)> {
+    crate::with_deep_stack(|| {
+        let felts = lower_values(args);
+        let run = execute_limited(package, links, root, &felts, AdviceInputs::default(), None)?;
+        let results = lift_values(results, &run.stack).map_err(|e| DriverError::Vm {
+            message: format!("the export broke the calling convention: {e}"),
+        })?;
+        Ok((
+            RunOutcome {
+                results,
+                cycles: run.cycles,
+            },
+            run.profile,
+        ))
     })
 }
 
@@ -298,6 +399,7 @@ pub fn run_masm_program(source: &str, stack: &[u64]) -> DriverResult<Execution> 
             stack: top,
             advice_map,
             cycles: host.debug_handler().clock,
+            profile: Vec::new(),
         })
     })
 }

@@ -389,6 +389,7 @@ fn compile(module: &mut QuoteWat<'_>) -> Module {
     };
     let options = CompileOptions {
         unsupported: UnsupportedCode::Trap,
+        ..Default::default()
     };
     let compiled = match midenc::with_deep_stack(|| compile_module_with(&bytes, &options)) {
         Ok(compiled) => compiled,

@@ -97,6 +97,7 @@ fn unsupported_code_is_rejected_by_default_and_trapped_on_request() {
 
     let options = CompileOptions {
         unsupported: UnsupportedCode::Trap,
+        ..Default::default()
     };
     let compiled = compile_module_with(&wasm, &options).unwrap();
     assert_eq!(
