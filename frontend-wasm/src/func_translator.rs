@@ -662,15 +662,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         self.pop();
         self.bounds_checked_address(memarg, size)?;
         if size == 8 {
-            for op in [
-                "dup",
-                "add.4",
-                "exec.wasm_load32",
-                "swap",
-                "exec.wasm_load32",
-            ] {
-                self.emit(op);
-            }
+            self.emit("exec.wasm_load64");
         } else {
             self.emit("exec.wasm_load32");
         }
@@ -700,24 +692,9 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         };
         if size == 8 {
             // [ea, lo, hi]: lo at ea, hi at ea + 4.
-            for op in [
-                "dup",
-                "movdn.3",
-                &format!("push.{mask}"),
-                "movdn.2",
-                "exec.wasm_store_masked",
-            ] {
-                self.emit(op);
-            }
-            for op in [
-                "swap",
-                "add.4",
-                &format!("push.{mask}"),
-                "movdn.2",
-                "exec.wasm_store_masked",
-            ] {
-                self.emit(op);
-            }
+            self.emit("exec.wasm_store64");
+        } else if size == 4 {
+            self.emit("exec.wasm_store32");
         } else {
             if size < 4 {
                 // [ea, v]: keep only the stored bytes of v.

@@ -93,6 +93,34 @@ fn pass(ops: &[String]) -> (Vec<String>, bool) {
                 continue;
             }
         }
+        // `push.a push.b swap drop` is `push.b` (an i64 constant whose high limb an i64 shift
+        // count or `i32.wrap_i64` discards).
+        if let (Some(_), Some(_), Some("swap"), Some("drop")) = (
+            push_value(a),
+            b.and_then(push_value),
+            c,
+            ops.get(i + 3).map(String::as_str),
+        ) {
+            out.push(b.unwrap_or_default().to_string());
+            i += 4;
+            changed = true;
+            continue;
+        }
+        // Comparisons with 0 and 1 that have a cheaper test of zero.
+        if let (Some(k), Some(cmp)) = (push_value(a), b) {
+            let rewritten: Option<&[&str]> = match (k, cmp) {
+                (0, "eq") | (1, "u32lt") => Some(&["eq.0"]),
+                (0, "neq") | (0, "u32gt") | (1, "u32gte") => Some(&["neq.0"]),
+                (1, "u32gt") => Some(&["push.2", "u32gte"]),
+                _ => None,
+            };
+            if let Some(ops) = rewritten {
+                out.extend(ops.iter().map(|s| s.to_string()));
+                i += 2;
+                changed = true;
+                continue;
+            }
+        }
         // `dup.0` reads better as `dup`; `swap.1` is `swap`.
         if a == "dup.0" {
             out.push("dup".into());
@@ -149,6 +177,31 @@ fn constant_shift(k: u64, mask: &str, op: &str) -> Option<Vec<String>> {
                     format!("u32div.{}", 1u64 << k64),
                     "add".into(),
                 ],
+                // rotl k: lo * 2^k = [a, c], hi * 2^k = [b, d]; lo' = a + d, hi' = b + c
+                // (disjoint bits). rotr k is rotl (64 - k); a rotation by 32 or more swaps the
+                // limbs first.
+                ("rotl" | "rotr", _) => {
+                    let left = if op == "rotl" { k64 } else { (64 - k64) % 64 };
+                    let mut ops = Vec::new();
+                    if left >= 32 {
+                        ops.push("swap".to_string());
+                    }
+                    let k = left % 32;
+                    if k > 0 {
+                        ops.extend([
+                            format!("push.{}", 1u64 << k),
+                            "u32widening_mul".into(),
+                            "movup.2".into(),
+                            format!("push.{}", 1u64 << k),
+                            "u32widening_mul".into(),
+                            "movup.3".into(),
+                            "add".into(),
+                            "movdn.2".into(),
+                            "add".into(),
+                        ]);
+                    }
+                    ops
+                }
                 ("shr", 32) => vec!["push.0".into(), "movdn.2".into(), "drop".into()],
                 ("shr", _) => vec![
                     "push.0".into(),
@@ -198,10 +251,13 @@ mod tests {
 
     #[test]
     fn rules_rewrite_their_windows() {
+        assert_eq!(opt(&["push.0", "push.7", "swap", "drop"]), ["push.7"]);
+        assert_eq!(opt(&["dup", "push.1", "u32lt"]), ["dup", "eq.0"]);
+        assert_eq!(opt(&["push.1", "u32gt"]), ["push.2", "u32gte"]);
         // Never `drop push.x`: the stack must not dip below its starting depth.
         assert_eq!(
-            opt(&["push.0", "push.0", "swap", "drop"]),
-            ["push.0", "push.0", "swap", "drop"]
+            opt(&["dup.1", "push.0", "swap", "drop"]),
+            ["dup.1", "push.0", "swap", "drop"]
         );
         assert_eq!(
             opt(&["dup.1", "push.4294967295", "u32wrapping_add"]),
@@ -280,7 +336,12 @@ mod tests {
     fn constant_i64_shifts_match() {
         let x: u64 = 0xDEAD_BEEF_1234_5678;
         for k in 0..64u64 {
-            for (op, want) in [("shl", x << k), ("shr", x >> k)] {
+            for (op, want) in [
+                ("shl", x << k),
+                ("shr", x >> k),
+                ("rotl", x.rotate_left(k as u32)),
+                ("rotr", x.rotate_right(k as u32)),
+            ] {
                 let ops = constant_shift(
                     k,
                     "u32and.63",

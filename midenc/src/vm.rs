@@ -404,6 +404,77 @@ pub fn run_masm_program(source: &str, stack: &[u64]) -> DriverResult<Execution> 
     })
 }
 
+/// Runs the exported procedure `export` (the last component of its path) of any Miden package
+/// in `bytes`, e.g. one written by another compiler, as `begin call.<root> end` with `stack`
+/// (top first) as inputs and the core library's event handlers loaded. The benchmark uses it
+/// to measure the peer compiler's output on the same VM.
+///
+/// # Errors
+/// [`DriverError::Vm`] when the bytes are not a package or name no such export; as
+/// [`call_export`] for the run.
+pub fn run_package_export(bytes: &[u8], export: &str, stack: &[u64]) -> DriverResult<Execution> {
+    use miden_assembly::serde::Deserializable;
+    use miden_mast_package::{Package, PackageExport};
+    let vm_error = |message: String| DriverError::Vm { message };
+    let package =
+        Package::read_from_bytes(bytes).map_err(|e| vm_error(format!("not a package: {e}")))?;
+    let suffix = format!("::{export}");
+    let mut names = Vec::new();
+    let root = package
+        .manifest
+        .exports()
+        .find_map(|e| match e {
+            PackageExport::Procedure(p) => {
+                let path = p.path.to_string();
+                names.push(path.clone());
+                (path.ends_with(&suffix) || path.ends_with(&format!("::\"{export}\"")))
+                    .then_some(p.digest)
+            }
+            _ => None,
+        })
+        .ok_or_else(|| {
+            vm_error(format!(
+                "no export `{export}`; exports: {}",
+                names.join(", ")
+            ))
+        })?;
+    let source = format!(
+        "begin\n    call.{}\n    trace.{CLOCK_TRACE_ID}\nend\n",
+        root.to_hex()
+    );
+    crate::with_deep_stack(|| {
+        let inputs: Vec<Felt> = stack
+            .iter()
+            .map(|f| felt(*f))
+            .collect::<DriverResult<_>>()?;
+        let stack = StackInputs::new(&inputs).map_err(|e| vm_error(e.to_string()))?;
+        let program = Assembler::new(Arc::new(DefaultSourceManager::default()))
+            .assemble_program(source)
+            .map_err(|e| vm_error(format!("cannot assemble the entry program: {e}")))?;
+        let core = CoreLibrary::default();
+        let mut host = DefaultHost::default().with_debug_handler(ClockProbe::default());
+        host.load_library(HostLibrary {
+            mast_forest: package.mast.mast_forest().clone(),
+            handlers: core.handlers(),
+        })
+        .map_err(|e| vm_error(e.to_string()))?;
+        host.load_library(core.mast_forest().clone())
+            .map_err(|e| vm_error(e.to_string()))?;
+        let output = FastProcessor::new(stack)
+            .with_tracing(true)
+            .execute_sync(&program, &mut host)
+            .map_err(trap_or_vm_error)?;
+        let top: Vec<u64> = output.stack.iter().map(|f| f.as_canonical_u64()).collect();
+        let (_, advice_map, _, _) = output.advice.into_parts();
+        Ok(Execution {
+            stack: top,
+            advice_map,
+            cycles: host.debug_handler().clock,
+            profile: Vec::new(),
+        })
+    })
+}
+
 /// The lengths of the execution trace of one run: what a prover pays for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TraceLengths {

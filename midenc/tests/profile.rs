@@ -140,7 +140,14 @@ fn recursion_counts_every_call_and_the_outermost_total() {
     std::fs::write(dir.path().join("prog.wat"), WAT).unwrap();
     let (ok, out, err) = run(
         dir.path(),
-        &["run", "prog.wat", "--invoke", "fact(5)", "--profile", "--cycles"],
+        &[
+            "run",
+            "prog.wat",
+            "--invoke",
+            "fact(5)",
+            "--profile",
+            "--cycles",
+        ],
     );
     assert!(ok, "{err}");
     assert_eq!(out, "120\n");
@@ -165,5 +172,8 @@ fn profile_needs_a_core_module() {
     );
     assert!(!ok);
     assert!(!err.contains("panicked"), "{err}");
-    assert!(err.contains("`--profile` needs a core Wasm module"), "{err}");
+    assert!(
+        err.contains("`--profile` needs a core Wasm module"),
+        "{err}"
+    );
 }
