@@ -29,6 +29,27 @@ pub fn push_value(op: &str) -> Option<u64> {
     (n < P).then_some(n)
 }
 
+/// Instructions that pop two felts and push one, with no other effect.
+fn is_binary_op(op: &str) -> bool {
+    matches!(
+        op,
+        "add"
+            | "mul"
+            | "eq"
+            | "neq"
+            | "u32wrapping_add"
+            | "u32wrapping_sub"
+            | "u32wrapping_mul"
+            | "u32and"
+            | "u32or"
+            | "u32xor"
+            | "u32lt"
+            | "u32lte"
+            | "u32gt"
+            | "u32gte"
+    )
+}
+
 /// `dup.n` / `dup` → n.
 fn dup_index(op: &str) -> Option<usize> {
     match op {
@@ -111,7 +132,6 @@ fn pass(ops: &[String]) -> (Vec<String>, bool) {
             let rewritten: Option<&[&str]> = match (k, cmp) {
                 (0, "eq") | (1, "u32lt") => Some(&["eq.0"]),
                 (0, "neq") | (0, "u32gt") | (1, "u32gte") => Some(&["neq.0"]),
-                (1, "u32gt") => Some(&["push.2", "u32gte"]),
                 _ => None,
             };
             if let Some(ops) = rewritten {
@@ -120,6 +140,20 @@ fn pass(ops: &[String]) -> (Vec<String>, bool) {
                 changed = true;
                 continue;
             }
+        }
+        // `dup.1 dup.1 <op> movdn.2 drop drop` computes op on the top two values and then
+        // drops them (a function returning an expression of its last two locals): `<op>`.
+        if a == "dup.1"
+            && b == Some("dup.1")
+            && c.is_some_and(is_binary_op)
+            && ops.get(i + 3).map(String::as_str) == Some("movdn.2")
+            && ops.get(i + 4).map(String::as_str) == Some("drop")
+            && ops.get(i + 5).map(String::as_str) == Some("drop")
+        {
+            out.push(c.unwrap_or_default().to_string());
+            i += 6;
+            changed = true;
+            continue;
         }
         // `dup.0` reads better as `dup`; `swap.1` is `swap`.
         if a == "dup.0" {
@@ -253,7 +287,17 @@ mod tests {
     fn rules_rewrite_their_windows() {
         assert_eq!(opt(&["push.0", "push.7", "swap", "drop"]), ["push.7"]);
         assert_eq!(opt(&["dup", "push.1", "u32lt"]), ["dup", "eq.0"]);
-        assert_eq!(opt(&["push.1", "u32gt"]), ["push.2", "u32gte"]);
+        assert_eq!(
+            opt(&[
+                "dup.1",
+                "dup.1",
+                "u32wrapping_add",
+                "movdn.2",
+                "drop",
+                "drop"
+            ]),
+            ["u32wrapping_add"]
+        );
         // Never `drop push.x`: the stack must not dip below its starting depth.
         assert_eq!(
             opt(&["dup.1", "push.0", "swap", "drop"]),
