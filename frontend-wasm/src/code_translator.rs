@@ -83,8 +83,9 @@ pub fn lower(op: &Operator<'_>) -> OpLowering {
         Operator::I32Add => bin32(&["u32wrapping_add"]),
         Operator::I32Sub => bin32(&["u32wrapping_sub"]),
         Operator::I32Mul => bin32(&["u32wrapping_mul"]),
-        Operator::I32DivU => bin32(&["exec.wasm_i32_div_u"]),
-        Operator::I32RemU => bin32(&["exec.wasm_i32_rem_u"]),
+        // Division by zero traps natively ("integer divide by zero").
+        Operator::I32DivU => bin32(&["u32div"]),
+        Operator::I32RemU => bin32(&["u32mod"]),
         Operator::I32DivS => bin32(&["exec.wasm_i32_div_s"]),
         Operator::I32RemS => bin32(&["exec.wasm_i32_rem_s"]),
         Operator::I32And => bin32(&["u32and"]),

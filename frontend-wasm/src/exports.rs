@@ -224,6 +224,19 @@ fn memory_initializers(module: &ModuleInfo<'_>) -> Vec<String> {
     if pages > 0 {
         ops.push(format!("push.{pages}"));
         ops.push(format!("mem_store.{MEMORY_PAGES_ADDR}"));
+        ops.push(format!("push.{}", u64::from(pages) * 65536));
+        ops.push(format!("mem_store.{}", layout::MEMORY_BYTES_ADDR));
+    }
+    if module.memory.is_some() {
+        // The power tables of `wasm_load32` / `wasm_store_masked` (little-endian word stores:
+        // the top of the stack goes to the lowest address).
+        let table = layout::POW_TABLE_ADDR;
+        ops.push("push.256.65536.16777216.4294967296".into());
+        ops.push(format!("mem_storew_le.{table}"));
+        ops.push("dropw".into());
+        ops.push("push.16777216.65536.256.1".into());
+        ops.push(format!("mem_storew_le.{}", table + 4));
+        ops.push("dropw".into());
     }
     let Some(image) = initial_image(module) else {
         return trap("out of bounds memory access");

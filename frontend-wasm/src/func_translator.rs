@@ -631,12 +631,20 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         if memarg.offset > 0 {
             self.emit(format!("add.{}", memarg.offset));
         }
+        // ea + size <= M (the memory size in bytes) as felts, with ea + size < 2^34 and
+        // M <= 2^32: M - (ea + size) is then at most 2^32 (high half 0 or 1) when in bounds,
+        // and p - d for some 0 < d < 2^34 (high half near 2^32) when not. 15 cycles, against
+        // 26 for a felt `lte` (which decomposes both operands).
         for op in [
             "dup".to_string(),
             format!("add.{size}"),
-            format!("mem_load.{MEMORY_PAGES_ADDR}"),
-            "mul.65536".to_string(),
-            "lte".to_string(),
+            format!("mem_load.{}", layout::MEMORY_BYTES_ADDR),
+            "swap".into(),
+            "sub".into(),
+            "u32split".into(),
+            "drop".into(),
+            "push.2".into(),
+            "u32lt".into(),
             "assert.err=\"out of bounds memory access\"".to_string(),
         ] {
             self.emit(op);
@@ -665,15 +673,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         self.pop();
         self.bounds_checked_address(memarg, size)?;
         if size == 8 {
-            for op in [
-                "dup",
-                "add.4",
-                "exec.wasm_load32",
-                "swap",
-                "exec.wasm_load32",
-            ] {
-                self.emit(op);
-            }
+            self.emit("exec.wasm_load64");
         } else {
             self.emit("exec.wasm_load32");
         }
@@ -703,24 +703,9 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         };
         if size == 8 {
             // [ea, lo, hi]: lo at ea, hi at ea + 4.
-            for op in [
-                "dup",
-                "movdn.3",
-                &format!("push.{mask}"),
-                "movdn.2",
-                "exec.wasm_store_masked",
-            ] {
-                self.emit(op);
-            }
-            for op in [
-                "swap",
-                "add.4",
-                &format!("push.{mask}"),
-                "movdn.2",
-                "exec.wasm_store_masked",
-            ] {
-                self.emit(op);
-            }
+            self.emit("exec.wasm_store64");
+        } else if size == 4 {
+            self.emit("exec.wasm_store32");
         } else {
             if size < 4 {
                 // [ea, v]: keep only the stored bytes of v.
@@ -831,29 +816,27 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         for seq in &frame.landings {
             self.tree.op(*seq, "push.0");
         }
-        let exit_flag = if frame.max_flag >= 2 {
-            // flag 1: continue (it is the condition); otherwise exit with flag-1 (or 0).
-            let cont = self.tree.new_seq();
-            let exit = self.tree.new_seq();
-            self.tree.op(frame.body, "dup");
-            self.tree.op(frame.body, "eq.1");
-            self.tree.push(
-                frame.body,
-                Node::If {
-                    then_seq: cont,
-                    else_seq: exit,
-                },
-            );
-            for op in ["dup", "neq.0", "sub", "push.0"] {
-                self.tree.op(exit, op);
+        if frame.max_flag >= 2 {
+            // The flag f stays on the stack across iterations: `dup eq.1` is the condition
+            // (1: continue), each iteration drops the previous flag first, and on exit f - 1
+            // (or 0 for a fall-through) is the flag outside the loop. Per iteration this costs
+            // 4 cycles instead of an `if` (~13).
+            let body = self.tree.new_seq();
+            self.tree.op(body, "drop");
+            self.tree.push(body, Node::Inline(frame.body));
+            self.tree.op(body, "dup");
+            self.tree.op(body, "eq.1");
+            self.tree.op(outer, "push.0");
+            self.tree.op(outer, "push.1");
+            self.tree.push(outer, Node::While { body });
+            for op in ["dup", "neq.0", "sub"] {
+                self.tree.op(outer, op);
             }
-            frame.max_flag - 1
-        } else {
-            0
-        };
+            return frame.max_flag - 1;
+        }
         self.tree.op(outer, "push.1");
         self.tree.push(outer, Node::While { body: frame.body });
-        exit_flag
+        0
     }
 
     fn begin_else(&mut self) {
@@ -983,6 +966,10 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                     self.emit(op);
                 }
                 let (ok, fail) = self.push_if();
+                self.tree.op(ok, "dup");
+                self.tree.op(ok, "mul.65536");
+                self.tree
+                    .op(ok, format!("mem_store.{}", layout::MEMORY_BYTES_ADDR));
                 self.tree.op(ok, format!("mem_store.{MEMORY_PAGES_ADDR}"));
                 for op in ["drop", "drop", "push.4294967295"] {
                     self.tree.op(fail, op);

@@ -9,6 +9,8 @@
 //! | `2^30 ..` | globals (one felt per `i32`, two per `i64`, low limb first) |
 //! | [`MEMORY_PAGES_ADDR`] | current linear-memory size in pages |
 //! | [`FUNC_ROOTS_BASE`] `..` | MAST roots of recursive functions (one word each) |
+//! | [`POW_TABLE_ADDR`] `..+8` | powers of two for unaligned loads and stores |
+//! | [`MEMORY_BYTES_ADDR`] | current linear-memory size in bytes |
 //! | [`DATA_LENGTHS_BASE`] `..` | current length of each data segment (0 once dropped) |
 //! | [`ELEM_LENGTHS_BASE`] `..` | current length of each element segment |
 //! | [`SEGMENT_AREA_BASE`] `..` | contents of passive segments (a byte per felt; a table entry per 8 felts) |
@@ -23,6 +25,15 @@ pub const GLOBALS_BASE: u32 = 1 << 30;
 
 /// Element holding the current linear-memory size in pages.
 pub const MEMORY_PAGES_ADDR: u32 = (1 << 30) + (1 << 29) - 4;
+
+/// Element holding the current linear-memory size in bytes (pages × 65536), kept beside the
+/// page count so that bounds checks need no multiplication.
+pub const MEMORY_BYTES_ADDR: u32 = POW_TABLE_ADDR + 8;
+
+/// Two words of powers of two for unaligned access (see `intrinsics.masm`): elements
+/// `+0..+4` hold 2^(32-8r) (loads), `+4..+8` hold 2^(8r) (stores), for byte offset r = 0..3.
+/// Written at instantiation when the module has a memory.
+pub const POW_TABLE_ADDR: u32 = 0x67E0_0000;
 
 /// First element of the table of MAST roots of recursive functions (one word each).
 pub const FUNC_ROOTS_BASE: u32 = (1 << 30) + (1 << 29);

@@ -17,6 +17,7 @@ pub mod imports;
 pub mod layout;
 mod masm;
 mod module_env;
+mod peephole;
 mod stack_ops;
 
 pub use error::{WasmError, WasmResult};
@@ -47,6 +48,28 @@ pub struct CompileOptions {
     /// Treat `f32` as the carrier of one field element (the Miden SDK's `felt`, DESIGN §4):
     /// set for the core module of a component, whose WIT `felt` lowers to `f32`.
     pub f32_is_felt: bool,
+    /// Bracket every function body with `trace` decorators ([`profile_trace_ids`]) so a
+    /// debug handler can attribute cycles to Wasm functions (`midenc run --profile`).
+    /// Decorators take no cycles.
+    pub profile: bool,
+}
+
+/// First `trace` id of the profiling decorators: function `f` enters with
+/// `PROFILE_TRACE_BASE + 2f` and leaves with `PROFILE_TRACE_BASE + 2f + 1`.
+pub const PROFILE_TRACE_BASE: u32 = 0x4000_0000;
+
+/// The (enter, leave) `trace` ids of function `func` under [`CompileOptions::profile`].
+pub fn profile_trace_ids(func: u32) -> (u32, u32) {
+    (
+        PROFILE_TRACE_BASE + 2 * func,
+        PROFILE_TRACE_BASE + 2 * func + 1,
+    )
+}
+
+/// The function a profiling `trace` id belongs to, and whether it marks the entry.
+pub fn profile_trace_function(id: u32) -> Option<(u32, bool)> {
+    let offset = id.checked_sub(PROFILE_TRACE_BASE)?;
+    Some((offset / 2, offset % 2 == 0))
 }
 
 /// A core module compiled to one MASM library module.
@@ -69,6 +92,9 @@ pub struct CompiledModule {
     pub memory: Option<MemoryNeeds>,
     /// Active data segments: byte offset and length, in order.
     pub data_segments: Vec<(u32, u32)>,
+    /// The name of every function (imported ones first), as diagnostics show it: what a
+    /// profile's `trace` ids ([`profile_trace_ids`]) refer to.
+    pub function_names: Vec<String>,
 }
 
 /// Linear memory sizes in 64 KiB pages, for the package manifest.
@@ -189,9 +215,20 @@ pub fn compile_module_linked(
     wasm: &[u8],
     bind: &dyn Fn(&ImportedFunction) -> Option<String>,
 ) -> WasmResult<CompiledModule> {
-    let options = CompileOptions::default();
-    compile_with_wrappers(wasm, &options, bind, &[], |module, procs, out| {
-        exports::emit_export_wrappers(module, procs, &options, out)
+    compile_module_linked_with(wasm, bind, &CompileOptions::default())
+}
+
+/// [`compile_module_linked`] with explicit [`CompileOptions`].
+///
+/// # Errors
+/// As [`compile_module_linked`].
+pub fn compile_module_linked_with(
+    wasm: &[u8],
+    bind: &dyn Fn(&ImportedFunction) -> Option<String>,
+    options: &CompileOptions,
+) -> WasmResult<CompiledModule> {
+    compile_with_wrappers(wasm, options, bind, &[], |module, procs, out| {
+        exports::emit_export_wrappers(module, procs, options, out)
     })
 }
 
@@ -253,7 +290,14 @@ pub(crate) fn compile_with_wrappers(
                     body_text.linef(format_args!("@locals({})", translated.proc_locals));
                 }
                 body_text.open(&format!("proc {}", procs.name(func)));
-                translated.tree.print(translated.root, &mut body_text);
+                if options.profile {
+                    let (enter, leave) = profile_trace_ids(func);
+                    body_text.linef(format_args!("trace.{enter}"));
+                    translated.tree.print(translated.root, &mut body_text);
+                    body_text.linef(format_args!("trace.{leave}"));
+                } else {
+                    translated.tree.print(translated.root, &mut body_text);
+                }
             }
             Err(WasmError::Unsupported { feature, .. })
                 if options.unsupported == UnsupportedCode::Trap =>
@@ -278,7 +322,11 @@ pub(crate) fn compile_with_wrappers(
     masm.push_str(&exports::data_advice_map(&module));
     masm.push_str(&used_intrinsics(&body_text));
     masm.push_str(&body_text);
+    let function_names = (0..module.func_types.len() as u32)
+        .map(|f| module.display_name(f))
+        .collect();
     Ok(CompiledModule {
+        function_names,
         masm,
         exports: wrappers.exports,
         instantiate_proc: wrappers.instantiate_proc,
@@ -341,5 +389,6 @@ fn used_intrinsics(code: &str) -> String {
             out.push_str("\n\n");
         }
     }
-    out
+    out.replace("POW_TABLE_4", &(layout::POW_TABLE_ADDR + 4).to_string())
+        .replace("POW_TABLE", &layout::POW_TABLE_ADDR.to_string())
 }

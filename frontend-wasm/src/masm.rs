@@ -7,6 +7,8 @@
 
 use std::fmt::Write;
 
+use crate::peephole;
+
 /// Index of a code sequence inside a [`CodeTree`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SeqId(usize);
@@ -65,18 +67,68 @@ impl CodeTree {
 
     /// Prints `seq` and everything below it at the writer's current indentation.
     pub fn print(&self, seq: SeqId, out: &mut MasmWriter) {
-        if self.is_empty(seq) {
-            // MASM blocks may not be empty.
-            out.line("nop");
-            return;
-        }
+        let before = out.text.len();
         self.print_nodes(seq, out);
+        if out.text.len() == before {
+            // MASM blocks may not be empty (and rewrites may have emptied this one).
+            out.line("nop");
+        }
+    }
+
+    /// The plain instructions of `seq` (looking through inlined sequences), or `None` when it
+    /// contains control flow.
+    fn straight_line(&self, seq: SeqId) -> Option<Vec<String>> {
+        let mut ops = Vec::new();
+        for node in &self.seqs[seq.0] {
+            match node {
+                Node::Op(op) => ops.push(op.clone()),
+                Node::Inline(inner) => ops.extend(self.straight_line(*inner)?),
+                _ => return None,
+            }
+        }
+        Some(ops)
+    }
+
+    /// If both arms push one constant each, the branchless select that replaces the `if`.
+    fn constant_select(&self, then_seq: SeqId, else_seq: SeqId) -> Option<Vec<String>> {
+        let arm = |seq| {
+            let ops = peephole::optimize(self.straight_line(seq)?);
+            match ops.as_slice() {
+                [op] => peephole::push_value(op),
+                _ => None,
+            }
+        };
+        Some(peephole::select_constants(arm(then_seq)?, arm(else_seq)?))
     }
 
     fn print_nodes(&self, seq: SeqId, out: &mut MasmWriter) {
+        let mut run: Vec<String> = Vec::new();
+        let flush = |run: &mut Vec<String>, out: &mut MasmWriter| {
+            for op in peephole::optimize(std::mem::take(run)) {
+                out.line(&op);
+            }
+        };
         for node in &self.seqs[seq.0] {
+            if let Node::Op(op) = node {
+                run.push(op.clone());
+                continue;
+            }
+            if let Node::Inline(inner) = node {
+                if let Some(ops) = self.straight_line(*inner) {
+                    run.extend(ops);
+                    continue;
+                }
+            }
+            if let Node::If { then_seq, else_seq } = node {
+                // An `if` costs ~10 cycles: arms that only push constants become arithmetic.
+                if let Some(ops) = self.constant_select(*then_seq, *else_seq) {
+                    run.extend(ops);
+                    continue;
+                }
+            }
+            flush(&mut run, out);
             match node {
-                Node::Op(op) => out.line(op),
+                Node::Op(_) => unreachable!("handled above"),
                 Node::Inline(inner) => self.print_nodes(*inner, out),
                 Node::If { then_seq, else_seq } => {
                     if self.is_empty(*then_seq) && self.is_empty(*else_seq) {
@@ -106,6 +158,7 @@ impl CodeTree {
                 }
             }
         }
+        flush(&mut run, out);
     }
 }
 

@@ -56,6 +56,49 @@ pub fn compile_wasm_with(
     links: &LinkSet,
     allow_unresolved: bool,
 ) -> DriverResult<(CompiledModule, LinkedPackage)> {
+    compile_wasm_options(path, wasm, name, wit, links, allow_unresolved, false)
+}
+
+/// Loads a core module (`.wasm`/`.wat`) and compiles it with profiling decorators around
+/// every function (`midenc run --profile`), resolving imports against `links`.
+///
+/// # Errors
+/// As [`compile_file`]; [`DriverError::Vm`] for a package or a component, which carry no
+/// per-function decorators.
+pub fn compile_file_profiled(
+    path: &Path,
+    links: &LinkSet,
+) -> DriverResult<(CompiledModule, LinkedPackage)> {
+    match input::load(path, true)? {
+        input::Input::Wasm { path, bytes } if !wasmparser_is_component(&bytes) => {
+            compile_wasm_options(
+                &path,
+                &bytes,
+                &package_name(&path),
+                None,
+                links,
+                false,
+                true,
+            )
+        }
+        _ => Err(DriverError::Vm {
+            message: "`--profile` needs a core Wasm module (`.wasm` or `.wat`): a package or \
+                      component has no per-function profiling decorators"
+                .into(),
+        }),
+    }
+}
+
+/// [`compile_wasm_with`], optionally with profiling decorators (core modules only).
+fn compile_wasm_options(
+    path: &Path,
+    wasm: &[u8],
+    name: &str,
+    wit: Option<&WitWorld<'_>>,
+    links: &LinkSet,
+    allow_unresolved: bool,
+    profile: bool,
+) -> DriverResult<(CompiledModule, LinkedPackage)> {
     let wasm_error = |source| DriverError::Wasm {
         path: path.into(),
         source,
@@ -98,8 +141,12 @@ pub fn compile_wasm_with(
                 .map_err(wasm_error)?;
             (c.module, Some(c.world_text))
         } else {
-            let module =
-                midenc_frontend_wasm::compile_module_linked(wasm, &root_of).map_err(wasm_error)?;
+            let options = midenc_frontend_wasm::CompileOptions {
+                profile,
+                ..Default::default()
+            };
+            let module = midenc_frontend_wasm::compile_module_linked_with(wasm, &root_of, &options)
+                .map_err(wasm_error)?;
             (module, None)
         };
         let linked = midenc_linker::link(&PackageSpec {

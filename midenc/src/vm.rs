@@ -39,14 +39,76 @@ pub struct RunOutcome {
 #[derive(Default)]
 struct ClockProbe {
     clock: u32,
+    /// Behind a lock because the host hands out only a shared reference after the run.
+    profiler: std::sync::Mutex<Profiler>,
 }
 
 impl DebugHandler for ClockProbe {
     fn on_trace(&mut self, process: &ProcessorState, trace_id: u32) -> Result<(), TraceError> {
         if trace_id == CLOCK_TRACE_ID {
             self.clock = u32::from(process.clock());
+        } else if let Some((func, enter)) = midenc_frontend_wasm::profile_trace_function(trace_id) {
+            if let Ok(profiler) = self.profiler.get_mut() {
+                profiler.record(func, enter, u64::from(u32::from(process.clock())));
+            }
         }
         Ok(())
+    }
+}
+
+/// Cycles one Wasm function took in a profiled run (see `CompileOptions::profile`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FunctionProfile {
+    /// The function index.
+    pub func: u32,
+    /// How often it was entered.
+    pub calls: u64,
+    /// Cycles spent in its own body, callees excluded.
+    pub self_cycles: u64,
+    /// Cycles from entry to exit, callees included (recursive activations counted once).
+    pub total_cycles: u64,
+}
+
+/// Attributes the clock between profiling `trace` decorators to functions.
+#[derive(Default)]
+struct Profiler {
+    /// Active calls: function, clock at entry, cycles spent in callees so far.
+    stack: Vec<(u32, u64, u64)>,
+    functions: std::collections::BTreeMap<u32, FunctionProfile>,
+    /// Activations of each function currently on `stack`.
+    active: std::collections::HashMap<u32, u32>,
+}
+
+impl Profiler {
+    fn record(&mut self, func: u32, enter: bool, clock: u64) {
+        if enter {
+            self.stack.push((func, clock, 0));
+            *self.active.entry(func).or_default() += 1;
+            let f = self.functions.entry(func).or_default();
+            f.func = func;
+            f.calls += 1;
+            return;
+        }
+        // A trap unwinds nothing, so exits always match the innermost entry.
+        let Some((entered, start, callees)) = self.stack.pop() else {
+            return;
+        };
+        let elapsed = clock.saturating_sub(start);
+        let active = self.active.entry(entered).or_default();
+        *active = active.saturating_sub(1);
+        let outermost = *active == 0;
+        let f = self.functions.entry(entered).or_default();
+        f.self_cycles += elapsed.saturating_sub(callees);
+        if outermost {
+            f.total_cycles += elapsed;
+        }
+        if let Some(parent) = self.stack.last_mut() {
+            parent.2 += elapsed;
+        }
+    }
+
+    fn finish(self) -> Vec<FunctionProfile> {
+        self.functions.into_values().collect()
     }
 }
 
@@ -144,6 +206,9 @@ pub struct Execution {
     pub advice_map: AdviceMap,
     /// VM clock cycles.
     pub cycles: u32,
+    /// Cycles per Wasm function, when the package was compiled with profiling decorators
+    /// (empty otherwise).
+    pub profile: Vec<FunctionProfile>,
 }
 
 fn felt(x: u64) -> DriverResult<Felt> {
@@ -229,10 +294,46 @@ fn execute_program(
         .map_err(trap_or_vm_error)?;
     let top: Vec<u64> = output.stack.iter().map(|f| f.as_canonical_u64()).collect();
     let (_, advice_map, _, _) = output.advice.into_parts();
+    let cycles = host.debug_handler().clock;
+    let profile = host
+        .debug_handler()
+        .profiler
+        .lock()
+        .map(|mut p| std::mem::take(&mut *p).finish())
+        .unwrap_or_default();
     Ok(Execution {
         stack: top,
         advice_map,
-        cycles: host.debug_handler().clock,
+        cycles,
+        profile,
+    })
+}
+
+/// Like [`call_export_linked`], also returning the cycles per Wasm function recorded by the
+/// profiling decorators of a package compiled with `CompileOptions::profile`.
+///
+/// # Errors
+/// As [`call_export`].
+pub fn call_export_profiled(
+    package: &LinkedPackage,
+    links: &LinkSet,
+    root: Word,
+    args: &[CoreValue],
+    results: &[CoreType],
+) -> DriverResult<(RunOutcome, Vec<FunctionProfile>)> {
+    crate::with_deep_stack(|| {
+        let felts = lower_values(args);
+        let run = execute_limited(package, links, root, &felts, AdviceInputs::default(), None)?;
+        let results = lift_values(results, &run.stack).map_err(|e| DriverError::Vm {
+            message: format!("the export broke the calling convention: {e}"),
+        })?;
+        Ok((
+            RunOutcome {
+                results,
+                cycles: run.cycles,
+            },
+            run.profile,
+        ))
     })
 }
 
@@ -265,6 +366,127 @@ fn prepare(
             .map_err(|e| vm_error(e.to_string()))?;
     }
     Ok((program, stack, host))
+}
+
+/// Runs a stand-alone MASM program (`begin … end`, core library available) with `stack` (top
+/// first) as inputs, returning the output stack and the exact cycle count. The benchmark uses
+/// it for hand-written reference kernels.
+///
+/// # Errors
+/// As [`call_export`]; [`DriverError::Vm`] when the program does not assemble.
+pub fn run_masm_program(source: &str, stack: &[u64]) -> DriverResult<Execution> {
+    let vm_error = |message: String| DriverError::Vm { message };
+    // Read the clock just before the program's final `end`.
+    let end = source
+        .rfind("end")
+        .ok_or_else(|| vm_error("the program has no `end`".into()))?;
+    let source = format!(
+        "{}trace.{CLOCK_TRACE_ID}\n{}",
+        &source[..end],
+        &source[end..]
+    );
+    crate::with_deep_stack(|| {
+        let inputs: Vec<Felt> = stack
+            .iter()
+            .map(|f| felt(*f))
+            .collect::<DriverResult<_>>()?;
+        let stack = StackInputs::new(&inputs).map_err(|e| vm_error(e.to_string()))?;
+        let core = CoreLibrary::default();
+        let program = Assembler::new(Arc::new(DefaultSourceManager::default()))
+            .with_static_library(&core)
+            .map_err(|e| vm_error(e.to_string()))?
+            .assemble_program(source)
+            .map_err(|e| vm_error(format!("cannot assemble the program: {e}")))?;
+        let mut host = DefaultHost::default().with_debug_handler(ClockProbe::default());
+        host.load_library(HostLibrary {
+            mast_forest: core.mast_forest().clone(),
+            handlers: core.handlers(),
+        })
+        .map_err(|e| vm_error(e.to_string()))?;
+        let output = FastProcessor::new(stack)
+            .with_tracing(true)
+            .execute_sync(&program, &mut host)
+            .map_err(trap_or_vm_error)?;
+        let top: Vec<u64> = output.stack.iter().map(|f| f.as_canonical_u64()).collect();
+        let (_, advice_map, _, _) = output.advice.into_parts();
+        Ok(Execution {
+            stack: top,
+            advice_map,
+            cycles: host.debug_handler().clock,
+            profile: Vec::new(),
+        })
+    })
+}
+
+/// Runs the exported procedure `export` (the last component of its path) of any Miden package
+/// in `bytes`, e.g. one written by another compiler, as `begin call.<root> end` with `stack`
+/// (top first) as inputs and the core library's event handlers loaded. The benchmark uses it
+/// to measure the peer compiler's output on the same VM.
+///
+/// # Errors
+/// [`DriverError::Vm`] when the bytes are not a package or name no such export; as
+/// [`call_export`] for the run.
+pub fn run_package_export(bytes: &[u8], export: &str, stack: &[u64]) -> DriverResult<Execution> {
+    use miden_assembly::serde::Deserializable;
+    use miden_mast_package::{Package, PackageExport};
+    let vm_error = |message: String| DriverError::Vm { message };
+    let package =
+        Package::read_from_bytes(bytes).map_err(|e| vm_error(format!("not a package: {e}")))?;
+    let suffix = format!("::{export}");
+    let mut names = Vec::new();
+    let root = package
+        .manifest
+        .exports()
+        .find_map(|e| match e {
+            PackageExport::Procedure(p) => {
+                let path = p.path.to_string();
+                names.push(path.clone());
+                (path.ends_with(&suffix) || path.ends_with(&format!("::\"{export}\"")))
+                    .then_some(p.digest)
+            }
+            _ => None,
+        })
+        .ok_or_else(|| {
+            vm_error(format!(
+                "no export `{export}`; exports: {}",
+                names.join(", ")
+            ))
+        })?;
+    let source = format!(
+        "begin\n    call.{}\n    trace.{CLOCK_TRACE_ID}\nend\n",
+        root.to_hex()
+    );
+    crate::with_deep_stack(|| {
+        let inputs: Vec<Felt> = stack
+            .iter()
+            .map(|f| felt(*f))
+            .collect::<DriverResult<_>>()?;
+        let stack = StackInputs::new(&inputs).map_err(|e| vm_error(e.to_string()))?;
+        let program = Assembler::new(Arc::new(DefaultSourceManager::default()))
+            .assemble_program(source)
+            .map_err(|e| vm_error(format!("cannot assemble the entry program: {e}")))?;
+        let core = CoreLibrary::default();
+        let mut host = DefaultHost::default().with_debug_handler(ClockProbe::default());
+        host.load_library(HostLibrary {
+            mast_forest: package.mast.mast_forest().clone(),
+            handlers: core.handlers(),
+        })
+        .map_err(|e| vm_error(e.to_string()))?;
+        host.load_library(core.mast_forest().clone())
+            .map_err(|e| vm_error(e.to_string()))?;
+        let output = FastProcessor::new(stack)
+            .with_tracing(true)
+            .execute_sync(&program, &mut host)
+            .map_err(trap_or_vm_error)?;
+        let top: Vec<u64> = output.stack.iter().map(|f| f.as_canonical_u64()).collect();
+        let (_, advice_map, _, _) = output.advice.into_parts();
+        Ok(Execution {
+            stack: top,
+            advice_map,
+            cycles: host.debug_handler().clock,
+            profile: Vec::new(),
+        })
+    })
 }
 
 /// The lengths of the execution trace of one run: what a prover pays for.

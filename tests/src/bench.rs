@@ -47,6 +47,102 @@ fn tokens(line: &str) -> Vec<String> {
     out
 }
 
+/// A hand-written MASM kernel (`tests/fixtures/masm/<name>.masm`): the practical limit the
+/// compiled programs are measured against.
+pub struct HandWritten {
+    /// File stem under `tests/fixtures/masm/`.
+    pub name: &'static str,
+    /// The compiled export it implements (its bench rows get the ratio).
+    pub export: &'static str,
+}
+
+/// The hand-written kernels.
+pub const HAND_WRITTEN: [HandWritten; 3] = [
+    HandWritten {
+        name: "fib",
+        export: "fib",
+    },
+    HandWritten {
+        name: "is_prime",
+        export: "count_primes",
+    },
+    HandWritten {
+        name: "memcpy",
+        export: "memcpy_16k",
+    },
+];
+
+/// The source of hand-written kernel `name`.
+///
+/// # Panics
+/// When the file is missing.
+pub fn hand_written_source(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/masm")
+        .join(format!("{name}.masm"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Runs hand-written kernel `name` with one u32 argument; returns the output stack (top first)
+/// and the cycle count.
+///
+/// # Errors
+/// When the program fails to assemble or traps.
+pub fn run_hand_written(
+    name: &str,
+    arg: u32,
+) -> Result<(Vec<u64>, u32), midenc::error::DriverError> {
+    let run = midenc::vm::run_masm_program(&hand_written_source(name), &[u64::from(arg)])?;
+    Ok((run.stack, run.cycles))
+}
+
+/// One measurement of the peer compiler (0xMiden's midenc 0.9.2), from
+/// `tests/fixtures/peer/midenc-0.9.2.tsv`: the Wasm fixture, the call, and its cycles or the
+/// reason there are none.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerFigure {
+    /// Fixture path under `tests/fixtures/`, e.g. `c/out/fib.O2.wasm`.
+    pub wasm: String,
+    /// The call, e.g. `fib(25)`.
+    pub input: String,
+    /// VM cycles, or why the peer produced none (compile error, wrong result, ...).
+    pub cycles: Result<u64, String>,
+}
+
+/// Reads the recorded peer figures (tab-separated: wasm, input, cycles or `error: …`; `#`
+/// comments). A missing file means no figures.
+pub fn peer_figures() -> Vec<PeerFigure> {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/peer/midenc-0.9.2.tsv");
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter_map(|l| {
+            let mut parts = l.splitn(3, '\t');
+            let (wasm, input, value) = (parts.next()?, parts.next()?, parts.next()?);
+            let cycles = value
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| value.trim().to_string());
+            Some(PeerFigure {
+                wasm: wasm.to_string(),
+                input: input.to_string(),
+                cycles,
+            })
+        })
+        .collect()
+}
+
+/// The geometric mean of `ratios` (1.0 when empty).
+pub fn geometric_mean(ratios: &[f64]) -> f64 {
+    if ratios.is_empty() {
+        return 1.0;
+    }
+    (ratios.iter().map(|r| r.ln()).sum::<f64>() / ratios.len() as f64).exp()
+}
+
 #[cfg(test)]
 mod tests {
     use super::count_masm_instructions;

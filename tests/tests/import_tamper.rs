@@ -100,6 +100,7 @@ fn provider(r: &Returns) -> LinkedPackage {
         imports: Vec::new(),
         memory: None,
         data_segments: Vec::new(),
+        function_names: Vec::new(),
     };
     midenc::with_deep_stack(|| {
         midenc_linker::link(&PackageSpec {

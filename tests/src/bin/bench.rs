@@ -9,7 +9,10 @@ use std::time::Instant;
 
 use midenc_abi::CoreValue;
 use midenc_tests::{
-    bench::count_masm_instructions, fixture_wasm, i32v, i64v, Differential, Outcome,
+    bench::{
+        count_masm_instructions, geometric_mean, peer_figures, run_hand_written, HAND_WRITTEN,
+    },
+    fixture_wasm, i32v, i64v, Differential, Outcome,
 };
 
 /// Runs longer than this many core trace rows get only a lower bound for the padded trace
@@ -171,6 +174,11 @@ fn main() {
     let mut modules: BTreeMap<String, Module> = BTreeMap::new();
     let mut rows = Vec::new();
     let mut failures = 0;
+    let peers = peer_figures();
+    let mut peer_ratios = Vec::new();
+    // Hand-written kernels: run once per input they are compared at.
+    let mut hand: BTreeMap<(String, u32), (Vec<u64>, u32)> = BTreeMap::new();
+    let mut hand_rows = Vec::new();
     for b in &benches {
         let module = modules.entry(b.wasm.clone()).or_insert_with(|| {
             eprintln!("compiling {}", b.wasm);
@@ -213,8 +221,65 @@ fn main() {
             (None, Some(c)) => format!("≥ {}", group((c as usize + 1).next_power_of_two() as u32)),
             (None, None) => "-".into(),
         };
+        let peer = peers
+            .iter()
+            .find(|p| p.wasm == b.wasm && p.input == b.input)
+            .map_or("not measured".to_string(), |p| match (&p.cycles, cycles) {
+                (Ok(peer), Some(ours)) => {
+                    let ratio = f64::from(ours) / *peer as f64;
+                    peer_ratios.push(ratio);
+                    format!("{} ({ratio:.2}×)", group64(*peer))
+                }
+                (Ok(peer), None) => group64(*peer),
+                (Err(why), _) => why.clone(),
+            });
+        let hand_cell = match (
+            HAND_WRITTEN.iter().find(|h| h.export == b.func),
+            &b.args[..],
+        ) {
+            (Some(h), [CoreValue::I32(arg)]) => {
+                let key = (h.name.to_string(), *arg as u32);
+                let entry =
+                    hand.entry(key).or_insert_with(|| {
+                        eprintln!("running hand-written {}({})", h.name, *arg as u32);
+                        let run = run_hand_written(h.name, *arg as u32)
+                            .unwrap_or_else(|e| panic!("hand-written {}: {e:?}", h.name));
+                        // The kernel's result must be the compiled program's.
+                        let expected: Vec<u64> = want_felts(&want);
+                        let ok = run.0.get(..expected.len()) == Some(&expected[..]);
+                        if !ok {
+                            failures += 1;
+                        }
+                        hand_rows.push(format!(
+                            "| `{}.masm` | `{}({})` | {} | {} | {} |",
+                            h.name,
+                            h.name,
+                            *arg as u32,
+                            group(run.1),
+                            group(count_masm_instructions(
+                                &midenc_tests::bench::hand_written_source(h.name)
+                            ) as u32),
+                            if ok {
+                                "matches".to_string()
+                            } else {
+                                format!("MISMATCH: {:?}", &run.0[..4])
+                            }
+                        ));
+                        run
+                    });
+                match cycles {
+                    Some(c) => format!(
+                        "{} ({:.2}×)",
+                        group(entry.1),
+                        f64::from(c) / f64::from(entry.1)
+                    ),
+                    None => group(entry.1),
+                }
+            }
+            _ => "-".to_string(),
+        };
         rows.push(format!(
-            "| {} | {} | `{}` | {} | {} | {} | {} | not measured yet | not measured yet |",
+            "| {} | {} | `{}` | {} | {} | {} | {} | {} | {} |",
             b.program,
             b.build,
             b.input,
@@ -222,13 +287,31 @@ fn main() {
             padded,
             group(module.masm_instructions as u32),
             result,
+            peer,
+            hand_cell,
         ));
     }
 
-    println!("| program | build | input | VM cycles | padded trace | MASM instructions | result | midenc 0.9.2 cycles (ratio) | hand-written MASM (ratio) |");
+    println!("| program | build | input | VM cycles | padded trace | MASM instructions | result | midenc 0.9.2 cycles (ours ÷ theirs) | hand-written MASM cycles (ours ÷ theirs) |");
     println!("|---|---|---|--:|--:|--:|---|---|---|");
     for row in &rows {
         println!("{row}");
+    }
+    if !peer_ratios.is_empty() {
+        println!();
+        println!(
+            "Geometric mean of ours ÷ midenc 0.9.2 over the {} rows it ran: {:.2}×",
+            peer_ratios.len(),
+            geometric_mean(&peer_ratios)
+        );
+    }
+    if !hand_rows.is_empty() {
+        println!();
+        println!("| hand-written kernel | input | VM cycles | MASM instructions | result |");
+        println!("|---|---|--:|--:|---|");
+        for row in &hand_rows {
+            println!("{row}");
+        }
     }
     println!();
     println!("| module | MASM instructions | compile time (s) |");
@@ -251,6 +334,27 @@ fn show(v: &CoreValue) -> String {
         CoreValue::I32(x) => (*x as u32).to_string(),
         CoreValue::I64(x) => (*x as u64).to_string(),
     }
+}
+
+/// The result felts of an outcome, first value first (an i64 as low limb, high limb).
+fn want_felts(outcome: &Outcome) -> Vec<u64> {
+    match outcome {
+        Outcome::Values(v) => midenc_abi::lower_values(v),
+        _ => Vec::new(),
+    }
+}
+
+/// [`group`] for values that may exceed `u32`.
+fn group64(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// 1234567 → 1,234,567.

@@ -1,0 +1,441 @@
+//! Local rewrites of straight-line MASM that the one-operator-at-a-time translation leaves
+//! behind: each rule replaces a short instruction window by a cheaper equivalent with the same
+//! stack effect (cycle costs from `docs/codegen.md`). Control flow is never crossed: the rules
+//! see one run of plain instructions at a time.
+//!
+//! No rewrite may let the stack dip below the depth the original window started at: the VM
+//! never goes below 16 elements (a `drop` at that floor shifts a zero in), so `push.x swap drop`
+//! and `drop push.x` differ for a function whose frame sits right on the floor, and export
+//! wrappers rely on exact depths.
+
+/// The Goldilocks prime: felt arithmetic in the rewrites is modulo it.
+const P: u64 = 0xFFFF_FFFF_0000_0001;
+
+/// Rewrites `ops` until no rule applies.
+pub fn optimize(ops: Vec<String>) -> Vec<String> {
+    let mut ops = ops;
+    loop {
+        let (next, changed) = pass(&ops);
+        ops = next;
+        if !changed {
+            return ops;
+        }
+    }
+}
+
+/// The immediate of `push.N` for a plain decimal felt N.
+pub fn push_value(op: &str) -> Option<u64> {
+    let n: u64 = op.strip_prefix("push.")?.parse().ok()?;
+    (n < P).then_some(n)
+}
+
+/// Instructions that pop two felts and push one, with no other effect.
+fn is_binary_op(op: &str) -> bool {
+    matches!(
+        op,
+        "add"
+            | "mul"
+            | "eq"
+            | "neq"
+            | "u32wrapping_add"
+            | "u32wrapping_sub"
+            | "u32wrapping_mul"
+            | "u32and"
+            | "u32or"
+            | "u32xor"
+            | "u32lt"
+            | "u32lte"
+            | "u32gt"
+            | "u32gte"
+    )
+}
+
+/// `dup.n` / `dup` → n.
+fn dup_index(op: &str) -> Option<usize> {
+    match op {
+        "dup" => Some(0),
+        _ => op.strip_prefix("dup.")?.parse().ok(),
+    }
+}
+
+fn pass(ops: &[String]) -> (Vec<String>, bool) {
+    let mut out: Vec<String> = Vec::with_capacity(ops.len());
+    let mut changed = false;
+    let mut i = 0;
+    while i < ops.len() {
+        let a = ops[i].as_str();
+        let b = ops.get(i + 1).map(String::as_str);
+        let c = ops.get(i + 2).map(String::as_str);
+        // A value pushed or copied and then dropped: nothing.
+        if b == Some("drop") && (push_value(a).is_some() || dup_index(a).is_some()) {
+            i += 2;
+            changed = true;
+            continue;
+        }
+        // Moves that undo each other.
+        if let Some(b) = b {
+            if a == "swap" && b == "swap" {
+                i += 2;
+                changed = true;
+                continue;
+            }
+            if let (Some(x), Some(y)) = (a.strip_prefix("movup."), b.strip_prefix("movdn.")) {
+                if x == y {
+                    i += 2;
+                    changed = true;
+                    continue;
+                }
+            }
+            if let (Some(x), Some(y)) = (a.strip_prefix("movdn."), b.strip_prefix("movup.")) {
+                if x == y {
+                    i += 2;
+                    changed = true;
+                    continue;
+                }
+            }
+        }
+        // `push.K u32wrapping_add` with K = 2^32 - k (adding a negative i32 constant):
+        // `u32wrapping_sub.k`, 3 cycles instead of 4.
+        if let (Some(k), Some("u32wrapping_add")) = (push_value(a), b) {
+            if (1 << 31..1 << 32).contains(&k) {
+                out.push(format!("u32wrapping_sub.{}", (1u64 << 32) - k));
+                i += 2;
+                changed = true;
+                continue;
+            }
+        }
+        // A shift or rotate by a constant: the immediate form (3-4 cycles instead of ~20,
+        // which compute 2^k with `pow2` at run time).
+        if let (Some(k), Some(mask), Some(op)) = (push_value(a), b, c) {
+            if let Some(rewritten) = constant_shift(k, mask, op) {
+                out.extend(rewritten);
+                i += 3;
+                changed = true;
+                continue;
+            }
+        }
+        // `push.a push.b swap drop` is `push.b` (an i64 constant whose high limb an i64 shift
+        // count or `i32.wrap_i64` discards).
+        if let (Some(_), Some(_), Some("swap"), Some("drop")) = (
+            push_value(a),
+            b.and_then(push_value),
+            c,
+            ops.get(i + 3).map(String::as_str),
+        ) {
+            out.push(b.unwrap_or_default().to_string());
+            i += 4;
+            changed = true;
+            continue;
+        }
+        // Comparisons with 0 and 1 that have a cheaper test of zero.
+        if let (Some(k), Some(cmp)) = (push_value(a), b) {
+            let rewritten: Option<&[&str]> = match (k, cmp) {
+                (0, "eq") | (1, "u32lt") => Some(&["eq.0"]),
+                (0, "neq") | (0, "u32gt") | (1, "u32gte") => Some(&["neq.0"]),
+                _ => None,
+            };
+            if let Some(ops) = rewritten {
+                out.extend(ops.iter().map(|s| s.to_string()));
+                i += 2;
+                changed = true;
+                continue;
+            }
+        }
+        // `dup.1 dup.1 <op> movdn.2 drop drop` computes op on the top two values and then
+        // drops them (a function returning an expression of its last two locals): `<op>`.
+        if a == "dup.1"
+            && b == Some("dup.1")
+            && c.is_some_and(is_binary_op)
+            && ops.get(i + 3).map(String::as_str) == Some("movdn.2")
+            && ops.get(i + 4).map(String::as_str) == Some("drop")
+            && ops.get(i + 5).map(String::as_str) == Some("drop")
+        {
+            out.push(c.unwrap_or_default().to_string());
+            i += 6;
+            changed = true;
+            continue;
+        }
+        // `dup.0` reads better as `dup`; `swap.1` is `swap`.
+        if a == "dup.0" {
+            out.push("dup".into());
+            i += 1;
+            continue;
+        }
+        if a == "swap.1" {
+            out.push("swap".into());
+            i += 1;
+            continue;
+        }
+        out.push(a.to_string());
+        i += 1;
+    }
+    (out, changed)
+}
+
+/// `push.k <mask> <shift>` as Wasm lowers a shift by a constant (`u32and.31` for i32,
+/// `u32and.63` for the i64 shift count): the equivalent with the amount folded in.
+fn constant_shift(k: u64, mask: &str, op: &str) -> Option<Vec<String>> {
+    const U64: &str = "exec.::miden::core::math::u64::";
+    let k32 = (k & 31) as u32;
+    let k64 = (k & 63) as u32;
+    let ops: Vec<String> = match (mask, op) {
+        ("u32and.31", "u32shl" | "u32shr" | "u32rotl" | "u32rotr") if k32 == 0 => Vec::new(),
+        ("u32and.31", "u32shl" | "u32shr" | "u32rotl" | "u32rotr") => vec![format!("{op}.{k32}")],
+        ("u32and.63", _) if op.strip_prefix(U64).is_some() => {
+            let op = op.strip_prefix(U64)?;
+            match (op, k64) {
+                ("shl" | "shr", 0) => Vec::new(),
+                // [lo, hi]: lo * 2^k = [l, c]; hi' = hi * 2^k + c (mod 2^32), lo' = l.
+                ("shl", 1..=31) => vec![
+                    format!("push.{}", 1u64 << k64),
+                    "u32widening_mul".into(),
+                    "movdn.2".into(),
+                    "swap".into(),
+                    format!("push.{}", 1u64 << k64),
+                    "u32wrapping_madd".into(),
+                    "swap".into(),
+                ],
+                ("shl", 32) => vec!["push.0".into(), "movup.2".into(), "drop".into()],
+                ("shl", _) => vec![
+                    format!("u32shl.{}", k64 - 32),
+                    "push.0".into(),
+                    "movup.2".into(),
+                    "drop".into(),
+                ],
+                // [lo, hi]: hi = q * 2^k + r; hi' = q, lo' = (lo >> k) + r * 2^(32-k).
+                ("shr", 1..=31) => vec![
+                    "swap".into(),
+                    format!("u32divmod.{}", 1u64 << k64),
+                    format!("mul.{}", 1u64 << (32 - k64)),
+                    "movup.2".into(),
+                    format!("u32div.{}", 1u64 << k64),
+                    "add".into(),
+                ],
+                // rotl k: lo * 2^k = [a, c], hi * 2^k = [b, d]; lo' = a + d, hi' = b + c
+                // (disjoint bits). rotr k is rotl (64 - k); a rotation by 32 or more swaps the
+                // limbs first.
+                ("rotl" | "rotr", _) => {
+                    let left = if op == "rotl" { k64 } else { (64 - k64) % 64 };
+                    let mut ops = Vec::new();
+                    if left >= 32 {
+                        ops.push("swap".to_string());
+                    }
+                    let k = left % 32;
+                    if k > 0 {
+                        ops.extend([
+                            format!("push.{}", 1u64 << k),
+                            "u32widening_mul".into(),
+                            "movup.2".into(),
+                            format!("push.{}", 1u64 << k),
+                            "u32widening_mul".into(),
+                            "movup.3".into(),
+                            "add".into(),
+                            "movdn.2".into(),
+                            "add".into(),
+                        ]);
+                    }
+                    ops
+                }
+                ("shr", 32) => vec!["push.0".into(), "movdn.2".into(), "drop".into()],
+                ("shr", _) => vec![
+                    "push.0".into(),
+                    "movdn.2".into(),
+                    "drop".into(),
+                    format!("u32shr.{}", k64 - 32),
+                ],
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    Some(ops)
+}
+
+/// The instructions that turn a boolean condition on top into `then_value` (condition 1) or
+/// `else_value` (condition 0) without a branch: `b + c * (a - b)` in the field, which is
+/// exact for c in {0, 1}.
+pub fn select_constants(then_value: u64, else_value: u64) -> Vec<String> {
+    let (a, b) = (then_value, else_value);
+    if a == b {
+        return vec!["drop".into(), format!("push.{a}")];
+    }
+    match (a, b) {
+        (1, 0) => Vec::new(),
+        (0, 1) => vec!["eq.0".into()],
+        (_, 0) => vec![format!("mul.{a}")],
+        _ => {
+            let d = if a >= b { a - b } else { P - (b - a) };
+            let mut ops = Vec::new();
+            if d != 1 {
+                ops.push(format!("mul.{d}"));
+            }
+            ops.push(format!("add.{b}"));
+            ops
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opt(ops: &[&str]) -> Vec<String> {
+        optimize(ops.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn rules_rewrite_their_windows() {
+        assert_eq!(opt(&["push.0", "push.7", "swap", "drop"]), ["push.7"]);
+        assert_eq!(opt(&["dup", "push.1", "u32lt"]), ["dup", "eq.0"]);
+        assert_eq!(
+            opt(&[
+                "dup.1",
+                "dup.1",
+                "u32wrapping_add",
+                "movdn.2",
+                "drop",
+                "drop"
+            ]),
+            ["u32wrapping_add"]
+        );
+        // Never `drop push.x`: the stack must not dip below its starting depth.
+        assert_eq!(
+            opt(&["dup.1", "push.0", "swap", "drop"]),
+            ["dup.1", "push.0", "swap", "drop"]
+        );
+        assert_eq!(
+            opt(&["dup.1", "push.4294967295", "u32wrapping_add"]),
+            ["dup.1", "u32wrapping_sub.1"]
+        );
+        assert_eq!(opt(&["dup.3", "drop", "swap", "swap", "add"]), ["add"]);
+        assert_eq!(opt(&["movup.3", "movdn.3", "dup.0"]), ["dup"]);
+        // Not a negative constant: unchanged.
+        assert_eq!(
+            opt(&["push.7", "u32wrapping_add"]),
+            ["push.7", "u32wrapping_add"]
+        );
+    }
+
+    /// A tiny interpreter for the instructions the shift rewrites use (top of stack last).
+    fn run(ops: &[String], mut st: Vec<u64>) -> Vec<u64> {
+        for op in ops {
+            let (name, k) = op.split_once('.').unwrap_or((op, "0"));
+            let k: u64 = k.parse().unwrap_or(0);
+            let n = st.len();
+            match name {
+                "push" => st.push(k),
+                "drop" => {
+                    st.pop();
+                }
+                "swap" => st.swap(n - 1, n - 2),
+                "movdn" => {
+                    let v = st.pop().unwrap();
+                    st.insert(n - 1 - k as usize, v);
+                }
+                "movup" => {
+                    let v = st.remove(n - 1 - k as usize);
+                    st.push(v);
+                }
+                "u32widening_mul" => {
+                    let (b, a) = (st.pop().unwrap(), st.pop().unwrap());
+                    st.push((a * b) >> 32);
+                    st.push((a * b) & 0xFFFF_FFFF);
+                }
+                "u32wrapping_madd" => {
+                    let (b, a, c) = (st.pop().unwrap(), st.pop().unwrap(), st.pop().unwrap());
+                    st.push((a * b + c) & 0xFFFF_FFFF);
+                }
+                "u32divmod" => {
+                    let a = st.pop().unwrap();
+                    st.push(a / k);
+                    st.push(a % k);
+                }
+                "u32div" => {
+                    let a = st.pop().unwrap();
+                    st.push(a / k);
+                }
+                "mul" => {
+                    let a = st.pop().unwrap();
+                    st.push(a * k);
+                }
+                "add" => {
+                    let (b, a) = (st.pop().unwrap(), st.pop().unwrap());
+                    st.push(a + b);
+                }
+                "u32shl" => {
+                    let a = st.pop().unwrap();
+                    st.push((a << k) & 0xFFFF_FFFF);
+                }
+                "u32shr" => {
+                    let a = st.pop().unwrap();
+                    st.push(a >> k);
+                }
+                other => panic!("{other}"),
+            }
+        }
+        st
+    }
+
+    #[test]
+    fn constant_i64_shifts_match() {
+        let x: u64 = 0xDEAD_BEEF_1234_5678;
+        for k in 0..64u64 {
+            for (op, want) in [
+                ("shl", x << k),
+                ("shr", x >> k),
+                ("rotl", x.rotate_left(k as u32)),
+                ("rotr", x.rotate_right(k as u32)),
+            ] {
+                let ops = constant_shift(
+                    k,
+                    "u32and.63",
+                    &format!("exec.::miden::core::math::u64::{op}"),
+                )
+                .unwrap();
+                // [lo, hi] with lo on top: the vector's last element is the top.
+                let out = run(&ops, vec![x >> 32, x & 0xFFFF_FFFF]);
+                assert_eq!(
+                    out,
+                    vec![want >> 32, want & 0xFFFF_FFFF],
+                    "{op} {k}: {ops:?}"
+                );
+            }
+        }
+    }
+
+    /// Evaluates the select sequence on a condition in the field.
+    fn eval(ops: &[String], c: u64) -> u64 {
+        let mut v = u128::from(c);
+        for op in ops {
+            let (name, k) = op.split_once('.').unwrap_or((op, "0"));
+            let k = u128::from(k.parse::<u64>().unwrap());
+            v = match name {
+                "eq" => u128::from(v == k),
+                "mul" => v * k % u128::from(P),
+                "add" => (v + k) % u128::from(P),
+                "push" => k,
+                "drop" => v,
+                other => panic!("{other}"),
+            };
+        }
+        v as u64
+    }
+
+    #[test]
+    fn select_constants_picks_the_arm() {
+        for (a, b) in [
+            (1, 0),
+            (0, 1),
+            (3, 1),
+            (1, 3),
+            (2, 0),
+            (0, 2),
+            (5, 5),
+            (7, 4294967295),
+        ] {
+            let ops = select_constants(a, b);
+            assert_eq!(eval(&ops, 1), a, "{a} {b} {ops:?}");
+            assert_eq!(eval(&ops, 0), b, "{a} {b} {ops:?}");
+        }
+    }
+}
