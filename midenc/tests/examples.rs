@@ -6,15 +6,15 @@ mod common;
 use common::{guest_target_dir, midenc, ok, root, run, stderr, stdout};
 use std::path::PathBuf;
 
-/// Builds `examples/<name>` and returns its package.
-fn build(name: &str) -> PathBuf {
+/// Builds `examples/<name>` (with `-L` packages `links`) and returns its package.
+fn build_linked(name: &str, links: &[&PathBuf]) -> PathBuf {
     let manifest = root().join("examples").join(name).join("Cargo.toml");
     let target = guest_target_dir();
-    let o = ok(run(midenc(
-        &["build", "--manifest-path", manifest.to_str().unwrap()],
-        &root(),
-    )
-    .env("CARGO_TARGET_DIR", &target)));
+    let mut args = vec!["build", "--manifest-path", manifest.to_str().unwrap()];
+    for link in links {
+        args.extend(["-L", link.to_str().unwrap()]);
+    }
+    let o = ok(run(midenc(&args, &root()).env("CARGO_TARGET_DIR", &target)));
     let err = stderr(&o);
     assert!(err.contains("Finished `debug` Miden package"), "{err}");
     let masp = target.join(format!("miden/debug/{name}.masp"));
@@ -22,12 +22,22 @@ fn build(name: &str) -> PathBuf {
     masp
 }
 
+fn build(name: &str) -> PathBuf {
+    build_linked(name, &[])
+}
+
 /// Runs `call` against `masp` and returns what it printed.
 fn invoke(masp: &PathBuf, call: &str) -> String {
-    let o = ok(run(&mut midenc(
-        &["run", masp.to_str().unwrap(), "--invoke", call],
-        &root(),
-    )));
+    invoke_linked(masp, &[], call)
+}
+
+/// Runs `call` against `masp` with `-L` packages `links`.
+fn invoke_linked(masp: &PathBuf, links: &[&PathBuf], call: &str) -> String {
+    let mut args = vec!["run", masp.to_str().unwrap(), "--invoke", call];
+    for link in links {
+        args.extend(["-L", link.to_str().unwrap()]);
+    }
+    let o = ok(run(&mut midenc(&args, &root())));
     stdout(&o).trim().to_string()
 }
 
@@ -132,4 +142,34 @@ fn wide_signatures_pass_more_than_sixteen_felts() {
     let row40 = invoke(&masp, "pascal(40)");
     assert_eq!(row40.matches(',').count(), 819, "{row40}");
     assert!(row40.ends_with("39, 1]"), "{row40}");
+}
+
+/// `text-app` imports the interface `text-core` exports: built with `midenc build -L`, run
+/// with `midenc run -L`, strings and lists crossing both ways through the advice map.
+#[test]
+fn text_app_calls_text_core() {
+    let core = build("text-core");
+    let app = build_linked("text-app", &[&core]);
+    let cases = [
+        ("headline(\"hello  miden world\")", "\"Hello Miden World\""),
+        ("headline(\"\")", "\"\""),
+        (
+            "summary(\"the quick brown fox jumps\")",
+            "\"5 words, 21 letters, longest: quick\"",
+        ),
+        (
+            "summary(\"ünïcode wörds ok\")",
+            "\"3 words, 14 letters, longest: ünïcode\"",
+        ),
+    ];
+    for (call, expected) in cases {
+        assert_eq!(invoke_linked(&app, &[&core], call), expected, "{call}");
+    }
+    // Without its provider the app cannot run.
+    let o = run(&mut midenc(
+        &["run", app.to_str().unwrap(), "--invoke", "headline(\"x\")"],
+        &root(),
+    ));
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("text-core"), "{}", stderr(&o));
 }

@@ -278,7 +278,7 @@ fn new_build_run() {
     let o = run(&mut missing);
     assert!(!o.status.success());
     assert!(
-        stderr(&o).contains("cannot read `nope.masp`"),
+        stderr(&o).contains("package `nope.masp` not found"),
         "{}",
         stderr(&o)
     );

@@ -14,7 +14,7 @@ use std::{
     time::Instant,
 };
 
-use midenc_linker::LinkedPackage;
+use midenc_linker::{LinkSet, LinkedPackage};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -55,7 +55,7 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         path: wasm_path.clone(),
         source,
     })?;
-    let deps = load_dependencies(&opts.libs)?;
+    let (deps, links) = load_dependencies(&opts.libs)?;
 
     let out_dir = krate.target_dir.join("miden").join(profile);
     let masp = out_dir.join(format!("{}.masp", krate.name));
@@ -71,11 +71,11 @@ pub fn run(opts: Opts) -> DriverResult<()> {
             &format!("{} v{} (wasm → Miden package)", krate.name, krate.version),
         );
         let input = compile_input(&wasm_path, &wasm, world.as_ref())?;
-        let mut linked = crate::compile_wasm(&wasm_path, &input, &krate.name)?;
+        let (_, mut linked) =
+            crate::compile_wasm_with(&wasm_path, &input, &krate.name, None, &links, false)?;
         if let Some(w) = &world {
             linked.set_world(Some(w.text.clone()));
         }
-        link_dependencies(&mut linked, &deps)?;
         std::fs::create_dir_all(&out_dir).map_err(|source| DriverError::Write {
             path: out_dir.clone(),
             source,
@@ -283,35 +283,36 @@ fn compile_input(path: &Path, core: &[u8], world: Option<&World>) -> DriverResul
     }
 }
 
-/// Loads the `-L` packages.
-fn load_dependencies(paths: &[PathBuf]) -> DriverResult<Vec<(PathBuf, Vec<u8>)>> {
-    paths
-        .iter()
-        .map(|p| {
-            let bytes = std::fs::read(p).map_err(|source| DriverError::Read {
-                path: p.clone(),
+/// Loads the `-L` packages: their bytes (for the fingerprint) and the link set that resolves
+/// the package's imports, as `midenc compile -L` does.
+fn load_dependencies(paths: &[PathBuf]) -> DriverResult<(Vec<Vec<u8>>, LinkSet)> {
+    let mut bytes = Vec::new();
+    let mut links = LinkSet::default();
+    for path in paths {
+        let read = std::fs::read(path).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::NotFound {
+                DriverError::MissingPackage { path: path.clone() }
+            } else {
+                DriverError::Read {
+                    path: path.clone(),
+                    source,
+                }
+            }
+        })?;
+        let package =
+            LinkedPackage::from_bytes(&read).map_err(|source| DriverError::Package {
+                path: path.clone(),
                 source,
             })?;
-            LinkedPackage::from_bytes(&bytes)?;
-            Ok((p.clone(), bytes))
-        })
-        .collect()
-}
-
-/// Binds the package's imports to the `-L` packages.
-///
-/// Imports by MAST root (`mast:0x…`, what `midenc bindings PKG.masp` generates) need no
-/// package to resolve; named imports are resolved by the linker once it supports them.
-fn link_dependencies(
-    _linked: &mut LinkedPackage,
-    _deps: &[(PathBuf, Vec<u8>)],
-) -> DriverResult<()> {
-    Ok(())
+        links.add(path.display().to_string(), package)?;
+        bytes.push(read);
+    }
+    Ok((bytes, links))
 }
 
 /// A digest of everything the compile step reads: the Wasm, the world, the `-L` packages and
 /// midenc itself.
-fn fingerprint(wasm: &[u8], world: Option<&World>, deps: &[(PathBuf, Vec<u8>)]) -> String {
+fn fingerprint(wasm: &[u8], world: Option<&World>, deps: &[Vec<u8>]) -> String {
     let mut h = Sha256::new();
     h.update(env!("CARGO_PKG_VERSION"));
     if let Ok(exe) = std::env::current_exe().and_then(std::fs::metadata) {
@@ -319,7 +320,7 @@ fn fingerprint(wasm: &[u8], world: Option<&World>, deps: &[(PathBuf, Vec<u8>)]) 
     }
     h.update(Sha256::digest(wasm));
     h.update(world.map(|w| w.text.as_str()).unwrap_or_default());
-    for (_, bytes) in deps {
+    for bytes in deps {
         h.update(Sha256::digest(bytes));
     }
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
