@@ -1,31 +1,15 @@
 //! The `midenc` binary as users meet it: outputs, exit codes and diagnostics for bad input.
 
-use std::{
-    path::{Path, PathBuf},
-    process::{Command, Output},
-};
+mod common;
+
+use common::{assert_clean_failure, files_in, midenc_output as midenc, stderr, stdout};
+
+use std::path::PathBuf;
 
 const ADD_WAT: &str = r#"(module
   (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)
   (func (export "wide") (param i64) (result i64) local.get 0 i64.const 1 i64.add))
 "#;
-
-fn midenc(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_midenc"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("midenc runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 /// A temp dir holding `add.wat`.
 fn workdir() -> (tempfile::TempDir, PathBuf) {
@@ -33,28 +17,6 @@ fn workdir() -> (tempfile::TempDir, PathBuf) {
     let wat = dir.path().join("add.wat");
     std::fs::write(&wat, ADD_WAT).unwrap();
     (dir, wat)
-}
-
-fn files_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
-/// A failed command: non-zero exit, no panic, the message on stderr, nothing new written.
-fn assert_clean_failure(o: &Output, dir: &Path, before: &[String], needle: &str) {
-    let err = stderr(o);
-    assert!(
-        !o.status.success(),
-        "expected failure, got success; stderr:\n{err}"
-    );
-    assert_ne!(o.status.code(), Some(101), "midenc panicked:\n{err}");
-    assert!(!err.contains("panicked"), "midenc panicked:\n{err}");
-    assert!(err.contains(needle), "stderr lacks {needle:?}:\n{err}");
-    assert_eq!(files_in(dir), before, "a failed command left files behind");
 }
 
 #[test]

@@ -3,23 +3,11 @@
 //! package (`-L`) and run on the Miden VM; signature mismatches and missing providers; core
 //! imports of more than 16 felts through the advice map.
 
-use std::{
-    path::{Path, PathBuf},
-    process::{Command, Output},
-};
+mod common;
 
-fn midenc(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_midenc"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("midenc runs")
-}
+use common::{assert_clean_failure, files_in, midenc_output as midenc, stderr};
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use std::{path::PathBuf, process::Output};
 
 fn ok(o: Output) -> String {
     assert!(o.status.success(), "midenc failed:\n{}", stderr(&o));
@@ -31,24 +19,6 @@ fn fixture(name: &str) -> String {
         .join("../tests/fixtures/components")
         .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn files_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
-/// A failure with `needle` in the diagnostic, no panic, and no file left behind.
-fn assert_clean_failure(o: &Output, dir: &Path, before: &[String], needle: &str) {
-    let err = stderr(o);
-    assert!(!o.status.success(), "expected failure; stderr:\n{err}");
-    assert_ne!(o.status.code(), Some(101), "midenc panicked:\n{err}");
-    assert!(err.contains(needle), "stderr lacks {needle:?}:\n{err}");
-    assert_eq!(files_in(dir), before, "a failed command left files behind");
 }
 
 /// The forwarding core module importing `import`, exports prefixed by `export`.

@@ -78,13 +78,7 @@ fn tampered_data_entry_fails_instantiation() {
     assert!(masm.contains("adv_pipe"), "the image is piped");
 
     let honest = assemble(&masm);
-    let expected: u64 = WAT
-        .split('"')
-        .nth(1)
-        .unwrap()
-        .bytes()
-        .map(u64::from)
-        .sum();
+    let expected: u64 = WAT.split('"').nth(1).unwrap().bytes().map(u64::from).sum();
     assert_eq!(call_sum(&honest).unwrap(), expected);
 
     // Same key, one element changed: the program still finds an entry under its key.
@@ -103,7 +97,11 @@ fn tampered_data_entry_fails_instantiation() {
     let list: Vec<String> = felts.iter().map(u64::to_string).collect();
     let tampered = masm.replace(
         declaration,
-        &format!("adv_map MIDENC_DATA_0({}) = [{}]", key.to_hex(), list.join(",")),
+        &format!(
+            "adv_map MIDENC_DATA_0({}) = [{}]",
+            key.to_hex(),
+            list.join(",")
+        ),
     );
     let err = call_sum(&assemble(&tampered)).expect_err("tampered data must not run");
     let text = format!("{err:?}");

@@ -67,7 +67,10 @@ fn bank_applies_transactions_and_reports_errors() {
              {id: 2, owner: \"bob\", currency: eur, balance: 0}])",
         ),
         (
-            format!("apply({}, [deposit((2, 50)), withdraw((1, 60))])", ann_bob("usd")),
+            format!(
+                "apply({}, [deposit((2, 50)), withdraw((1, 60))])",
+                ann_bob("usd")
+            ),
             "ok([{id: 1, owner: \"ann\", currency: eur, balance: 40}, \
              {id: 2, owner: \"bob\", currency: usd, balance: 55}])",
         ),
@@ -83,7 +86,10 @@ fn bank_applies_transactions_and_reports_errors() {
             "err(unknown-account(7))",
         ),
         (
-            format!("apply({}, [deposit((1, 18446744073709551516))])", ann_bob("eur")),
+            format!(
+                "apply({}, [deposit((1, 18446744073709551516))])",
+                ann_bob("eur")
+            ),
             "err(overflow)",
         ),
         (
@@ -100,7 +106,10 @@ fn bank_applies_transactions_and_reports_errors() {
         ),
         ("totals([])".to_string(), "[]"),
         ("compound(1000000, 500, 10)".to_string(), "ok(1628891)"),
-        ("compound(18446744073709551615, 1, 1)".to_string(), "err(overflow)"),
+        (
+            "compound(18446744073709551615, 1, 1)".to_string(),
+            "err(overflow)",
+        ),
         ("compound(7, 10000, 0)".to_string(), "ok(7)"),
     ];
     for (call, expected) in cases {
@@ -131,7 +140,10 @@ fn wide_signatures_pass_more_than_sixteen_felts() {
             "dot((1, 2, 3, 4, 5, 6, 7, 8), (8, 7, 6, 5, 4, 3, 2, 18446744073709551615))",
             "104",
         ),
-        ("dot((0, 0, 0, 0, 0, 0, 0, 1), (0, 0, 0, 0, 0, 0, 0, 4294967296))", "4294967296"),
+        (
+            "dot((0, 0, 0, 0, 0, 0, 0, 1), (0, 0, 0, 0, 0, 0, 0, 4294967296))",
+            "4294967296",
+        ),
         ("pascal(5)", "[1, 1, 1, 1, 2, 1, 1, 3, 3, 1, 1, 4, 6, 4, 1]"),
         ("pascal(0)", "[]"),
     ];

@@ -2,25 +2,16 @@
 //! `docs/manifest.md`, a round trip (compile → `inspect --json` → every field matches what was
 //! compiled, read back independently with wasmparser and miden-mast-package), and the tables.
 
-use std::{
-    collections::BTreeSet,
-    path::{Path, PathBuf},
-    process::{Command, Output},
-};
+mod common;
+
+use common::midenc_output as midenc;
+
+use std::{collections::BTreeSet, path::PathBuf, process::Output};
 
 use miden_assembly::serde::Deserializable;
 use miden_mast_package::{Package, PackageExport};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-
-fn midenc(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_midenc"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("midenc runs")
-}
 
 fn ok(o: Output) -> String {
     assert!(

@@ -2,27 +2,14 @@
 //! run on the Miden VM, and the link errors (each naming both sides, never a panic, no output
 //! left behind).
 
+mod common;
+
+use common::{files_in, midenc_output as midenc, stderr, stdout};
+
 use std::{
     path::{Path, PathBuf},
-    process::{Command, Output},
+    process::Output,
 };
-
-fn midenc(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_midenc"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("midenc runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 fn ok(o: Output) -> Output {
     assert!(o.status.success(), "midenc failed:\n{}", stderr(&o));
@@ -448,15 +435,6 @@ fn corrupted_packages_are_rejected_with_the_file_name() {
     }
     let tried = (0..bytes.len()).step_by(bytes.len() / 40 + 1).count();
     assert_eq!(rejected, tried, "a flipped package was accepted");
-}
-
-fn files_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 fn assert_failure(o: &Output, needle: &str) {

@@ -146,7 +146,14 @@ fn plain_miden_library_serves_mast_imports() {
             .output()
             .unwrap()
     };
-    let o = midenc(&["run", "app.masp", "-L", "mathlib.masp", "--invoke", "run(7)"]);
+    let o = midenc(&[
+        "run",
+        "app.masp",
+        "-L",
+        "mathlib.masp",
+        "--invoke",
+        "run(7)",
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "26");
 

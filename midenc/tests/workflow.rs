@@ -204,7 +204,8 @@ fn build_without_a_toolchain_says_how_to_install_one_and_writes_nothing() {
     }
 }
 
-/// `midenc new` → `midenc build` → `midenc run`, then a rebuild that finds nothing to do.
+/// `midenc new` → `midenc build` → `midenc run` → `midenc inspect`, then a rebuild that finds
+/// nothing to do.
 #[test]
 fn new_build_run() {
     let dir = tempfile::tempdir().unwrap();
@@ -252,6 +253,16 @@ fn new_build_run() {
     };
     assert_eq!(invoke("add(2, 3)"), "5");
     assert_eq!(invoke("fib(50)"), "12586269025");
+
+    // `midenc inspect` shows what was built: both exports with their WIT signatures.
+    let o = ok(run(&mut midenc(
+        &["inspect", masp.to_str().unwrap()],
+        dir.path(),
+    )));
+    let table = stdout(&o);
+    for needle in ["hello-miden", "add", "fib", "func(n: u32) -> u64"] {
+        assert!(table.contains(needle), "inspect lacks {needle}:\n{table}");
+    }
 
     let manifest: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(cache.join("miden/debug/hello-miden.manifest.json")).unwrap(),

@@ -57,3 +57,29 @@ pub fn guest_target_dir() -> PathBuf {
                 .join(".cache/midenc-guest-target")
         })
 }
+
+/// Runs `midenc args` in `dir` to completion (no colours).
+pub fn midenc_output(args: &[&str], dir: &Path) -> Output {
+    run(&mut midenc(args, dir))
+}
+
+/// The file names directly in `dir`, sorted.
+pub fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A failure with `needle` in the diagnostic, no panic, and no file left behind in `dir`
+/// (whose files were `before`).
+pub fn assert_clean_failure(o: &Output, dir: &Path, before: &[String], needle: &str) {
+    let err = stderr(o);
+    assert!(!o.status.success(), "expected failure; stderr:\n{err}");
+    assert_ne!(o.status.code(), Some(101), "midenc panicked:\n{err}");
+    assert!(!err.contains("panicked"), "midenc panicked:\n{err}");
+    assert!(err.contains(needle), "stderr lacks {needle:?}:\n{err}");
+    assert_eq!(files_in(dir), before, "a failed command left files behind");
+}
