@@ -101,7 +101,7 @@ impl Image {
     /// Splits an advice-map entry into flat felts (`flat_felts` of them) and blobs.
     pub fn from_advice_entry(entry: &[u64], flat_felts: usize) -> Result<Image, CodecError> {
         let head = flat_felts.div_ceil(4) * 4;
-        if entry.len() < head || entry.len() % 4 != 0 {
+        if entry.len() < head || !entry.len().is_multiple_of(4) {
             return Err(malformed(format!("advice entry of {} felts", entry.len())));
         }
         Ok(Image {

@@ -228,7 +228,7 @@ pub fn module_imports(wasm: &[u8]) -> WasmResult<Vec<ImportedFunction>> {
                 for import in reader.into_imports_with_offsets() {
                     let (offset, import) = import?;
                     let func = imports.len() as u32;
-                    imports.push(declare(&types, func, &import, offset as u64)?.1);
+                    imports.push(declare(&types, func, &import, offset)?.1);
                 }
             }
             wasmparser::Payload::CodeSectionStart { .. } => break,

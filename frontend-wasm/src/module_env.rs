@@ -262,7 +262,7 @@ pub fn parse_module<'a>(wasm: &'a [u8], options: &CompileOptions) -> WasmResult<
                         &info.types,
                         info.num_imported_funcs,
                         &import,
-                        offset as u64,
+                        offset,
                     )?;
                     info.func_types.push(ty);
                     info.num_imported_funcs += 1;
@@ -277,7 +277,7 @@ pub fn parse_module<'a>(wasm: &'a [u8], options: &CompileOptions) -> WasmResult<
             Payload::TableSection(reader) => {
                 for table in reader.into_iter_with_offsets() {
                     let (offset, table) = table?;
-                    let at = offset as u64;
+                    let at = offset;
                     if info.tables.len() as u32 == layout::MAX_TABLES {
                         return Err(unsupported(
                             format!("more than {} tables", layout::MAX_TABLES),
@@ -320,7 +320,7 @@ pub fn parse_module<'a>(wasm: &'a [u8], options: &CompileOptions) -> WasmResult<
                     if memory.memory64 || memory.shared || info.memory.is_some() {
                         return Err(unsupported(
                             "memory64, shared or multiple memories",
-                            offset as u64,
+                            offset,
                         ));
                     }
                     info.memory = Some(Memory {
@@ -357,7 +357,7 @@ pub fn parse_module<'a>(wasm: &'a [u8], options: &CompileOptions) -> WasmResult<
                             addr,
                             unsupported: Some(why),
                         },
-                        Err(why) => return Err(unsupported(why, offset as u64)),
+                        Err(why) => return Err(unsupported(why, offset)),
                     };
                     info.globals.push(global);
                 }
@@ -396,7 +396,7 @@ pub fn parse_module<'a>(wasm: &'a [u8], options: &CompileOptions) -> WasmResult<
                 for element in reader.into_iter_with_offsets() {
                     let (offset, element) = element?;
                     let segment = element_segment(&mut info, element)
-                        .map_err(|why| unsupported(why, offset as u64));
+                        .map_err(|why| unsupported(why, offset));
                     let segment = match segment {
                         Ok(segment) => segment,
                         Err(WasmError::Unsupported { feature, .. }) if trap_mode => ElemSegment {
@@ -412,7 +412,7 @@ pub fn parse_module<'a>(wasm: &'a [u8], options: &CompileOptions) -> WasmResult<
             Payload::DataSection(reader) => {
                 for segment in reader.into_iter_with_offsets() {
                     let (offset, segment) = segment?;
-                    let at = offset as u64;
+                    let at = offset;
                     let mode = match segment.kind {
                         wasmparser::DataKind::Active { offset_expr, .. } => {
                             let Some(CoreValue::I32(start)) = const_value(&offset_expr, &info.globals) else {

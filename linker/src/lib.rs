@@ -6,6 +6,9 @@
 //! with its exports and dependencies, and embeds the [`ComponentManifest`].
 //! [`LinkedPackage::from_bytes`] reads a package back and checks it against its manifest. This
 //! crate never parses Wasm and never executes code.
+// Diagnostics carry their source text and spans for miette; they are built once, on the way
+// out of a failing command, so their size costs nothing that boxing would save.
+#![allow(clippy::result_large_err)]
 
 mod assemble;
 mod error;

@@ -81,10 +81,10 @@ impl LinkSet {
     }
 
     /// The exports matching `pred`, each with its package: at most one per package.
-    fn providers<'s>(
-        &'s self,
+    fn providers(
+        &self,
         pred: impl Fn(&ManifestExport) -> bool,
-    ) -> Vec<(&'s LinkInput, &'s ManifestExport)> {
+    ) -> Vec<(&LinkInput, &ManifestExport)> {
         let mut found: Vec<(&LinkInput, &ManifestExport)> = Vec::new();
         for input in &self.inputs {
             // One package exporting the same root under two names is still one provider.

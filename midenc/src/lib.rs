@@ -3,6 +3,9 @@
 //! Library crates return located errors; this crate is the only place that prints them. The
 //! pipeline functions ([`compile_file`], [`compile_wasm`], [`vm::call_export`]) are public so
 //! that the integration tests drive exactly what the CLI runs.
+// Diagnostics carry their source text and spans for miette; they are built once, on the way
+// out of a failing command, so their size costs nothing that boxing would save.
+#![allow(clippy::result_large_err)]
 
 pub mod cli;
 mod commands;

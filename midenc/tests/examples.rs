@@ -4,7 +4,7 @@
 mod common;
 
 use common::{guest_target_dir, midenc, ok, root, run, stderr, stdout};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Builds `examples/<name>` (with `-L` packages `links`) and returns its package.
 fn build_linked(name: &str, links: &[&PathBuf]) -> PathBuf {
@@ -27,12 +27,12 @@ fn build(name: &str) -> PathBuf {
 }
 
 /// Runs `call` against `masp` and returns what it printed.
-fn invoke(masp: &PathBuf, call: &str) -> String {
+fn invoke(masp: &Path, call: &str) -> String {
     invoke_linked(masp, &[], call)
 }
 
 /// Runs `call` against `masp` with `-L` packages `links`.
-fn invoke_linked(masp: &PathBuf, links: &[&PathBuf], call: &str) -> String {
+fn invoke_linked(masp: &Path, links: &[&PathBuf], call: &str) -> String {
     let mut args = vec!["run", masp.to_str().unwrap(), "--invoke", call];
     for link in links {
         args.extend(["-L", link.to_str().unwrap()]);

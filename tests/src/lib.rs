@@ -4,6 +4,7 @@
 //! [`Differential`] compiles a module once with midenc and instantiates it once in wasmi (the
 //! reference), then runs each invocation on both and compares results and traps. A mismatch is
 //! collected, not panicked on, so one failing case reports every other case too.
+#![allow(clippy::result_large_err)] // midenc's diagnostics, passed through as they are
 
 pub mod bench;
 pub mod components;
@@ -285,7 +286,7 @@ pub fn fixture_wasm(relative: &str) -> Vec<u8> {
 /// the largest first, so the cost of each test case stays visible.
 pub fn report_cycles(label: &str, diff: &Differential) {
     let mut runs = diff.cycles.clone();
-    runs.sort_by(|a, b| b.1.cmp(&a.1));
+    runs.sort_by_key(|r| std::cmp::Reverse(r.1));
     let total: u64 = runs.iter().map(|r| u64::from(r.1)).sum();
     let top: Vec<String> = runs
         .iter()

@@ -151,7 +151,7 @@ fn kitchen_component_agrees_with_wasmtime() {
         ],
     );
     let twenty =
-        |f: &dyn Fn(u64) -> String| (0..20u64).map(|i| f(i)).collect::<Vec<_>>().join(", ");
+        |f: &dyn Fn(u64) -> String| (0..20u64).map(f).collect::<Vec<_>>().join(", ");
     let sum20: Vec<String> = vec![
         twenty(&|i| i.to_string()),
         twenty(&|_| "0".into()),

@@ -4,6 +4,7 @@
 //! invalid UTF-8, a felt that is not a u32), and reads bools and flags the way the canonical
 //! lift does (any non-zero byte is true, bits beyond the last label are ignored). Each case
 //! first runs the honest image, so a trap can only come from the change.
+#![allow(clippy::result_large_err)] // midenc's diagnostics, passed through as they are
 
 use midenc::vm::{execute, spill_inputs};
 use midenc_abi::host::{decode, encode, Image};

@@ -4,6 +4,7 @@
 //! returns a consistent but invalid image (bad UTF-8, lengths beyond the data) traps on the
 //! caller's lifting checks. The providers are hand-written MASM packages that insert chosen
 //! advice entries, so every case is reached exactly.
+#![allow(clippy::result_large_err)] // midenc's diagnostics, passed through as they are
 
 use midenc::vm::{call_component_export_linked, image_digest, word_to_stack};
 use midenc_abi::{host::encode, WitSignature, WitType};

@@ -314,9 +314,11 @@ fn plain(resolve: &Resolve, ty: &Type, floats: &mut bool) -> bool {
         return true;
     }
     let mut all = |tys: &mut dyn Iterator<Item = Option<&Type>>| {
-        tys.fold(true, |acc, t| {
-            acc && t.is_none_or(|t| plain(resolve, t, floats))
-        })
+        let mut every = true;
+        for t in tys {
+            every &= t.is_none_or(|t| plain(resolve, t, floats));
+        }
+        every
     };
     match &resolve.types[id].kind {
         TypeDefKind::Record(r) => all(&mut r.fields.iter().map(|f| Some(&f.ty))),

@@ -353,7 +353,7 @@ fn decode_component(bytes: &[u8]) -> WasmResult<(Resolve, WorldId, &[u8])> {
         .iter()
         .filter(|m| {
             let names = module_export_names(m);
-            exports.iter().all(|e| names.iter().any(|n| *n == e.name))
+            exports.iter().all(|e| names.contains(&e.name))
         })
         .max_by_key(|m| m.len())
         .copied()
@@ -451,7 +451,7 @@ fn core_modules(bytes: &[u8]) -> WasmResult<Vec<&[u8]>> {
     use wasmparser::{CanonicalFunction, CanonicalOption, Parser, Payload};
     let mut modules = Vec::new();
     for payload in Parser::new(0).parse_all(bytes) {
-        let payload = payload.map_err(|e| invalid(e.message().to_string(), e.offset() as u64))?;
+        let payload = payload.map_err(|e| invalid(e.message().to_string(), e.offset()))?;
         match payload {
             Payload::ModuleSection {
                 unchecked_range, ..
@@ -461,7 +461,7 @@ fn core_modules(bytes: &[u8]) -> WasmResult<Vec<&[u8]>> {
             Payload::ComponentCanonicalSection(reader) => {
                 for canon in reader {
                     let canon =
-                        canon.map_err(|e| invalid(e.message().to_string(), e.offset() as u64))?;
+                        canon.map_err(|e| invalid(e.message().to_string(), e.offset()))?;
                     if let CanonicalFunction::Lift { options, .. }
                     | CanonicalFunction::Lower { options, .. } = canon
                     {

@@ -42,10 +42,22 @@ fn main() -> ExitCode {
                 .next()
                 .map(|f| file = Some(f))
                 .ok_or_else(|| "--file needs a path".to_string()),
-            "--no-save" => Ok(save = false),
-            "--verbose" => Ok(verbose = true),
-            "--no-passive-segments" => Ok(options.features.passive_segments = false),
-            "--table-ops" => Ok(options.features.table_ops = true),
+            "--no-save" => {
+                save = false;
+                Ok(())
+            }
+            "--verbose" => {
+                verbose = true;
+                Ok(())
+            }
+            "--no-passive-segments" => {
+                options.features.passive_segments = false;
+                Ok(())
+            }
+            "--table-ops" => {
+                options.features.table_ops = true;
+                Ok(())
+            }
             "--help" | "-h" => {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;
@@ -110,7 +122,7 @@ fn main() -> ExitCode {
                 }
             }
         }
-        if (seed - first_seed + 1) % 100 == 0 {
+        if (seed - first_seed + 1).is_multiple_of(100) {
             eprintln!(
                 "... {} modules, {} failing, {:.0} s",
                 seed - first_seed + 1,
