@@ -23,7 +23,8 @@ run examples/core/arith.wat 'add(2147483647, 1)'
 
 # A Rust package: records, enums, variants and results across the call (examples/README.md).
 (cd examples/bank && "$midenc" build)
-bank=examples/target/miden/debug/bank.masp
+# `midenc build` writes under cargo's target directory (env.sh sets CARGO_TARGET_DIR).
+bank="${CARGO_TARGET_DIR:-examples/target}/miden/debug/bank.masp"
 accounts='[{id: 1, owner: "ann", currency: eur, balance: 100}, {id: 2, owner: "bob", currency: eur, balance: 5}]'
 run "$bank" "apply($accounts, [transfer({from: 1, to: 2, amount: 30}), withdraw((2, 50))])"
 run "$bank" "apply($accounts, [transfer({from: 1, to: 2, amount: 30}), withdraw((2, 35))])"
