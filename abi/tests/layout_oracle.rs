@@ -285,7 +285,10 @@ fn check_signature(
     let oracle_params: Vec<FlatType> = oracle.params.iter().map(flat_of).collect();
     let oracle_results: Vec<FlatType> = oracle.results.iter().map(flat_of).collect();
     assert_eq!(mine.params, oracle_params, "lowered flat params of {what}");
-    assert_eq!(mine.results, oracle_results, "lowered flat results of {what}");
+    assert_eq!(
+        mine.results, oracle_results,
+        "lowered flat results of {what}"
+    );
     assert_eq!(
         mine.indirect_results, oracle.retptr,
         "return pointer of {what}"

@@ -318,10 +318,7 @@ pub fn parse_module<'a>(wasm: &'a [u8], options: &CompileOptions) -> WasmResult<
                 for memory in reader.into_iter_with_offsets() {
                     let (offset, memory) = memory?;
                     if memory.memory64 || memory.shared || info.memory.is_some() {
-                        return Err(unsupported(
-                            "memory64, shared or multiple memories",
-                            offset,
-                        ));
+                        return Err(unsupported("memory64, shared or multiple memories", offset));
                     }
                     info.memory = Some(Memory {
                         initial: memory.initial as u32,
@@ -395,8 +392,8 @@ pub fn parse_module<'a>(wasm: &'a [u8], options: &CompileOptions) -> WasmResult<
             Payload::ElementSection(reader) => {
                 for element in reader.into_iter_with_offsets() {
                     let (offset, element) = element?;
-                    let segment = element_segment(&mut info, element)
-                        .map_err(|why| unsupported(why, offset));
+                    let segment =
+                        element_segment(&mut info, element).map_err(|why| unsupported(why, offset));
                     let segment = match segment {
                         Ok(segment) => segment,
                         Err(WasmError::Unsupported { feature, .. }) if trap_mode => ElemSegment {
@@ -415,7 +412,9 @@ pub fn parse_module<'a>(wasm: &'a [u8], options: &CompileOptions) -> WasmResult<
                     let at = offset;
                     let mode = match segment.kind {
                         wasmparser::DataKind::Active { offset_expr, .. } => {
-                            let Some(CoreValue::I32(start)) = const_value(&offset_expr, &info.globals) else {
+                            let Some(CoreValue::I32(start)) =
+                                const_value(&offset_expr, &info.globals)
+                            else {
                                 return Err(unsupported("non-constant data segment offset", at));
                             };
                             DataMode::Active {

@@ -147,12 +147,16 @@ fn provided(wasm: &[u8]) -> Option<Provided> {
                 ("global_i32", TypeRef::Global(g))
                     if !g.mutable && g.content_type == wasmparser::ValType::I32 =>
                 {
-                    provided.globals.push((global(ValType::I32), ConstExpr::i32_const(666)));
+                    provided
+                        .globals
+                        .push((global(ValType::I32), ConstExpr::i32_const(666)));
                 }
                 ("global_i64", TypeRef::Global(g))
                     if !g.mutable && g.content_type == wasmparser::ValType::I64 =>
                 {
-                    provided.globals.push((global(ValType::I64), ConstExpr::i64_const(666)));
+                    provided
+                        .globals
+                        .push((global(ValType::I64), ConstExpr::i64_const(666)));
                 }
                 _ => return None,
             }

@@ -150,8 +150,7 @@ fn kitchen_component_agrees_with_wasmtime() {
             "rect({x: 0, y: 9})",
         ],
     );
-    let twenty =
-        |f: &dyn Fn(u64) -> String| (0..20u64).map(f).collect::<Vec<_>>().join(", ");
+    let twenty = |f: &dyn Fn(u64) -> String| (0..20u64).map(f).collect::<Vec<_>>().join(", ");
     let sum20: Vec<String> = vec![
         twenty(&|i| i.to_string()),
         twenty(&|_| "0".into()),

@@ -336,7 +336,10 @@ fn more_than_sixteen_parameter_felts_agree_with_wasmi() {
         cases.push(("call17_twice", vec![i32v(x), i32v(x.wrapping_mul(3))]));
         cases.push(("indirect17", vec![i32v(0), i32v(x)]));
         cases.push(("indirect17", vec![i32v(1), i32v(x)]));
-        cases.push(("mixed", vec![i64v(i64::from(x).wrapping_mul(0x1_0000_0007)), i32v(x)]));
+        cases.push((
+            "mixed",
+            vec![i64v(i64::from(x).wrapping_mul(0x1_0000_0007)), i32v(x)],
+        ));
     }
     cases.push(("indirect17", vec![i32v(2), i32v(5)]));
     for n in [0, 1, 2, 5, 17] {

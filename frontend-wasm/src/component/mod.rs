@@ -10,8 +10,8 @@
 //! `ns:pkg/iface@ver#f`, `cabi_realloc`, `cabi_post_*`; imports `ns:pkg/iface@ver` / `f`).
 
 mod import_adapter;
-mod types;
 mod stack_only;
+mod types;
 mod wrapper;
 
 use midenc_abi::WitSignature;
@@ -460,8 +460,7 @@ fn core_modules(bytes: &[u8]) -> WasmResult<Vec<&[u8]>> {
             }
             Payload::ComponentCanonicalSection(reader) => {
                 for canon in reader {
-                    let canon =
-                        canon.map_err(|e| invalid(e.message().to_string(), e.offset()))?;
+                    let canon = canon.map_err(|e| invalid(e.message().to_string(), e.offset()))?;
                     if let CanonicalFunction::Lift { options, .. }
                     | CanonicalFunction::Lower { options, .. } = canon
                     {

@@ -315,9 +315,7 @@ impl<'a> WrapperGen<'a> {
         self.allocate(align)?;
         // [ptr, bytes] -> copy the blob at CURSOR to ptr (checking that every felt is a u32),
         // then validate a string's blob in place.
-        self.op(format!(
-            "dup.1 dup.1 mem_load.{CURSOR} exec.abi_copy_in"
-        ));
+        self.op(format!("dup.1 dup.1 mem_load.{CURSOR} exec.abi_copy_in"));
         if *ty == WitType::String {
             self.op(format!(
                 "mem_load.{CURSOR} dup.3 swap exec.abi_validate_utf8"

@@ -299,11 +299,10 @@ fn load_dependencies(paths: &[PathBuf]) -> DriverResult<(Vec<Vec<u8>>, LinkSet)>
                 }
             }
         })?;
-        let package =
-            LinkedPackage::from_bytes(&read).map_err(|source| DriverError::Package {
-                path: path.clone(),
-                source,
-            })?;
+        let package = LinkedPackage::from_bytes(&read).map_err(|source| DriverError::Package {
+            path: path.clone(),
+            source,
+        })?;
         links.add(path.display().to_string(), package)?;
         bytes.push(read);
     }

@@ -39,7 +39,9 @@ fn main() {
     let core_add = core_cycles(WAT, "add(1, 2)");
     println!("| core module: add(i32, i32) -> i32 | 0 | 0 | {core_add} | - |");
     // Instantiation writes the active data segments on every call: 16 KiB of data.
-    let data: String = (0..16384).map(|i| format!("\\{:02x}", (i * 7 + 1) % 251)).collect();
+    let data: String = (0..16384)
+        .map(|i| format!("\\{:02x}", (i * 7 + 1) % 251))
+        .collect();
     let with_data = core_cycles(
         &format!("(module (memory 1) (data (i32.const 64) \"{data}\") (func (export \"nop\")))"),
         "nop()",
