@@ -419,26 +419,39 @@ impl<'a> WrapperGen<'a> {
                 self.store_top(at, 4);
             }
             _ if ty.cases().is_some() => {
-                let cases = ty.cases().unwrap();
-                let disc = WitType::discriminant_size(cases.len());
-                self.load(at, disc);
-                self.op(format!(
-                    "dup push.{} u32lt assert.err=\"invalid variant discriminant\"",
-                    cases.len()
-                ));
-                let off = ty.payload_offset();
-                for (c, case) in cases.iter().enumerate() {
-                    if let Some(t) = case.filter(|t| needs_receive(t)) {
-                        self.op(format!("dup eq.{c}"));
-                        self.op("if.true");
-                        self.receive_in_memory(t, at.at(off), depth)?;
-                        self.op("end");
-                    }
-                }
-                self.op("drop");
+                self.walk_cases(ty, at, depth, needs_receive, Self::receive_in_memory)?;
             }
             _ => {}
         }
+        Ok(())
+    }
+
+    /// Checks the discriminant of the variant-like value at `at` and runs `visit` on the payload
+    /// of whichever case is active, for the cases whose payload `wanted` accepts.
+    fn walk_cases(
+        &mut self,
+        ty: &WitType,
+        at: MemAt,
+        depth: u32,
+        wanted: fn(&WitType) -> bool,
+        visit: fn(&mut Self, &WitType, MemAt, u32) -> GenResult<()>,
+    ) -> GenResult<()> {
+        let cases = ty.cases().unwrap_or_default();
+        self.load(at, WitType::discriminant_size(cases.len()));
+        self.op(format!(
+            "dup push.{} u32lt assert.err=\"invalid variant discriminant\"",
+            cases.len()
+        ));
+        let off = ty.payload_offset();
+        for (c, case) in cases.iter().enumerate() {
+            if let Some(t) = case.filter(|t| wanted(t)) {
+                self.op(format!("dup eq.{c}"));
+                self.op("if.true");
+                visit(self, t, at.at(off), depth)?;
+                self.op("end");
+            }
+        }
+        self.op("drop");
         Ok(())
     }
 
@@ -770,23 +783,7 @@ impl<'a> WrapperGen<'a> {
                 Ok(())
             }
             _ if ty.cases().is_some() => {
-                let cases = ty.cases().unwrap();
-                self.load(at, WitType::discriminant_size(cases.len()));
-                self.op(format!(
-                    "dup push.{} u32lt assert.err=\"invalid variant discriminant\"",
-                    cases.len()
-                ));
-                let off = ty.payload_offset();
-                for (c, case) in cases.iter().enumerate() {
-                    if let Some(t) = case.filter(|t| needs_walk(t)) {
-                        self.op(format!("dup eq.{c}"));
-                        self.op("if.true");
-                        self.send_in_memory(t, at.at(off), depth)?;
-                        self.op("end");
-                    }
-                }
-                self.op("drop");
-                Ok(())
+                self.walk_cases(ty, at, depth, needs_walk, Self::send_in_memory)
             }
             _ => Ok(()),
         }
