@@ -67,6 +67,11 @@ pub fn load(path: &Path, allow_masp: bool) -> DriverResult<Input> {
 
 /// Reads a `.masp` package, naming the file in any error.
 pub fn load_package(path: &Path) -> DriverResult<LinkedPackage> {
+    Ok(read_package(path)?.1)
+}
+
+/// Reads a `.masp` package and keeps its bytes too (`midenc build` fingerprints them).
+pub fn read_package(path: &Path) -> DriverResult<(Vec<u8>, LinkedPackage)> {
     let bytes = std::fs::read(path).map_err(|source| {
         if source.kind() == std::io::ErrorKind::NotFound {
             DriverError::MissingPackage { path: path.into() }
@@ -77,10 +82,11 @@ pub fn load_package(path: &Path) -> DriverResult<LinkedPackage> {
             }
         }
     })?;
-    LinkedPackage::from_bytes(&bytes).map_err(|source| DriverError::Package {
+    let package = LinkedPackage::from_bytes(&bytes).map_err(|source| DriverError::Package {
         path: path.into(),
         source,
-    })
+    })?;
+    Ok((bytes, package))
 }
 
 /// Translates WAT text to a Wasm binary, reporting errors at their place in the text.

@@ -79,9 +79,7 @@ pub(super) fn wrapper_body(sig: &WitSignature, targets: &Targets<'_>) -> Option<
     }
     ops.push(targets.core.to_string());
     if let Some(ty) = &sig.result {
-        if result_width == 1 && !matches!(ty, WitType::Felt | WitType::Enum(_)) {
-            ops.extend(normalize_i32(ty));
-        }
+        ops.extend(normalize_i32(ty));
         if let WitType::Enum(cases) = ty {
             ops.push(format!(
                 "dup push.{} u32lt assert.err=\"invalid variant discriminant\"",

@@ -14,7 +14,7 @@ use std::{
     time::Instant,
 };
 
-use midenc_linker::{LinkSet, LinkedPackage};
+use midenc_linker::LinkSet;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -289,20 +289,7 @@ fn load_dependencies(paths: &[PathBuf]) -> DriverResult<(Vec<Vec<u8>>, LinkSet)>
     let mut bytes = Vec::new();
     let mut links = LinkSet::default();
     for path in paths {
-        let read = std::fs::read(path).map_err(|source| {
-            if source.kind() == std::io::ErrorKind::NotFound {
-                DriverError::MissingPackage { path: path.clone() }
-            } else {
-                DriverError::Read {
-                    path: path.clone(),
-                    source,
-                }
-            }
-        })?;
-        let package = LinkedPackage::from_bytes(&read).map_err(|source| DriverError::Package {
-            path: path.clone(),
-            source,
-        })?;
+        let (read, package) = crate::input::read_package(path)?;
         links.add(path.display().to_string(), package)?;
         bytes.push(read);
     }
