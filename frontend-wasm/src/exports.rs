@@ -34,7 +34,7 @@ pub struct ExportWrappers {
 
 /// The code that creates a fresh instance: globals, root table, element and data segments,
 /// start function (stack-neutral).
-pub(crate) fn instance_initializers(module: &ModuleInfo<'_>, procs: &FunctionProcs) -> Vec<String> {
+fn instance_initializers(module: &ModuleInfo<'_>, procs: &FunctionProcs) -> Vec<String> {
     let mut init = global_initializers(module);
     init.extend(procs.root_table_initializers());
     init.extend(element_initializers(module, procs));

@@ -19,7 +19,7 @@ use wit_parser::{Resolve, WorldId, WorldItem};
 
 use crate::{
     error::{WasmError, WasmResult},
-    exports::{instance_initializers, unique_proc_name, ExportWrappers, INSTANTIATE_PROC},
+    exports::{unique_proc_name, ExportWrappers, INSTANTIATE_PROC},
     CompiledModule, ExportedFunction, ImportedFunction,
 };
 
@@ -180,7 +180,8 @@ pub fn compile_core_with_world(
                 out.line(line);
             }
             let mut used = std::collections::HashSet::from([INSTANTIATE_PROC.to_string()]);
-            let init = instance_initializers(module, procs);
+            // A fresh instance, as for core exports (`exec` of a local procedure is inlined).
+            let init = [format!("exec.{INSTANTIATE_PROC}")];
             let realloc = find("cabi_realloc").map(|f| procs.invoke(None, f));
             let mut compiled = Vec::new();
             for export in &wanted {
