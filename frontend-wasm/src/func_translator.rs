@@ -181,6 +181,12 @@ struct FuncTranslator<'m, 'a> {
     dead_depth: usize,
     /// Offset of the operator being translated (for diagnostics).
     offset: u64,
+    /// The constant each `i32` local is known to hold at the current point (straight-line
+    /// knowledge only: forgotten at every loop header, `else` and block end).
+    known_consts: Vec<Option<u64>>,
+    /// The value of an `i32.const` translated as the previous operator (its `push` is the last
+    /// instruction emitted).
+    just_pushed: Option<u64>,
 }
 
 impl<'m, 'a> FuncTranslator<'m, 'a> {
@@ -292,6 +298,11 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             dead: false,
             dead_depth: 0,
             offset,
+            // Declared locals start at zero; parameters are unknown.
+            known_consts: (0..local_types.len())
+                .map(|i| (i >= params_count && local_types[i] == CoreType::I32).then_some(0))
+                .collect(),
+            just_pushed: None,
         })
     }
 
@@ -301,7 +312,13 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         while !reader.eof() {
             let (op, offset) = reader.read_with_offset().map_err(WasmError::from)?;
             self.offset = offset;
+            self.forget_constants_at_joins(&op);
             self.translate_operator(&op)?;
+            self.record_written_constant(&op);
+            self.just_pushed = match op {
+                Operator::I32Const { value } if !self.dead => Some(u64::from(value as u32)),
+                _ => None,
+            };
         }
         Ok(TranslatedFunction {
             tree: self.tree,
@@ -443,8 +460,35 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         Ok(())
     }
 
+    /// Before `op`: a loop header, `else` or block end may be reached with other values in the
+    /// locals, so every known constant is forgotten.
+    fn forget_constants_at_joins(&mut self, op: &Operator<'_>) {
+        if matches!(op, Operator::Loop { .. } | Operator::Else | Operator::End) {
+            self.known_consts.iter_mut().for_each(|k| *k = None);
+        }
+    }
+
+    /// After `op`: a write to an `i32` local records the constant written, or forgets it.
+    fn record_written_constant(&mut self, op: &Operator<'_>) {
+        if let Operator::LocalSet { local_index } | Operator::LocalTee { local_index } = op {
+            let idx = *local_index as usize;
+            if self.locals[idx].ty == CoreType::I32 {
+                self.known_consts[idx] = self.just_pushed;
+            }
+        }
+    }
+
     fn local_set(&mut self, idx: u32) -> TResult<()> {
         let local = self.locals[idx as usize];
+        // Writing the constant the local already holds: drop the `push` instead.
+        if let (Some(c), LocalHome::Stack { .. }) = (self.just_pushed, local.home) {
+            if self.known_consts[idx as usize] == Some(c)
+                && self.tree.pop_op(self.cur, &format!("push.{c}"))
+            {
+                self.pop();
+                return Ok(());
+            }
+        }
         match local.home {
             LocalHome::Stack { pos } => {
                 // The value is still on top: depth of the local's low felt counts it.

@@ -53,6 +53,18 @@ impl CodeTree {
         self.seqs[seq.0].push(Node::Op(op.into()));
     }
 
+    /// Removes the last node of `seq` when it is the instruction `op` (undoing an emission the
+    /// translator finds redundant afterwards); reports whether it did.
+    pub fn pop_op(&mut self, seq: SeqId, op: &str) -> bool {
+        let nodes = &mut self.seqs[seq.0];
+        if matches!(nodes.last(), Some(Node::Op(last)) if last == op) {
+            nodes.pop();
+            true
+        } else {
+            false
+        }
+    }
+
     /// Appends an arbitrary node to `seq`.
     pub fn push(&mut self, seq: SeqId, node: Node) {
         self.seqs[seq.0].push(node);
@@ -89,6 +101,36 @@ impl CodeTree {
         Some(ops)
     }
 
+    /// The nodes of `seq` with inlined sequences expanded.
+    fn flat_nodes(&self, seq: SeqId) -> Vec<&Node> {
+        let mut nodes = Vec::new();
+        for node in &self.seqs[seq.0] {
+            match node {
+                Node::Inline(inner) => nodes.extend(self.flat_nodes(*inner)),
+                node => nodes.push(node),
+            }
+        }
+        nodes
+    }
+
+    /// An `if` whose one arm is empty and whose other arm is exactly a do-while loop
+    /// (`push.1 while.true body end`): the loop's body, and whether the loop runs on a false
+    /// condition (the `if.false` form). `while.true` tests its condition before the first
+    /// iteration, so the condition itself can enter the loop, saving the `if` (~10 cycles).
+    fn guarded_loop(&self, then_seq: SeqId, else_seq: SeqId) -> Option<(bool, SeqId)> {
+        let (arm, negate) = if self.is_empty(else_seq) {
+            (then_seq, false)
+        } else if self.is_empty(then_seq) {
+            (else_seq, true)
+        } else {
+            return None;
+        };
+        match self.flat_nodes(arm).as_slice() {
+            [Node::Op(op), Node::While { body }] if op == "push.1" => Some((negate, *body)),
+            _ => None,
+        }
+    }
+
     /// If both arms push one constant each, the branchless select that replaces the `if`.
     fn constant_select(&self, then_seq: SeqId, else_seq: SeqId) -> Option<Vec<String>> {
         let arm = |seq| {
@@ -123,6 +165,17 @@ impl CodeTree {
                 // An `if` costs ~10 cycles: arms that only push constants become arithmetic.
                 if let Some(ops) = self.constant_select(*then_seq, *else_seq) {
                     run.extend(ops);
+                    continue;
+                }
+                // `if c { do body while … }` is a `while` entered on c itself.
+                if let Some((negate, body)) = self.guarded_loop(*then_seq, *else_seq) {
+                    if negate {
+                        run.push("not".into());
+                    }
+                    flush(&mut run, out);
+                    out.open("while.true");
+                    self.print(body, out);
+                    out.close();
                     continue;
                 }
             }

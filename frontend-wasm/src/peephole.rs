@@ -8,6 +8,8 @@
 //! and `drop push.x` differ for a function whose frame sits right on the floor, and export
 //! wrappers rely on exact depths.
 
+mod local_moves;
+
 /// The Goldilocks prime: felt arithmetic in the rewrites is modulo it.
 const P: u64 = 0xFFFF_FFFF_0000_0001;
 
@@ -69,6 +71,18 @@ fn pass(ops: &[String]) -> (Vec<String>, bool) {
         // A value pushed or copied and then dropped: nothing.
         if b == Some("drop") && (push_value(a).is_some() || dup_index(a).is_some()) {
             i += 2;
+            changed = true;
+            continue;
+        }
+        if let Some((rewritten, consumed)) = local_moves::rewrite(ops, i) {
+            out.extend(rewritten);
+            i += consumed;
+            changed = true;
+            continue;
+        }
+        // The operands of a commutative instruction need no swap.
+        if a == "swap" && b.is_some_and(local_moves::is_commutative) {
+            i += 1;
             changed = true;
             continue;
         }

@@ -419,9 +419,14 @@ pub fn run_masm_program(source: &str, stack: &[u64]) -> DriverResult<Execution> 
 }
 
 /// Runs the exported procedure `export` (the last component of its path) of any Miden package
-/// in `bytes`, e.g. one written by another compiler, as `begin call.<root> end` with `stack`
-/// (top first) as inputs and the core library's event handlers loaded. The benchmark uses it
-/// to measure the peer compiler's output on the same VM.
+/// in `bytes`, e.g. one written by another compiler, with `stack` (top first) as inputs and the
+/// core library's event handlers loaded. The benchmark uses it to measure the peer compiler's
+/// output on the same VM.
+///
+/// Such packages follow the `exec` convention: their procedures run in the caller's memory
+/// context, after the package's `init` procedure (heap set-up and data segments) if it exports
+/// one. Both are reached through `dynexec` from the entry program, so they share one context;
+/// the cycle count covers `init` and the function, as ours covers instantiation and the call.
 ///
 /// # Errors
 /// [`DriverError::Vm`] when the bytes are not a package or name no such export; as
@@ -432,40 +437,57 @@ pub fn run_package_export(bytes: &[u8], export: &str, stack: &[u64]) -> DriverRe
     let vm_error = |message: String| DriverError::Vm { message };
     let package =
         Package::read_from_bytes(bytes).map_err(|e| vm_error(format!("not a package: {e}")))?;
-    let suffix = format!("::{export}");
-    let mut names = Vec::new();
-    let root = package
+    let procedures: Vec<(String, Word)> = package
         .manifest
         .exports()
-        .find_map(|e| match e {
-            PackageExport::Procedure(p) => {
-                let path = p.path.to_string();
-                names.push(path.clone());
-                (path.ends_with(&suffix) || path.ends_with(&format!("::\"{export}\"")))
-                    .then_some(p.digest)
-            }
+        .filter_map(|e| match e {
+            PackageExport::Procedure(p) => Some((p.path.to_string(), p.digest)),
             _ => None,
         })
-        .ok_or_else(|| {
-            vm_error(format!(
-                "no export `{export}`; exports: {}",
-                names.join(", ")
-            ))
-        })?;
-    let source = format!(
-        "begin\n    call.{}\n    trace.{CLOCK_TRACE_ID}\nend\n",
-        root.to_hex()
-    );
+        .collect();
+    let find = |name: &str| {
+        procedures.iter().find_map(|(path, digest)| {
+            (path.ends_with(&format!("::{name}")) || path.ends_with(&format!("::\"{name}\"")))
+                .then_some(*digest)
+        })
+    };
+    let root = find(export).ok_or_else(|| {
+        let names: Vec<&str> = procedures.iter().map(|(p, _)| p.as_str()).collect();
+        vm_error(format!(
+            "no export `{export}`; exports: {}",
+            names.join(", ")
+        ))
+    })?;
+    // The digest of each procedure goes to a scratch word far above any compiled program's
+    // data, and `dynexec` runs it there.
+    const SCRATCH: u32 = 0xFFFF_0000;
+    let mut source = String::from("begin\n");
+    for digest in find("init").into_iter().chain([root]) {
+        let felts: Vec<String> = digest
+            .iter()
+            .map(|f| f.as_canonical_u64().to_string())
+            .collect();
+        source.push_str(&format!(
+            "    push.{} mem_storew_le.{SCRATCH} dropw push.{SCRATCH} dynexec\n",
+            felts.iter().rev().cloned().collect::<Vec<_>>().join(".")
+        ));
+    }
+    // The clock is read before the stack is trimmed to the 16 elements a program may end with.
+    source.push_str(&format!(
+        "    trace.{CLOCK_TRACE_ID}\n    exec.::miden::core::sys::truncate_stack\nend\n"
+    ));
     crate::with_deep_stack(|| {
         let inputs: Vec<Felt> = stack
             .iter()
             .map(|f| felt(*f))
             .collect::<DriverResult<_>>()?;
         let stack = StackInputs::new(&inputs).map_err(|e| vm_error(e.to_string()))?;
+        let core = CoreLibrary::default();
         let program = Assembler::new(Arc::new(DefaultSourceManager::default()))
+            .with_static_library(&core)
+            .map_err(|e| vm_error(e.to_string()))?
             .assemble_program(source)
             .map_err(|e| vm_error(format!("cannot assemble the entry program: {e}")))?;
-        let core = CoreLibrary::default();
         let mut host = DefaultHost::default().with_debug_handler(ClockProbe::default());
         host.load_library(HostLibrary {
             mast_forest: package.mast.mast_forest().clone(),
@@ -474,7 +496,13 @@ pub fn run_package_export(bytes: &[u8], export: &str, stack: &[u64]) -> DriverRe
         .map_err(|e| vm_error(e.to_string()))?;
         host.load_library(core.mast_forest().clone())
             .map_err(|e| vm_error(e.to_string()))?;
+        let mut advice = AdviceInputs::default();
+        advice
+            .map
+            .extend(package.mast.mast_forest().advice_map().clone());
         let output = FastProcessor::new(stack)
+            .with_advice(advice)
+            .map_err(|e| vm_error(e.to_string()))?
             .with_tracing(true)
             .execute_sync(&program, &mut host)
             .map_err(trap_or_vm_error)?;
