@@ -22,6 +22,7 @@
 use wasmparser::{BlockType, FunctionBody, MemArg, Operator, ValType};
 
 use crate::{
+    alignment,
     code_translator::{self, OpLowering},
     error::{WasmError, WasmResult},
     layout::{self, MEMORY_PAGES_ADDR},
@@ -30,7 +31,7 @@ use crate::{
     stack_ops::{self, MAX_REACH},
     FunctionProcs,
 };
-use midenc_abi::CoreType;
+use midenc_abi::{CoreType, CoreValue};
 
 const EXT8: [&str; 1] = ["exec.wasm_i32_extend8_s"];
 const EXT16: [&str; 1] = ["exec.wasm_i32_extend16_s"];
@@ -71,6 +72,8 @@ pub(crate) struct Operand {
     pub ty: CoreType,
     /// Known to be 0 or 1 (a comparison result), so it can feed `if.true` directly.
     pub is_bool: bool,
+    /// An `i32` known to be a multiple of 4 (see [`crate::alignment`]).
+    pub mult4: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,21 +142,59 @@ pub fn translate_function(
     func: u32,
     body: &FunctionBody<'_>,
 ) -> WasmResult<TranslatedFunction> {
-    match FuncTranslator::new(module, procs, func, body, false)?.run(body) {
+    match translate_aligned(module, procs, func, body, false) {
         Ok(t) => Ok(t),
         Err(Abort::Error(e)) => Err(e),
-        Err(Abort::NeedsMemoryLocals) => {
-            match FuncTranslator::new(module, procs, func, body, true)?.run(body) {
-                Ok(t) => Ok(t),
-                Err(Abort::Error(e)) => Err(e),
-                Err(Abort::NeedsMemoryLocals) => Err(WasmError::ImplLimit {
-                    message: "the function needs more than 16 operand-stack slots at once".into(),
-                    function: module.display_name(func),
-                    offset: body.range().start,
-                }),
-            }
+        Err(Abort::NeedsMemoryLocals) => match translate_aligned(module, procs, func, body, true) {
+            Ok(t) => Ok(t),
+            Err(Abort::Error(e)) => Err(e),
+            Err(Abort::NeedsMemoryLocals) => Err(WasmError::ImplLimit {
+                message: "the function needs more than 16 operand-stack slots at once".into(),
+                function: module.display_name(func),
+                offset: body.range().start,
+            }),
+        },
+    }
+}
+
+/// Translates with the largest set of `i32` locals that provably hold only multiples of 4:
+/// start by assuming it of every declared `i32` local, and translate again without the locals
+/// a write broke the assumption for, until a round breaks none: only that round's code is kept,
+/// because only there every assumption held throughout (each round drops at least one local;
+/// past a few rounds, no local is assumed aligned, which needs no check).
+fn translate_aligned(
+    module: &ModuleInfo<'_>,
+    procs: &FunctionProcs,
+    func: u32,
+    body: &FunctionBody<'_>,
+    memory_locals: bool,
+) -> TResult<TranslatedFunction> {
+    const ROUNDS: usize = 8;
+    let mut assumed: Option<Vec<bool>> = None;
+    for _ in 0..ROUNDS {
+        let mut translator = FuncTranslator::new(module, procs, func, body, memory_locals)?;
+        let aligned = assumed.get_or_insert_with(|| {
+            (0..translator.locals.len())
+                .map(|i| i >= translator.params_count && translator.locals[i].ty == CoreType::I32)
+                .collect()
+        });
+        if !aligned.contains(&true) {
+            break;
+        }
+        translator.aligned_locals = aligned.clone();
+        let (translated, broken) = translator.run(body)?;
+        if broken.is_empty() {
+            return Ok(translated);
+        }
+        for local in broken {
+            aligned[local] = false;
         }
     }
+    Ok(
+        FuncTranslator::new(module, procs, func, body, memory_locals)?
+            .run(body)?
+            .0,
+    )
 }
 
 struct FuncTranslator<'m, 'a> {
@@ -187,6 +228,10 @@ struct FuncTranslator<'m, 'a> {
     /// The value of an `i32.const` translated as the previous operator (its `push` is the last
     /// instruction emitted).
     just_pushed: Option<u64>,
+    /// The `i32` locals assumed to hold only multiples of 4 (see [`crate::alignment`]).
+    aligned_locals: Vec<bool>,
+    /// Assumed-aligned locals that some write gave a value not known to be a multiple of 4.
+    broken_alignment: Vec<usize>,
 }
 
 impl<'m, 'a> FuncTranslator<'m, 'a> {
@@ -303,10 +348,13 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 .map(|i| (i >= params_count && local_types[i] == CoreType::I32).then_some(0))
                 .collect(),
             just_pushed: None,
+            aligned_locals: vec![false; local_types.len()],
+            broken_alignment: Vec::new(),
         })
     }
 
-    fn run(mut self, body: &FunctionBody<'_>) -> TResult<TranslatedFunction> {
+    /// Translates the body; also returns the assumed-aligned locals that a write broke.
+    fn run(mut self, body: &FunctionBody<'_>) -> TResult<(TranslatedFunction, Vec<usize>)> {
         self.prologue()?;
         let mut reader = body.get_operators_reader().map_err(WasmError::from)?;
         while !reader.eof() {
@@ -320,11 +368,12 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 _ => None,
             };
         }
-        Ok(TranslatedFunction {
+        let translated = TranslatedFunction {
             tree: self.tree,
             root: self.root,
             proc_locals: self.memory_local_felts,
-        })
+        };
+        Ok((translated, self.broken_alignment))
     }
 
     // ---------------------------------------------------------------------------------------
@@ -367,7 +416,18 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
     }
 
     fn push(&mut self, ty: CoreType, is_bool: bool) {
-        self.operands.push(Operand { ty, is_bool });
+        self.operands.push(Operand {
+            ty,
+            is_bool,
+            mult4: false,
+        });
+    }
+
+    /// Marks the operand on top as a known multiple of 4 (or not).
+    fn set_top_mult4(&mut self, mult4: bool) {
+        if let Some(top) = self.operands.last_mut() {
+            top.mult4 = mult4 && top.ty == CoreType::I32;
+        }
     }
 
     /// Drops `count` felts lying directly beneath the top `keep` felts.
@@ -457,6 +517,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             }
         }
         self.push(local.ty, false);
+        self.set_top_mult4(self.aligned_locals[idx as usize]);
         Ok(())
     }
 
@@ -480,6 +541,12 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
 
     fn local_set(&mut self, idx: u32) -> TResult<()> {
         let local = self.locals[idx as usize];
+        let written_mult4 = self.operands.last().is_some_and(|o| o.mult4);
+        if self.aligned_locals[idx as usize] && !written_mult4 {
+            // Later reads in this round already see it unaligned: fewer rounds to converge.
+            self.aligned_locals[idx as usize] = false;
+            self.broken_alignment.push(idx as usize);
+        }
         // Writing the constant the local already holds: drop the `push` instead.
         if let (Some(c), LocalHome::Stack { .. }) = (self.just_pushed, local.home) {
             if self.known_consts[idx as usize] == Some(c)
@@ -515,8 +582,12 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         for _ in 0..ty.felts() {
             self.emit(format!("dup.{n}"));
         }
+        let mult4 = self.operands.last().is_some_and(|o| o.mult4);
         self.push(ty, false);
-        self.local_set(idx)
+        self.set_top_mult4(mult4);
+        self.local_set(idx)?;
+        self.set_top_mult4(mult4);
+        Ok(())
     }
 
     /// Leaves only the results on the stack at the end of the function.
@@ -714,9 +785,17 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
 
     /// A load of `size` bytes, narrowed/extended by `widen` to a value of type `ty`.
     fn load(&mut self, memarg: &MemArg, size: u32, ty: CoreType, widen: &[&str]) -> TResult<()> {
-        self.pop();
+        let address = self.pop();
         self.bounds_checked_address(memarg, size)?;
-        if size == 8 {
+        if alignment::whole_elements(address.mult4, memarg.offset, size) {
+            // [ea] with ea = 4a: element a (and a + 1 for the high limb).
+            self.emit("div.4");
+            if size == 8 {
+                self.emit_all(&["dup", "add.1", "mem_load", "swap", "mem_load"]);
+            } else {
+                self.emit("mem_load");
+            }
+        } else if size == 8 {
             self.emit("exec.wasm_load64");
         } else {
             self.emit("exec.wasm_load32");
@@ -731,7 +810,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
     /// A store of the low `size` bytes of the value on top to the address below it.
     fn store(&mut self, memarg: &MemArg, size: u32) -> TResult<()> {
         let value = self.pop();
-        self.pop();
+        let address = self.pop();
         if value.ty == CoreType::I64 && size < 8 {
             // Only the low limb matters.
             self.emit("swap");
@@ -745,7 +824,15 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             2 => 0xFFFF,
             _ => 0xFFFF_FFFFu32,
         };
-        if size == 8 {
+        if alignment::whole_elements(address.mult4, memarg.offset, size) {
+            // [ea, v] (or [ea, lo, hi]) with ea = 4a: element a (and a + 1 for hi).
+            self.emit("div.4");
+            if size == 8 {
+                self.emit_all(&["dup", "movdn.2", "mem_store", "add.1", "mem_store"]);
+            } else {
+                self.emit("mem_store");
+            }
+        } else if size == 8 {
             // [ea, lo, hi]: lo at ea, hi at ea + 4.
             self.emit("exec.wasm_store64");
         } else if size == 4 {
@@ -1095,6 +1182,10 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             }
             other => match code_translator::lower(other) {
                 OpLowering::Simple { pops, push, code } => {
+                    let n = self.operands.len();
+                    let flag = |i: usize| n >= i && self.operands[n - i].mult4;
+                    let (lhs, rhs) = (flag(2), flag(1));
+                    let rhs_const = self.just_pushed;
                     for _ in 0..pops.len() {
                         self.pop();
                     }
@@ -1103,6 +1194,9 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                     }
                     if let Some((ty, is_bool)) = push {
                         self.push(ty, is_bool);
+                        self.set_top_mult4(alignment::result_is_multiple_of_4(
+                            op, lhs, rhs, rhs_const,
+                        ));
                     }
                 }
                 OpLowering::Const(value) => {
@@ -1110,6 +1204,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                         self.emit(format!("push.{felt}"));
                     }
                     self.push(value.ty(), false);
+                    self.set_top_mult4(matches!(value, CoreValue::I32(v) if v % 4 == 0));
                 }
                 OpLowering::Unsupported(what) => return Err(self.unsupported(what)),
             },

@@ -7,6 +7,7 @@
 //! source text plus the facts the linker needs to describe the exports; this crate never
 //! assembles or runs anything.
 
+mod alignment;
 mod call_graph;
 mod code_translator;
 pub mod component;
