@@ -608,3 +608,20 @@ fn load(ty: &WitType, mem: &[u8], blobs: &mut Blobs) -> Result<Value, CodecError
         scalar => scalar_from_u32(scalar, &wt, get(0, scalar.size() as usize) as u32)?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_are_padded_and_absorbed_pairs_reversed() {
+        assert_eq!(pack_bytes(b"hi"), vec![0x6968, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(pack_bytes(&[1; 33]).len(), 16);
+        assert!(pack_bytes(&[]).is_empty());
+        let entry: Vec<u64> = (0..16).collect();
+        assert_eq!(
+            digest_order(&entry),
+            vec![6, 7, 4, 5, 2, 3, 0, 1, 14, 15, 12, 13, 10, 11, 8, 9]
+        );
+    }
+}

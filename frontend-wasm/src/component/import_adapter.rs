@@ -358,7 +358,7 @@ mod tests {
         let big = core_signature(&[CoreType::I32; 17], &[CoreType::I64; 9]);
         let ops = generate("f", &big, CoreShape::Direct, None, &root).unwrap();
         assert!(ops.iter().any(|o| o.contains("adv.insert_mem")));
-        assert!(ops.iter().any(|o| o.contains("pipe_preimage_to_memory")));
+        assert!(ops.iter().any(|o| o.contains("abi_pipe_check")));
     }
 
     #[test]
