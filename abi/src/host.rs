@@ -4,8 +4,8 @@
 //! An *image* is the flat felts of the values (canonical-ABI flat lowering, each flat value as
 //! felts, list pointers 0) plus the *blobs*: the contents of every string and list in pre-order,
 //! each in canonical memory layout, packed four bytes per felt little-endian and zero-padded to
-//! whole words. When an image spills, the advice map holds `flat (padded to a word) ++ blobs`
-//! under its Poseidon2 digest.
+//! whole chunks of [`CHUNK`] felts. When an image spills, the advice map holds
+//! `flat (padded to a chunk) ++ blobs` under its digest ([`digest_order`]).
 
 use std::borrow::Cow;
 
@@ -80,28 +80,42 @@ pub fn wave_type(ty: &WitType) -> Type {
 #[derive(Clone, Debug)]
 struct Flat(FlatType, Vec<u64>);
 
+/// Felts in a chunk (two words): images are padded, piped and hashed a chunk at a time.
+pub const CHUNK: usize = 8;
+
+/// The felts of an advice entry (a whole number of chunks) in the order the receiver absorbs
+/// them: the Poseidon2 digest of the result (`hash_elements`) is the entry's map key. Each chunk
+/// `[s0, …, s7]` is absorbed as `[s6, s7, s4, s5, s2, s3, s0, s1]` (its pairs in reverse order:
+/// the order in which the receiver range-checks them, two at a time, on the operand stack).
+pub fn digest_order(entry: &[u64]) -> Vec<u64> {
+    entry
+        .chunks(CHUNK)
+        .flat_map(|c| c.chunks(2).rev().flatten().copied().collect::<Vec<_>>())
+        .collect()
+}
+
 /// An image being built or read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Image {
     /// The flat felts (the stack part).
     pub flat: Vec<u64>,
-    /// The blobs, each padded to whole words.
+    /// The blobs, each padded to whole chunks.
     pub blobs: Vec<u64>,
 }
 
 impl Image {
-    /// The advice-map entry of a spilled image: flat felts padded to a word, then the blobs.
+    /// The advice-map entry of a spilled image: flat felts padded to a chunk, then the blobs.
     pub fn advice_entry(&self) -> Vec<u64> {
         let mut v = self.flat.clone();
-        v.resize(self.flat.len().div_ceil(4) * 4, 0);
+        v.resize(self.flat.len().div_ceil(CHUNK) * CHUNK, 0);
         v.extend(&self.blobs);
         v
     }
 
     /// Splits an advice-map entry into flat felts (`flat_felts` of them) and blobs.
     pub fn from_advice_entry(entry: &[u64], flat_felts: usize) -> Result<Image, CodecError> {
-        let head = flat_felts.div_ceil(4) * 4;
-        if entry.len() < head || !entry.len().is_multiple_of(4) {
+        let head = flat_felts.div_ceil(CHUNK) * CHUNK;
+        if entry.len() < head || !entry.len().is_multiple_of(CHUNK) {
             return Err(malformed(format!("advice entry of {} felts", entry.len())));
         }
         Ok(Image {
@@ -307,7 +321,7 @@ fn field_values<'v>(ty: &WitType, v: &'v Value) -> Vec<Cow<'v, Value>> {
     }
 }
 
-/// Packs bytes four per felt (little-endian), zero-padded to whole words.
+/// Packs bytes four per felt (little-endian), zero-padded to whole chunks (32 bytes).
 pub fn pack_bytes(bytes: &[u8]) -> Vec<u64> {
     let mut felts: Vec<u64> = bytes
         .chunks(4)
@@ -317,7 +331,7 @@ pub fn pack_bytes(bytes: &[u8]) -> Vec<u64> {
             u64::from(u32::from_le_bytes(w))
         })
         .collect();
-    felts.resize(bytes.len().div_ceil(16) * 4, 0);
+    felts.resize(bytes.len().div_ceil(4 * CHUNK) * CHUNK, 0);
     felts
 }
 
@@ -383,7 +397,7 @@ struct Blobs<'a> {
 
 impl Blobs<'_> {
     fn take(&mut self, bytes: usize) -> Result<Vec<u8>, CodecError> {
-        let n = bytes.div_ceil(16) * 4;
+        let n = bytes.div_ceil(4 * CHUNK) * CHUNK;
         let chunk = self
             .felts
             .get(self.at..self.at + n)
@@ -593,4 +607,21 @@ fn load(ty: &WitType, mem: &[u8], blobs: &mut Blobs) -> Result<Value, CodecError
         WitType::Bool => Value::make_bool(mem[0] != 0),
         scalar => scalar_from_u32(scalar, &wt, get(0, scalar.size() as usize) as u32)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_are_padded_and_absorbed_pairs_reversed() {
+        assert_eq!(pack_bytes(b"hi"), vec![0x6968, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(pack_bytes(&[1; 33]).len(), 16);
+        assert!(pack_bytes(&[]).is_empty());
+        let entry: Vec<u64> = (0..16).collect();
+        assert_eq!(
+            digest_order(&entry),
+            vec![6, 7, 4, 5, 2, 3, 0, 1, 14, 15, 12, 13, 10, 11, 8, 9]
+        );
+    }
 }

@@ -579,10 +579,10 @@ pub struct ComponentOutcome {
     pub cycles: u32,
 }
 
-/// The map key of a spilled image: the Poseidon2 digest of its felts (what the core library's
-/// `hash_words` computes).
+/// The map key of a spilled image: the Poseidon2 digest of its felts in the receiver's
+/// absorption order ([`midenc_abi::host::digest_order`]).
 pub fn image_digest(entry: &[u64]) -> DriverResult<Word> {
-    let felts: Vec<Felt> = entry
+    let felts: Vec<Felt> = midenc_abi::host::digest_order(entry)
         .iter()
         .map(|f| felt(*f))
         .collect::<DriverResult<_>>()?;

@@ -82,6 +82,7 @@ fn kitchen_component_agrees_with_wasmtime() {
         .collect();
     let refs: Vec<&str> = lists.iter().map(String::as_str).collect();
     add("sum-bytes", &refs);
+    add("list-len", &refs);
     add("sum17", &[
         "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17",
         "0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0",

@@ -142,9 +142,10 @@ fn chars_and_utf8_in_lists() {
     c.traps("echo(\"ab\")", "\"ab\"", "invalid utf-8", |i| {
         set_byte(&mut i.blobs, 1, 0xff)
     });
-    // list<string>: the inner string's bytes are the second blob.
+    // list<string>: the inner string's bytes are the second blob (the first, one 8-byte
+    // element, is padded to a 32-byte chunk).
     c.traps("join([\"ab\"], \"\")", "\"ab\"", "invalid utf-8", |i| {
-        set_byte(&mut i.blobs, 16, 0xc3)
+        set_byte(&mut i.blobs, 32, 0xc3)
     });
 }
 

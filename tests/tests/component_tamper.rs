@@ -53,6 +53,9 @@ fn honest(s: &str) -> Vec<u64> {
 
 use wasm_wave::wasm::WasmValue;
 
+/// Index of the first blob felt in a one-string image: after the flat felts, padded to a chunk.
+const BLOB: usize = midenc_abi::host::CHUNK;
+
 #[test]
 fn honest_inputs_run() {
     let f = Fixture::new();
@@ -119,7 +122,7 @@ fn dishonest_but_hashed_data_traps() {
     let f = Fixture::new();
     // Invalid UTF-8 (a lone continuation byte), correctly hashed.
     let mut entry = honest("abcd");
-    entry[4] = u64::from(u32::from_le_bytes([b'a', 0x80, b'c', b'd']));
+    entry[BLOB] = u64::from(u32::from_le_bytes([b'a', 0x80, b'c', b'd']));
     let err = f.run(&entry, &entry, entry.len() as u64 / 4).unwrap_err();
     assert!(err.contains("utf-8"), "{err}");
     // A length that disagrees with the blob stream.
@@ -128,6 +131,6 @@ fn dishonest_but_hashed_data_traps() {
     assert!(f.run(&entry, &entry, entry.len() as u64 / 4).is_err());
     // A blob felt that is not a u32.
     let mut entry = honest("abcd");
-    entry[4] = 1 << 40;
+    entry[BLOB] = 1 << 40;
     assert!(f.run(&entry, &entry, entry.len() as u64 / 4).is_err());
 }

@@ -167,6 +167,9 @@ fn a_dropped_entry_fails() {
     assert!(run(&r).is_err());
 }
 
+/// Index of the first blob felt in a one-string image: after the flat felts, padded to a chunk.
+const BLOB: usize = midenc_abi::host::CHUNK;
+
 #[test]
 fn a_substituted_entry_fails() {
     // Another valid image under the honest digest.
@@ -193,10 +196,10 @@ fn a_wrong_word_count_fails() {
 fn consistent_but_invalid_results_trap_on_lifting() {
     // Invalid UTF-8 under its own correct digest.
     let mut bad = image("HELLO");
-    bad[4] = 0xFF;
+    bad[BLOB] = 0xFF;
     let err = run(&Returns::honest(bad)).unwrap_err();
     assert!(err.contains("invalid utf-8"), "{err}");
-    // A length beyond the data: 100 bytes claimed, 16 present.
+    // A length beyond the data: 100 bytes claimed, 32 present.
     let mut long = image("HELLO");
     long[1] = 100;
     let err = run(&Returns::honest(long)).unwrap_err();
@@ -204,6 +207,6 @@ fn consistent_but_invalid_results_trap_on_lifting() {
     // A blob felt that is not a u32 (the string check meets it first, as a u32 operation
     // on a non-u32 value).
     let mut wide = image("HELLO");
-    wide[4] = 1 << 40;
+    wide[BLOB] = 1 << 40;
     assert!(run(&Returns::honest(wide)).is_err());
 }

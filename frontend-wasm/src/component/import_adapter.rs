@@ -27,9 +27,7 @@
 
 use midenc_abi::{CoreType, FlatType, WitSignature, WitType, MAX_FLAT_PARAMS, MAX_STACK_FELTS};
 
-use super::wrapper::{
-    slots, MemAt, Slot, Targets, WrapperGen, ABI_BASE, ARGS, CURSOR, END, NO_LEAVE, RES,
-};
+use super::wrapper::{slots, MemAt, Slot, Targets, WrapperGen, ABI_BASE, ARGS, NO_LEAVE, RES};
 use crate::layout::MEMORY_PAGES_ADDR;
 
 /// Cell holding the pointer to parameters passed in linear memory.
@@ -132,8 +130,7 @@ pub fn generate(
 
     // 2. The argument image, built in the result region.
     let arg_felts = sig.arg_felts() as u32;
-    let words = arg_felts.div_ceil(4);
-    g.op(format!("push.{} mem_store.{CURSOR}", RES + 4 * words));
+    g.begin_send(arg_felts);
     if params_indirect {
         let tuple = WitType::Tuple(sig.param_types());
         check_pointer(&mut g, PARAMS_PTR, &tuple, "parameter pointer not aligned");
@@ -157,17 +154,9 @@ pub fn generate(
 
     // 3. Pass it and call.
     if sig.params_spill() {
-        // The flat part is zero-padded to a whole word (the region may hold an older image).
-        for i in arg_felts..4 * words {
-            g.op(format!("push.0 mem_store.{}", RES + i));
-        }
         g.op("padw padw push.0 push.0 push.0");
-        g.op(format!(
-            "mem_load.{CURSOR} push.{RES} dup.1 dup.1 \
-             exec.::miden::core::crypto::hashes::poseidon2::hash_words"
-        ));
         // [K, RES, end, 0 x 11] -> map[K] = image; [K, n, 0 x 11]
-        g.op("adv.insert_mem");
+        g.hash_and_insert();
         g.op("movup.4 movup.5 swap sub div.4 movdn.4");
     } else {
         pad(&mut g, MAX_STACK_FELTS as u32 - arg_felts);
@@ -186,24 +175,11 @@ pub fn generate(
     let rslots = slots(ARGS, &rflat);
     let rfelts = sig.result_felts() as u32;
     if sig.results_spill() {
-        let max_words = (RES - ARGS) / 4;
-        g.op("adv.push_mapval movup.4");
-        g.op(format!(
-            "dup push.{max_words} u32lte assert.err=\"result image too large\""
-        ));
-        g.op(format!("dup mul.4 add.{ARGS} mem_store.{END}"));
-        g.op(format!(
-            "push.{ARGS} swap exec.::miden::core::mem::pipe_preimage_to_memory drop"
-        ));
+        // [K, n, 11 more felts]
+        g.begin_receive(rfelts, "result image too large");
         g.op("dropw dropw drop drop drop");
-        g.op(format!(
-            "push.{} mem_store.{CURSOR}",
-            ARGS + 4 * rfelts.div_ceil(4)
-        ));
         g.lift_flat(result, &rslots, 0)?;
-        g.op(format!(
-            "mem_load.{CURSOR} mem_load.{END} assert_eq.err=\"advice payload length mismatch\""
-        ));
+        g.end_receive();
     } else {
         for i in 0..rfelts {
             g.op(format!("mem_store.{}", ARGS + i));
@@ -382,7 +358,7 @@ mod tests {
         let big = core_signature(&[CoreType::I32; 17], &[CoreType::I64; 9]);
         let ops = generate("f", &big, CoreShape::Direct, None, &root).unwrap();
         assert!(ops.iter().any(|o| o.contains("adv.insert_mem")));
-        assert!(ops.iter().any(|o| o.contains("pipe_preimage_to_memory")));
+        assert!(ops.iter().any(|o| o.contains("abi_pipe_check")));
     }
 
     #[test]

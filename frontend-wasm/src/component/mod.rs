@@ -25,6 +25,7 @@ use crate::{
 
 pub use import_adapter::core_signature;
 pub use types::convert as convert_type;
+pub(crate) use wrapper::runtime_masm;
 pub use wrapper::{ABI_BASE, ARGS, RES};
 
 /// One function a WIT world exports (or imports), by its full name.
@@ -176,9 +177,6 @@ pub fn compile_core_with_world(
                     .find(|e| e.name == name)
                     .map(|e| e.func)
             };
-            for line in wrapper::runtime_masm().lines() {
-                out.line(line);
-            }
             let mut used = std::collections::HashSet::from([INSTANTIATE_PROC.to_string()]);
             // A fresh instance, as for core exports (`exec` of a local procedure is inlined).
             let init = [format!("exec.{INSTANTIATE_PROC}")];

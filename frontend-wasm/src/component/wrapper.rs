@@ -25,14 +25,25 @@ const PARAMS_PTR: u32 = ABI_BASE + 3;
 const CORE_RES: u32 = ABI_BASE + 4;
 /// Non-zero while `cabi_realloc` or `cabi_post_*` runs: import adapters then trap.
 pub(super) const NO_LEAVE: u32 = ABI_BASE + 11;
+/// Sum of the high bits of a string's bytes while it is piped (zero: all ASCII).
+const ASCII: u32 = ABI_BASE + 5;
 const U_NEED: u32 = ABI_BASE + 6;
 const U_LO: u32 = ABI_BASE + 7;
 const U_HI: u32 = ABI_BASE + 8;
+/// The digest of the image being received.
+const KEY: u32 = ABI_BASE + 12;
 const OUT: u32 = ABI_BASE + 16;
 const DEPTH_CELLS: u32 = ABI_BASE + 24;
 const MAX_DEPTH: u32 = 20;
-/// Where the argument image is received (word-aligned).
-pub const ARGS: u32 = ABI_BASE + 64;
+/// The sponge state (three words) of the image being received, between pipes.
+const SPONGE: u32 = ABI_BASE + 64;
+/// Where the flat part of the argument image is received (word-aligned).
+pub const ARGS: u32 = ABI_BASE + 128;
+/// Where blobs that cannot be piped straight into linear memory are received (a partial last
+/// chunk, or a whole blob whose destination is not 16-byte aligned).
+const STAGE: u32 = ABI_BASE + (1 << 25);
+/// Felts in a chunk: images are piped, hashed and padded in chunks of two words.
+const CHUNK: u32 = 8;
 /// Where the result image is built (word-aligned).
 pub const RES: u32 = ABI_BASE + (1 << 27);
 /// Upper end (exclusive) of the result image.
@@ -43,6 +54,13 @@ const MAX_BYTES: u32 = (1 << 28) - 1;
 /// The runtime procedures, with their scratch cells filled in.
 pub fn runtime_masm() -> String {
     include_str!("runtime.masm")
+        .replace("ABI_SR0", &SPONGE.to_string())
+        .replace("ABI_SR1", &(SPONGE + 4).to_string())
+        .replace("ABI_SC", &(SPONGE + 8).to_string())
+        .replace("ABI_STAGE", &STAGE.to_string())
+        .replace("ABI_ASCII", &ASCII.to_string())
+        .replace("ABI_CURSOR", &CURSOR.to_string())
+        .replace("ABI_END", &END.to_string())
         .replace("ABI_U_NEED", &U_NEED.to_string())
         .replace("ABI_U_LO", &U_LO.to_string())
         .replace("ABI_U_HI", &U_HI.to_string())
@@ -121,12 +139,6 @@ impl<'a> WrapperGen<'a> {
         self.ops
     }
 
-    fn ops(&mut self, ops: &[&str]) {
-        for op in ops {
-            self.op(*op);
-        }
-    }
-
     /// The whole wrapper body; `init` are the instance initializers.
     ///
     /// # Errors
@@ -167,23 +179,10 @@ impl<'a> WrapperGen<'a> {
     fn receive_args(&mut self, sig: &WitSignature) -> GenResult<()> {
         let flat = sig.flat_params();
         let felts = sig.arg_felts() as u32;
-        let image_words = felts.div_ceil(4);
         if sig.params_spill() {
-            // [DIGEST, n] -> image in ARGS, hash verified.
-            let max_words = (RES - ARGS) / 4;
-            self.ops(&["adv.push_mapval", "movup.4"]);
-            self.op(format!(
-                "dup push.{max_words} u32lte assert.err=\"argument image too large\""
-            ));
-            self.op(format!("dup mul.4 add.{ARGS} mem_store.{END}"));
-            self.op(format!("push.{ARGS} swap"));
-            self.op("exec.::miden::core::mem::pipe_preimage_to_memory drop");
-            self.op(format!(
-                "push.{} mem_store.{CURSOR}",
-                ARGS + 4 * image_words
-            ));
+            self.begin_receive(felts, "argument image too large");
         } else {
-            for w in 0..image_words {
+            for w in 0..felts.div_ceil(4) {
                 self.op(format!("mem_storew_le.{} dropw", ARGS + 4 * w));
             }
         }
@@ -195,11 +194,36 @@ impl<'a> WrapperGen<'a> {
             at += n;
         }
         if sig.params_spill() {
-            self.op(format!(
-                "mem_load.{CURSOR} mem_load.{END} assert_eq.err=\"advice payload length mismatch\""
-            ));
+            self.end_receive();
         }
         Ok(())
+    }
+
+    /// [DIGEST, n] -> []: starts receiving a spilled image of `n` words whose flat part has
+    /// `felts` felts: pipes the flat part into ARGS, leaving the blobs on the advice stack for
+    /// [`Self::receive_list`] to pipe where they belong. Nothing is trusted before
+    /// [`Self::end_receive`] has checked the digest.
+    pub(super) fn begin_receive(&mut self, felts: u32, too_large: &str) {
+        let max_words = (STAGE - ARGS) / 4;
+        self.op(format!("adv.push_mapval mem_storew_le.{KEY} dropw"));
+        self.op(format!(
+            "dup push.{max_words} u32lte assert.err=\"{too_large}\""
+        ));
+        self.op(format!("mul.4 add.{ARGS} mem_store.{END}"));
+        let chunks = felts.div_ceil(CHUNK);
+        self.op(format!(
+            "padw mem_storew_le.{SPONGE} mem_storew_le.{} mem_storew_le.{} dropw",
+            SPONGE + 4,
+            SPONGE + 8
+        ));
+        self.op(format!("push.{ARGS} push.{chunks} exec.abi_pipe_raw"));
+        self.op(format!("push.{} mem_store.{CURSOR}", ARGS + CHUNK * chunks));
+    }
+
+    /// Checks the image received since [`Self::begin_receive`] against its digest and word
+    /// count.
+    pub(super) fn end_receive(&mut self) {
+        self.op(format!("padw mem_loadw_le.{KEY} exec.abi_pipe_check"));
     }
 
     /// Validates and normalizes, in place, the felts of a value of type `ty` held in `slots`
@@ -313,15 +337,13 @@ impl<'a> WrapperGen<'a> {
             "dup push.{MAX_BYTES} u32lte assert.err=\"list too long\""
         ));
         self.allocate(align)?;
-        // [ptr, bytes] -> copy the blob at CURSOR to ptr (checking that every felt is a u32),
-        // then validate a string's blob in place.
-        self.op(format!("dup.1 dup.1 mem_load.{CURSOR} exec.abi_copy_in"));
+        // [ptr, bytes] -> pipe the next blob to ptr (checking that every felt is a u32, and
+        // that a string is UTF-8).
         if *ty == WitType::String {
-            self.op(format!(
-                "mem_load.{CURSOR} dup.3 swap exec.abi_validate_utf8"
-            ));
+            self.op("dup.1 dup.1 exec.abi_receive_string");
+        } else {
+            self.op("dup.1 dup.1 exec.abi_receive_list");
         }
-        self.op(format!("mem_store.{CURSOR}"));
         if let WitType::List(elem) = ty {
             if needs_receive(elem) {
                 self.loop_elements(elem, depth, |g, at, d| g.receive_in_memory(elem, at, d))?;
@@ -584,8 +606,7 @@ impl<'a> WrapperGen<'a> {
         };
         let flat = result.flat();
         let res_slots = slots(RES, &flat);
-        let image_words = (sig.result_felts() as u32).div_ceil(4);
-        self.op(format!("push.{} mem_store.{CURSOR}", RES + 4 * image_words));
+        self.begin_send(sig.result_felts() as u32);
         if flat.len() > 1 {
             // The core function returned a pointer to the result in linear memory.
             self.op(format!("dup mem_store.{CORE_RES}"));
@@ -810,6 +831,24 @@ impl<'a> WrapperGen<'a> {
         ));
     }
 
+    /// Starts building an image in RES whose flat part has `felts` felts: the blobs follow the
+    /// flat part zero-padded to a whole chunk (the region may hold an older image).
+    pub(super) fn begin_send(&mut self, felts: u32) {
+        let padded = felts.div_ceil(CHUNK) * CHUNK;
+        for i in felts..padded {
+            self.op(format!("push.0 mem_store.{}", RES + i));
+        }
+        self.op(format!("push.{} mem_store.{CURSOR}", RES + padded));
+    }
+
+    /// [] -> [DIGEST, RES, end]: hashes the image built in RES and inserts it into the advice
+    /// map under its digest.
+    pub(super) fn hash_and_insert(&mut self) {
+        self.op(format!(
+            "mem_load.{CURSOR} push.{RES} dup.1 dup.1 exec.abi_hash_image adv.insert_mem"
+        ));
+    }
+
     /// Leaves the result image on the stack (depth 16), or inserts it into the advice map and
     /// leaves `[DIGEST, n]`.
     fn send_results(&mut self, sig: &WitSignature) {
@@ -817,10 +856,7 @@ impl<'a> WrapperGen<'a> {
             return;
         }
         if sig.results_spill() {
-            self.op(format!(
-                "mem_load.{CURSOR} push.{RES} dup.1 dup.1 exec.::miden::core::crypto::hashes::poseidon2::hash_words"
-            ));
-            self.op("adv.insert_mem");
+            self.hash_and_insert();
             self.op(format!("mem_storew_le.{OUT} dropw"));
             self.op(format!("sub div.4 mem_store.{}", OUT + 4));
             self.op(format!("mem_loadw_le.{} swapw mem_loadw_le.{OUT}", OUT + 4));

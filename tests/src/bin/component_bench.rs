@@ -58,9 +58,9 @@ fn main() {
             .map(|i| (i % 251).to_string())
             .collect::<Vec<_>>()
             .join(",");
-        let c = run(&format!("sum-bytes([{bytes}])"));
+        let c = run(&format!("list-len([{bytes}])"));
         println!(
-            "| sum-bytes(list<u8>) | {n} | 0 | {c} | {:.2} |",
+            "| list-len(list<u8>) | {n} | 0 | {c} | {:.2} |",
             n as f64 / c as f64
         );
         let text: String = (0..n).map(|i| (b'a' + (i % 26) as u8) as char).collect();
