@@ -4,11 +4,15 @@
 //!
 //! Wasm's alignment hint is only a hint, so the knowledge is proven: constants, sums and
 //! differences of multiples of 4, products and masks with one, shifts left by 2 or more, and
-//! locals. A local counts as aligned when every write to it in the function stores an aligned
-//! value, assuming the same of the other aligned locals; the function translator finds the
-//! largest such set by translating again without the locals whose writes broke the assumption
-//! (see [`crate::func_translator`]). Even a wrong answer could not corrupt memory: `div.4` of
-//! an unaligned address is a field element ≥ 2^32, which every memory instruction rejects.
+//! locals. Compilers reuse a local for unrelated values, so a local's alignment is tracked
+//! along the control flow ([`LocalAlignment`]): a write sets it, a block end keeps what every
+//! path reaching it agrees on, and a loop header keeps what is assumed there. The assumption
+//! (initially: whatever holds on entry) is checked at every branch back to the loop; the
+//! function translator translates again without the assumptions a branch broke, until none is
+//! (see `func_translator::translate_aligned`). Even a wrong answer could not corrupt memory:
+//! `div.4` of an unaligned address is a field element ≥ 2^32, which memory instructions reject.
+
+use std::collections::HashMap;
 
 use wasmparser::Operator;
 
@@ -32,6 +36,157 @@ pub fn result_is_multiple_of_4(
 /// `offset` reads whole elements: 4- and 8-byte accesses only.
 pub fn whole_elements(address_aligned: bool, offset: u64, size: u32) -> bool {
     address_aligned && offset % 4 == 0 && (size == 4 || size == 8)
+}
+
+/// What a control frame needs to join the alignment of locals at its end or header.
+#[derive(Debug)]
+enum Frame {
+    /// A `block`, or the function body: the paths that reach its end so far.
+    Block { incoming: Option<Vec<bool>> },
+    /// An `if`: as a block, plus the state on entry (the else arm, or the missing one).
+    If {
+        incoming: Option<Vec<bool>>,
+        entry: Vec<bool>,
+        has_else: bool,
+    },
+    /// A `loop`, keyed by its operator offset, with the locals assumed aligned at its header.
+    Loop { key: u64, header: Vec<bool> },
+}
+
+/// Flow-sensitive alignment of a function's locals during its one-pass translation.
+#[derive(Debug)]
+pub struct LocalAlignment {
+    state: Vec<bool>,
+    frames: Vec<Frame>,
+    /// Per loop: the locals assumed aligned at its header (absent: all that are on entry).
+    assumptions: HashMap<u64, Vec<bool>>,
+    /// Assume nothing at loop headers (the fallback that needs no check).
+    assume_none: bool,
+    /// `(loop, local)` assumptions a branch back to the loop broke.
+    broken: Vec<(u64, usize)>,
+}
+
+/// Pointwise "both aligned".
+fn meet(into: &mut Option<Vec<bool>>, state: &[bool]) {
+    match into {
+        Some(acc) => acc.iter_mut().zip(state).for_each(|(a, s)| *a &= *s),
+        None => *into = Some(state.to_vec()),
+    }
+}
+
+impl LocalAlignment {
+    /// Starts a function whose locals are aligned as in `entry` (declared locals are zero).
+    pub fn new(entry: Vec<bool>, assumptions: HashMap<u64, Vec<bool>>, assume_none: bool) -> Self {
+        LocalAlignment {
+            state: entry,
+            frames: vec![Frame::Block { incoming: None }],
+            assumptions,
+            assume_none,
+            broken: Vec::new(),
+        }
+    }
+
+    /// Whether local `idx` holds a multiple of 4 here.
+    pub fn get(&self, idx: usize) -> bool {
+        self.state[idx]
+    }
+
+    /// A write to local `idx`.
+    pub fn set(&mut self, idx: usize, aligned: bool) {
+        self.state[idx] = aligned;
+    }
+
+    /// Entering a `block` (`is_if`: an `if`).
+    pub fn open_block(&mut self, is_if: bool) {
+        self.frames.push(if is_if {
+            Frame::If {
+                incoming: None,
+                entry: self.state.clone(),
+                has_else: false,
+            }
+        } else {
+            Frame::Block { incoming: None }
+        });
+    }
+
+    /// Entering the `loop` at operator offset `key`.
+    pub fn open_loop(&mut self, key: u64) {
+        let header: Vec<bool> = match (self.assume_none, self.assumptions.get(&key)) {
+            (true, _) => vec![false; self.state.len()],
+            (false, Some(assumed)) => self
+                .state
+                .iter()
+                .zip(assumed)
+                .map(|(s, a)| *s && *a)
+                .collect(),
+            (false, None) => self.state.clone(),
+        };
+        self.state = header.clone();
+        self.frames.push(Frame::Loop { key, header });
+    }
+
+    /// A branch to the label `depth` frames out, taken with the current state.
+    pub fn branch(&mut self, depth: usize) {
+        let index = self.frames.len() - 1 - depth;
+        let state = &self.state;
+        match &mut self.frames[index] {
+            Frame::Block { incoming } | Frame::If { incoming, .. } => meet(incoming, state),
+            Frame::Loop { key, header } => {
+                for (local, (assumed, now)) in header.iter().zip(state).enumerate() {
+                    if *assumed && !*now {
+                        self.broken.push((*key, local));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The `else` of the innermost `if`; `live`: whether the then arm falls through.
+    pub fn else_arm(&mut self, live: bool) {
+        let state = self.state.clone();
+        if let Some(Frame::If {
+            incoming,
+            entry,
+            has_else,
+        }) = self.frames.last_mut()
+        {
+            if live {
+                meet(incoming, &state);
+            }
+            *has_else = true;
+            self.state = entry.clone();
+        }
+    }
+
+    /// The `end` of the innermost frame; `live`: whether its body falls through.
+    pub fn close(&mut self, live: bool) {
+        let Some(frame) = self.frames.pop() else {
+            return;
+        };
+        let (mut joined, entry) = match frame {
+            // Branches to a loop go to its header: only the fall-through leaves it.
+            Frame::Loop { .. } => return,
+            Frame::Block { incoming } => (incoming, None),
+            Frame::If {
+                incoming,
+                entry,
+                has_else,
+            } => (incoming, (!has_else).then_some(entry)),
+        };
+        if live {
+            meet(&mut joined, &self.state);
+        }
+        if let Some(entry) = entry {
+            meet(&mut joined, &entry);
+        }
+        // No path reaches the end: the code after it is dead, any state will do.
+        self.state = joined.unwrap_or_else(|| vec![false; self.state.len()]);
+    }
+
+    /// The loop-header assumptions branches broke; empty when every assumption held.
+    pub fn into_broken(self) -> Vec<(u64, usize)> {
+        self.broken
+    }
 }
 
 #[cfg(test)]
@@ -79,6 +234,42 @@ mod tests {
             Some(33)
         ));
         assert!(!result_is_multiple_of_4(&Operator::I32Or, true, true, None));
+    }
+
+    #[test]
+    fn joins_keep_what_every_path_agrees_on() {
+        let mut a = LocalAlignment::new(vec![true, true], HashMap::new(), false);
+        a.open_block(true);
+        a.set(0, false);
+        a.else_arm(true);
+        assert!(a.get(0), "the else arm starts from the entry state");
+        a.set(1, false);
+        a.close(true);
+        assert!(!a.get(0) && !a.get(1));
+        // A branch out of a block joins at its end; the dead fall-through does not.
+        a.set(0, true);
+        a.open_block(false);
+        a.branch(0);
+        a.set(0, false);
+        a.close(false);
+        assert!(a.get(0));
+    }
+
+    #[test]
+    fn a_back_edge_checks_the_header_assumption() {
+        let mut a = LocalAlignment::new(vec![true], HashMap::new(), false);
+        a.open_loop(7);
+        a.set(0, false);
+        a.branch(0);
+        a.close(false);
+        assert_eq!(a.into_broken(), vec![(7, 0)]);
+        // Without the assumption the same loop is consistent.
+        let mut a = LocalAlignment::new(vec![true], HashMap::from([(7, vec![false])]), false);
+        a.open_loop(7);
+        assert!(!a.get(0));
+        a.set(0, false);
+        a.branch(0);
+        assert!(a.into_broken().is_empty());
     }
 
     #[test]

@@ -19,10 +19,12 @@
 //! `while.true` bodies whose condition is "a branch targeted this loop". Constructs from which
 //! no branch escapes pay nothing for this. `docs/codegen.md` walks through an example.
 
+use std::collections::HashMap;
+
 use wasmparser::{BlockType, FunctionBody, MemArg, Operator, ValType};
 
 use crate::{
-    alignment,
+    alignment::{self, LocalAlignment},
     code_translator::{self, OpLowering},
     error::{WasmError, WasmResult},
     layout::{self, MEMORY_PAGES_ADDR},
@@ -157,11 +159,11 @@ pub fn translate_function(
     }
 }
 
-/// Translates with the largest set of `i32` locals that provably hold only multiples of 4:
-/// start by assuming it of every declared `i32` local, and translate again without the locals
-/// a write broke the assumption for, until a round breaks none: only that round's code is kept,
-/// because only there every assumption held throughout (each round drops at least one local;
-/// past a few rounds, no local is assumed aligned, which needs no check).
+/// Translates with the most loop-header alignment assumptions that hold: start by assuming
+/// that each loop's header keeps every local aligned that is aligned on entry, and translate
+/// again without the assumptions a branch back to the loop broke, until a round breaks none.
+/// Only that round's code is kept, because only there every assumption held throughout. Past a
+/// few rounds, no loop header assumes anything, which needs no check.
 fn translate_aligned(
     module: &ModuleInfo<'_>,
     procs: &FunctionProcs,
@@ -169,32 +171,26 @@ fn translate_aligned(
     body: &FunctionBody<'_>,
     memory_locals: bool,
 ) -> TResult<TranslatedFunction> {
-    const ROUNDS: usize = 8;
-    let mut assumed: Option<Vec<bool>> = None;
-    for _ in 0..ROUNDS {
+    const ROUNDS: usize = 6;
+    let mut assumptions: HashMap<u64, Vec<bool>> = HashMap::new();
+    for round in 0..=ROUNDS {
         let mut translator = FuncTranslator::new(module, procs, func, body, memory_locals)?;
-        let aligned = assumed.get_or_insert_with(|| {
-            (0..translator.locals.len())
-                .map(|i| i >= translator.params_count && translator.locals[i].ty == CoreType::I32)
-                .collect()
-        });
-        if !aligned.contains(&true) {
-            break;
-        }
-        translator.aligned_locals = aligned.clone();
+        let entry = (0..translator.locals.len())
+            .map(|i| translator.alignment.get(i))
+            .collect();
+        // The last round assumes nothing at loop headers, so no branch can break it.
+        let last = round == ROUNDS;
+        translator.alignment = LocalAlignment::new(entry, assumptions.clone(), last);
+        let locals = translator.locals.len();
         let (translated, broken) = translator.run(body)?;
-        if broken.is_empty() {
+        if broken.is_empty() || last {
             return Ok(translated);
         }
-        for local in broken {
-            aligned[local] = false;
+        for (key, local) in broken {
+            assumptions.entry(key).or_insert_with(|| vec![true; locals])[local] = false;
         }
     }
-    Ok(
-        FuncTranslator::new(module, procs, func, body, memory_locals)?
-            .run(body)?
-            .0,
-    )
+    unreachable!("the loop returns in its last round")
 }
 
 struct FuncTranslator<'m, 'a> {
@@ -228,10 +224,8 @@ struct FuncTranslator<'m, 'a> {
     /// The value of an `i32.const` translated as the previous operator (its `push` is the last
     /// instruction emitted).
     just_pushed: Option<u64>,
-    /// The `i32` locals assumed to hold only multiples of 4 (see [`crate::alignment`]).
-    aligned_locals: Vec<bool>,
-    /// Assumed-aligned locals that some write gave a value not known to be a multiple of 4.
-    broken_alignment: Vec<usize>,
+    /// Which locals hold multiples of 4 at the current point (see [`crate::alignment`]).
+    alignment: LocalAlignment,
 }
 
 impl<'m, 'a> FuncTranslator<'m, 'a> {
@@ -348,20 +342,36 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 .map(|i| (i >= params_count && local_types[i] == CoreType::I32).then_some(0))
                 .collect(),
             just_pushed: None,
-            aligned_locals: vec![false; local_types.len()],
-            broken_alignment: Vec::new(),
+            // Declared `i32` locals start at zero; parameters are unknown.
+            alignment: LocalAlignment::new(
+                (0..local_types.len())
+                    .map(|i| i >= params_count && local_types[i] == CoreType::I32)
+                    .collect(),
+                HashMap::new(),
+                false,
+            ),
         })
     }
 
-    /// Translates the body; also returns the assumed-aligned locals that a write broke.
-    fn run(mut self, body: &FunctionBody<'_>) -> TResult<(TranslatedFunction, Vec<usize>)> {
+    /// Translates the body; also returns the loop-header alignment assumptions branches broke.
+    fn run(mut self, body: &FunctionBody<'_>) -> TResult<(TranslatedFunction, Vec<(u64, usize)>)> {
         self.prologue()?;
         let mut reader = body.get_operators_reader().map_err(WasmError::from)?;
         while !reader.eof() {
             let (op, offset) = reader.read_with_offset().map_err(WasmError::from)?;
             self.offset = offset;
             self.forget_constants_at_joins(&op);
+            let (was_dead, frames_before) = (self.dead, self.frames.len());
+            self.alignment_before(&op, was_dead);
             self.translate_operator(&op)?;
+            match self.frames.len().cmp(&frames_before) {
+                std::cmp::Ordering::Greater => match op {
+                    Operator::Loop { .. } => self.alignment.open_loop(offset as u64),
+                    _ => self.alignment.open_block(matches!(op, Operator::If { .. })),
+                },
+                std::cmp::Ordering::Less => self.alignment.close(!was_dead),
+                std::cmp::Ordering::Equal => {}
+            }
             self.record_written_constant(&op);
             self.just_pushed = match op {
                 Operator::I32Const { value } if !self.dead => Some(u64::from(value as u32)),
@@ -373,7 +383,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             root: self.root,
             proc_locals: self.memory_local_felts,
         };
-        Ok((translated, self.broken_alignment))
+        Ok((translated, self.alignment.into_broken()))
     }
 
     // ---------------------------------------------------------------------------------------
@@ -517,8 +527,25 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             }
         }
         self.push(local.ty, false);
-        self.set_top_mult4(self.aligned_locals[idx as usize]);
+        self.set_top_mult4(self.alignment.get(idx as usize));
         Ok(())
+    }
+
+    /// Before `op`: branches carry the locals' alignment to their targets, and an `else` of a
+    /// live `if` switches to the state on entry.
+    fn alignment_before(&mut self, op: &Operator<'_>, dead: bool) {
+        match op {
+            Operator::Br { relative_depth } | Operator::BrIf { relative_depth } if !dead => {
+                self.alignment.branch(*relative_depth as usize)
+            }
+            Operator::BrTable { targets } if !dead => {
+                for depth in targets.targets().flatten().chain([targets.default()]) {
+                    self.alignment.branch(depth as usize);
+                }
+            }
+            Operator::Else if !dead || self.dead_depth == 0 => self.alignment.else_arm(!dead),
+            _ => {}
+        }
     }
 
     /// Before `op`: a loop header, `else` or block end may be reached with other values in the
@@ -542,11 +569,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
     fn local_set(&mut self, idx: u32) -> TResult<()> {
         let local = self.locals[idx as usize];
         let written_mult4 = self.operands.last().is_some_and(|o| o.mult4);
-        if self.aligned_locals[idx as usize] && !written_mult4 {
-            // Later reads in this round already see it unaligned: fewer rounds to converge.
-            self.aligned_locals[idx as usize] = false;
-            self.broken_alignment.push(idx as usize);
-        }
+        self.alignment.set(idx as usize, written_mult4);
         // Writing the constant the local already holds: drop the `push` instead.
         if let (Some(c), LocalHome::Stack { .. }) = (self.just_pushed, local.home) {
             if self.known_consts[idx as usize] == Some(c)

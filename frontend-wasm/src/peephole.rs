@@ -80,6 +80,21 @@ fn pass(ops: &[String]) -> (Vec<String>, bool) {
             changed = true;
             continue;
         }
+        // An i64 xor/or with a zero-extended i32 (`push.0 swap` makes [v, 0] from v) leaves
+        // the high limb as it is: the u32 instruction on the low limbs alone.
+        if let (Some("push.0"), Some("swap"), Some(op)) = (Some(a), b, c) {
+            let limb_op = match op {
+                "exec.::miden::core::math::u64::xor" => Some("u32xor"),
+                "exec.::miden::core::math::u64::or" => Some("u32or"),
+                _ => None,
+            };
+            if let Some(limb_op) = limb_op {
+                out.push(limb_op.to_string());
+                i += 3;
+                changed = true;
+                continue;
+            }
+        }
         // The operands of a commutative instruction need no swap.
         if a == "swap" && b.is_some_and(local_moves::is_commutative) {
             i += 1;
@@ -322,6 +337,10 @@ mod tests {
             ["dup.1", "u32wrapping_sub.1"]
         );
         assert_eq!(opt(&["dup.3", "drop", "swap", "swap", "add"]), ["add"]);
+        assert_eq!(
+            opt(&["push.0", "swap", "exec.::miden::core::math::u64::xor"]),
+            ["u32xor"]
+        );
         assert_eq!(opt(&["movup.3", "movdn.3", "dup.0"]), ["dup"]);
         // Not a negative constant: unchanged.
         assert_eq!(
