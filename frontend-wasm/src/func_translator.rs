@@ -51,6 +51,9 @@ pub struct TranslatedFunction {
     pub root: SeqId,
     /// Number of Miden procedure locals (felts) the body uses; 0 means no `@locals` attribute.
     pub proc_locals: usize,
+    /// Globals assumed to hold multiples of 4 that this body sets to a value not known to be
+    /// one (see [`crate::alignment`]): the module must be translated again without them.
+    pub broken_globals: Vec<u32>,
 }
 
 /// Where a Wasm local lives.
@@ -137,17 +140,22 @@ impl From<WasmError> for Abort {
 
 type TResult<T> = Result<T, Abort>;
 
-/// Translates function `func` (an index into the function index space).
+/// Translates function `func` (an index into the function index space), assuming the globals
+/// marked in `aligned_globals` hold multiples of 4 (the result lists the ones it breaks).
 pub fn translate_function(
     module: &ModuleInfo<'_>,
     procs: &FunctionProcs,
     func: u32,
     body: &FunctionBody<'_>,
+    aligned_globals: &[bool],
 ) -> WasmResult<TranslatedFunction> {
-    match translate_aligned(module, procs, func, body, false) {
+    let attempt = |memory_locals| {
+        translate_aligned(module, procs, func, body, aligned_globals, memory_locals)
+    };
+    match attempt(false) {
         Ok(t) => Ok(t),
         Err(Abort::Error(e)) => Err(e),
-        Err(Abort::NeedsMemoryLocals) => match translate_aligned(module, procs, func, body, true) {
+        Err(Abort::NeedsMemoryLocals) => match attempt(true) {
             Ok(t) => Ok(t),
             Err(Abort::Error(e)) => Err(e),
             Err(Abort::NeedsMemoryLocals) => Err(WasmError::ImplLimit {
@@ -169,6 +177,7 @@ fn translate_aligned(
     procs: &FunctionProcs,
     func: u32,
     body: &FunctionBody<'_>,
+    aligned_globals: &[bool],
     memory_locals: bool,
 ) -> TResult<TranslatedFunction> {
     const ROUNDS: usize = 6;
@@ -181,6 +190,7 @@ fn translate_aligned(
         // The last round assumes nothing at loop headers, so no branch can break it.
         let last = round == ROUNDS;
         translator.alignment = LocalAlignment::new(entry, assumptions.clone(), last);
+        translator.aligned_globals = aligned_globals.to_vec();
         let locals = translator.locals.len();
         let (translated, broken) = translator.run(body)?;
         if broken.is_empty() || last {
@@ -226,6 +236,10 @@ struct FuncTranslator<'m, 'a> {
     just_pushed: Option<u64>,
     /// Which locals hold multiples of 4 at the current point (see [`crate::alignment`]).
     alignment: LocalAlignment,
+    /// The `i32` globals assumed to hold only multiples of 4 (a module-wide assumption).
+    aligned_globals: Vec<bool>,
+    /// Assumed-aligned globals this body sets to a value not known to be a multiple of 4.
+    broken_globals: Vec<u32>,
 }
 
 impl<'m, 'a> FuncTranslator<'m, 'a> {
@@ -350,6 +364,8 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 HashMap::new(),
                 false,
             ),
+            aligned_globals: Vec::new(),
+            broken_globals: Vec::new(),
         })
     }
 
@@ -382,6 +398,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             tree: self.tree,
             root: self.root,
             proc_locals: self.memory_local_felts,
+            broken_globals: self.broken_globals,
         };
         Ok((translated, self.alignment.into_broken()))
     }
@@ -1094,9 +1111,14 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                     self.emit(format!("mem_load.{}", g.addr + limb as u32));
                 }
                 self.push(g.ty, false);
+                self.set_top_mult4(self.aligned_globals.get(*global_index as usize) == Some(&true));
             }
             Operator::GlobalSet { global_index } => {
                 let g = self.global(*global_index)?;
+                let assumed = self.aligned_globals.get(*global_index as usize) == Some(&true);
+                if assumed && !self.operands.last().is_some_and(|o| o.mult4) {
+                    self.broken_globals.push(*global_index);
+                }
                 for limb in 0..g.ty.felts() {
                     self.emit(format!("mem_store.{}", g.addr + limb as u32));
                 }

@@ -24,7 +24,7 @@ mod stack_ops;
 pub use error::{WasmError, WasmResult};
 pub use imports::{module_imports, ImportTarget, ImportedFunction};
 use masm::MasmWriter;
-use midenc_abi::CoreType;
+use midenc_abi::{CoreType, CoreValue};
 
 /// The MASM runtime support procedures (signed division, sign flips, ...).
 const INTRINSICS: &str = include_str!("intrinsics.masm");
@@ -282,10 +282,10 @@ pub(crate) fn compile_with_wrappers(
         )?;
         imports.push((import.clone(), root));
     }
-    for (i, body) in module.bodies.iter().enumerate() {
+    for (i, translated) in translate_bodies(&module, &procs).into_iter().enumerate() {
         let func = module.num_imported_funcs + i as u32;
         body_text.comment(&module.display_name(func));
-        match func_translator::translate_function(&module, &procs, func, body) {
+        match translated {
             Ok(translated) => {
                 if translated.proc_locals > 0 {
                     body_text.linef(format_args!("@locals({})", translated.proc_locals));
@@ -349,6 +349,44 @@ pub(crate) fn compile_with_wrappers(
             })
             .collect(),
     })
+}
+
+/// Translates every function body, assuming of each `i32` global whose initial value is a
+/// multiple of 4 that it always holds one (a stack pointer does, so frame accesses read whole
+/// elements). When some body sets such a global to a value not known to be a multiple of 4,
+/// everything is translated again without that assumption, until no body breaks one (each
+/// round drops at least one global). Globals are never imported or written from outside.
+fn translate_bodies(
+    module: &module_env::ModuleInfo<'_>,
+    procs: &FunctionProcs,
+) -> Vec<WasmResult<func_translator::TranslatedFunction>> {
+    let mut aligned: Vec<bool> = module
+        .globals
+        .iter()
+        .map(|g| g.unsupported.is_none() && matches!(g.init, CoreValue::I32(v) if v % 4 == 0))
+        .collect();
+    loop {
+        let translated: Vec<_> = module
+            .bodies
+            .iter()
+            .enumerate()
+            .map(|(i, body)| {
+                let func = module.num_imported_funcs + i as u32;
+                func_translator::translate_function(module, procs, func, body, &aligned)
+            })
+            .collect();
+        let broken: Vec<u32> = translated
+            .iter()
+            .flatten()
+            .flat_map(|t| t.broken_globals.iter().copied())
+            .collect();
+        if broken.is_empty() {
+            return translated;
+        }
+        for global in broken {
+            aligned[global as usize] = false;
+        }
+    }
 }
 
 /// The intrinsic procedures that `code` (transitively) refers to, in definition order.

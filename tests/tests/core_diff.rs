@@ -389,6 +389,23 @@ fn memory_agrees_with_wasmi() {
     ] {
         cases.push(("copy", vec![i32v(d), i32v(s), i32v(n)]));
     }
+    // Same phase modulo 16 (whole words after a head of elements), other phases (elements),
+    // unaligned (bytes), overlapping both ways, a word and just under one.
+    for (d, s, n) in [
+        (32, 64, 100),
+        (36, 68, 77),
+        (4, 20, 300),
+        (8, 40, 200),
+        (40, 8, 200),
+        (0, 512, 512),
+        (16, 32, 16),
+        (16, 32, 15),
+        (100, 612, 400),
+        (1, 17, 100),
+        (64, 68, 200),
+    ] {
+        cases.push(("copy_region", vec![i32v(d), i32v(s), i32v(n)]));
+    }
     cases.push(("started", vec![]));
     for a in [65_536, 131_068, 131_069, 131_072] {
         cases.push(("grow_then_touch", vec![i32v(a)]));
