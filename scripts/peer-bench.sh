@@ -36,7 +36,7 @@ calls=(
 rust_calls=(
   "recursion|fib(25)" "primes|count_primes(10000)" "sha256|sha256_prefix(1024, 0)"
   "sort|sort_unstable_checksum(1000, 1)" "bignum|mulmod_loop(1000, 12345)" "memcpy|memcpy_16k(1)"
-  "programs|sort_sum(100)" "fmt|fmt_int(-1234567890123)" "fmt|fmt_debug(-3, 70000, 4)"
+  "programs|sort_sum(100)" "fmt|fmt_int(-1234567890123)" "fmt|fmt_debug(4294967293, 70000, 4)"
   "collections|btree_histogram(200, 13, 7)" "dyn_dispatch|shapes_total(100, 77)"
   "recursion|tree_walk(8)" "bignum|bigmul(32, 5)" "bignum|powmod(3, -2, -59)"
   "memcpy|copy_rounds(4096, 4, 9)"
