@@ -226,6 +226,16 @@ fn memory_initializers(module: &ModuleInfo<'_>) -> Vec<String> {
         ops.push(format!("mem_store.{MEMORY_PAGES_ADDR}"));
         ops.push(format!("push.{}", u64::from(pages) * 65536));
         ops.push(format!("mem_store.{}", layout::MEMORY_BYTES_ADDR));
+        for (cell, size) in layout::ACCESS_SIZES.iter().enumerate() {
+            ops.push(format!(
+                "push.{}",
+                u64::from(pages) * 65536 - u64::from(*size) + 1
+            ));
+            ops.push(format!(
+                "mem_store.{}",
+                layout::ACCESS_LIMITS_ADDR + cell as u32
+            ));
+        }
     }
     if module.memory.is_some() {
         // The power tables of `wasm_load32` / `wasm_store_masked` (little-endian word stores:

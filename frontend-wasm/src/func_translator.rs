@@ -783,9 +783,19 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         if memarg.offset > u64::from(u32::MAX) {
             return Err(self.unsupported("memory offsets beyond 4 GiB (memory64)"));
         }
-        if memarg.offset > 0 {
-            self.emit(format!("add.{}", memarg.offset));
+        if memarg.offset == 0 {
+            // ea < M - size + 1, from the limit cell of this access size.
+            let cell = layout::ACCESS_SIZES
+                .iter()
+                .position(|s| *s == size)
+                .expect("accesses are 1, 2, 4 or 8 bytes") as u32;
+            self.emit("dup");
+            self.emit(format!("mem_load.{}", layout::ACCESS_LIMITS_ADDR + cell));
+            self.emit("u32lt");
+            self.emit("assert.err=\"out of bounds memory access\"");
+            return Ok(());
         }
+        self.emit(format!("add.{}", memarg.offset));
         // ea + size <= M (the memory size in bytes) as felts, with ea + size < 2^34 and
         // M <= 2^32: M - (ea + size) is then at most 2^32 (high half 0 or 1) when in bounds,
         // and p - d for some 0 < d < 2^34 (high half near 2^32) when not. 15 cycles, against
@@ -1129,7 +1139,10 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 self.push(CoreType::I32, false);
             }
             Operator::MemoryGrow { .. } => {
-                let max = self.module.memory.map_or(0, |m| m.maximum);
+                let max = self
+                    .module
+                    .memory
+                    .map_or(0, |m| m.maximum.min(layout::MAX_MEMORY_PAGES));
                 for op in [
                     format!("mem_load.{MEMORY_PAGES_ADDR}"),
                     "dup".into(),
@@ -1144,6 +1157,20 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 let (ok, fail) = self.push_if();
                 self.tree.op(ok, "dup");
                 self.tree.op(ok, "mul.65536");
+                // [M, pages]: the access limits M - size + 1, or 0 while M is 0.
+                self.tree.op(ok, "dup");
+                self.tree.op(ok, "neq.0");
+                for (cell, size) in layout::ACCESS_SIZES.iter().enumerate() {
+                    self.tree.op(ok, "dup.1");
+                    if *size > 1 {
+                        self.tree.op(ok, format!("sub.{}", size - 1));
+                    }
+                    self.tree.op(ok, "dup.1");
+                    self.tree.op(ok, "mul");
+                    let limit = layout::ACCESS_LIMITS_ADDR + cell as u32;
+                    self.tree.op(ok, format!("mem_store.{limit}"));
+                }
+                self.tree.op(ok, "drop");
                 self.tree
                     .op(ok, format!("mem_store.{}", layout::MEMORY_BYTES_ADDR));
                 self.tree.op(ok, format!("mem_store.{MEMORY_PAGES_ADDR}"));

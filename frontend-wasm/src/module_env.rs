@@ -320,6 +320,17 @@ pub fn parse_module<'a>(wasm: &'a [u8], options: &CompileOptions) -> WasmResult<
                     if memory.memory64 || memory.shared || info.memory.is_some() {
                         return Err(unsupported("memory64, shared or multiple memories", offset));
                     }
+                    if memory.initial > u64::from(crate::layout::MAX_MEMORY_PAGES) {
+                        return Err(WasmError::ImplLimit {
+                            message: format!(
+                                "an initial memory of {} pages (at most {} are supported)",
+                                memory.initial,
+                                crate::layout::MAX_MEMORY_PAGES
+                            ),
+                            function: "module".into(),
+                            offset,
+                        });
+                    }
                     info.memory = Some(Memory {
                         initial: memory.initial as u32,
                         maximum: memory.maximum.map_or(65536, |m| m as u32),
