@@ -95,6 +95,18 @@ fn pass(ops: &[String]) -> (Vec<String>, bool) {
                 continue;
             }
         }
+        // An i64 stored into the two-felt local right below it: `swap.2 drop` twice costs 6,
+        // `movup.2 drop` twice 4 (both leave [lo, hi] in the local's place).
+        if a == "swap.2"
+            && b == Some("drop")
+            && c == Some("swap.2")
+            && ops.get(i + 3).map(String::as_str) == Some("drop")
+        {
+            out.extend(["movup.2", "drop", "movup.2", "drop"].map(String::from));
+            i += 4;
+            changed = true;
+            continue;
+        }
         // The operands of a commutative instruction need no swap.
         if a == "swap" && b.is_some_and(local_moves::is_commutative) {
             i += 1;
@@ -340,6 +352,10 @@ mod tests {
         assert_eq!(
             opt(&["push.0", "swap", "exec.::miden::core::math::u64::xor"]),
             ["u32xor"]
+        );
+        assert_eq!(
+            opt(&["swap.2", "drop", "swap.2", "drop"]),
+            ["movup.2", "drop", "movup.2", "drop"]
         );
         assert_eq!(opt(&["movup.3", "movdn.3", "dup.0"]), ["dup"]);
         // Not a negative constant: unchanged.
