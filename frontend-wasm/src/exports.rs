@@ -32,13 +32,27 @@ pub struct ExportWrappers {
     pub omitted: Vec<(String, String)>,
 }
 
+/// Which of the runtime's memory tables the module's code reads: an instance writes only those
+/// (each costs cycles on every call of an export).
+#[derive(Clone, Copy, Debug)]
+pub struct InstanceUses {
+    /// The power tables of the unaligned-access intrinsics.
+    pub pow_tables: bool,
+    /// The access-limit cells of the bounds checks.
+    pub access_limits: bool,
+}
+
 /// The code that creates a fresh instance: globals, root table, element and data segments,
 /// start function (stack-neutral).
-fn instance_initializers(module: &ModuleInfo<'_>, procs: &FunctionProcs) -> Vec<String> {
+fn instance_initializers(
+    module: &ModuleInfo<'_>,
+    procs: &FunctionProcs,
+    uses: InstanceUses,
+) -> Vec<String> {
     let mut init = global_initializers(module);
     init.extend(procs.root_table_initializers());
     init.extend(element_initializers(module, procs));
-    init.extend(memory_initializers(module));
+    init.extend(memory_initializers(module, uses));
     if let Some(start) = module.start {
         init.push(procs.invoke(None, start));
     }
@@ -49,11 +63,12 @@ fn instance_initializers(module: &ModuleInfo<'_>, procs: &FunctionProcs) -> Vec<
 pub(crate) fn emit_instantiate_proc(
     module: &ModuleInfo<'_>,
     procs: &FunctionProcs,
+    uses: InstanceUses,
     out: &mut MasmWriter,
 ) {
     out.line("# a fresh instance: globals, memory, data, tables, start function");
     out.open(&format!("pub proc {INSTANTIATE_PROC}"));
-    let mut init = instance_initializers(module, procs);
+    let mut init = instance_initializers(module, procs, uses);
     if init.is_empty() {
         init.push("nop".into());
     }
@@ -218,7 +233,7 @@ fn global_initializers(module: &ModuleInfo<'_>) -> Vec<String> {
 /// Sets the memory size, writes the active data segments (applied in order, as instantiation
 /// does; one outside the initial memory traps, as instantiation would) and stores the passive
 /// ones and their lengths for `memory.init`.
-fn memory_initializers(module: &ModuleInfo<'_>) -> Vec<String> {
+fn memory_initializers(module: &ModuleInfo<'_>, uses: InstanceUses) -> Vec<String> {
     let mut ops = Vec::new();
     let pages = module.memory.map_or(0, |m| m.initial);
     if pages > 0 {
@@ -227,6 +242,9 @@ fn memory_initializers(module: &ModuleInfo<'_>) -> Vec<String> {
         ops.push(format!("push.{}", u64::from(pages) * 65536));
         ops.push(format!("mem_store.{}", layout::MEMORY_BYTES_ADDR));
         for (cell, size) in layout::ACCESS_SIZES.iter().enumerate() {
+            if !uses.access_limits {
+                break;
+            }
             ops.push(format!(
                 "push.{}",
                 u64::from(pages) * 65536 - u64::from(*size) + 1
@@ -237,7 +255,7 @@ fn memory_initializers(module: &ModuleInfo<'_>) -> Vec<String> {
             ));
         }
     }
-    if module.memory.is_some() {
+    if module.memory.is_some() && uses.pow_tables {
         // The power tables of `wasm_load32` / `wasm_store_masked` (little-endian word stores:
         // the top of the stack goes to the lowest address).
         let table = layout::POW_TABLE_ADDR;
