@@ -239,20 +239,21 @@ fn memory_initializers(module: &ModuleInfo<'_>, uses: InstanceUses) -> Vec<Strin
     if pages > 0 {
         ops.push(format!("push.{pages}"));
         ops.push(format!("mem_store.{MEMORY_PAGES_ADDR}"));
-        ops.push(format!("push.{}", u64::from(pages) * 65536));
-        ops.push(format!("mem_store.{}", layout::MEMORY_BYTES_ADDR));
-        for (cell, size) in layout::ACCESS_SIZES.iter().enumerate() {
-            if !uses.access_limits {
-                break;
-            }
-            ops.push(format!(
-                "push.{}",
-                u64::from(pages) * 65536 - u64::from(*size) + 1
-            ));
-            ops.push(format!(
-                "mem_store.{}",
-                layout::ACCESS_LIMITS_ADDR + cell as u32
-            ));
+        let bytes = u64::from(pages) * 65536;
+        if uses.access_limits {
+            // One word: the byte size (the 1-byte limit) and the 2-, 4- and 8-byte limits, the
+            // top of the stack going to the lowest address.
+            let limits: Vec<String> = layout::ACCESS_SIZES
+                .iter()
+                .rev()
+                .map(|size| (bytes - u64::from(*size) + 1).to_string())
+                .collect();
+            ops.push(format!("push.{}", limits.join(".")));
+            ops.push(format!("mem_storew_le.{}", layout::ACCESS_LIMITS_ADDR));
+            ops.push("dropw".into());
+        } else {
+            ops.push(format!("push.{bytes}"));
+            ops.push(format!("mem_store.{}", layout::MEMORY_BYTES_ADDR));
         }
     }
     if module.memory.is_some() && uses.pow_tables {

@@ -10,8 +10,7 @@
 //! | [`MEMORY_PAGES_ADDR`] | current linear-memory size in pages |
 //! | [`FUNC_ROOTS_BASE`] `..` | MAST roots of recursive functions (one word each) |
 //! | [`POW_TABLE_ADDR`] `..+8` | powers of two for unaligned loads and stores |
-//! | [`MEMORY_BYTES_ADDR`] | current linear-memory size in bytes |
-//! | [`ACCESS_LIMITS_ADDR`] `..+4` | per access size 1, 2, 4, 8: the first address it cannot start at |
+//! | [`MEMORY_BYTES_ADDR`] = [`ACCESS_LIMITS_ADDR`] `..+4` | linear-memory size in bytes, then per access size 2, 4, 8: the first address it cannot start at |
 //! | [`DATA_LENGTHS_BASE`] `..` | current length of each data segment (0 once dropped) |
 //! | [`ELEM_LENGTHS_BASE`] `..` | current length of each element segment |
 //! | [`SEGMENT_AREA_BASE`] `..` | contents of passive segments (a byte per felt; a table entry per 8 felts) |
@@ -31,11 +30,12 @@ pub const MEMORY_PAGES_ADDR: u32 = (1 << 30) + (1 << 29) - 4;
 /// page count so that bounds checks need no multiplication.
 pub const MEMORY_BYTES_ADDR: u32 = POW_TABLE_ADDR + 8;
 
-/// Four cells, for accesses of 1, 2, 4 and 8 bytes: `M − size + 1` for a memory of `M` bytes
+/// One word, for accesses of 1, 2, 4 and 8 bytes: `M − size + 1` for a memory of `M` bytes
 /// (0 when `M` is 0), so an access at `ea` with no constant offset is in bounds exactly when
-/// `ea < limit`, one `u32lt` (7 cycles for the whole check instead of 13). Linear memory stays
-/// below 65,536 pages so that every limit is a u32.
-pub const ACCESS_LIMITS_ADDR: u32 = MEMORY_BYTES_ADDR + 1;
+/// `ea < limit`, one `u32lt` (7 cycles for the whole check instead of 13). The 1-byte limit is
+/// `M` itself, the cell at [`MEMORY_BYTES_ADDR`], so an instance writes all four with one word
+/// store. Linear memory stays below 65,536 pages so that every limit is a u32.
+pub const ACCESS_LIMITS_ADDR: u32 = MEMORY_BYTES_ADDR;
 
 /// The access sizes of [`ACCESS_LIMITS_ADDR`], in cell order.
 pub const ACCESS_SIZES: [u32; 4] = [1, 2, 4, 8];
