@@ -35,7 +35,7 @@ pub fn result_is_multiple_of_4(
 /// Whether an access of `size` bytes at an address known aligned (or not) plus the constant
 /// `offset` reads whole elements: 4- and 8-byte accesses only.
 pub fn whole_elements(address_aligned: bool, offset: u64, size: u32) -> bool {
-    address_aligned && offset % 4 == 0 && (size == 4 || size == 8)
+    address_aligned && offset.is_multiple_of(4) && (size == 4 || size == 8)
 }
 
 /// What a control frame needs to join the alignment of locals at its end or header.

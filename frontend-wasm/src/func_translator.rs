@@ -382,7 +382,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             self.translate_operator(&op)?;
             match self.frames.len().cmp(&frames_before) {
                 std::cmp::Ordering::Greater => match op {
-                    Operator::Loop { .. } => self.alignment.open_loop(offset as u64),
+                    Operator::Loop { .. } => self.alignment.open_loop(offset),
                     _ => self.alignment.open_block(matches!(op, Operator::If { .. })),
                 },
                 std::cmp::Ordering::Less => self.alignment.close(!was_dead),
