@@ -385,37 +385,7 @@ pub fn run_masm_program(source: &str, stack: &[u64]) -> DriverResult<Execution> 
         &source[..end],
         &source[end..]
     );
-    crate::with_deep_stack(|| {
-        let inputs: Vec<Felt> = stack
-            .iter()
-            .map(|f| felt(*f))
-            .collect::<DriverResult<_>>()?;
-        let stack = StackInputs::new(&inputs).map_err(|e| vm_error(e.to_string()))?;
-        let core = CoreLibrary::default();
-        let program = Assembler::new(Arc::new(DefaultSourceManager::default()))
-            .with_static_library(&core)
-            .map_err(|e| vm_error(e.to_string()))?
-            .assemble_program(source)
-            .map_err(|e| vm_error(format!("cannot assemble the program: {e}")))?;
-        let mut host = DefaultHost::default().with_debug_handler(ClockProbe::default());
-        host.load_library(HostLibrary {
-            mast_forest: core.mast_forest().clone(),
-            handlers: core.handlers(),
-        })
-        .map_err(|e| vm_error(e.to_string()))?;
-        let output = FastProcessor::new(stack)
-            .with_tracing(true)
-            .execute_sync(&program, &mut host)
-            .map_err(trap_or_vm_error)?;
-        let top: Vec<u64> = output.stack.iter().map(|f| f.as_canonical_u64()).collect();
-        let (_, advice_map, _, _) = output.advice.into_parts();
-        Ok(Execution {
-            stack: top,
-            advice_map,
-            cycles: host.debug_handler().clock,
-            profile: Vec::new(),
-        })
-    })
+    run_entry_program(source, stack, None)
 }
 
 /// Runs the exported procedure `export` (the last component of its path) of any Miden package
@@ -476,6 +446,19 @@ pub fn run_package_export(bytes: &[u8], export: &str, stack: &[u64]) -> DriverRe
     source.push_str(&format!(
         "    trace.{CLOCK_TRACE_ID}\n    exec.::miden::core::sys::truncate_stack\nend\n"
     ));
+    run_entry_program(source, stack, Some(package.mast.mast_forest()))
+}
+
+/// Assembles the entry program `source` (core library linked statically) and runs it with
+/// `stack` (top first) as inputs, the core library's event handlers and, if given, the MAST
+/// forest of a `library` the program reaches by root (its advice map loaded too); the cycle
+/// count is the clock at the program's `trace.CLOCK_TRACE_ID`.
+fn run_entry_program(
+    source: String,
+    stack: &[u64],
+    library: Option<&Arc<miden_assembly::mast::MastForest>>,
+) -> DriverResult<Execution> {
+    let vm_error = |message: String| DriverError::Vm { message };
     crate::with_deep_stack(|| {
         let inputs: Vec<Felt> = stack
             .iter()
@@ -487,19 +470,19 @@ pub fn run_package_export(bytes: &[u8], export: &str, stack: &[u64]) -> DriverRe
             .with_static_library(&core)
             .map_err(|e| vm_error(e.to_string()))?
             .assemble_program(source)
-            .map_err(|e| vm_error(format!("cannot assemble the entry program: {e}")))?;
+            .map_err(|e| vm_error(format!("cannot assemble the program: {e}")))?;
         let mut host = DefaultHost::default().with_debug_handler(ClockProbe::default());
         host.load_library(HostLibrary {
-            mast_forest: package.mast.mast_forest().clone(),
+            mast_forest: core.mast_forest().clone(),
             handlers: core.handlers(),
         })
         .map_err(|e| vm_error(e.to_string()))?;
-        host.load_library(core.mast_forest().clone())
-            .map_err(|e| vm_error(e.to_string()))?;
         let mut advice = AdviceInputs::default();
-        advice
-            .map
-            .extend(package.mast.mast_forest().advice_map().clone());
+        if let Some(forest) = library {
+            host.load_library(forest.clone())
+                .map_err(|e| vm_error(e.to_string()))?;
+            advice.map.extend(forest.advice_map().clone());
+        }
         let output = FastProcessor::new(stack)
             .with_advice(advice)
             .map_err(|e| vm_error(e.to_string()))?
