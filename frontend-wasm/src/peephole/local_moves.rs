@@ -91,32 +91,14 @@ fn is_unary(op: &str) -> bool {
     let Some((name, imm)) = op.split_once('.') else {
         return false;
     };
+    // The immediate form of a binary instruction (`add.3`: the constant is the top operand).
     !imm.is_empty()
         && imm.bytes().all(|b| b.is_ascii_digit())
-        && matches!(
-            name,
-            "add"
-                | "sub"
-                | "mul"
-                | "eq"
-                | "neq"
-                | "u32wrapping_add"
-                | "u32wrapping_sub"
-                | "u32wrapping_mul"
-                | "u32and"
-                | "u32or"
-                | "u32xor"
-                | "u32lt"
-                | "u32lte"
-                | "u32gt"
-                | "u32gte"
-                | "u32div"
-                | "u32mod"
-                | "u32shl"
-                | "u32shr"
-                | "u32rotl"
-                | "u32rotr"
-        )
+        && (is_binary_op(name)
+            || matches!(
+                name,
+                "sub" | "u32div" | "u32mod" | "u32shl" | "u32shr" | "u32rotl" | "u32rotr"
+            ))
 }
 
 /// `swap` → 1, `swap.n` → n.
