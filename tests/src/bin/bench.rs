@@ -359,13 +359,5 @@ fn group64(n: u64) -> String {
 
 /// 1234567 → 1,234,567.
 fn group(n: u32) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    group64(u64::from(n))
 }
