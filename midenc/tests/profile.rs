@@ -94,8 +94,9 @@ fn row<'a>(rows: &'a [Row], name: &str) -> &'a Row {
         .unwrap_or_else(|| panic!("no row {name} in {rows:?}"))
 }
 
-#[test]
-fn profile_attributes_cycles_to_functions() {
+/// Runs `prog.wat`'s `invoke` with `--profile --cycles` in a fresh directory, checks it prints
+/// `want`, and returns the directory, the profile rows and the total cycles.
+fn profiled(invoke: &str, want: &str) -> (tempfile::TempDir, Vec<Row>, u64) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("prog.wat"), WAT).unwrap();
     let (ok, out, err) = run(
@@ -104,14 +105,20 @@ fn profile_attributes_cycles_to_functions() {
             "run",
             "prog.wat",
             "--invoke",
-            "sum_squares(10)",
+            invoke,
             "--profile",
             "--cycles",
         ],
     );
     assert!(ok, "{err}");
-    assert_eq!(out, "385\n");
+    assert_eq!(out, format!("{want}\n"));
     let (rows, cycles) = parse(&err);
+    (dir, rows, cycles)
+}
+
+#[test]
+fn profile_attributes_cycles_to_functions() {
+    let (dir, rows, cycles) = profiled("sum_squares(10)", "385");
     let square = row(&rows, "square");
     let outer = row(&rows, "sum_squares");
     let outside = row(&rows, "(outside functions)");
@@ -136,22 +143,7 @@ fn profile_attributes_cycles_to_functions() {
 
 #[test]
 fn recursion_counts_every_call_and_the_outermost_total() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("prog.wat"), WAT).unwrap();
-    let (ok, out, err) = run(
-        dir.path(),
-        &[
-            "run",
-            "prog.wat",
-            "--invoke",
-            "fact(5)",
-            "--profile",
-            "--cycles",
-        ],
-    );
-    assert!(ok, "{err}");
-    assert_eq!(out, "120\n");
-    let (rows, cycles) = parse(&err);
+    let (_dir, rows, cycles) = profiled("fact(5)", "120");
     let fact = row(&rows, "fact");
     assert_eq!(fact.calls, Some(6));
     let outside = row(&rows, "(outside functions)");
