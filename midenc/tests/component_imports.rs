@@ -175,21 +175,7 @@ fn mismatched_wit_signatures_name_both_sides() {
         d,
     ));
     let before = files_in(d);
-    let o = midenc(
-        &[
-            "compile",
-            "caller.wat",
-            "--wit",
-            "svc.wit",
-            "--world",
-            "caller",
-            "-L",
-            "other/callee.masp",
-            "-o",
-            "bad.masp",
-        ],
-        d,
-    );
+    let o = compile_caller_to_bad(d, &["-L", "other/callee.masp"]);
     assert_clean_failure(&o, d, &before, "signature mismatch");
     let err = stderr(&o);
     assert!(err.contains("`test:svc/api@1.0.0#shout`"), "{err}");
@@ -205,22 +191,25 @@ fn mismatched_wit_signatures_name_both_sides() {
     .unwrap();
     ok(midenc(&["compile", "core.wat"], d));
     let before = files_in(d);
-    let o = midenc(
-        &[
-            "compile",
-            "caller.wat",
-            "--wit",
-            "svc.wit",
-            "--world",
-            "caller",
-            "-L",
-            "core.masp",
-            "-o",
-            "bad.masp",
-        ],
-        d,
-    );
+    let o = compile_caller_to_bad(d, &["-L", "core.masp"]);
     assert_clean_failure(&o, d, &before, "signature mismatch");
+}
+
+/// Compiles the caller component of [`packages`] with `extra` arguments into `bad.masp` (the
+/// compilations here are expected to fail).
+fn compile_caller_to_bad(d: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "compile",
+        "caller.wat",
+        "--wit",
+        "svc.wit",
+        "--world",
+        "caller",
+        "-o",
+        "bad.masp",
+    ];
+    args.extend(extra);
+    midenc(&args, d)
 }
 
 #[test]
@@ -229,18 +218,7 @@ fn unresolved_component_imports_are_errors() {
     let d = dir.path();
     for extra in [&[][..], &["--allow-unresolved"][..]] {
         let before = files_in(d);
-        let mut args = vec![
-            "compile",
-            "caller.wat",
-            "--wit",
-            "svc.wit",
-            "--world",
-            "caller",
-            "-o",
-            "bad.masp",
-        ];
-        args.extend(extra);
-        let o = midenc(&args, d);
+        let o = compile_caller_to_bad(d, extra);
         assert_clean_failure(&o, d, &before, "test:svc/api@1.0.0#shout");
     }
 }
