@@ -28,7 +28,6 @@
 use midenc_abi::{CoreType, FlatType, WitSignature, WitType, MAX_FLAT_PARAMS, MAX_STACK_FELTS};
 
 use super::wrapper::{slots, MemAt, Slot, Targets, WrapperGen, ABI_BASE, ARGS, NO_LEAVE, RES};
-use crate::layout::MEMORY_PAGES_ADDR;
 
 /// Cell holding the pointer to parameters passed in linear memory.
 const PARAMS_PTR: u32 = ABI_BASE + 9;
@@ -220,18 +219,9 @@ pub fn needs_adapter(sig: &WitSignature, shape: CoreShape) -> bool {
 
 /// Traps unless the pointer in `cell` is aligned for `ty` and `ty` fits in linear memory there.
 fn check_pointer(g: &mut WrapperGen<'_>, cell: u32, ty: &WitType, message: &str) {
-    let (size, align) = (ty.size(), ty.align());
     g.op(format!("mem_load.{cell}"));
-    if align > 1 {
-        g.op(format!(
-            "dup u32and.{} eq.0 assert.err=\"{message}\"",
-            align - 1
-        ));
-    }
-    g.op(format!(
-        "dup add.{size} mem_load.{MEMORY_PAGES_ADDR} mul.65536 lte \
-         assert.err=\"out of bounds memory access\" drop"
-    ));
+    g.check_pointer(ty, message);
+    g.op("drop");
 }
 
 fn pad(g: &mut WrapperGen<'_>, felts: u32) {

@@ -129,6 +129,22 @@ impl<'a> WrapperGen<'a> {
         }
     }
 
+    /// Traps unless the pointer on top (which stays) is aligned for `ty`, with `message`, and
+    /// `ty` fits in linear memory there.
+    pub(super) fn check_pointer(&mut self, ty: &WitType, message: &str) {
+        let (size, align) = (ty.size(), ty.align());
+        if align > 1 {
+            self.op(format!(
+                "dup u32and.{} eq.0 assert.err=\"{message}\"",
+                align - 1
+            ));
+        }
+        self.op(format!(
+            "dup add.{size} mem_load.{MEMORY_PAGES_ADDR} mul.65536 lte \
+             assert.err=\"out of bounds memory access\""
+        ));
+    }
+
     pub(super) fn op(&mut self, op: impl Into<String>) {
         self.ops.push(op.into());
     }
@@ -610,17 +626,7 @@ impl<'a> WrapperGen<'a> {
         if flat.len() > 1 {
             // The core function returned a pointer to the result in linear memory.
             self.op(format!("dup mem_store.{CORE_RES}"));
-            let (size, align) = (result.size(), result.align());
-            if align > 1 {
-                self.op(format!(
-                    "dup u32and.{} eq.0 assert.err=\"result pointer not aligned\"",
-                    align - 1
-                ));
-            }
-            self.op(format!(
-                "dup add.{size} mem_load.{MEMORY_PAGES_ADDR} mul.65536 lte \
-                 assert.err=\"out of bounds memory access\""
-            ));
+            self.check_pointer(result, "result pointer not aligned");
             self.op(format!("mem_store.{RETPTR}"));
             self.lower_from_memory(
                 result,
