@@ -182,7 +182,8 @@ fn translate_aligned(
 ) -> TResult<TranslatedFunction> {
     const ROUNDS: usize = 6;
     let mut assumptions: HashMap<u64, Vec<bool>> = HashMap::new();
-    for round in 0..=ROUNDS {
+    let mut round = 0;
+    loop {
         let mut translator = FuncTranslator::new(module, procs, func, body, memory_locals)?;
         let entry = (0..translator.locals.len())
             .map(|i| translator.alignment.get(i))
@@ -199,8 +200,8 @@ fn translate_aligned(
         for (key, local) in broken {
             assumptions.entry(key).or_insert_with(|| vec![true; locals])[local] = false;
         }
+        round += 1;
     }
-    unreachable!("the loop returns in its last round")
 }
 
 struct FuncTranslator<'m, 'a> {
