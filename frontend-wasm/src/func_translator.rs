@@ -26,6 +26,7 @@ use wasmparser::{BlockType, FunctionBody, MemArg, Operator, ValType};
 use crate::{
     alignment::{self, LocalAlignment},
     code_translator::{self, OpLowering},
+    counted_loop,
     error::{WasmError, WasmResult},
     layout::{self, MEMORY_PAGES_ADDR},
     masm::{CodeTree, Node, SeqId},
@@ -79,6 +80,21 @@ pub(crate) struct Operand {
     pub is_bool: bool,
     /// An `i32` known to be a multiple of 4 (see [`crate::alignment`]).
     pub mult4: bool,
+    /// The smallest and largest value an `i32` can have, when known (an address computed from
+    /// the induction local of a counted loop, see [`crate::counted_loop`]).
+    pub range: Option<(u64, u64)>,
+}
+
+/// The counted loop whose body is being translated (see [`crate::counted_loop`]).
+#[derive(Clone, Copy, Debug)]
+struct CountedLoop {
+    /// Frame count inside the loop: code at this depth runs in every iteration.
+    depth: usize,
+    /// The induction local and its values at the top of an iteration.
+    local: u32,
+    range: (u64, u64),
+    /// The last byte the accesses whose check moved before the loop reach (inclusive).
+    last_byte: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -241,6 +257,8 @@ struct FuncTranslator<'m, 'a> {
     aligned_globals: Vec<bool>,
     /// Assumed-aligned globals this body sets to a value not known to be a multiple of 4.
     broken_globals: Vec<u32>,
+    /// The counted loop being translated, if the current point is inside one.
+    counted: Option<CountedLoop>,
 }
 
 impl<'m, 'a> FuncTranslator<'m, 'a> {
@@ -367,6 +385,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             ),
             aligned_globals: Vec::new(),
             broken_globals: Vec::new(),
+            counted: None,
         })
     }
 
@@ -374,13 +393,37 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
     fn run(mut self, body: &FunctionBody<'_>) -> TResult<(TranslatedFunction, Vec<(u64, usize)>)> {
         self.prologue()?;
         let mut reader = body.get_operators_reader().map_err(WasmError::from)?;
+        let (mut ops, mut offsets) = (Vec::new(), Vec::new());
         while !reader.eof() {
             let (op, offset) = reader.read_with_offset().map_err(WasmError::from)?;
+            ops.push(op);
+            offsets.push(offset);
+        }
+        for (at, (op, offset)) in ops.iter().zip(offsets).enumerate() {
+            let op = op.clone();
             self.offset = offset;
+            // A counted loop's start is the constant its local holds on entry.
+            let counted = match op {
+                Operator::Loop { .. } if !self.dead => counted_loop::shape(&ops[at + 1..])
+                    .and_then(|shape| {
+                        let start = self.known_consts[shape.local as usize]?;
+                        let range = counted_loop::range(shape, start as u32)?;
+                        Some((shape.local, range))
+                    }),
+                _ => None,
+            };
             self.forget_constants_at_joins(&op);
             let (was_dead, frames_before) = (self.dead, self.frames.len());
             self.alignment_before(&op, was_dead);
             self.translate_operator(&op)?;
+            if let Some((local, range)) = counted {
+                self.counted = Some(CountedLoop {
+                    depth: self.frames.len(),
+                    local,
+                    range,
+                    last_byte: None,
+                });
+            }
             match self.frames.len().cmp(&frames_before) {
                 std::cmp::Ordering::Greater => match op {
                     Operator::Loop { .. } => self.alignment.open_loop(offset),
@@ -448,6 +491,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             ty,
             is_bool,
             mult4: false,
+            range: None,
         });
     }
 
@@ -546,6 +590,9 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         }
         self.push(local.ty, false);
         self.set_top_mult4(self.alignment.get(idx as usize));
+        if let Some(counted) = self.counted.filter(|c| c.local == idx) {
+            self.operands.last_mut().unwrap().range = Some(counted.range);
+        }
         Ok(())
     }
 
@@ -780,9 +827,20 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
 
     /// Pops a byte address, adds the static offset and traps unless `size` bytes from there
     /// lie inside linear memory; leaves the effective address (now < 2^32).
-    fn bounds_checked_address(&mut self, memarg: &MemArg, size: u32) -> TResult<()> {
+    fn bounds_checked_address(
+        &mut self,
+        memarg: &MemArg,
+        size: u32,
+        range: Option<(u64, u64)>,
+    ) -> TResult<()> {
         if memarg.offset > u64::from(u32::MAX) {
             return Err(self.unsupported("memory offsets beyond 4 GiB (memory64)"));
+        }
+        if self.check_before_loop(memarg.offset, size, range) {
+            if memarg.offset > 0 {
+                self.emit(format!("add.{}", memarg.offset));
+            }
+            return Ok(());
         }
         if memarg.offset == 0 {
             // ea < M - size + 1, from the limit cell of this access size.
@@ -818,6 +876,37 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         Ok(())
     }
 
+    /// Whether an access at an address of known `range` runs in every iteration of the counted
+    /// loop being translated, so that its bounds check joins the one before the loop.
+    fn check_before_loop(&mut self, offset: u64, size: u32, range: Option<(u64, u64)>) -> bool {
+        let depth = self.frames.len();
+        let (Some(counted), Some((_, hi))) = (self.counted.as_mut(), range) else {
+            return false;
+        };
+        let last = hi + offset + u64::from(size) - 1;
+        if counted.depth != depth || last > u64::from(u32::MAX) {
+            return false;
+        }
+        counted.last_byte = Some(counted.last_byte.map_or(last, |l| l.max(last)));
+        true
+    }
+
+    /// Before a counted loop that is ending: the one bounds check of the accesses that moved
+    /// theirs out of the body (the last byte they reach must lie below the memory size).
+    fn emit_check_before_loop(&mut self, outer: SeqId) {
+        let Some(counted) = self.counted.take() else {
+            return;
+        };
+        if let Some(last) = counted.last_byte {
+            self.tree.op(outer, format!("push.{last}"));
+            self.tree
+                .op(outer, format!("mem_load.{}", layout::ACCESS_LIMITS_ADDR));
+            self.tree.op(outer, "u32lt");
+            self.tree
+                .op(outer, "assert.err=\"out of bounds memory access\"");
+        }
+    }
+
     fn emit_all(&mut self, ops: &[&str]) {
         for op in ops {
             self.emit(op.to_string());
@@ -837,7 +926,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
     /// A load of `size` bytes, narrowed/extended by `widen` to a value of type `ty`.
     fn load(&mut self, memarg: &MemArg, size: u32, ty: CoreType, widen: &[&str]) -> TResult<()> {
         let address = self.pop();
-        self.bounds_checked_address(memarg, size)?;
+        self.bounds_checked_address(memarg, size, address.range)?;
         if alignment::whole_elements(address.mult4, memarg.offset, size) {
             // [ea] with ea = 4a: element a (and a + 1 for the high limb).
             self.emit("div.4");
@@ -869,7 +958,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         }
         // [v.., a] -> [a, v..]
         self.emit(if size == 8 { "movup.2" } else { "swap" });
-        self.bounds_checked_address(memarg, size)?;
+        self.bounds_checked_address(memarg, size, address.range)?;
         let mask = match size {
             1 => 0xFF,
             2 => 0xFFFF,
@@ -979,7 +1068,12 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 return self.epilogue();
             }
             FrameKind::Block | FrameKind::If => frame.max_flag,
-            FrameKind::Loop => self.end_loop(&frame),
+            FrameKind::Loop => {
+                if self.counted.is_some_and(|c| c.depth == self.frames.len() + 1) {
+                    self.emit_check_before_loop(frame.outer);
+                }
+                self.end_loop(&frame)
+            }
         };
         if exit_flag > 0 {
             self.guard_after_flagged(exit_flag);
@@ -1253,6 +1347,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 self.br_table(targets)?;
                 self.mark_dead();
             }
+            other if self.ranged_sum(other) => {}
             other => match code_translator::lower(other) {
                 OpLowering::Simple { pops, push, code } => {
                     let n = self.operands.len();
@@ -1283,6 +1378,46 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             },
         }
         Ok(())
+    }
+
+    /// `i32.add`/`i32.sub` of a constant (just pushed) to a value of known range, when the
+    /// range shows that the sum wraps around 2^32 in every case or in none: then it is a felt
+    /// `add`/`sub` of the right constant (2 cycles instead of 3–4), and the result's range is
+    /// known too. Returns whether it translated `op`.
+    fn ranged_sum(&mut self, op: &Operator<'_>) -> bool {
+        const WRAP: u64 = 1 << 32;
+        let n = self.operands.len();
+        let (Some(c), true) = (self.just_pushed, n >= 2) else {
+            return false;
+        };
+        let Some((lo, hi)) = self.operands[n - 2].range else {
+            return false;
+        };
+        // (instruction, amount, range of the result)
+        let (instr, amount, range) = match op {
+            Operator::I32Add if hi + c < WRAP => ("add", c, (lo + c, hi + c)),
+            Operator::I32Add if lo + c >= WRAP => ("sub", WRAP - c, (lo + c - WRAP, hi + c - WRAP)),
+            Operator::I32Sub if lo >= c => ("sub", c, (lo - c, hi - c)),
+            Operator::I32Sub if hi < c => ("add", WRAP - c, (lo + WRAP - c, hi + WRAP - c)),
+            _ => return false,
+        };
+        if !self.tree.pop_op(self.cur, &format!("push.{c}")) {
+            return false;
+        }
+        if amount > 0 {
+            self.emit(format!("{instr}.{amount}"));
+        }
+        let lhs_mult4 = self.operands[n - 2].mult4;
+        self.operands.truncate(n - 2);
+        self.push(CoreType::I32, false);
+        self.set_top_mult4(alignment::result_is_multiple_of_4(
+            op,
+            lhs_mult4,
+            c % 4 == 0,
+            Some(c),
+        ));
+        self.operands.last_mut().unwrap().range = Some(range);
+        true
     }
 
     /// Global `index`, if its type is supported.

@@ -10,6 +10,7 @@
 mod alignment;
 mod call_graph;
 mod code_translator;
+mod counted_loop;
 pub mod component;
 pub mod error;
 mod exports;

@@ -413,3 +413,33 @@ fn memory_agrees_with_wasmi() {
     let n = diff.check(&cases);
     assert!(n >= 400, "ran {n} cases");
 }
+
+#[test]
+fn counted_loops_agree_with_wasmi() {
+    let mut diff = Differential::from_wat(include_str!("../fixtures/core/counted_loops.wat"));
+    let mut cases: Vec<(&str, Vec<CoreValue>)> = Vec::new();
+    // 0 pages more: every loop's range crosses the end of memory (a trap); -1: growing fails.
+    for pages in [0, 1, 2, 3, -1] {
+        for v in [0, 7, -1] {
+            cases.push(("fill_up", vec![i32v(pages), i32v(v)]));
+            cases.push(("below", vec![i32v(pages), i32v(v)]));
+            cases.push(("fill_shifted", vec![i32v(pages), i32v(v)]));
+        }
+        for c in [0, 1] {
+            cases.push(("down", vec![i32v(pages), i32v(c)]));
+            cases.push(("edge", vec![i32v(pages), i32v(c)]));
+        }
+    }
+    diff.check(&cases);
+    // The checks really moved before the loops: one per loop, at the last byte its unconditional
+    // accesses reach (`fill_up` has two loops ending at the same byte).
+    let wasm = wat::parse_str(include_str!("../fixtures/core/counted_loops.wat")).unwrap();
+    let masm = midenc_frontend_wasm::compile_module(&wasm).unwrap().masm;
+    let lines: Vec<&str> = masm.lines().map(str::trim).collect();
+    let limit = format!("mem_load.{}", midenc_frontend_wasm::layout::ACCESS_LIMITS_ADDR);
+    for (last_byte, loops) in [(98_303, 2), (65_540, 1), (65_546, 1), (65_535, 1), (65_536, 1)] {
+        let check = [format!("push.{last_byte}"), limit.clone()];
+        let found = lines.windows(2).filter(|w| w[0] == check[0] && w[1] == check[1]);
+        assert_eq!(found.count(), loops, "{check:?}");
+    }
+}
