@@ -438,6 +438,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 _ => None,
             };
         }
+        self.tree.thread_jumps(self.root);
         let translated = TranslatedFunction {
             tree: self.tree,
             root: self.root,

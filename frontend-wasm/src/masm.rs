@@ -9,6 +9,8 @@ use std::fmt::Write;
 
 use crate::peephole;
 
+mod threading;
+
 /// Index of a code sequence inside a [`CodeTree`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SeqId(usize);
