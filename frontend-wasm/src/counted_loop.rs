@@ -101,7 +101,7 @@ pub fn range(shape: LoopShape, start: u32) -> Option<(u64, u64)> {
         (RepeatWhile::Below(n), true) => {
             let end = u64::from(n);
             // The last value plus the step must not wrap, or `i < N` would hold again.
-            let last = start + (end.saturating_sub(start) + stride - 1) / stride * stride - stride;
+            let last = start + end.saturating_sub(start).div_ceil(stride) * stride - stride;
             (start < end && last + stride < 1 << 32).then_some((start, last))
         }
         (RepeatWhile::Below(_), false) => None,
@@ -237,7 +237,10 @@ mod tests {
                 let reader = body.get_operators_reader().unwrap();
                 let all: Vec<_> = reader.into_iter().map(Result::unwrap).collect();
                 // Skip everything up to and including the `loop`.
-                let at = all.iter().position(|o| matches!(o, Operator::Loop { .. })).unwrap();
+                let at = all
+                    .iter()
+                    .position(|o| matches!(o, Operator::Loop { .. }))
+                    .unwrap();
                 return all[at + 1..].to_vec();
             }
         }
@@ -254,7 +257,10 @@ mod tests {
         assert_eq!(shape.step, 8);
         assert_eq!(shape.repeat, RepeatWhile::NotEqual(0));
         // From -64: -64, -56, …, -8.
-        assert_eq!(range(shape, (-64i32) as u32), Some((0xFFFF_FFC0, 0xFFFF_FFF8)));
+        assert_eq!(
+            range(shape, (-64i32) as u32),
+            Some((0xFFFF_FFC0, 0xFFFF_FFF8))
+        );
         // Not a multiple of the step: the loop would wrap around.
         assert_eq!(range(shape, (-60i32) as u32), None);
         // From 0: every multiple of 8 (the loop ends when i wraps around to 0).

@@ -1070,7 +1070,10 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             }
             FrameKind::Block | FrameKind::If => frame.max_flag,
             FrameKind::Loop => {
-                if self.counted.is_some_and(|c| c.depth == self.frames.len() + 1) {
+                if self
+                    .counted
+                    .is_some_and(|c| c.depth == self.frames.len() + 1)
+                {
                     self.emit_check_before_loop(frame.outer);
                 }
                 self.end_loop(&frame)

@@ -10,8 +10,8 @@
 mod alignment;
 mod call_graph;
 mod code_translator;
-mod counted_loop;
 pub mod component;
+mod counted_loop;
 pub mod error;
 mod exports;
 mod func_translator;

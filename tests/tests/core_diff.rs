@@ -436,10 +436,21 @@ fn counted_loops_agree_with_wasmi() {
     let wasm = wat::parse_str(include_str!("../fixtures/core/counted_loops.wat")).unwrap();
     let masm = midenc_frontend_wasm::compile_module(&wasm).unwrap().masm;
     let lines: Vec<&str> = masm.lines().map(str::trim).collect();
-    let limit = format!("mem_load.{}", midenc_frontend_wasm::layout::ACCESS_LIMITS_ADDR);
-    for (last_byte, loops) in [(98_303, 2), (65_540, 1), (65_546, 1), (65_535, 1), (65_536, 1)] {
+    let limit = format!(
+        "mem_load.{}",
+        midenc_frontend_wasm::layout::ACCESS_LIMITS_ADDR
+    );
+    for (last_byte, loops) in [
+        (98_303, 2),
+        (65_540, 1),
+        (65_546, 1),
+        (65_535, 1),
+        (65_536, 1),
+    ] {
         let check = [format!("push.{last_byte}"), limit.clone()];
-        let found = lines.windows(2).filter(|w| w[0] == check[0] && w[1] == check[1]);
+        let found = lines
+            .windows(2)
+            .filter(|w| w[0] == check[0] && w[1] == check[1]);
         assert_eq!(found.count(), loops, "{check:?}");
     }
 }

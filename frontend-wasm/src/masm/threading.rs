@@ -78,29 +78,35 @@ impl CodeTree {
         let Some(Node::If { then_seq, else_seq }) = nodes.get(i) else {
             return false;
         };
-        let (arms, (test, len)) = ([*then_seq, *else_seq], match nodes.get(i + 1..) {
-            Some([Node::If { then_seq, else_seq }, ..]) => (
-                Test::Bool {
-                    then_seq: *then_seq,
-                    else_seq: *else_seq,
-                },
-                1,
-            ),
-            Some([Node::Op(dup), Node::Op(eq0), Node::If { then_seq, else_seq }, ..])
-                if dup == "dup" && eq0 == "eq.0" =>
-            {
-                (
-                    Test::Zero {
-                        zero: *then_seq,
-                        nonzero: *else_seq,
+        let (arms, (test, len)) = (
+            [*then_seq, *else_seq],
+            match nodes.get(i + 1..) {
+                Some([Node::If { then_seq, else_seq }, ..]) => (
+                    Test::Bool {
+                        then_seq: *then_seq,
+                        else_seq: *else_seq,
                     },
-                    3,
-                )
-            }
-            _ => return false,
-        });
+                    1,
+                ),
+                Some([Node::Op(dup), Node::Op(eq0), Node::If { then_seq, else_seq }, ..])
+                    if dup == "dup" && eq0 == "eq.0" =>
+                {
+                    (
+                        Test::Zero {
+                            zero: *then_seq,
+                            nonzero: *else_seq,
+                        },
+                        3,
+                    )
+                }
+                _ => return false,
+            },
+        );
         let mut leaves = Vec::new();
-        if !arms.iter().all(|arm| self.constant_leaves(*arm, &mut leaves)) {
+        if !arms
+            .iter()
+            .all(|arm| self.constant_leaves(*arm, &mut leaves))
+        {
             return false;
         }
         let chosen: Vec<Option<SeqId>> = leaves.iter().map(|(_, k)| test.choose(*k)).collect();
@@ -108,10 +114,18 @@ impl CodeTree {
             return false;
         }
         let uses = |target| chosen.iter().filter(|c| **c == Some(target)).count();
-        if test.branches().iter().any(|t| uses(*t) > 1 && !self.small(*t)) {
+        if test
+            .branches()
+            .iter()
+            .any(|t| uses(*t) > 1 && !self.small(*t))
+        {
             return false;
         }
-        let shared: Vec<SeqId> = test.branches().into_iter().filter(|t| uses(*t) > 1).collect();
+        let shared: Vec<SeqId> = test
+            .branches()
+            .into_iter()
+            .filter(|t| uses(*t) > 1)
+            .collect();
         self.seqs[seq.0].drain(i + 1..i + 1 + len);
         for ((leaf, k), target) in leaves.into_iter().zip(chosen.into_iter().flatten()) {
             self.seqs[leaf.0].pop();
@@ -150,7 +164,10 @@ impl CodeTree {
         let is_ops = |s: SeqId, ops: &[&str]| {
             let nodes = &self.seqs[s.0];
             nodes.len() == ops.len()
-                && nodes.iter().zip(ops).all(|(n, op)| matches!(n, Node::Op(o) if o == op))
+                && nodes
+                    .iter()
+                    .zip(ops)
+                    .all(|(n, op)| matches!(n, Node::Op(o) if o == op))
         };
         if dup != "dup"
             || eq0 != "eq.0"
@@ -187,7 +204,6 @@ impl CodeTree {
         let nodes = &self.seqs[seq.0];
         nodes.len() <= MAX_COPIED_OPS && nodes.iter().all(|n| matches!(n, Node::Op(_)))
     }
-
 }
 
 impl Test {
@@ -240,17 +256,41 @@ mod tests {
         let two = seq(&mut tree, &["push.2"]);
         let b = seq(&mut tree, &["mul.3", "push.1"]);
         let inner = seq(&mut tree, &["dup.2"]);
-        tree.push(inner, Node::If { then_seq: two, else_seq: b });
-        tree.push(root, Node::If { then_seq: a, else_seq: inner });
+        tree.push(
+            inner,
+            Node::If {
+                then_seq: two,
+                else_seq: b,
+            },
+        );
+        tree.push(
+            root,
+            Node::If {
+                then_seq: a,
+                else_seq: inner,
+            },
+        );
         let t = seq(&mut tree, &["drop", "u32xor", "push.1"]);
         let dec = seq(&mut tree, &["sub.1"]);
         for op in ["dup", "eq.0"] {
             tree.op(root, op);
         }
-        tree.push(root, Node::If { then_seq: t, else_seq: dec });
+        tree.push(
+            root,
+            Node::If {
+                then_seq: t,
+                else_seq: dec,
+            },
+        );
         let skip = seq(&mut tree, &[]);
         let u = seq(&mut tree, &["u32and"]);
-        tree.push(root, Node::If { then_seq: skip, else_seq: u });
+        tree.push(
+            root,
+            Node::If {
+                then_seq: skip,
+                else_seq: u,
+            },
+        );
         tree.op(root, "swap");
         tree.thread_jumps(root);
         // flag 0 → T then flag 1 → skip; flag 2 → 1 → skip; flag 1 → 0 → U.
@@ -267,8 +307,17 @@ mod tests {
     fn a_flag_passing_an_empty_block_end_is_decremented_without_an_if() {
         let mut tree = CodeTree::default();
         let root = seq(&mut tree, &["dup.3", "dup", "eq.0"]);
-        let (zero, nonzero) = (seq(&mut tree, &["drop", "push.0"]), seq(&mut tree, &["sub.1"]));
-        tree.push(root, Node::If { then_seq: zero, else_seq: nonzero });
+        let (zero, nonzero) = (
+            seq(&mut tree, &["drop", "push.0"]),
+            seq(&mut tree, &["sub.1"]),
+        );
+        tree.push(
+            root,
+            Node::If {
+                then_seq: zero,
+                else_seq: nonzero,
+            },
+        );
         tree.thread_jumps(root);
         assert_eq!(printed(&tree, root), ["dup.3", "dup", "neq.0", "sub"]);
     }
@@ -280,8 +329,18 @@ mod tests {
             let root = tree.new_seq();
             let a = seq(&mut tree, &["push.1"]);
             let b = seq(&mut tree, &["push.1"]);
-            tree.push(root, Node::If { then_seq: a, else_seq: b });
-            let body: Vec<&str> = if big { vec!["add.1"; 7] } else { vec!["add.1"; 2] };
+            tree.push(
+                root,
+                Node::If {
+                    then_seq: a,
+                    else_seq: b,
+                },
+            );
+            let body: Vec<&str> = if big {
+                vec!["add.1"; 7]
+            } else {
+                vec!["add.1"; 2]
+            };
             let then_seq = seq(&mut tree, &body);
             let else_seq = seq(&mut tree, &["mul.2"]);
             tree.push(root, Node::If { then_seq, else_seq });
