@@ -109,7 +109,7 @@ pub fn range(shape: LoopShape, start: u32) -> Option<(u64, u64)> {
 }
 
 /// The number of operators up to the `end` that closes the loop (exclusive).
-fn body_len(after_loop: &[Operator<'_>]) -> Option<usize> {
+pub(crate) fn body_len(after_loop: &[Operator<'_>]) -> Option<usize> {
     let mut depth = 0usize;
     for (i, op) in after_loop.iter().enumerate() {
         match op {
@@ -123,7 +123,7 @@ fn body_len(after_loop: &[Operator<'_>]) -> Option<usize> {
 }
 
 /// Operators that neither branch, call, loop nor trap other than by a memory access.
-fn is_plain(op: &Operator<'_>) -> bool {
+pub(crate) fn is_plain(op: &Operator<'_>) -> bool {
     use Operator::*;
     matches!(
         op,

@@ -29,8 +29,10 @@ use crate::{
     counted_loop,
     error::{WasmError, WasmResult},
     layout::{self, MEMORY_PAGES_ADDR},
+    liveness,
     masm::{CodeTree, Node, SeqId},
     module_env::{DataMode, ElemMode, ModuleInfo, Table},
+    speculated_loop::{self, Tail},
     stack_ops::{self, MAX_REACH},
     FunctionProcs,
 };
@@ -124,6 +126,8 @@ struct Frame {
     max_flag: usize,
     /// Whether the else arm has started (for `if` frames).
     in_else: bool,
+    /// Index of the operator that opened the frame (`None` for the function body).
+    opener: Option<usize>,
 }
 
 impl Frame {
@@ -145,6 +149,9 @@ impl Frame {
 /// Why a translation attempt stopped; `NeedsMemoryLocals` triggers a retry.
 enum Abort {
     NeedsMemoryLocals,
+    /// A speculated loop's tests were not alone on the operand stack: translate again without
+    /// speculation.
+    CannotSpeculate,
     Error(WasmError),
 }
 
@@ -171,10 +178,10 @@ pub fn translate_function(
     match attempt(false) {
         Ok(t) => Ok(t),
         Err(Abort::Error(e)) => Err(e),
-        Err(Abort::NeedsMemoryLocals) => match attempt(true) {
+        Err(Abort::NeedsMemoryLocals | Abort::CannotSpeculate) => match attempt(true) {
             Ok(t) => Ok(t),
             Err(Abort::Error(e)) => Err(e),
-            Err(Abort::NeedsMemoryLocals) => Err(WasmError::ImplLimit {
+            Err(Abort::NeedsMemoryLocals | Abort::CannotSpeculate) => Err(WasmError::ImplLimit {
                 message: "the function needs more than 16 operand-stack slots at once".into(),
                 function: module.display_name(func),
                 offset: body.range().start,
@@ -199,8 +206,10 @@ fn translate_aligned(
     const ROUNDS: usize = 6;
     let mut assumptions: HashMap<u64, Vec<bool>> = HashMap::new();
     let mut round = 0;
+    let mut speculate = true;
     loop {
         let mut translator = FuncTranslator::new(module, procs, func, body, memory_locals)?;
+        translator.speculate = speculate;
         let entry = (0..translator.locals.len())
             .map(|i| translator.alignment.get(i))
             .collect();
@@ -209,7 +218,14 @@ fn translate_aligned(
         translator.alignment = LocalAlignment::new(entry, assumptions.clone(), last);
         translator.aligned_globals = aligned_globals.to_vec();
         let locals = translator.locals.len();
-        let (translated, broken) = translator.run(body)?;
+        let (translated, broken) = match translator.run(body) {
+            // Without speculation no loop is translated that way, so this ends.
+            Err(Abort::CannotSpeculate) => {
+                speculate = false;
+                continue;
+            }
+            other => other?,
+        };
         if broken.is_empty() || last {
             return Ok(translated);
         }
@@ -259,6 +275,12 @@ struct FuncTranslator<'m, 'a> {
     broken_globals: Vec<u32>,
     /// The counted loop being translated, if the current point is inside one.
     counted: Option<CountedLoop>,
+    /// Index of the operator being translated.
+    at: usize,
+    /// Live locals at branch targets, computed when a speculated loop first needs them.
+    liveness: Option<liveness::Liveness>,
+    /// Whether loops may run code speculatively (see [`crate::speculated_loop`]).
+    speculate: bool,
 }
 
 impl<'m, 'a> FuncTranslator<'m, 'a> {
@@ -344,6 +366,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             landings: Vec::new(),
             max_flag: 0,
             in_else: false,
+            opener: None,
         }];
         Ok(FuncTranslator {
             module,
@@ -386,6 +409,9 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             aligned_globals: Vec::new(),
             broken_globals: Vec::new(),
             counted: None,
+            at: 0,
+            liveness: None,
+            speculate: true,
         })
     }
 
@@ -399,44 +425,19 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             ops.push(op);
             offsets.push(offset);
         }
-        for (at, (op, offset)) in ops.iter().zip(offsets).enumerate() {
-            let op = op.clone();
-            self.offset = offset;
-            // A counted loop's start is the constant its local holds on entry.
-            let counted = match op {
-                Operator::Loop { .. } if !self.dead => counted_loop::shape(&ops[at + 1..])
-                    .and_then(|shape| {
-                        let start = self.known_consts[shape.local as usize]?;
-                        let range = counted_loop::range(shape, start as u32)?;
-                        Some((shape.local, range))
-                    }),
-                _ => None,
-            };
-            self.forget_constants_at_joins(&op);
-            let (was_dead, frames_before) = (self.dead, self.frames.len());
-            self.alignment_before(&op, was_dead);
-            self.translate_operator(&op)?;
-            if let Some((local, range)) = counted {
-                self.counted = Some(CountedLoop {
-                    depth: self.frames.len(),
-                    local,
-                    range,
-                    last_byte: None,
-                });
+        let mut at = 0;
+        while at < ops.len() {
+            self.offset = offsets[at];
+            self.at = at;
+            if let Some(shape) = self.speculable_loop(&ops, at) {
+                self.forget_constants_at_joins(&ops[at]);
+                self.translate_speculated_loop(&ops, at, &offsets, &shape)?;
+                self.just_pushed = None;
+                at += 1 + shape.len;
+                continue;
             }
-            match self.frames.len().cmp(&frames_before) {
-                std::cmp::Ordering::Greater => match op {
-                    Operator::Loop { .. } => self.alignment.open_loop(offset),
-                    _ => self.alignment.open_block(matches!(op, Operator::If { .. })),
-                },
-                std::cmp::Ordering::Less => self.alignment.close(!was_dead),
-                std::cmp::Ordering::Equal => {}
-            }
-            self.record_written_constant(&op);
-            self.just_pushed = match op {
-                Operator::I32Const { value } if !self.dead => Some(u64::from(value as u32)),
-                _ => None,
-            };
+            self.step(&ops, at)?;
+            at += 1;
         }
         self.tree.thread_jumps(self.root);
         let translated = TranslatedFunction {
@@ -446,6 +447,154 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             broken_globals: self.broken_globals,
         };
         Ok((translated, self.alignment.into_broken()))
+    }
+
+    /// Translates operator `ops[at]` with the bookkeeping around it: constants known in
+    /// locals, the alignment of locals, counted loops.
+    fn step(&mut self, ops: &[Operator<'_>], at: usize) -> TResult<()> {
+        let op = &ops[at];
+        // A counted loop's start is the constant its local holds on entry.
+        let counted = match op {
+            Operator::Loop { .. } if !self.dead => {
+                counted_loop::shape(&ops[at + 1..]).and_then(|shape| {
+                    let start = self.known_consts[shape.local as usize]?;
+                    let range = counted_loop::range(shape, start as u32)?;
+                    Some((shape.local, range))
+                })
+            }
+            _ => None,
+        };
+        self.forget_constants_at_joins(op);
+        let (was_dead, frames_before) = (self.dead, self.frames.len());
+        self.alignment_before(op, was_dead);
+        self.translate_operator(op)?;
+        if let Some((local, range)) = counted {
+            self.counted = Some(CountedLoop {
+                depth: self.frames.len(),
+                local,
+                range,
+                last_byte: None,
+            });
+        }
+        match self.frames.len().cmp(&frames_before) {
+            std::cmp::Ordering::Greater => match op {
+                Operator::Loop { .. } => self.alignment.open_loop(self.offset),
+                _ => self.alignment.open_block(matches!(op, Operator::If { .. })),
+            },
+            std::cmp::Ordering::Less => self.alignment.close(!was_dead),
+            std::cmp::Ordering::Equal => {}
+        }
+        self.record_written_constant(op);
+        self.just_pushed = match op {
+            Operator::I32Const { value } if !self.dead => Some(u64::from(*value as u32)),
+            _ => None,
+        };
+        Ok(())
+    }
+
+    /// The speculated-loop shape of the `loop` at `ops[at]`, when running its second part
+    /// speculatively is invisible: that part writes only locals dead where the first exit
+    /// lands, and no branch carries values.
+    fn speculable_loop(
+        &mut self,
+        ops: &[Operator<'_>],
+        at: usize,
+    ) -> Option<speculated_loop::LoopShape> {
+        let Operator::Loop {
+            blockty: BlockType::Empty,
+        } = ops[at]
+        else {
+            return None;
+        };
+        if self.dead || self.counted.is_some() || !self.speculate {
+            return None;
+        }
+        let shape = speculated_loop::shape(&ops[at + 1..])?;
+        // Depths from inside the loop; the loop itself is not a frame yet.
+        let target = |depth: u32| self.frames.len().checked_sub(depth as usize);
+        let first = &self.frames[target(shape.first_exit)?];
+        let mut targets = vec![first];
+        if let Tail::Exit(d) = shape.tail {
+            targets.push(&self.frames[target(d)?]);
+        }
+        if targets.iter().any(|f| !f.label_types().is_empty()) {
+            return None;
+        }
+        let opener = first.opener;
+        let locals = self.locals.len();
+        let liveness = self
+            .liveness
+            .get_or_insert_with(|| liveness::analyze(ops, locals));
+        let live = liveness.at_label(opener)?;
+        let dead = |l: &u32| !live.get(*l as usize).copied().unwrap_or(false);
+        shape.b_writes.iter().all(dead).then_some(shape)
+    }
+
+    /// Translates a speculated loop (see [`crate::speculated_loop`]): `push.0 push.1 while.true
+    /// drop A B <combine> end`, with A's exit test kept under B's operands and left on the stack
+    /// after the loop, where it selects the exit.
+    fn translate_speculated_loop(
+        &mut self,
+        ops: &[Operator<'_>],
+        at: usize,
+        offsets: &[u64],
+        shape: &speculated_loop::LoopShape,
+    ) -> TResult<()> {
+        // The header joins the entry with the back edge: what the body writes is not known
+        // aligned there.
+        for local in &shape.writes {
+            self.alignment.set(*local as usize, false);
+        }
+        // The previous iteration's exit test, dropped first by each iteration.
+        self.emit("push.0");
+        self.push(CoreType::I32, true);
+        self.emit("push.1");
+        let outer = self.cur;
+        let body = self.tree.new_seq();
+        self.tree.push(outer, Node::While { body });
+        self.cur = body;
+        self.emit("drop");
+        self.pop();
+        let base = self.operands.len();
+        let a = at + 1..at + 1 + shape.a_len;
+        let b = a.end + 1..a.end + 1 + shape.b_len;
+        for (tests, range) in [a, b].into_iter().enumerate() {
+            for i in range {
+                self.offset = offsets[i];
+                self.at = i;
+                self.step(ops, i)?;
+            }
+            // Each part must leave exactly its test above the tests before it.
+            if self.operands.len() != base + tests + 1 || self.dead {
+                return Err(Abort::CannotSpeculate);
+            }
+            let test = self.operands.last_mut().expect("checked above");
+            if !test.is_bool {
+                self.tree.op(body, "neq.0");
+                test.is_bool = true;
+            }
+        }
+        // [c2, c1] -> [continue, c1]
+        let combine: &[&str] = match shape.tail {
+            Tail::Exit(_) => &["dup.1", "or", "not"],
+            Tail::Repeat => &["dup.1", "not", "and"],
+        };
+        self.emit_all(combine);
+        self.pop();
+        self.cur = outer;
+        // After the loop, [c1]: c1 takes the first exit; otherwise the second exit, or the code
+        // after the loop. Depths count from outside the loop now.
+        let first = shape.first_exit - 1;
+        self.alignment.branch(first as usize);
+        self.br_if(first)?;
+        if let Tail::Exit(d) = shape.tail {
+            self.alignment.branch(d as usize - 1);
+            self.branch(d - 1)?;
+            self.mark_dead();
+        }
+        // The values of the last iteration are not those of straight-line code before it.
+        self.known_consts.iter_mut().for_each(|k| *k = None);
+        Ok(())
     }
 
     // ---------------------------------------------------------------------------------------
@@ -720,6 +869,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             landings: Vec::new(),
             max_flag: 0,
             in_else: false,
+            opener: Some(self.at),
         });
         Ok(())
     }

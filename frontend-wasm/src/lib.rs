@@ -17,9 +17,11 @@ mod exports;
 mod func_translator;
 pub mod imports;
 pub mod layout;
+mod liveness;
 mod masm;
 mod module_env;
 mod peephole;
+mod speculated_loop;
 mod stack_ops;
 
 pub use error::{WasmError, WasmResult};
