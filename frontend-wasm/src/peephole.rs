@@ -182,6 +182,26 @@ fn pass(ops: &[String]) -> (Vec<String>, bool) {
                 continue;
             }
         }
+        // Two copies compared by `u32gt` (4 cycles) or `u32lte` (5): copied in the other
+        // order, the mirrored `u32lt` (3) or `u32gte` (4). `dup.x dup.y` reads S[x] then
+        // S[y - 1]; `dup.(y-1) dup.(x+1)` reads the same two the other way round.
+        if let (Some(x), Some(y), Some(cmp)) = (dup_index(a), b.and_then(dup_index), c) {
+            let mirrored = match cmp {
+                "u32gt" => Some("u32lt"),
+                "u32lte" => Some("u32gte"),
+                _ => None,
+            };
+            if let (Some(mirrored), true) = (mirrored, y >= 1 && x < 15) {
+                out.extend([
+                    format!("dup.{}", y - 1),
+                    format!("dup.{}", x + 1),
+                    mirrored.into(),
+                ]);
+                i += 3;
+                changed = true;
+                continue;
+            }
+        }
         // `dup.1 dup.1 <op> movdn.2 drop drop` computes op on the top two values and then
         // drops them (a function returning an expression of its last two locals): `<op>`.
         if a == "dup.1"
@@ -322,6 +342,20 @@ mod tests {
 
     fn opt(ops: &[&str]) -> Vec<String> {
         optimize(ops.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn comparisons_of_two_copies_take_the_cheaper_mirror() {
+        // S[1] > S[3] is S[3] < S[1]; S[0] <= S[0] stays (no other order to copy in).
+        assert_eq!(
+            opt(&["dup.1", "dup.4", "u32gt"]),
+            ["dup.3", "dup.2", "u32lt"]
+        );
+        assert_eq!(
+            opt(&["dup.2", "dup.1", "u32lte"]),
+            ["dup", "dup.3", "u32gte"]
+        );
+        assert_eq!(opt(&["dup", "dup", "u32gt"]), ["dup", "dup", "u32gt"]);
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! every arm ends with its flag as a constant, the test is decided per arm: the code it
 //! selects is placed at the end of that arm and the test disappears, ~12 cycles per block end
 //! passed. A branch selected by more than one arm is copied only when it is a few instructions.
+//! Two smaller rewrites of flag code live here too: a flag passing an empty block end, and a
+//! local zeroed on one path (both arithmetic on the condition instead of an `if`).
 
 use super::{CodeTree, Node, SeqId};
 
@@ -30,7 +32,10 @@ impl CodeTree {
         while let Some(seq) = work.pop() {
             let mut i = 0;
             while i < self.seqs[seq.0].len() {
-                if !self.thread_at(seq, i) && !self.decrement_at(seq, i) {
+                if !self.thread_at(seq, i)
+                    && !self.decrement_at(seq, i)
+                    && !self.zero_select_at(seq, i)
+                {
                     i += 1;
                 }
             }
@@ -181,6 +186,53 @@ impl CodeTree {
         true
     }
 
+    /// `if.true push.0 swap.k drop end` at `seq[i]` (a local set to 0 on one path) is
+    /// arithmetic on the 0/1 condition: the local times `not c` (times `c` for `if.false`),
+    /// `not movup.k mul movdn.(k-1)`, 3–4 cycles instead of ~13.
+    fn zero_select_at(&mut self, seq: SeqId, i: usize) -> bool {
+        let Some(Node::If { then_seq, else_seq }) = self.seqs[seq.0].get(i) else {
+            return false;
+        };
+        let zeroed = |s: SeqId| -> Option<usize> {
+            match self.seqs[s.0].as_slice() {
+                [Node::Op(push), Node::Op(swap), Node::Op(drop)]
+                    if push == "push.0" && drop == "drop" =>
+                {
+                    match swap.as_str() {
+                        "swap" => Some(1),
+                        _ => swap.strip_prefix("swap.")?.parse().ok(),
+                    }
+                }
+                _ => None,
+            }
+        };
+        let (k, negate) = match (zeroed(*then_seq), self.seqs[else_seq.0].is_empty()) {
+            (Some(k), true) => (k, true),
+            _ => match (self.seqs[then_seq.0].is_empty(), zeroed(*else_seq)) {
+                (true, Some(k)) => (k, false),
+                _ => return false,
+            },
+        };
+        if !(1..=15).contains(&k) {
+            return false;
+        }
+        let mut ops: Vec<String> = Vec::new();
+        if negate {
+            ops.push("not".into());
+        }
+        match k {
+            1 => ops.push("mul".into()),
+            2 => ops.extend(["movup.2", "mul", "swap"].map(String::from)),
+            _ => ops.extend([
+                format!("movup.{k}"),
+                "mul".into(),
+                format!("movdn.{}", k - 1),
+            ]),
+        }
+        self.seqs[seq.0].splice(i..=i, ops.into_iter().map(Node::Op));
+        true
+    }
+
     /// Collects the sequences in which `arm` ends (looking into a final `if`), with the
     /// constant each pushes last; false if some path does not end with a constant.
     fn constant_leaves(&self, arm: SeqId, leaves: &mut Vec<(SeqId, u64)>) -> bool {
@@ -320,6 +372,32 @@ mod tests {
         );
         tree.thread_jumps(root);
         assert_eq!(printed(&tree, root), ["dup.3", "dup", "neq.0", "sub"]);
+    }
+
+    #[test]
+    fn a_local_zeroed_on_one_path_is_a_product() {
+        let build = |then_ops: &[&str], else_ops: &[&str]| {
+            let mut tree = CodeTree::default();
+            let root = seq(&mut tree, &["dup.4"]);
+            let (then_seq, else_seq) = (seq(&mut tree, then_ops), seq(&mut tree, else_ops));
+            tree.push(root, Node::If { then_seq, else_seq });
+            tree.thread_jumps(root);
+            printed(&tree, root)
+        };
+        let zero = ["push.0", "swap.3", "drop"];
+        assert_eq!(
+            build(&zero, &[]),
+            ["dup.4", "not", "movup.3", "mul", "movdn.2"]
+        );
+        assert_eq!(build(&[], &zero), ["dup.4", "movup.3", "mul", "movdn.2"]);
+        assert_eq!(
+            build(&["push.0", "swap", "drop"], &[]),
+            ["dup.4", "not", "mul"]
+        );
+        let two = ["push.0", "swap.2", "drop"];
+        assert_eq!(build(&[], &two), ["dup.4", "movup.2", "mul", "swap"]);
+        // Anything else stays an `if`.
+        assert!(build(&["push.1", "swap.3", "drop"], &[]).contains(&"if.true".to_string()));
     }
 
     #[test]
