@@ -122,26 +122,12 @@ pub(crate) fn body_len(after_loop: &[Operator<'_>]) -> Option<usize> {
     None
 }
 
-/// Operators that neither branch, call, loop nor trap other than by a memory access.
-pub(crate) fn is_plain(op: &Operator<'_>) -> bool {
+/// Loads, stores and bulk memory operators: the ones that trap only when out of bounds.
+pub(crate) fn is_memory_access(op: &Operator<'_>) -> bool {
     use Operator::*;
     matches!(
         op,
-        Nop | Block { .. }
-            | If { .. }
-            | Else
-            | End
-            | Drop
-            | Select
-            | TypedSelect { .. }
-            | LocalGet { .. }
-            | LocalSet { .. }
-            | LocalTee { .. }
-            | GlobalGet { .. }
-            | GlobalSet { .. }
-            | I32Const { .. }
-            | I64Const { .. }
-            | I32Load { .. }
+        I32Load { .. }
             | I64Load { .. }
             | I32Load8S { .. }
             | I32Load8U { .. }
@@ -160,68 +146,91 @@ pub(crate) fn is_plain(op: &Operator<'_>) -> bool {
             | I64Store8 { .. }
             | I64Store16 { .. }
             | I64Store32 { .. }
-            | MemorySize { .. }
             | MemoryCopy { .. }
             | MemoryFill { .. }
-            | I32Eqz
-            | I32Eq
-            | I32Ne
-            | I32LtS
-            | I32LtU
-            | I32GtS
-            | I32GtU
-            | I32LeS
-            | I32LeU
-            | I32GeS
-            | I32GeU
-            | I64Eqz
-            | I64Eq
-            | I64Ne
-            | I64LtS
-            | I64LtU
-            | I64GtS
-            | I64GtU
-            | I64LeS
-            | I64LeU
-            | I64GeS
-            | I64GeU
-            | I32Clz
-            | I32Ctz
-            | I32Popcnt
-            | I32Add
-            | I32Sub
-            | I32Mul
-            | I32And
-            | I32Or
-            | I32Xor
-            | I32Shl
-            | I32ShrS
-            | I32ShrU
-            | I32Rotl
-            | I32Rotr
-            | I64Clz
-            | I64Ctz
-            | I64Popcnt
-            | I64Add
-            | I64Sub
-            | I64Mul
-            | I64And
-            | I64Or
-            | I64Xor
-            | I64Shl
-            | I64ShrS
-            | I64ShrU
-            | I64Rotl
-            | I64Rotr
-            | I32WrapI64
-            | I64ExtendI32S
-            | I64ExtendI32U
-            | I32Extend8S
-            | I32Extend16S
-            | I64Extend8S
-            | I64Extend16S
-            | I64Extend32S
     )
+}
+
+/// Operators that neither branch, call, loop nor trap other than by a memory access.
+pub(crate) fn is_plain(op: &Operator<'_>) -> bool {
+    use Operator::*;
+    is_memory_access(op)
+        || matches!(
+            op,
+            Nop | Block { .. }
+                | If { .. }
+                | Else
+                | End
+                | Drop
+                | Select
+                | TypedSelect { .. }
+                | LocalGet { .. }
+                | LocalSet { .. }
+                | LocalTee { .. }
+                | GlobalGet { .. }
+                | GlobalSet { .. }
+                | I32Const { .. }
+                | I64Const { .. }
+                | MemorySize { .. }
+                | I32Eqz
+                | I32Eq
+                | I32Ne
+                | I32LtS
+                | I32LtU
+                | I32GtS
+                | I32GtU
+                | I32LeS
+                | I32LeU
+                | I32GeS
+                | I32GeU
+                | I64Eqz
+                | I64Eq
+                | I64Ne
+                | I64LtS
+                | I64LtU
+                | I64GtS
+                | I64GtU
+                | I64LeS
+                | I64LeU
+                | I64GeS
+                | I64GeU
+                | I32Clz
+                | I32Ctz
+                | I32Popcnt
+                | I32Add
+                | I32Sub
+                | I32Mul
+                | I32And
+                | I32Or
+                | I32Xor
+                | I32Shl
+                | I32ShrS
+                | I32ShrU
+                | I32Rotl
+                | I32Rotr
+                | I64Clz
+                | I64Ctz
+                | I64Popcnt
+                | I64Add
+                | I64Sub
+                | I64Mul
+                | I64And
+                | I64Or
+                | I64Xor
+                | I64Shl
+                | I64ShrS
+                | I64ShrU
+                | I64Rotl
+                | I64Rotr
+                | I32WrapI64
+                | I64ExtendI32S
+                | I64ExtendI32U
+                | I32Extend8S
+                | I32Extend16S
+                | I64Extend8S
+                | I64Extend16S
+                | I64Extend32S
+        )
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@
 
 use wasmparser::Operator;
 
-use crate::counted_loop::{body_len, is_plain};
+use crate::counted_loop::{body_len, is_memory_access, is_plain};
 
 /// How the body of a speculated loop ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,34 +123,10 @@ fn is_straight(op: &Operator<'_>) -> bool {
 /// Code that may run when the original would not (B): straight-line, cannot trap, and has no
 /// effect but on locals and the operand stack.
 fn is_speculable(op: &Operator<'_>) -> bool {
-    use Operator::*;
     is_plain(op)
         && is_straight(op)
-        && !matches!(
-            op,
-            I32Load { .. }
-                | I64Load { .. }
-                | I32Load8S { .. }
-                | I32Load8U { .. }
-                | I32Load16S { .. }
-                | I32Load16U { .. }
-                | I64Load8S { .. }
-                | I64Load8U { .. }
-                | I64Load16S { .. }
-                | I64Load16U { .. }
-                | I64Load32S { .. }
-                | I64Load32U { .. }
-                | I32Store { .. }
-                | I64Store { .. }
-                | I32Store8 { .. }
-                | I32Store16 { .. }
-                | I64Store8 { .. }
-                | I64Store16 { .. }
-                | I64Store32 { .. }
-                | MemoryCopy { .. }
-                | MemoryFill { .. }
-                | GlobalSet { .. }
-        )
+        && !is_memory_access(op)
+        && !matches!(op, Operator::GlobalSet { .. })
 }
 
 #[cfg(test)]
