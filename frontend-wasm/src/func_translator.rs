@@ -33,6 +33,7 @@ use crate::{
     masm::{CodeTree, Node, SeqId},
     module_env::{DataMode, ElemMode, ModuleInfo, Table},
     speculated_loop::{self, Tail},
+    stack_carried,
     stack_ops::{self, MAX_REACH},
     FunctionProcs,
 };
@@ -85,6 +86,9 @@ pub(crate) struct Operand {
     /// The smallest and largest value an `i32` can have, when known (an address computed from
     /// the induction local of a counted loop, see [`crate::counted_loop`]).
     pub range: Option<(u64, u64)>,
+    /// A local's value carried on the stack instead of stored (see [`crate::stack_carried`]):
+    /// the index of the `local.get` that takes it; not a Wasm operand until then.
+    pub carried_to: Option<usize>,
 }
 
 /// The counted loop whose body is being translated (see [`crate::counted_loop`]).
@@ -467,7 +471,10 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         self.forget_constants_at_joins(op);
         let (was_dead, frames_before) = (self.dead, self.frames.len());
         self.alignment_before(op, was_dead);
-        self.translate_operator(op)?;
+        let carried = self.translate_carried(ops, at)?;
+        if !carried {
+            self.translate_operator(op)?;
+        }
         if let Some((local, range)) = counted {
             self.counted = Some(CountedLoop {
                 depth: self.frames.len(),
@@ -485,11 +492,82 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             std::cmp::Ordering::Equal => {}
         }
         self.record_written_constant(op);
+        if carried {
+            // The slot still holds the value before the write: never skip a later write of
+            // the same constant.
+            if let Operator::LocalSet { local_index } | Operator::LocalTee { local_index } = op {
+                self.known_consts[*local_index as usize] = None;
+            }
+        }
         self.just_pushed = match op {
             Operator::I32Const { value } if !self.dead => Some(u64::from(*value as u32)),
             _ => None,
         };
         Ok(())
+    }
+
+    /// Translates `ops[at]` when it writes a value carried on the stack to its only read, or
+    /// is that read (see [`crate::stack_carried`]); false when it is neither.
+    fn translate_carried(&mut self, ops: &[Operator<'_>], at: usize) -> TResult<bool> {
+        if self.dead {
+            return Ok(false);
+        }
+        match ops[at] {
+            Operator::LocalGet { .. } => {
+                let Some(index) = self.operands.iter().rposition(|o| o.carried_to == Some(at))
+                else {
+                    return Ok(false);
+                };
+                let above = Self::felts_of_operands(&self.operands[index + 1..]);
+                match above {
+                    0 => {}
+                    1 => self.emit("swap"),
+                    n => {
+                        let n = self.reach(n)?;
+                        self.emit(format!("movup.{n}"));
+                    }
+                }
+                let mut value = self.operands.remove(index);
+                value.carried_to = None;
+                self.operands.push(value);
+                Ok(true)
+            }
+            Operator::LocalSet { local_index } | Operator::LocalTee { local_index } => {
+                let idx = local_index as usize;
+                let counted = self.counted.is_some_and(|c| c.local == local_index);
+                if self.locals[idx].ty != CoreType::I32 || counted {
+                    return Ok(false);
+                }
+                let locals = self.locals.len();
+                let liveness = self
+                    .liveness
+                    .get_or_insert_with(|| liveness::analyze(ops, locals));
+                let Some(carry) =
+                    stack_carried::carry(&ops[at..], |offset| liveness.is_last_read(at + offset))
+                else {
+                    return Ok(false);
+                };
+                // Everything in between must stay addressable (i64 values count two felts).
+                let deepest = self.stack_local_felts + self.operand_felts() + 2 * carry.max_above;
+                if deepest > MAX_REACH {
+                    return Ok(false);
+                }
+                let mult4 = self.operands.last().is_some_and(|o| o.mult4);
+                self.alignment.set(idx, mult4);
+                if matches!(ops[at], Operator::LocalTee { .. }) {
+                    // The copy below stays; the one on top is the tee's result.
+                    self.emit("dup");
+                    let top = *self.operands.last().expect("validated Wasm");
+                    self.operands.push(top);
+                }
+                let carried = self.operands.len()
+                    - 1
+                    - usize::from(matches!(ops[at], Operator::LocalTee { .. }));
+                self.operands[carried].carried_to = Some(at + carry.read);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 
     /// The speculated-loop shape of the `loop` at `ops[at]`, when running its second part
@@ -617,6 +695,10 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         self.operands.iter().map(|o| o.ty.felts()).sum()
     }
 
+    fn felts_of_operands(operands: &[Operand]) -> usize {
+        operands.iter().map(|o| o.ty.felts()).sum()
+    }
+
     fn felts_of(types: &[CoreType]) -> usize {
         types.iter().map(|t| t.felts()).sum()
     }
@@ -642,6 +724,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             is_bool,
             mult4: false,
             range: None,
+            carried_to: None,
         });
     }
 

@@ -22,6 +22,7 @@ mod masm;
 mod module_env;
 mod peephole;
 mod speculated_loop;
+mod stack_carried;
 mod stack_ops;
 
 pub use error::{WasmError, WasmResult};

@@ -4,7 +4,8 @@
 //!
 //! Computed backwards over the structured body, as a fixpoint over loop headers (a branch back
 //! to a loop sees the header's set from the previous pass; sets only grow, so it ends). Used to
-//! prove that code run speculatively writes only locals nobody reads afterwards.
+//! prove that code run speculatively writes only locals nobody reads afterwards, and to find
+//! the last read of a value a local holds (see [`crate::stack_carried`]).
 
 use std::collections::HashMap;
 
@@ -14,6 +15,8 @@ use wasmparser::Operator;
 #[derive(Debug, Default)]
 pub struct Liveness {
     labels: HashMap<usize, Vec<bool>>,
+    /// Per operator: a `local.get` after which its local is dead.
+    last_reads: Vec<bool>,
 }
 
 impl Liveness {
@@ -24,6 +27,11 @@ impl Liveness {
             Some(i) => self.labels.get(&i).map(Vec::as_slice),
             None => Some(&[]),
         }
+    }
+
+    /// Whether operator `at` is a `local.get` whose local no path reads again before writing it.
+    pub fn is_last_read(&self, at: usize) -> bool {
+        self.last_reads.get(at).copied().unwrap_or(false)
     }
 }
 
@@ -69,6 +77,7 @@ pub fn analyze(ops: &[Operator<'_>], locals: usize) -> Liveness {
     let mut headers: HashMap<usize, Vec<bool>> = HashMap::new();
     loop {
         let mut labels = HashMap::new();
+        let mut last_reads = vec![false; ops.len()];
         let mut changed = false;
         let mut live = none.clone();
         let mut frames: Vec<Frame> = Vec::new();
@@ -131,7 +140,10 @@ pub fn analyze(ops: &[Operator<'_>], locals: usize) -> Liveness {
                     }
                 }
                 Operator::Return | Operator::Unreachable => live = none.clone(),
-                Operator::LocalGet { local_index } => live[*local_index as usize] = true,
+                Operator::LocalGet { local_index } => {
+                    last_reads[i] = !live[*local_index as usize];
+                    live[*local_index as usize] = true
+                }
                 Operator::LocalSet { local_index } | Operator::LocalTee { local_index } => {
                     live[*local_index as usize] = false
                 }
@@ -139,7 +151,7 @@ pub fn analyze(ops: &[Operator<'_>], locals: usize) -> Liveness {
             }
         }
         if !changed {
-            return Liveness { labels };
+            return Liveness { labels, last_reads };
         }
     }
 }
@@ -205,5 +217,22 @@ mod tests {
         assert_eq!(live_at(body, 0), [true, true, false]);
         let ops = ops(body);
         assert_eq!(analyze(&ops, 3).at_label(None), Some(&[][..]));
+    }
+
+    #[test]
+    fn a_last_read_is_followed_by_a_write_or_nothing() {
+        // ops: 0 get0, 1 get0, 2 add, 3 set1, 4 get1, 5 drop, 6 i32.const, 7 set1, 8 end
+        let body = "local.get 0 local.get 0 i32.add local.set 1 local.get 1 drop \
+                    i32.const 1 local.set 1";
+        let live = analyze(&ops(body), 3);
+        let last: Vec<usize> = (0..9).filter(|i| live.is_last_read(*i)).collect();
+        assert_eq!(last, [1, 4]);
+        // Around a loop, a read at the top of the next iteration keeps the value live.
+        let body = "loop local.get 1 drop local.get 0 local.set 1 local.get 1 br_if 0 end";
+        let live = analyze(&ops(body), 3);
+        assert!(
+            !live.is_last_read(5),
+            "the next iteration reads local 1 first"
+        );
     }
 }

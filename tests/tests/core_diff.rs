@@ -501,3 +501,65 @@ fn speculated_loops_agree_with_wasmi() {
     assert_eq!(combined("or", "not"), 2, "{masm}");
     assert_eq!(combined("not", "and"), 1, "{masm}");
 }
+
+#[test]
+fn stack_carried_locals_agree_with_wasmi() {
+    let wat = include_str!("../fixtures/core/stack_carried.wat");
+    let mut diff = Differential::from_wat(wat);
+    let mut cases: Vec<(&str, Vec<CoreValue>)> = Vec::new();
+    let ints = [
+        0,
+        1,
+        2,
+        7,
+        9,
+        25,
+        97,
+        121,
+        1009,
+        65_521,
+        -1,
+        i32::MIN,
+        i32::MAX,
+    ];
+    for n in ints {
+        for f in [
+            "tee_once",
+            "first_divisor",
+            "read_twice",
+            "next_iteration",
+            "same_const",
+            "crowded",
+        ] {
+            cases.push((f, vec![i32v(n)]));
+        }
+        for m in [0, 5, -3, i32::MAX] {
+            for f in ["in_order", "reversed", "pops_below"] {
+                cases.push((f, vec![i32v(n), i32v(m)]));
+            }
+        }
+        cases.push(("across_i64", vec![i32v(n), i64v(i64::from(n) << 17 | 0x55)]));
+    }
+    diff.check(&cases);
+    // The square in `first_divisor` is carried: its procedure stores only `d` (`swap.2 drop`
+    // for the initial 3), never the square.
+    let wasm = wat::parse_str(wat).unwrap();
+    let masm = midenc_frontend_wasm::compile_module(&wasm).unwrap().masm;
+    let proc_text = |name: &str| -> String {
+        let start = masm
+            .find(&format!("proc {name}\n"))
+            .expect("procedure present");
+        let end = masm[start..].find("\nend\n").expect("procedure end") + start;
+        masm[start..end].to_string()
+    };
+    let stores = |text: &str| {
+        text.lines()
+            .filter(|l| l.trim().starts_with("swap"))
+            .count()
+    };
+    // tee_once, in_order, reversed carry every local; pops_below and read_twice must store.
+    assert_eq!(stores(&proc_text("wasm_fn0")), 0, "{masm}");
+    assert_eq!(stores(&proc_text("wasm_fn2")), 0, "{masm}");
+    assert_eq!(stores(&proc_text("wasm_fn5")), 1, "{masm}");
+    assert_eq!(stores(&proc_text("wasm_fn7")), 1, "{masm}");
+}
