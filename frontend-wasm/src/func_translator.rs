@@ -58,6 +58,9 @@ pub struct TranslatedFunction {
     /// Globals assumed to hold multiples of 4 that this body sets to a value not known to be
     /// one (see [`crate::alignment`]): the module must be translated again without them.
     pub broken_globals: Vec<u32>,
+    /// Per local: declared (not a parameter) and its slot never read or written, because every
+    /// value it held was carried on the stack (see [`crate::stack_carried`]) or it is unused.
+    unused_slots: Vec<bool>,
 }
 
 /// Where a Wasm local lives.
@@ -67,6 +70,9 @@ enum LocalHome {
     Stack { pos: usize },
     /// In Miden procedure locals starting at index `index` (low limb first).
     Memory { index: usize },
+    /// Nowhere: every value of the local is carried on the operand stack (a translation that
+    /// finds it needs the slot after all is abandoned).
+    Carried,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -156,6 +162,8 @@ enum Abort {
     /// A speculated loop's tests were not alone on the operand stack: translate again without
     /// speculation.
     CannotSpeculate,
+    /// A local translated without a slot needed one: keep the translation that had it.
+    NeedsSlot,
     Error(WasmError),
 }
 
@@ -169,6 +177,10 @@ type TResult<T> = Result<T, Abort>;
 
 /// Translates function `func` (an index into the function index space), assuming the globals
 /// marked in `aligned_globals` hold multiples of 4 (the result lists the ones it breaks).
+///
+/// When some declared locals turn out never to use their slot, the function is translated
+/// again without those slots: the frame is smaller (fewer zeros pushed and dropped, shallower
+/// accesses), and a function that needed procedure locals may fit on the stack.
 pub fn translate_function(
     module: &ModuleInfo<'_>,
     procs: &FunctionProcs,
@@ -176,21 +188,49 @@ pub fn translate_function(
     body: &FunctionBody<'_>,
     aligned_globals: &[bool],
 ) -> WasmResult<TranslatedFunction> {
-    let attempt = |memory_locals| {
-        translate_aligned(module, procs, func, body, aligned_globals, memory_locals)
-    };
-    match attempt(false) {
-        Ok(t) => Ok(t),
-        Err(Abort::Error(e)) => Err(e),
-        Err(Abort::NeedsMemoryLocals | Abort::CannotSpeculate) => match attempt(true) {
-            Ok(t) => Ok(t),
-            Err(Abort::Error(e)) => Err(e),
-            Err(Abort::NeedsMemoryLocals | Abort::CannotSpeculate) => Err(WasmError::ImplLimit {
+    let translate =
+        |slotless: &[bool]| translate_slots(module, procs, func, body, aligned_globals, slotless);
+    let first = match translate(&[]) {
+        Ok(t) => t,
+        Err(Abort::Error(e)) => return Err(e),
+        Err(_) => {
+            return Err(WasmError::ImplLimit {
                 message: "the function needs more than 16 operand-stack slots at once".into(),
                 function: module.display_name(func),
                 offset: body.range().start,
-            }),
-        },
+            })
+        }
+    };
+    if !first.unused_slots.contains(&true) {
+        return Ok(first);
+    }
+    Ok(translate(&first.unused_slots).unwrap_or(first))
+}
+
+/// Translates with the locals marked in `slotless` given no slot, keeping locals on the stack
+/// when they fit and in procedure locals otherwise.
+fn translate_slots(
+    module: &ModuleInfo<'_>,
+    procs: &FunctionProcs,
+    func: u32,
+    body: &FunctionBody<'_>,
+    aligned_globals: &[bool],
+    slotless: &[bool],
+) -> TResult<TranslatedFunction> {
+    let attempt = |memory_locals| {
+        translate_aligned(
+            module,
+            procs,
+            func,
+            body,
+            aligned_globals,
+            memory_locals,
+            slotless,
+        )
+    };
+    match attempt(false) {
+        Err(Abort::NeedsMemoryLocals | Abort::CannotSpeculate) => attempt(true),
+        other => other,
     }
 }
 
@@ -206,13 +246,15 @@ fn translate_aligned(
     body: &FunctionBody<'_>,
     aligned_globals: &[bool],
     memory_locals: bool,
+    slotless: &[bool],
 ) -> TResult<TranslatedFunction> {
     const ROUNDS: usize = 6;
     let mut assumptions: HashMap<u64, Vec<bool>> = HashMap::new();
     let mut round = 0;
     let mut speculate = true;
     loop {
-        let mut translator = FuncTranslator::new(module, procs, func, body, memory_locals)?;
+        let mut translator =
+            FuncTranslator::new(module, procs, func, body, memory_locals, slotless)?;
         translator.speculate = speculate;
         let entry = (0..translator.locals.len())
             .map(|i| translator.alignment.get(i))
@@ -285,6 +327,8 @@ struct FuncTranslator<'m, 'a> {
     liveness: Option<liveness::Liveness>,
     /// Whether loops may run code speculatively (see [`crate::speculated_loop`]).
     speculate: bool,
+    /// Per local: whether code reads or writes its slot (parameters always count).
+    slot_used: Vec<bool>,
 }
 
 impl<'m, 'a> FuncTranslator<'m, 'a> {
@@ -294,6 +338,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         func: u32,
         body: &FunctionBody<'_>,
         memory_locals: bool,
+        slotless: &[bool],
     ) -> WasmResult<Self> {
         let func_name = module.display_name(func);
         let offset = body.range().start;
@@ -337,8 +382,10 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
 
         let mut locals = Vec::with_capacity(local_types.len());
         let (mut stack_felts, mut mem_felts) = (0, 0);
-        for ty in &local_types {
-            let home = if memory_locals {
+        for (i, ty) in local_types.iter().enumerate() {
+            let home = if i >= params_count && slotless.get(i).copied().unwrap_or(false) {
+                LocalHome::Carried
+            } else if memory_locals {
                 let home = LocalHome::Memory { index: mem_felts };
                 mem_felts += ty.felts();
                 home
@@ -416,6 +463,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             at: 0,
             liveness: None,
             speculate: true,
+            slot_used: (0..local_types.len()).map(|i| i < params_count).collect(),
         })
     }
 
@@ -449,6 +497,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             root: self.root,
             proc_locals: self.memory_local_felts,
             broken_globals: self.broken_globals,
+            unused_slots: self.slot_used.iter().map(|used| !used).collect(),
         };
         Ok((translated, self.alignment.into_broken()))
     }
@@ -806,6 +855,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
 
     fn local_get(&mut self, idx: u32) -> TResult<()> {
         let local = self.locals[idx as usize];
+        self.slot_used[idx as usize] = true;
         match local.home {
             LocalHome::Stack { pos } => {
                 // Depth of the local's highest felt (its high limb for i64) from the top.
@@ -820,6 +870,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                     self.emit(format!("loc_load.{}", index + limb));
                 }
             }
+            LocalHome::Carried => return Err(Abort::NeedsSlot),
         }
         self.push(local.ty, false);
         self.set_top_mult4(self.alignment.get(idx as usize));
@@ -866,6 +917,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
 
     fn local_set(&mut self, idx: u32) -> TResult<()> {
         let local = self.locals[idx as usize];
+        self.slot_used[idx as usize] = true;
         let written_mult4 = self.operands.last().is_some_and(|o| o.mult4);
         self.alignment.set(idx as usize, written_mult4);
         // Writing the constant the local already holds: drop the `push` instead.
@@ -892,6 +944,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 }
             }
             LocalHome::Memory { .. } => self.store_memory_local(local),
+            LocalHome::Carried => return Err(Abort::NeedsSlot),
         }
         self.pop();
         Ok(())
