@@ -26,11 +26,11 @@ use wasmparser::{BlockType, FunctionBody, MemArg, Operator, ValType};
 use crate::{
     alignment::{self, LocalAlignment},
     code_translator::{self, OpLowering},
-    counted_loop,
+    cost_model, counted_loop,
     error::{WasmError, WasmResult},
     layout::{self, MEMORY_PAGES_ADDR},
     liveness,
-    masm::{CodeTree, Node, SeqId},
+    masm::{CodeTree, MasmWriter, Node, SeqId},
     module_env::{DataMode, ElemMode, ModuleInfo, Table},
     speculated_loop::{self, Tail},
     stack_carried,
@@ -188,9 +188,23 @@ pub fn translate_function(
     body: &FunctionBody<'_>,
     aligned_globals: &[bool],
 ) -> WasmResult<TranslatedFunction> {
-    let translate =
-        |slotless: &[bool]| translate_slots(module, procs, func, body, aligned_globals, slotless);
-    let first = match translate(&[]) {
+    let heat = local_heat(body)?;
+    let layout = |hot_on_top: bool| -> TResult<TranslatedFunction> {
+        let translate = |slotless: &[bool]| {
+            let layout = Layout {
+                slotless,
+                heat: &heat,
+                hot_on_top,
+            };
+            translate_slots(module, procs, func, body, aligned_globals, &layout)
+        };
+        let first = translate(&[])?;
+        if !first.unused_slots.contains(&true) {
+            return Ok(first);
+        }
+        Ok(translate(&first.unused_slots).unwrap_or(first))
+    };
+    let by_heat = match layout(true) {
         Ok(t) => t,
         Err(Abort::Error(e)) => return Err(e),
         Err(_) => {
@@ -201,21 +215,78 @@ pub fn translate_function(
             })
         }
     };
-    if !first.unused_slots.contains(&true) {
-        return Ok(first);
+    // Hottest on top is usually best, but a slot's exact depth decides what each access costs
+    // (`dup.8` 3 cycles, `dup.9` 1): when the order differs, keep the cheaper estimate.
+    let params = module.func_type(func).params().len();
+    let declared_heat = heat.get(params..).unwrap_or(&[]);
+    if declared_heat.is_sorted() {
+        return Ok(by_heat);
     }
-    Ok(translate(&first.unused_slots).unwrap_or(first))
+    match layout(false) {
+        Ok(by_index) if by_index.estimated_cycles() < by_heat.estimated_cycles() => Ok(by_index),
+        _ => Ok(by_heat),
+    }
 }
 
-/// Translates with the locals marked in `slotless` given no slot, keeping locals on the stack
-/// when they fit and in procedure locals otherwise.
+/// How a translation places the locals.
+struct Layout<'l> {
+    /// Locals given no slot (see [`LocalHome::Carried`]).
+    slotless: &'l [bool],
+    /// Per local, how much it is used ([`local_heat`]).
+    heat: &'l [u64],
+    /// Whether declared locals are stacked by heat (hottest on top) rather than by index.
+    hot_on_top: bool,
+}
+
+impl TranslatedFunction {
+    /// A static estimate of the body's cycles (see [`crate::cost_model`]).
+    fn estimated_cycles(&self) -> u64 {
+        let mut text = MasmWriter::default();
+        self.tree.print(self.root, &mut text);
+        cost_model::estimated_cycles(&text.finish())
+    }
+}
+
+/// How much each local is used: its reads and writes, each weighted by 8 per enclosing loop
+/// (up to 5 loops deep), so that a local used in an inner loop outranks one used around it.
+/// Indexed by local, up to the highest one the body uses.
+fn local_heat(body: &FunctionBody<'_>) -> WasmResult<Vec<u64>> {
+    let mut heat = Vec::new();
+    // Per open construct: whether it is a loop.
+    let mut open: Vec<bool> = Vec::new();
+    let mut loops = 0u32;
+    for op in body.get_operators_reader()? {
+        match op? {
+            Operator::Block { .. } | Operator::If { .. } => open.push(false),
+            Operator::Loop { .. } => {
+                open.push(true);
+                loops += 1;
+            }
+            Operator::End => loops -= u32::from(open.pop() == Some(true)),
+            Operator::LocalGet { local_index }
+            | Operator::LocalSet { local_index }
+            | Operator::LocalTee { local_index } => {
+                let local = local_index as usize;
+                if heat.len() <= local {
+                    heat.resize(local + 1, 0);
+                }
+                heat[local] += 8u64.pow(loops.min(5));
+            }
+            _ => {}
+        }
+    }
+    Ok(heat)
+}
+
+/// Translates with the locals placed as `layout` says, keeping them on the stack when they fit
+/// and in procedure locals otherwise.
 fn translate_slots(
     module: &ModuleInfo<'_>,
     procs: &FunctionProcs,
     func: u32,
     body: &FunctionBody<'_>,
     aligned_globals: &[bool],
-    slotless: &[bool],
+    layout: &Layout<'_>,
 ) -> TResult<TranslatedFunction> {
     let attempt = |memory_locals| {
         translate_aligned(
@@ -225,7 +296,7 @@ fn translate_slots(
             body,
             aligned_globals,
             memory_locals,
-            slotless,
+            layout,
         )
     };
     match attempt(false) {
@@ -246,15 +317,14 @@ fn translate_aligned(
     body: &FunctionBody<'_>,
     aligned_globals: &[bool],
     memory_locals: bool,
-    slotless: &[bool],
+    layout: &Layout<'_>,
 ) -> TResult<TranslatedFunction> {
     const ROUNDS: usize = 6;
     let mut assumptions: HashMap<u64, Vec<bool>> = HashMap::new();
     let mut round = 0;
     let mut speculate = true;
     loop {
-        let mut translator =
-            FuncTranslator::new(module, procs, func, body, memory_locals, slotless)?;
+        let mut translator = FuncTranslator::new(module, procs, func, body, memory_locals, layout)?;
         translator.speculate = speculate;
         let entry = (0..translator.locals.len())
             .map(|i| translator.alignment.get(i))
@@ -338,7 +408,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         func: u32,
         body: &FunctionBody<'_>,
         memory_locals: bool,
-        slotless: &[bool],
+        layout: &Layout<'_>,
     ) -> WasmResult<Self> {
         let func_name = module.display_name(func);
         let offset = body.range().start;
@@ -380,23 +450,36 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             );
         }
 
-        let mut locals = Vec::with_capacity(local_types.len());
+        // Parameters keep the caller's order at the bottom of the frame; declared locals start
+        // as zeros in any order, so the most used ones go on top, where every access is cheap.
+        let mut order: Vec<usize> = (0..local_types.len()).collect();
+        if layout.hot_on_top {
+            order[params_count..].sort_by_key(|&i| layout.heat.get(i).copied().unwrap_or(0));
+        }
+        let slotless = layout.slotless;
+        let mut homes = vec![LocalHome::Carried; local_types.len()];
         let (mut stack_felts, mut mem_felts) = (0, 0);
-        for (i, ty) in local_types.iter().enumerate() {
-            let home = if i >= params_count && slotless.get(i).copied().unwrap_or(false) {
+        for i in order {
+            let felts = local_types[i].felts();
+            homes[i] = if i >= params_count && slotless.get(i).copied().unwrap_or(false) {
                 LocalHome::Carried
             } else if memory_locals {
-                let home = LocalHome::Memory { index: mem_felts };
-                mem_felts += ty.felts();
-                home
+                mem_felts += felts;
+                LocalHome::Memory {
+                    index: mem_felts - felts,
+                }
             } else {
-                stack_felts += ty.felts();
+                stack_felts += felts;
                 LocalHome::Stack {
                     pos: stack_felts - 1,
                 }
             };
-            locals.push(Local { ty: *ty, home });
         }
+        let locals: Vec<Local> = local_types
+            .iter()
+            .zip(homes)
+            .map(|(ty, home)| Local { ty: *ty, home })
+            .collect();
         let params_felts = local_types[..params_count].iter().map(|t| t.felts()).sum();
         // Parameters deeper than the 16 addressable slots cannot be copied with `dup`: such a
         // function moves all of them into procedure locals. Its callers are never export

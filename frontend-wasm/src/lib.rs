@@ -11,6 +11,7 @@ mod alignment;
 mod call_graph;
 mod code_translator;
 pub mod component;
+mod cost_model;
 mod counted_loop;
 pub mod error;
 mod exports;
