@@ -75,7 +75,9 @@ pub fn link(spec: &PackageSpec<'_>) -> Result<LinkedPackage, LinkError> {
         reason: e.to_string(),
     })?;
     let module_path = assemble::module_path(spec.name)?;
-    let library = assemble::assemble_module(&module_path, &spec.module.masm)?;
+    let sources = spec.module.masm_sources(&module_path);
+    let library = assemble::assemble_modules(&sources)?;
+    let masm_bytes = spec.module.masm_listing(&module_path).len();
 
     let mut exports = Vec::new();
     for export in &spec.module.exports {
@@ -194,7 +196,7 @@ pub fn link(spec: &PackageSpec<'_>) -> Result<LinkedPackage, LinkError> {
             })
             .collect(),
         sizes: ManifestSizes {
-            masm_bytes: spec.module.masm.len(),
+            masm_bytes,
             mast_nodes: forest.num_nodes() as usize,
             procedures: forest.num_procedures() as usize,
         },

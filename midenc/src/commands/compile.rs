@@ -61,7 +61,8 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         let _ = std::fs::remove_file(&out);
     })?;
     if opts.emit.iter().any(|e| e == "masm") {
-        write(&sibling(&out, "masm"), module.masm.as_bytes()).inspect_err(|_| {
+        let listing = module.masm_listing(&linked.manifest.module);
+        write(&sibling(&out, "masm"), listing.as_bytes()).inspect_err(|_| {
             let _ = std::fs::remove_file(&out);
             let _ = std::fs::remove_file(&manifest_path);
         })?;
