@@ -254,7 +254,11 @@ impl FunctionProcs {
         if from.map(Self::part) == Some(part) {
             self.names[callee as usize].clone()
         } else {
-            format!("{}::{}", part_module_name(part), self.names[callee as usize])
+            format!(
+                "{}::{}",
+                part_module_name(part),
+                self.names[callee as usize]
+            )
         }
     }
 
@@ -556,7 +560,10 @@ fn module_of(name: String, body: String, runtime_names: &[&str]) -> MasmModule {
 /// The names of the procedures defined in `text` (`proc`/`pub proc` at the start of a line).
 fn proc_names(text: &str) -> Vec<&str> {
     text.lines()
-        .filter_map(|l| l.strip_prefix("pub proc ").or_else(|| l.strip_prefix("proc ")))
+        .filter_map(|l| {
+            l.strip_prefix("pub proc ")
+                .or_else(|| l.strip_prefix("proc "))
+        })
         .filter_map(|l| l.split_whitespace().next())
         .collect()
 }

@@ -434,7 +434,9 @@ fn counted_loops_agree_with_wasmi() {
     // The checks really moved before the loops: one per loop, at the last byte its unconditional
     // accesses reach (`fill_up` has two loops ending at the same byte).
     let wasm = wat::parse_str(include_str!("../fixtures/core/counted_loops.wat")).unwrap();
-    let masm = midenc_frontend_wasm::compile_module(&wasm).unwrap().masm_listing("test");
+    let masm = midenc_frontend_wasm::compile_module(&wasm)
+        .unwrap()
+        .masm_listing("test");
     let lines: Vec<&str> = masm.lines().map(str::trim).collect();
     let limit = format!(
         "mem_load.{}",
@@ -489,7 +491,9 @@ fn speculated_loops_agree_with_wasmi() {
     // under the test: one `while` per loop, with `dup.1 or not` / `dup.1 not and` as the
     // speculated loops' combined test.
     let wasm = wat::parse_str(wat).unwrap();
-    let masm = midenc_frontend_wasm::compile_module(&wasm).unwrap().masm_listing("test");
+    let masm = midenc_frontend_wasm::compile_module(&wasm)
+        .unwrap()
+        .masm_listing("test");
     let lines: Vec<&str> = masm.lines().map(str::trim).collect();
     let combined = |a: &str, b: &str| {
         lines
