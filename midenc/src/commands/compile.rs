@@ -15,7 +15,8 @@ pub struct Opts {
     /// Output package path (default: the input's name with `.masp`, in the current directory).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
-    /// Also write the generated MASM (`masm`) beside the package.
+    /// Also write the generated MASM (`masm`) beside the package: every module of the program in
+    /// one listing, each after a `# module ::<path>` line.
     #[arg(long, value_parser = ["masm"])]
     pub emit: Vec<String>,
     /// A WIT file or directory describing the core module's exports (canonical ABI names).
