@@ -539,18 +539,22 @@ fn translate_bodies(
 fn module_of(name: String, body: String, runtime_names: &[&str]) -> MasmModule {
     let body = qualify_runtime_calls(&body, runtime_names);
     let mut uses: Vec<String> = Vec::new();
-    for (i, _) in body.match_indices("midenc_") {
-        let rest = &body[i..];
-        let len = rest
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(rest.len());
-        let used = &rest[..len];
-        if rest[len..].starts_with("::")
-            && !uses.iter().any(|u| u == used)
-            && (used == RUNTIME_MODULE || used.starts_with("midenc_part"))
-            && used != name
-        {
-            uses.push(used.to_string());
+    // Only instructions count: a comment may quote any Wasm name.
+    for line in body.lines().filter(|l| !l.trim_start().starts_with('#')) {
+        for op in ["exec.", "procref."] {
+            for (i, _) in line.match_indices(op) {
+                let target = &line[i + op.len()..];
+                let Some((module, _)) = target.split_once("::") else {
+                    continue;
+                };
+                let sibling = module == RUNTIME_MODULE
+                    || module
+                        .strip_prefix("midenc_part")
+                        .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()));
+                if sibling && module != name && !uses.iter().any(|u| u == module) {
+                    uses.push(module.to_string());
+                }
+            }
         }
     }
     uses.sort_by_key(|u| (u.len(), u.clone()));

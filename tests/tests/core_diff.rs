@@ -580,6 +580,7 @@ fn calls_across_part_modules_agree_with_wasmi() {
             world: None,
             resolutions: &[],
         })
+        .map_err(|e| e.to_string())
     })
     .unwrap();
     let mut exported: Vec<String> = linked
