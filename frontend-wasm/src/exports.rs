@@ -459,7 +459,7 @@ fn element_initializers(module: &ModuleInfo<'_>, procs: &FunctionProcs) -> Vec<S
     let store_entry = |ops: &mut Vec<String>, addr: u32, func: Option<u32>| {
         if let Some(func) = func {
             let tag = module.canonical_type(module.func_types[func as usize]) + 1;
-            ops.push(format!("procref.{}", procs.name(func)));
+            ops.push(format!("procref.{}", procs.path_from(None, func)));
             ops.push(format!("mem_storew_le.{addr}"));
             ops.push("dropw".into());
             ops.push(format!("push.{tag}"));

@@ -272,7 +272,7 @@ pub fn emit_adapter(
     ops.extend(stack_ops::reverse_values(&widths(&import.results)).ok_or_else(limit)?);
 
     out.linef(format_args!("# import `{}`", import.display_name()));
-    out.open(&format!("proc {proc_name}"));
+    out.open(&format!("pub proc {proc_name}"));
     for op in &ops {
         out.line(op);
     }

@@ -45,17 +45,33 @@ fn assembly_error(report: miden_assembly::diagnostics::Report) -> LinkError {
     }
 }
 
-/// Assembles one library module with the core library linked statically.
-pub fn assemble_module(path: &str, source: &str) -> Result<Arc<Library>, LinkError> {
+/// Assembles a library from `modules` (path, source), the first of which is the main module:
+/// only its public procedures are exported. The others (the part modules a program's code is
+/// split into, `CompiledModule::modules`) are linked statically, as is the core library, so
+/// the library needs nothing at run time and exports exactly what the main module declares.
+pub fn assemble_modules(modules: &[(String, String)]) -> Result<Arc<Library>, LinkError> {
     let sources = Arc::new(DefaultSourceManager::default());
-    let module = ModuleParser::new(ModuleKind::Library)
-        .parse_str(Path::new(path), source, sources.clone())
-        .map_err(assembly_error)?;
-    Assembler::new(sources)
+    let mut parsed = modules
+        .iter()
+        .map(|(path, source)| {
+            ModuleParser::new(ModuleKind::Library)
+                .parse_str(Path::new(path), source, sources.clone())
+                .map_err(assembly_error)
+        })
+        .collect::<Result<Vec<_>, LinkError>>()?;
+    if parsed.is_empty() {
+        return Err(LinkError::Assembly {
+            report: "internal error: no module to assemble".into(),
+        });
+    }
+    let main = parsed.remove(0);
+    let mut assembler = Assembler::new(sources)
         .with_static_library(CoreLibrary::default())
-        .map_err(assembly_error)?
-        .assemble_library([module])
-        .map_err(assembly_error)
+        .map_err(assembly_error)?;
+    assembler
+        .compile_and_statically_link_all(parsed)
+        .map_err(assembly_error)?;
+    assembler.assemble_library([main]).map_err(assembly_error)
 }
 
 /// The MAST root of `proc_name` in module `path` of `library`.

@@ -61,6 +61,11 @@ pub struct LinkedPackage {
     /// derived from the package's own exports and has their MAST roots but no signatures, so
     /// it can serve `mast:0x…` imports but not be run or bound by name.
     pub plain: bool,
+    /// The `.masp` bytes of the package they were made from, when linking produced them
+    /// (serializing a large package costs about a tenth of its compile time, and the checksum
+    /// section needs a serialization anyway); [`LinkedPackage::to_bytes`] uses them while
+    /// `package` is still that package.
+    serialized: Option<(Arc<Package>, Vec<u8>)>,
 }
 
 /// Assembles `spec.module` and builds its package and manifest.
@@ -75,7 +80,9 @@ pub fn link(spec: &PackageSpec<'_>) -> Result<LinkedPackage, LinkError> {
         reason: e.to_string(),
     })?;
     let module_path = assemble::module_path(spec.name)?;
-    let library = assemble::assemble_module(&module_path, &spec.module.masm)?;
+    let sources = spec.module.masm_sources(&module_path);
+    let library = assemble::assemble_modules(&sources)?;
+    let masm_bytes = spec.module.masm_listing(&module_path).len();
 
     let mut exports = Vec::new();
     for export in &spec.module.exports {
@@ -194,7 +201,7 @@ pub fn link(spec: &PackageSpec<'_>) -> Result<LinkedPackage, LinkError> {
             })
             .collect(),
         sizes: ManifestSizes {
-            masm_bytes: spec.module.masm.len(),
+            masm_bytes,
             mast_nodes: forest.num_nodes() as usize,
             procedures: forest.num_procedures() as usize,
         },
@@ -207,9 +214,11 @@ pub fn link(spec: &PackageSpec<'_>) -> Result<LinkedPackage, LinkError> {
         library,
         package_deps,
     );
-    embed_manifest(&mut package, json);
+    let bytes = embed_manifest(&mut package, json);
+    let package: Arc<Package> = Arc::from(package);
     Ok(LinkedPackage {
-        package: Arc::from(package),
+        serialized: Some((package.clone(), bytes)),
+        package,
         manifest,
         plain: false,
     })
@@ -219,7 +228,10 @@ impl LinkedPackage {
     /// Serializes the package to the `.masp` format.
     pub fn to_bytes(&self) -> Vec<u8> {
         use miden_assembly::serde::Serializable;
-        self.package.to_bytes()
+        match &self.serialized {
+            Some((package, bytes)) if Arc::ptr_eq(package, &self.package) => bytes.clone(),
+            _ => self.package.to_bytes(),
+        }
     }
 
     /// Reads a `.masp` package and its embedded manifest.
@@ -237,6 +249,7 @@ impl LinkedPackage {
                 manifest: plain_manifest(&package),
                 package: Arc::new(package),
                 plain: true,
+                serialized: None,
             });
         }
         verify_checksum(&mut package)?;
@@ -255,6 +268,7 @@ impl LinkedPackage {
             package: Arc::new(package),
             manifest,
             plain: false,
+            serialized: None,
         };
         linked.check_integrity()?;
         Ok(linked)
@@ -366,15 +380,24 @@ fn section_id(name: &str) -> SectionId {
 }
 
 /// Adds the manifest section, then the checksum section, which covers everything before it
-/// (the manifest included).
-fn embed_manifest(package: &mut Package, manifest_json: Vec<u8>) {
+/// (the manifest included); returns the package's `.masp` bytes.
+fn embed_manifest(package: &mut Package, manifest_json: Vec<u8>) -> Vec<u8> {
+    use miden_assembly::serde::Serializable;
     package
         .sections
         .push(Section::new(manifest_section_id(), manifest_json));
-    let checksum = package_checksum(package);
+    let unsigned = package.to_bytes();
+    let checksum = checksum_of(&unsigned);
+    let sections = package.sections.to_bytes();
     package
         .sections
         .push(Section::new(section_id(CHECKSUM_SECTION), checksum));
+    // The sections are the last field of a serialized package: the package's bytes are the
+    // checksummed bytes with the section list replaced, not a second serialization.
+    match unsigned.strip_suffix(sections.as_slice()) {
+        Some(head) => [head, &package.sections.to_bytes()].concat(),
+        None => package.to_bytes(),
+    }
 }
 
 /// The manifest of a package built without midenc: its exported procedures by path and MAST
@@ -437,7 +460,12 @@ pub const CHECKSUM_SECTION: &str = "midenc_checksum";
 /// any corruption of a `.masp` file is detected.
 fn package_checksum(package: &Package) -> Vec<u8> {
     use miden_assembly::serde::Serializable;
-    hex(&Sha256::digest(package.to_bytes())).into_bytes()
+    checksum_of(&package.to_bytes())
+}
+
+/// The checksum section's contents for a package serialized (without it) as `bytes`.
+fn checksum_of(bytes: &[u8]) -> Vec<u8> {
+    hex(&Sha256::digest(bytes)).into_bytes()
 }
 
 /// Removes the checksum section of a freshly read package and checks it against the rest.
@@ -470,4 +498,58 @@ fn hex(bytes: &[u8]) -> String {
 /// Parses `0x` + 64 hex digits into a word.
 pub fn parse_word(hex: &str) -> Option<Word> {
     Word::try_from(hex).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use midenc_frontend_wasm::{CompiledModule, ExportedFunction, MasmModule};
+
+    use super::*;
+
+    /// The bytes kept from linking are exactly the package's serialization.
+    #[test]
+    fn kept_bytes_are_the_package_serialization() {
+        use miden_assembly::serde::Serializable;
+        let module = CompiledModule {
+            modules: vec![MasmModule {
+                name: String::new(),
+                uses: Vec::new(),
+                body: "pub proc midenc_instantiate\n    nop\nend\n\npub proc f\n    push.1 drop\nend\n"
+                    .into(),
+            }],
+            exports: vec![ExportedFunction {
+                name: "f".into(),
+                proc_name: "f".into(),
+                params: Vec::new(),
+                results: Vec::new(),
+                entry_proc: String::new(),
+                writes_state: false,
+                wit: None,
+            }],
+            instantiate_proc: "midenc_instantiate".into(),
+            omitted_exports: Vec::new(),
+            imports: Vec::new(),
+            memory: None,
+            data_segments: Vec::new(),
+            function_names: Vec::new(),
+        };
+        let linked = link(&PackageSpec {
+            name: "kept",
+            version: "0.1.0",
+            module: &module,
+            wasm: &[],
+            world: None,
+            resolutions: &[],
+        })
+        .map_err(|e| e.to_string())
+        .unwrap();
+        assert!(linked.serialized.is_some());
+        let bytes = linked.to_bytes();
+        assert!(bytes == linked.package.to_bytes(), "kept bytes differ");
+        // The checksum section checks out.
+        let read = LinkedPackage::from_bytes(&bytes)
+            .map_err(|e| e.to_string())
+            .unwrap();
+        assert_eq!(read.manifest.name, "kept");
+    }
 }

@@ -23,7 +23,7 @@ const WAT: &str = r#"(module
       (br $l)))
     (local.get $s)))"#;
 
-/// The MASM midenc generates for [`WAT`].
+/// The MASM listing midenc generates for [`WAT`] (all its modules, main module first).
 fn generated_masm(dir: &Path) -> String {
     std::fs::write(dir.join("data.wat"), WAT).unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_midenc"))
@@ -35,16 +35,26 @@ fn generated_masm(dir: &Path) -> String {
     std::fs::read_to_string(dir.join("data.masm")).unwrap()
 }
 
-fn assemble(masm: &str) -> Arc<Library> {
+/// Assembles a listing as the linker does: the first module is the library's, the part
+/// modules are linked statically.
+fn assemble(listing: &str) -> Arc<Library> {
     let sources = Arc::new(DefaultSourceManager::default());
-    let module = ModuleParser::new(ModuleKind::Library)
-        .parse_str(miden_assembly::Path::new("data"), masm, sources.clone())
-        .unwrap();
-    Assembler::new(sources)
+    let mut modules: Vec<_> = listing
+        .split(midenc_frontend_wasm::MODULE_SEPARATOR)
+        .skip(1)
+        .map(|chunk| {
+            let (path, text) = chunk.split_once('\n').unwrap();
+            ModuleParser::new(ModuleKind::Library)
+                .parse_str(miden_assembly::Path::new(path), text, sources.clone())
+                .unwrap()
+        })
+        .collect();
+    let main = modules.remove(0);
+    let mut assembler = Assembler::new(sources)
         .with_static_library(CoreLibrary::default())
-        .unwrap()
-        .assemble_library([module])
-        .unwrap()
+        .unwrap();
+    assembler.compile_and_statically_link_all(modules).unwrap();
+    assembler.assemble_library([main]).unwrap()
 }
 
 /// Calls export `sum` of `library`; the top of the stack, or the execution error.

@@ -1,6 +1,7 @@
 //! Benchmark support: what the `bench` binary measures besides VM cycles.
 
-/// Counts the instructions in MASM source text: every instruction and every control-flow
+/// Counts the instructions in MASM source text (one module, or a listing of several with
+/// `# module` separator comments): every instruction and every control-flow
 /// opener (`if.true`, `while.true`, `repeat.N`), but not procedure headers, `else`, `end`,
 /// `begin`, imports, constants, attributes or comments. Quoted strings (assertion messages)
 /// are part of their instruction.

@@ -434,7 +434,9 @@ fn counted_loops_agree_with_wasmi() {
     // The checks really moved before the loops: one per loop, at the last byte its unconditional
     // accesses reach (`fill_up` has two loops ending at the same byte).
     let wasm = wat::parse_str(include_str!("../fixtures/core/counted_loops.wat")).unwrap();
-    let masm = midenc_frontend_wasm::compile_module(&wasm).unwrap().masm;
+    let masm = midenc_frontend_wasm::compile_module(&wasm)
+        .unwrap()
+        .masm_listing("test");
     let lines: Vec<&str> = masm.lines().map(str::trim).collect();
     let limit = format!(
         "mem_load.{}",
@@ -489,7 +491,9 @@ fn speculated_loops_agree_with_wasmi() {
     // under the test: one `while` per loop, with `dup.1 or not` / `dup.1 not and` as the
     // speculated loops' combined test.
     let wasm = wat::parse_str(wat).unwrap();
-    let masm = midenc_frontend_wasm::compile_module(&wasm).unwrap().masm;
+    let masm = midenc_frontend_wasm::compile_module(&wasm)
+        .unwrap()
+        .masm_listing("test");
     let lines: Vec<&str> = masm.lines().map(str::trim).collect();
     let combined = |a: &str, b: &str| {
         lines
@@ -544,7 +548,9 @@ fn stack_carried_locals_agree_with_wasmi() {
     // Carried locals need no slot: a function's frame is its parameters plus what its prologue
     // pushes (`push.N`, `padw`) for the locals that keep one.
     let wasm = wat::parse_str(wat).unwrap();
-    let masm = midenc_frontend_wasm::compile_module(&wasm).unwrap().masm;
+    let masm = midenc_frontend_wasm::compile_module(&wasm)
+        .unwrap()
+        .masm_listing("test");
     let slots = |name: &str| -> usize {
         let start = masm
             .find(&format!("proc {name}\n"))
@@ -570,4 +576,102 @@ fn stack_carried_locals_agree_with_wasmi() {
         .map(|f| slots(&format!("wasm_fn{f}")))
         .collect();
     assert_eq!(found, expected, "{masm}");
+}
+
+/// A module of 80 functions (three part modules of 32): a call chain that alternates between
+/// the first and the last part, mutual recursion between parts (through `dynexec`), a table
+/// whose entries live in different parts, and signed division (a `midenc_rt` procedure) in
+/// every part. The package exports only the main module's procedures.
+#[test]
+fn calls_across_part_modules_agree_with_wasmi() {
+    const N: usize = 80;
+    // f(order[k]) calls f(order[k + 1]): 0 -> 79 -> 1 -> 78 -> ...
+    let order: Vec<usize> = (0..N / 2).flat_map(|i| [i, N - 1 - i]).collect();
+    let mut next = [None; N];
+    for pair in order.windows(2) {
+        next[pair[0]] = Some(pair[1]);
+    }
+    let mut wat = String::from("(module\n  (table 3 funcref)\n");
+    wat.push_str(
+        "  (elem (i32.const 0) $f2 $f40 $f77)\n  (type $t (func (param i32) (result i32)))\n",
+    );
+    for (i, next) in next.iter().enumerate() {
+        let body = match (i, next) {
+            // even/odd across parts 0 and 2
+            (3, _) => "(if (result i32) (i32.eqz (local.get 0)) (then (i32.const 1)) \
+                       (else (call $f70 (i32.sub (local.get 0) (i32.const 1)))))"
+                .to_string(),
+            (70, _) => "(if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0)) \
+                        (else (call $f3 (i32.sub (local.get 0) (i32.const 1)))))"
+                .to_string(),
+            (_, Some(n)) => format!(
+                "(call $f{n} (i32.add (i32.div_s (local.get 0) (i32.const -3)) (i32.const {i})))"
+            ),
+            (_, None) => "(i32.mul (local.get 0) (i32.const 7))".to_string(),
+        };
+        wat.push_str(&format!("  (func $f{i} (param i32) (result i32) {body})\n"));
+    }
+    wat.push_str(
+        "  (func (export \"chain\") (param i32) (result i32) (call $f0 (local.get 0)))\n\
+         (func (export \"even\") (param i32) (result i32) (call $f3 (local.get 0)))\n\
+         (func (export \"indirect\") (param i32 i32) (result i32)\n\
+           (call_indirect (type $t) (local.get 0) (local.get 1))))\n",
+    );
+    let mut diff = Differential::from_wat(&wat);
+    let mut cases: Vec<(&str, Vec<CoreValue>)> = Vec::new();
+    for x in [0, 1, 5, -100, 123_456, i32::MIN] {
+        cases.push(("chain", vec![i32v(x)]));
+        for slot in 0..3 {
+            cases.push(("indirect", vec![i32v(x), i32v(slot)]));
+        }
+    }
+    for n in [0, 1, 2, 7, 10] {
+        cases.push(("even", vec![i32v(n)]));
+    }
+    diff.check(&cases);
+
+    let wasm = wat::parse_str(&wat).unwrap();
+    let module = midenc_frontend_wasm::compile_module(&wasm).unwrap();
+    let names: Vec<&str> = module.modules.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "",
+            "midenc_part0",
+            "midenc_part1",
+            "midenc_part2",
+            "midenc_rt"
+        ]
+    );
+    let linked = midenc::with_deep_stack(|| {
+        midenc_linker::link(&midenc_linker::PackageSpec {
+            name: "parts",
+            version: "0.1.0",
+            module: &module,
+            wasm: &wasm,
+            world: None,
+            resolutions: &[],
+        })
+        .map_err(|e| e.to_string())
+    })
+    .unwrap();
+    let mut exported: Vec<String> = linked
+        .package
+        .manifest
+        .exports()
+        .map(|e| e.path().to_string())
+        .collect();
+    exported.sort();
+    assert_eq!(
+        exported,
+        [
+            "::parts::chain",
+            "::parts::chain__entry",
+            "::parts::even",
+            "::parts::even__entry",
+            "::parts::indirect",
+            "::parts::indirect__entry",
+            "::parts::midenc_instantiate",
+        ]
+    );
 }

@@ -8,7 +8,7 @@
 
 use midenc::vm::{call_component_export_linked, image_digest, word_to_stack};
 use midenc_abi::{host::encode, WitSignature, WitType};
-use midenc_frontend_wasm::{CompiledModule, ExportedFunction};
+use midenc_frontend_wasm::{CompiledModule, ExportedFunction, MasmModule};
 use midenc_linker::{LinkSet, LinkedPackage, PackageSpec};
 use midenc_tests::components::build_component;
 use wasm_wave::{value::Value, wasm::WasmValue};
@@ -86,7 +86,11 @@ fn provider(r: &Returns) -> LinkedPackage {
         ops.join("\n    ")
     );
     let module = CompiledModule {
-        masm,
+        modules: vec![MasmModule {
+            name: String::new(),
+            uses: Vec::new(),
+            body: masm,
+        }],
         exports: vec![ExportedFunction {
             name: "test:svc/api@1.0.0#shout".into(),
             proc_name: "shout".into(),

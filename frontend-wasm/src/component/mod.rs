@@ -436,7 +436,7 @@ pub(crate) fn emit_import(
         }
     })?;
     out.linef(format_args!("# import `{name}`: {}", sig.wit_text()));
-    out.open(&format!("proc {proc_name}"));
+    out.open(&format!("pub proc {proc_name}"));
     for op in &ops {
         out.line(op);
     }

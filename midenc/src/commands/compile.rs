@@ -15,7 +15,8 @@ pub struct Opts {
     /// Output package path (default: the input's name with `.masp`, in the current directory).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
-    /// Also write the generated MASM (`masm`) beside the package.
+    /// Also write the generated MASM (`masm`) beside the package: every module of the program in
+    /// one listing, each after a `# module ::<path>` line.
     #[arg(long, value_parser = ["masm"])]
     pub emit: Vec<String>,
     /// A WIT file or directory describing the core module's exports (canonical ABI names).
@@ -61,7 +62,8 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         let _ = std::fs::remove_file(&out);
     })?;
     if opts.emit.iter().any(|e| e == "masm") {
-        write(&sibling(&out, "masm"), module.masm.as_bytes()).inspect_err(|_| {
+        let listing = module.masm_listing(&linked.manifest.module);
+        write(&sibling(&out, "masm"), listing.as_bytes()).inspect_err(|_| {
             let _ = std::fs::remove_file(&out);
             let _ = std::fs::remove_file(&manifest_path);
         })?;

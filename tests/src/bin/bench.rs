@@ -188,7 +188,7 @@ fn main() {
             let compile_seconds = start.elapsed().as_secs_f64();
             let masm = midenc_frontend_wasm::compile_module(&wasm)
                 .expect("compiled once already")
-                .masm;
+                .masm_listing("bench");
             Module {
                 diff,
                 masm_instructions: count_masm_instructions(&masm),
