@@ -51,6 +51,18 @@ fn is_prime_counts_primes() {
 }
 
 #[test]
+fn is_prime_as_the_wasm_computes_it_counts_primes() {
+    for n in [0, 1, 2, 3, 4, 8, 9, 10, 25, 97, 100, 1000, 2027] {
+        let (stack, _) = run_hand_written("is_prime_wasm", n).expect("is_prime_wasm runs");
+        assert_eq!(stack[0], count_primes(n), "count_primes({n})");
+        assert!(
+            stack[1..].iter().all(|f| *f == 0),
+            "count_primes({n}) leaves a clean stack"
+        );
+    }
+}
+
+#[test]
 fn memcpy_checksum_matches() {
     for seed in [0, 1, 0xDEAD_BEEF] {
         let (stack, _) = run_hand_written("memcpy", seed).expect("memcpy runs");
