@@ -827,6 +827,12 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         self.operands.iter().map(|o| o.ty.felts()).sum()
     }
 
+    /// Whether the two operands on top are both known to be 0 or 1.
+    fn top_two_are_bool(&self) -> bool {
+        let n = self.operands.len();
+        n >= 2 && self.operands[n - 2..].iter().all(|o| o.is_bool)
+    }
+
     fn felts_of_operands(operands: &[Operand]) -> usize {
         operands.iter().map(|o| o.ty.felts()).sum()
     }
@@ -1721,6 +1727,31 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 self.mark_dead();
             }
             other if self.ranged_sum(other) => {}
+            Operator::I32And | Operator::I32Or if self.top_two_are_bool() => {
+                // Two comparison results: the felt `and`/`or` (1 cycle, no bitwise-chiplet rows;
+                // `u32or` costs 6).
+                self.pop();
+                self.pop();
+                self.emit(if matches!(op, Operator::I32And) {
+                    "and"
+                } else {
+                    "or"
+                });
+                self.push(CoreType::I32, true);
+            }
+            Operator::I32Eqz if self.operands.last().is_some_and(|o| o.is_bool) => {
+                // Negating a 0/1 value; an `if` right after swaps its arms instead.
+                self.pop();
+                self.emit("not");
+                self.push(CoreType::I32, true);
+            }
+            Operator::I32And if self.just_pushed == Some(1) => {
+                // `x & 1` is 0 or 1: a condition that needs no `neq.0`.
+                self.pop();
+                self.pop();
+                self.emit("u32and");
+                self.push(CoreType::I32, true);
+            }
             other => match code_translator::lower(other) {
                 OpLowering::Simple { pops, push, code } => {
                     let n = self.operands.len();

@@ -675,3 +675,34 @@ fn calls_across_part_modules_agree_with_wasmi() {
         ]
     );
 }
+
+#[test]
+fn bool_ops_agree_with_wasmi() {
+    let wat = include_str!("../fixtures/core/bool_ops.wat");
+    let mut diff = Differential::from_wat(wat);
+    let mut cases: Vec<(&str, Vec<CoreValue>)> = Vec::new();
+    let values = [0, 1, 2, 3, 4, 5, 7, 8, 100, -1, i32::MIN];
+    for a in values {
+        for b in values {
+            for f in ["either", "both", "odd_or_big", "not_bool"] {
+                cases.push((f, vec![i32v(a), i32v(b)]));
+            }
+        }
+        for f in ["parity", "nested_not"] {
+            cases.push((f, vec![i32v(a)]));
+        }
+    }
+    for n in [0, 1, 2, 9, 100] {
+        cases.push(("even_count", vec![i32v(n)]));
+    }
+    diff.check(&cases);
+    // The comparisons' `or`/`and` are felt instructions; `not_bool` keeps `u32and` twice.
+    let wasm = wat::parse_str(wat).unwrap();
+    let masm = midenc_frontend_wasm::compile_module(&wasm)
+        .unwrap()
+        .masm_listing("test");
+    let count = |op: &str| masm.lines().filter(|l| l.trim() == op).count();
+    assert_eq!(count("or"), 2, "{masm}");
+    assert_eq!(count("and"), 1, "{masm}");
+    assert_eq!(count("u32or"), 0, "{masm}");
+}

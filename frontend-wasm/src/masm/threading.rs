@@ -35,6 +35,7 @@ impl CodeTree {
                 if !self.thread_at(seq, i)
                     && !self.decrement_at(seq, i)
                     && !self.zero_select_at(seq, i)
+                    && !self.negated_if_at(seq, i)
                 {
                     i += 1;
                 }
@@ -48,6 +49,23 @@ impl CodeTree {
                 }
             }
         }
+    }
+
+    /// `not if.true A else B end` → `if.true B else A end` (the condition is 0 or 1, so
+    /// negating it only swaps the arms).
+    fn negated_if_at(&mut self, seq: SeqId, i: usize) -> bool {
+        let nodes = &mut self.seqs[seq.0];
+        let (Some(Node::Op(op)), Some(Node::If { .. })) = (nodes.get(i), nodes.get(i + 1)) else {
+            return false;
+        };
+        if op != "not" {
+            return false;
+        }
+        nodes.remove(i);
+        if let Node::If { then_seq, else_seq } = &mut nodes[i] {
+            std::mem::swap(then_seq, else_seq);
+        }
+        true
     }
 
     /// Splices every inlined sequence into its parent, so that an `if` at the end of a block
@@ -372,6 +390,19 @@ mod tests {
         );
         tree.thread_jumps(root);
         assert_eq!(printed(&tree, root), ["dup.3", "dup", "neq.0", "sub"]);
+    }
+
+    #[test]
+    fn a_negated_condition_swaps_the_arms() {
+        let mut tree = CodeTree::default();
+        let root = seq(&mut tree, &["dup.4", "not"]);
+        let (then_seq, else_seq) = (seq(&mut tree, &["add.1"]), seq(&mut tree, &["mul.2"]));
+        tree.push(root, Node::If { then_seq, else_seq });
+        tree.thread_jumps(root);
+        assert_eq!(
+            printed(&tree, root),
+            ["dup.4", "if.true", "mul.2", "else", "add.1", "end"]
+        );
     }
 
     #[test]
