@@ -32,6 +32,7 @@ use crate::{
     liveness,
     masm::{CodeTree, MasmWriter, Node, SeqId},
     module_env::{DataMode, ElemMode, ModuleInfo, Table},
+    rebased_induction,
     speculated_loop::{self, Tail},
     stack_carried,
     stack_ops::{self, MAX_REACH},
@@ -138,6 +139,9 @@ struct Frame {
     in_else: bool,
     /// Index of the operator that opened the frame (`None` for the function body).
     opener: Option<usize>,
+    /// The constants known in `i32` locals on every branch to this frame's label so far
+    /// (`None`: no branch yet).
+    label_consts: Option<Vec<Option<u64>>>,
 }
 
 impl Frame {
@@ -244,6 +248,19 @@ impl TranslatedFunction {
         let mut text = MasmWriter::default();
         self.tree.print(self.root, &mut text);
         cost_model::estimated_cycles(&text.finish())
+    }
+}
+
+/// Joins the constants known on one more path into `joined` (`None`: no path yet): a local
+/// stays known only where both agree.
+fn meet_constants(joined: &mut Option<Vec<Option<u64>>>, path: &[Option<u64>]) {
+    match joined {
+        None => *joined = Some(path.to_vec()),
+        Some(known) => known
+            .iter_mut()
+            .zip(path)
+            .filter(|(a, b)| a != b)
+            .for_each(|(a, _)| *a = None),
     }
 }
 
@@ -501,6 +518,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             max_flag: 0,
             in_else: false,
             opener: None,
+            label_consts: None,
         }];
         Ok(FuncTranslator {
             module,
@@ -560,6 +578,13 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             ops.push(op);
             offsets.push(offset);
         }
+        let i32_locals: Vec<bool> = self.locals.iter().map(|l| l.ty == CoreType::I32).collect();
+        rebased_induction::rebase_loops(
+            &mut ops,
+            &mut offsets,
+            |local| i32_locals.get(local as usize).copied().unwrap_or(false),
+            self.locals.len(),
+        );
         let mut at = 0;
         while at < ops.len() {
             self.offset = offsets[at];
@@ -569,6 +594,10 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 self.translate_speculated_loop(&ops, at, &offsets, &shape)?;
                 self.just_pushed = None;
                 at += 1 + shape.len;
+                continue;
+            }
+            if self.fold_constant_update(&ops, &offsets, at)? {
+                at += 4;
                 continue;
             }
             self.step(&ops, at)?;
@@ -583,6 +612,36 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             unused_slots: self.slot_used.iter().map(|used| !used).collect(),
         };
         Ok((translated, self.alignment.into_broken()))
+    }
+
+    /// `local.get x  i32.const c  i32.add  local.set x` with `x` known to hold a constant (such
+    /// as an induction local rebased on entry, see [`crate::rebased_induction`]) writes the sum
+    /// as a constant; reports whether it did.
+    fn fold_constant_update(
+        &mut self,
+        ops: &[Operator<'_>],
+        offsets: &[u64],
+        at: usize,
+    ) -> TResult<bool> {
+        let Some(
+            [Operator::LocalGet { local_index: x }, Operator::I32Const { value: c }, Operator::I32Add, Operator::LocalSet { local_index: y }],
+        ) = ops.get(at..at + 4)
+        else {
+            return Ok(false);
+        };
+        let known = self.known_consts.get(*x as usize).copied().flatten();
+        let (Some(value), false) = (known, self.dead || x != y) else {
+            return Ok(false);
+        };
+        let sum = (value as u32).wrapping_add(*c as u32);
+        self.emit(format!("push.{sum}"));
+        self.push(CoreType::I32, false);
+        self.set_top_mult4(sum.is_multiple_of(4));
+        self.just_pushed = Some(u64::from(sum));
+        self.offset = offsets[at + 3];
+        self.at = at + 3;
+        self.step(ops, at + 3)?;
+        Ok(true)
     }
 
     /// Translates operator `ops[at]` with the bookkeeping around it: constants known in
@@ -794,6 +853,9 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         self.cur = outer;
         // After the loop, [c1]: c1 takes the first exit; otherwise the second exit, or the code
         // after the loop. Depths count from outside the loop now.
+        // The values of the last iteration are not those of straight-line code before it (nor
+        // what the exits below carry to their targets).
+        self.known_consts.iter_mut().for_each(|k| *k = None);
         let first = shape.first_exit - 1;
         self.alignment.branch(first as usize);
         self.br_if(first)?;
@@ -802,8 +864,6 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             self.branch(d - 1)?;
             self.mark_dead();
         }
-        // The values of the last iteration are not those of straight-line code before it.
-        self.known_consts.iter_mut().for_each(|k| *k = None);
         Ok(())
     }
 
@@ -988,8 +1048,25 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
 
     /// Before `op`: a loop header, `else` or block end may be reached with other values in the
     /// locals, so every known constant is forgotten.
+    ///
+    /// Except at the end of a `block`: there the constants every branch to it and the fall
+    /// through (when reachable) agree on are still known.
     fn forget_constants_at_joins(&mut self, op: &Operator<'_>) {
-        if matches!(op, Operator::Loop { .. } | Operator::Else | Operator::End) {
+        let closes_block = matches!(op, Operator::End)
+            && !(self.dead && self.dead_depth > 0)
+            && self
+                .frames
+                .last()
+                .is_some_and(|f| f.kind == FrameKind::Block);
+        if closes_block {
+            let frame = self.frames.last().expect("checked above");
+            let mut joined = frame.label_consts.clone();
+            if !self.dead {
+                meet_constants(&mut joined, &self.known_consts);
+            }
+            let locals = self.known_consts.len();
+            self.known_consts = joined.unwrap_or_else(|| vec![None; locals]);
+        } else if matches!(op, Operator::Loop { .. } | Operator::Else | Operator::End) {
             self.known_consts.iter_mut().for_each(|k| *k = None);
         }
     }
@@ -1095,6 +1172,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             max_flag: 0,
             in_else: false,
             opener: Some(self.at),
+            label_consts: None,
         });
         Ok(())
     }
@@ -1130,6 +1208,10 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
     /// Branch to relative label `depth` from the current point (the shape is then dead here).
     fn branch(&mut self, depth: u32) -> TResult<()> {
         let depth = depth as usize;
+        let target = self.frames.len() - 1 - depth;
+        let mut consts = self.frames[target].label_consts.take();
+        meet_constants(&mut consts, &self.known_consts);
+        self.frames[target].label_consts = consts;
         let target = &self.frames[self.frames.len() - 1 - depth];
         let keep = Self::felts_of(target.label_types());
         let keep_count = target.label_types().len();

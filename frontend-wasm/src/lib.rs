@@ -22,6 +22,7 @@ mod liveness;
 mod masm;
 mod module_env;
 mod peephole;
+mod rebased_induction;
 mod speculated_loop;
 mod stack_carried;
 mod stack_ops;

@@ -15,6 +15,8 @@ use wasmparser::Operator;
 #[derive(Debug, Default)]
 pub struct Liveness {
     labels: HashMap<usize, Vec<bool>>,
+    /// Live right after each `loop` (where it falls through), keyed by its opener.
+    after_loops: HashMap<usize, Vec<bool>>,
     /// Per operator: a `local.get` after which its local is dead.
     last_reads: Vec<bool>,
 }
@@ -27,6 +29,11 @@ impl Liveness {
             Some(i) => self.labels.get(&i).map(Vec::as_slice),
             None => Some(&[]),
         }
+    }
+
+    /// The live locals right after the `loop` opened at operator `opener` ends.
+    pub fn after_loop(&self, opener: usize) -> Option<&[bool]> {
+        self.after_loops.get(&opener).map(Vec::as_slice)
     }
 
     /// Whether operator `at` is a `local.get` whose local no path reads again before writing it.
@@ -77,6 +84,7 @@ pub fn analyze(ops: &[Operator<'_>], locals: usize) -> Liveness {
     let mut headers: HashMap<usize, Vec<bool>> = HashMap::new();
     loop {
         let mut labels = HashMap::new();
+        let mut after_loops = HashMap::new();
         let mut last_reads = vec![false; ops.len()];
         let mut changed = false;
         let mut live = none.clone();
@@ -117,6 +125,7 @@ pub fn analyze(ops: &[Operator<'_>], locals: usize) -> Liveness {
                     let frame = frames.pop().expect("validated Wasm is balanced");
                     match frame.kind {
                         Kind::Loop => {
+                            after_loops.insert(frame.opener, frame.after.clone());
                             let header = headers.entry(frame.opener).or_insert(none.clone());
                             let before = header.clone();
                             union(header, &live);
@@ -151,7 +160,11 @@ pub fn analyze(ops: &[Operator<'_>], locals: usize) -> Liveness {
             }
         }
         if !changed {
-            return Liveness { labels, last_reads };
+            return Liveness {
+                labels,
+                after_loops,
+                last_reads,
+            };
         }
     }
 }

@@ -74,6 +74,19 @@ fn pass(ops: &[String]) -> (Vec<String>, bool) {
             changed = true;
             continue;
         }
+        // A constant stored to a stack slot that the next instructions overwrite with another
+        // constant: only the second store.
+        if push_value(a).is_some()
+            && (b == Some("swap") || b.is_some_and(|b| b.starts_with("swap.")))
+            && c == Some("drop")
+            && ops.get(i + 3).is_some_and(|d| push_value(d).is_some())
+            && ops.get(i + 4).map(String::as_str) == b
+            && ops.get(i + 5).map(String::as_str) == Some("drop")
+        {
+            i += 3;
+            changed = true;
+            continue;
+        }
         if let Some((rewritten, consumed)) = local_moves::rewrite(ops, i) {
             out.extend(rewritten);
             i += consumed;
@@ -392,6 +405,15 @@ mod tests {
             ["movup.2", "drop", "movup.2", "drop"]
         );
         assert_eq!(opt(&["movup.3", "movdn.3", "dup.0"]), ["dup"]);
+        // A constant store overwritten at once; not when the second store is to another slot.
+        assert_eq!(
+            opt(&["push.5", "swap.5", "drop", "push.3", "swap.5", "drop"]),
+            ["push.3", "swap.5", "drop"]
+        );
+        assert_eq!(
+            opt(&["push.5", "swap.5", "drop", "push.3", "swap.4", "drop"]),
+            ["push.5", "swap.5", "drop", "push.3", "swap.4", "drop"]
+        );
         // Not a negative constant: unchanged.
         assert_eq!(
             opt(&["push.7", "u32wrapping_add"]),

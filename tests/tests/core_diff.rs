@@ -706,3 +706,51 @@ fn bool_ops_agree_with_wasmi() {
     assert_eq!(count("and"), 1, "{masm}");
     assert_eq!(count("u32or"), 0, "{masm}");
 }
+
+#[test]
+fn rebased_loops_agree_with_wasmi() {
+    let wat = include_str!("../fixtures/core/rebased_loops.wat");
+    let mut diff = Differential::from_wat(wat);
+    let mut cases: Vec<(&str, Vec<CoreValue>)> = Vec::new();
+    for n in [0, 1, 2, 3, 8, 9, 10, 25, 100, 1000, -1] {
+        cases.push(("count_primes", vec![i32v(n)]));
+    }
+    for (n, d) in [
+        (35, 5),
+        (49, 5),
+        (97, 5),
+        (91, 3),
+        (1, 3),
+        (0, 3),
+        (15, 4),
+        (77, 1),
+        (-1, 5),
+        (1_000_003, 7),
+    ] {
+        cases.push(("square_at_divisor", vec![i32v(n), i32v(d)]));
+        cases.push(("divisor", vec![i32v(n), i32v(d)]));
+    }
+    for n in [0, 1, 5, 50, 99, 100, 101, 250, -1, -2, i32::MIN] {
+        cases.push(("down_by_three", vec![i32v(n)]));
+        cases.push(("join_differs", vec![i32v(n)]));
+        cases.push(("join_agrees", vec![i32v(n)]));
+    }
+    for n in [0, 1, 5, 6, 7, 8, 100, 1001] {
+        cases.push(("fallthrough_live", vec![i32v(n)]));
+        cases.push(("fallthrough_dead", vec![i32v(n)]));
+    }
+    diff.check(&cases);
+    // count_primes' inner loop divides by d itself: no `u32wrapping_sub.2` in the loop, and d
+    // enters as 3 (the 5 written before the loop, adjusted).
+    let wasm = wat::parse_str(wat).unwrap();
+    let masm = midenc_frontend_wasm::compile_module(&wasm)
+        .unwrap()
+        .masm_listing("test");
+    let count_primes = &masm[masm.find("proc wasm_fn0").unwrap()..];
+    let count_primes = &count_primes[..count_primes.find("\nend\n").unwrap()];
+    assert!(
+        !count_primes.contains("u32wrapping_sub.2"),
+        "{count_primes}"
+    );
+    assert!(count_primes.contains("push.3"), "{count_primes}");
+}
