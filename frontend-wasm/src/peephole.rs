@@ -20,9 +20,27 @@ pub fn optimize(ops: Vec<String>) -> Vec<String> {
         let (next, changed) = pass(&ops);
         ops = next;
         if !changed {
-            return ops;
+            return lower_increments(ops);
         }
     }
+}
+
+/// `push.1 u32wrapping_add` (4 cycles: `push.1` is `pad incr`) → `add.1 u32split swap drop`
+/// (3): a u32 plus 1 is at most 2^32 as a felt, and its low limb is the wrapped sum. Done after
+/// the other rules, which recognize the `push.1` form.
+fn lower_increments(ops: Vec<String>) -> Vec<String> {
+    let mut out = Vec::with_capacity(ops.len());
+    let mut i = 0;
+    while i < ops.len() {
+        if ops[i] == "push.1" && ops.get(i + 1).is_some_and(|op| op == "u32wrapping_add") {
+            out.extend(["add.1", "u32split", "swap", "drop"].map(String::from));
+            i += 2;
+        } else {
+            out.push(ops[i].clone());
+            i += 1;
+        }
+    }
+    out
 }
 
 /// The immediate of `push.N` for a plain decimal felt N.
@@ -413,6 +431,11 @@ mod tests {
         assert_eq!(
             opt(&["push.5", "swap.5", "drop", "push.3", "swap.4", "drop"]),
             ["push.5", "swap.5", "drop", "push.3", "swap.4", "drop"]
+        );
+        // An increment: the felt `add.1`, then the low limb.
+        assert_eq!(
+            opt(&["dup.2", "push.1", "u32wrapping_add"]),
+            ["dup.2", "add.1", "u32split", "swap", "drop"]
         );
         // Not a negative constant: unchanged.
         assert_eq!(
