@@ -26,6 +26,8 @@ mod rebased_induction;
 mod speculated_loop;
 mod stack_carried;
 mod stack_ops;
+#[cfg(test)]
+mod test_support;
 
 pub use error::{WasmError, WasmResult};
 pub use imports::{module_imports, ImportTarget, ImportedFunction};

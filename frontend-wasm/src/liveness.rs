@@ -175,15 +175,9 @@ mod tests {
 
     /// The operators of the only function of `(module (func (param i32) (local i32 i32) BODY))`.
     fn ops(body: &str) -> Vec<Operator<'static>> {
-        let wat = format!("(module (func (param i32) (local i32 i32) {body}))");
-        let bytes: &'static [u8] = Box::leak(wat::parse_str(wat).unwrap().into_boxed_slice());
-        for payload in wasmparser::Parser::new(0).parse_all(bytes) {
-            if let wasmparser::Payload::CodeSectionEntry(body) = payload.unwrap() {
-                let reader = body.get_operators_reader().unwrap();
-                return reader.into_iter().map(Result::unwrap).collect();
-            }
-        }
-        unreachable!("the module has a body")
+        crate::test_support::first_body_ops(&format!(
+            "(module (func (param i32) (local i32 i32) {body}))"
+        ))
     }
 
     fn live_at(body: &str, nth_opener: usize) -> Vec<bool> {

@@ -100,17 +100,11 @@ fn straight_line_effect(op: &Operator<'_>) -> Option<(usize, usize)> {
 mod tests {
     use super::*;
 
-    /// The operators of `(module (func (param i32) (local i32 i32) BODY))`.
+    /// The operators of `(module (memory 1) (func (param i32) (local i32 i32) BODY))`.
     fn ops(body: &str) -> Vec<Operator<'static>> {
-        let wat = format!("(module (memory 1) (func (param i32) (local i32 i32) {body}))");
-        let bytes: &'static [u8] = Box::leak(wat::parse_str(wat).unwrap().into_boxed_slice());
-        for payload in wasmparser::Parser::new(0).parse_all(bytes) {
-            if let wasmparser::Payload::CodeSectionEntry(body) = payload.unwrap() {
-                let reader = body.get_operators_reader().unwrap();
-                return reader.into_iter().map(Result::unwrap).collect();
-            }
-        }
-        unreachable!("the module has a body")
+        crate::test_support::first_body_ops(&format!(
+            "(module (memory 1) (func (param i32) (local i32 i32) {body}))"
+        ))
     }
 
     fn carry_of(body: &str) -> Option<Carry> {
