@@ -39,7 +39,7 @@ pub(crate) fn estimated_cycles(text: &str) -> u64 {
 }
 
 /// Cycles of one instruction, exact for the stack instructions whose cost depends on depth.
-fn instruction_cycles(op: &str) -> u64 {
+pub(crate) fn instruction_cycles(op: &str) -> u64 {
     let (name, n) = match op.split_once('.') {
         Some((name, arg)) => (name, arg.parse::<u32>().ok()),
         None => (op, None),
@@ -52,6 +52,9 @@ fn instruction_cycles(op: &str) -> u64 {
         ("movup" | "movdn", Some(9..=15)) => 4,
         ("dropw" | "padw" | "dupw", _) => 4,
         ("push", Some(1)) => 2,
+        ("u32gt" | "u32gte", _) => 3,
+        ("u32lte", _) => 4,
+        ("u32lt" | "u32wrapping_add" | "u32wrapping_mul" | "u32mod", _) => 2,
         _ => 1,
     }
 }

@@ -70,6 +70,65 @@ fn is_binary_op(op: &str) -> bool {
     )
 }
 
+/// A value computed from copies, then compared with another copy by `u32gt` (3 cycles) or
+/// `u32lte` (4): `P dup.k u32gt` → `dup.(k-1) P' u32lt` (2) — the copy made first, `P`'s reads
+/// below its own values one deeper, and the mirrored comparison (`u32lte` → `u32gte`, 3).
+/// `P` (2 to 6 instructions) may only copy (`dup`), push constants and combine its own values
+/// with binary instructions, ending with one value. Applied only when it is cheaper by the
+/// measured costs (a `dup.7` becoming `dup.8` costs 2 more).
+fn compare_with_copy_first(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
+    for len in 2..=6 {
+        let (Some(copy), Some(cmp)) = (ops.get(i + len), ops.get(i + len + 1)) else {
+            return None;
+        };
+        let mirrored = match cmp.as_str() {
+            "u32gt" => "u32lt",
+            "u32lte" => "u32gte",
+            _ => continue,
+        };
+        let Some(k) = dup_index(copy).filter(|k| *k >= 1) else {
+            continue;
+        };
+        let mut rewritten = vec![format!("dup.{}", k - 1)];
+        let mut height = 0usize;
+        let mut valid = true;
+        for op in &ops[i..i + len] {
+            if let Some(n) = dup_index(op) {
+                // Reads below the values P made itself sit one deeper now.
+                let n = if n >= height { n + 1 } else { n };
+                if n > 15 {
+                    valid = false;
+                    break;
+                }
+                rewritten.push(format!("dup.{n}"));
+                height += 1;
+            } else if push_value(op).is_some() {
+                rewritten.push(op.clone());
+                height += 1;
+            } else if is_binary_op(op) && height >= 2 {
+                rewritten.push(op.clone());
+                height -= 1;
+            } else {
+                valid = false;
+                break;
+            }
+        }
+        if !valid || height != 1 {
+            continue;
+        }
+        rewritten.push(mirrored.to_string());
+        let cost = |ops: &[String]| -> u64 {
+            ops.iter()
+                .map(|op| crate::cost_model::instruction_cycles(op))
+                .sum()
+        };
+        if cost(&rewritten) < cost(&ops[i..i + len + 2]) {
+            return Some((rewritten, len + 2));
+        }
+    }
+    None
+}
+
 /// `dup.n` / `dup` → n.
 fn dup_index(op: &str) -> Option<usize> {
     match op {
@@ -212,6 +271,12 @@ fn pass(ops: &[String]) -> (Vec<String>, bool) {
                 changed = true;
                 continue;
             }
+        }
+        if let Some((rewritten, consumed)) = compare_with_copy_first(ops, i) {
+            out.extend(rewritten);
+            i += consumed;
+            changed = true;
+            continue;
         }
         // Two copies compared by `u32gt` (4 cycles) or `u32lte` (5): copied in the other
         // order, the mirrored `u32lt` (3) or `u32gte` (4). `dup.x dup.y` reads S[x] then
@@ -387,6 +452,22 @@ mod tests {
             ["dup", "dup.3", "u32gte"]
         );
         assert_eq!(opt(&["dup", "dup", "u32gt"]), ["dup", "dup", "u32gt"]);
+        // A computed value: the copy is made first. `dup.5 dup.6 mul` squares S[5]; S[2] is
+        // `dup.3` after it and `dup.2` before; the squaring's reads move one deeper.
+        assert_eq!(
+            opt(&["dup.5", "dup.6", "u32wrapping_mul", "dup.3", "u32gt"]),
+            ["dup.2", "dup.6", "dup.7", "u32wrapping_mul", "u32lt"]
+        );
+        // `dup` of P's own value stays; a read that would become `dup.8` (3 cycles) does not
+        // pay off.
+        assert_eq!(
+            opt(&["dup.4", "dup", "u32wrapping_mul", "dup.2", "u32lte"]),
+            ["dup.1", "dup.5", "dup", "u32wrapping_mul", "u32gte"]
+        );
+        assert_eq!(
+            opt(&["dup.7", "dup.7", "add", "dup.1", "u32gt"]),
+            ["dup.7", "dup.7", "add", "dup.1", "u32gt"]
+        );
     }
 
     #[test]

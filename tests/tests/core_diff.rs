@@ -684,9 +684,18 @@ fn bool_ops_agree_with_wasmi() {
     let values = [0, 1, 2, 3, 4, 5, 7, 8, 100, -1, i32::MIN];
     for a in values {
         for b in values {
-            for f in ["either", "both", "odd_or_big", "not_bool"] {
+            for f in [
+                "either",
+                "both",
+                "odd_or_big",
+                "not_bool",
+                "square_gt",
+                "square_le",
+                "product_gt",
+            ] {
                 cases.push((f, vec![i32v(a), i32v(b)]));
             }
+            cases.push(("sum_le", vec![i32v(a), i32v(7), i32v(b)]));
         }
         for f in ["parity", "nested_not"] {
             cases.push((f, vec![i32v(a)]));
