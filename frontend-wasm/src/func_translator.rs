@@ -29,7 +29,7 @@ use crate::{
     cost_model, counted_loop,
     error::{WasmError, WasmResult},
     layout::{self, MEMORY_PAGES_ADDR},
-    liveness,
+    liveness, loop_shapes,
     masm::{CodeTree, MasmWriter, Node, SeqId},
     module_env::{DataMode, ElemMode, ModuleInfo, Table},
     rebased_induction,
@@ -578,6 +578,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             ops.push(op);
             offsets.push(offset);
         }
+        loop_shapes::normalize_loops(&mut ops, &mut offsets);
         let i32_locals: Vec<bool> = self.locals.iter().map(|l| l.ty == CoreType::I32).collect();
         rebased_induction::rebase_loops(
             &mut ops,

@@ -19,6 +19,7 @@ mod func_translator;
 pub mod imports;
 pub mod layout;
 mod liveness;
+mod loop_shapes;
 mod masm;
 mod module_env;
 mod peephole;

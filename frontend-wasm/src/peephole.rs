@@ -15,7 +15,15 @@ const P: u64 = 0xFFFF_FFFF_0000_0001;
 
 /// Rewrites `ops` until no rule applies.
 pub fn optimize(ops: Vec<String>) -> Vec<String> {
-    let mut ops = ops;
+    // One spelling per instruction, so that the rules below match either.
+    let mut ops: Vec<String> = ops
+        .into_iter()
+        .map(|op| match op.as_str() {
+            "dup.0" => "dup".to_string(),
+            "swap.1" => "swap".to_string(),
+            _ => op,
+        })
+        .collect();
     loop {
         let (next, changed) = pass(&ops);
         ops = next;
@@ -438,6 +446,22 @@ mod tests {
 
     fn opt(ops: &[&str]) -> Vec<String> {
         optimize(ops.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn rules_match_either_spelling_of_a_copy_of_the_top() {
+        // `local.tee` of an updated local, its copy spelt `dup.0`.
+        assert_eq!(
+            opt(&[
+                "dup.1",
+                "push.2",
+                "u32wrapping_add",
+                "dup.0",
+                "swap.3",
+                "drop"
+            ]),
+            ["swap", "push.2", "u32wrapping_add", "dup", "movdn.2"]
+        );
     }
 
     #[test]

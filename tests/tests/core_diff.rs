@@ -763,3 +763,26 @@ fn rebased_loops_agree_with_wasmi() {
     );
     assert!(count_primes.contains("push.3"), "{count_primes}");
 }
+
+#[test]
+fn loop_shapes_agree_with_wasmi() {
+    let mut diff = Differential::from_wat(include_str!("../fixtures/core/loop_shapes.wat"));
+    let mut cases: Vec<(&str, Vec<CoreValue>)> = Vec::new();
+    for n in [
+        9, 10, 11, 15, 25, 49, 97, 121, 169, 7919, 10_007, 999_983, 1_000_000,
+    ] {
+        cases.push(("is_prime_odd", vec![i32v(n)]));
+    }
+    for f in [
+        "odd_start_odd_step",
+        "even_start_even_step",
+        "odd_start_crosses_zero",
+    ] {
+        cases.push((f, vec![]));
+    }
+    for n in [0, 1, 2, 3, 7, 10, 11, 12, 100, -1] {
+        cases.push(("odd_start_other_write", vec![i32v(n)]));
+        cases.push(("skip_threes", vec![i32v(n)]));
+    }
+    diff.check(&cases);
+}

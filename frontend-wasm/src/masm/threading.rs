@@ -25,18 +25,28 @@ enum Test {
 const MAX_COPIED_OPS: usize = 6;
 
 impl CodeTree {
-    /// Applies jump threading to every sequence reachable from `root`.
+    /// Applies jump threading to every sequence reachable from `root`, until nothing changes:
+    /// threading inside an arm can make it end with a constant, which an enclosing `if` can
+    /// then thread (each rewrite removes a test or an instruction, so this ends).
     pub fn thread_jumps(&mut self, root: SeqId) {
         self.flatten_inline(root);
+        while self.thread_pass(root) {}
+    }
+
+    /// One top-down pass of the rewrites; reports whether any applied.
+    fn thread_pass(&mut self, root: SeqId) -> bool {
+        let mut changed = false;
         let mut work = vec![root];
         while let Some(seq) = work.pop() {
             let mut i = 0;
             while i < self.seqs[seq.0].len() {
-                if !self.thread_at(seq, i)
-                    && !self.decrement_at(seq, i)
-                    && !self.zero_select_at(seq, i)
-                    && !self.negated_if_at(seq, i)
+                if self.thread_at(seq, i)
+                    || self.decrement_at(seq, i)
+                    || self.zero_select_at(seq, i)
+                    || self.negated_if_at(seq, i)
                 {
+                    changed = true;
+                } else {
                     i += 1;
                 }
             }
@@ -49,6 +59,7 @@ impl CodeTree {
                 }
             }
         }
+        changed
     }
 
     /// `not if.true A else B end` → `if.true B else A end` (the condition is 0 or 1, so
