@@ -38,6 +38,40 @@ pub fn whole_elements(address_aligned: bool, offset: u64, size: u32) -> bool {
     address_aligned && offset.is_multiple_of(4) && (size == 4 || size == 8)
 }
 
+/// Which edge of a `br_if` a test of the low address bits proves aligned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlignedEdge {
+    /// The branch is taken when the low bits are zero (`… i32.and i32.eqz br_if`).
+    Taken,
+    /// Execution falls through when they are zero (`… i32.and br_if`).
+    FallThrough,
+}
+
+/// The locals a `br_if` condition proves multiples of 4, and on which edge, from the operators
+/// right before the `br_if`: `local.get x  i32.const m  i32.and` or `local.get x  local.get y
+/// i32.or  i32.const m  i32.and` with m's low two bits set (`memcpy`'s "both pointers
+/// aligned" test), optionally followed by `i32.eqz`.
+pub fn aligned_by_test(before: &[Operator<'_>]) -> Option<(Vec<u32>, AlignedEdge)> {
+    use Operator::{I32And, I32Const, I32Eqz, I32Or, LocalGet};
+    let (before, edge) = match before.split_last() {
+        Some((I32Eqz, rest)) => (rest, AlignedEdge::Taken),
+        _ => (before, AlignedEdge::FallThrough),
+    };
+    let low_bits = |m: &i32| m & 3 == 3;
+    let locals = match before {
+        [.., LocalGet { local_index: x }, LocalGet { local_index: y }, I32Or, I32Const { value }, I32And]
+            if low_bits(value) =>
+        {
+            vec![*x, *y]
+        }
+        [.., LocalGet { local_index: x }, I32Const { value }, I32And] if low_bits(value) => {
+            vec![*x]
+        }
+        _ => return None,
+    };
+    Some((locals, edge))
+}
+
 /// What a control frame needs to join the alignment of locals at its end or header.
 #[derive(Debug)]
 enum Frame {
@@ -141,6 +175,16 @@ impl LocalAlignment {
         }
     }
 
+    /// A branch like [`branch`](Self::branch), taken knowing that `locals` hold multiples of 4.
+    pub fn branch_knowing(&mut self, depth: usize, locals: &[u32]) {
+        let saved = self.state.clone();
+        for local in locals {
+            self.state[*local as usize] = true;
+        }
+        self.branch(depth);
+        self.state = saved;
+    }
+
     /// The `else` of the innermost `if`; `live`: whether the then arm falls through.
     pub fn else_arm(&mut self, live: bool) {
         let state = self.state.clone();
@@ -192,6 +236,43 @@ impl LocalAlignment {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn low_bit_tests_prove_alignment_on_one_edge() {
+        use Operator::*;
+        let both = [
+            LocalGet { local_index: 1 },
+            LocalGet { local_index: 0 },
+            I32Or,
+            I32Const { value: 3 },
+            I32And,
+        ];
+        assert_eq!(
+            aligned_by_test(&both),
+            Some((vec![1, 0], AlignedEdge::FallThrough))
+        );
+        let one = [
+            LocalGet { local_index: 2 },
+            I32Const { value: 7 },
+            I32And,
+            I32Eqz,
+        ];
+        assert_eq!(aligned_by_test(&one), Some((vec![2], AlignedEdge::Taken)));
+        // A mask without both low bits, a test negated twice, an operand that is not a local.
+        for before in [
+            &[LocalGet { local_index: 2 }, I32Const { value: 1 }, I32And][..],
+            &[
+                LocalGet { local_index: 2 },
+                I32Const { value: 3 },
+                I32And,
+                I32Eqz,
+                I32Eqz,
+            ],
+            &[I32Const { value: 8 }, I32Const { value: 3 }, I32And],
+        ] {
+            assert_eq!(aligned_by_test(before), None, "{before:?}");
+        }
+    }
 
     #[test]
     fn arithmetic_keeps_what_it_proves() {

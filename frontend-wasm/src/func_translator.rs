@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use wasmparser::{BlockType, FunctionBody, MemArg, Operator, ValType};
 
 use crate::{
-    alignment::{self, LocalAlignment},
+    alignment::{self, AlignedEdge, LocalAlignment},
     code_translator::{self, OpLowering},
     cost_model, counted_loop,
     error::{WasmError, WasmResult},
@@ -662,7 +662,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         };
         self.forget_constants_at_joins(op);
         let (was_dead, frames_before) = (self.dead, self.frames.len());
-        self.alignment_before(op, was_dead);
+        self.alignment_before(ops, at, was_dead);
         let carried = self.translate_carried(ops, at)?;
         if !carried {
             self.translate_operator(op)?;
@@ -1032,9 +1032,25 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
 
     /// Before `op`: branches carry the locals' alignment to their targets, and an `else` of a
     /// live `if` switches to the state on entry.
-    fn alignment_before(&mut self, op: &Operator<'_>, dead: bool) {
+    fn alignment_before(&mut self, ops: &[Operator<'_>], at: usize, dead: bool) {
+        let op = &ops[at];
         match op {
-            Operator::Br { relative_depth } | Operator::BrIf { relative_depth } if !dead => {
+            Operator::BrIf { relative_depth } if !dead => {
+                let depth = *relative_depth as usize;
+                match alignment::aligned_by_test(&ops[at.saturating_sub(6)..at]) {
+                    Some((locals, AlignedEdge::Taken)) => {
+                        self.alignment.branch_knowing(depth, &locals)
+                    }
+                    Some((locals, AlignedEdge::FallThrough)) => {
+                        self.alignment.branch(depth);
+                        for local in locals {
+                            self.alignment.set(local as usize, true);
+                        }
+                    }
+                    None => self.alignment.branch(depth),
+                }
+            }
+            Operator::Br { relative_depth } if !dead => {
                 self.alignment.branch(*relative_depth as usize)
             }
             Operator::BrTable { targets } if !dead => {

@@ -786,3 +786,27 @@ fn loop_shapes_agree_with_wasmi() {
     }
     diff.check(&cases);
 }
+
+#[test]
+fn aligned_guards_agree_with_wasmi() {
+    let mut diff = Differential::from_wat(include_str!("../fixtures/core/aligned_guards.wat"));
+    let mut cases: Vec<(&str, Vec<CoreValue>)> = Vec::new();
+    for p in [0, 1, 2, 3, 4, 6, 8, 13, 16, 65_533] {
+        cases.push(("taken", vec![i32v(p)]));
+        cases.push(("mask_one", vec![i32v(p)]));
+        for q in [0, 2, 4, 9] {
+            cases.push(("fall_through", vec![i32v(p), i32v(q)]));
+        }
+    }
+    for (d, s, n) in [
+        (12, 0, 8),
+        (13, 0, 8),
+        (12, 2, 7),
+        (16, 4, 3),
+        (8, 0, 0),
+        (20, 1, 4),
+    ] {
+        cases.push(("copy_sum", vec![i32v(d), i32v(s), i32v(n)]));
+    }
+    diff.check(&cases);
+}
