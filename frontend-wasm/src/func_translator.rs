@@ -33,6 +33,7 @@ use crate::{
     masm::{CodeTree, MasmWriter, Node, SeqId},
     module_env::{DataMode, ElemMode, ModuleInfo, Table},
     rebased_induction,
+    shared_bounds::{self, SharedCheck},
     speculated_loop::{self, Tail},
     stack_carried,
     stack_ops::{self, MAX_REACH},
@@ -412,6 +413,8 @@ struct FuncTranslator<'m, 'a> {
     at: usize,
     /// Live locals at branch targets, computed when a speculated loop first needs them.
     liveness: Option<liveness::Liveness>,
+    /// Bounds checks shared by the accesses of a straight-line run, by operator index.
+    shared_checks: HashMap<usize, SharedCheck>,
     /// Whether loops may run code speculatively (see [`crate::speculated_loop`]).
     speculate: bool,
     /// Per local: whether code reads or writes its slot (parameters always count).
@@ -563,6 +566,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             counted: None,
             at: 0,
             liveness: None,
+            shared_checks: HashMap::new(),
             speculate: true,
             slot_used: (0..local_types.len()).map(|i| i < params_count).collect(),
         })
@@ -586,6 +590,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             |local| i32_locals.get(local as usize).copied().unwrap_or(false),
             self.locals.len(),
         );
+        self.shared_checks = shared_bounds::plan(&ops);
         let mut at = 0;
         while at < ops.len() {
             self.offset = offsets[at];
@@ -1302,6 +1307,10 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
 
     /// Pops a byte address, adds the static offset and traps unless `size` bytes from there
     /// lie inside linear memory; leaves the effective address (now < 2^32).
+    ///
+    /// An access whose check another access of its straight-line run makes (see
+    /// [`crate::shared_bounds`]) checks nothing; the first access of such a run checks for
+    /// all of them.
     fn bounds_checked_address(
         &mut self,
         memarg: &MemArg,
@@ -1311,25 +1320,37 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         if memarg.offset > u64::from(u32::MAX) {
             return Err(self.unsupported("memory offsets beyond 4 GiB (memory64)"));
         }
+        let size = match self.shared_checks.get(&self.at) {
+            Some(SharedCheck::Covered) => {
+                if memarg.offset > 0 {
+                    self.emit(format!("add.{}", memarg.offset));
+                }
+                return Ok(());
+            }
+            Some(SharedCheck::Leader { reach }) => *reach,
+            None => u64::from(size),
+        };
         if self.check_before_loop(memarg.offset, size, range) {
             if memarg.offset > 0 {
                 self.emit(format!("add.{}", memarg.offset));
             }
             return Ok(());
         }
-        if memarg.offset == 0 {
+        let cell = layout::ACCESS_SIZES
+            .iter()
+            .position(|s| u64::from(*s) == size);
+        if let (0, Some(cell)) = (memarg.offset, cell) {
             // ea < M - size + 1, from the limit cell of this access size.
-            let cell = layout::ACCESS_SIZES
-                .iter()
-                .position(|s| *s == size)
-                .expect("accesses are 1, 2, 4 or 8 bytes") as u32;
+            let cell = cell as u32;
             self.emit("dup");
             self.emit(format!("mem_load.{}", layout::ACCESS_LIMITS_ADDR + cell));
             self.emit("u32lt");
             self.emit("assert.err=\"out of bounds memory access\"");
             return Ok(());
         }
-        self.emit(format!("add.{}", memarg.offset));
+        if memarg.offset > 0 {
+            self.emit(format!("add.{}", memarg.offset));
+        }
         // ea + size <= M (the memory size in bytes) as felts, with ea + size < 2^34 and
         // M <= 2^32: M - (ea + size) is then at most 2^32 (high half 0 or 1) when in bounds,
         // and p - d for some 0 < d < 2^34 (high half near 2^32) when not. 15 cycles, against
@@ -1353,12 +1374,12 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
 
     /// Whether an access at an address of known `range` runs in every iteration of the counted
     /// loop being translated, so that its bounds check joins the one before the loop.
-    fn check_before_loop(&mut self, offset: u64, size: u32, range: Option<(u64, u64)>) -> bool {
+    fn check_before_loop(&mut self, offset: u64, size: u64, range: Option<(u64, u64)>) -> bool {
         let depth = self.frames.len();
         let (Some(counted), Some((_, hi))) = (self.counted.as_mut(), range) else {
             return false;
         };
-        let last = hi + offset + u64::from(size) - 1;
+        let last = hi + offset + size - 1;
         if counted.depth != depth || last > u64::from(u32::MAX) {
             return false;
         }

@@ -24,6 +24,7 @@ mod masm;
 mod module_env;
 mod peephole;
 mod rebased_induction;
+mod shared_bounds;
 mod speculated_loop;
 mod stack_carried;
 mod stack_ops;

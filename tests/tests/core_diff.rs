@@ -810,3 +810,28 @@ fn aligned_guards_agree_with_wasmi() {
     }
     diff.check(&cases);
 }
+
+#[test]
+fn shared_bounds_agree_with_wasmi() {
+    let mut diff = Differential::from_wat(include_str!("../fixtures/core/shared_bounds.wat"));
+    let mut cases: Vec<(&str, Vec<CoreValue>)> = Vec::new();
+    for (d, s) in [
+        (0, 65520),
+        (65528, 65520),
+        (65529, 65520),
+        (65532, 0),
+        (65520, 65530),
+    ] {
+        cases.push(("copy2", vec![i32v(d), i32v(s)]));
+    }
+    for p in [0, 65520, 65521, 65534, 65535, 65536, -1] {
+        cases.push(("spread", vec![i32v(p)]));
+        for flag in [0, 1] {
+            cases.push(("guarded", vec![i32v(p), i32v(flag)]));
+            cases.push(("divides", vec![i32v(p), i32v(flag)]));
+        }
+        cases.push(("rebased", vec![i32v(p), i32v(0)]));
+        cases.push(("rebased", vec![i32v(0), i32v(p)]));
+    }
+    diff.check(&cases);
+}
