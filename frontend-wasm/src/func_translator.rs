@@ -194,12 +194,12 @@ pub fn translate_function(
     aligned_globals: &[bool],
 ) -> WasmResult<TranslatedFunction> {
     let heat = local_heat(body)?;
-    let layout = |hot_on_top: bool| -> TResult<TranslatedFunction> {
+    let layout = |order: LocalOrder| -> TResult<TranslatedFunction> {
         let translate = |slotless: &[bool]| {
             let layout = Layout {
                 slotless,
                 heat: &heat,
-                hot_on_top,
+                order,
             };
             translate_slots(module, procs, func, body, aligned_globals, &layout)
         };
@@ -209,7 +209,7 @@ pub fn translate_function(
         }
         Ok(translate(&first.unused_slots).unwrap_or(first))
     };
-    let by_heat = match layout(true) {
+    let mut best = match layout(LocalOrder::Heat) {
         Ok(t) => t,
         Err(Abort::Error(e)) => return Err(e),
         Err(_) => {
@@ -221,16 +221,47 @@ pub fn translate_function(
         }
     };
     // Hottest on top is usually best, but a slot's exact depth decides what each access costs
-    // (`dup.8` 3 cycles, `dup.9` 1): when the order differs, keep the cheaper estimate.
+    // (`dup.8` 3 cycles, `dup.9` 1; `movup.k` 1 but `swap.k` 2): keep the cheapest estimate
+    // among index order and, in a small function with loops, heat order with each other
+    // declared local moved to the top.
     let params = module.func_type(func).params().len();
-    let declared_heat = heat.get(params..).unwrap_or(&[]);
-    if declared_heat.is_sorted() {
-        return Ok(by_heat);
+    let declared = heat.len().saturating_sub(params);
+    let mut candidates = Vec::new();
+    if !heat.get(params..).unwrap_or(&[]).is_sorted() {
+        candidates.push(LocalOrder::Index);
     }
-    match layout(false) {
-        Ok(by_index) if by_index.estimated_cycles() < by_heat.estimated_cycles() => Ok(by_index),
-        _ => Ok(by_heat),
+    if (2..=MAX_TOP_CANDIDATES).contains(&declared) && heat.iter().any(|h| *h >= 8) {
+        let hottest = (params..heat.len()).max_by_key(|i| (heat[*i], *i));
+        candidates.extend(
+            (params..heat.len())
+                .filter(|i| Some(*i) != hottest && heat[*i] > 0)
+                .map(LocalOrder::HeatWithTop),
+        );
     }
+    let mut best_cycles = best.estimated_cycles();
+    for order in candidates {
+        if let Ok(t) = layout(order) {
+            let cycles = t.estimated_cycles();
+            if cycles < best_cycles {
+                (best, best_cycles) = (t, cycles);
+            }
+        }
+    }
+    Ok(best)
+}
+
+/// Declared locals up to which each one is tried on top of the heat order.
+const MAX_TOP_CANDIDATES: usize = 6;
+
+/// The order of a function's declared locals in its frame (the last is on top).
+#[derive(Clone, Copy, Debug)]
+enum LocalOrder {
+    /// By index.
+    Index,
+    /// By heat ([`local_heat`]), the hottest on top.
+    Heat,
+    /// By heat, but with this local on top.
+    HeatWithTop(usize),
 }
 
 /// How a translation places the locals.
@@ -239,8 +270,8 @@ struct Layout<'l> {
     slotless: &'l [bool],
     /// Per local, how much it is used ([`local_heat`]).
     heat: &'l [u64],
-    /// Whether declared locals are stacked by heat (hottest on top) rather than by index.
-    hot_on_top: bool,
+    /// The order of the declared locals.
+    order: LocalOrder,
 }
 
 impl TranslatedFunction {
@@ -473,8 +504,13 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         // Parameters keep the caller's order at the bottom of the frame; declared locals start
         // as zeros in any order, so the most used ones go on top, where every access is cheap.
         let mut order: Vec<usize> = (0..local_types.len()).collect();
-        if layout.hot_on_top {
-            order[params_count..].sort_by_key(|&i| layout.heat.get(i).copied().unwrap_or(0));
+        let heat = |i: &usize| layout.heat.get(*i).copied().unwrap_or(0);
+        match layout.order {
+            LocalOrder::Index => {}
+            LocalOrder::Heat => order[params_count..].sort_by_key(heat),
+            LocalOrder::HeatWithTop(top) => {
+                order[params_count..].sort_by_key(|i| (*i == top, heat(i)));
+            }
         }
         let slotless = layout.slotless;
         let mut homes = vec![LocalHome::Carried; local_types.len()];
