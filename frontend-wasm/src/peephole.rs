@@ -78,6 +78,33 @@ fn is_binary_op(op: &str) -> bool {
     )
 }
 
+/// `dup movdn.(k+1) dup.(k+1)` (a value stored to a slot, then copied back) is
+/// `movdn.k dup.k dup.(k+1)`: the same stack, but both copies are made after the store, so a
+/// computation from them followed by a comparison can take [`compare_with_copy_first`]
+/// (`local.tee d  local.get d  i32.mul  local.get n  i32.gt_u`). Applied only when that rule
+/// then applies and the copies cost no more.
+fn store_then_compare(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
+    let at = |j: usize| ops.get(j).map(String::as_str);
+    let k = at(i + 1)?.strip_prefix("movdn.")?.parse::<usize>().ok()?;
+    if at(i)? != "dup" || k < 3 || dup_index(at(i + 2)?)? != k {
+        return None;
+    }
+    let copies = [format!("dup.{}", k - 1), format!("dup.{k}")];
+    let cost = |ops: &[String]| -> u64 {
+        ops.iter()
+            .map(|op| crate::cost_model::instruction_cycles(op))
+            .sum()
+    };
+    if cost(&copies) > cost(&ops[i..i + 1]) + cost(&ops[i + 2..i + 3]) {
+        return None;
+    }
+    let tail = &ops[i + 3..ops.len().min(i + 3 + 6)];
+    let window: Vec<String> = copies.into_iter().chain(tail.iter().cloned()).collect();
+    let (compared, consumed) = compare_with_copy_first(&window, 0)?;
+    let out = [vec![format!("movdn.{}", k - 1)], compared].concat();
+    Some((out, consumed + 1))
+}
+
 /// A value computed from copies, then compared with another copy by `u32gt` (3 cycles) or
 /// `u32lte` (4): `P dup.k u32gt` → `dup.(k-1) P' u32lt` (2) — the copy made first, `P`'s reads
 /// below its own values one deeper, and the mirrored comparison (`u32lte` → `u32gte`, 3).
@@ -286,6 +313,12 @@ fn pass(ops: &[String]) -> (Vec<String>, bool) {
             changed = true;
             continue;
         }
+        if let Some((rewritten, consumed)) = store_then_compare(ops, i) {
+            out.extend(rewritten);
+            i += consumed;
+            changed = true;
+            continue;
+        }
         // Two copies compared by `u32gt` (4 cycles) or `u32lte` (5): copied in the other
         // order, the mirrored `u32lt` (3) or `u32gte` (4). `dup.x dup.y` reads S[x] then
         // S[y - 1]; `dup.(y-1) dup.(x+1)` reads the same two the other way round.
@@ -446,6 +479,34 @@ mod tests {
 
     fn opt(ops: &[&str]) -> Vec<String> {
         optimize(ops.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn a_stored_value_is_copied_after_the_store_to_compare_its_square() {
+        // [d, f, k, _, n]: d stored to S[3], squared, compared with n.
+        assert_eq!(
+            opt(&[
+                "dup",
+                "movdn.3",
+                "dup.3",
+                "u32wrapping_mul",
+                "dup.4",
+                "u32gt"
+            ]),
+            [
+                "movdn.2",
+                "dup.3",
+                "dup.3",
+                "dup.4",
+                "u32wrapping_mul",
+                "u32lt"
+            ]
+        );
+        // Without a comparison after it, the store stays as it was.
+        assert_eq!(
+            opt(&["dup", "movdn.3", "dup.3", "u32wrapping_mul", "dup.4", "add"]),
+            ["dup", "movdn.3", "dup.3", "u32wrapping_mul", "dup.4", "add"]
+        );
     }
 
     #[test]
