@@ -234,7 +234,7 @@ pub fn translate_function(
         let hottest = (params..heat.len()).max_by_key(|i| (heat[*i], *i));
         candidates.extend(
             (params..heat.len())
-                .filter(|i| Some(*i) != hottest && heat[*i] > 0)
+                .filter(|i| Some(*i) != hottest && heat[*i] >= 8)
                 .map(LocalOrder::HeatWithTop),
         );
     }
@@ -251,7 +251,7 @@ pub fn translate_function(
 }
 
 /// Declared locals up to which each one is tried on top of the heat order.
-const MAX_TOP_CANDIDATES: usize = 6;
+const MAX_TOP_CANDIDATES: usize = 4;
 
 /// The order of a function's declared locals in its frame (the last is on top).
 #[derive(Clone, Copy, Debug)]
