@@ -139,15 +139,23 @@ pub(crate) fn is_memory_access(op: &Operator<'_>) -> bool {
             | I64Load16U { .. }
             | I64Load32S { .. }
             | I64Load32U { .. }
-            | I32Store { .. }
+            | MemoryCopy { .. }
+            | MemoryFill { .. }
+    ) || is_store(op)
+}
+
+/// The stores of one value (not the bulk operators).
+pub(crate) fn is_store(op: &Operator<'_>) -> bool {
+    use Operator::*;
+    matches!(
+        op,
+        I32Store { .. }
             | I64Store { .. }
             | I32Store8 { .. }
             | I32Store16 { .. }
             | I64Store8 { .. }
             | I64Store16 { .. }
             | I64Store32 { .. }
-            | MemoryCopy { .. }
-            | MemoryFill { .. }
     )
 }
 

@@ -137,21 +137,10 @@ fn move_exit_blocks_out(ops: &mut [Operator<'_>]) {
 mod tests {
     use super::*;
 
-    /// The operators of the only function of a module with one `(func (local i32 i32 i32) …)`.
+    /// The operators of a function with one parameter and two declared `i32` locals.
     fn ops(body: &str) -> Vec<Operator<'static>> {
         let wat = format!("(module (func (param i32) (local i32 i32) {body}))");
-        let bytes: &'static [u8] = Box::leak(wat::parse_str(wat).unwrap().into_boxed_slice());
-        for payload in wasmparser::Parser::new(0).parse_all(bytes) {
-            if let wasmparser::Payload::CodeSectionEntry(body) = payload.unwrap() {
-                return body
-                    .get_operators_reader()
-                    .unwrap()
-                    .into_iter()
-                    .map(Result::unwrap)
-                    .collect();
-            }
-        }
-        unreachable!("the module has a body")
+        crate::test_support::first_body_ops(&wat)
     }
 
     fn normalized(body: &str) -> Vec<Operator<'static>> {

@@ -18,6 +18,8 @@ use std::collections::HashMap;
 
 use wasmparser::{MemArg, Operator};
 
+use crate::counted_loop::{is_plain, is_store};
+
 /// What an access's bounds check becomes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SharedCheck {
@@ -55,20 +57,6 @@ pub fn access(op: &Operator<'_>) -> Option<(MemArg, u32)> {
     Some((*memarg, size))
 }
 
-fn is_store(op: &Operator<'_>) -> bool {
-    use Operator::*;
-    matches!(
-        op,
-        I32Store { .. }
-            | I64Store { .. }
-            | I32Store8 { .. }
-            | I32Store16 { .. }
-            | I64Store8 { .. }
-            | I64Store16 { .. }
-            | I64Store32 { .. }
-    )
-}
-
 /// The local whose value is the address of the access at `ops[at]`, when the operators
 /// before it show that.
 fn base_local(ops: &[Operator<'_>], at: usize) -> Option<u32> {
@@ -98,7 +86,7 @@ fn base_local(ops: &[Operator<'_>], at: usize) -> Option<u32> {
 /// Operators a group may span: straight-line, no calls, no traps but memory accesses.
 fn keeps_group(op: &Operator<'_>) -> bool {
     use Operator::*;
-    crate::counted_loop::is_plain(op)
+    is_plain(op)
         && !matches!(
             op,
             Block { .. } | If { .. } | Else | End | MemoryCopy { .. } | MemoryFill { .. }
@@ -155,18 +143,7 @@ mod tests {
 
     fn ops(body: &str) -> Vec<Operator<'static>> {
         let wat = format!("(module (memory 1) (func (param i32 i32 i32) {body}))");
-        let bytes: &'static [u8] = Box::leak(wat::parse_str(wat).unwrap().into_boxed_slice());
-        for payload in wasmparser::Parser::new(0).parse_all(bytes) {
-            if let wasmparser::Payload::CodeSectionEntry(body) = payload.unwrap() {
-                return body
-                    .get_operators_reader()
-                    .unwrap()
-                    .into_iter()
-                    .map(Result::unwrap)
-                    .collect();
-            }
-        }
-        unreachable!("the module has a body")
+        crate::test_support::first_body_ops(&wat)
     }
 
     fn planned(body: &str) -> Vec<(usize, SharedCheck)> {
