@@ -170,6 +170,15 @@ fn main() {
                 })
         })
         .collect();
+    // Every input is built by the project's scripts: say so instead of failing half-way.
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    if let Some(missing) = benches.iter().find(|b| !fixtures.join(&b.wasm).exists()) {
+        eprintln!(
+            "error: {} is missing; build the fixtures with `bash scripts/build-fixtures.sh`",
+            fixtures.join(&missing.wasm).display()
+        );
+        std::process::exit(1);
+    }
 
     let mut modules: BTreeMap<String, Module> = BTreeMap::new();
     let mut rows = Vec::new();
