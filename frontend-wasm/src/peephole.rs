@@ -105,6 +105,37 @@ fn store_then_compare(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> 
     Some((out, consumed + 1))
 }
 
+/// `dup dup.(k+1) U swap` (the top copied, then a deeper value copied and transformed by U,
+/// which only replaces the top, then the two swapped) is `dup.k U dup.1`: the deeper value
+/// first, the top copied over it — a copy loop's `dup dup.5 add.4 div.4 mem_load swap` per
+/// word. Applied when the copies cost no more (`dup.8` costs 3, `dup.9` 1).
+fn copy_pair_in_order(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
+    if ops.get(i)? != "dup" {
+        return None;
+    }
+    let j = dup_index(ops.get(i + 1)?).filter(|j| *j >= 1)?;
+    let unary = local_moves::unary_run(ops, i + 2);
+    if unary == 0 || ops.get(i + 2 + unary).map(String::as_str) != Some("swap") {
+        return None;
+    }
+    let first = if j == 1 {
+        "dup".to_string()
+    } else {
+        format!("dup.{}", j - 1)
+    };
+    let cycles = crate::cost_model::instruction_cycles;
+    if cycles(&first) > cycles(&ops[i + 1]) {
+        return None;
+    }
+    let out = [
+        vec![first],
+        ops[i + 2..i + 2 + unary].to_vec(),
+        vec!["dup.1".to_string()],
+    ]
+    .concat();
+    Some((out, unary + 3))
+}
+
 /// A value computed from copies, then compared with another copy by `u32gt` (3 cycles) or
 /// `u32lte` (4): `P dup.k u32gt` → `dup.(k-1) P' u32lt` (2) — the copy made first, `P`'s reads
 /// below its own values one deeper, and the mirrored comparison (`u32lte` → `u32gte`, 3).
@@ -196,6 +227,12 @@ fn pass(ops: &[String]) -> (Vec<String>, bool) {
             && ops.get(i + 5).map(String::as_str) == Some("drop")
         {
             i += 3;
+            changed = true;
+            continue;
+        }
+        if let Some((rewritten, consumed)) = copy_pair_in_order(ops, i) {
+            out.extend(rewritten);
+            i += consumed;
             changed = true;
             continue;
         }
@@ -506,6 +543,20 @@ mod tests {
         assert_eq!(
             opt(&["dup", "movdn.3", "dup.3", "u32wrapping_mul", "dup.4", "add"]),
             ["dup", "movdn.3", "dup.3", "u32wrapping_mul", "dup.4", "add"]
+        );
+    }
+
+    #[test]
+    fn a_deeper_copy_is_made_first_when_the_top_is_copied_over_it() {
+        // [d, _, _, _, s]: load the word at s + 4, keep d above it for the store.
+        assert_eq!(
+            opt(&["dup", "dup.5", "add.4", "div.4", "mem_load", "swap"]),
+            ["dup.4", "add.4", "div.4", "mem_load", "dup.1"]
+        );
+        // dup.9 would become dup.8 (3 cycles instead of 1): unchanged.
+        assert_eq!(
+            opt(&["dup", "dup.9", "add.4", "swap"]),
+            ["dup", "dup.9", "add.4", "swap"]
         );
     }
 

@@ -69,7 +69,7 @@ pub(super) fn is_commutative(op: &str) -> bool {
 
 /// How many instructions from `ops[i]` on only replace the top element (each one alone, or a
 /// `push.c` with the binary instruction after it).
-fn unary_run(ops: &[String], mut i: usize) -> usize {
+pub(super) fn unary_run(ops: &[String], mut i: usize) -> usize {
     let start = i;
     while let Some(op) = ops.get(i) {
         if is_unary(op) {
@@ -85,7 +85,7 @@ fn unary_run(ops: &[String], mut i: usize) -> usize {
 
 /// Instructions that pop one felt and push one, with no other effect on the stack.
 fn is_unary(op: &str) -> bool {
-    if matches!(op, "not" | "neg" | "inv" | "incr") {
+    if matches!(op, "not" | "neg" | "inv" | "incr" | "mem_load") {
         return true;
     }
     let Some((name, imm)) = op.split_once('.') else {
@@ -97,7 +97,7 @@ fn is_unary(op: &str) -> bool {
         && (is_binary_op(name)
             || matches!(
                 name,
-                "sub" | "u32div" | "u32mod" | "u32shl" | "u32shr" | "u32rotl" | "u32rotr"
+                "sub" | "div" | "u32div" | "u32mod" | "u32shl" | "u32shr" | "u32rotl" | "u32rotr"
             ))
 }
 
