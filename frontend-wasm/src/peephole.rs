@@ -105,6 +105,63 @@ fn store_then_compare(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> 
     Some((out, consumed + 1))
 }
 
+/// `E P swap`, E a copy with instructions that replace only the top (an address) and P a
+/// short computation from copies and constants that does not read E's value (the value to
+/// store), is `P' E'`: P first with its reads one shallower, then E with its copy one
+/// deeper, and no `swap` (a store's operands computed in the order it takes them). Applied
+/// when cheaper.
+fn operands_in_order(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
+    let a = dup_index(ops.get(i)?)?;
+    let unary = local_moves::unary_run(ops, i + 1);
+    let p_start = i + 1 + unary;
+    for len in 2..=6 {
+        if ops.get(p_start + len).map(String::as_str) != Some("swap") {
+            continue;
+        }
+        let mut moved = Vec::with_capacity(len + unary + 1);
+        let mut height = 0usize;
+        let mut valid = true;
+        for op in ops.get(p_start..p_start + len)? {
+            if let Some(n) = dup_index(op) {
+                // Position n - height of the frame P started on; 0 is E's value.
+                if n == height {
+                    valid = false;
+                    break;
+                }
+                moved.push(if n > height {
+                    format!("dup.{}", n - 1)
+                } else {
+                    op.clone()
+                });
+                height += 1;
+            } else if push_value(op).is_some() {
+                moved.push(op.clone());
+                height += 1;
+            } else if is_binary_op(op) && height >= 2 {
+                moved.push(op.clone());
+                height -= 1;
+            } else {
+                valid = false;
+                break;
+            }
+        }
+        if !valid || height != 1 || a + 1 > 15 {
+            continue;
+        }
+        moved.push(format!("dup.{}", a + 1));
+        moved.extend_from_slice(&ops[i + 1..p_start]);
+        let cost = |ops: &[String]| -> u64 {
+            ops.iter()
+                .map(|op| crate::cost_model::instruction_cycles(op))
+                .sum()
+        };
+        if cost(&moved) < cost(&ops[i..p_start + len + 1]) {
+            return Some((moved, p_start + len + 1 - i));
+        }
+    }
+    None
+}
+
 /// `dup dup.(k+1) U swap` (the top copied, then a deeper value copied and transformed by U,
 /// which only replaces the top, then the two swapped) is `dup.k U dup.1`: the deeper value
 /// first, the top copied over it — a copy loop's `dup dup.5 add.4 div.4 mem_load swap` per
@@ -237,6 +294,12 @@ fn pass(ops: &[String]) -> (Vec<String>, bool) {
             continue;
         }
         if let Some((rewritten, consumed)) = local_moves::rewrite(ops, i) {
+            out.extend(rewritten);
+            i += consumed;
+            changed = true;
+            continue;
+        }
+        if let Some((rewritten, consumed)) = operands_in_order(ops, i) {
             out.extend(rewritten);
             i += consumed;
             changed = true;
@@ -557,6 +620,55 @@ mod tests {
         assert_eq!(
             opt(&["dup", "dup.9", "add.4", "swap"]),
             ["dup", "dup.9", "add.4", "swap"]
+        );
+    }
+
+    #[test]
+    fn a_store_computes_its_value_before_its_address() {
+        // [x, i, _, _, _, seed]: address from i, value x ^ seed.
+        assert_eq!(
+            opt(&[
+                "dup.1",
+                "sub.7",
+                "dup.1",
+                "dup.6",
+                "u32xor",
+                "swap",
+                "div.4",
+                "mem_store"
+            ]),
+            [
+                "dup",
+                "dup.5",
+                "u32xor",
+                "dup.2",
+                "sub.7",
+                "div.4",
+                "mem_store"
+            ]
+        );
+        // A value computed from the address itself keeps its order.
+        assert_eq!(
+            opt(&[
+                "dup.1",
+                "sub.7",
+                "dup",
+                "dup.6",
+                "u32xor",
+                "swap",
+                "div.4",
+                "mem_store"
+            ]),
+            [
+                "dup.1",
+                "sub.7",
+                "dup",
+                "dup.6",
+                "u32xor",
+                "swap",
+                "div.4",
+                "mem_store"
+            ]
         );
     }
 

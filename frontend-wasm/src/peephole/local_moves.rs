@@ -12,6 +12,9 @@ const MAX_MOVE: usize = 8;
 /// The rewrite of the window starting at `ops[i]`, with the number of instructions it
 /// replaces, when one of the local-update shapes starts there.
 pub(super) fn rewrite(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
+    if let Some(rewritten) = pair_update(ops, i) {
+        return Some(rewritten);
+    }
     let k = dup_index(ops.get(i)?)?;
     let at = |j: usize| ops.get(j).map(String::as_str);
     // `dup.k U swap.(k+1) drop` / `dup.k U dup swap.(k+2) drop`, U touching only the top.
@@ -49,6 +52,73 @@ pub(super) fn rewrite(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> 
         return Some((out, 5));
     }
     None
+}
+
+/// Instructions a two-felt update may run between its copies and its stores.
+const MAX_PAIR_BODY: usize = 40;
+
+/// A two-felt (`i64`) local updated from itself: `dup.k dup.k U swap.(k+1) drop swap.(k+1)
+/// drop` → `movup.k movup.k U movdn.k movdn.k` (8 cycles of copies and stores → 4), when U
+/// (see [`pair_body_fits`]) replaces the two copies by two values and reads nothing below the
+/// local's slots.
+fn pair_update(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
+    let k = dup_index(ops.get(i)?)?;
+    if !(1..=7).contains(&k) || dup_index(ops.get(i + 1)?) != Some(k) {
+        return None;
+    }
+    let swap = format!("swap.{}", k + 1);
+    let store = [swap.clone(), "drop".into(), swap, "drop".into()];
+    let body_start = i + 2;
+    let body_len = (1..=MAX_PAIR_BODY)
+        .find(|len| ops.get(body_start + len..body_start + len + 4) == Some(&store[..]))?;
+    let body = &ops[body_start..body_start + body_len];
+    if !pair_body_fits(body, k) {
+        return None;
+    }
+    let out = [movup(k), movup(k), body.to_vec(), movdn(k), movdn(k)].concat();
+    Some((out, 2 + body_len + 4))
+}
+
+/// Whether `body`, run on `[c0, c1, S0 … S(k-2), local, local, …]`, only consumes the copies
+/// c0, c1 and its own values, rearranges nothing below them, reads only down to S(k-2), and
+/// ends two values above where it started.
+fn pair_body_fits(body: &[String], k: usize) -> bool {
+    // Height above the body's start; depth `d` at height `h` is start position `d - h`.
+    let mut height: isize = 0;
+    for op in body {
+        let Some((touched, pops, pushes)) = stack_effect(op) else {
+            return false;
+        };
+        let reaches = touched as isize - height;
+        let moves = !op.starts_with("dup");
+        if reaches > k as isize || (moves && reaches > 1) {
+            return false;
+        }
+        height += pushes as isize - pops as isize;
+    }
+    height == 0
+}
+
+/// The deepest position an instruction reads or moves, and how many elements it pops and
+/// pushes; `None` for instructions the rewrites do not model.
+fn stack_effect(op: &str) -> Option<(usize, usize, usize)> {
+    let (name, imm) = match op.split_once('.') {
+        Some((name, imm)) => (name, Some(imm)),
+        None => (op, None),
+    };
+    let n = || imm.map_or(Some(1), |imm| imm.parse::<usize>().ok());
+    Some(match name {
+        "dup" => (imm.map_or(Some(0), |imm| imm.parse().ok())?, 0, 1),
+        "swap" | "movup" | "movdn" => (n()?, 0, 0),
+        "drop" => (0, 1, 0),
+        "push" => (0, 0, 1),
+        "mem_load" if imm.is_some() => (0, 0, 1),
+        "mem_load" | "u32split" if imm.is_none() => (0, 1, if name == "u32split" { 2 } else { 1 }),
+        "u32widening_mul" if imm.is_none() => (1, 2, 2),
+        _ if is_unary(op) => (0, 1, 1),
+        _ if imm.is_none() && is_binary_op(name) => (1, 2, 1),
+        _ => return None,
+    })
 }
 
 /// Binary instructions whose operands may be given in either order.
@@ -169,6 +239,59 @@ mod tests {
             }
         }
         stack
+    }
+
+    #[test]
+    fn an_i64_local_updated_from_itself_moves_instead_of_copying() {
+        // [s0, s1, la, lb, x]: the local (la, lb) plus s0 and s1, stored back.
+        let body = [
+            "dup.2",
+            "u32wrapping_add",
+            "swap",
+            "dup.3",
+            "u32wrapping_add",
+            "swap",
+        ];
+        let window = strings(
+            &[
+                &["dup.3", "dup.3"],
+                &body[..],
+                &["swap.4", "drop", "swap.4", "drop"],
+            ]
+            .concat(),
+        );
+        let out = super::super::optimize(window.clone());
+        assert_eq!(
+            out,
+            strings(&[&["movup.3", "movup.3"], &body[..], &["movdn.3", "movdn.3"]].concat())
+        );
+        let stack = vec![10, 20, 300, 4000, 7];
+        assert_eq!(run(&out, stack.clone()), run(&window, stack));
+        // A body that reads the local's own slot (dup.4 at the start) is left alone.
+        let reads_local = strings(&[
+            "dup.3",
+            "dup.3",
+            "dup.4",
+            "u32wrapping_add",
+            "swap.4",
+            "drop",
+            "swap.4",
+            "drop",
+        ]);
+        assert_eq!(pair_update(&reads_local, 0), None);
+        // So is one that rearranges what lies below the copies (swap.2 at the start).
+        let moves_below = strings(&[
+            "dup.3",
+            "dup.3",
+            "swap.2",
+            "u32wrapping_add",
+            "dup",
+            "swap.4",
+            "drop",
+            "swap.4",
+            "drop",
+        ]);
+        assert_eq!(pair_update(&moves_below, 0), None);
     }
 
     fn strings(ops: &[&str]) -> Vec<String> {
