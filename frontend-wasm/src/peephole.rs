@@ -78,6 +78,49 @@ fn is_binary_op(op: &str) -> bool {
     )
 }
 
+/// The cycles of a run of instructions, by the measured costs.
+fn cycles(ops: &[String]) -> u64 {
+    ops.iter()
+        .map(|op| crate::cost_model::instruction_cycles(op))
+        .sum()
+}
+
+/// `p` with its reads of the stack it started on moved: `p` may only copy (`dup`), push
+/// constants and combine its own values with binary instructions, ending with one value; a
+/// copy of start position `f` becomes a copy of `remap(f)` (`None`: `p` cannot move).
+fn remap_reads(p: &[String], remap: impl Fn(usize) -> Option<usize>) -> Option<Vec<String>> {
+    let mut out = Vec::with_capacity(p.len());
+    let mut height = 0usize;
+    for op in p {
+        if let Some(n) = dup_index(op) {
+            // Copies of P's own values stay; deeper ones are at n - height where P started.
+            let n = if n < height {
+                n
+            } else {
+                remap(n - height)? + height
+            };
+            if n > 15 {
+                return None;
+            }
+            out.push(if n == 0 {
+                "dup".into()
+            } else {
+                format!("dup.{n}")
+            });
+            height += 1;
+        } else if push_value(op).is_some() {
+            out.push(op.clone());
+            height += 1;
+        } else if is_binary_op(op) && height >= 2 {
+            out.push(op.clone());
+            height -= 1;
+        } else {
+            return None;
+        }
+    }
+    (height == 1).then_some(out)
+}
+
 /// `dup movdn.(k+1) dup.(k+1)` (a value stored to a slot, then copied back) is
 /// `movdn.k dup.k dup.(k+1)`: the same stack, but both copies are made after the store, so a
 /// computation from them followed by a comparison can take [`compare_with_copy_first`]
@@ -90,12 +133,7 @@ fn store_then_compare(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> 
         return None;
     }
     let copies = [format!("dup.{}", k - 1), format!("dup.{k}")];
-    let cost = |ops: &[String]| -> u64 {
-        ops.iter()
-            .map(|op| crate::cost_model::instruction_cycles(op))
-            .sum()
-    };
-    if cost(&copies) > cost(&ops[i..i + 1]) + cost(&ops[i + 2..i + 3]) {
+    if cycles(&copies) > cycles(&ops[i..i + 1]) + cycles(&ops[i + 2..i + 3]) {
         return None;
     }
     let tail = &ops[i + 3..ops.len().min(i + 3 + 6)];
@@ -115,47 +153,17 @@ fn operands_in_order(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
     let unary = local_moves::unary_run(ops, i + 1);
     let p_start = i + 1 + unary;
     for len in 2..=6 {
-        if ops.get(p_start + len).map(String::as_str) != Some("swap") {
+        if ops.get(p_start + len).map(String::as_str) != Some("swap") || a + 1 > 15 {
             continue;
         }
-        let mut moved = Vec::with_capacity(len + unary + 1);
-        let mut height = 0usize;
-        let mut valid = true;
-        for op in ops.get(p_start..p_start + len)? {
-            if let Some(n) = dup_index(op) {
-                // Position n - height of the frame P started on; 0 is E's value.
-                if n == height {
-                    valid = false;
-                    break;
-                }
-                moved.push(if n > height {
-                    format!("dup.{}", n - 1)
-                } else {
-                    op.clone()
-                });
-                height += 1;
-            } else if push_value(op).is_some() {
-                moved.push(op.clone());
-                height += 1;
-            } else if is_binary_op(op) && height >= 2 {
-                moved.push(op.clone());
-                height -= 1;
-            } else {
-                valid = false;
-                break;
-            }
-        }
-        if !valid || height != 1 || a + 1 > 15 {
+        // Without E's value (start position 0, which P must not read) P reads one shallower.
+        let Some(mut moved) = remap_reads(&ops[p_start..p_start + len], |f| f.checked_sub(1))
+        else {
             continue;
-        }
+        };
         moved.push(format!("dup.{}", a + 1));
         moved.extend_from_slice(&ops[i + 1..p_start]);
-        let cost = |ops: &[String]| -> u64 {
-            ops.iter()
-                .map(|op| crate::cost_model::instruction_cycles(op))
-                .sum()
-        };
-        if cost(&moved) < cost(&ops[i..p_start + len + 1]) {
+        if cycles(&moved) < cycles(&ops[i..p_start + len + 1]) {
             return Some((moved, p_start + len + 1 - i));
         }
     }
@@ -212,40 +220,17 @@ fn compare_with_copy_first(ops: &[String], i: usize) -> Option<(Vec<String>, usi
         let Some(k) = dup_index(copy).filter(|k| *k >= 1) else {
             continue;
         };
-        let mut rewritten = vec![format!("dup.{}", k - 1)];
-        let mut height = 0usize;
-        let mut valid = true;
-        for op in &ops[i..i + len] {
-            if let Some(n) = dup_index(op) {
-                // Reads below the values P made itself sit one deeper now.
-                let n = if n >= height { n + 1 } else { n };
-                if n > 15 {
-                    valid = false;
-                    break;
-                }
-                rewritten.push(format!("dup.{n}"));
-                height += 1;
-            } else if push_value(op).is_some() {
-                rewritten.push(op.clone());
-                height += 1;
-            } else if is_binary_op(op) && height >= 2 {
-                rewritten.push(op.clone());
-                height -= 1;
-            } else {
-                valid = false;
-                break;
-            }
-        }
-        if !valid || height != 1 {
+        // Below the copy made first, P's reads sit one deeper.
+        let Some(p) = remap_reads(&ops[i..i + len], |f| Some(f + 1)) else {
             continue;
-        }
-        rewritten.push(mirrored.to_string());
-        let cost = |ops: &[String]| -> u64 {
-            ops.iter()
-                .map(|op| crate::cost_model::instruction_cycles(op))
-                .sum()
         };
-        if cost(&rewritten) < cost(&ops[i..i + len + 2]) {
+        let rewritten = [
+            vec![format!("dup.{}", k - 1)],
+            p,
+            vec![mirrored.to_string()],
+        ]
+        .concat();
+        if cycles(&rewritten) < cycles(&ops[i..i + len + 2]) {
             return Some((rewritten, len + 2));
         }
     }
