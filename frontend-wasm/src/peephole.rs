@@ -78,6 +78,15 @@ fn is_binary_op(op: &str) -> bool {
     )
 }
 
+/// A rule that rewrites the window starting at `ops[i]`: the new instructions and how many
+/// old ones they replace.
+type WindowRule = fn(&[String], usize) -> Option<(Vec<String>, usize)>;
+
+/// The rewrite of the first of `rules` that applies at `ops[i]`.
+fn first_rewrite(rules: &[WindowRule], ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
+    rules.iter().find_map(|rule| rule(ops, i))
+}
+
 /// The cycles of a run of instructions, by the measured costs.
 fn cycles(ops: &[String]) -> u64 {
     ops.iter()
@@ -272,19 +281,11 @@ fn pass(ops: &[String]) -> (Vec<String>, bool) {
             changed = true;
             continue;
         }
-        if let Some((rewritten, consumed)) = copy_pair_in_order(ops, i) {
-            out.extend(rewritten);
-            i += consumed;
-            changed = true;
-            continue;
-        }
-        if let Some((rewritten, consumed)) = local_moves::rewrite(ops, i) {
-            out.extend(rewritten);
-            i += consumed;
-            changed = true;
-            continue;
-        }
-        if let Some((rewritten, consumed)) = operands_in_order(ops, i) {
+        if let Some((rewritten, consumed)) = first_rewrite(
+            &[copy_pair_in_order, local_moves::rewrite, operands_in_order],
+            ops,
+            i,
+        ) {
             out.extend(rewritten);
             i += consumed;
             changed = true;
@@ -392,13 +393,9 @@ fn pass(ops: &[String]) -> (Vec<String>, bool) {
                 continue;
             }
         }
-        if let Some((rewritten, consumed)) = compare_with_copy_first(ops, i) {
-            out.extend(rewritten);
-            i += consumed;
-            changed = true;
-            continue;
-        }
-        if let Some((rewritten, consumed)) = store_then_compare(ops, i) {
+        if let Some((rewritten, consumed)) =
+            first_rewrite(&[compare_with_copy_first, store_then_compare], ops, i)
+        {
             out.extend(rewritten);
             i += consumed;
             changed = true;
