@@ -630,28 +630,17 @@ mod tests {
             ]
         );
         // A value computed from the address itself keeps its order.
-        assert_eq!(
-            opt(&[
-                "dup.1",
-                "sub.7",
-                "dup",
-                "dup.6",
-                "u32xor",
-                "swap",
-                "div.4",
-                "mem_store"
-            ]),
-            [
-                "dup.1",
-                "sub.7",
-                "dup",
-                "dup.6",
-                "u32xor",
-                "swap",
-                "div.4",
-                "mem_store"
-            ]
-        );
+        let window = [
+            "dup.1",
+            "sub.7",
+            "dup",
+            "dup.6",
+            "u32xor",
+            "swap",
+            "div.4",
+            "mem_store",
+        ];
+        assert_eq!(opt(&window), window);
     }
 
     #[test]
