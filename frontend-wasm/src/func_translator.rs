@@ -19,7 +19,7 @@
 //! `while.true` bodies whose condition is "a branch targeted this loop". Constructs from which
 //! no branch escapes pay nothing for this. `docs/codegen.md` walks through an example.
 
-use std::collections::HashMap;
+use std::{cell::OnceCell, collections::HashMap};
 
 use wasmparser::{BlockType, FunctionBody, MemArg, Operator, ValType};
 
@@ -194,6 +194,8 @@ pub fn translate_function(
     aligned_globals: &[bool],
 ) -> WasmResult<TranslatedFunction> {
     let heat = local_heat(body)?;
+    // Read and rewritten once, by the first attempt, for all of them.
+    let prepared = OnceCell::new();
     let layout = |order: LocalOrder| -> TResult<TranslatedFunction> {
         let translate = |slotless: &[bool]| {
             let layout = Layout {
@@ -201,7 +203,13 @@ pub fn translate_function(
                 heat: &heat,
                 order,
             };
-            translate_slots(module, procs, func, body, aligned_globals, &layout)
+            let attempt = Attempt {
+                body,
+                prepared: &prepared,
+                aligned_globals,
+                layout: &layout,
+            };
+            translate_slots(module, procs, func, &attempt)
         };
         let first = translate(&[])?;
         if !first.unused_slots.contains(&true) {
@@ -333,24 +341,60 @@ fn translate_slots(
     module: &ModuleInfo<'_>,
     procs: &FunctionProcs,
     func: u32,
-    body: &FunctionBody<'_>,
-    aligned_globals: &[bool],
-    layout: &Layout<'_>,
+    attempt: &Attempt<'_, '_>,
 ) -> TResult<TranslatedFunction> {
-    let attempt = |memory_locals| {
-        translate_aligned(
-            module,
-            procs,
-            func,
-            body,
-            aligned_globals,
-            memory_locals,
-            layout,
-        )
-    };
-    match attempt(false) {
-        Err(Abort::NeedsMemoryLocals | Abort::CannotSpeculate) => attempt(true),
+    let translate = |memory_locals| translate_aligned(module, procs, func, attempt, memory_locals);
+    match translate(false) {
+        Err(Abort::NeedsMemoryLocals | Abort::CannotSpeculate) => translate(true),
         other => other,
+    }
+}
+
+/// What every translation attempt of one function shares.
+struct Attempt<'t, 'b> {
+    body: &'t FunctionBody<'b>,
+    /// The body's operators prepared for translation, once the first attempt has.
+    prepared: &'t OnceCell<PreparedBody<'b>>,
+    aligned_globals: &'t [bool],
+    layout: &'t Layout<'t>,
+}
+
+/// A function body's operators, read once and rewritten for translation (loop shapes,
+/// rebased induction locals), with the bounds checks their accesses share: the same for
+/// every layout and round of the function.
+struct PreparedBody<'b> {
+    ops: Vec<Operator<'b>>,
+    /// The byte offset of each operator, for diagnostics.
+    offsets: Vec<u64>,
+    shared_checks: HashMap<usize, SharedCheck>,
+}
+
+impl<'b> PreparedBody<'b> {
+    fn new(body: &FunctionBody<'b>, locals: &[Local]) -> WasmResult<Self> {
+        let mut reader = body.get_operators_reader()?;
+        let (mut ops, mut offsets) = (Vec::new(), Vec::new());
+        while !reader.eof() {
+            let (op, offset) = reader.read_with_offset()?;
+            ops.push(op);
+            offsets.push(offset);
+        }
+        loop_shapes::normalize_loops(&mut ops, &mut offsets);
+        rebased_induction::rebase_loops(
+            &mut ops,
+            &mut offsets,
+            |local| {
+                locals
+                    .get(local as usize)
+                    .is_some_and(|l| l.ty == CoreType::I32)
+            },
+            locals.len(),
+        );
+        let shared_checks = shared_bounds::plan(&ops);
+        Ok(PreparedBody {
+            ops,
+            offsets,
+            shared_checks,
+        })
     }
 }
 
@@ -363,11 +407,15 @@ fn translate_aligned(
     module: &ModuleInfo<'_>,
     procs: &FunctionProcs,
     func: u32,
-    body: &FunctionBody<'_>,
-    aligned_globals: &[bool],
+    attempt: &Attempt<'_, '_>,
     memory_locals: bool,
-    layout: &Layout<'_>,
 ) -> TResult<TranslatedFunction> {
+    let Attempt {
+        body,
+        aligned_globals,
+        layout,
+        ..
+    } = *attempt;
     const ROUNDS: usize = 6;
     let mut assumptions: HashMap<u64, Vec<bool>> = HashMap::new();
     let mut round = 0;
@@ -383,7 +431,14 @@ fn translate_aligned(
         translator.alignment = LocalAlignment::new(entry, assumptions.clone(), last);
         translator.aligned_globals = aligned_globals.to_vec();
         let locals = translator.locals.len();
-        let (translated, broken) = match translator.run(body) {
+        let prepared = match attempt.prepared.get() {
+            Some(prepared) => prepared,
+            None => {
+                let prepared = PreparedBody::new(body, &translator.locals)?;
+                attempt.prepared.get_or_init(|| prepared)
+            }
+        };
+        let (translated, broken) = match translator.run(prepared) {
             // Without speculation no loop is translated that way, so this ends.
             Err(Abort::CannotSpeculate) => {
                 speculate = false;
@@ -609,40 +664,29 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
     }
 
     /// Translates the body; also returns the loop-header alignment assumptions branches broke.
-    fn run(mut self, body: &FunctionBody<'_>) -> TResult<(TranslatedFunction, Vec<(u64, usize)>)> {
+    fn run(
+        mut self,
+        prepared: &PreparedBody<'_>,
+    ) -> TResult<(TranslatedFunction, Vec<(u64, usize)>)> {
         self.prologue()?;
-        let mut reader = body.get_operators_reader().map_err(WasmError::from)?;
-        let (mut ops, mut offsets) = (Vec::new(), Vec::new());
-        while !reader.eof() {
-            let (op, offset) = reader.read_with_offset().map_err(WasmError::from)?;
-            ops.push(op);
-            offsets.push(offset);
-        }
-        loop_shapes::normalize_loops(&mut ops, &mut offsets);
-        let i32_locals: Vec<bool> = self.locals.iter().map(|l| l.ty == CoreType::I32).collect();
-        rebased_induction::rebase_loops(
-            &mut ops,
-            &mut offsets,
-            |local| i32_locals.get(local as usize).copied().unwrap_or(false),
-            self.locals.len(),
-        );
-        self.shared_checks = shared_bounds::plan(&ops);
+        let (ops, offsets) = (&prepared.ops[..], &prepared.offsets[..]);
+        self.shared_checks = prepared.shared_checks.clone();
         let mut at = 0;
         while at < ops.len() {
             self.offset = offsets[at];
             self.at = at;
-            if let Some(shape) = self.speculable_loop(&ops, at) {
+            if let Some(shape) = self.speculable_loop(ops, at) {
                 self.forget_constants_at_joins(&ops[at]);
-                self.translate_speculated_loop(&ops, at, &offsets, &shape)?;
+                self.translate_speculated_loop(ops, at, offsets, &shape)?;
                 self.just_pushed = None;
                 at += 1 + shape.len;
                 continue;
             }
-            if self.fold_constant_update(&ops, &offsets, at)? {
+            if self.fold_constant_update(ops, offsets, at)? {
                 at += 4;
                 continue;
             }
-            self.step(&ops, at)?;
+            self.step(ops, at)?;
             at += 1;
         }
         self.tree.thread_jumps(self.root);
