@@ -6,7 +6,8 @@ PROVIDERS: [{"iface": "ns:pkg/iface@ver", "path": "P.wasm", "funcs": ["f", ...]}
 provider serves the imports of the interface it exports, to the component and to the providers
 after it. Every import call runs on a fresh provider instance (as a Miden `call` does).
 calls.json: [{"func": "iface#f" | "f", "args": [VALUE...]}]
-results.json: [{"ok": VALUE | null} | {"trap": "message"}]
+results.json: [{"ok": VALUE | null} | {"trap": "message"}] (the whole error text: the tests
+classify it, see tests/src/trap_kind.rs)
 VALUE (typed by the function's signature): bool, int, str (char/string), [..] (list/tuple/flags),
 {"field": VALUE} (record), {"case": "name", "value": VALUE | null} (variant/enum/option/result).
 """
@@ -120,7 +121,7 @@ def main():
             res = func(store, *args)
             out.append({"ok": None if fty.result is None else from_py(fty.result, res)})
         except (wasmtime.Trap, wasmtime.WasmtimeError) as e:
-            out.append({"trap": str(e).splitlines()[0]})
+            out.append({"trap": str(e)})
     json.dump(out, sys.stdout)
 
 

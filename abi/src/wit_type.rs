@@ -80,7 +80,7 @@ pub enum FlatType {
 }
 
 impl FlatType {
-    /// Felts a value of this flat type occupies at a `call` boundary (DESIGN §4).
+    /// Felts a value of this flat type occupies at a `call` boundary (`docs/calling-convention.md`).
     ///
     /// # Panics
     /// Never for I32/I64/F32; `f64` has no felt encoding and callers reject it first

@@ -2,8 +2,8 @@
 //! translations of the same function that differ only in how their locals are laid out.
 //!
 //! Instructions are weighted by 8 for every enclosing `while` (capped at 5 loops), since a loop
-//! body usually runs many times. Stack instructions cost what `shared/notes/masm-costs.md`
-//! measured for their depth (`dup.8` 3 cycles but `dup.9` 1, `movup.9` 4, `swap.10` 6);
+//! body usually runs many times. Stack instructions cost what they were measured to cost on
+//! Miden 0.23.5 for their depth (`dup.8` 3 cycles but `dup.9` 1, `movup.9` 4, `swap.10` 6);
 //! every other instruction counts 1, which is enough because both candidates compute the same
 //! operations and differ in stack traffic.
 

@@ -56,7 +56,7 @@ pub enum UnsupportedCode {
 pub struct CompileOptions {
     /// Treatment of functions that use unsupported features.
     pub unsupported: UnsupportedCode,
-    /// Treat `f32` as the carrier of one field element (the Miden SDK's `felt`, DESIGN §4):
+    /// Treat `f32` as the carrier of one field element (the Miden SDK's `felt`, `docs/calling-convention.md`):
     /// set for the core module of a component, whose WIT `felt` lowers to `f32`.
     pub f32_is_felt: bool,
     /// Bracket every function body with `trace` decorators ([`profile_trace_ids`]) so a

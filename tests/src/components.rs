@@ -9,6 +9,8 @@ use std::{
 };
 
 use midenc_abi::{host::wave_type, WitType};
+
+use crate::trap_kind::TrapKind;
 use serde_json::{json, Value as Json};
 use wasm_wave::{value::Value, wasm::WasmValue};
 
@@ -189,13 +191,45 @@ pub fn from_json(ty: &WitType, j: &Json) -> Value {
     }
 }
 
-/// One outcome: the result as WAVE text (empty for none), or a trap.
+/// One outcome: the result as WAVE text (empty for none), a classified trap, or a failure that
+/// is not a Wasm-defined result (a VM error, a trap no reference could name, a reference
+/// error that is not a trap) and therefore never agrees with anything.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// Returned this WAVE text.
     Ok(String),
-    /// Trapped with this message.
-    Trap(String),
+    /// Trapped: the kind both runtimes can name, and the runtime's own message.
+    Trap(TrapKind, String),
+    /// Failed in a way that is not a trap of a known kind.
+    Failure(String),
+}
+
+impl Outcome {
+    /// midenc's outcome of a call that failed with `error`.
+    pub fn of_midenc_error(error: &midenc::error::DriverError) -> Outcome {
+        match error {
+            midenc::error::DriverError::Trap { message, .. } => {
+                match TrapKind::from_midenc(message) {
+                    Some(kind) => Outcome::Trap(kind, message.clone()),
+                    None => Outcome::Failure(format!("unclassified midenc trap: {message}")),
+                }
+            }
+            other => Outcome::Failure(format!("VM error: {other}")),
+        }
+    }
+
+    /// wasmtime's outcome of a call that failed with `message` (its whole error text).
+    pub fn of_wasmtime_error(message: &str) -> Outcome {
+        let first = message
+            .split_once("Caused by:")
+            .map_or(message, |(_, cause)| cause)
+            .trim()
+            .to_string();
+        match TrapKind::from_wasmtime(message) {
+            Some(kind) => Outcome::Trap(kind, first),
+            None => Outcome::Failure(format!("unclassified wasmtime error: {message}")),
+        }
+    }
 }
 
 /// A component that serves the imports of another: the interface it exports (full name), its
@@ -236,11 +270,12 @@ pub fn differential_linked(
     (mismatches, calls.len())
 }
 
-/// Whether two outcomes agree: equal WAVE results, or both traps (messages differ by runtime).
+/// Whether two outcomes agree: equal WAVE results, or traps of the same [`TrapKind`] (their
+/// messages differ by runtime). A [`Outcome::Failure`] agrees with nothing, itself included.
 pub fn agree(mine: &Outcome, theirs: &Outcome) -> bool {
     match (mine, theirs) {
         (Outcome::Ok(a), Outcome::Ok(b)) => a == b,
-        (Outcome::Trap(_), Outcome::Trap(_)) => true,
+        (Outcome::Trap(a, _), Outcome::Trap(b, _)) => a == b,
         _ => false,
     }
 }
@@ -312,8 +347,7 @@ pub fn outcomes_linked(
                         .map(|v| wasm_wave::to_string(&v).expect("renders"))
                         .unwrap_or_default(),
                 ),
-                Err(midenc::error::DriverError::Trap { message }) => Outcome::Trap(message),
-                Err(other) => Outcome::Trap(format!("VM error: {other}")),
+                Err(error) => Outcome::of_midenc_error(&error),
             },
         );
     }
@@ -346,7 +380,7 @@ pub fn outcomes_linked(
             .find(|e| e.name == *func || e.name.ends_with(&format!("#{func}")));
         let sig = export.and_then(|e| e.wit.clone()).expect("signature");
         let expected = if let Some(msg) = reference.get("trap") {
-            Outcome::Trap(msg.as_str().unwrap_or_default().to_string())
+            Outcome::of_wasmtime_error(msg.as_str().unwrap_or_default())
         } else {
             Outcome::Ok(match &sig.result {
                 Some(t) => wasm_wave::to_string(&from_json(t, &reference["ok"])).expect("renders"),

@@ -11,25 +11,53 @@ pub mod components;
 pub mod fuzz;
 pub mod spec;
 pub mod spectest_host;
+pub mod trap_kind;
 
 use std::path::Path;
 
 use midenc::{error::DriverError, vm};
 use midenc_abi::{CoreType, CoreValue};
 use midenc_linker::LinkedPackage;
+pub use trap_kind::{LiftFailure, TrapKind};
 
-/// What one invocation produced.
+/// What one invocation produced. Compare outcomes with [`Outcome::agrees`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// Normal return with these results.
     Values(Vec<CoreValue>),
-    /// A trap; the string is the trap kind in midenc's wording (e.g. `integer divide by zero`),
-    /// or the raw message when the kind is not one both sides name.
-    Trap(String),
+    /// A trap of a kind both sides can name.
+    Trap(TrapKind),
+    /// A failure that is not a Wasm-defined result: a trap the runtime could not name, or an
+    /// error that is not a trap. Never agrees with anything.
+    Failure(String),
     /// A resource limit of the run was hit (wasmi fuel or call stack, the VM cycle cap or
     /// operand stack depth): not a
     /// Wasm-defined result, so it cannot be compared with the other side.
     Exhausted(String),
+}
+
+impl Outcome {
+    /// Whether two outcomes agree: equal results, or traps of the same kind. A
+    /// [`Outcome::Failure`] or [`Outcome::Exhausted`] agrees with nothing, itself included.
+    pub fn agrees(&self, other: &Outcome) -> bool {
+        match (self, other) {
+            (Outcome::Values(a), Outcome::Values(b)) => a == b,
+            (Outcome::Trap(a), Outcome::Trap(b)) => a == b,
+            _ => false,
+        }
+    }
+
+    /// midenc's outcome of a trap with this message.
+    pub fn of_midenc_trap(message: &str) -> Outcome {
+        if message.starts_with(vm::CYCLE_LIMIT_TRAP) || message.starts_with(vm::STACK_EXHAUSTED_TRAP)
+        {
+            return Outcome::Exhausted(message.to_string());
+        }
+        match TrapKind::from_midenc(message) {
+            Some(kind) => Outcome::Trap(kind),
+            None => Outcome::Failure(format!("unclassified midenc trap: {message}")),
+        }
+    }
 }
 
 /// Resource bounds for both sides; `None` means the runtime's own default.
@@ -125,7 +153,7 @@ impl Differential {
             Err(e) => {
                 return match e.as_trap_code() {
                     Some(code) => trap_outcome(code, &e),
-                    None => Outcome::Trap(instantiation_failure(&e.to_string())),
+                    None => instantiation_failure(&e.to_string()),
                 }
             }
         };
@@ -158,7 +186,7 @@ impl Differential {
             ),
             Err(e) => match e.as_trap_code() {
                 Some(code) => trap_outcome(code, &e),
-                None => Outcome::Trap(e.to_string()),
+                None => Outcome::Failure(format!("wasmi: {e}")),
             },
         }
     }
@@ -187,13 +215,7 @@ impl Differential {
                 self.cycles.push((func.to_string(), out.cycles));
                 Ok(Outcome::Values(out.results))
             }
-            Err(DriverError::Trap { message })
-                if message.starts_with(vm::CYCLE_LIMIT_TRAP)
-                    || message.starts_with(vm::STACK_EXHAUSTED_TRAP) =>
-            {
-                Ok(Outcome::Exhausted(message))
-            }
-            Err(DriverError::Trap { message }) => Ok(Outcome::Trap(normalize_trap(&message))),
+            Err(DriverError::Trap { message, .. }) => Ok(Outcome::of_midenc_trap(&message)),
             Err(other) => Err(other),
         }
     }
@@ -205,7 +227,7 @@ impl Differential {
             let func = func.as_ref();
             let want = self.reference(func, args);
             let got = self.midenc(func, args);
-            if want != got {
+            if !want.agrees(&got) {
                 mismatches.push(format!("{func}{args:?}: wasmi {want:?}, midenc {got:?}"));
             }
         }
@@ -231,37 +253,25 @@ impl Differential {
     }
 }
 
-/// Names a wasmi trap the way midenc does; resource limits become [`Outcome::Exhausted`].
+/// The kind of a wasmi trap; resource limits become [`Outcome::Exhausted`].
 fn trap_outcome(code: wasmi::TrapCode, e: &wasmi::Error) -> Outcome {
     use wasmi::TrapCode as T;
-    Outcome::Trap(match code {
-        T::IntegerDivisionByZero => "integer divide by zero".into(),
-        T::IntegerOverflow => "integer overflow".into(),
-        T::UnreachableCodeReached => "unreachable".into(),
-        T::MemoryOutOfBounds => "out of bounds memory access".into(),
-        T::TableOutOfBounds => "undefined element".into(),
-        T::IndirectCallToNull => "uninitialized element".into(),
-        T::BadSignature => "indirect call type mismatch".into(),
-        T::OutOfFuel | T::StackOverflow => return Outcome::Exhausted(e.to_string()),
-        _ => e.to_string(),
-    })
+    match code {
+        T::OutOfFuel | T::StackOverflow => Outcome::Exhausted(e.to_string()),
+        code => TrapKind::from_wasmi(code)
+            .map_or_else(|| Outcome::Failure(format!("wasmi: {e}")), Outcome::Trap),
+    }
 }
 
-/// Names a failed instantiation (an active segment out of bounds) the way the spec and midenc
-/// do; anything else keeps wasmi's message.
-fn instantiation_failure(message: &str) -> String {
-    ["out of bounds table access", "out of bounds memory access"]
-        .into_iter()
-        .find(|kind| message.contains(kind))
-        .map_or_else(|| format!("instantiation: {message}"), str::to_string)
-}
-
-/// Maps midenc trap messages onto the reference's trap kinds.
-fn normalize_trap(message: &str) -> String {
-    if message.starts_with("out of bounds memory access") {
-        "out of bounds memory access".into()
+/// A failed instantiation: an active segment out of bounds is the trap of its kind, anything
+/// else a failure.
+fn instantiation_failure(message: &str) -> Outcome {
+    if message.contains("out of bounds table access") {
+        Outcome::Trap(TrapKind::TableOutOfBounds)
+    } else if message.contains("out of bounds memory access") {
+        Outcome::Trap(TrapKind::MemoryOutOfBounds)
     } else {
-        message.to_string()
+        Outcome::Failure(format!("wasmi instantiation: {message}"))
     }
 }
 

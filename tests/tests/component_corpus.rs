@@ -987,7 +987,7 @@ fn check_traps(label: &str, component: &[u8], cases: &[(&str, &str, Option<&str>
     for ((f, a, expected), (mine, theirs)) in cases.iter().zip(&results) {
         let ok = agree(mine, theirs)
             && match (expected, mine) {
-                (Some(reason), Outcome::Trap(m)) => m.contains(reason),
+                (Some(reason), Outcome::Trap(_, m)) => m.contains(reason),
                 (None, Outcome::Ok(_)) => true,
                 _ => false,
             };
@@ -1250,7 +1250,7 @@ fn midenc_only(component: &[u8], call: &str) -> Result<String, String> {
             .result
             .map(|v| wasm_wave::to_string(&v).expect("renders"))
             .unwrap_or_default()),
-        Err(midenc::error::DriverError::Trap { message }) => Err(message),
+        Err(midenc::error::DriverError::Trap { message, .. }) => Err(message),
         Err(other) => panic!("{call}: {other}"),
     }
 }

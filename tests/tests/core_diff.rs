@@ -185,7 +185,7 @@ fn i64_operators_agree_with_wasmi() {
 
 #[test]
 fn specific_edge_cases_agree_with_wasmi() {
-    use midenc_tests::Outcome;
+    use midenc_tests::{Outcome, TrapKind};
     let mut diff = Differential::from_wat(&operator_module());
     // The cases the foundation issue names explicitly, checked against fixed expectations too.
     let expect = [
@@ -197,17 +197,17 @@ fn specific_edge_cases_agree_with_wasmi() {
         (
             "i32.div_s",
             vec![i32v(i32::MIN), i32v(-1)],
-            Outcome::Trap("integer overflow".into()),
+            Outcome::Trap(TrapKind::IntegerOverflow),
         ),
         (
             "i32.div_s",
             vec![i32v(5), i32v(0)],
-            Outcome::Trap("integer divide by zero".into()),
+            Outcome::Trap(TrapKind::DivideByZero),
         ),
         (
             "i32.rem_u",
             vec![i32v(5), i32v(0)],
-            Outcome::Trap("integer divide by zero".into()),
+            Outcome::Trap(TrapKind::DivideByZero),
         ),
         (
             "i32.rem_s",
@@ -242,12 +242,12 @@ fn specific_edge_cases_agree_with_wasmi() {
         (
             "i64.div_s",
             vec![i64v(i64::MIN), i64v(-1)],
-            Outcome::Trap("integer overflow".into()),
+            Outcome::Trap(TrapKind::IntegerOverflow),
         ),
         (
             "i64.div_u",
             vec![i64v(1), i64v(0)],
-            Outcome::Trap("integer divide by zero".into()),
+            Outcome::Trap(TrapKind::DivideByZero),
         ),
         (
             "i64.shr_s",

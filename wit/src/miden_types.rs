@@ -2,7 +2,7 @@
 //!
 //! WIT has no field-element type, so the Miden SDK declares `record felt { inner: f32 }` and
 //! `record word { a: felt, b: felt, c: felt, d: felt }`: the `f32` is only a carrier that
-//! midenc treats as one felt (DESIGN §4). The generated records alone would make users build
+//! midenc treats as one felt (`docs/calling-convention.md`). The generated records alone would make users build
 //! felts from floats; this module adds the constructors, conversions and (bitwise) equality
 //! that make them usable as values.
 

@@ -193,8 +193,17 @@ pub fn compile_core_with_world(
                     )
                 })?;
                 let core = procs.invoke(None, func);
-                let post =
-                    find(&format!("cabi_post_{}", export.name)).map(|f| procs.invoke(None, f));
+                let post_func = find(&format!("cabi_post_{}", export.name));
+                let post = post_func.map(|f| procs.invoke(None, f));
+                // Instance state changes when the core function or `cabi_post_*` write it, when
+                // arguments are allocated in linear memory, and when a result image is built
+                // there.
+                let sig = &export.signature;
+                let writes_state = procs.writes_state(func)
+                    || post_func.is_some_and(|f| procs.writes_state(f))
+                    || wrapper::needs_realloc(sig)
+                    || sig.results_spill()
+                    || sig.result.as_ref().is_some_and(|t| t.has_lists());
                 let targets = wrapper::Targets {
                     core: &core,
                     realloc: realloc.as_deref(),
@@ -226,7 +235,7 @@ pub fn compile_core_with_world(
                     params: Vec::new(),
                     results: Vec::new(),
                     entry_proc: String::new(),
-                    writes_state: false,
+                    writes_state,
                     wit: Some(export.signature.clone()),
                 });
             }

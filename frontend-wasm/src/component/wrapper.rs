@@ -23,6 +23,12 @@ pub(super) const END: u32 = ABI_BASE + 1;
 const RETPTR: u32 = ABI_BASE + 2;
 const PARAMS_PTR: u32 = ABI_BASE + 3;
 const CORE_RES: u32 = ABI_BASE + 4;
+/// Whether the wrapper of an export with signature `sig` allocates argument memory with
+/// `cabi_realloc` (strings, lists, or more flat parameters than the core function takes).
+pub fn needs_realloc(sig: &WitSignature) -> bool {
+    sig.params.iter().any(|(_, t)| t.has_lists()) || sig.flat_params().len() > MAX_FLAT_PARAMS
+}
+
 /// Non-zero while `cabi_realloc` or `cabi_post_*` runs: import adapters then trap.
 pub(super) const NO_LEAVE: u32 = ABI_BASE + 11;
 /// Sum of the high bits of a string's bytes while it is piped (zero: all ASCII).
@@ -166,9 +172,7 @@ impl<'a> WrapperGen<'a> {
         if let Some(r) = &sig.result {
             r.check_supported()?;
         }
-        let needs_realloc = sig.params.iter().any(|(_, t)| t.has_lists())
-            || sig.flat_params().len() > MAX_FLAT_PARAMS;
-        if needs_realloc && self.targets.realloc.is_none() {
+        if needs_realloc(sig) && self.targets.realloc.is_none() {
             return Err(format!(
                 "export `{}` receives strings, lists or more than {MAX_FLAT_PARAMS} flat values \
                  but the module exports no `cabi_realloc`",
