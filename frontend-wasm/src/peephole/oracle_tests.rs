@@ -1,9 +1,12 @@
 //! Every peephole rule checked by the semantic oracle (`masm_oracle.rs`): random instances of
 //! the rule's pattern (with random instructions before and after it, and some near misses the
 //! rule must leave alone) run on random stacks before the rewrite, after the rule alone, and
-//! after all of [`optimize`]. Each rule's generator says what its context guarantees about the
-//! stack (`Values::U32s`: the values the rule's u32 instructions read are Wasm i32 values or
-//! i64 limbs, as the translator keeps them).
+//! after all of [`optimize`]. Each rule's entry below says what its context guarantees about
+//! the stack: `Felts` (anything) for the rules that only move values or whose instructions
+//! accept any felt, `U32s` for the rules whose u32 instructions read the stack it starts on
+//! (Wasm i32 values and i64 limbs, as the translator keeps them: `push.1 u32lt` is `eq.0` only
+//! for a u32, `swap u32wrapping_sub`… commute only on u32s). Instructions around the window
+//! keep to the same values.
 
 use super::*;
 use crate::masm_oracle::pieces::{binary, dup, filler, push, swap, unary_run, BINARY};
@@ -187,9 +190,15 @@ oracle_tests! {
         vec![dup(rng.range(0, 15)), dup(rng.range(0, 15)), comparison(rng)]
     };
     result_of_last_two: U32s, |rng| {
-        let last = if rng.chance(90) { "drop" } else { "swap" };
-        let tail = ["movdn.2", "drop", last].map(String::from);
-        [vec!["dup.1".into(), "dup.1".into(), binary(rng)], tail.to_vec()].concat()
+        // One in ten with another copy or a last instruction the rule must not take.
+        let mut ops = ["dup.1", "dup.1", "", "movdn.2", "drop", "drop"].map(String::from);
+        ops[2] = binary(rng);
+        if rng.chance(10) {
+            let near = [dup(rng.range(0, 3)), dup(rng.range(0, 3)), "swap".into()];
+            let at = rng.range(0, 2);
+            ops[[0, 1, 5][at]] = near[at].clone();
+        }
+        ops.to_vec()
     };
 }
 
