@@ -21,6 +21,8 @@ pub mod layout;
 mod liveness;
 mod loop_shapes;
 mod masm;
+#[cfg(test)]
+mod masm_oracle;
 mod module_env;
 mod peephole;
 mod rebased_induction;

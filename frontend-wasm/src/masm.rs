@@ -38,7 +38,7 @@ pub enum Node {
 }
 
 /// An arena of code sequences.
-#[derive(Default, Debug)]
+#[derive(Clone, Default, Debug)]
 pub struct CodeTree {
     seqs: Vec<Vec<Node>>,
 }
@@ -65,6 +65,12 @@ impl CodeTree {
         } else {
             false
         }
+    }
+
+    /// The nodes of `seq`, for the semantic oracle's tests to read a tree.
+    #[cfg(test)]
+    pub(crate) fn nodes(&self, seq: SeqId) -> &[Node] {
+        &self.seqs[seq.0]
     }
 
     /// Appends an arbitrary node to `seq`.

@@ -9,6 +9,8 @@
 //! wrappers rely on exact depths.
 
 mod local_moves;
+#[cfg(test)]
+mod oracle_tests;
 
 /// The Goldilocks prime: felt arithmetic in the rewrites is modulo it.
 const P: u64 = 0xFFFF_FFFF_0000_0001;
@@ -81,11 +83,6 @@ fn is_binary_op(op: &str) -> bool {
 /// A rule that rewrites the window starting at `ops[i]`: the new instructions and how many
 /// old ones they replace.
 type WindowRule = fn(&[String], usize) -> Option<(Vec<String>, usize)>;
-
-/// The rewrite of the first of `rules` that applies at `ops[i]`.
-fn first_rewrite(rules: &[WindowRule], ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
-    rules.iter().find_map(|rule| rule(ops, i))
-}
 
 /// The cycles of a run of instructions, by the measured costs.
 fn cycles(ops: &[String]) -> u64 {
@@ -254,199 +251,188 @@ fn dup_index(op: &str) -> Option<usize> {
     }
 }
 
+/// The window rules of a pass, in the order they are tried at each instruction, by the names
+/// the semantic oracle (`peephole/oracle_tests.rs`) checks them under.
+const RULES: &[(&str, WindowRule)] = &[
+    ("dropped_value", dropped_value),
+    ("overwritten_constant", overwritten_constant),
+    ("copy_pair_in_order", copy_pair_in_order),
+    ("pair_update", local_moves::pair_update),
+    ("unary_update", local_moves::unary_update),
+    ("unary_tee", local_moves::unary_tee),
+    ("binary_update", local_moves::binary_update),
+    ("operands_in_order", operands_in_order),
+    ("zero_extended_limb_op", zero_extended_limb_op),
+    ("i64_store_moves", i64_store_moves),
+    ("commutative_swap", commutative_swap),
+    ("undone_moves", undone_moves),
+    ("negative_increment", negative_increment),
+    ("shift_by_constant", shift_by_constant),
+    ("high_limb_dropped", high_limb_dropped),
+    ("compare_with_zero_or_one", compare_with_zero_or_one),
+    ("compare_with_copy_first", compare_with_copy_first),
+    ("store_then_compare", store_then_compare),
+    ("mirrored_copies", mirrored_copies),
+    ("result_of_last_two", result_of_last_two),
+];
+
+/// The instruction at `ops[j]`, if any.
+fn at(ops: &[String], j: usize) -> Option<&str> {
+    ops.get(j).map(String::as_str)
+}
+
+/// `ops` as owned instructions.
+fn owned(ops: &[&str]) -> Vec<String> {
+    ops.iter().map(|op| op.to_string()).collect()
+}
+
+/// A value pushed or copied and then dropped: nothing.
+fn dropped_value(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
+    let a = at(ops, i)?;
+    (at(ops, i + 1) == Some("drop") && (push_value(a).is_some() || dup_index(a).is_some()))
+        .then(|| (Vec::new(), 2))
+}
+
+/// A constant stored to a stack slot that the next instructions overwrite with another
+/// constant (`push.a swap.k drop push.b swap.k drop`): only the second store.
+fn overwritten_constant(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
+    let b = at(ops, i + 1)?;
+    (push_value(at(ops, i)?).is_some()
+        && (b == "swap" || b.starts_with("swap."))
+        && at(ops, i + 2) == Some("drop")
+        && push_value(at(ops, i + 3)?).is_some()
+        && at(ops, i + 4) == Some(b)
+        && at(ops, i + 5) == Some("drop"))
+    .then(|| (Vec::new(), 3))
+}
+
+/// An i64 xor/or with a zero-extended i32 (`push.0 swap` makes [v, 0] from v) leaves the high
+/// limb as it is: the u32 instruction on the low limbs alone.
+fn zero_extended_limb_op(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
+    if at(ops, i)? != "push.0" || at(ops, i + 1)? != "swap" {
+        return None;
+    }
+    let limb_op = match at(ops, i + 2)? {
+        "exec.::miden::core::math::u64::xor" => "u32xor",
+        "exec.::miden::core::math::u64::or" => "u32or",
+        _ => return None,
+    };
+    Some((owned(&[limb_op]), 3))
+}
+
+/// An i64 stored into the two-felt local right below it: `swap.2 drop` twice costs 6,
+/// `movup.2 drop` twice 4 (both leave [lo, hi] in the local's place).
+fn i64_store_moves(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
+    (ops.get(i..i + 4)? == ["swap.2", "drop", "swap.2", "drop"])
+        .then(|| (owned(&["movup.2", "drop", "movup.2", "drop"]), 4))
+}
+
+/// The operands of a commutative instruction need no swap.
+fn commutative_swap(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
+    (at(ops, i)? == "swap" && local_moves::is_commutative(at(ops, i + 1)?)).then(|| (Vec::new(), 1))
+}
+
+/// Moves that undo each other: `swap swap`, `movup.n movdn.n`, `movdn.n movup.n`.
+fn undone_moves(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
+    let (a, b) = (at(ops, i)?, at(ops, i + 1)?);
+    let undone = (a == "swap" && b == "swap")
+        || matches!(
+            (a.strip_prefix("movup."), b.strip_prefix("movdn.")),
+            (Some(x), Some(y)) if x == y
+        )
+        || matches!(
+            (a.strip_prefix("movdn."), b.strip_prefix("movup.")),
+            (Some(x), Some(y)) if x == y
+        );
+    undone.then(|| (Vec::new(), 2))
+}
+
+/// `push.K u32wrapping_add` with K = 2^32 - k (adding a negative i32 constant):
+/// `u32wrapping_sub.k`, 3 cycles instead of 4.
+fn negative_increment(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
+    let k = push_value(at(ops, i)?)?;
+    (at(ops, i + 1)? == "u32wrapping_add" && (1 << 31..1 << 32).contains(&k))
+        .then(|| (vec![format!("u32wrapping_sub.{}", (1u64 << 32) - k)], 2))
+}
+
+/// A shift or rotate by a constant: the immediate form (3-4 cycles instead of ~20, which
+/// compute 2^k with `pow2` at run time); see [`constant_shift`].
+fn shift_by_constant(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
+    let k = push_value(at(ops, i)?)?;
+    Some((constant_shift(k, at(ops, i + 1)?, at(ops, i + 2)?)?, 3))
+}
+
+/// `push.a push.b swap drop` is `push.b` (an i64 constant whose high limb an i64 shift count
+/// or `i32.wrap_i64` discards).
+fn high_limb_dropped(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
+    let b = at(ops, i + 1)?;
+    (push_value(at(ops, i)?).is_some()
+        && push_value(b).is_some()
+        && at(ops, i + 2) == Some("swap")
+        && at(ops, i + 3) == Some("drop"))
+    .then(|| (owned(&[b]), 4))
+}
+
+/// Comparisons with 0 and 1 that have a cheaper test of zero.
+fn compare_with_zero_or_one(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
+    let test = match (push_value(at(ops, i)?)?, at(ops, i + 1)?) {
+        (0, "eq") | (1, "u32lt") => "eq.0",
+        (0, "neq") | (0, "u32gt") | (1, "u32gte") => "neq.0",
+        _ => return None,
+    };
+    Some((owned(&[test]), 2))
+}
+
+/// Two copies compared by `u32gt` (4 cycles) or `u32lte` (5): copied in the other order, the
+/// mirrored `u32lt` (3) or `u32gte` (4). `dup.x dup.y` reads S[x] then S[y - 1];
+/// `dup.(y-1) dup.(x+1)` reads the same two the other way round.
+fn mirrored_copies(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
+    let x = dup_index(at(ops, i)?)?;
+    let y = dup_index(at(ops, i + 1)?)?;
+    let mirrored = match at(ops, i + 2)? {
+        "u32gt" => "u32lt",
+        "u32lte" => "u32gte",
+        _ => return None,
+    };
+    (y >= 1 && x < 15).then(|| {
+        let out = vec![
+            format!("dup.{}", y - 1),
+            format!("dup.{}", x + 1),
+            mirrored.into(),
+        ];
+        (out, 3)
+    })
+}
+
+/// `dup.1 dup.1 <op> movdn.2 drop drop` computes op on the top two values and then drops them
+/// (a function returning an expression of its last two locals): `<op>`.
+fn result_of_last_two(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
+    let op = at(ops, i + 2)?;
+    (at(ops, i)? == "dup.1"
+        && at(ops, i + 1) == Some("dup.1")
+        && is_binary_op(op)
+        && ops.get(i + 3..i + 6)? == ["movdn.2", "drop", "drop"])
+    .then(|| (owned(&[op]), 6))
+}
+
+/// One pass of [`RULES`] over `ops`, and whether any applied.
 fn pass(ops: &[String]) -> (Vec<String>, bool) {
     let mut out: Vec<String> = Vec::with_capacity(ops.len());
     let mut changed = false;
     let mut i = 0;
     while i < ops.len() {
-        let a = ops[i].as_str();
-        let b = ops.get(i + 1).map(String::as_str);
-        let c = ops.get(i + 2).map(String::as_str);
-        // A value pushed or copied and then dropped: nothing.
-        if b == Some("drop") && (push_value(a).is_some() || dup_index(a).is_some()) {
-            i += 2;
-            changed = true;
-            continue;
-        }
-        // A constant stored to a stack slot that the next instructions overwrite with another
-        // constant: only the second store.
-        if push_value(a).is_some()
-            && (b == Some("swap") || b.is_some_and(|b| b.starts_with("swap.")))
-            && c == Some("drop")
-            && ops.get(i + 3).is_some_and(|d| push_value(d).is_some())
-            && ops.get(i + 4).map(String::as_str) == b
-            && ops.get(i + 5).map(String::as_str) == Some("drop")
-        {
-            i += 3;
-            changed = true;
-            continue;
-        }
-        if let Some((rewritten, consumed)) = first_rewrite(
-            &[copy_pair_in_order, local_moves::rewrite, operands_in_order],
-            ops,
-            i,
-        ) {
+        if let Some((rewritten, consumed)) = RULES.iter().find_map(|(_, rule)| rule(ops, i)) {
             out.extend(rewritten);
             i += consumed;
-            changed = true;
-            continue;
-        }
-        // An i64 xor/or with a zero-extended i32 (`push.0 swap` makes [v, 0] from v) leaves
-        // the high limb as it is: the u32 instruction on the low limbs alone.
-        if let (Some("push.0"), Some("swap"), Some(op)) = (Some(a), b, c) {
-            let limb_op = match op {
-                "exec.::miden::core::math::u64::xor" => Some("u32xor"),
-                "exec.::miden::core::math::u64::or" => Some("u32or"),
-                _ => None,
-            };
-            if let Some(limb_op) = limb_op {
-                out.push(limb_op.to_string());
-                i += 3;
-                changed = true;
-                continue;
-            }
-        }
-        // An i64 stored into the two-felt local right below it: `swap.2 drop` twice costs 6,
-        // `movup.2 drop` twice 4 (both leave [lo, hi] in the local's place).
-        if a == "swap.2"
-            && b == Some("drop")
-            && c == Some("swap.2")
-            && ops.get(i + 3).map(String::as_str) == Some("drop")
-        {
-            out.extend(["movup.2", "drop", "movup.2", "drop"].map(String::from));
-            i += 4;
-            changed = true;
-            continue;
-        }
-        // The operands of a commutative instruction need no swap.
-        if a == "swap" && b.is_some_and(local_moves::is_commutative) {
-            i += 1;
-            changed = true;
-            continue;
-        }
-        // Moves that undo each other.
-        if let Some(b) = b {
-            if a == "swap" && b == "swap" {
-                i += 2;
-                changed = true;
-                continue;
-            }
-            if let (Some(x), Some(y)) = (a.strip_prefix("movup."), b.strip_prefix("movdn.")) {
-                if x == y {
-                    i += 2;
-                    changed = true;
-                    continue;
-                }
-            }
-            if let (Some(x), Some(y)) = (a.strip_prefix("movdn."), b.strip_prefix("movup.")) {
-                if x == y {
-                    i += 2;
-                    changed = true;
-                    continue;
-                }
-            }
-        }
-        // `push.K u32wrapping_add` with K = 2^32 - k (adding a negative i32 constant):
-        // `u32wrapping_sub.k`, 3 cycles instead of 4.
-        if let (Some(k), Some("u32wrapping_add")) = (push_value(a), b) {
-            if (1 << 31..1 << 32).contains(&k) {
-                out.push(format!("u32wrapping_sub.{}", (1u64 << 32) - k));
-                i += 2;
-                changed = true;
-                continue;
-            }
-        }
-        // A shift or rotate by a constant: the immediate form (3-4 cycles instead of ~20,
-        // which compute 2^k with `pow2` at run time).
-        if let (Some(k), Some(mask), Some(op)) = (push_value(a), b, c) {
-            if let Some(rewritten) = constant_shift(k, mask, op) {
-                out.extend(rewritten);
-                i += 3;
-                changed = true;
-                continue;
-            }
-        }
-        // `push.a push.b swap drop` is `push.b` (an i64 constant whose high limb an i64 shift
-        // count or `i32.wrap_i64` discards).
-        if let (Some(_), Some(_), Some("swap"), Some("drop")) = (
-            push_value(a),
-            b.and_then(push_value),
-            c,
-            ops.get(i + 3).map(String::as_str),
-        ) {
-            out.push(b.unwrap_or_default().to_string());
-            i += 4;
-            changed = true;
-            continue;
-        }
-        // Comparisons with 0 and 1 that have a cheaper test of zero.
-        if let (Some(k), Some(cmp)) = (push_value(a), b) {
-            let rewritten: Option<&[&str]> = match (k, cmp) {
-                (0, "eq") | (1, "u32lt") => Some(&["eq.0"]),
-                (0, "neq") | (0, "u32gt") | (1, "u32gte") => Some(&["neq.0"]),
-                _ => None,
-            };
-            if let Some(ops) = rewritten {
-                out.extend(ops.iter().map(|s| s.to_string()));
-                i += 2;
-                changed = true;
-                continue;
-            }
-        }
-        if let Some((rewritten, consumed)) =
-            first_rewrite(&[compare_with_copy_first, store_then_compare], ops, i)
-        {
-            out.extend(rewritten);
-            i += consumed;
-            changed = true;
-            continue;
-        }
-        // Two copies compared by `u32gt` (4 cycles) or `u32lte` (5): copied in the other
-        // order, the mirrored `u32lt` (3) or `u32gte` (4). `dup.x dup.y` reads S[x] then
-        // S[y - 1]; `dup.(y-1) dup.(x+1)` reads the same two the other way round.
-        if let (Some(x), Some(y), Some(cmp)) = (dup_index(a), b.and_then(dup_index), c) {
-            let mirrored = match cmp {
-                "u32gt" => Some("u32lt"),
-                "u32lte" => Some("u32gte"),
-                _ => None,
-            };
-            if let (Some(mirrored), true) = (mirrored, y >= 1 && x < 15) {
-                out.extend([
-                    format!("dup.{}", y - 1),
-                    format!("dup.{}", x + 1),
-                    mirrored.into(),
-                ]);
-                i += 3;
-                changed = true;
-                continue;
-            }
-        }
-        // `dup.1 dup.1 <op> movdn.2 drop drop` computes op on the top two values and then
-        // drops them (a function returning an expression of its last two locals): `<op>`.
-        if a == "dup.1"
-            && b == Some("dup.1")
-            && c.is_some_and(is_binary_op)
-            && ops.get(i + 3).map(String::as_str) == Some("movdn.2")
-            && ops.get(i + 4).map(String::as_str) == Some("drop")
-            && ops.get(i + 5).map(String::as_str) == Some("drop")
-        {
-            out.push(c.unwrap_or_default().to_string());
-            i += 6;
             changed = true;
             continue;
         }
         // `dup.0` reads better as `dup`; `swap.1` is `swap`.
-        if a == "dup.0" {
-            out.push("dup".into());
-            i += 1;
-            continue;
-        }
-        if a == "swap.1" {
-            out.push("swap".into());
-            i += 1;
-            continue;
-        }
-        out.push(a.to_string());
+        out.push(match ops[i].as_str() {
+            "dup.0" => "dup".into(),
+            "swap.1" => "swap".into(),
+            op => op.to_string(),
+        });
         i += 1;
     }
     (out, changed)
@@ -555,6 +541,8 @@ pub fn select_constants(then_value: u64, else_value: u64) -> Vec<String> {
     }
 }
 
+/// Which windows the rules rewrite, and to what; that the rewrites keep the program's meaning
+/// is checked by the oracle (`peephole/oracle_tests.rs`).
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -742,128 +730,5 @@ mod tests {
             opt(&["push.7", "u32wrapping_add"]),
             ["push.7", "u32wrapping_add"]
         );
-    }
-
-    /// A tiny interpreter for the instructions the shift rewrites use (top of stack last).
-    fn run(ops: &[String], mut st: Vec<u64>) -> Vec<u64> {
-        for op in ops {
-            let (name, k) = op.split_once('.').unwrap_or((op, "0"));
-            let k: u64 = k.parse().unwrap_or(0);
-            let n = st.len();
-            match name {
-                "push" => st.push(k),
-                "drop" => {
-                    st.pop();
-                }
-                "swap" => st.swap(n - 1, n - 2),
-                "movdn" => {
-                    let v = st.pop().unwrap();
-                    st.insert(n - 1 - k as usize, v);
-                }
-                "movup" => {
-                    let v = st.remove(n - 1 - k as usize);
-                    st.push(v);
-                }
-                "u32widening_mul" => {
-                    let (b, a) = (st.pop().unwrap(), st.pop().unwrap());
-                    st.push((a * b) >> 32);
-                    st.push((a * b) & 0xFFFF_FFFF);
-                }
-                "u32wrapping_madd" => {
-                    let (b, a, c) = (st.pop().unwrap(), st.pop().unwrap(), st.pop().unwrap());
-                    st.push((a * b + c) & 0xFFFF_FFFF);
-                }
-                "u32divmod" => {
-                    let a = st.pop().unwrap();
-                    st.push(a / k);
-                    st.push(a % k);
-                }
-                "u32div" => {
-                    let a = st.pop().unwrap();
-                    st.push(a / k);
-                }
-                "mul" => {
-                    let a = st.pop().unwrap();
-                    st.push(a * k);
-                }
-                "add" => {
-                    let (b, a) = (st.pop().unwrap(), st.pop().unwrap());
-                    st.push(a + b);
-                }
-                "u32shl" => {
-                    let a = st.pop().unwrap();
-                    st.push((a << k) & 0xFFFF_FFFF);
-                }
-                "u32shr" => {
-                    let a = st.pop().unwrap();
-                    st.push(a >> k);
-                }
-                other => panic!("{other}"),
-            }
-        }
-        st
-    }
-
-    #[test]
-    fn constant_i64_shifts_match() {
-        let x: u64 = 0xDEAD_BEEF_1234_5678;
-        for k in 0..64u64 {
-            for (op, want) in [
-                ("shl", x << k),
-                ("shr", x >> k),
-                ("rotl", x.rotate_left(k as u32)),
-                ("rotr", x.rotate_right(k as u32)),
-            ] {
-                let ops = constant_shift(
-                    k,
-                    "u32and.63",
-                    &format!("exec.::miden::core::math::u64::{op}"),
-                )
-                .unwrap();
-                // [lo, hi] with lo on top: the vector's last element is the top.
-                let out = run(&ops, vec![x >> 32, x & 0xFFFF_FFFF]);
-                assert_eq!(
-                    out,
-                    vec![want >> 32, want & 0xFFFF_FFFF],
-                    "{op} {k}: {ops:?}"
-                );
-            }
-        }
-    }
-
-    /// Evaluates the select sequence on a condition in the field.
-    fn eval(ops: &[String], c: u64) -> u64 {
-        let mut v = u128::from(c);
-        for op in ops {
-            let (name, k) = op.split_once('.').unwrap_or((op, "0"));
-            let k = u128::from(k.parse::<u64>().unwrap());
-            v = match name {
-                "eq" => u128::from(v == k),
-                "mul" => v * k % u128::from(P),
-                "add" => (v + k) % u128::from(P),
-                "push" => k,
-                "drop" => v,
-                other => panic!("{other}"),
-            };
-        }
-        v as u64
-    }
-
-    #[test]
-    fn select_constants_picks_the_arm() {
-        for (a, b) in [
-            (1, 0),
-            (0, 1),
-            (3, 1),
-            (1, 3),
-            (2, 0),
-            (0, 2),
-            (5, 5),
-            (7, 4294967295),
-        ] {
-            let ops = select_constants(a, b);
-            assert_eq!(eval(&ops, 1), a, "{a} {b} {ops:?}");
-            assert_eq!(eval(&ops, 0), b, "{a} {b} {ops:?}");
-        }
     }
 }

@@ -309,6 +309,11 @@ impl Test {
 }
 
 #[cfg(test)]
+mod oracle_tests;
+
+/// Which trees the rewrites change, and to what; that they keep the program's meaning is
+/// checked by the oracle (`masm/threading/oracle_tests.rs`).
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::masm::MasmWriter;
