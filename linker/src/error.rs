@@ -56,7 +56,7 @@ pub enum LinkError {
         "signature mismatch: import `{import}` is {import_signature} ({import_felts}), but \
          `{export}` in package `{package}` ({origin}) is {export_signature} ({export_felts})"
     )]
-    #[diagnostic(code(midenc::link::signature))]
+    #[diagnostic(code(midenc::link::signature), help("{help}"))]
     SignatureMismatch {
         /// The import.
         import: String,
@@ -74,6 +74,8 @@ pub enum LinkError {
         export_signature: String,
         /// The export's felts in/out, as text.
         export_felts: String,
+        /// What has to agree, and how to get it right.
+        help: String,
     },
     /// Two linked packages provide the same import.
     #[error(

@@ -3,11 +3,13 @@
 //! A [`LinkSet`] holds the linked packages. [`LinkSet::resolve`] binds each import of a module
 //! being compiled: a `mast:0x…` import to the export with that MAST root, a named import to the
 //! export with that full WIT name (`ns:pkg/iface@version#func`, version included). Exactly one
-//! package may provide an import, and the signatures must agree: felt counts for `mast:`
-//! imports (the root fixes the code, the types only say how the felts are read), exact types
-//! for named ones. [`LinkSet::check_dependencies`] verifies, before a run, that every package
+//! package may provide an import, and the signatures must agree: the same core types for a
+//! `mast:` import of a core export (or the canonical lowering of a component export's WIT
+//! signature), exact types for named ones. Only a plain Miden library, which records no
+//! signatures, binds by root alone. [`LinkSet::check_dependencies`] verifies, before a run, that every package
 //! reachable from the one being run finds its dependencies with the recorded digests.
 
+use midenc_abi::{CoreType, FlatType, WitSignature, WitType};
 use midenc_frontend_wasm::{ImportTarget, ImportedFunction};
 
 use crate::{
@@ -36,6 +38,35 @@ pub struct Resolution {
     pub root: String,
     /// The linked export that provides it; `None` for an external dependency.
     pub provider: Option<ImportBinding>,
+}
+
+const MAST_SIGNATURE_HELP: &str = "a call by MAST root passes the import's core values as \
+    they are, so it must have the export's exact core types (for a component export: the \
+    canonical lowering of its WIT signature, without strings or lists); `midenc bindings \
+    PKG.masp` generates matching imports";
+
+const NAMED_SIGNATURE_HELP: &str = "a named import must have the exact types of the export \
+    it names; regenerate its bindings from the provider's WIT or package";
+
+/// Whether a component export with signature `sig` can be called with core values `params`
+/// and return `results` as they are: its argument and result images are exactly its canonical
+/// lowering's flat values (no strings or lists, whose data travels separately), and those are
+/// the import's types.
+fn lowers_to(sig: &WitSignature, params: &[CoreType], results: &[CoreType]) -> bool {
+    let core = |flat: &[FlatType]| -> Option<Vec<CoreType>> {
+        flat.iter()
+            .map(|t| match t {
+                FlatType::I32 => Some(CoreType::I32),
+                FlatType::I64 => Some(CoreType::I64),
+                FlatType::F32 | FlatType::F64 => None,
+            })
+            .collect()
+    };
+    let lists = sig.params.iter().any(|(_, t)| t.has_lists())
+        || sig.result.as_ref().is_some_and(WitType::has_lists);
+    !lists
+        && core(&sig.flat_params()).as_deref() == Some(params)
+        && core(&sig.flat_results()).as_deref() == Some(results)
 }
 
 fn felts_text(params: usize, results: usize) -> String {
@@ -182,8 +213,14 @@ impl LinkSet {
         let agrees = match (&import.target, &import.wit, &export.wit) {
             // A plain Miden library records no signatures: the root alone binds.
             (ImportTarget::MastRoot(_), _, _) if input.package.plain => true,
-            (ImportTarget::MastRoot(_), _, _) => {
-                p == export.stack_felts_in && r == export.stack_felts_out
+            // A call by root passes the core values as they are: a core export must take and
+            // return exactly those types (equal felt counts are not enough: `(i64)` and
+            // `(i32, i32)` are both two felts, read differently).
+            (ImportTarget::MastRoot(_), _, None) => {
+                import.params == export.params && import.results == export.results
+            }
+            (ImportTarget::MastRoot(_), _, Some(have)) => {
+                lowers_to(have, &import.params, &import.results)
             }
             // A component import needs a provider with the same WIT function type.
             (ImportTarget::Named(_), Some(want), Some(have)) => want.same_types(have),
@@ -202,6 +239,10 @@ impl LinkSet {
                 export: export.name.clone(),
                 export_signature: export.signature.clone(),
                 export_felts: felts_text(export.stack_felts_in, export.stack_felts_out),
+                help: match import.target {
+                    ImportTarget::MastRoot(_) => MAST_SIGNATURE_HELP.into(),
+                    ImportTarget::Named(_) => NAMED_SIGNATURE_HELP.into(),
+                },
             });
         }
         Ok(Resolution {

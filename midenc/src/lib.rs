@@ -102,10 +102,6 @@ fn compile_wasm_options(
     allow_unresolved: bool,
     profile: bool,
 ) -> DriverResult<(CompiledModule, LinkedPackage)> {
-    let wasm_error = |source| DriverError::Wasm {
-        path: path.into(),
-        source,
-    };
     let loaded = match wit {
         Some(w) => {
             if wasmparser_is_component(wasm) {
@@ -120,11 +116,46 @@ fn compile_wasm_options(
         }
         None => None,
     };
+    let world = loaded.as_ref().map(|(l, w)| (&l.resolve, *w));
+    compile_pipeline(path, wasm, name, world, links, allow_unresolved, profile)
+}
+
+/// Compiles a core module that implements `world` of `resolve` (already loaded and checked,
+/// as `midenc build` does) and links it, resolving its imports against `links`
+/// (`allow_unresolved` as for [`compile_linked`]).
+pub fn compile_core_in_world(
+    path: &Path,
+    wasm: &[u8],
+    name: &str,
+    resolve: &midenc_wit::Resolve,
+    world: midenc_wit::WorldId,
+    links: &LinkSet,
+    allow_unresolved: bool,
+) -> DriverResult<(CompiledModule, LinkedPackage)> {
+    let world = Some((resolve, world));
+    compile_pipeline(path, wasm, name, world, links, allow_unresolved, false)
+}
+
+/// imports → resolution against `links` → frontend → link, for a component, a core module
+/// with a WIT world, or a plain core module.
+fn compile_pipeline(
+    path: &Path,
+    wasm: &[u8],
+    name: &str,
+    world: Option<(&midenc_wit::Resolve, midenc_wit::WorldId)>,
+    links: &LinkSet,
+    allow_unresolved: bool,
+    profile: bool,
+) -> DriverResult<(CompiledModule, LinkedPackage)> {
+    let wasm_error = |source| DriverError::Wasm {
+        path: path.into(),
+        source,
+    };
     let is_component = wasmparser_is_component(wasm);
     let imports = if is_component {
         component::component_imports(wasm).map_err(wasm_error)?
-    } else if let Some((loaded, world)) = &loaded {
-        component::core_imports_with_world(wasm, &loaded.resolve, *world).map_err(wasm_error)?
+    } else if let Some((resolve, world)) = world {
+        component::core_imports_with_world(wasm, resolve, world).map_err(wasm_error)?
     } else {
         midenc_frontend_wasm::module_imports(wasm).map_err(wasm_error)?
     };
@@ -139,8 +170,8 @@ fn compile_wasm_options(
         let (module, world) = if is_component {
             let c = component::compile_component(wasm, &root_of).map_err(wasm_error)?;
             (c.module, Some(c.world_text))
-        } else if let Some((loaded, world)) = &loaded {
-            let c = component::compile_core_with_world(wasm, &loaded.resolve, *world, &root_of)
+        } else if let Some((resolve, world)) = world {
+            let c = component::compile_core_with_world(wasm, resolve, world, &root_of)
                 .map_err(wasm_error)?;
             (c.module, Some(c.world_text))
         } else {

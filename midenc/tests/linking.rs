@@ -477,3 +477,114 @@ fn other_imports_stay_unsupported() {
         assert_clean_failure(&o, d, &before, needle);
     }
 }
+
+/// A `mast:` import must have the provider's exact types, not only its felt counts:
+/// `(i64) -> i32` and `(i32, i32) -> i32` are both two felts in and one out, read differently.
+/// For a component export the import must be its WIT signature's canonical lowering.
+#[test]
+fn mast_imports_need_the_exports_exact_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("pair.wat"),
+        r#"(module (func (export "add2") (param i32 i32) (result i32)
+             local.get 0 local.get 1 i32.add))"#,
+    )
+    .unwrap();
+    ok(midenc(&["compile", "pair.wat"], d));
+    let components = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/components");
+    let (wat, wit) = (
+        components.join("kitchen.wat"),
+        components.join("kitchen.wit"),
+    );
+    ok(midenc(
+        &[
+            "compile",
+            wat.to_str().unwrap(),
+            "--wit",
+            wit.to_str().unwrap(),
+            "-o",
+            "kitchen.masp",
+        ],
+        d,
+    ));
+    // A caller of `root` typed `params -> i32`, forwarding its own arguments.
+    let caller = |file: &str, root: &str, params: &str| {
+        let gets: String = (0..params.split(' ').count())
+            .map(|i| format!("local.get {i} "))
+            .collect();
+        let wat = format!(
+            r#"(module (import "mast:{root}" "f" (func $f (param {params}) (result i32)))
+                 (func (export "g") (param {params}) (result i32) {gets} call $f))"#
+        );
+        std::fs::write(d.join(file), wat).unwrap();
+    };
+
+    let add2 = root_of(d, "pair", "add2");
+    caller("wide.wat", &add2, "i64");
+    let before = files_in(d);
+    let o = midenc(&["compile", "wide.wat", "-L", "pair.masp"], d);
+    assert_clean_failure(&o, d, &before, "signature mismatch");
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!(
+            "import `mast:{add2}::f` is (i64) -> i32 (2 felts in, 1 out)"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "`add2` in package `pair` (pair.masp) is (i32, i32) -> i32 (2 felts in, 1 out)"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("exact core types"), "no help:\n{err}");
+
+    // The same felts with the export's own types link and run.
+    caller("pair_caller.wat", &add2, "i32 i32");
+    ok(midenc(
+        &["compile", "pair_caller.wat", "-L", "pair.masp"],
+        d,
+    ));
+    let o = ok(midenc(
+        &[
+            "run",
+            "pair_caller.masp",
+            "-L",
+            "pair.masp",
+            "--invoke",
+            "g(40, 2)",
+        ],
+        d,
+    ));
+    assert_eq!(stdout(&o).trim(), "42");
+
+    // A component export: `add: func(a: u32, b: u32) -> u32` lowers to (i32, i32) -> i32.
+    let add = root_of(d, "kitchen", "add");
+    caller("wide_kitchen.wat", &add, "i64");
+    let before = files_in(d);
+    let o = midenc(&["compile", "wide_kitchen.wat", "-L", "kitchen.masp"], d);
+    assert_clean_failure(&o, d, &before, "signature mismatch");
+    let err = stderr(&o);
+    assert!(
+        err.contains("is (i64) -> i32") && err.contains("func(a: u32, b: u32) -> u32"),
+        "{err}"
+    );
+    caller("kitchen_caller.wat", &add, "i32 i32");
+    ok(midenc(
+        &["compile", "kitchen_caller.wat", "-L", "kitchen.masp"],
+        d,
+    ));
+    let o = ok(midenc(
+        &[
+            "run",
+            "kitchen_caller.masp",
+            "-L",
+            "kitchen.masp",
+            "--invoke",
+            "g(40, 2)",
+        ],
+        d,
+    ));
+    assert_eq!(stdout(&o).trim(), "42");
+}

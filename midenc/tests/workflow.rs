@@ -323,3 +323,113 @@ fn new_build_run() {
         stdout(&o)
     );
 }
+
+/// A new user calls a core package from a Rust crate: `midenc new`, `midenc bindings dep.masp
+/// -o src/dep.rs`, `mod dep;` and `dep::triple` in `src/lib.rs`, `midenc build -L dep.masp`,
+/// `midenc run -L dep.masp`. The crate uses one of the package's two functions; cargo must
+/// still print no warning.
+#[test]
+fn new_crate_calls_a_core_package_through_its_bindings() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("dep.wat"),
+        r#"(module
+             (func (export "triple") (param i32) (result i32)
+               local.get 0 i32.const 3 i32.mul)
+             (func (export "add_wide") (param i64 i32) (result i64)
+               local.get 0 local.get 1 i64.extend_i32_s i64.add))"#,
+    )
+    .unwrap();
+    ok(run(&mut midenc(
+        &["compile", "dep.wat", "-o", "dep.masp"],
+        d,
+    )));
+    ok(run(&mut midenc(&["new", "triple-app"], d)));
+    let krate = d.join("triple-app");
+    ok(run(&mut midenc(
+        &["bindings", "../dep.masp", "-o", "src/dep.rs"],
+        &krate,
+    )));
+
+    // `add(a, b)` becomes `triple(a) + b`, computed by the package.
+    let lib_rs = krate.join("src/lib.rs");
+    let lib = std::fs::read_to_string(&lib_rs).unwrap();
+    assert!(
+        lib.contains("mod bindings;\n") && lib.contains("a.wrapping_add(b)"),
+        "the template changed:\n{lib}"
+    );
+    let lib = lib
+        .replacen("mod bindings;\n", "mod bindings;\nmod dep;\n", 1)
+        .replacen(
+            "a.wrapping_add(b)",
+            "dep::triple(a as i32).wrapping_add(b as i32) as u32",
+            1,
+        );
+    std::fs::write(&lib_rs, lib).unwrap();
+
+    let cache = guest_target_dir();
+    let build = |args: &[&str]| {
+        let mut cmd = midenc(args, &krate);
+        cmd.env("CARGO_TARGET_DIR", &cache);
+        run(&mut cmd)
+    };
+    let built = ok(build(&["build", "-L", "../dep.masp"]));
+    let err = stderr(&built);
+    // cargo compiled the crate (its output passes through) and warned about nothing.
+    assert!(
+        err.contains("Compiling triple-app v0.1.0 (") && err.contains("(wasm → Miden package)"),
+        "{err}"
+    );
+    assert!(!err.contains("warning"), "the build warned:\n{err}");
+
+    let masp = cache.join("miden/debug/triple-app.masp");
+    let invoke = |call: &str| {
+        let o = ok(run(&mut midenc(
+            &[
+                "run",
+                masp.to_str().unwrap(),
+                "--invoke",
+                call,
+                "-L",
+                "dep.masp",
+            ],
+            d,
+        )));
+        stdout(&o).trim().to_string()
+    };
+    assert_eq!(invoke("add(5, 1)"), "16");
+    // triple(-1) = -3: the value crosses the call as an `i32`.
+    assert_eq!(invoke("add(4294967295, 0)"), "4294967293");
+    assert_eq!(invoke("fib(10)"), "55");
+
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(cache.join("miden/debug/triple-app.manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let imports = manifest["imports"].as_array().unwrap();
+    assert_eq!(imports.len(), 1, "{imports:?}");
+    assert_eq!(imports[0]["kind"], "mast");
+    assert_eq!(imports[0]["resolved"]["package"], "dep");
+    assert_eq!(imports[0]["resolved"]["export"], "triple");
+
+    // Without the package, the build and the run say which import or package is missing.
+    let o = build(&["build"]);
+    let err = stderr(&o);
+    assert!(!o.status.success() && o.status.code() != Some(101), "{err}");
+    assert!(
+        err.contains("unresolved import `mast:0x") && err.contains("::triple` (i32) -> i32"),
+        "{err}"
+    );
+    assert!(!err.contains("warning"), "the build warned:\n{err}");
+    let o = run(&mut midenc(
+        &["run", masp.to_str().unwrap(), "--invoke", "add(5, 1)"],
+        d,
+    ));
+    assert!(!o.status.success(), "ran without its dependency");
+    assert!(
+        stderr(&o).contains("pass the package `dep` with -L"),
+        "{}",
+        stderr(&o)
+    );
+}

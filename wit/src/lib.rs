@@ -2,19 +2,20 @@
 //!
 //! This crate sits beside the compile pipeline: the driver uses it for `--wit`, for
 //! `midenc bindings` ([`rust_bindings`]) and for the component step of `midenc build`
-//! ([`componentize`]). It wraps wit-parser so that callers get one error type with the
+//! ([`checked_world`]). It wraps wit-parser so that callers get one error type with the
 //! failing path and wit-parser's located message.
 #![deny(missing_docs)]
 
 mod bindings;
 mod component;
 mod core_world;
+mod mast_stubs;
 mod miden_types;
 
 use std::path::{Path, PathBuf};
 
 pub use bindings::{rust_bindings, Bindings, BindingsSource, PackageWit, BINDINGS_HEADER};
-pub use component::{componentize, world_text};
+pub use component::{checked_world, componentize, world_text};
 pub use core_world::{core_world, CoreFunc, CoreScalar};
 pub use wit_parser::{PackageId, Resolve, WorldId};
 

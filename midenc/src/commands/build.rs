@@ -1,8 +1,8 @@
 //! `midenc build`: a Rust crate to a Miden package, the way `cargo build` makes a binary.
 //!
 //! Steps: find the crate and a wasm32 toolchain → regenerate `src/bindings.rs` when `wit/`
-//! changed → `cargo build` for wasm32 (cargo's own output passes through) → make the component
-//! from the core module and the WIT world → compile and link → write
+//! changed → `cargo build` for wasm32 (cargo's own output passes through) → check the core
+//! module against the WIT world with wit-component → compile and link → write
 //! `<target-dir>/miden/<profile>/<name>.masp` and its manifest. Each step is skipped when its
 //! inputs are unchanged, so a rebuild without changes takes little more than cargo's own
 //! no-op check.
@@ -36,6 +36,10 @@ pub struct Opts {
     /// A package whose procedures the crate imports (repeatable).
     #[arg(short = 'L', value_name = "PKG.masp")]
     pub libs: Vec<PathBuf>,
+    /// Record `mast:0x…` imports that no `-L` package exports as external dependencies
+    /// instead of failing (as `midenc compile --allow-unresolved`).
+    #[arg(long)]
+    pub allow_unresolved: bool,
     /// Which toolchain to build with (default: `MIDENC_TOOLCHAIN`, else the first usable one).
     #[arg(long, value_enum)]
     pub toolchain: Option<Kind>,
@@ -60,7 +64,7 @@ pub fn run(opts: Opts) -> DriverResult<()> {
     let out_dir = krate.target_dir.join("miden").join(profile);
     let masp = out_dir.join(format!("{}.masp", krate.name));
     let manifest_json = out_dir.join(format!("{}.manifest.json", krate.name));
-    let fingerprint = fingerprint(&wasm, world.as_ref(), &deps);
+    let fingerprint = fingerprint(&wasm, world.as_ref(), &deps, opts.allow_unresolved);
     let stamp = out_dir.join(format!(".{}.fingerprint", krate.name));
     let fresh = masp.is_file()
         && manifest_json.is_file()
@@ -70,9 +74,14 @@ pub fn run(opts: Opts) -> DriverResult<()> {
             "Compiling",
             &format!("{} v{} (wasm → Miden package)", krate.name, krate.version),
         );
-        let input = compile_input(&wasm_path, &wasm, world.as_ref())?;
-        let (_, mut linked) =
-            crate::compile_wasm_with(&wasm_path, &input, &krate.name, None, &links, false)?;
+        let mut linked = compile(
+            &wasm_path,
+            &wasm,
+            &krate.name,
+            world.as_ref(),
+            &links,
+            opts.allow_unresolved,
+        )?;
         if let Some(w) = &world {
             linked.set_world(Some(w.text.clone()));
         }
@@ -268,19 +277,29 @@ fn cargo_build(toolchain: &Toolchain, krate: &Crate, release: bool) -> DriverRes
     })
 }
 
-/// The Wasm to compile: the component made of `core` and the crate's world (so exports take
-/// and return WIT values), or the core module itself for a crate without `wit/`. A crate whose
-/// exports do not match its world fails here with wit-component's message.
-fn compile_input(path: &Path, core: &[u8], world: Option<&World>) -> DriverResult<Vec<u8>> {
-    match world {
-        Some(world) => Ok(midenc_wit::componentize(
-            path,
-            core,
-            &world.resolve,
-            world.id,
-        )?),
-        None => Ok(core.to_vec()),
-    }
+/// Compiles the crate's core module. With a world, wit-component first checks the module
+/// against it (a crate whose exports do not match its world fails here with wit-component's
+/// message) and gives the world as the component would have it; the core module is then
+/// compiled with that world, so exports take and return WIT values. Calls by MAST root
+/// (`mast:0x…` imports, from `midenc bindings PKG.masp`) cannot be part of a component: the
+/// check sees them as trapping stand-ins, and the compiled module calls the roots. A crate
+/// without `wit/` is compiled as a plain core module.
+fn compile(
+    path: &Path,
+    core: &[u8],
+    name: &str,
+    world: Option<&World>,
+    links: &LinkSet,
+    allow_unresolved: bool,
+) -> DriverResult<midenc_linker::LinkedPackage> {
+    let compiled = match world {
+        Some(world) => {
+            let (resolve, id) = midenc_wit::checked_world(path, core, &world.resolve, world.id)?;
+            crate::compile_core_in_world(path, core, name, &resolve, id, links, allow_unresolved)?
+        }
+        None => crate::compile_wasm_with(path, core, name, None, links, allow_unresolved)?,
+    };
+    Ok(compiled.1)
 }
 
 /// Loads the `-L` packages: their bytes (for the fingerprint) and the link set that resolves
@@ -296,11 +315,17 @@ fn load_dependencies(paths: &[PathBuf]) -> DriverResult<(Vec<Vec<u8>>, LinkSet)>
     Ok((bytes, links))
 }
 
-/// A digest of everything the compile step reads: the Wasm, the world, the `-L` packages and
-/// midenc itself.
-fn fingerprint(wasm: &[u8], world: Option<&World>, deps: &[Vec<u8>]) -> String {
+/// A digest of everything the compile step reads: the Wasm, the world, the `-L` packages,
+/// whether unresolved imports are allowed, and midenc itself.
+fn fingerprint(
+    wasm: &[u8],
+    world: Option<&World>,
+    deps: &[Vec<u8>],
+    allow_unresolved: bool,
+) -> String {
     let mut h = Sha256::new();
     h.update(env!("CARGO_PKG_VERSION"));
+    h.update([u8::from(allow_unresolved)]);
     if let Ok(exe) = std::env::current_exe().and_then(std::fs::metadata) {
         h.update(format!("{:?}{}", exe.modified().ok(), exe.len()));
     }
