@@ -14,6 +14,7 @@ pub mod input;
 pub mod invoke;
 pub mod status;
 pub mod toolchain;
+mod trap_host;
 pub mod vm;
 
 use std::path::{Path, PathBuf};
@@ -104,7 +105,7 @@ fn compile_wasm_options(
 ) -> DriverResult<(CompiledModule, LinkedPackage)> {
     let wasm_error = |source| DriverError::Wasm {
         path: path.into(),
-        source,
+        error: source,
     };
     let loaded = match wit {
         Some(w) => {

@@ -312,7 +312,7 @@ pub fn outcomes_linked(
                         .map(|v| wasm_wave::to_string(&v).expect("renders"))
                         .unwrap_or_default(),
                 ),
-                Err(midenc::error::DriverError::Trap { message }) => Outcome::Trap(message),
+                Err(midenc::error::DriverError::Trap { message, .. }) => Outcome::Trap(message),
                 Err(other) => Outcome::Trap(format!("VM error: {other}")),
             },
         );

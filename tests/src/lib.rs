@@ -187,13 +187,13 @@ impl Differential {
                 self.cycles.push((func.to_string(), out.cycles));
                 Ok(Outcome::Values(out.results))
             }
-            Err(DriverError::Trap { message })
+            Err(DriverError::Trap { message, .. })
                 if message.starts_with(vm::CYCLE_LIMIT_TRAP)
                     || message.starts_with(vm::STACK_EXHAUSTED_TRAP) =>
             {
                 Ok(Outcome::Exhausted(message))
             }
-            Err(DriverError::Trap { message }) => Ok(Outcome::Trap(normalize_trap(&message))),
+            Err(DriverError::Trap { message, .. }) => Ok(Outcome::Trap(normalize_trap(&message))),
             Err(other) => Err(other),
         }
     }

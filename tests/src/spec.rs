@@ -442,7 +442,7 @@ fn execute(modules: &mut Modules, exec: WastExecute<'_>) -> Outcome {
                 Module::Compiled(instance) => match vm::run_in_one_instance(&instance.package, &[])
                 {
                     Ok(_) => Outcome::Returned(Vec::new()),
-                    Err(DriverError::Trap { message }) => Outcome::Trapped(message),
+                    Err(DriverError::Trap { message, .. }) => Outcome::Trapped(message),
                     Err(other) => Outcome::Trapped(format!("VM error: {other}")),
                 },
                 Module::Rejected(why) => Outcome::Skipped(why),
@@ -524,10 +524,10 @@ fn run_one(instance: &mut Instance, name: &str, args: Vec<CoreValue>) -> Outcome
             }
             Outcome::Returned(out.results)
         }
-        Err(DriverError::Trap { message }) if message.starts_with("unsupported: ") => {
+        Err(DriverError::Trap { message, .. }) if message.starts_with("unsupported: ") => {
             Outcome::Skipped(message)
         }
-        Err(DriverError::Trap { message }) => Outcome::Trapped(message),
+        Err(DriverError::Trap { message, .. }) => Outcome::Trapped(message),
         Err(other) => Outcome::Trapped(format!("VM error: {other}")),
     }
 }

@@ -1250,7 +1250,7 @@ fn midenc_only(component: &[u8], call: &str) -> Result<String, String> {
             .result
             .map(|v| wasm_wave::to_string(&v).expect("renders"))
             .unwrap_or_default()),
-        Err(midenc::error::DriverError::Trap { message }) => Err(message),
+        Err(midenc::error::DriverError::Trap { message, .. }) => Err(message),
         Err(other) => panic!("{call}: {other}"),
     }
 }

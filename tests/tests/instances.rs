@@ -73,7 +73,7 @@ fn instantiation_alone_traps_on_an_out_of_range_segment() {
     let wasm = wat::parse_str(r#"(module (memory 1) (data (i32.const 65535) "ab"))"#).unwrap();
     let package = midenc::compile_wasm(Path::new("seg.wasm"), &wasm, "seg").unwrap();
     match vm::run_in_one_instance(&package, &[]) {
-        Err(DriverError::Trap { message }) => assert!(message.contains("out of bounds")),
+        Err(DriverError::Trap { message, .. }) => assert!(message.contains("out of bounds")),
         other => panic!("expected a trap, got {:?}", other.map(|o| o.results)),
     }
 }
@@ -121,7 +121,7 @@ fn unsupported_code_is_rejected_by_default_and_trapped_on_request() {
     assert_eq!(out.unwrap().results, vec![CoreValue::I32(42)]);
     let (_, root) = package.export("uses_float").unwrap();
     match vm::call_export(&package, root, &[], &[midenc_abi::CoreType::I32]) {
-        Err(DriverError::Trap { message }) => {
+        Err(DriverError::Trap { message, .. }) => {
             assert!(message.starts_with("unsupported: "), "{message}")
         }
         other => panic!(
