@@ -67,6 +67,42 @@ fn un64(code: &'static [&'static str]) -> OpLowering {
     simple(I64_1, Some((I64, false)), code)
 }
 
+// The division checks run at the call site, not in the runtime procedure, so that the VM
+// reports a trap at an instruction of the calling function (`trap_sites.rs`). Each is one
+// line: the peephole optimizer and the cost model see it as one opaque instruction, as they
+// saw the procedure call, and the assembler merges the straight-line procedures into the
+// caller's basic block either way, so the executed operations are the same.
+
+/// [b, a] -> unchanged; traps when the i32 b = 0.
+macro_rules! check_i32_divisor {
+    () => {
+        "dup eq.0 assertz.err=\"integer divide by zero\""
+    };
+}
+
+/// [b, a] -> unchanged; traps on i32::MIN / -1.
+macro_rules! check_i32_overflow {
+    () => {
+        "dup eq.4294967295 dup.2 eq.2147483648 and assertz.err=\"integer overflow\""
+    };
+}
+
+/// [b_lo, b_hi, ..] -> unchanged; traps when the i64 b = 0.
+macro_rules! check_i64_divisor {
+    () => {
+        "dup.1 dup.1 add eq.0 assertz.err=\"integer divide by zero\""
+    };
+}
+
+/// [b_lo, b_hi, a_lo, a_hi] -> unchanged; traps on b = -1 (both limbs 2^32-1) and a = i64::MIN
+/// (lo 0, hi 2^31).
+macro_rules! check_i64_overflow {
+    () => {
+        "dup eq.4294967295 dup.2 eq.4294967295 and dup.3 eq.0 and dup.4 eq.2147483648 and \
+         assertz.err=\"integer overflow\""
+    };
+}
+
 macro_rules! u64op {
     ($name:literal) => {
         concat!("exec.::miden::core::math::u64::", $name)
@@ -86,8 +122,13 @@ pub fn lower(op: &Operator<'_>) -> OpLowering {
         // Division by zero traps natively ("integer divide by zero").
         Operator::I32DivU => bin32(&["u32div"]),
         Operator::I32RemU => bin32(&["u32mod"]),
-        Operator::I32DivS => bin32(&["exec.wasm_i32_div_s"]),
-        Operator::I32RemS => bin32(&["exec.wasm_i32_rem_s"]),
+        Operator::I32DivS => bin32(&[concat!(
+            check_i32_divisor!(),
+            " ",
+            check_i32_overflow!(),
+            " exec.wasm_i32_div_s"
+        )]),
+        Operator::I32RemS => bin32(&[concat!(check_i32_divisor!(), " exec.wasm_i32_rem_s")]),
         Operator::I32And => bin32(&["u32and"]),
         Operator::I32Or => bin32(&["u32or"]),
         Operator::I32Xor => bin32(&["u32xor"]),
@@ -119,10 +160,15 @@ pub fn lower(op: &Operator<'_>) -> OpLowering {
         Operator::I64Add => bin64(&[u64op!("wrapping_add")]),
         Operator::I64Sub => bin64(&[u64op!("wrapping_sub")]),
         Operator::I64Mul => bin64(&[u64op!("wrapping_mul")]),
-        Operator::I64DivU => bin64(&["exec.wasm_i64_check_divisor", u64op!("div")]),
-        Operator::I64RemU => bin64(&["exec.wasm_i64_check_divisor", u64op!("mod")]),
-        Operator::I64DivS => bin64(&["exec.wasm_i64_div_s"]),
-        Operator::I64RemS => bin64(&["exec.wasm_i64_rem_s"]),
+        Operator::I64DivU => bin64(&[check_i64_divisor!(), u64op!("div")]),
+        Operator::I64RemU => bin64(&[check_i64_divisor!(), u64op!("mod")]),
+        Operator::I64DivS => bin64(&[concat!(
+            check_i64_divisor!(),
+            " ",
+            check_i64_overflow!(),
+            " exec.wasm_i64_div_s"
+        )]),
+        Operator::I64RemS => bin64(&[concat!(check_i64_divisor!(), " exec.wasm_i64_rem_s")]),
         Operator::I64And => bin64(&[u64op!("and")]),
         Operator::I64Or => bin64(&[u64op!("or")]),
         Operator::I64Xor => bin64(&[u64op!("xor")]),

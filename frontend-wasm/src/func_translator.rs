@@ -37,7 +37,7 @@ use crate::{
     speculated_loop::{self, Tail},
     stack_carried,
     stack_ops::{self, MAX_REACH},
-    FunctionProcs,
+    trap_sites, FunctionProcs,
 };
 use midenc_abi::{CoreType, CoreValue};
 
@@ -107,8 +107,9 @@ struct CountedLoop {
     /// The induction local and its values at the top of an iteration.
     local: u32,
     range: (u64, u64),
-    /// The last byte the accesses whose check moved before the loop reach (inclusive).
-    last_byte: Option<u64>,
+    /// The last byte the accesses whose check moved before the loop reach (inclusive), and
+    /// the byte offset of the access that reaches it (which owns the check).
+    last_byte: Option<(u64, u64)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -746,6 +747,8 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             _ => None,
         };
         self.forget_constants_at_joins(op);
+        self.tree
+            .mark(trap_sites::may_trap_operator(op).then_some(self.offset));
         let (was_dead, frames_before) = (self.dead, self.frames.len());
         self.alignment_before(ops, at, was_dead);
         let carried = self.translate_carried(ops, at)?;
@@ -1463,7 +1466,11 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         if counted.depth != depth || last > u64::from(u32::MAX) {
             return false;
         }
-        counted.last_byte = Some(counted.last_byte.map_or(last, |l| l.max(last)));
+        let owner = self.offset;
+        counted.last_byte = Some(match counted.last_byte {
+            Some((l, o)) if l >= last => (l, o),
+            _ => (last, owner),
+        });
         true
     }
 
@@ -1473,7 +1480,8 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         let Some(counted) = self.counted.take() else {
             return;
         };
-        if let Some(last) = counted.last_byte {
+        if let Some((last, owner)) = counted.last_byte {
+            self.tree.mark(Some(owner));
             self.tree.op(outer, format!("push.{last}"));
             self.tree
                 .op(outer, format!("mem_load.{}", layout::ACCESS_LIMITS_ADDR));

@@ -261,6 +261,8 @@ pub(crate) fn from_tree(tree: &CodeTree, seq: SeqId) -> Vec<Block> {
                 from_tree(tree, *else_seq),
             )),
             Node::While { body } => out.push(Block::While(from_tree(tree, *body))),
+            // A trap-site marker is zero-width: it executes nothing.
+            Node::Site(_) => {}
         }
     }
     out

@@ -15,6 +15,7 @@ mod error;
 pub mod manifest;
 mod output;
 mod resolve;
+pub mod traps;
 
 use std::sync::Arc;
 
@@ -34,6 +35,7 @@ use midenc_abi::felt_count;
 use midenc_frontend_wasm::CompiledModule;
 pub use output::write_atomic;
 pub use resolve::{LinkInput, LinkSet, Resolution};
+pub use traps::{TrapLocation, TrapTable, TRAPS_SECTION};
 
 /// What to package: a compiled module and the names to give it.
 pub struct PackageSpec<'a> {
@@ -57,6 +59,9 @@ pub struct LinkedPackage {
     pub package: Arc<Package>,
     /// The component manifest embedded in it.
     pub manifest: ComponentManifest,
+    /// Where the package's code comes from in its Wasm input, for trap messages (empty for
+    /// packages without the table).
+    pub traps: TrapTable,
     /// Whether the package was built without midenc (a plain Miden library): its manifest is
     /// derived from the package's own exports and has their MAST roots but no signatures, so
     /// it can serve `mast:0x…` imports but not be run or bound by name.
@@ -83,6 +88,7 @@ pub fn link(spec: &PackageSpec<'_>) -> Result<LinkedPackage, LinkError> {
     let sources = spec.module.masm_sources(&module_path);
     let library = assemble::assemble_modules(&sources)?;
     let masm_bytes = spec.module.masm_listing(&module_path).len();
+    let traps = TrapTable::of(spec.module, &sources, &module_path, library.mast_forest());
 
     let mut exports = Vec::new();
     for export in &spec.module.exports {
@@ -214,12 +220,16 @@ pub fn link(spec: &PackageSpec<'_>) -> Result<LinkedPackage, LinkError> {
         library,
         package_deps,
     );
+    package
+        .sections
+        .push(Section::new(section_id(TRAPS_SECTION), traps.to_section()));
     let bytes = embed_manifest(&mut package, json);
     let package: Arc<Package> = Arc::from(package);
     Ok(LinkedPackage {
         serialized: Some((package.clone(), bytes)),
         package,
         manifest,
+        traps,
         plain: false,
     })
 }
@@ -248,6 +258,7 @@ impl LinkedPackage {
             return Ok(LinkedPackage {
                 manifest: plain_manifest(&package),
                 package: Arc::new(package),
+                traps: TrapTable::default(),
                 plain: true,
                 serialized: None,
             });
@@ -264,9 +275,16 @@ impl LinkedPackage {
             serde_json::from_slice(&section.data).map_err(|e| LinkError::BadPackage {
                 reason: format!("manifest: {e}"),
             })?;
+        let traps = package
+            .sections
+            .iter()
+            .find(|s| s.id.as_str() == TRAPS_SECTION)
+            .map(|s| TrapTable::from_section(&s.data))
+            .unwrap_or_default();
         let linked = LinkedPackage {
             package: Arc::new(package),
             manifest,
+            traps,
             plain: false,
             serialized: None,
         };
@@ -532,6 +550,8 @@ mod tests {
             memory: None,
             data_segments: Vec::new(),
             function_names: Vec::new(),
+            trap_places: Vec::new(),
+            offsets_in_core_module: false,
         };
         let linked = link(&PackageSpec {
             name: "kept",

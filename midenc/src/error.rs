@@ -8,22 +8,24 @@ use miette::{NamedSource, SourceSpan};
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum DriverError {
     /// An input file could not be read.
-    #[error("cannot read `{}`: {source}", path.display())]
+    // The causes of this and the other wrapping variants are part of their message, so they
+    // are not also their `source` (miette would print the same text again as the cause).
+    #[error("cannot read `{}`: {error}", path.display())]
     #[diagnostic(code(midenc::io::read))]
     Read {
         /// The file.
         path: PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// An output file could not be written.
-    #[error("cannot write `{}`: {source}", path.display())]
+    #[error("cannot write `{}`: {error}", path.display())]
     #[diagnostic(code(midenc::io::write))]
     Write {
         /// The file.
         path: PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The input's kind could not be told from its name.
     #[error("cannot tell the kind of input `{}`", path.display())]
@@ -48,14 +50,13 @@ pub enum DriverError {
         span: Option<SourceSpan>,
     },
     /// The Wasm frontend rejected the module.
-    #[error("{}: {source}", path.display())]
-    #[diagnostic(code(midenc::wasm))]
+    #[error("{}: {error}", path.display())]
+    #[diagnostic(forward(error))]
     Wasm {
         /// The input file.
         path: PathBuf,
-        /// What went wrong, with its byte offset.
-        #[diagnostic_source]
-        source: midenc_frontend_wasm::WasmError,
+        /// What went wrong, with its byte offset (its code is the diagnostic's).
+        error: midenc_frontend_wasm::WasmError,
     },
     /// A package file (`-L` or input) does not exist.
     #[error("package `{}` not found", path.display())]
@@ -65,14 +66,13 @@ pub enum DriverError {
         path: PathBuf,
     },
     /// A package file could not be read as a midenc package.
-    #[error("`{}`: {source}", path.display())]
-    #[diagnostic(code(midenc::package))]
+    #[error("`{}`: {error}", path.display())]
+    #[diagnostic(forward(error))]
     Package {
         /// The file.
         path: PathBuf,
-        /// Why.
-        #[diagnostic_source]
-        source: midenc_linker::LinkError,
+        /// Why (its code and help are the diagnostic's).
+        error: midenc_linker::LinkError,
     },
     /// A manifest file that cannot be read as a component manifest.
     #[error("`{}` is not a component manifest: {message}", path.display())]
@@ -137,11 +137,13 @@ pub enum DriverError {
         help: Option<String>,
     },
     /// The program trapped on the Miden VM.
-    #[error("trap: {message}")]
+    #[error("trap: {message}{}", location_suffix(location))]
     #[diagnostic(code(midenc::trap))]
     Trap {
         /// The trap reason, e.g. `integer divide by zero`.
         message: String,
+        /// Where in the Wasm input it happened, when the package's trap table says.
+        location: Option<midenc_linker::TrapLocation>,
     },
     /// The VM failed for a reason that is not a Wasm trap (a midenc or VM bug).
     #[error("Miden VM error: {message}")]
@@ -150,6 +152,14 @@ pub enum DriverError {
         /// The VM's message.
         message: String,
     },
+}
+
+/// ` (in f, at offset 0x2a)` for a known location, nothing otherwise.
+fn location_suffix(location: &Option<midenc_linker::TrapLocation>) -> String {
+    location
+        .as_ref()
+        .map(|l| format!(" ({l})"))
+        .unwrap_or_default()
 }
 
 /// Result type of driver operations.

@@ -34,7 +34,7 @@ pub fn load(path: &Path, allow_masp: bool) -> DriverResult<Input> {
     let read = || {
         std::fs::read(path).map_err(|source| DriverError::Read {
             path: path.into(),
-            source,
+            error: source,
         })
     };
     match ext {
@@ -78,13 +78,13 @@ pub fn read_package(path: &Path) -> DriverResult<(Vec<u8>, LinkedPackage)> {
         } else {
             DriverError::Read {
                 path: path.into(),
-                source,
+                error: source,
             }
         }
     })?;
     let package = LinkedPackage::from_bytes(&bytes).map_err(|source| DriverError::Package {
         path: path.into(),
-        source,
+        error: source,
     })?;
     Ok((bytes, package))
 }

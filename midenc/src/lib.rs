@@ -14,6 +14,7 @@ pub mod input;
 pub mod invoke;
 pub mod status;
 pub mod toolchain;
+mod trap_host;
 pub mod vm;
 
 use std::path::{Path, PathBuf};
@@ -147,9 +148,9 @@ fn compile_pipeline(
     allow_unresolved: bool,
     profile: bool,
 ) -> DriverResult<(CompiledModule, LinkedPackage)> {
-    let wasm_error = |source| DriverError::Wasm {
+    let wasm_error = |error| DriverError::Wasm {
         path: path.into(),
-        source,
+        error,
     };
     let is_component = wasmparser_is_component(wasm);
     let imports = if is_component {

@@ -23,6 +23,7 @@ use midenc_abi::{
 use midenc_linker::{LinkSet, LinkedPackage, ManifestExport};
 
 use crate::error::{DriverError, DriverResult};
+use crate::trap_host::TrapHost;
 
 /// `trace` id whose handler records the clock.
 const CLOCK_TRACE_ID: u32 = 0xC10C;
@@ -291,11 +292,12 @@ fn execute_program(
         .map_err(|e| vm_error(e.to_string()))?
         .with_tracing(true)
         .execute_sync(&program, &mut host)
-        .map_err(trap_or_vm_error)?;
+        .map_err(|e| located_trap(e, &host, package, links))?;
     let top: Vec<u64> = output.stack.iter().map(|f| f.as_canonical_u64()).collect();
     let (_, advice_map, _, _) = output.advice.into_parts();
-    let cycles = host.debug_handler().clock;
+    let cycles = host.inner.debug_handler().clock;
     let profile = host
+        .inner
         .debug_handler()
         .profiler
         .lock()
@@ -344,7 +346,7 @@ fn prepare(
     links: &LinkSet,
     source: &str,
     stack: &[u64],
-) -> DriverResult<(Program, StackInputs, DefaultHost<ClockProbe>)> {
+) -> DriverResult<(Program, StackInputs, TrapHost<ClockProbe>)> {
     let vm_error = |message: String| DriverError::Vm { message };
     let inputs: Vec<Felt> = stack
         .iter()
@@ -365,7 +367,7 @@ fn prepare(
         host.load_library(input.package.library().mast_forest().clone())
             .map_err(|e| vm_error(e.to_string()))?;
     }
-    Ok((program, stack, host))
+    Ok((program, stack, TrapHost::new(host)))
 }
 
 /// Runs a stand-alone MASM program (`begin … end`, core library available) with `stack` (top
@@ -488,7 +490,7 @@ fn run_entry_program(
             .map_err(|e| vm_error(e.to_string()))?
             .with_tracing(true)
             .execute_sync(&program, &mut host)
-            .map_err(trap_or_vm_error)?;
+            .map_err(|e| trap_or_vm_error(e, None))?;
         let top: Vec<u64> = output.stack.iter().map(|f| f.as_canonical_u64()).collect();
         let (_, advice_map, _, _) = output.advice.into_parts();
         Ok(Execution {
@@ -533,9 +535,10 @@ pub fn trace_lengths(
         );
         let (program, stack, mut host) =
             prepare(package, &LinkSet::default(), &source, &lower_values(args))?;
+        let package_links = LinkSet::default();
         let inputs = FastProcessor::new(stack)
             .execute_trace_inputs_sync(&program, &mut host)
-            .map_err(trap_or_vm_error)?;
+            .map_err(|e| located_trap(e, &host, package, &package_links))?;
         match miden_processor::trace::build_trace_with_max_len(inputs, max_core_rows) {
             Ok(trace) => {
                 let s = trace.trace_len_summary();
@@ -781,9 +784,29 @@ fn run_in_one_instance_here(
     Ok((results, run.cycles))
 }
 
-/// Classifies a VM failure: the ones a Wasm trap compiles to become [`DriverError::Trap`].
-fn trap_or_vm_error(e: ExecutionError) -> DriverError {
-    let trap = |message: String| DriverError::Trap { message };
+/// [`trap_or_vm_error`] with the location of the failing instruction, by the trap table of
+/// `package` or of one of the linked packages.
+fn located_trap(
+    e: ExecutionError,
+    host: &TrapHost<ClockProbe>,
+    package: &LinkedPackage,
+    links: &LinkSet,
+) -> DriverError {
+    let mut tables = vec![&package.traps];
+    tables.extend(links.inputs().iter().map(|input| &input.package.traps));
+    trap_or_vm_error(e, host.trap_location(&tables))
+}
+
+/// Classifies a VM failure: the ones a Wasm trap compiles to become [`DriverError::Trap`], at
+/// `location` when it is known.
+fn trap_or_vm_error(
+    e: ExecutionError,
+    location: Option<midenc_linker::TrapLocation>,
+) -> DriverError {
+    let trap = |message: String| DriverError::Trap {
+        message,
+        location: location.clone(),
+    };
     match &e {
         ExecutionError::OperationError { err, .. } => match err {
             OperationError::FailedAssertion {

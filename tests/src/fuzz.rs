@@ -402,7 +402,7 @@ pub fn run_module(wasm: &[u8], seed: u64, options: &FuzzOptions) -> ModuleReport
 fn run_module_inner(wasm: &[u8], seed: u64, options: &FuzzOptions, report: &mut ModuleReport) {
     let mut diff = match Differential::try_new(wasm, options.limits) {
         Ok(diff) => diff,
-        Err(SetupError::Midenc(DriverError::Wasm { source, .. })) => {
+        Err(SetupError::Midenc(DriverError::Wasm { error: source, .. })) => {
             match source {
                 WasmError::Unsupported { feature, .. } => {
                     report.rejected = Some(format!("unsupported: {}", reason_key(&feature)));

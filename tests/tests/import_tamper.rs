@@ -106,6 +106,8 @@ fn provider(r: &Returns) -> LinkedPackage {
         memory: None,
         data_segments: Vec::new(),
         function_names: Vec::new(),
+        trap_places: Vec::new(),
+        offsets_in_core_module: false,
     };
     midenc::with_deep_stack(|| {
         midenc_linker::link(&PackageSpec {

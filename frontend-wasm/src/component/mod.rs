@@ -20,6 +20,7 @@ use wit_parser::{Resolve, WorldId, WorldItem};
 use crate::{
     error::{WasmError, WasmResult},
     exports::{unique_proc_name, ExportWrappers, INSTANTIATE_PROC},
+    trap_sites::{TrapPlace, WrapperPhase},
     CompiledModule, ExportedFunction, ImportedFunction,
 };
 
@@ -224,8 +225,27 @@ pub fn compile_core_with_world(
                     export.signature.wit_text()
                 ));
                 out.open(&format!("pub proc \"{proc_name}\""));
-                for op in &ops {
-                    out.line(op);
+                // What runs before the call to the core function lifts the arguments; the
+                // call and what follows lower the result.
+                let call = ops
+                    .iter()
+                    .position(|op| op.split_whitespace().any(|t| t == core))
+                    .unwrap_or(ops.len());
+                for (phase, ops) in [
+                    (WrapperPhase::Arguments, &ops[..call]),
+                    (WrapperPhase::Result, &ops[call..]),
+                ] {
+                    let first = out.line_count();
+                    for op in ops {
+                        out.line(op);
+                    }
+                    out.place_lines_since(
+                        first,
+                        TrapPlace::Wrapper {
+                            export: export.name.clone(),
+                            phase,
+                        },
+                    );
                 }
                 out.close();
                 out.blank();
@@ -311,7 +331,9 @@ pub fn compile_component(
     bind: &dyn Fn(&ImportedFunction) -> Option<String>,
 ) -> WasmResult<CompiledComponent> {
     let (resolve, world, main) = decode_component(bytes)?;
-    compile_core_with_world(main, &resolve, world, bind)
+    let mut compiled = compile_core_with_world(main, &resolve, world, bind)?;
+    compiled.module.offsets_in_core_module = true;
+    Ok(compiled)
 }
 
 /// The function imports of a component's main core module, each with its WIT signature (what

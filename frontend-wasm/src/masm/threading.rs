@@ -55,7 +55,7 @@ impl CodeTree {
                     Node::If { then_seq, else_seq } => work.extend([*then_seq, *else_seq]),
                     Node::While { body } => work.push(*body),
                     Node::Inline(inner) => work.push(*inner),
-                    Node::Op(_) => {}
+                    Node::Op(_) | Node::Site(_) => {}
                 }
             }
         }
@@ -99,7 +99,7 @@ impl CodeTree {
                     self.flatten_inline(body);
                     flat.push(node);
                 }
-                Node::Op(_) => flat.push(node),
+                Node::Op(_) | Node::Site(_) => flat.push(node),
             }
         }
         self.seqs[seq.0] = flat;
@@ -280,10 +280,13 @@ impl CodeTree {
         }
     }
 
-    /// Whether `seq` is a few plain instructions (cheap to copy).
+    /// Whether `seq` is a few plain instructions (cheap to copy; site markers are free).
     fn small(&self, seq: SeqId) -> bool {
         let nodes = &self.seqs[seq.0];
-        nodes.len() <= MAX_COPIED_OPS && nodes.iter().all(|n| matches!(n, Node::Op(_)))
+        nodes.iter().filter(|n| matches!(n, Node::Op(_))).count() <= MAX_COPIED_OPS
+            && nodes
+                .iter()
+                .all(|n| matches!(n, Node::Op(_) | Node::Site(_)))
     }
 }
 

@@ -28,7 +28,7 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         Some(path) => midenc_linker::write_atomic(path, source.as_bytes()).map_err(|source| {
             DriverError::Write {
                 path: path.clone(),
-                source,
+                error: source,
             }
         }),
         None => {
@@ -43,7 +43,7 @@ pub fn generate(input: &Path, world: Option<&str>) -> DriverResult<String> {
     if input.extension().is_some_and(|e| e == "masp") {
         let bytes = std::fs::read(input).map_err(|source| DriverError::Read {
             path: input.into(),
-            source,
+            error: source,
         })?;
         let package = LinkedPackage::from_bytes(&bytes)?;
         if package.plain {
@@ -63,7 +63,7 @@ pub fn generate(input: &Path, world: Option<&str>) -> DriverResult<String> {
     if !input.exists() {
         return Err(DriverError::Read {
             path: input.into(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory"),
+            error: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory"),
         });
     }
     Ok(midenc_wit::rust_bindings(&BindingsSource::Path(input), world)?.source)

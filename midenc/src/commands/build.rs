@@ -57,7 +57,7 @@ pub fn run(opts: Opts) -> DriverResult<()> {
     let wasm_path = cargo_build(&toolchain, &krate, opts.release)?;
     let wasm = std::fs::read(&wasm_path).map_err(|source| DriverError::Read {
         path: wasm_path.clone(),
-        source,
+        error: source,
     })?;
     let (deps, links) = load_dependencies(&opts.libs)?;
 
@@ -87,7 +87,7 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         }
         std::fs::create_dir_all(&out_dir).map_err(|source| DriverError::Write {
             path: out_dir.clone(),
-            source,
+            error: source,
         })?;
         write(&masp, &linked.to_bytes())?;
         write(&manifest_json, linked.manifest_json().as_bytes())?;
@@ -128,12 +128,12 @@ fn find_manifest(given: Option<&Path>) -> DriverResult<PathBuf> {
         }
         return Err(DriverError::Read {
             path: path.into(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            error: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
         });
     }
     let cwd = std::env::current_dir().map_err(|source| DriverError::Read {
         path: ".".into(),
-        source,
+        error: source,
     })?;
     cwd.ancestors()
         .map(|d| d.join("Cargo.toml"))
@@ -340,7 +340,7 @@ fn fingerprint(
 fn write(path: &Path, bytes: &[u8]) -> DriverResult<()> {
     midenc_linker::write_atomic(path, bytes).map_err(|source| DriverError::Write {
         path: path.into(),
-        source,
+        error: source,
     })
 }
 

@@ -83,6 +83,6 @@ fn sibling(package: &Path, ext: &str) -> PathBuf {
 fn write(path: &Path, bytes: &[u8]) -> DriverResult<()> {
     midenc_linker::write_atomic(path, bytes).map_err(|source| DriverError::Write {
         path: path.into(),
-        source,
+        error: source,
     })
 }

@@ -43,7 +43,7 @@ fn load(path: &std::path::Path) -> DriverResult<(ComponentManifest, Option<Packa
         Some("json") => {
             let text = std::fs::read(path).map_err(|source| DriverError::Read {
                 path: path.into(),
-                source,
+                error: source,
             })?;
             let manifest: ComponentManifest =
                 serde_json::from_slice(&text).map_err(|e| DriverError::Manifest {

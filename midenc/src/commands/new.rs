@@ -51,7 +51,7 @@ pub fn create(path: &Path) -> DriverResult<()> {
     let result = write_template(&staging, &names).and_then(|()| {
         std::fs::rename(&staging, path).map_err(|source| DriverError::Write {
             path: path.to_path_buf(),
-            source,
+            error: source,
         })
     });
     if result.is_err() {
@@ -123,7 +123,7 @@ fn write_template(dir: &Path, names: &Names) -> DriverResult<()> {
 fn write_file(path: &Path, bytes: &[u8]) -> DriverResult<()> {
     let io = |source| DriverError::Write {
         path: path.to_path_buf(),
-        source,
+        error: source,
     };
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io)?;
