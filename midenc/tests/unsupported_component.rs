@@ -125,8 +125,7 @@ interface counters {
 }
 world w { export counters; }
 ";
-    let wat =
-        core_module("(result i32)").replace("{name}", "test:r/counters@1.0.0#make");
+    let wat = core_module("(result i32)").replace("{name}", "test:r/counters@1.0.0#make");
     refused(
         &[("w.wit", wit), ("m.wat", &wat)],
         &["m.wat", "--wit", "w.wit"],
@@ -165,7 +164,9 @@ world w {
     );
     // As a Rust crate's bindings write it (`f32` carries a felt), the import is refused for
     // its core type, before the WIT is consulted.
-    let wat = wat.replace("i32) (result i32)", "f32) (result f32)").replace("i32.const 1", "f32.const 1");
+    let wat = wat
+        .replace("i32) (result i32)", "f32) (result f32)")
+        .replace("i32.const 1", "f32.const 1");
     refused(
         &[
             ("wit/deps/miden-base/core-types.wit", types),

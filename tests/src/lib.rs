@@ -30,9 +30,9 @@ pub enum Outcome {
     /// A failure that is not a Wasm-defined result: a trap the runtime could not name, or an
     /// error that is not a trap. Never agrees with anything.
     Failure(String),
-    /// A resource limit of the run was hit (wasmi fuel or call stack, the VM cycle cap or
-    /// operand stack depth): not a
-    /// Wasm-defined result, so it cannot be compared with the other side.
+    /// A resource limit of the run was hit (wasmi fuel, the VM cycle cap): not a Wasm-defined
+    /// result, so it cannot be compared with the other side. Call-stack exhaustion is a Wasm
+    /// trap ([`TrapKind::StackExhausted`]), not this.
     Exhausted(String),
 }
 
@@ -49,8 +49,7 @@ impl Outcome {
 
     /// midenc's outcome of a trap with this message.
     pub fn of_midenc_trap(message: &str) -> Outcome {
-        if message.starts_with(vm::CYCLE_LIMIT_TRAP) || message.starts_with(vm::STACK_EXHAUSTED_TRAP)
-        {
+        if message.starts_with(vm::CYCLE_LIMIT_TRAP) {
             return Outcome::Exhausted(message.to_string());
         }
         match TrapKind::from_midenc(message) {
@@ -253,11 +252,11 @@ impl Differential {
     }
 }
 
-/// The kind of a wasmi trap; resource limits become [`Outcome::Exhausted`].
+/// The kind of a wasmi trap; running out of fuel becomes [`Outcome::Exhausted`].
 fn trap_outcome(code: wasmi::TrapCode, e: &wasmi::Error) -> Outcome {
     use wasmi::TrapCode as T;
     match code {
-        T::OutOfFuel | T::StackOverflow => Outcome::Exhausted(e.to_string()),
+        T::OutOfFuel => Outcome::Exhausted(e.to_string()),
         code => TrapKind::from_wasmi(code)
             .map_or_else(|| Outcome::Failure(format!("wasmi: {e}")), Outcome::Trap),
     }

@@ -28,6 +28,9 @@ pub enum TrapKind {
     IntegerOverflow,
     /// The call stack (or the VM's operand stack) ran out.
     StackExhausted,
+    /// A component called out of its instance while it may not (from `cabi_realloc` or
+    /// `cabi_post-return`).
+    CannotLeaveInstance,
     /// The canonical ABI refused to lift a value: an invalid `char`, discriminant or UTF-8
     /// string, or a `cabi_realloc` result that is misaligned or outside memory.
     Lift(LiftFailure),
@@ -66,19 +69,55 @@ const MIDENC: &[(&str, TrapKind)] = &[
     ("integer divide by zero", TrapKind::DivideByZero),
     ("integer overflow", TrapKind::IntegerOverflow),
     ("call stack exhausted", TrapKind::StackExhausted),
-    ("invalid char bit pattern", TrapKind::Lift(LiftFailure::Char)),
-    ("invalid variant discriminant", TrapKind::Lift(LiftFailure::Discriminant)),
+    (
+        "cannot leave the component instance",
+        TrapKind::CannotLeaveInstance,
+    ),
+    // A list whose byte length passes 2^32 cannot lie inside memory.
+    ("list too long", TrapKind::MemoryOutOfBounds),
+    (
+        "invalid char bit pattern",
+        TrapKind::Lift(LiftFailure::Char),
+    ),
+    (
+        "invalid variant discriminant",
+        TrapKind::Lift(LiftFailure::Discriminant),
+    ),
     ("invalid utf-8", TrapKind::Lift(LiftFailure::Utf8)),
-    ("realloc return: result not aligned", TrapKind::Lift(LiftFailure::Pointer)),
-    ("realloc return: beyond end of memory", TrapKind::Lift(LiftFailure::Pointer)),
-    ("list pointer not aligned", TrapKind::Lift(LiftFailure::Pointer)),
+    (
+        "realloc return: result not aligned",
+        TrapKind::Lift(LiftFailure::Pointer),
+    ),
+    (
+        "realloc return: beyond end of memory",
+        TrapKind::Lift(LiftFailure::Pointer),
+    ),
+    (
+        "list pointer not aligned",
+        TrapKind::Lift(LiftFailure::Pointer),
+    ),
+    (
+        "result pointer not aligned",
+        TrapKind::Lift(LiftFailure::Pointer),
+    ),
+    (
+        "parameter pointer not aligned",
+        TrapKind::Lift(LiftFailure::Pointer),
+    ),
 ];
 
 /// wasmtime's wording (a substring of its error text) and the kind it means. Checked in order:
 /// the more specific text first.
 const WASMTIME: &[(&str, TrapKind)] = &[
-    ("wasm `unreachable` instruction executed", TrapKind::Unreachable),
+    (
+        "wasm `unreachable` instruction executed",
+        TrapKind::Unreachable,
+    ),
     ("out of bounds memory access", TrapKind::MemoryOutOfBounds),
+    // A string, list or result whose pointer (and length) reach past memory: the canonical
+    // ABI's bounds check, which midenc's memory reads make ("string pointer/length out of
+    // bounds of memory", "pointer out of bounds of memory").
+    ("out of bounds of memory", TrapKind::MemoryOutOfBounds),
     ("undefined element", TrapKind::TableOutOfBounds),
     ("out of bounds table access", TrapKind::TableOutOfBounds),
     ("uninitialized element", TrapKind::UninitializedElement),
@@ -86,19 +125,32 @@ const WASMTIME: &[(&str, TrapKind)] = &[
     ("integer divide by zero", TrapKind::DivideByZero),
     ("integer overflow", TrapKind::IntegerOverflow),
     ("call stack exhausted", TrapKind::StackExhausted),
-    ("invalid char", TrapKind::Lift(LiftFailure::Char)),
-    ("unexpected discriminant", TrapKind::Lift(LiftFailure::Discriminant)),
-    ("invalid discriminant", TrapKind::Lift(LiftFailure::Discriminant)),
-    ("invalid variant discriminant", TrapKind::Lift(LiftFailure::Discriminant)),
-    ("invalid enum discriminant", TrapKind::Lift(LiftFailure::Discriminant)),
-    ("invalid utf-8", TrapKind::Lift(LiftFailure::Utf8)),
-    ("invalid utf8", TrapKind::Lift(LiftFailure::Utf8)),
-    ("realloc return: result not aligned", TrapKind::Lift(LiftFailure::Pointer)),
-    ("realloc return: beyond end of memory", TrapKind::Lift(LiftFailure::Pointer)),
+    (
+        "cannot leave component instance",
+        TrapKind::CannotLeaveInstance,
+    ),
+    (
+        "converted integer out of range for `char`",
+        TrapKind::Lift(LiftFailure::Char),
+    ),
+    // "discriminant 3 out of range [0..3)"
+    ("discriminant", TrapKind::Lift(LiftFailure::Discriminant)),
+    // Rust's UTF-8 errors: "invalid utf-8 sequence of 1 bytes from index 0", "incomplete
+    // utf-8 byte sequence from index 0".
+    ("utf-8", TrapKind::Lift(LiftFailure::Utf8)),
+    (
+        "realloc return: result not aligned",
+        TrapKind::Lift(LiftFailure::Pointer),
+    ),
+    (
+        "realloc return: beyond end of memory",
+        TrapKind::Lift(LiftFailure::Pointer),
+    ),
+    (
+        "pointer is not aligned",
+        TrapKind::Lift(LiftFailure::Pointer),
+    ),
     ("pointer not aligned", TrapKind::Lift(LiftFailure::Pointer)),
-    ("pointer out of bounds", TrapKind::Lift(LiftFailure::Pointer)),
-    ("list pointer/length out of bounds", TrapKind::Lift(LiftFailure::Pointer)),
-    ("string pointer/length out of bounds", TrapKind::Lift(LiftFailure::Pointer)),
 ];
 
 impl TrapKind {
@@ -156,9 +208,13 @@ mod tests {
             TrapKind::from_midenc("integer divide by zero (in f, at offset 0x2a)"),
             Some(TrapKind::DivideByZero)
         );
-        assert_eq!(TrapKind::from_midenc("advice data does not match its digest"), None);
+        assert_eq!(
+            TrapKind::from_midenc("advice data does not match its digest"),
+            None
+        );
         assert_eq!(TrapKind::from_midenc("VM error: stack underflow"), None);
-        let wasmtime = "error while executing at wasm backtrace:\n    0:     0x2f - <unknown>!f\n\n\
+        let wasmtime =
+            "error while executing at wasm backtrace:\n    0:     0x2f - <unknown>!f\n\n\
                         Caused by:\n    wasm trap: integer divide by zero\n";
         assert_eq!(
             TrapKind::from_wasmtime(wasmtime),
@@ -168,6 +224,37 @@ mod tests {
             TrapKind::from_wasmtime("wasm trap: wasm `unreachable` instruction executed"),
             Some(TrapKind::Unreachable)
         );
-        assert_eq!(TrapKind::from_wasmtime("error while executing at wasm backtrace:"), None);
+        assert_eq!(
+            TrapKind::from_wasmtime("error while executing at wasm backtrace:"),
+            None
+        );
+        for (text, kind) in [
+            (
+                "converted integer out of range for `char`",
+                TrapKind::Lift(LiftFailure::Char),
+            ),
+            (
+                "discriminant 3 out of range [0..3)",
+                TrapKind::Lift(LiftFailure::Discriminant),
+            ),
+            (
+                "incomplete utf-8 byte sequence from index 0",
+                TrapKind::Lift(LiftFailure::Utf8),
+            ),
+            (
+                "invalid utf-8 sequence of 1 bytes from index 0",
+                TrapKind::Lift(LiftFailure::Utf8),
+            ),
+            (
+                "list pointer is not aligned",
+                TrapKind::Lift(LiftFailure::Pointer),
+            ),
+            (
+                "string pointer/length out of bounds of memory",
+                TrapKind::MemoryOutOfBounds,
+            ),
+        ] {
+            assert_eq!(TrapKind::from_wasmtime(text), Some(kind), "{text}");
+        }
     }
 }

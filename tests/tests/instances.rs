@@ -130,3 +130,37 @@ fn unsupported_code_is_rejected_by_default_and_trapped_on_request() {
         ),
     }
 }
+
+/// A component whose exports differ in what they change: nothing, a global, and linear memory
+/// (its string argument is copied in through `cabi_realloc`).
+const STATEFUL_COMPONENT: &str = r#"
+(component
+  (core module $m
+    (memory (export "memory") 1)
+    (global $n (mut i32) (i32.const 0))
+    (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 16)
+    (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+    (func (export "bump") (global.set $n (i32.add (global.get $n) (i32.const 1))))
+    (func (export "len") (param i32 i32) (result i32) local.get 1))
+  (core instance $i (instantiate $m))
+  (func (export "add") (param "a" u32) (param "b" u32) (result u32)
+    (canon lift (core func $i "add")))
+  (func (export "bump") (canon lift (core func $i "bump")))
+  (func (export "len") (param "s" string) (result u32)
+    (canon lift (core func $i "len") (memory (core memory $i "memory"))
+      (realloc (core func $i "cabi_realloc"))))
+)
+"#;
+
+#[test]
+fn component_exports_say_whether_they_write_instance_state() {
+    let wasm = wat::parse_str(STATEFUL_COMPONENT).unwrap();
+    let package = midenc::compile_wasm(Path::new("stateful.wasm"), &wasm, "stateful").unwrap();
+    let writes = |name: &str| package.export(name).unwrap().0.writes_state;
+    assert!(!writes("add"), "a pure scalar export");
+    assert!(writes("bump"), "the core function sets a global");
+    assert!(
+        writes("len"),
+        "the string argument is allocated in linear memory"
+    );
+}
