@@ -82,51 +82,31 @@ pub struct PlacedRange {
 /// Whether the operator's code may trap, so that its byte offset is worth recording.
 pub(crate) fn may_trap_operator(op: &Operator<'_>) -> bool {
     use Operator::*;
-    matches!(
-        op,
-        Unreachable
-            | CallIndirect { .. }
-            | I32DivS
-            | I32DivU
-            | I32RemS
-            | I32RemU
-            | I64DivS
-            | I64DivU
-            | I64RemS
-            | I64RemU
-            | I32Load { .. }
-            | I64Load { .. }
-            | F32Load { .. }
-            | F64Load { .. }
-            | I32Load8S { .. }
-            | I32Load8U { .. }
-            | I32Load16S { .. }
-            | I32Load16U { .. }
-            | I64Load8S { .. }
-            | I64Load8U { .. }
-            | I64Load16S { .. }
-            | I64Load16U { .. }
-            | I64Load32S { .. }
-            | I64Load32U { .. }
-            | I32Store { .. }
-            | I64Store { .. }
-            | F32Store { .. }
-            | F64Store { .. }
-            | I32Store8 { .. }
-            | I32Store16 { .. }
-            | I64Store8 { .. }
-            | I64Store16 { .. }
-            | I64Store32 { .. }
-            | MemoryInit { .. }
-            | MemoryCopy { .. }
-            | MemoryFill { .. }
-            | TableInit { .. }
-            | TableCopy { .. }
-            | TableGet { .. }
-            | TableSet { .. }
-            | I32ReinterpretF32
-            | F32Div
-    )
+    crate::counted_loop::is_memory_access(op)
+        || matches!(
+            op,
+            Unreachable
+                | CallIndirect { .. }
+                | I32DivS
+                | I32DivU
+                | I32RemS
+                | I32RemU
+                | I64DivS
+                | I64DivU
+                | I64RemS
+                | I64RemU
+                | F32Load { .. }
+                | F64Load { .. }
+                | F32Store { .. }
+                | F64Store { .. }
+                | MemoryInit { .. }
+                | TableInit { .. }
+                | TableCopy { .. }
+                | TableGet { .. }
+                | TableSet { .. }
+                | I32ReinterpretF32
+                | F32Div
+        )
 }
 
 /// Whether a printed instruction (or a line of several) can fail at run time, so that the VM
