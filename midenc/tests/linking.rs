@@ -520,6 +520,21 @@ fn mast_imports_need_the_exports_exact_types() {
         std::fs::write(d.join(file), wat).unwrap();
     };
 
+    // Compiles `<name>.wat` against `<provider>.masp`; `g(40, 2)` must give 42.
+    let links_and_adds = |name: &str, provider: &str| {
+        let (wat, masp, lib) = (
+            format!("{name}.wat"),
+            format!("{name}.masp"),
+            format!("{provider}.masp"),
+        );
+        ok(midenc(&["compile", &wat, "-L", &lib], d));
+        let o = ok(midenc(
+            &["run", &masp, "-L", &lib, "--invoke", "g(40, 2)"],
+            d,
+        ));
+        assert_eq!(stdout(&o).trim(), "42");
+    };
+
     let add2 = root_of(d, "pair", "add2");
     caller("wide.wat", &add2, "i64");
     let before = files_in(d);
@@ -542,22 +557,7 @@ fn mast_imports_need_the_exports_exact_types() {
 
     // The same felts with the export's own types link and run.
     caller("pair_caller.wat", &add2, "i32 i32");
-    ok(midenc(
-        &["compile", "pair_caller.wat", "-L", "pair.masp"],
-        d,
-    ));
-    let o = ok(midenc(
-        &[
-            "run",
-            "pair_caller.masp",
-            "-L",
-            "pair.masp",
-            "--invoke",
-            "g(40, 2)",
-        ],
-        d,
-    ));
-    assert_eq!(stdout(&o).trim(), "42");
+    links_and_adds("pair_caller", "pair");
 
     // A component export: `add: func(a: u32, b: u32) -> u32` lowers to (i32, i32) -> i32.
     let add = root_of(d, "kitchen", "add");
@@ -571,20 +571,5 @@ fn mast_imports_need_the_exports_exact_types() {
         "{err}"
     );
     caller("kitchen_caller.wat", &add, "i32 i32");
-    ok(midenc(
-        &["compile", "kitchen_caller.wat", "-L", "kitchen.masp"],
-        d,
-    ));
-    let o = ok(midenc(
-        &[
-            "run",
-            "kitchen_caller.masp",
-            "-L",
-            "kitchen.masp",
-            "--invoke",
-            "g(40, 2)",
-        ],
-        d,
-    ));
-    assert_eq!(stdout(&o).trim(), "42");
+    links_and_adds("kitchen_caller", "kitchen");
 }
