@@ -2203,6 +2203,19 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
     }
 
     fn call(&mut self, func: u32) -> TResult<()> {
+        if let Some(intrinsic) = self.module.felt_intrinsic(func) {
+            // A felt operation: its instructions in place of the call.
+            for _ in intrinsic.params() {
+                self.pop();
+            }
+            for op in intrinsic.ops {
+                self.emit(*op);
+            }
+            if let Some((ty, is_bool)) = intrinsic.result() {
+                self.push(ty, is_bool);
+            }
+            return Ok(());
+        }
         let callee = self.module.func_type(func);
         let mut params = Vec::new();
         let mut results = Vec::new();

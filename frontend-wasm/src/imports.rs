@@ -209,7 +209,41 @@ pub fn declare(
     Ok((type_index, imported))
 }
 
-/// The function imports of `wasm` (parsed, not validated: compilation validates).
+/// The felt operation an import names (with its type index), `None` for an import outside
+/// the reserved namespace, or an `Unsupported` error naming what is wrong with it.
+pub fn felt_intrinsic(
+    types: &[FuncType],
+    import: &wasmparser::Import<'_>,
+    offset: u64,
+) -> WasmResult<Option<(u32, &'static crate::felt_intrinsics::FeltIntrinsic)>> {
+    if !import
+        .module
+        .starts_with(crate::felt_intrinsics::INTRINSICS_PREFIX)
+    {
+        return Ok(None);
+    }
+    let (TypeRef::Func(type_index) | TypeRef::FuncExact(type_index)) = import.ty else {
+        return Err(unsupported(
+            format!(
+                "import `{}::{}`: not a function",
+                import.module, import.name
+            ),
+            offset,
+        ));
+    };
+    let ty = types
+        .get(type_index as usize)
+        .ok_or_else(|| WasmError::Invalid {
+            message: format!("unknown type {type_index}"),
+            offset,
+        })?;
+    crate::felt_intrinsics::resolve(import.module, import.name, ty)
+        .map(|found| found.map(|i| (type_index, i)))
+        .map_err(|why| unsupported(why, offset))
+}
+
+/// The function imports of `wasm` (parsed, not validated: compilation validates); felt
+/// intrinsics are not among them.
 ///
 /// # Errors
 /// [`WasmError::Invalid`] for a malformed binary, [`WasmError::Unsupported`] for an import
@@ -225,10 +259,13 @@ pub fn module_imports(wasm: &[u8]) -> WasmResult<Vec<ImportedFunction>> {
                 }
             }
             wasmparser::Payload::ImportSection(reader) => {
+                let mut func = 0;
                 for import in reader.into_imports_with_offsets() {
                     let (offset, import) = import?;
-                    let func = imports.len() as u32;
-                    imports.push(declare(&types, func, &import, offset)?.1);
+                    if felt_intrinsic(&types, &import, offset)?.is_none() {
+                        imports.push(declare(&types, func, &import, offset)?.1);
+                    }
+                    func += 1;
                 }
             }
             wasmparser::Payload::CodeSectionStart { .. } => break,

@@ -15,6 +15,7 @@ mod cost_model;
 mod counted_loop;
 pub mod error;
 mod exports;
+pub mod felt_intrinsics;
 mod func_translator;
 pub mod imports;
 pub mod layout;
@@ -458,6 +459,20 @@ pub(crate) fn compile_with_wrappers(
             &mut part_text[FunctionProcs::part(import.func) as usize],
         )?;
         imports.push((import.clone(), root));
+    }
+    // A felt intrinsic's procedure, for calls that do not inline it (tables, re-exports).
+    for (func, intrinsic) in &module.felt_intrinsics {
+        let out = &mut part_text[FunctionProcs::part(*func) as usize];
+        out.linef(format_args!("# felt intrinsic `{}`", intrinsic.name));
+        out.open(&format!("pub proc {}", procs.name(*func)));
+        for op in intrinsic.ops {
+            out.line(op);
+        }
+        if intrinsic.ops.is_empty() {
+            out.line("nop");
+        }
+        out.close();
+        out.blank();
     }
     for (i, translated) in translate_bodies(&module, &procs).into_iter().enumerate() {
         let func = module.num_imported_funcs + i as u32;

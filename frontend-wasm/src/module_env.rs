@@ -33,8 +33,11 @@ pub struct ModuleInfo<'a> {
     pub func_types: Vec<u32>,
     /// Number of imported functions (they come first in the index space).
     pub num_imported_funcs: u32,
-    /// The imported functions, in index order.
+    /// The imported functions, in index order (felt intrinsics are not among them).
     pub imports: Vec<crate::imports::ImportedFunction>,
+    /// Imports of felt operations (`crate::felt_intrinsics`), by function index: lowered
+    /// inline, never linked.
+    pub felt_intrinsics: Vec<(u32, &'static crate::felt_intrinsics::FeltIntrinsic)>,
     /// Function bodies of the defined functions, in index order.
     pub bodies: Vec<FunctionBody<'a>>,
     /// Exported functions, in export-section order.
@@ -154,6 +157,17 @@ impl ModuleInfo<'_> {
         &self.types[self.func_types[func as usize] as usize]
     }
 
+    /// The felt operation function `func` imports, if it is one.
+    pub fn felt_intrinsic(
+        &self,
+        func: u32,
+    ) -> Option<&'static crate::felt_intrinsics::FeltIntrinsic> {
+        self.felt_intrinsics
+            .iter()
+            .find(|(f, _)| *f == func)
+            .map(|(_, i)| *i)
+    }
+
     /// A readable name for function `func`: its `name`-section name, else an export name,
     /// else `func[N]`.
     pub fn display_name(&self, func: u32) -> String {
@@ -220,6 +234,7 @@ pub fn parse_module<'a>(wasm: &'a [u8], options: &CompileOptions) -> WasmResult<
         func_types: Vec::new(),
         num_imported_funcs: 0,
         imports: Vec::new(),
+        felt_intrinsics: Vec::new(),
         bodies: Vec::new(),
         exports: Vec::new(),
         f32_is_felt: options.f32_is_felt,
@@ -258,6 +273,17 @@ pub fn parse_module<'a>(wasm: &'a [u8], options: &CompileOptions) -> WasmResult<
             Payload::ImportSection(reader) => {
                 for import in reader.into_imports_with_offsets() {
                     let (offset, import) = import?;
+                    if let Some((ty, intrinsic)) =
+                        crate::imports::felt_intrinsic(&info.types, &import, offset)?
+                    {
+                        // Felts travel in `f32` in a module that computes with them.
+                        info.f32_is_felt = true;
+                        info.felt_intrinsics
+                            .push((info.num_imported_funcs, intrinsic));
+                        info.func_types.push(ty);
+                        info.num_imported_funcs += 1;
+                        continue;
+                    }
                     let (ty, imported) = crate::imports::declare(
                         &info.types,
                         info.num_imported_funcs,

@@ -1,0 +1,280 @@
+//! Field-element operations a core module asks for by importing them from the reserved module
+//! [`FELT_MODULE`] (`docs/felts.md`).
+//!
+//! Felts travel in `f32` values, as in the `miden:base` convention: a module that imports from
+//! this namespace is compiled with `f32` as the felt type (`CompileOptions::f32_is_felt`). Each
+//! import is lowered inline to native Miden instructions at every direct call; it also gets a
+//! procedure of the same instructions, so tables and re-exports of it work like any function.
+//! Nothing is linked and nothing appears among the package's imports.
+
+use midenc_abi::CoreType;
+use wasmparser::ValType;
+
+/// The import module name reserved for felt operations.
+pub const FELT_MODULE: &str = "miden:intrinsics/felt";
+
+/// Prefix of every reserved intrinsics module; a module under it that midenc does not know
+/// is an error, not a WIT import.
+pub const INTRINSICS_PREFIX: &str = "miden:intrinsics/";
+
+/// Wasm value types of an intrinsic's signature, as written in the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ty {
+    /// A felt, carried in `f32`.
+    Felt,
+    /// `i32` (a u32, or a 0/1 truth value).
+    I32,
+    /// `i64` (a u64 as two u32 limbs).
+    I64,
+}
+
+impl Ty {
+    fn val_type(self) -> ValType {
+        match self {
+            Ty::Felt => ValType::F32,
+            Ty::I32 => ValType::I32,
+            Ty::I64 => ValType::I64,
+        }
+    }
+
+    fn core_type(self) -> CoreType {
+        match self {
+            Ty::I64 => CoreType::I64,
+            Ty::Felt | Ty::I32 => CoreType::I32,
+        }
+    }
+}
+
+/// One felt operation: its import name, its Wasm signature and the instructions it becomes.
+/// Arguments are on the stack in the translator's order (the last one on top).
+#[derive(Debug)]
+pub struct FeltIntrinsic {
+    /// The import's field name.
+    pub name: &'static str,
+    params: &'static [Ty],
+    result: Option<Ty>,
+    /// Whether the result is a 0/1 truth value.
+    is_bool: bool,
+    /// The inline instructions.
+    pub ops: &'static [&'static str],
+}
+
+use Ty::{Felt, I32, I64};
+
+const fn op(
+    name: &'static str,
+    params: &'static [Ty],
+    result: Option<Ty>,
+    ops: &'static [&'static str],
+) -> FeltIntrinsic {
+    FeltIntrinsic {
+        name,
+        params,
+        result,
+        is_bool: false,
+        ops,
+    }
+}
+
+const fn test(
+    name: &'static str,
+    params: &'static [Ty],
+    ops: &'static [&'static str],
+) -> FeltIntrinsic {
+    FeltIntrinsic {
+        name,
+        params,
+        result: Some(I32),
+        is_bool: true,
+        ops,
+    }
+}
+
+/// Every felt operation. The Miden instruction of a binary operation takes its second operand
+/// from the top, which is where the translator keeps the last argument.
+static INTRINSICS: &[FeltIntrinsic] = &[
+    op("add", &[Felt, Felt], Some(Felt), &["add"]),
+    op("sub", &[Felt, Felt], Some(Felt), &["sub"]),
+    op("mul", &[Felt, Felt], Some(Felt), &["mul"]),
+    op(
+        "div",
+        &[Felt, Felt],
+        Some(Felt),
+        &[
+            "dup",
+            "eq.0",
+            "assertz.err=\"felt division by zero\"",
+            "div",
+        ],
+    ),
+    op("neg", &[Felt], Some(Felt), &["neg"]),
+    op(
+        "inv",
+        &[Felt],
+        Some(Felt),
+        &["dup", "eq.0", "assertz.err=\"felt inverse of zero\"", "inv"],
+    ),
+    // 2^n for n < 64.
+    op(
+        "pow2",
+        &[Felt],
+        Some(Felt),
+        &[
+            "dup",
+            "push.64",
+            "lt",
+            "assert.err=\"felt pow2 exponent of 64 or more\"",
+            "pow2",
+        ],
+    ),
+    // base^e for an exponent that is itself a felt (below p).
+    op("exp", &[Felt, Felt], Some(Felt), &["exp"]),
+    test("eq", &[Felt, Felt], &["eq"]),
+    test("lt", &[Felt, Felt], &["lt"]),
+    test("lte", &[Felt, Felt], &["lte"]),
+    test("gt", &[Felt, Felt], &["gt"]),
+    test("gte", &[Felt, Felt], &["gte"]),
+    test("is_odd", &[Felt], &["is_odd"]),
+    op(
+        "assert",
+        &[Felt],
+        None,
+        &["eq.1", "assert.err=\"felt assertion failed\""],
+    ),
+    op(
+        "assert_eq",
+        &[Felt, Felt],
+        None,
+        &["assert_eq.err=\"felts are not equal\""],
+    ),
+    // A u32 is already a felt.
+    op("from_u32", &[I32], Some(Felt), &[]),
+    // [lo, hi]: traps when hi·2^32 + lo ≥ p, that is hi = 2^32 − 1 and lo ≠ 0.
+    op(
+        "from_u64",
+        &[I64],
+        Some(Felt),
+        &[
+            "dup.1",
+            "eq.4294967295",
+            "dup.1",
+            "neq.0",
+            "and",
+            "assertz.err=\"u64 value is not below the field modulus\"",
+            "swap",
+            "mul.4294967296",
+            "add",
+        ],
+    ),
+    // The same sum, reduced modulo p.
+    op(
+        "from_u64_unchecked",
+        &[I64],
+        Some(Felt),
+        &["swap", "mul.4294967296", "add"],
+    ),
+    // The canonical value as [lo, hi].
+    op("as_u64", &[Felt], Some(I64), &["u32split"]),
+    // The next element of the advice stack.
+    op("advice_push", &[], Some(Felt), &["adv_push"]),
+];
+
+impl FeltIntrinsic {
+    /// The intrinsic `name` of [`FELT_MODULE`], if there is one.
+    pub fn find(name: &str) -> Option<&'static FeltIntrinsic> {
+        INTRINSICS.iter().find(|i| i.name == name)
+    }
+
+    /// The parameter types as the translator models them.
+    pub fn params(&self) -> Vec<CoreType> {
+        self.params.iter().map(|t| t.core_type()).collect()
+    }
+
+    /// The result type as the translator models it, and whether it is a truth value.
+    pub fn result(&self) -> Option<(CoreType, bool)> {
+        self.result.map(|t| (t.core_type(), self.is_bool))
+    }
+
+    /// The Wasm signature the import must have, as text for errors (`(f32, f32) -> f32`).
+    pub fn signature_text(&self) -> String {
+        let name = |t: &Ty| match t {
+            Felt => "f32",
+            I32 => "i32",
+            I64 => "i64",
+        };
+        let params: Vec<_> = self.params.iter().map(name).collect();
+        let result = self
+            .result
+            .as_ref()
+            .map_or("()".to_string(), |t| name(t).to_string());
+        format!("({}) -> {result}", params.join(", "))
+    }
+
+    /// Whether `ty` is the Wasm type this intrinsic must be imported with.
+    pub fn matches(&self, ty: &wasmparser::FuncType) -> bool {
+        let params: Vec<ValType> = self.params.iter().map(|t| t.val_type()).collect();
+        let results: Vec<ValType> = self.result.iter().map(|t| t.val_type()).collect();
+        ty.params() == params.as_slice() && ty.results() == results.as_slice()
+    }
+}
+
+/// The felt intrinsic an import names, `Ok(None)` for an import outside the reserved
+/// namespace, or an error naming what is wrong.
+pub fn resolve(
+    module: &str,
+    name: &str,
+    ty: &wasmparser::FuncType,
+) -> Result<Option<&'static FeltIntrinsic>, String> {
+    if !module.starts_with(INTRINSICS_PREFIX) {
+        return Ok(None);
+    }
+    if module != FELT_MODULE {
+        return Err(format!(
+            "import `{module}::{name}`: `{module}` is not a midenc intrinsics module (the felt \
+             operations are in `{FELT_MODULE}`)"
+        ));
+    }
+    let intrinsic = FeltIntrinsic::find(name).ok_or_else(|| {
+        let known: Vec<_> = INTRINSICS.iter().map(|i| i.name).collect();
+        format!(
+            "import `{module}::{name}`: `{name}` is not a felt operation (known: {})",
+            known.join(", ")
+        )
+    })?;
+    if !intrinsic.matches(ty) {
+        return Err(format!(
+            "import `{module}::{name}` must have type {}",
+            intrinsic.signature_text()
+        ));
+    }
+    Ok(Some(intrinsic))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique() {
+        for (i, a) in INTRINSICS.iter().enumerate() {
+            assert!(
+                INTRINSICS[i + 1..].iter().all(|b| b.name != a.name),
+                "{}",
+                a.name
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_names_and_modules_are_named_in_the_error() {
+        let ty = wasmparser::FuncType::new([ValType::F32], [ValType::F32]);
+        let err = resolve(FELT_MODULE, "sqrt", &ty).unwrap_err();
+        assert!(err.contains("`sqrt` is not a felt operation"), "{err}");
+        let err = resolve("miden:intrinsics/word", "add", &ty).unwrap_err();
+        assert!(err.contains("not a midenc intrinsics module"), "{err}");
+        let err = resolve(FELT_MODULE, "add", &ty).unwrap_err();
+        assert!(err.contains("must have type (f32, f32) -> f32"), "{err}");
+        assert!(resolve(FELT_MODULE, "neg", &ty).unwrap().is_some());
+        assert!(resolve("test:a/b", "neg", &ty).unwrap().is_none());
+    }
+}

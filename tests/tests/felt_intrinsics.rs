@@ -1,0 +1,276 @@
+//! Felt operations imported from `miden:intrinsics/felt`, compiled by midenc and run on the
+//! Miden VM, against miden-core's own `Felt` arithmetic on edge values and random ones.
+//!
+//! Every export takes and returns `i64`s (canonical felt values), converting with the checked
+//! `from_u64` and `as_u64` intrinsics, so values of 2^32 and more cross the call.
+
+use std::path::Path;
+
+use miden_processor::{field::Field, Felt};
+use midenc::{error::DriverError, vm};
+use midenc_abi::CoreValue;
+use midenc_linker::LinkedPackage;
+
+const P: u64 = 0xFFFF_FFFF_0000_0001;
+
+const MODULE: &str = r#"
+(module
+  (import "miden:intrinsics/felt" "from_u64" (func $in (param i64) (result f32)))
+  (import "miden:intrinsics/felt" "from_u64_unchecked" (func $reduce (param i64) (result f32)))
+  (import "miden:intrinsics/felt" "from_u32" (func $in32 (param i32) (result f32)))
+  (import "miden:intrinsics/felt" "as_u64" (func $out (param f32) (result i64)))
+  (import "miden:intrinsics/felt" "add" (func $add (param f32 f32) (result f32)))
+  (import "miden:intrinsics/felt" "sub" (func $sub (param f32 f32) (result f32)))
+  (import "miden:intrinsics/felt" "mul" (func $mul (param f32 f32) (result f32)))
+  (import "miden:intrinsics/felt" "div" (func $div (param f32 f32) (result f32)))
+  (import "miden:intrinsics/felt" "neg" (func $neg (param f32) (result f32)))
+  (import "miden:intrinsics/felt" "inv" (func $inv (param f32) (result f32)))
+  (import "miden:intrinsics/felt" "pow2" (func $pow2 (param f32) (result f32)))
+  (import "miden:intrinsics/felt" "exp" (func $exp (param f32 f32) (result f32)))
+  (import "miden:intrinsics/felt" "eq" (func $eq (param f32 f32) (result i32)))
+  (import "miden:intrinsics/felt" "lt" (func $lt (param f32 f32) (result i32)))
+  (import "miden:intrinsics/felt" "lte" (func $lte (param f32 f32) (result i32)))
+  (import "miden:intrinsics/felt" "gt" (func $gt (param f32 f32) (result i32)))
+  (import "miden:intrinsics/felt" "gte" (func $gte (param f32 f32) (result i32)))
+  (import "miden:intrinsics/felt" "is_odd" (func $odd (param f32) (result i32)))
+  (import "miden:intrinsics/felt" "assert" (func $assert (param f32)))
+  (import "miden:intrinsics/felt" "assert_eq" (func $assert_eq (param f32 f32)))
+  (func (export "add") (param i64 i64) (result i64)
+    (call $out (call $add (call $in (local.get 0)) (call $in (local.get 1)))))
+  (func (export "sub") (param i64 i64) (result i64)
+    (call $out (call $sub (call $in (local.get 0)) (call $in (local.get 1)))))
+  (func (export "mul") (param i64 i64) (result i64)
+    (call $out (call $mul (call $in (local.get 0)) (call $in (local.get 1)))))
+  (func (export "div") (param i64 i64) (result i64)
+    (call $out (call $div (call $in (local.get 0)) (call $in (local.get 1)))))
+  (func (export "exp") (param i64 i64) (result i64)
+    (call $out (call $exp (call $in (local.get 0)) (call $in (local.get 1)))))
+  (func (export "neg") (param i64) (result i64) (call $out (call $neg (call $in (local.get 0)))))
+  (func (export "inv") (param i64) (result i64) (call $out (call $inv (call $in (local.get 0)))))
+  (func (export "pow2") (param i64) (result i64) (call $out (call $pow2 (call $in (local.get 0)))))
+  (func (export "reduce") (param i64) (result i64) (call $out (call $reduce (local.get 0))))
+  (func (export "from_u32") (param i32) (result i64) (call $out (call $in32 (local.get 0))))
+  (func (export "eq") (param i64 i64) (result i32) (call $eq (call $in (local.get 0)) (call $in (local.get 1))))
+  (func (export "lt") (param i64 i64) (result i32) (call $lt (call $in (local.get 0)) (call $in (local.get 1))))
+  (func (export "lte") (param i64 i64) (result i32) (call $lte (call $in (local.get 0)) (call $in (local.get 1))))
+  (func (export "gt") (param i64 i64) (result i32) (call $gt (call $in (local.get 0)) (call $in (local.get 1))))
+  (func (export "gte") (param i64 i64) (result i32) (call $gte (call $in (local.get 0)) (call $in (local.get 1))))
+  (func (export "is_odd") (param i64) (result i32) (call $odd (call $in (local.get 0))))
+  (func (export "assert") (param i64) (call $assert (call $in (local.get 0))))
+  (func (export "assert_eq") (param i64 i64) (call $assert_eq (call $in (local.get 0)) (call $in (local.get 1))))
+  ;; Through a table: the intrinsic's own procedure, not its inline form.
+  (type $binary (func (param f32 f32) (result f32)))
+  (table 1 funcref)
+  (elem (i32.const 0) func $mul)
+  (func (export "mul_indirect") (param i64 i64) (result i64)
+    (call $out (call_indirect (type $binary)
+      (call $in (local.get 0)) (call $in (local.get 1)) (i32.const 0)))))
+"#;
+
+/// What a run gave: a value, or the message of a trap.
+#[derive(Debug, PartialEq, Eq)]
+enum Got {
+    Value(u64),
+    Trap(String),
+}
+
+fn compiled() -> LinkedPackage {
+    let wasm = wat::parse_str(MODULE).expect("the test module parses");
+    midenc::compile_wasm(Path::new("felts.wat"), &wasm, "felts").expect("compiles")
+}
+
+fn run(package: &LinkedPackage, export: &str, args: &[u64]) -> Got {
+    let (e, root) = package.export(export).expect("exported");
+    let args: Vec<CoreValue> = args
+        .iter()
+        .zip(&e.params)
+        .map(|(v, ty)| match ty {
+            midenc_abi::CoreType::I64 => CoreValue::I64(*v as i64),
+            midenc_abi::CoreType::I32 => CoreValue::I32(*v as u32 as i32),
+        })
+        .collect();
+    match vm::call_export(package, root, &args, &e.results.clone()) {
+        Ok(out) => Got::Value(match out.results.first() {
+            Some(CoreValue::I64(v)) => *v as u64,
+            Some(CoreValue::I32(v)) => *v as u32 as u64,
+            None => 0,
+        }),
+        Err(DriverError::Trap { message, .. }) => Got::Trap(message),
+        Err(other) => panic!("{export}{args:?}: not a trap: {other}"),
+    }
+}
+
+/// 0, 1, p − 1, 2^32 − 1, 2^32, 2^63 and their neighbours, then pseudo-random felts.
+fn values() -> Vec<u64> {
+    let mut v = vec![
+        0,
+        1,
+        2,
+        P - 1,
+        P - 2,
+        (1 << 32) - 1,
+        1 << 32,
+        (1 << 32) + 1,
+        1 << 63,
+        (1 << 63) - 1,
+        P / 2,
+    ];
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    for _ in 0..13 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        v.push(x % P);
+    }
+    v
+}
+
+fn felt(v: u64) -> Felt {
+    Felt::new(v).expect("test values are canonical")
+}
+
+fn value(f: Felt) -> Got {
+    Got::Value(f.as_canonical_u64())
+}
+
+fn trap_starting(got: &Got, prefix: &str) -> bool {
+    matches!(got, Got::Trap(m) if m.starts_with(prefix))
+}
+
+#[test]
+fn felt_arithmetic_agrees_with_miden_core() {
+    let package = compiled();
+    let vals = values();
+    let mut cases = 0;
+    let mut wrong = Vec::new();
+    let mut check = |what: String, got: Got, want: Got| {
+        cases += 1;
+        if got != want {
+            wrong.push(format!("{what}: midenc {got:?}, miden-core {want:?}"));
+        }
+    };
+    for &a in &vals {
+        for &b in &vals {
+            let (fa, fb) = (felt(a), felt(b));
+            let binary: [(&str, Got); 9] = [
+                ("add", value(fa + fb)),
+                ("sub", value(fa - fb)),
+                ("mul", value(fa * fb)),
+                ("mul_indirect", value(fa * fb)),
+                ("exp", value(fa.exp_u64(b))),
+                ("eq", Got::Value(u64::from(a == b))),
+                ("lt", Got::Value(u64::from(a < b))),
+                ("lte", Got::Value(u64::from(a <= b))),
+                ("gt", Got::Value(u64::from(a > b))),
+            ];
+            for (op, want) in binary {
+                check(format!("{op}({a}, {b})"), run(&package, op, &[a, b]), want);
+            }
+            check(
+                format!("gte({a}, {b})"),
+                run(&package, "gte", &[a, b]),
+                Got::Value(u64::from(a >= b)),
+            );
+            let div = run(&package, "div", &[a, b]);
+            match fb.try_inverse() {
+                Some(inv) => check(format!("div({a}, {b})"), div, value(fa * inv)),
+                None => assert!(trap_starting(&div, "felt division by zero"), "{div:?}"),
+            }
+        }
+        let fa = felt(a);
+        check(format!("neg({a})"), run(&package, "neg", &[a]), value(-fa));
+        check(
+            format!("is_odd({a})"),
+            run(&package, "is_odd", &[a]),
+            Got::Value(a % 2),
+        );
+        let inv = run(&package, "inv", &[a]);
+        match fa.try_inverse() {
+            Some(i) => check(format!("inv({a})"), inv, value(i)),
+            None => assert!(trap_starting(&inv, "felt inverse of zero"), "{inv:?}"),
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {cases} cases disagree:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+    eprintln!("felt arithmetic: {cases} cases agree with miden-core");
+}
+
+#[test]
+fn conversions_check_or_reduce_at_the_modulus() {
+    let package = compiled();
+    // Checked: the value itself below p, a trap at p and above.
+    for v in [0, 1, (1 << 32) - 1, 1 << 32, P - 1] {
+        assert_eq!(run(&package, "neg", &[v]), value(-felt(v)), "{v}");
+    }
+    for v in [P, P + 1, u64::MAX, u64::MAX - 1] {
+        let got = run(&package, "neg", &[v]);
+        assert!(
+            trap_starting(&got, "u64 value is not below the field modulus"),
+            "{v}: {got:?}"
+        );
+    }
+    // Unchecked: reduced modulo p.
+    for v in [0, P - 1, P, P + 1, u64::MAX, 1 << 63, 0xFFFF_FFFF_0000_0000] {
+        assert_eq!(run(&package, "reduce", &[v]), Got::Value(v % P), "{v}");
+    }
+    for v in [0u64, 1, 0xFFFF_FFFF] {
+        assert_eq!(run(&package, "from_u32", &[v]), Got::Value(v), "{v}");
+    }
+}
+
+#[test]
+fn pow2_assert_and_assert_eq() {
+    let package = compiled();
+    for n in 0..64u64 {
+        assert_eq!(
+            run(&package, "pow2", &[n]),
+            value(felt(2).exp_u64(n)),
+            "2^{n}"
+        );
+    }
+    for n in [64, 65, P - 1] {
+        let got = run(&package, "pow2", &[n]);
+        assert!(
+            trap_starting(&got, "felt pow2 exponent of 64 or more"),
+            "{n}: {got:?}"
+        );
+    }
+    assert_eq!(run(&package, "assert", &[1]), Got::Value(0));
+    for v in [0, 2, P - 1] {
+        let got = run(&package, "assert", &[v]);
+        assert!(trap_starting(&got, "felt assertion failed"), "{v}: {got:?}");
+    }
+    assert_eq!(
+        run(&package, "assert_eq", &[1 << 40, 1 << 40]),
+        Got::Value(0)
+    );
+    let got = run(&package, "assert_eq", &[1 << 40, (1 << 40) + 1]);
+    assert!(trap_starting(&got, "felts are not equal"), "{got:?}");
+}
+
+fn compile_error(wasm: &[u8]) -> String {
+    match midenc::compile_wasm(Path::new("m.wat"), wasm, "m") {
+        Ok(_) => panic!("compiled"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn unknown_felt_operations_are_named() {
+    let wasm = wat::parse_str(
+        r#"(module (import "miden:intrinsics/felt" "sqrt" (func (param f32) (result f32))))"#,
+    )
+    .unwrap();
+    let err = compile_error(&wasm);
+    assert!(err.contains("`sqrt` is not a felt operation"), "{err}");
+    let wasm = wat::parse_str(
+        r#"(module (import "miden:intrinsics/felt" "add" (func (param i32 i32) (result i32))))"#,
+    )
+    .unwrap();
+    let err = compile_error(&wasm);
+    assert!(err.contains("must have type (f32, f32) -> f32"), "{err}");
+}
