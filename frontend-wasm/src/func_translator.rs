@@ -747,8 +747,12 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             _ => None,
         };
         self.forget_constants_at_joins(op);
-        self.tree
-            .mark(trap_sites::may_trap_operator(op).then_some(self.offset));
+        // A call of a felt intrinsic is its instructions, inline: it traps where it is called.
+        let inline_trap = matches!(op, Operator::Call { function_index }
+            if self.module.felt_intrinsic(*function_index).is_some());
+        self.tree.mark(
+            (inline_trap || trap_sites::may_trap_operator(op)).then_some(self.offset),
+        );
         let (was_dead, frames_before) = (self.dead, self.frames.len());
         self.alignment_before(ops, at, was_dead);
         let carried = self.translate_carried(ops, at)?;

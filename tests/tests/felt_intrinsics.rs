@@ -274,3 +274,38 @@ fn unknown_felt_operations_are_named() {
     let err = compile_error(&wasm);
     assert!(err.contains("must have type (f32, f32) -> f32"), "{err}");
 }
+
+/// Byte offset of the first `call` of function `callee` in the module's code.
+fn first_call_offset(wasm: &[u8], callee: u32) -> u64 {
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        if let wasmparser::Payload::CodeSectionEntry(body) = payload.unwrap() {
+            let mut ops = body.get_operators_reader().unwrap();
+            while !ops.eof() {
+                let (op, offset) = ops.read_with_offset().unwrap();
+                if matches!(op, wasmparser::Operator::Call { function_index } if function_index == callee)
+                {
+                    return offset as u64;
+                }
+            }
+        }
+    }
+    panic!("no call of {callee}")
+}
+
+#[test]
+fn an_inline_operation_traps_at_its_call() {
+    let wasm = wat::parse_str(MODULE).unwrap();
+    let package = compiled();
+    // `div` is the eighth import (function 7); the export `div` calls it first.
+    let offset = first_call_offset(&wasm, 7);
+    let (e, root) = package.export("div").unwrap();
+    let args = [CoreValue::I64(1), CoreValue::I64(0)];
+    let err = match vm::call_export(&package, root, &args, &e.results.clone()) {
+        Err(err @ DriverError::Trap { .. }) => err.to_string(),
+        other => panic!("not a trap: {:?}", other.map(|o| o.results)),
+    };
+    assert_eq!(
+        err,
+        format!("trap: felt division by zero (in div, at offset {offset:#x})")
+    );
+}
