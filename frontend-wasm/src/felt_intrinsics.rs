@@ -52,7 +52,7 @@ pub struct FeltIntrinsic {
     /// The import's field name.
     pub name: &'static str,
     params: &'static [Ty],
-    result: Option<Ty>,
+    results: &'static [Ty],
     /// Whether the result is a 0/1 truth value.
     is_bool: bool,
     /// The inline instructions.
@@ -67,14 +67,23 @@ const fn op(
     result: Option<Ty>,
     ops: &'static [&'static str],
 ) -> FeltIntrinsic {
+    let results: &'static [Ty] = match result {
+        Some(Felt) => &[Felt],
+        Some(I32) => &[I32],
+        Some(I64) => &[I64],
+        None => &[],
+    };
     FeltIntrinsic {
         name,
         params,
-        result,
+        results,
         is_bool: false,
         ops,
     }
 }
+
+/// Four felts: a word, element 0 first.
+const WORD: [Ty; 4] = [Felt; 4];
 
 const fn test(
     name: &'static str,
@@ -84,7 +93,7 @@ const fn test(
     FeltIntrinsic {
         name,
         params,
-        result: Some(I32),
+        results: &[I32],
         is_bool: true,
         ops,
     }
@@ -177,6 +186,17 @@ static INTRINSICS: &[FeltIntrinsic] = &[
     op("as_u64", &[Felt], Some(I64), &["u32split"]),
     // The next element of the advice stack.
     op("advice_push", &[], Some(Felt), &["adv_push"]),
+    // The Poseidon2 digest of two words (a, b), as miden-core's `Poseidon2::merge(&[a, b])`.
+    // The translator has b on top of a, each word's element 3 nearest the top; `hmerge` wants
+    // a on top, element 0 first, and leaves the digest element 0 first. (The order is the one
+    // `tests/tests/felt_intrinsics.rs` confirms against miden-core.)
+    FeltIntrinsic {
+        name: "merge",
+        params: &[Felt, Felt, Felt, Felt, Felt, Felt, Felt, Felt],
+        results: &WORD,
+        is_bool: false,
+        ops: &["reversew", "swapw", "reversew", "hmerge", "reversew"],
+    },
 ];
 
 impl FeltIntrinsic {
@@ -190,9 +210,12 @@ impl FeltIntrinsic {
         self.params.iter().map(|t| t.core_type()).collect()
     }
 
-    /// The result type as the translator models it, and whether it is a truth value.
-    pub fn result(&self) -> Option<(CoreType, bool)> {
-        self.result.map(|t| (t.core_type(), self.is_bool))
+    /// The result types as the translator models them, each with whether it is a truth value.
+    pub fn results(&self) -> Vec<(CoreType, bool)> {
+        self.results
+            .iter()
+            .map(|t| (t.core_type(), self.is_bool))
+            .collect()
     }
 
     /// The Wasm signature the import must have, as text for errors (`(f32, f32) -> f32`).
@@ -203,17 +226,18 @@ impl FeltIntrinsic {
             I64 => "i64",
         };
         let params: Vec<_> = self.params.iter().map(name).collect();
-        let result = self
-            .result
-            .as_ref()
-            .map_or("()".to_string(), |t| name(t).to_string());
-        format!("({}) -> {result}", params.join(", "))
+        let results: Vec<_> = self.results.iter().map(name).collect();
+        let results = match results.as_slice() {
+            [one] => one.to_string(),
+            _ => format!("({})", results.join(", ")),
+        };
+        format!("({}) -> {results}", params.join(", "))
     }
 
     /// Whether `ty` is the Wasm type this intrinsic must be imported with.
     pub fn matches(&self, ty: &wasmparser::FuncType) -> bool {
         let params: Vec<ValType> = self.params.iter().map(|t| t.val_type()).collect();
-        let results: Vec<ValType> = self.result.iter().map(|t| t.val_type()).collect();
+        let results: Vec<ValType> = self.results.iter().map(|t| t.val_type()).collect();
         ty.params() == params.as_slice() && ty.results() == results.as_slice()
     }
 }

@@ -750,9 +750,8 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         // A call of a felt intrinsic is its instructions, inline: it traps where it is called.
         let inline_trap = matches!(op, Operator::Call { function_index }
             if self.module.felt_intrinsic(*function_index).is_some());
-        self.tree.mark(
-            (inline_trap || trap_sites::may_trap_operator(op)).then_some(self.offset),
-        );
+        self.tree
+            .mark((inline_trap || trap_sites::may_trap_operator(op)).then_some(self.offset));
         let (was_dead, frames_before) = (self.dead, self.frames.len());
         self.alignment_before(ops, at, was_dead);
         let carried = self.translate_carried(ops, at)?;
@@ -2215,7 +2214,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             for op in intrinsic.ops {
                 self.emit(*op);
             }
-            if let Some((ty, is_bool)) = intrinsic.result() {
+            for (ty, is_bool) in intrinsic.results() {
                 self.push(ty, is_bool);
             }
             return Ok(());

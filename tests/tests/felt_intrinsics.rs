@@ -309,3 +309,45 @@ fn an_inline_operation_traps_at_its_call() {
         format!("trap: felt division by zero (in div, at offset {offset:#x})")
     );
 }
+
+const MERGE_MODULE: &str = r#"
+(module
+  (import "miden:intrinsics/felt" "from_u64" (func $in (param i64) (result f32)))
+  (import "miden:intrinsics/felt" "as_u64" (func $out (param f32) (result i64)))
+  (import "miden:intrinsics/felt" "merge"
+    (func $merge (param f32 f32 f32 f32 f32 f32 f32 f32) (result f32 f32 f32 f32)))
+  (func (export "merge") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i64 i64 i64 i64)
+    (local $h0 f32) (local $h1 f32) (local $h2 f32) (local $h3 f32)
+    (call $merge
+      (call $in (local.get 0)) (call $in (local.get 1)) (call $in (local.get 2)) (call $in (local.get 3))
+      (call $in (local.get 4)) (call $in (local.get 5)) (call $in (local.get 6)) (call $in (local.get 7)))
+    (local.set $h3) (local.set $h2) (local.set $h1) (local.set $h0)
+    (call $out (local.get $h0)) (call $out (local.get $h1))
+    (call $out (local.get $h2)) (call $out (local.get $h3))))
+"#;
+
+#[test]
+fn merge_is_poseidon2_merge() {
+    use miden_processor::{crypto::hash::Poseidon2, Word};
+    let wasm = wat::parse_str(MERGE_MODULE).unwrap();
+    let package = midenc::compile_wasm(Path::new("merge.wat"), &wasm, "merge").expect("compiles");
+    let (e, root) = package.export("merge").unwrap();
+    let vals = values();
+    let mut cases = 0;
+    for start in 0..vals.len() {
+        let pick = |k: usize| vals[(start + 3 * k) % vals.len()];
+        let input: Vec<u64> = (0..8).map(pick).collect();
+        let word = |at: usize| Word::new([0, 1, 2, 3].map(|i| felt(input[at + i])));
+        let want = Poseidon2::merge(&[word(0), word(4)]);
+        let want: Vec<CoreValue> = want
+            .iter()
+            .map(|f| CoreValue::I64(f.as_canonical_u64() as i64))
+            .collect();
+        let args: Vec<CoreValue> = input.iter().map(|v| CoreValue::I64(*v as i64)).collect();
+        let got = vm::call_export(&package, root, &args, &e.results.clone())
+            .unwrap_or_else(|err| panic!("{input:?}: {err}"));
+        assert_eq!(got.results, want, "merge of {input:?}");
+        cases += 1;
+    }
+    eprintln!("merge: {cases} cases agree with miden-core's Poseidon2");
+}
