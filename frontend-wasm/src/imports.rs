@@ -153,6 +153,16 @@ pub fn classify(module: &str, name: &str) -> Result<ImportTarget, String> {
     ))
 }
 
+/// The function type an import refers to (the module is not validated yet).
+fn import_type(types: &[FuncType], type_index: u32, offset: u64) -> WasmResult<&FuncType> {
+    types
+        .get(type_index as usize)
+        .ok_or_else(|| WasmError::Invalid {
+            message: format!("unknown type {type_index}"),
+            offset,
+        })
+}
+
 fn unsupported(feature: String, offset: u64) -> WasmError {
     WasmError::Unsupported {
         feature,
@@ -179,12 +189,7 @@ pub fn declare(
         }
     };
     let target = classify(import.module, import.name).map_err(|why| unsupported(why, offset))?;
-    let ty = types
-        .get(type_index as usize)
-        .ok_or_else(|| WasmError::Invalid {
-            message: format!("unknown type {type_index}"),
-            offset,
-        })?;
+    let ty = import_type(types, type_index, offset)?;
     let convert = |tys: &[wasmparser::ValType]| -> WasmResult<Vec<CoreType>> {
         tys.iter()
             .map(|t| {
@@ -231,12 +236,7 @@ pub fn felt_intrinsic(
             offset,
         ));
     };
-    let ty = types
-        .get(type_index as usize)
-        .ok_or_else(|| WasmError::Invalid {
-            message: format!("unknown type {type_index}"),
-            offset,
-        })?;
+    let ty = import_type(types, type_index, offset)?;
     crate::felt_intrinsics::resolve(import.module, import.name, ty)
         .map(|found| found.map(|i| (type_index, i)))
         .map_err(|why| unsupported(why, offset))
