@@ -61,18 +61,13 @@ pub struct FeltIntrinsic {
 
 use Ty::{Felt, I32, I64};
 
+/// An operation whose results are values (not truth values).
 const fn op(
     name: &'static str,
     params: &'static [Ty],
-    result: Option<Ty>,
+    results: &'static [Ty],
     ops: &'static [&'static str],
 ) -> FeltIntrinsic {
-    let results: &'static [Ty] = match result {
-        Some(Felt) => &[Felt],
-        Some(I32) => &[I32],
-        Some(I64) => &[I64],
-        None => &[],
-    };
     FeltIntrinsic {
         name,
         params,
@@ -82,10 +77,8 @@ const fn op(
     }
 }
 
-/// Four felts: a word, element 0 first.
-const WORD: [Ty; 4] = [Felt; 4];
-
-const fn test(
+/// An operation whose one result is a 0/1 truth value.
+const fn predicate(
     name: &'static str,
     params: &'static [Ty],
     ops: &'static [&'static str],
@@ -102,13 +95,13 @@ const fn test(
 /// Every felt operation. The Miden instruction of a binary operation takes its second operand
 /// from the top, which is where the translator keeps the last argument.
 static INTRINSICS: &[FeltIntrinsic] = &[
-    op("add", &[Felt, Felt], Some(Felt), &["add"]),
-    op("sub", &[Felt, Felt], Some(Felt), &["sub"]),
-    op("mul", &[Felt, Felt], Some(Felt), &["mul"]),
+    op("add", &[Felt, Felt], &[Felt], &["add"]),
+    op("sub", &[Felt, Felt], &[Felt], &["sub"]),
+    op("mul", &[Felt, Felt], &[Felt], &["mul"]),
     op(
         "div",
         &[Felt, Felt],
-        Some(Felt),
+        &[Felt],
         &[
             "dup",
             "eq.0",
@@ -116,18 +109,18 @@ static INTRINSICS: &[FeltIntrinsic] = &[
             "div",
         ],
     ),
-    op("neg", &[Felt], Some(Felt), &["neg"]),
+    op("neg", &[Felt], &[Felt], &["neg"]),
     op(
         "inv",
         &[Felt],
-        Some(Felt),
+        &[Felt],
         &["dup", "eq.0", "assertz.err=\"felt inverse of zero\"", "inv"],
     ),
     // 2^n for n < 64.
     op(
         "pow2",
         &[Felt],
-        Some(Felt),
+        &[Felt],
         &[
             "dup",
             "push.64",
@@ -137,32 +130,32 @@ static INTRINSICS: &[FeltIntrinsic] = &[
         ],
     ),
     // base^e for an exponent that is itself a felt (below p).
-    op("exp", &[Felt, Felt], Some(Felt), &["exp"]),
-    test("eq", &[Felt, Felt], &["eq"]),
-    test("lt", &[Felt, Felt], &["lt"]),
-    test("lte", &[Felt, Felt], &["lte"]),
-    test("gt", &[Felt, Felt], &["gt"]),
-    test("gte", &[Felt, Felt], &["gte"]),
-    test("is_odd", &[Felt], &["is_odd"]),
+    op("exp", &[Felt, Felt], &[Felt], &["exp"]),
+    predicate("eq", &[Felt, Felt], &["eq"]),
+    predicate("lt", &[Felt, Felt], &["lt"]),
+    predicate("lte", &[Felt, Felt], &["lte"]),
+    predicate("gt", &[Felt, Felt], &["gt"]),
+    predicate("gte", &[Felt, Felt], &["gte"]),
+    predicate("is_odd", &[Felt], &["is_odd"]),
     op(
         "assert",
         &[Felt],
-        None,
+        &[],
         &["eq.1", "assert.err=\"felt assertion failed\""],
     ),
     op(
         "assert_eq",
         &[Felt, Felt],
-        None,
+        &[],
         &["assert_eq.err=\"felts are not equal\""],
     ),
     // A u32 is already a felt.
-    op("from_u32", &[I32], Some(Felt), &[]),
+    op("from_u32", &[I32], &[Felt], &[]),
     // [lo, hi]: traps when hi·2^32 + lo ≥ p, that is hi = 2^32 − 1 and lo ≠ 0.
     op(
         "from_u64",
         &[I64],
-        Some(Felt),
+        &[Felt],
         &[
             "dup.1",
             "eq.4294967295",
@@ -179,24 +172,23 @@ static INTRINSICS: &[FeltIntrinsic] = &[
     op(
         "from_u64_unchecked",
         &[I64],
-        Some(Felt),
+        &[Felt],
         &["swap", "mul.4294967296", "add"],
     ),
     // The canonical value as [lo, hi].
-    op("as_u64", &[Felt], Some(I64), &["u32split"]),
+    op("as_u64", &[Felt], &[I64], &["u32split"]),
     // The next element of the advice stack.
-    op("advice_push", &[], Some(Felt), &["adv_push"]),
+    op("advice_push", &[], &[Felt], &["adv_push"]),
     // The Poseidon2 digest of two words (a, b), as miden-core's `Poseidon2::merge(&[a, b])`.
     // The translator has b on top of a, each word's element 3 nearest the top; `hmerge` wants
     // a on top, element 0 first, and leaves the digest element 0 first. (The order is the one
     // `tests/tests/felt_intrinsics.rs` confirms against miden-core.)
-    FeltIntrinsic {
-        name: "merge",
-        params: &[Felt, Felt, Felt, Felt, Felt, Felt, Felt, Felt],
-        results: &WORD,
-        is_bool: false,
-        ops: &["reversew", "swapw", "reversew", "hmerge", "reversew"],
-    },
+    op(
+        "merge",
+        &[Felt, Felt, Felt, Felt, Felt, Felt, Felt, Felt],
+        &[Felt, Felt, Felt, Felt],
+        &["reversew", "swapw", "reversew", "hmerge", "reversew"],
+    ),
 ];
 
 impl FeltIntrinsic {
