@@ -1534,6 +1534,38 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         Ok(())
     }
 
+    /// A felt load: the element of the four-byte slot at the address, which must be a multiple
+    /// of 4 (a felt has no byte-level form to assemble from two elements).
+    fn felt_load(&mut self, memarg: &MemArg) -> TResult<()> {
+        let address = self.pop();
+        self.bounds_checked_address(memarg, 4, address.range)?;
+        self.emit_felt_slot(address.mult4 && memarg.offset.is_multiple_of(4));
+        self.emit("mem_load");
+        self.push(CoreType::I32, false);
+        Ok(())
+    }
+
+    /// A felt store: the whole element into the four-byte slot at the address (a multiple of 4).
+    fn felt_store(&mut self, memarg: &MemArg) -> TResult<()> {
+        self.pop();
+        let address = self.pop();
+        // [v, a] -> [a, v]
+        self.emit("swap");
+        self.bounds_checked_address(memarg, 4, address.range)?;
+        self.emit_felt_slot(address.mult4 && memarg.offset.is_multiple_of(4));
+        self.emit("mem_store");
+        Ok(())
+    }
+
+    /// [ea] -> [ea / 4], trapping unless ea is a multiple of 4 (unless known to be one).
+    fn emit_felt_slot(&mut self, aligned: bool) {
+        if aligned {
+            self.emit("div.4");
+        } else {
+            self.emit_all(&["u32divmod.4", "assertz.err=\"unaligned felt access\""]);
+        }
+    }
+
     /// A store of the low `size` bytes of the value on top to the address below it.
     fn store(&mut self, memarg: &MemArg, size: u32) -> TResult<()> {
         let value = self.pop();
@@ -1866,15 +1898,10 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 self.push(CoreType::I32, false);
             }
             Operator::I32Load { memarg } => self.load(memarg, 4, CoreType::I32, &[])?,
-            // Felts carried in `f32` (a component's WIT `felt`): held as one felt, moved as
-            // four bytes in linear memory, which holds only felts below 2^32.
-            Operator::F32Load { memarg } if self.module.f32_is_felt => {
-                self.load(memarg, 4, CoreType::I32, &[])?
-            }
-            Operator::F32Store { memarg } if self.module.f32_is_felt => {
-                self.emit(FELT_IS_U32);
-                self.store(memarg, 4)?
-            }
+            // Felts carried in `f32`: a felt fills one four-byte slot of linear memory, which
+            // is one Miden element, so it keeps its full value (`docs/felts.md`).
+            Operator::F32Load { memarg } if self.module.f32_is_felt => self.felt_load(memarg)?,
+            Operator::F32Store { memarg } if self.module.f32_is_felt => self.felt_store(memarg)?,
             Operator::F32Const { value } if self.module.f32_is_felt => {
                 self.emit(format!("push.{}", value.bits()));
                 self.push(CoreType::I32, false);
