@@ -280,10 +280,16 @@ fn encode_list(ty: &WitType, v: &Value, blobs: &mut Vec<u64>) -> Result<u32, Cod
             let items: Vec<Cow<Value>> = v.unwrap_list().collect();
             let size = elem.size() as usize;
             let mut bytes = vec![0u8; size * items.len()];
+            let mut felts = Vec::new();
             for (i, item) in items.iter().enumerate() {
-                store(elem, item, &mut bytes[i * size..(i + 1) * size])?;
+                let at = i * size;
+                store(elem, item, &mut bytes[at..at + size], &mut Felts { at, felts: &mut felts })?;
             }
-            blobs.extend(pack_bytes(&bytes));
+            let mut packed = pack_bytes(&bytes);
+            for (at, felt) in felts {
+                packed[at / 4] = felt;
+            }
+            blobs.extend(packed);
             for item in &items {
                 nested_blobs(elem, item, blobs)?;
             }
@@ -335,9 +341,26 @@ pub fn pack_bytes(bytes: &[u8]) -> Vec<u64> {
     felts
 }
 
+/// The felts of a memory image, which fill whole slots rather than bytes: (byte offset in the
+/// image, value) pairs, and the image offset of the value being stored.
+struct Felts<'a> {
+    at: usize,
+    felts: &'a mut Vec<(usize, u64)>,
+}
+
+impl Felts<'_> {
+    /// The same list, for a part of the value `off` bytes further on.
+    fn at(&mut self, off: u32) -> Felts<'_> {
+        Felts {
+            at: self.at + off as usize,
+            felts: self.felts,
+        }
+    }
+}
+
 /// Stores a value in canonical memory layout into `out` (exactly `ty.size()` bytes); nested
-/// strings and lists are stored as pointer 0 and their length.
-fn store(ty: &WitType, v: &Value, out: &mut [u8]) -> Result<(), CodecError> {
+/// strings and lists are stored as pointer 0 and their length, felts go to `felts`.
+fn store(ty: &WitType, v: &Value, out: &mut [u8], felts: &mut Felts) -> Result<(), CodecError> {
     let put = |out: &mut [u8], x: u64, n: usize| out[..n].copy_from_slice(&x.to_le_bytes()[..n]);
     match ty {
         WitType::String => put(&mut out[4..], v.unwrap_string().len() as u64, 4),
@@ -349,10 +372,17 @@ fn store(ty: &WitType, v: &Value, out: &mut [u8]) -> Result<(), CodecError> {
                 return Err(mismatch(ty));
             }
             for ((f, x), off) in fields.iter().zip(&values).zip(ty.field_offsets()) {
-                store(f, x, &mut out[off as usize..])?;
+                store(f, x, &mut out[off as usize..], &mut felts.at(off))?;
             }
         }
-        WitType::Felt | WitType::F32 | WitType::F64 => return Err(mismatch(ty)),
+        WitType::Felt => {
+            let x = v.unwrap_u64();
+            if x >= FIELD_MODULUS {
+                return Err(mismatch(ty));
+            }
+            felts.felts.push((felts.at, x));
+        }
+        WitType::F32 | WitType::F64 => return Err(mismatch(ty)),
         _ if ty.cases().is_some() => {
             let (case, payload) = case_of(ty, v)?;
             let cases = ty.cases().unwrap();
@@ -362,7 +392,8 @@ fn store(ty: &WitType, v: &Value, out: &mut [u8]) -> Result<(), CodecError> {
                 WitType::discriminant_size(cases.len()) as usize,
             );
             if let (Some(t), Some(p)) = (cases[case], payload) {
-                store(t, &p, &mut out[ty.payload_offset() as usize..])?;
+                let off = ty.payload_offset();
+                store(t, &p, &mut out[off as usize..], &mut felts.at(off))?;
             }
         }
         scalar => {
@@ -375,11 +406,20 @@ fn store(ty: &WitType, v: &Value, out: &mut [u8]) -> Result<(), CodecError> {
     Ok(())
 }
 
-/// Unpacks `n` bytes from packed felts.
-fn unpack_bytes(felts: &[u64], n: usize) -> Result<Vec<u8>, CodecError> {
+/// Unpacks `n` bytes from packed felts; slot `i` may hold a whole felt when `felt_slot(i)`
+/// (its bytes then read as zero, the felt itself is in `felts[i]`).
+fn unpack_bytes(
+    felts: &[u64],
+    n: usize,
+    felt_slot: impl Fn(usize) -> bool,
+) -> Result<Vec<u8>, CodecError> {
     let mut bytes = Vec::with_capacity(felts.len() * 4);
-    for f in felts {
-        let w = u32::try_from(*f).map_err(|_| malformed("a blob felt is not a u32"))?;
+    for (i, f) in felts.iter().enumerate() {
+        let w = if felt_slot(i) {
+            0
+        } else {
+            u32::try_from(*f).map_err(|_| malformed("a blob felt is not a u32"))?
+        };
         bytes.extend(w.to_le_bytes());
     }
     if bytes.len() < n {
@@ -396,14 +436,19 @@ struct Blobs<'a> {
 }
 
 impl Blobs<'_> {
-    fn take(&mut self, bytes: usize) -> Result<Vec<u8>, CodecError> {
+    /// The next blob of `bytes` bytes: its bytes and its slots (for the felts among them).
+    fn take(
+        &mut self,
+        bytes: usize,
+        felt_slot: impl Fn(usize) -> bool,
+    ) -> Result<(Vec<u8>, &[u64]), CodecError> {
         let n = bytes.div_ceil(4 * CHUNK) * CHUNK;
         let chunk = self
             .felts
             .get(self.at..self.at + n)
             .ok_or_else(|| malformed("result image ends inside a blob"))?;
         self.at += n;
-        unpack_bytes(chunk, bytes)
+        Ok((unpack_bytes(chunk, bytes, felt_slot)?, chunk))
     }
 }
 
@@ -555,16 +600,23 @@ fn make_case(
 fn decode_list(ty: &WitType, count: usize, blobs: &mut Blobs) -> Result<Value, CodecError> {
     match ty {
         WitType::String => {
-            let bytes = blobs.take(count)?;
+            let (bytes, _) = blobs.take(count, |_| false)?;
             let s = String::from_utf8(bytes).map_err(|_| malformed("invalid utf-8"))?;
             Ok(Value::make_string(Cow::Owned(s)))
         }
         WitType::List(elem) => {
             let size = elem.size() as usize;
-            let bytes = blobs.take(count * size)?;
+            let felt_slots = elem.felt_slots().ok_or_else(|| mismatch(ty))?;
+            let is_felt = |i: usize| felt_slots.contains(&((i * 4 % size) as u32));
+            let (bytes, slots) = blobs.take(count * size, is_felt)?;
+            let slots = slots.to_vec();
             let mut items = Vec::with_capacity(count);
             for i in 0..count {
-                items.push(load(elem, &bytes[i * size..(i + 1) * size], blobs)?);
+                let mem = Mem {
+                    bytes: &bytes[i * size..(i + 1) * size],
+                    slots: &slots[i * size / 4..],
+                };
+                items.push(load(elem, mem, blobs)?);
             }
             Value::make_list(&wave_type(ty), items).map_err(bad)
         }
@@ -572,11 +624,29 @@ fn decode_list(ty: &WitType, count: usize, blobs: &mut Blobs) -> Result<Value, C
     }
 }
 
+/// A value's bytes in a memory image, with the image's slots from the value's first byte (a
+/// felt is read from its slot).
+#[derive(Clone, Copy)]
+struct Mem<'a> {
+    bytes: &'a [u8],
+    slots: &'a [u64],
+}
+
+impl Mem<'_> {
+    /// The part `off` bytes further on.
+    fn at(self, off: u32) -> Self {
+        Mem {
+            bytes: &self.bytes[off as usize..],
+            slots: self.slots.get(off as usize / 4..).unwrap_or_default(),
+        }
+    }
+}
+
 /// Reads a value in canonical memory layout (nested lists come from the next blobs).
-fn load(ty: &WitType, mem: &[u8], blobs: &mut Blobs) -> Result<Value, CodecError> {
+fn load(ty: &WitType, mem: Mem, blobs: &mut Blobs) -> Result<Value, CodecError> {
     let get = |off: usize, n: usize| {
         let mut w = [0u8; 8];
-        w[..n].copy_from_slice(&mem[off..off + n]);
+        w[..n].copy_from_slice(&mem.bytes[off..off + n]);
         u64::from_le_bytes(w)
     };
     let wt = wave_type(ty);
@@ -587,11 +657,12 @@ fn load(ty: &WitType, mem: &[u8], blobs: &mut Blobs) -> Result<Value, CodecError
         WitType::Record(_) | WitType::Tuple(_) => {
             let mut vals = Vec::new();
             for (f, off) in ty.fields().unwrap().into_iter().zip(ty.field_offsets()) {
-                vals.push(load(f, &mem[off as usize..], blobs)?);
+                vals.push(load(f, mem.at(off), blobs)?);
             }
             make_fields(ty, &wt, vals)?
         }
-        WitType::Felt | WitType::F32 | WitType::F64 => return Err(mismatch(ty)),
+        WitType::Felt => Value::make_u64(mem.slots[0]),
+        WitType::F32 | WitType::F64 => return Err(mismatch(ty)),
         _ if ty.cases().is_some() => {
             let cases = ty.cases().unwrap();
             let case = get(0, WitType::discriminant_size(cases.len()) as usize) as usize;
@@ -599,12 +670,12 @@ fn load(ty: &WitType, mem: &[u8], blobs: &mut Blobs) -> Result<Value, CodecError
                 .get(case)
                 .ok_or_else(|| malformed("invalid variant discriminant"))?;
             let payload = match payload_ty {
-                Some(t) => Some(load(t, &mem[ty.payload_offset() as usize..], blobs)?),
+                Some(t) => Some(load(t, mem.at(ty.payload_offset()), blobs)?),
                 None => None,
             };
             make_case(ty, &wt, case, payload)?
         }
-        WitType::Bool => Value::make_bool(mem[0] != 0),
+        WitType::Bool => Value::make_bool(mem.bytes[0] != 0),
         scalar => scalar_from_u32(scalar, &wt, get(0, scalar.size() as usize) as u32)?,
     })
 }

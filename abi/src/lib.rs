@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 
 mod core_value;
+mod felt_slots;
 pub mod host;
 mod signature;
 mod wit_type;

@@ -189,9 +189,68 @@ static INTRINSICS: &[FeltIntrinsic] = &[
         &[Felt, Felt, Felt, Felt],
         &["reversew", "swapw", "reversew", "hmerge", "reversew"],
     ),
+    // The same digest, of the words at byte addresses a and b, stored at byte address out
+    // (all multiples of 4): [out, b, a].
+    op(
+        "merge_words",
+        &[I32, I32, I32],
+        &[],
+        &[
+            "swap",
+            SLOT,
+            LOAD_WORD,
+            "movup.5",
+            SLOT,
+            LOAD_WORD,
+            "hmerge",
+            "movup.4",
+            SLOT,
+            STORE_WORD,
+        ],
+    ),
+    // The Poseidon2 digest of the `len` felts at byte address ptr, as miden-core's
+    // `Poseidon2::hash_elements`, stored at byte address out: [out, len, ptr].
+    op(
+        "hash_elements",
+        &[I32, I32, I32],
+        &[],
+        &[
+            "movdn.2",
+            "swap",
+            SLOT,
+            "exec.wasm_felt_word_aligned",
+            "exec.::miden::core::crypto::hashes::poseidon2::hash_elements",
+            "movup.4",
+            SLOT,
+            STORE_WORD,
+        ],
+    ),
+    // Pushes the values the advice map holds under key (k0, k1, k2, k3) onto the advice stack,
+    // for `advice_push` to read.
+    op(
+        "advice_push_mapval",
+        &[Felt, Felt, Felt, Felt],
+        &[],
+        &["reversew", "adv.push_mapval", "dropw"],
+    ),
 ];
 
+/// [ea] -> [ea / 4]: the element of a four-byte slot, trapping unless ea is a multiple of 4.
+const SLOT: &str = "u32divmod.4 assertz.err=\"unaligned felt access\"";
+
+/// [q] -> [w0, w1, w2, w3]: the word at element q (element 0 on top).
+const LOAD_WORD: &str = "dup add.3 mem_load swap dup add.2 mem_load swap dup add.1 mem_load swap mem_load";
+
+/// [q, w0, w1, w2, w3] -> []: stores the word at element q.
+const STORE_WORD: &str = "dup movup.2 swap mem_store add.1 dup movup.2 swap mem_store \
+                          add.1 dup movup.2 swap mem_store add.1 mem_store";
+
 impl FeltIntrinsic {
+    /// The inline instructions one by one (a table entry may hold several, space-separated).
+    pub fn instructions(&self) -> impl Iterator<Item = &'static str> {
+        self.ops.iter().flat_map(|op| split_instructions(op))
+    }
+
     /// The intrinsic `name` of [`FELT_MODULE`], if there is one.
     pub fn find(name: &str) -> Option<&'static FeltIntrinsic> {
         INTRINSICS.iter().find(|i| i.name == name)
@@ -232,6 +291,31 @@ impl FeltIntrinsic {
         let results: Vec<ValType> = self.results.iter().map(|t| t.val_type()).collect();
         ty.params() == params.as_slice() && ty.results() == results.as_slice()
     }
+}
+
+/// The instructions of a space-separated sequence; spaces inside a quoted error message do
+/// not separate.
+fn split_instructions(ops: &'static str) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let mut start = None;
+    let mut quoted = false;
+    for (i, c) in ops.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ' ' if !quoted => {
+                if let Some(s) = start.take() {
+                    out.push(&ops[s..i]);
+                }
+                continue;
+            }
+            _ => {}
+        }
+        start.get_or_insert(i);
+    }
+    if let Some(s) = start {
+        out.push(&ops[s..]);
+    }
+    out
 }
 
 /// The felt intrinsic an import names, `Ok(None)` for an import outside the reserved
@@ -279,6 +363,16 @@ mod tests {
                 a.name
             );
         }
+    }
+
+    #[test]
+    fn sequences_split_into_instructions_keeping_messages_whole() {
+        assert_eq!(
+            split_instructions("u32divmod.4 assertz.err=\"unaligned felt access\" mem_load"),
+            ["u32divmod.4", "assertz.err=\"unaligned felt access\"", "mem_load"]
+        );
+        let merge = FeltIntrinsic::find("merge_words").unwrap();
+        assert!(merge.instructions().all(|i| !i.contains(' ') || i.contains('"')));
     }
 
     #[test]

@@ -2238,8 +2238,8 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             for _ in intrinsic.params() {
                 self.pop();
             }
-            for op in intrinsic.ops {
-                self.emit(*op);
+            for op in intrinsic.instructions() {
+                self.emit(op);
             }
             for (ty, is_bool) in intrinsic.results() {
                 self.push(ty, is_bool);

@@ -84,3 +84,7 @@ pub const ENTRY_FELTS: u32 = 8;
 
 /// Offset of the type tag inside an entry.
 pub const ENTRY_TAG_OFFSET: u32 = 4;
+
+/// Element address of a word-aligned scratch area above every other region: felts that a
+/// hashing operation reads as whole words are copied here when they are not word aligned.
+pub const FELT_SCRATCH_ADDR: u32 = 0x8000_0000;

@@ -735,6 +735,7 @@ fn used_intrinsics(code: &str) -> String {
     used_procs(INTRINSICS, code)
         .replace("POW_TABLE_4", &(layout::POW_TABLE_ADDR + 4).to_string())
         .replace("POW_TABLE", &layout::POW_TABLE_ADDR.to_string())
+        .replace("FELT_SCRATCH", &layout::FELT_SCRATCH_ADDR.to_string())
 }
 
 /// The procedures of `library` (MASM source whose procedures end with `end` in column 0) that

@@ -351,3 +351,119 @@ fn merge_is_poseidon2_merge() {
     }
     eprintln!("merge: {cases} cases agree with miden-core's Poseidon2");
 }
+
+/// Hashing felts in memory, merging words in memory and reading the advice stack and map.
+const MEMORY_MODULE: &str = r#"
+(module
+  (import "miden:intrinsics/felt" "from_u64" (func $in (param i64) (result f32)))
+  (import "miden:intrinsics/felt" "as_u64" (func $out (param f32) (result i64)))
+  (import "miden:intrinsics/felt" "advice_push" (func $adv (result f32)))
+  (import "miden:intrinsics/felt" "hash_elements" (func $hash (param i32 i32 i32)))
+  (import "miden:intrinsics/felt" "merge_words" (func $merge (param i32 i32 i32)))
+  (import "miden:intrinsics/felt" "advice_push_mapval" (func $mapval (param f32 f32 f32 f32)))
+  (memory 1)
+  ;; len felts from the advice stack to base
+  (func $read (param $base i32) (param $len i32) (local $i i32)
+    (block $done (loop $l
+      (br_if $done (i32.eq (local.get $i) (local.get $len)))
+      (f32.store (i32.add (local.get $base) (i32.shl (local.get $i) (i32.const 2))) (call $adv))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l))))
+  (func $digest (result i64 i64 i64 i64)
+    (call $out (f32.load (i32.const 1024))) (call $out (f32.load (i32.const 1028)))
+    (call $out (f32.load (i32.const 1032))) (call $out (f32.load (i32.const 1036))))
+  (func (export "hash") (param $base i32) (param $len i32) (result i64 i64 i64 i64)
+    (call $read (local.get $base) (local.get $len))
+    (call $hash (local.get $base) (local.get $len) (i32.const 1024))
+    (call $digest))
+  (func (export "merge_words") (param $base i32) (result i64 i64 i64 i64)
+    (call $read (local.get $base) (i32.const 8))
+    (call $merge (local.get $base) (i32.add (local.get $base) (i32.const 16)) (i32.const 1024))
+    (call $digest))
+  (func (export "mapval") (param i64 i64 i64 i64) (param $len i32) (result i64 i64 i64 i64)
+    (call $mapval (call $in (local.get 0)) (call $in (local.get 1))
+      (call $in (local.get 2)) (call $in (local.get 3)))
+    (call $read (i32.const 0) (local.get $len))
+    (call $hash (i32.const 0) (local.get $len) (i32.const 1024))
+    (call $digest)))
+"#;
+
+/// Runs `export` with `args` and the advice inputs; the four digest felts.
+fn run_with_advice(
+    package: &LinkedPackage,
+    export: &str,
+    args: &[CoreValue],
+    advice: miden_processor::advice::AdviceInputs,
+) -> Result<Vec<u64>, DriverError> {
+    let (e, root) = package.export(export).expect("exported");
+    let run = vm::execute(package, root, &midenc_abi::lower_values(args), advice)?;
+    let out = midenc_abi::lift_values(&e.results, &run.stack).expect("four i64 results");
+    Ok(out
+        .iter()
+        .map(|v| match v {
+            CoreValue::I64(x) => *x as u64,
+            CoreValue::I32(x) => *x as u32 as u64,
+        })
+        .collect())
+}
+
+fn advice_stack(felts: &[u64]) -> miden_processor::advice::AdviceInputs {
+    miden_processor::advice::AdviceInputs::default().with_stack(felts.iter().map(|v| felt(*v)))
+}
+
+#[test]
+fn memory_hashing_and_advice_agree_with_miden_core() {
+    use miden_processor::{crypto::hash::Poseidon2, Word};
+    let wasm = wat::parse_str(MEMORY_MODULE).unwrap();
+    let package = midenc::compile_wasm(Path::new("mem.wat"), &wasm, "mem").expect("compiles");
+    let vals = values();
+    let pick = |n: usize, start: usize| -> Vec<u64> {
+        (0..n).map(|k| vals[(start + 5 * k) % vals.len()]).collect()
+    };
+    let digest = |w: Word| -> Vec<u64> { w.iter().map(|f| f.as_canonical_u64()).collect() };
+    let mut cases = 0;
+    for len in (0..=20).chain([33, 100]) {
+        for base in [0u32, 4, 8, 12, 16, 2048] {
+            let input = pick(len, base as usize + len);
+            let felts: Vec<Felt> = input.iter().map(|v| felt(*v)).collect();
+            let want = digest(Poseidon2::hash_elements(&felts));
+            let args = [CoreValue::I32(base as i32), CoreValue::I32(len as i32)];
+            let got = run_with_advice(&package, "hash", &args, advice_stack(&input))
+                .unwrap_or_else(|e| panic!("hash of {len} felts at {base}: {e}"));
+            assert_eq!(got, want, "hash of {len} felts at {base}");
+            cases += 1;
+        }
+    }
+    for start in 0..vals.len() {
+        let input = pick(8, start);
+        let word = |at: usize| Word::new([0, 1, 2, 3].map(|i| felt(input[at + i])));
+        let want = digest(Poseidon2::merge(&[word(0), word(4)]));
+        for base in [0, 4, 20] {
+            let args = [CoreValue::I32(base)];
+            let got = run_with_advice(&package, "merge_words", &args, advice_stack(&input))
+                .unwrap_or_else(|e| panic!("merge_words at {base}: {e}"));
+            assert_eq!(got, want, "merge_words of {input:?} at {base}");
+            cases += 1;
+        }
+    }
+    // The advice map: the values under a key become the advice stack's next elements.
+    let key = pick(4, 3);
+    let key_word = Word::new([0, 1, 2, 3].map(|i| felt(key[i])));
+    let input = pick(9, 11);
+    let mut advice = miden_processor::advice::AdviceInputs::default();
+    advice
+        .map
+        .insert(key_word, input.iter().map(|v| felt(*v)).collect::<Vec<Felt>>());
+    let mut args: Vec<CoreValue> = key.iter().map(|v| CoreValue::I64(*v as i64)).collect();
+    args.push(CoreValue::I32(9));
+    let felts: Vec<Felt> = input.iter().map(|v| felt(*v)).collect();
+    let got = run_with_advice(&package, "mapval", &args, advice).expect("mapval runs");
+    assert_eq!(got, digest(Poseidon2::hash_elements(&felts)), "advice map read");
+    cases += 1;
+    let got = run_with_advice(&package, "hash", &[CoreValue::I32(2), CoreValue::I32(1)], advice_stack(&[5]));
+    assert!(
+        matches!(&got, Err(DriverError::Trap { message, .. }) if message == "unaligned felt access"),
+        "{got:?}"
+    );
+    eprintln!("memory hashing and advice: {cases} cases agree with miden-core's Poseidon2");
+}

@@ -359,14 +359,32 @@ impl<'a> WrapperGen<'a> {
         self.allocate(align)?;
         // [ptr, bytes] -> pipe the next blob to ptr (checking that every felt is a u32, and
         // that a string is UTF-8).
+        let felt_slots = match ty {
+            WitType::List(elem) => elem
+                .felt_slots()
+                .ok_or("a variant holding a felt in one case and bytes in another, in a list")?,
+            _ => Vec::new(),
+        };
         if *ty == WitType::String {
             self.op("dup.1 dup.1 exec.abi_receive_string");
-        } else {
+        } else if felt_slots.is_empty() {
             self.op("dup.1 dup.1 exec.abi_receive_list");
+        } else {
+            self.op("dup.1 dup.1 exec.abi_receive_felt_list");
         }
         if let WitType::List(elem) = ty {
-            if needs_receive(elem) {
-                self.loop_elements(elem, depth, |g, at, d| g.receive_in_memory(elem, at, d))?;
+            let byte_slots: Vec<u32> = (0..elem.size())
+                .step_by(4)
+                .filter(|at| !felt_slots.contains(at))
+                .collect();
+            let check_bytes = !felt_slots.is_empty() && !byte_slots.is_empty();
+            if needs_receive(elem) || check_bytes {
+                self.loop_elements(elem, depth, |g, at, d| {
+                    if check_bytes {
+                        g.check_byte_slots(&byte_slots, at);
+                    }
+                    g.receive_in_memory(elem, at, d)
+                })?;
             }
         }
         self.op("swap drop");
@@ -428,6 +446,18 @@ impl<'a> WrapperGen<'a> {
         ));
         self.op("end");
         Ok(())
+    }
+
+    /// Traps unless the four-byte slots at these offsets from `at` hold u32s: the byte slots of
+    /// a list element holding felts, which was piped without the u32 check.
+    fn check_byte_slots(&mut self, offsets: &[u32], at: MemAt) {
+        for off in offsets {
+            self.op(format!(
+                "mem_load.{} add.{} div.4 mem_load u32assert.err=\"advice data is not u32\" drop",
+                at.cell,
+                at.offset + off
+            ));
+        }
     }
 
     /// Validates a value already copied into linear memory and receives its nested lists.
@@ -587,12 +617,11 @@ impl<'a> WrapperGen<'a> {
                 self.store_top(at.at(4), 4);
             }
             WitType::Felt => {
-                // Linear memory carries a felt as the four bytes of its `f32`.
+                // A felt fills its (aligned) four-byte slot: one element.
                 self.op(format!(
-                    "mem_load.{} u32assert.err=\"felt is not a u32\"",
-                    slots[0].addr
+                    "mem_load.{} mem_load.{} add.{} div.4 mem_store",
+                    slots[0].addr, at.cell, at.offset
                 ));
-                self.store_top(at, 4);
             }
             _ if ty.cases().is_some() => {
                 let cases = ty.cases().unwrap();
