@@ -9,6 +9,7 @@
 mod bindings;
 mod component;
 mod core_world;
+mod export_prefix;
 mod mast_stubs;
 mod miden_types;
 
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 pub use bindings::{rust_bindings, Bindings, BindingsSource, PackageWit, BINDINGS_HEADER};
 pub use component::{checked_world, componentize, world_text};
 pub use core_world::{core_world, CoreFunc, CoreScalar};
+pub use export_prefix::{strip_export_prefix, EXPORT_PREFIX};
 pub use wit_parser::{PackageId, Resolve, WorldId};
 
 /// Why WIT could not be loaded.

@@ -1,4 +1,5 @@
-//! A stand-in module for wit-component: `mast:0x…` imports replaced by trapping functions.
+//! A stand-in module for wit-component: `mast:0x…` and `miden:intrinsics/…` imports replaced
+//! by trapping functions.
 //!
 //! A core module may call another package's procedure by MAST root (an import from module
 //! `mast:0x<root>`, which midenc compiles to `call.0x<root>`). A component can only import
@@ -20,6 +21,15 @@ use wasmparser::{Parser, Payload, TypeRef};
 
 /// The import module prefix of a call by MAST root (as the frontend reads it).
 pub const MAST_MODULE_PREFIX: &str = "mast:";
+
+/// The import module prefix of midenc's intrinsics (felt operations), which the frontend
+/// compiles inline: like calls by MAST root, nothing a WIT world declares.
+pub const INTRINSICS_MODULE_PREFIX: &str = "miden:intrinsics/";
+
+/// Whether an import from `module` is midenc's to resolve rather than the world's.
+fn is_stubbed(module: &str) -> bool {
+    module.starts_with(MAST_MODULE_PREFIX) || module.starts_with(INTRINSICS_MODULE_PREFIX)
+}
 
 /// The module with every function import from a `mast:` module replaced by a local function
 /// that traps, or `None` when it has no such import.
@@ -59,7 +69,7 @@ impl Stubber {
                         let import = import.map_err(|e| e.to_string())?;
                         if let TypeRef::Func(ty) | TypeRef::FuncExact(ty) = import.ty {
                             let index = (kept.len() + stubbed.len()) as u32;
-                            if import.module.starts_with(MAST_MODULE_PREFIX) {
+                            if is_stubbed(import.module) {
                                 stubbed.push((index, ty));
                             } else {
                                 kept.push(index);
@@ -142,7 +152,7 @@ impl Reencode for Stubber {
         for import in section.into_imports() {
             let import = import?;
             let is_func = matches!(import.ty, TypeRef::Func(_) | TypeRef::FuncExact(_));
-            if !(is_func && import.module.starts_with(MAST_MODULE_PREFIX)) {
+            if !(is_func && is_stubbed(import.module)) {
                 self.parse_import(imports, import)?;
             }
         }

@@ -6,9 +6,9 @@
 //! felts from floats; this module adds the constructors, conversions and (bitwise) equality
 //! that make them usable as values.
 
-use std::fmt::Write;
-
-use wit_bindgen_core::wit_parser::{Resolve, Type, TypeDefKind, TypeId, WorldId, WorldItem};
+use wit_bindgen_core::wit_parser::{
+    Interface, Resolve, Type, TypeDefKind, TypeId, WorldId, WorldItem,
+};
 
 /// The package that defines the Miden core types.
 const PACKAGE: (&str, &str) = ("miden", "base");
@@ -77,73 +77,88 @@ fn rust_field(wit: &str) -> String {
     wit.replace('-', "_")
 }
 
-/// Rust source adding the value API to every generated copy of `felt`/`word` in `world`.
-pub(crate) fn extensions(resolve: &Resolve, world: WorldId) -> String {
-    let w = &resolve.worlds[world];
-    let mut out = String::new();
-    let sides = [(w.imports.values(), ""), (w.exports.values(), "exports::")];
-    for (items, prefix) in sides {
-        for item in items {
-            let WorldItem::Interface { id, .. } = item else {
-                continue;
-            };
-            let iface = &resolve.interfaces[*id];
-            if !iface
-                .types
-                .get("felt")
-                .is_some_and(|t| is_felt(resolve, *t))
-            {
-                continue;
-            }
-            let module = format!("{prefix}miden::base::core_types");
-            let word = iface
-                .types
-                .get("word")
-                .and_then(|t| word_shape(resolve, *t));
-            emit(&mut out, &module, word);
+/// Which target a copy of the bindings is compiled for: the felt carrier differs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// wasm32 for the Miden VM: `inner` is the `f32` carrier, operations are intrinsics.
+    Miden,
+    /// The host (unit tests): `inner` is the canonical `u64`, operations are computed natively.
+    Host,
+}
+
+/// Whether `world` uses the `miden:base` felt (then its bindings get the felt API).
+pub(crate) fn uses_felt(resolve: &Resolve, world: WorldId) -> bool {
+    felt_interfaces(resolve, world).next().is_some()
+}
+
+/// Gives every `miden:base` felt the host carrier: `record felt { inner: u64 }`.
+pub(crate) fn use_host_carrier(resolve: &mut Resolve) {
+    let felts: Vec<TypeId> = resolve
+        .types
+        .iter()
+        .filter(|(id, _)| is_felt(resolve, *id))
+        .map(|(id, _)| id)
+        .collect();
+    for id in felts {
+        if let TypeDefKind::Record(r) = &mut resolve.types[id].kind {
+            r.fields[0].ty = Type::U64;
         }
+    }
+}
+
+/// The interfaces of `world` that define the felt, with the Rust module path of their types.
+fn felt_interfaces(resolve: &Resolve, world: WorldId) -> impl Iterator<Item = (String, &Interface)> {
+    let w = &resolve.worlds[world];
+    let imports = w.imports.values().map(|i| (i, ""));
+    let exports = w.exports.values().map(|i| (i, "exports::"));
+    imports.chain(exports).filter_map(move |(item, prefix)| {
+        let WorldItem::Interface { id, .. } = item else {
+            return None;
+        };
+        let iface = &resolve.interfaces[*id];
+        iface
+            .types
+            .get("felt")
+            .is_some_and(|t| is_felt(resolve, *t))
+            .then(|| (format!("{prefix}miden::base::core_types"), iface))
+    })
+}
+
+/// Rust source adding the value API to every generated copy of `felt`/`word` in `world`
+/// (`resolve` has the WIT's own `f32` carrier), for bindings compiled for `target`.
+pub(crate) fn extensions(resolve: &Resolve, world: WorldId, target: Target) -> String {
+    let mut out = String::new();
+    let mut any = false;
+    for (module, iface) in felt_interfaces(resolve, world) {
+        any = true;
+        let word = iface
+            .types
+            .get("word")
+            .and_then(|t| word_shape(resolve, *t));
+        emit(&mut out, &module, word, target);
+    }
+    if any {
+        out.push_str(&match target {
+            Target::Miden => include_str!("felt_api/support_wasm.rs.in").to_string(),
+            Target::Host => include_str!("felt_api/support_host.rs.in").replace(
+                "__HOST_FELT__",
+                &include_str!("host_felt.rs.in")
+                    .replace("\nfn ", "\npub(crate) fn ")
+                    .replace("\nconst ", "\npub(crate) const "),
+            ),
+        });
     }
     out
 }
 
-fn emit(out: &mut String, module: &str, word: Option<WordShape>) {
-    let _ = write!(
-        out,
-        r#"
-/// Field elements as Rust values (Miden conventions for `{module}`).
-const _: () = {{
-    use {module}::Felt;
-
-    impl Felt {{
-        /// The field element with the value `value` (every `u32` is one).
-        pub const fn from_u32(value: u32) -> Self {{
-            Self {{ inner: f32::from_bits(value) }}
-        }}
-    }}
-
-    impl From<u32> for Felt {{
-        fn from(value: u32) -> Self {{
-            Self::from_u32(value)
-        }}
-    }}
-
-    impl From<bool> for Felt {{
-        fn from(value: bool) -> Self {{
-            Self::from_u32(value as u32)
-        }}
-    }}
-
-    /// Felts are equal when their elements are: compared bit for bit, never as floats.
-    impl PartialEq for Felt {{
-        fn eq(&self, other: &Self) -> bool {{
-            self.inner.to_bits() == other.inner.to_bits()
-        }}
-    }}
-
-    impl Eq for Felt {{}}
-}};
-"#
-    );
+fn emit(out: &mut String, module: &str, word: Option<WordShape>, target: Target) {
+    let fill = |template: &str| template.replace("__MODULE__", module);
+    out.push('\n');
+    out.push_str(&fill(include_str!("felt_api/felt.rs.in")));
+    out.push_str(&fill(match target {
+        Target::Miden => include_str!("felt_api/felt_wasm.rs.in"),
+        Target::Host => include_str!("felt_api/felt_host.rs.in"),
+    }));
     let Some(shape) = word else {
         return;
     };
@@ -157,43 +172,18 @@ const _: () = {{
             format!("[self.{f}.0, self.{f}.1, self.{f}.2, self.{f}.3]"),
         ),
     };
-    let _ = write!(
-        out,
-        r#"
-/// Words (four field elements) as Rust values (Miden conventions for `{module}`).
-const _: () = {{
-    use {module}::{{Felt, Word}};
-
-    impl Word {{
-        /// The word of these four elements, first to last.
-        pub const fn new(felts: [Felt; 4]) -> Self {{
-            {build}
-        }}
-
-        /// The four elements, first to last.
-        pub const fn to_array(self) -> [Felt; 4] {{
-            {split}
-        }}
-    }}
-
-    impl From<[Felt; 4]> for Word {{
-        fn from(felts: [Felt; 4]) -> Self {{
-            Self::new(felts)
-        }}
-    }}
-
-    impl From<[u32; 4]> for Word {{
-        fn from(values: [u32; 4]) -> Self {{
-            Self::new(values.map(Felt::from_u32))
-        }}
-    }}
-
-    impl From<Word> for [Felt; 4] {{
-        fn from(word: Word) -> Self {{
-            word.to_array()
-        }}
-    }}
-}};
-"#
+    out.push_str(
+        &fill(include_str!("felt_api/word.rs.in"))
+            .replace("__WORD_BUILD__", &build)
+            .replace("__WORD_SPLIT__", &split),
     );
+    // Hashing reads a word as four felts in a row, which only the record of four fields
+    // (`#[repr(C)]`) guarantees.
+    if matches!(shape, WordShape::Fields(_)) {
+        out.push_str(&fill(include_str!("felt_api/word_hash.rs.in")));
+        out.push_str(&fill(match target {
+            Target::Miden => include_str!("felt_api/word_hash_wasm.rs.in"),
+            Target::Host => include_str!("felt_api/word_hash_host.rs.in"),
+        }));
+    }
 }

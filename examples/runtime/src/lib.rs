@@ -1,6 +1,8 @@
 //! What every `#![no_std]` example package needs: a memory allocator and a panic handler (the
 //! same code `midenc new` writes into `src/runtime.rs`). Linked in by depending on this crate.
 #![no_std]
+// Only a Wasm build needs (or can have) these; host-side tests of an example use std's.
+#![cfg(target_family = "wasm")]
 
 use core::{
     alloc::{GlobalAlloc, Layout},

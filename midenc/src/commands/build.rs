@@ -59,6 +59,16 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         path: wasm_path.clone(),
         error: source,
     })?;
+    // Generated bindings prefix their export symbols (`midenc_wit::EXPORT_PREFIX`).
+    let wasm = match midenc_wit::strip_export_prefix(&wasm) {
+        Ok(stripped) => stripped.unwrap_or(wasm),
+        Err(message) => {
+            return Err(DriverError::Usage {
+                message: format!("`{}`: {message}", wasm_path.display()),
+                help: "rebuild the crate; its Wasm output is not a valid module".into(),
+            })
+        }
+    };
     let (deps, links) = load_dependencies(&opts.libs)?;
 
     let out_dir = krate.target_dir.join("miden").join(profile);
