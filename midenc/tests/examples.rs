@@ -185,3 +185,109 @@ fn text_app_calls_text_core() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("text-core"), "{}", stderr(&o));
 }
+
+/// `examples/felt-math` against miden-core's field arithmetic and Poseidon2, on values that
+/// include 0, 1, p − 1, 2^32 − 1, 2^32 and 2^63.
+mod felt_math {
+    use super::*;
+    use miden_processor::{crypto::hash::Poseidon2, field::Field, Felt, Word};
+
+    const P: u64 = 0xFFFF_FFFF_0000_0001;
+
+    fn values(n: usize, seed: u64) -> Vec<u64> {
+        let mut v = vec![0, 1, P - 1, (1 << 32) - 1, 1 << 32, 1 << 63];
+        let mut x = seed;
+        while v.len() < n {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            v.push(x % P);
+        }
+        v.truncate(n);
+        v
+    }
+
+    fn felt(v: u64) -> Felt {
+        Felt::new(v).unwrap()
+    }
+
+    fn list(values: &[u64]) -> String {
+        let items: Vec<String> = values.iter().map(u64::to_string).collect();
+        format!("[{}]", items.join(", "))
+    }
+
+    fn word_text(w: Word) -> String {
+        let e: Vec<u64> = w.iter().map(|f| f.as_canonical_u64()).collect();
+        format!("{{a: {}, b: {}, c: {}, d: {}}}", e[0], e[1], e[2], e[3])
+    }
+
+    /// Runs `call`, expecting it to fail with a trap that says `message`.
+    fn traps(masp: &Path, call: &str, message: &str) {
+        let o = run(&mut midenc(&["run", masp.to_str().unwrap(), "--invoke", call], &root()));
+        assert!(!o.status.success(), "{call} succeeded");
+        let err = stderr(&o);
+        assert!(err.contains(message), "{call}: {err}");
+    }
+
+    #[test]
+    fn every_export_agrees_with_miden_core() {
+        let masp = build("felt-math");
+        let mut cases = 0;
+        for (n, seed) in [(0, 1), (1, 2), (3, 3), (8, 4), (13, 5), (40, 6)] {
+            let xs = values(n, seed);
+            let felts: Vec<Felt> = xs.iter().map(|v| felt(*v)).collect();
+            for x in values(3, seed + 100) {
+                let want = felts
+                    .iter()
+                    .rev()
+                    .fold(Felt::ZERO, |acc, c| acc * felt(x) + *c);
+                let got = invoke(&masp, &format!("horner({}, {x})", list(&xs)));
+                assert_eq!(got, want.as_canonical_u64().to_string(), "horner {n} at {x}");
+                cases += 1;
+            }
+            let want = Poseidon2::hash_elements(&felts);
+            assert_eq!(invoke(&masp, &format!("hash({})", list(&xs))), word_text(want));
+            let got = invoke(&masp, &format!("from-u64s({})", list(&xs)));
+            assert_eq!(got, list(&xs));
+            let nonzero: Vec<u64> = xs.iter().filter(|v| **v != 0).copied().collect();
+            let inv: Vec<u64> = nonzero
+                .iter()
+                .map(|v| felt(*v).inverse().as_canonical_u64())
+                .collect();
+            assert_eq!(invoke(&masp, &format!("batch-inverse({})", list(&nonzero))), list(&inv));
+            cases += 3;
+        }
+        for (x, e) in [(3, 5), (P - 1, P), (1 << 32, u64::MAX), (0, 0), (7, P - 1), (1 << 63, 1 << 40)] {
+            let want = felt(x).exp_u64(e).as_canonical_u64().to_string();
+            assert_eq!(invoke(&masp, &format!("pow({x}, {e})")), want, "pow({x}, {e})");
+            cases += 1;
+        }
+        for leaves in [1usize, 2, 4, 16] {
+            let elems = values(4 * leaves, leaves as u64 + 9);
+            let mut level: Vec<Word> = elems
+                .chunks(4)
+                .map(|c| Word::new([felt(c[0]), felt(c[1]), felt(c[2]), felt(c[3])]))
+                .collect();
+            let text: Vec<String> = level.iter().map(|w| word_text(*w)).collect();
+            while level.len() > 1 {
+                level = level.chunks(2).map(|p| Poseidon2::merge(&[p[0], p[1]])).collect();
+            }
+            let got = invoke(&masp, &format!("merkle-root([{}])", text.join(", ")));
+            assert_eq!(got, word_text(level[0]), "merkle root of {leaves}");
+            cases += 1;
+        }
+        eprintln!("felt-math: {cases} calls agree with miden-core");
+    }
+
+    #[test]
+    fn traps_are_clear() {
+        let masp = build("felt-math");
+        traps(&masp, "batch-inverse([5, 0, 7])", "trap: felt inverse of zero");
+        traps(
+            &masp,
+            &format!("from-u64s([1, {P}])"),
+            "trap: u64 value is not below the field modulus",
+        );
+        traps(&masp, "merkle-root([{a: 1, b: 2, c: 3, d: 4}, {a: 1, b: 2, c: 3, d: 4}, {a: 1, b: 2, c: 3, d: 4}])", "trap: unreachable");
+    }
+}
