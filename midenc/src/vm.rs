@@ -377,6 +377,19 @@ fn prepare(
 /// # Errors
 /// As [`call_export`]; [`DriverError::Vm`] when the program does not assemble.
 pub fn run_masm_program(source: &str, stack: &[u64]) -> DriverResult<Execution> {
+    run_masm_program_with_advice(source, stack, AdviceInputs::default())
+}
+
+/// As [`run_masm_program`], with `advice` as the advice inputs: for hand-written kernels that
+/// take a list through the advice map, as a compiled component export does when it spills.
+///
+/// # Errors
+/// As [`run_masm_program`].
+pub fn run_masm_program_with_advice(
+    source: &str,
+    stack: &[u64],
+    advice: AdviceInputs,
+) -> DriverResult<Execution> {
     let vm_error = |message: String| DriverError::Vm { message };
     // Read the clock just before the program's final `end`.
     let end = source
@@ -387,7 +400,7 @@ pub fn run_masm_program(source: &str, stack: &[u64]) -> DriverResult<Execution> 
         &source[..end],
         &source[end..]
     );
-    run_entry_program(source, stack, None)
+    run_entry_program(source, stack, advice, None)
 }
 
 /// Runs the exported procedure `export` (the last component of its path) of any Miden package
@@ -448,16 +461,22 @@ pub fn run_package_export(bytes: &[u8], export: &str, stack: &[u64]) -> DriverRe
     source.push_str(&format!(
         "    trace.{CLOCK_TRACE_ID}\n    exec.::miden::core::sys::truncate_stack\nend\n"
     ));
-    run_entry_program(source, stack, Some(package.mast.mast_forest()))
+    run_entry_program(
+        source,
+        stack,
+        AdviceInputs::default(),
+        Some(package.mast.mast_forest()),
+    )
 }
 
 /// Assembles the entry program `source` (core library linked statically) and runs it with
-/// `stack` (top first) as inputs, the core library's event handlers and, if given, the MAST
-/// forest of a `library` the program reaches by root (its advice map loaded too); the cycle
-/// count is the clock at the program's `trace.CLOCK_TRACE_ID`.
+/// `stack` (top first) and `advice` as inputs, the core library's event handlers and, if given,
+/// the MAST forest of a `library` the program reaches by root (its advice map loaded too); the
+/// cycle count is the clock at the program's `trace.CLOCK_TRACE_ID`.
 fn run_entry_program(
     source: String,
     stack: &[u64],
+    mut advice: AdviceInputs,
     library: Option<&Arc<miden_assembly::mast::MastForest>>,
 ) -> DriverResult<Execution> {
     let vm_error = |message: String| DriverError::Vm { message };
@@ -479,7 +498,6 @@ fn run_entry_program(
             handlers: core.handlers(),
         })
         .map_err(|e| vm_error(e.to_string()))?;
-        let mut advice = AdviceInputs::default();
         if let Some(forest) = library {
             host.load_library(forest.clone())
                 .map_err(|e| vm_error(e.to_string()))?;

@@ -1,5 +1,7 @@
 //! Benchmark support: what the `bench` binary measures besides VM cycles.
 
+use miden_processor::{advice::AdviceInputs, crypto::hash::Poseidon2, Felt};
+
 /// Counts the instructions in MASM source text (one module, or a listing of several with
 /// `# module` separator comments): every instruction and every control-flow
 /// opener (`if.true`, `while.true`, `repeat.N`), but not procedure headers, `else`, `end`,
@@ -95,6 +97,131 @@ pub fn run_hand_written(
 ) -> Result<(Vec<u64>, u32), midenc::error::DriverError> {
     let run = midenc::vm::run_masm_program(&hand_written_source(name), &[u64::from(arg)])?;
     Ok((run.stack, run.cycles))
+}
+
+/// Runs hand-written kernel `name` with `stack` (top first) and `advice` as inputs; returns the
+/// output stack (top first) and the cycle count.
+///
+/// # Errors
+/// When the program fails to assemble or traps (e.g. on a commitment the advice does not match).
+pub fn run_hand_written_with_advice(
+    name: &str,
+    stack: &[u64],
+    advice: AdviceInputs,
+) -> Result<(Vec<u64>, u32), midenc::error::DriverError> {
+    let run = midenc::vm::run_masm_program_with_advice(&hand_written_source(name), stack, advice)?;
+    Ok((run.stack, run.cycles))
+}
+
+/// A hand-written kernel over field elements that takes a list the way a careful hand-writer
+/// takes an untrusted list argument: the list's commitment (Poseidon2 `hash_elements` of its
+/// felts, zero-padded) on the stack, the felts in the advice map under it, re-hashed and
+/// asserted by the kernel. The yardstick for compiled Rust computing the same through the
+/// component ABI; not in [`HAND_WRITTEN`], whose kernels take one u32.
+pub struct FeltKernel {
+    /// File stem under `tests/fixtures/masm/`.
+    pub name: &'static str,
+    /// Felts per list item: the kernel's count argument is `list.len() / item_felts`.
+    pub item_felts: usize,
+    /// The advice entry is the list zero-padded to a multiple of this many felts (what the
+    /// kernel's core-library pipe helper reads).
+    pub pad_to: usize,
+    /// The deterministic benchmark input, to feed the compiled version the same.
+    pub bench_input: fn() -> FeltInput,
+}
+
+/// The arguments of a [`FeltKernel`]: the list and the scalars that follow it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FeltInput {
+    /// The list's felts, item 0 first (element 0 first within a word).
+    pub list: Vec<u64>,
+    /// The scalar arguments, first first.
+    pub scalars: Vec<u64>,
+}
+
+/// The felt kernels: `horner` (stack `[KEY, x, n]`, list = n coefficients, coeffs[0] first;
+/// result `[p(x)]`) and `merkle_root` (stack `[KEY, n]`, list = n = 2^k leaf words; result
+/// `[ROOT]`, element 0 on top). KEY is a word, element 0 on top.
+pub const FELT_KERNELS: [FeltKernel; 2] = [
+    FeltKernel {
+        name: "horner",
+        item_felts: 1,
+        pad_to: 8,
+        bench_input: horner_bench_input,
+    },
+    FeltKernel {
+        name: "merkle_root",
+        item_felts: 4,
+        pad_to: 4,
+        bench_input: merkle_root_bench_input,
+    },
+];
+
+/// Degree 1000 (1001 pseudo-random coefficients) at a fixed x ≥ 2^32.
+fn horner_bench_input() -> FeltInput {
+    FeltInput {
+        list: xorshift_felts(0x9E37_79B9_7F4A_7C15, 1001),
+        scalars: vec![0x0123_4567_89AB_CDEF],
+    }
+}
+
+/// 1024 pseudo-random leaves.
+fn merkle_root_bench_input() -> FeltInput {
+    FeltInput {
+        list: xorshift_felts(0xD1B5_4A32_D192_ED03, 4 * 1024),
+        scalars: Vec::new(),
+    }
+}
+
+/// `count` deterministic pseudo-random felts: xorshift64 from `seed`, reduced modulo p.
+pub fn xorshift_felts(seed: u64, count: usize) -> Vec<u64> {
+    let mut state = seed;
+    (0..count)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % midenc_abi::FIELD_MODULUS
+        })
+        .collect()
+}
+
+/// The stack (top first) and advice inputs of `kernel` on `input`: `[KEY, scalars…, count]`,
+/// with the zero-padded list under KEY in the advice map.
+///
+/// # Panics
+/// When a felt of `input` is not below p.
+pub fn felt_kernel_inputs(kernel: &FeltKernel, input: &FeltInput) -> (Vec<u64>, AdviceInputs) {
+    let felt = |x: u64| Felt::new(x).unwrap_or_else(|_| panic!("{x} is not a felt"));
+    let mut entry: Vec<Felt> = input.list.iter().map(|x| felt(*x)).collect();
+    entry.resize(entry.len().next_multiple_of(kernel.pad_to), felt(0));
+    let key = Poseidon2::hash_elements(&entry);
+    let mut stack = midenc::vm::word_to_stack(key).to_vec();
+    stack.extend(&input.scalars);
+    stack.push((input.list.len() / kernel.item_felts) as u64);
+    let mut advice = AdviceInputs::default();
+    advice.map.insert(key, entry);
+    (stack, advice)
+}
+
+/// Runs `kernel` on `input`; returns the output stack (top first) and the cycle count.
+///
+/// # Errors
+/// As [`run_hand_written_with_advice`].
+pub fn run_felt_kernel(
+    kernel: &FeltKernel,
+    input: &FeltInput,
+) -> Result<(Vec<u64>, u32), midenc::error::DriverError> {
+    let (stack, advice) = felt_kernel_inputs(kernel, input);
+    run_hand_written_with_advice(kernel.name, &stack, advice)
+}
+
+/// The cycles `kernel` takes on its benchmark input.
+///
+/// # Errors
+/// As [`run_hand_written_with_advice`].
+pub fn felt_kernel_bench_cycles(kernel: &FeltKernel) -> Result<u32, midenc::error::DriverError> {
+    Ok(run_felt_kernel(kernel, &(kernel.bench_input)())?.1)
 }
 
 /// One measurement of the peer compiler (0xMiden's midenc 0.9.2), from

@@ -1,7 +1,12 @@
 //! The hand-written MASM kernels the benchmark compares against compute what the compiled
-//! programs compute (checked here against plain Rust over several inputs).
+//! programs compute (checked here against plain Rust over several inputs, and for the felt
+//! kernels against miden-core's field arithmetic and Poseidon2).
 
-use midenc_tests::bench::run_hand_written;
+use miden_processor::{advice::AdviceInputs, crypto::hash::Poseidon2, Felt, Word};
+use midenc_tests::bench::{
+    felt_kernel_bench_cycles, felt_kernel_inputs, run_felt_kernel, run_hand_written,
+    run_hand_written_with_advice, xorshift_felts, FeltInput, FeltKernel, FELT_KERNELS,
+};
 
 fn fib(n: u32) -> u64 {
     let (mut a, mut b) = (0u64, 1u64);
@@ -69,5 +74,194 @@ fn memcpy_checksum_matches() {
         let want = memcpy_checksum(seed);
         assert_eq!(stack[0] | (stack[1] << 32), want, "memcpy_16k({seed})");
         assert!(stack[0] < 1 << 32 && stack[1] < 1 << 32, "u32 limbs");
+    }
+}
+
+const P: u64 = 0xFFFF_FFFF_0000_0001;
+
+/// Felts the field arithmetic is most likely to get wrong.
+const EDGE_FELTS: [u64; 5] = [0, 1, P - 1, 1 << 32, 1 << 63];
+
+/// The evaluation points of the Horner test.
+const X_VALUES: [u64; 6] = [0, 1, P - 1, 1 << 32, 1 << 63, 0x0123_4567_89AB_CDEF];
+
+fn kernel(name: &str) -> &'static FeltKernel {
+    FELT_KERNELS
+        .iter()
+        .find(|k| k.name == name)
+        .expect("a felt kernel")
+}
+
+fn felt(x: u64) -> Felt {
+    Felt::new(x).expect("a canonical felt")
+}
+
+/// `count` pseudo-random felts with the edge felts spread among them.
+fn test_felts(seed: u64, count: usize) -> Vec<u64> {
+    let mut felts = xorshift_felts(seed, count);
+    for (i, edge) in EDGE_FELTS.iter().enumerate() {
+        if let Some(f) = felts.get_mut(i * 3) {
+            *f = *edge;
+        }
+    }
+    felts
+}
+
+fn horner(coeffs: &[u64], x: u64) -> u64 {
+    coeffs
+        .iter()
+        .rev()
+        .fold(felt(0), |acc, c| acc * felt(x) + felt(*c))
+        .as_canonical_u64()
+}
+
+#[test]
+fn horner_matches_field_arithmetic() {
+    let kernel = kernel("horner");
+    for n in [0, 1, 2, 7, 8, 9, 1001] {
+        // With the edge felts among the coefficients, and without (for n = 1 the former is [0]).
+        let lists = [
+            test_felts(n as u64 + 1, n),
+            xorshift_felts(n as u64 + 50, n),
+        ];
+        for (coeffs, x) in lists.iter().flat_map(|c| X_VALUES.map(|x| (c, x))) {
+            let input = FeltInput {
+                list: coeffs.clone(),
+                scalars: vec![x],
+            };
+            let (stack, _) = run_felt_kernel(kernel, &input).expect("horner runs");
+            assert_eq!(stack[0], horner(coeffs, x), "n = {n}, x = {x}");
+            assert!(
+                stack[1..].iter().all(|f| *f == 0),
+                "n = {n}, x = {x}: a clean stack"
+            );
+        }
+    }
+}
+
+fn merkle_root(leaves: &[u64]) -> [u64; 4] {
+    let mut level: Vec<Word> = leaves
+        .chunks(4)
+        .map(|w| Word::new([0, 1, 2, 3].map(|i| felt(w[i]))))
+        .collect();
+    while level.len() > 1 {
+        level = level
+            .chunks(2)
+            .map(|pair| Poseidon2::merge(&[pair[0], pair[1]]))
+            .collect();
+    }
+    level[0].into_elements().map(|f| f.as_canonical_u64())
+}
+
+#[test]
+fn merkle_root_matches_poseidon2_merge() {
+    let kernel = kernel("merkle_root");
+    for n in [1, 2, 4, 8, 1024] {
+        let input = FeltInput {
+            list: test_felts(n as u64 + 100, 4 * n),
+            scalars: Vec::new(),
+        };
+        let (stack, _) = run_felt_kernel(kernel, &input).expect("merkle_root runs");
+        assert_eq!(stack[..4], merkle_root(&input.list), "n = {n}");
+        assert!(stack[4..].iter().all(|f| *f == 0), "n = {n}: a clean stack");
+    }
+}
+
+#[test]
+fn merkle_root_rejects_a_count_that_is_not_a_power_of_two() {
+    let kernel = kernel("merkle_root");
+    for n in [0, 3, 6] {
+        let input = FeltInput {
+            list: test_felts(7, 4 * n),
+            scalars: Vec::new(),
+        };
+        assert!(run_felt_kernel(kernel, &input).is_err(), "n = {n}");
+    }
+}
+
+/// Each kernel's inputs with one advice felt changed: the re-hash no longer matches KEY.
+#[test]
+fn felt_kernels_reject_tampered_advice() {
+    for kernel in &FELT_KERNELS {
+        let input = FeltInput {
+            list: test_felts(3, 16),
+            scalars: if kernel.name == "horner" {
+                vec![5]
+            } else {
+                Vec::new()
+            },
+        };
+        let (stack, advice) = felt_kernel_inputs(kernel, &input);
+        run_hand_written_with_advice(kernel.name, &stack, advice.clone())
+            .unwrap_or_else(|e| panic!("{}: untampered advice is accepted: {e}", kernel.name));
+        for index in [0, 5, 15] {
+            let mut tampered = AdviceInputs::default();
+            for (key, values) in advice.map.iter() {
+                let mut values = values.to_vec();
+                values[index] += felt(1);
+                tampered.map.insert(*key, values);
+            }
+            let err = run_hand_written_with_advice(kernel.name, &stack, tampered)
+                .expect_err("tampered advice is rejected");
+            // Only the advice differs from the accepted run: the failing assertion is the
+            // commitment check of the pipe helper.
+            assert!(
+                err.to_string().contains("assertion failed"),
+                "{} fails on the commitment, not elsewhere: {err}",
+                kernel.name
+            );
+        }
+    }
+}
+
+/// The commitment the kernels check (what `pipe_preimage_to_memory` and `hash_words` compute
+/// over whole words) is miden-core's `Poseidon2::hash_elements`, for odd and even word counts.
+#[test]
+fn hash_words_is_hash_elements() {
+    for words in 1..=4usize {
+        let felts = test_felts(words as u64, 4 * words);
+        let mut source = String::from("begin\n");
+        for (i, f) in felts.iter().enumerate() {
+            source.push_str(&format!("    push.{f} mem_store.{i}\n"));
+        }
+        source.push_str(&format!(
+            "    push.{} push.0 exec.::miden::core::crypto::hashes::poseidon2::hash_words\n    \
+             swapw dropw\nend\n",
+            felts.len()
+        ));
+        let run = midenc::vm::run_masm_program(&source, &[]).expect("hash_words runs");
+        let want = Poseidon2::hash_elements(&felts.iter().map(|f| felt(*f)).collect::<Vec<_>>());
+        assert_eq!(
+            run.stack[..4],
+            midenc::vm::word_to_stack(want),
+            "{words} words"
+        );
+    }
+}
+
+/// The benchmark inputs run and their cycle counts stay in the expected range.
+#[test]
+fn felt_kernels_run_on_their_bench_inputs() {
+    for kernel in &FELT_KERNELS {
+        let input = (kernel.bench_input)();
+        let cycles = felt_kernel_bench_cycles(kernel).expect("bench input runs");
+        println!("{}: {cycles} cycles", kernel.name);
+        let (stack, _) = run_felt_kernel(kernel, &input).expect("bench input runs");
+        match kernel.name {
+            "horner" => {
+                assert_eq!(input.list.len(), 1001);
+                assert!(input.scalars[0] >= 1 << 32);
+                assert_eq!(stack[0], horner(&input.list, input.scalars[0]));
+            }
+            _ => {
+                assert_eq!(input.list.len(), 4 * 1024);
+                assert_eq!(stack[..4], merkle_root(&input.list));
+            }
+        }
+        assert!(
+            cycles > 1000 && cycles < 100_000,
+            "{}: {cycles}",
+            kernel.name
+        );
     }
 }
