@@ -14,7 +14,7 @@ use crate::{
     error::{WasmError, WasmResult},
     layout::{self, MEMORY_PAGES_ADDR},
     masm::MasmWriter,
-    module_env::{core_type, DataMode, ElemMode, ModuleInfo},
+    module_env::{DataMode, ElemMode, ModuleInfo},
     stack_ops, CompileOptions, ExportedFunction, FunctionProcs, UnsupportedCode,
 };
 use midenc_abi::{felt_count, CoreType, MAX_STACK_FELTS};
@@ -106,7 +106,7 @@ pub fn emit_export_wrappers(
             .params()
             .iter()
             .chain(sig.results())
-            .map(|t| core_type(*t))
+            .map(|t| module.core_type(*t))
             .collect::<Result<Vec<_>, _>>();
         let types = match signature {
             Ok(types) => types,

@@ -178,6 +178,7 @@ pub fn declare(
     func: u32,
     import: &wasmparser::Import<'_>,
     offset: u64,
+    f32_is_felt: bool,
 ) -> WasmResult<(u32, ImportedFunction)> {
     let type_index = match import.ty {
         TypeRef::Func(t) | TypeRef::FuncExact(t) => t,
@@ -193,7 +194,11 @@ pub fn declare(
     let convert = |tys: &[wasmparser::ValType]| -> WasmResult<Vec<CoreType>> {
         tys.iter()
             .map(|t| {
-                core_type(*t).map_err(|what| {
+                let ty = match t {
+                    wasmparser::ValType::F32 if f32_is_felt => Ok(CoreType::I32),
+                    other => core_type(*other),
+                };
+                ty.map_err(|what| {
                     unsupported(
                         format!("import `{}::{}` with {what}", import.module, import.name),
                         offset,
@@ -263,7 +268,9 @@ pub fn module_imports(wasm: &[u8]) -> WasmResult<Vec<ImportedFunction>> {
                 for import in reader.into_imports_with_offsets() {
                     let (offset, import) = import?;
                     if felt_intrinsic(&types, &import, offset)?.is_none() {
-                        imports.push(declare(&types, func, &import, offset)?.1);
+                        // Listing only: `f32` can only be a felt (compiling a module that
+                        // uses it as a float fails on its own).
+                        imports.push(declare(&types, func, &import, offset, true)?.1);
                     }
                     func += 1;
                 }

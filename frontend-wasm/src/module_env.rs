@@ -271,6 +271,13 @@ pub fn parse_module<'a>(wasm: &'a [u8], options: &CompileOptions) -> WasmResult<
                 }
             }
             Payload::ImportSection(reader) => {
+                // Felts travel in `f32` in a module that computes with them, in every
+                // signature, imports before the first felt operation included.
+                for import in reader.clone().into_imports() {
+                    if import?.module == crate::felt_intrinsics::FELT_MODULE {
+                        info.f32_is_felt = true;
+                    }
+                }
                 for import in reader.into_imports_with_offsets() {
                     let (offset, import) = import?;
                     if let Some((ty, intrinsic)) =
@@ -289,6 +296,7 @@ pub fn parse_module<'a>(wasm: &'a [u8], options: &CompileOptions) -> WasmResult<
                         info.num_imported_funcs,
                         &import,
                         offset,
+                        info.f32_is_felt,
                     )?;
                     info.func_types.push(ty);
                     info.num_imported_funcs += 1;
