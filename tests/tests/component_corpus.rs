@@ -1180,6 +1180,20 @@ const FELTS: [u32; 8] = [
     0x0080_0001,
 ];
 
+/// A list of `n` words.
+fn words_list(n: usize) -> String {
+    let items: Vec<String> = (0..n).map(|i| word(i + 1)).collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// A list of `n` entries of the `felts` fixture.
+fn entries(n: usize) -> String {
+    let items: Vec<String> = (0..n)
+        .map(|i| format!("{{key: {}, value: {}, tag: {}}}", word(i), FELTS[(i + 5) % 8], i * 40))
+        .collect();
+    format!("[{}]", items.join(", "))
+}
+
 fn word(i: usize) -> String {
     let f = |k: usize| FELTS[(i + k) % FELTS.len()];
     format!("{{a: {}, b: {}, c: {}, d: {}}}", f(0), f(1), f(2), f(3))
@@ -1222,6 +1236,31 @@ fn felts() {
             (
                 "pick",
                 (0..6).map(|i| format!("{}, {}", word(i), i)).collect(),
+            ),
+            (
+                "grow",
+                (0..5)
+                    .map(|i| {
+                        let xs: Vec<String> = (0..i).map(|k| FELTS[(i + k) % 8].to_string()).collect();
+                        format!("[{}], {}", xs.join(", "), 6 - i)
+                    })
+                    .collect(),
+            ),
+            ("entries-rotate", (0..5).map(|i| format!("{}, {}", entries(i + 1), i * 3)).collect()),
+            (
+                "words-insert",
+                (0..5).map(|i| format!("{}, {}", words_list(i), word(i + 2))).collect(),
+            ),
+            ("entries-shifted", (0..5).map(entries).collect()),
+            ("entries-skewed", (0..5).map(entries).collect()),
+            (
+                "array-rev",
+                (0..5)
+                    .map(|i| {
+                        let f = |k: usize| FELTS[(i + 2 * k) % 8];
+                        format!("{}, {}, {}, {}", f(0), f(1), f(2), f(3))
+                    })
+                    .collect(),
             ),
             (
                 "last-of17",
@@ -1302,6 +1341,44 @@ fn felts_beyond_32_bits() {
     assert_eq!(
         midenc_only(&c, &format!("last-of17({})", args.join(", "))),
         Ok("31".to_string())
+    );
+    // Felt-holding data moved the way compiled Rust moves bytes: `Vec` growth, `clone`,
+    // `rotate_left` and `insert` (overlapping copies), a copy with unaligned ends, an array
+    // by value.
+    let big = [max, "4294967296", "9223372036854775808", "4294967295"];
+    let ent = |i: usize| {
+        format!(
+            "{{key: {{a: {}, b: {}, c: {}, d: {}}}, value: {}, tag: {}}}",
+            big[i % 4], big[(i + 1) % 4], big[(i + 2) % 4], big[(i + 3) % 4], big[(i + 2) % 4], i
+        )
+    };
+    let list = |items: &[String]| format!("[{}]", items.join(", "));
+    let es: Vec<String> = (0..4).map(ent).collect();
+    assert_eq!(
+        midenc_only(&c, &format!("grow([{}, {}], 7)", big[0], big[1])),
+        Ok(list(&(0..14).map(|i| big[i % 2].to_string()).collect::<Vec<_>>()))
+    );
+    let rotated: Vec<String> = (0..4).map(|i| ent((i + 1) % 4)).collect();
+    assert_eq!(
+        midenc_only(&c, &format!("entries-rotate({}, 1)", list(&es))),
+        Ok(list(&rotated))
+    );
+    let w = |i: usize| format!("{{a: {}, b: {}, c: {}, d: {}}}", big[i % 4], big[(i + 1) % 4], big[(i + 2) % 4], big[(i + 3) % 4]);
+    assert_eq!(
+        midenc_only(&c, &format!("words-insert([{}, {}], {})", w(0), w(1), w(2))),
+        Ok(format!("[{}, {}, {}]", w(2), w(0), w(1)))
+    );
+    assert_eq!(
+        midenc_only(&c, &format!("entries-shifted({})", list(&es))),
+        Ok(list(&es))
+    );
+    assert_eq!(
+        midenc_only(&c, &format!("entries-skewed({})", list(&es))),
+        Err("felt copied to an unaligned address".to_string())
+    );
+    assert_eq!(
+        midenc_only(&c, &format!("array-rev({}, {}, {}, {})", big[0], big[1], big[2], big[3])),
+        Ok(format!("{{a: {}, b: {}, c: {}, d: {}}}", big[3], big[2], big[1], big[0]))
     );
     // The host refuses values that are not field elements.
     let package = midenc::compile_wasm(std::path::Path::new("c.wasm"), &c, "c").unwrap();

@@ -467,3 +467,43 @@ fn memory_hashing_and_advice_agree_with_miden_core() {
     );
     eprintln!("memory hashing and advice: {cases} cases agree with miden-core's Poseidon2");
 }
+
+/// A felt crosses a call to another package's procedure (an import by MAST root) whole.
+#[test]
+fn felts_cross_imported_functions_whole() {
+    let callee = wat::parse_str(
+        r#"(module
+          (import "miden:intrinsics/felt" "mul" (func $mul (param f32 f32) (result f32)))
+          (import "miden:intrinsics/felt" "from_u32" (func $c (param i32) (result f32)))
+          (func (export "triple") (param f32) (result f32)
+            (call $mul (local.get 0) (call $c (i32.const 3)))))"#,
+    )
+    .unwrap();
+    let callee = midenc::compile_wasm(Path::new("callee.wat"), &callee, "callee").expect("compiles");
+    let (export, _) = callee.export("triple").expect("exported");
+    let root = export.mast_root.clone();
+    let caller = wat::parse_str(format!(
+        r#"(module
+          (import "miden:intrinsics/felt" "from_u64" (func $in (param i64) (result f32)))
+          (import "miden:intrinsics/felt" "as_u64" (func $out (param f32) (result i64)))
+          (import "mast:{root}" "triple" (func $triple (param f32) (result f32)))
+          (func (export "run") (param i64) (result i64)
+            (call $out (call $triple (call $in (local.get 0))))))"#
+    ))
+    .unwrap();
+    let mut links = midenc_linker::LinkSet::default();
+    links.add("callee.masp", callee).unwrap();
+    let (_, caller) =
+        midenc::compile_wasm_with(Path::new("caller.wat"), &caller, "caller", None, &links, false)
+            .expect("compiles against the callee");
+    let (e, run_root) = caller.export("run").unwrap();
+    let mut cases = 0;
+    for v in values() {
+        let got = vm::call_export_linked(&caller, &links, run_root, &[CoreValue::I64(v as i64)], &e.results.clone())
+            .unwrap_or_else(|err| panic!("triple({v}): {err}"));
+        let want = (felt(v) * felt(3)).as_canonical_u64();
+        assert_eq!(got.results, vec![CoreValue::I64(want as i64)], "triple({v})");
+        cases += 1;
+    }
+    assert!(cases >= 20);
+}
