@@ -291,3 +291,20 @@ mod felt_math {
         traps(&masp, "merkle-root([{a: 1, b: 2, c: 3, d: 4}, {a: 1, b: 2, c: 3, d: 4}, {a: 1, b: 2, c: 3, d: 4}])", "trap: unreachable");
     }
 }
+
+/// The felt logic of `examples/felt-math` also runs natively: its unit tests, built for the
+/// host with the bindings' native felt arithmetic and Poseidon2, pass under plain `cargo test`.
+#[test]
+fn felt_math_runs_natively_on_the_host() {
+    let manifest = root().join("examples/felt-math/Cargo.toml");
+    let target = guest_target_dir().join("host");
+    let o = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["test", "--quiet", "--manifest-path", manifest.to_str().unwrap()])
+        .env("CARGO_TARGET_DIR", &target)
+        .env_remove("RUSTFLAGS")
+        .output()
+        .expect("cargo runs");
+    let out = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("4 passed"), "{out}");
+}
