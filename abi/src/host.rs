@@ -283,7 +283,15 @@ fn encode_list(ty: &WitType, v: &Value, blobs: &mut Vec<u64>) -> Result<u32, Cod
             let mut felts = Vec::new();
             for (i, item) in items.iter().enumerate() {
                 let at = i * size;
-                store(elem, item, &mut bytes[at..at + size], &mut Felts { at, felts: &mut felts })?;
+                store(
+                    elem,
+                    item,
+                    &mut bytes[at..at + size],
+                    &mut Felts {
+                        at,
+                        felts: &mut felts,
+                    },
+                )?;
             }
             let mut packed = pack_bytes(&bytes);
             for (at, felt) in felts {

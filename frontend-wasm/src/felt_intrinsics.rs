@@ -196,15 +196,7 @@ static INTRINSICS: &[FeltIntrinsic] = &[
         &[I32, I32, I32],
         &[],
         &[
-            "swap",
-            SLOT,
-            LOAD_WORD,
-            "movup.5",
-            SLOT,
-            LOAD_WORD,
-            "hmerge",
-            "movup.4",
-            SLOT,
+            "swap", SLOT, LOAD_WORD, "movup.5", SLOT, LOAD_WORD, "hmerge", "movup.4", SLOT,
             STORE_WORD,
         ],
     ),
@@ -239,7 +231,8 @@ static INTRINSICS: &[FeltIntrinsic] = &[
 const SLOT: &str = "u32divmod.4 assertz.err=\"unaligned felt access\"";
 
 /// [q] -> [w0, w1, w2, w3]: the word at element q (element 0 on top).
-const LOAD_WORD: &str = "dup add.3 mem_load swap dup add.2 mem_load swap dup add.1 mem_load swap mem_load";
+const LOAD_WORD: &str =
+    "dup add.3 mem_load swap dup add.2 mem_load swap dup add.1 mem_load swap mem_load";
 
 /// [q, w0, w1, w2, w3] -> []: stores the word at element q.
 const STORE_WORD: &str = "dup movup.2 swap mem_store add.1 dup movup.2 swap mem_store \
@@ -369,10 +362,16 @@ mod tests {
     fn sequences_split_into_instructions_keeping_messages_whole() {
         assert_eq!(
             split_instructions("u32divmod.4 assertz.err=\"unaligned felt access\" mem_load"),
-            ["u32divmod.4", "assertz.err=\"unaligned felt access\"", "mem_load"]
+            [
+                "u32divmod.4",
+                "assertz.err=\"unaligned felt access\"",
+                "mem_load"
+            ]
         );
         let merge = FeltIntrinsic::find("merge_words").unwrap();
-        assert!(merge.instructions().all(|i| !i.contains(' ') || i.contains('"')));
+        assert!(merge
+            .instructions()
+            .all(|i| !i.contains(' ') || i.contains('"')));
     }
 
     #[test]

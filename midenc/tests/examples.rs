@@ -223,7 +223,10 @@ mod felt_math {
 
     /// Runs `call`, expecting it to fail with a trap that says `message`.
     fn traps(masp: &Path, call: &str, message: &str) {
-        let o = run(&mut midenc(&["run", masp.to_str().unwrap(), "--invoke", call], &root()));
+        let o = run(&mut midenc(
+            &["run", masp.to_str().unwrap(), "--invoke", call],
+            &root(),
+        ));
         assert!(!o.status.success(), "{call} succeeded");
         let err = stderr(&o);
         assert!(err.contains(message), "{call}: {err}");
@@ -242,11 +245,18 @@ mod felt_math {
                     .rev()
                     .fold(Felt::ZERO, |acc, c| acc * felt(x) + *c);
                 let got = invoke(&masp, &format!("horner({}, {x})", list(&xs)));
-                assert_eq!(got, want.as_canonical_u64().to_string(), "horner {n} at {x}");
+                assert_eq!(
+                    got,
+                    want.as_canonical_u64().to_string(),
+                    "horner {n} at {x}"
+                );
                 cases += 1;
             }
             let want = Poseidon2::hash_elements(&felts);
-            assert_eq!(invoke(&masp, &format!("hash({})", list(&xs))), word_text(want));
+            assert_eq!(
+                invoke(&masp, &format!("hash({})", list(&xs))),
+                word_text(want)
+            );
             let got = invoke(&masp, &format!("from-u64s({})", list(&xs)));
             assert_eq!(got, list(&xs));
             let nonzero: Vec<u64> = xs.iter().filter(|v| **v != 0).copied().collect();
@@ -254,12 +264,26 @@ mod felt_math {
                 .iter()
                 .map(|v| felt(*v).inverse().as_canonical_u64())
                 .collect();
-            assert_eq!(invoke(&masp, &format!("batch-inverse({})", list(&nonzero))), list(&inv));
+            assert_eq!(
+                invoke(&masp, &format!("batch-inverse({})", list(&nonzero))),
+                list(&inv)
+            );
             cases += 3;
         }
-        for (x, e) in [(3, 5), (P - 1, P), (1 << 32, u64::MAX), (0, 0), (7, P - 1), (1 << 63, 1 << 40)] {
+        for (x, e) in [
+            (3, 5),
+            (P - 1, P),
+            (1 << 32, u64::MAX),
+            (0, 0),
+            (7, P - 1),
+            (1 << 63, 1 << 40),
+        ] {
             let want = felt(x).exp_u64(e).as_canonical_u64().to_string();
-            assert_eq!(invoke(&masp, &format!("pow({x}, {e})")), want, "pow({x}, {e})");
+            assert_eq!(
+                invoke(&masp, &format!("pow({x}, {e})")),
+                want,
+                "pow({x}, {e})"
+            );
             cases += 1;
         }
         for leaves in [1usize, 2, 4, 16] {
@@ -270,7 +294,10 @@ mod felt_math {
                 .collect();
             let text: Vec<String> = level.iter().map(|w| word_text(*w)).collect();
             while level.len() > 1 {
-                level = level.chunks(2).map(|p| Poseidon2::merge(&[p[0], p[1]])).collect();
+                level = level
+                    .chunks(2)
+                    .map(|p| Poseidon2::merge(&[p[0], p[1]]))
+                    .collect();
             }
             let got = invoke(&masp, &format!("merkle-root([{}])", text.join(", ")));
             assert_eq!(got, word_text(level[0]), "merkle root of {leaves}");
@@ -282,7 +309,11 @@ mod felt_math {
     #[test]
     fn traps_are_clear() {
         let masp = build("felt-math");
-        traps(&masp, "batch-inverse([5, 0, 7])", "trap: felt inverse of zero");
+        traps(
+            &masp,
+            "batch-inverse([5, 0, 7])",
+            "trap: felt inverse of zero",
+        );
         traps(
             &masp,
             &format!("from-u64s([1, {P}])"),
@@ -299,7 +330,12 @@ fn felt_math_runs_natively_on_the_host() {
     let manifest = root().join("examples/felt-math/Cargo.toml");
     let target = guest_target_dir().join("host");
     let o = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["test", "--quiet", "--manifest-path", manifest.to_str().unwrap()])
+        .args([
+            "test",
+            "--quiet",
+            "--manifest-path",
+            manifest.to_str().unwrap(),
+        ])
         .env("CARGO_TARGET_DIR", &target)
         .env_remove("RUSTFLAGS")
         .output()

@@ -1189,7 +1189,14 @@ fn words_list(n: usize) -> String {
 /// A list of `n` entries of the `felts` fixture.
 fn entries(n: usize) -> String {
     let items: Vec<String> = (0..n)
-        .map(|i| format!("{{key: {}, value: {}, tag: {}}}", word(i), FELTS[(i + 5) % 8], i * 40))
+        .map(|i| {
+            format!(
+                "{{key: {}, value: {}, tag: {}}}",
+                word(i),
+                FELTS[(i + 5) % 8],
+                i * 40
+            )
+        })
         .collect();
     format!("[{}]", items.join(", "))
 }
@@ -1241,15 +1248,23 @@ fn felts() {
                 "grow",
                 (0..5)
                     .map(|i| {
-                        let xs: Vec<String> = (0..i).map(|k| FELTS[(i + k) % 8].to_string()).collect();
+                        let xs: Vec<String> =
+                            (0..i).map(|k| FELTS[(i + k) % 8].to_string()).collect();
                         format!("[{}], {}", xs.join(", "), 6 - i)
                     })
                     .collect(),
             ),
-            ("entries-rotate", (0..5).map(|i| format!("{}, {}", entries(i + 1), i * 3)).collect()),
+            (
+                "entries-rotate",
+                (0..5)
+                    .map(|i| format!("{}, {}", entries(i + 1), i * 3))
+                    .collect(),
+            ),
             (
                 "words-insert",
-                (0..5).map(|i| format!("{}, {}", words_list(i), word(i + 2))).collect(),
+                (0..5)
+                    .map(|i| format!("{}, {}", words_list(i), word(i + 2)))
+                    .collect(),
             ),
             ("entries-shifted", (0..5).map(entries).collect()),
             ("entries-skewed", (0..5).map(entries).collect()),
@@ -1325,7 +1340,10 @@ fn felts_beyond_32_bits() {
         Ok(format!("({max}, 1)"))
     );
     assert_eq!(
-        midenc_only(&c, &format!("word-rev({{a: {max}, b: 4294967296, c: 1, d: 0}})")),
+        midenc_only(
+            &c,
+            &format!("word-rev({{a: {max}, b: 4294967296, c: 1, d: 0}})")
+        ),
         Ok(format!("{{a: 0, b: 1, c: 4294967296, d: {max}}}"))
     );
     // 17 felts are passed in linear memory.
@@ -1349,21 +1367,36 @@ fn felts_beyond_32_bits() {
     let ent = |i: usize| {
         format!(
             "{{key: {{a: {}, b: {}, c: {}, d: {}}}, value: {}, tag: {}}}",
-            big[i % 4], big[(i + 1) % 4], big[(i + 2) % 4], big[(i + 3) % 4], big[(i + 2) % 4], i
+            big[i % 4],
+            big[(i + 1) % 4],
+            big[(i + 2) % 4],
+            big[(i + 3) % 4],
+            big[(i + 2) % 4],
+            i
         )
     };
     let list = |items: &[String]| format!("[{}]", items.join(", "));
     let es: Vec<String> = (0..4).map(ent).collect();
     assert_eq!(
         midenc_only(&c, &format!("grow([{}, {}], 7)", big[0], big[1])),
-        Ok(list(&(0..14).map(|i| big[i % 2].to_string()).collect::<Vec<_>>()))
+        Ok(list(
+            &(0..14).map(|i| big[i % 2].to_string()).collect::<Vec<_>>()
+        ))
     );
     let rotated: Vec<String> = (0..4).map(|i| ent((i + 1) % 4)).collect();
     assert_eq!(
         midenc_only(&c, &format!("entries-rotate({}, 1)", list(&es))),
         Ok(list(&rotated))
     );
-    let w = |i: usize| format!("{{a: {}, b: {}, c: {}, d: {}}}", big[i % 4], big[(i + 1) % 4], big[(i + 2) % 4], big[(i + 3) % 4]);
+    let w = |i: usize| {
+        format!(
+            "{{a: {}, b: {}, c: {}, d: {}}}",
+            big[i % 4],
+            big[(i + 1) % 4],
+            big[(i + 2) % 4],
+            big[(i + 3) % 4]
+        )
+    };
     assert_eq!(
         midenc_only(&c, &format!("words-insert([{}, {}], {})", w(0), w(1), w(2))),
         Ok(format!("[{}, {}, {}]", w(2), w(0), w(1)))
@@ -1377,8 +1410,14 @@ fn felts_beyond_32_bits() {
         Err("felt copied to an unaligned address".to_string())
     );
     assert_eq!(
-        midenc_only(&c, &format!("array-rev({}, {}, {}, {})", big[0], big[1], big[2], big[3])),
-        Ok(format!("{{a: {}, b: {}, c: {}, d: {}}}", big[3], big[2], big[1], big[0]))
+        midenc_only(
+            &c,
+            &format!("array-rev({}, {}, {}, {})", big[0], big[1], big[2], big[3])
+        ),
+        Ok(format!(
+            "{{a: {}, b: {}, c: {}, d: {}}}",
+            big[3], big[2], big[1], big[0]
+        ))
     );
     // The host refuses values that are not field elements.
     let package = midenc::compile_wasm(std::path::Path::new("c.wasm"), &c, "c").unwrap();

@@ -451,16 +451,26 @@ fn memory_hashing_and_advice_agree_with_miden_core() {
     let key_word = Word::new([0, 1, 2, 3].map(|i| felt(key[i])));
     let input = pick(9, 11);
     let mut advice = miden_processor::advice::AdviceInputs::default();
-    advice
-        .map
-        .insert(key_word, input.iter().map(|v| felt(*v)).collect::<Vec<Felt>>());
+    advice.map.insert(
+        key_word,
+        input.iter().map(|v| felt(*v)).collect::<Vec<Felt>>(),
+    );
     let mut args: Vec<CoreValue> = key.iter().map(|v| CoreValue::I64(*v as i64)).collect();
     args.push(CoreValue::I32(9));
     let felts: Vec<Felt> = input.iter().map(|v| felt(*v)).collect();
     let got = run_with_advice(&package, "mapval", &args, advice).expect("mapval runs");
-    assert_eq!(got, digest(Poseidon2::hash_elements(&felts)), "advice map read");
+    assert_eq!(
+        got,
+        digest(Poseidon2::hash_elements(&felts)),
+        "advice map read"
+    );
     cases += 1;
-    let got = run_with_advice(&package, "hash", &[CoreValue::I32(2), CoreValue::I32(1)], advice_stack(&[5]));
+    let got = run_with_advice(
+        &package,
+        "hash",
+        &[CoreValue::I32(2), CoreValue::I32(1)],
+        advice_stack(&[5]),
+    );
     assert!(
         matches!(&got, Err(DriverError::Trap { message, .. }) if message == "unaligned felt access"),
         "{got:?}"
@@ -479,7 +489,8 @@ fn felts_cross_imported_functions_whole() {
             (call $mul (local.get 0) (call $c (i32.const 3)))))"#,
     )
     .unwrap();
-    let callee = midenc::compile_wasm(Path::new("callee.wat"), &callee, "callee").expect("compiles");
+    let callee =
+        midenc::compile_wasm(Path::new("callee.wat"), &callee, "callee").expect("compiles");
     let (export, _) = callee.export("triple").expect("exported");
     let root = export.mast_root.clone();
     let caller = wat::parse_str(format!(
@@ -493,16 +504,32 @@ fn felts_cross_imported_functions_whole() {
     .unwrap();
     let mut links = midenc_linker::LinkSet::default();
     links.add("callee.masp", callee).unwrap();
-    let (_, caller) =
-        midenc::compile_wasm_with(Path::new("caller.wat"), &caller, "caller", None, &links, false)
-            .expect("compiles against the callee");
+    let (_, caller) = midenc::compile_wasm_with(
+        Path::new("caller.wat"),
+        &caller,
+        "caller",
+        None,
+        &links,
+        false,
+    )
+    .expect("compiles against the callee");
     let (e, run_root) = caller.export("run").unwrap();
     let mut cases = 0;
     for v in values() {
-        let got = vm::call_export_linked(&caller, &links, run_root, &[CoreValue::I64(v as i64)], &e.results.clone())
-            .unwrap_or_else(|err| panic!("triple({v}): {err}"));
+        let got = vm::call_export_linked(
+            &caller,
+            &links,
+            run_root,
+            &[CoreValue::I64(v as i64)],
+            &e.results.clone(),
+        )
+        .unwrap_or_else(|err| panic!("triple({v}): {err}"));
         let want = (felt(v) * felt(3)).as_canonical_u64();
-        assert_eq!(got.results, vec![CoreValue::I64(want as i64)], "triple({v})");
+        assert_eq!(
+            got.results,
+            vec![CoreValue::I64(want as i64)],
+            "triple({v})"
+        );
         cases += 1;
     }
     assert!(cases >= 20);

@@ -84,7 +84,14 @@ fn run(package: &LinkedPackage, export: &str, args: &[u64]) -> Got {
 }
 
 /// Felts of every size class: below 2^32, at it, above it, near the modulus.
-const VALUES: [u64; 6] = [7, (1 << 32) - 1, 1 << 32, 1 << 63, P - 1, 0x1234_5678_9ABC_DEF0];
+const VALUES: [u64; 6] = [
+    7,
+    (1 << 32) - 1,
+    1 << 32,
+    1 << 63,
+    P - 1,
+    0x1234_5678_9ABC_DEF0,
+];
 
 fn plus(v: u64, k: u64) -> u64 {
     (Felt::new(v).unwrap() + Felt::new(k).unwrap()).as_canonical_u64()
@@ -108,8 +115,16 @@ fn felts_keep_their_value_in_memory() {
 fn unaligned_felt_access_traps() {
     let package = compiled();
     for (a, b) in [(2u32, 0u32), (0, 1), (0, 3), (5, 8)] {
-        let got = run(&package, "store_load", &[u64::from(a), 1 << 40, u64::from(b)]);
-        assert_eq!(got, Got::Trap("unaligned felt access".into()), "store at {a}, load at {b}");
+        let got = run(
+            &package,
+            "store_load",
+            &[u64::from(a), 1 << 40, u64::from(b)],
+        );
+        assert_eq!(
+            got,
+            Got::Trap("unaligned felt access".into()),
+            "store at {a}, load at {b}"
+        );
     }
 }
 
@@ -134,8 +149,16 @@ fn memory_copy_moves_felts_whole() {
     for v in VALUES {
         for (d, s, n, r, from) in cases {
             let want = plus(v, u64::from((from - 64) / 4));
-            let got = run(&package, "copy_read", &[v, d.into(), s.into(), n.into(), r.into()]);
-            assert_eq!(got, Got::Value(want), "v = {v}: copy({d}, {s}, {n}), felt at {r}");
+            let got = run(
+                &package,
+                "copy_read",
+                &[v, d.into(), s.into(), n.into(), r.into()],
+            );
+            assert_eq!(
+                got,
+                Got::Value(want),
+                "v = {v}: copy({d}, {s}, {n}), felt at {r}"
+            );
         }
     }
 }
@@ -154,14 +177,21 @@ fn byte_neighbours_of_felts_copy_exactly() {
     let got = run(&package, "bytes_after_copy", &[1 << 40, 70, 62, 40, 108]);
     assert_eq!(got, Got::Value(0xFF00));
     let got = run(&package, "bytes_after_copy", &[1 << 40, 70, 62, 40, 68]);
-    assert_eq!(got, Got::Value(0x5566_0001), "felt 2^40 + 1 keeps its low bytes");
+    assert_eq!(
+        got,
+        Got::Value(0x5566_0001),
+        "felt 2^40 + 1 keeps its low bytes"
+    );
 }
 
 #[test]
 fn word_moves_at_computed_addresses_keep_felts() {
     let package = compiled();
     for v in VALUES {
-        assert_eq!(run(&package, "copy_word", &[v, 400, 72]), Got::Value(plus(v, 2)));
+        assert_eq!(
+            run(&package, "copy_word", &[v, 400, 72]),
+            Got::Value(plus(v, 2))
+        );
         assert_eq!(
             run(&package, "copy_pair", &[v, 408, 80]),
             Got::Value(plus(plus(v, 4), plus(v, 5)))

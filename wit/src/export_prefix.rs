@@ -75,15 +75,19 @@ mod tests {
         let names: Vec<String> = Parser::new(0)
             .parse_all(&out)
             .filter_map(|p| match p.unwrap() {
-                Payload::ExportSection(r) => {
-                    Some(r.into_iter().map(|e| e.unwrap().name.to_string()).collect::<Vec<_>>())
-                }
+                Payload::ExportSection(r) => Some(
+                    r.into_iter()
+                        .map(|e| e.unwrap().name.to_string())
+                        .collect::<Vec<_>>(),
+                ),
                 _ => None,
             })
             .flatten()
             .collect();
         assert_eq!(names, ["memory", "pow"]);
         wasmparser::validate(&out).expect("still valid");
-        assert!(strip_export_prefix(&wat::parse_str("(module)").unwrap()).unwrap().is_none());
+        assert!(strip_export_prefix(&wat::parse_str("(module)").unwrap())
+            .unwrap()
+            .is_none());
     }
 }

@@ -107,7 +107,10 @@ pub(crate) fn use_host_carrier(resolve: &mut Resolve) {
 }
 
 /// The interfaces of `world` that define the felt, with the Rust module path of their types.
-fn felt_interfaces(resolve: &Resolve, world: WorldId) -> impl Iterator<Item = (String, &Interface)> {
+fn felt_interfaces(
+    resolve: &Resolve,
+    world: WorldId,
+) -> impl Iterator<Item = (String, &Interface)> {
     let w = &resolve.worlds[world];
     let imports = w.imports.values().map(|i| (i, ""));
     let exports = w.exports.values().map(|i| (i, "exports::"));
