@@ -362,3 +362,84 @@ world w {
         }
     }
 }
+
+/// A felt crosses a component import whole: the caller's `run` calls the callee's `triple`
+/// twice on p − 1 (the callee computes with the felt intrinsics).
+#[test]
+fn felts_cross_component_imports_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let files = [
+        (
+            "wit/deps/miden-base/core-types.wit",
+            "package miden:base@1.0.0;\ninterface core-types { record felt { inner: f32 } }\n",
+        ),
+        (
+            "wit/f.wit",
+            "package test:f@1.0.0;
+interface api {
+  use miden:base/core-types@1.0.0.{felt};
+  triple: func(x: felt) -> felt;
+}
+world callee { export api; }
+world caller {
+  use miden:base/core-types@1.0.0.{felt};
+  import api;
+  export run: func(x: felt) -> felt;
+}
+",
+        ),
+        (
+            "callee.wat",
+            r#"(module
+  (import "miden:intrinsics/felt" "mul" (func $mul (param f32 f32) (result f32)))
+  (import "miden:intrinsics/felt" "from_u32" (func $c (param i32) (result f32)))
+  (func (export "test:f/api@1.0.0#triple") (param f32) (result f32)
+    (call $mul (local.get 0) (call $c (i32.const 3)))))"#,
+        ),
+        (
+            "caller.wat",
+            r#"(module
+  (import "test:f/api@1.0.0" "triple" (func $t (param f32) (result f32)))
+  (func (export "run") (param f32) (result f32) (call $t (call $t (local.get 0)))))"#,
+        ),
+    ];
+    for (name, text) in files {
+        let path = d.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    ok(midenc(
+        &["compile", "callee.wat", "--wit", "wit", "--world", "callee"],
+        d,
+    ));
+    ok(midenc(
+        &[
+            "compile",
+            "caller.wat",
+            "--wit",
+            "wit",
+            "--world",
+            "caller",
+            "-L",
+            "callee.masp",
+        ],
+        d,
+    ));
+    let run = |x: &str| {
+        ok(midenc(
+            &[
+                "run",
+                "caller.masp",
+                "-L",
+                "callee.masp",
+                "--invoke",
+                &format!("run({x})"),
+            ],
+            d,
+        ))
+    };
+    // 9 · (p − 1) = p − 9; 9 · 2^40.
+    assert_eq!(run("18446744069414584320"), "18446744069414584312");
+    assert_eq!(run("1099511627776"), "9895604649984");
+}
