@@ -220,6 +220,7 @@ fn new_build_run() {
     for f in [
         "Cargo.toml",
         "wit/world.wit",
+        "wit/deps/miden-base/core-types.wit",
         "src/lib.rs",
         "src/bindings.rs",
         "README.md",
@@ -259,6 +260,19 @@ fn new_build_run() {
     };
     assert_eq!(invoke("add(2, 3)"), "5");
     assert_eq!(invoke("fib(50)"), "12586269025");
+    // (p − 1)³ + 1 = 0 and (2^32 + 1)³ + 1, in the field.
+    assert_eq!(invoke("cube-plus-one(18446744069414584320)"), "0");
+    assert_eq!(invoke("cube-plus-one(4294967297)"), "25769803774");
+
+    // The crate's unit test runs its felt logic natively on the host.
+    let host = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["test", "--quiet"])
+        .current_dir(&krate)
+        .env("CARGO_TARGET_DIR", cache.join("host"))
+        .env_remove("RUSTFLAGS")
+        .output()
+        .expect("cargo runs");
+    assert!(host.status.success(), "{}{}", stdout(&host), stderr(&host));
 
     // `midenc inspect` shows what was built: both exports with their WIT signatures.
     let o = ok(run(&mut midenc(

@@ -105,9 +105,13 @@ impl Names {
 }
 
 fn write_template(dir: &Path, names: &Names) -> DriverResult<()> {
-    let files: [(&str, &str); 6] = [
+    let files: [(&str, &str); 7] = [
         ("Cargo.toml", include_str!("template/Cargo.toml.tmpl")),
         ("wit/world.wit", include_str!("template/world.wit.tmpl")),
+        (
+            "wit/deps/miden-base/core-types.wit",
+            include_str!("template/core-types.wit.tmpl"),
+        ),
         ("src/lib.rs", include_str!("template/lib.rs.tmpl")),
         ("src/runtime.rs", include_str!("template/runtime.rs.tmpl")),
         ("README.md", include_str!("template/README.md.tmpl")),
