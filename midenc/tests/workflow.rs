@@ -265,13 +265,14 @@ fn new_build_run() {
     assert_eq!(invoke("cube-plus-one(4294967297)"), "25769803774");
 
     // The crate's unit test runs its felt logic natively on the host.
-    let host = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["test", "--quiet"])
-        .current_dir(&krate)
-        .env("CARGO_TARGET_DIR", cache.join("host"))
-        .env_remove("RUSTFLAGS")
-        .output()
-        .expect("cargo runs");
+    let host =
+        std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+            .args(["test", "--quiet"])
+            .current_dir(&krate)
+            .env("CARGO_TARGET_DIR", cache.join("host"))
+            .env_remove("RUSTFLAGS")
+            .output()
+            .expect("cargo runs");
     assert!(host.status.success(), "{}{}", stdout(&host), stderr(&host));
 
     // `midenc inspect` shows what was built: both exports with their WIT signatures.

@@ -130,7 +130,7 @@ pub fn rust_bindings(
                 source,
                 "\n#[cfg({cfg})]\nmod guest {{\n{}{}}}\n",
                 rebind_imports(&generated, &mast_imports),
-                miden_types::extensions(&original, world_id, target)
+                miden_types::extensions(&original, world_id, target, &generated)
             );
         }
         source.push_str("\npub use guest::*;\n");

@@ -129,15 +129,27 @@ fn felt_interfaces(
 
 /// Rust source adding the value API to every generated copy of `felt`/`word` in `world`
 /// (`resolve` has the WIT's own `f32` carrier), for bindings compiled for `target`.
-pub(crate) fn extensions(resolve: &Resolve, world: WorldId, target: Target) -> String {
+///
+/// wit-bindgen leaves out types no function uses, so only the records that `generated` (its
+/// output) defines get the API.
+pub(crate) fn extensions(
+    resolve: &Resolve,
+    world: WorldId,
+    target: Target,
+    generated: &str,
+) -> String {
     let mut out = String::new();
     let mut any = false;
+    if !generated.contains("pub struct Felt {") {
+        return out;
+    }
     for (module, iface) in felt_interfaces(resolve, world) {
         any = true;
         let word = iface
             .types
             .get("word")
-            .and_then(|t| word_shape(resolve, *t));
+            .and_then(|t| word_shape(resolve, *t))
+            .filter(|_| generated.contains("pub struct Word {"));
         emit(&mut out, &module, word, target);
     }
     if any {
