@@ -264,15 +264,13 @@ pub fn module_imports(wasm: &[u8]) -> WasmResult<Vec<ImportedFunction>> {
                 }
             }
             wasmparser::Payload::ImportSection(reader) => {
-                let mut func = 0;
-                for import in reader.into_imports_with_offsets() {
+                for (func, import) in (0u32..).zip(reader.into_imports_with_offsets()) {
                     let (offset, import) = import?;
                     if felt_intrinsic(&types, &import, offset)?.is_none() {
                         // Listing only: `f32` can only be a felt (compiling a module that
                         // uses it as a float fails on its own).
                         imports.push(declare(&types, func, &import, offset, true)?.1);
                     }
-                    func += 1;
                 }
             }
             wasmparser::Payload::CodeSectionStart { .. } => break,

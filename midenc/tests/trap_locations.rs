@@ -28,7 +28,7 @@ fn operator_offset(wasm: &[u8], func: u32, is_it: impl Fn(&Operator<'_>) -> bool
                     while !ops.eof() {
                         let (op, offset) = ops.read_with_offset().unwrap();
                         if is_it(&op) {
-                            return offset as u64;
+                            return offset;
                         }
                     }
                 }

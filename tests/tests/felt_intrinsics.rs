@@ -284,7 +284,7 @@ fn first_call_offset(wasm: &[u8], callee: u32) -> u64 {
                 let (op, offset) = ops.read_with_offset().unwrap();
                 if matches!(op, wasmparser::Operator::Call { function_index } if function_index == callee)
                 {
-                    return offset as u64;
+                    return offset;
                 }
             }
         }
@@ -389,6 +389,7 @@ const MEMORY_MODULE: &str = r#"
 "#;
 
 /// Runs `export` with `args` and the advice inputs; the four digest felts.
+#[allow(clippy::result_large_err)]
 fn run_with_advice(
     package: &LinkedPackage,
     export: &str,
