@@ -535,7 +535,7 @@ pub(crate) fn compile_with_wrappers(
     let code = format!("{}{wrapper_text}", parts.concat());
     // The canonical-ABI runtime serves component wrappers and spilling import adapters.
     let runtime = used_procs(&component::runtime_masm(), &code);
-    let intrinsics = used_intrinsics(&format!("{runtime}{code}"));
+    let intrinsics = used_intrinsics(&format!("{runtime}{code}"), module.f32_is_felt);
     // A fresh instance writes only the tables its code reads.
     let uses = exports::InstanceUses {
         pow_tables: intrinsics.contains(&format!("add.{}", layout::POW_TABLE_ADDR))
@@ -731,8 +731,24 @@ fn qualify_runtime_calls(text: &str, names: &[&str]) -> String {
 }
 
 /// The intrinsic procedures that `code` (transitively) refers to, in definition order.
-fn used_intrinsics(code: &str) -> String {
-    used_procs(INTRINSICS, code)
+///
+/// A module without felts (`f32_is_felt` false) gets the cheaper forms that may assume every
+/// element of linear memory is a u32: the branchless `wasm_load32` and `wasm_store_masked`,
+/// and `memory.copy` without the felt check of byte-shifting copies.
+fn used_intrinsics(code: &str, felts: bool) -> String {
+    let library = if felts {
+        std::borrow::Cow::Borrowed(INTRINSICS)
+    } else {
+        std::borrow::Cow::Owned(
+            INTRINSICS
+                .replace("proc wasm_load32\n", "proc wasm_load32_felt_safe\n")
+                .replace("proc wasm_load32_plain\n", "proc wasm_load32\n")
+                .replace("proc wasm_store_masked\n", "proc wasm_store_masked_felt_safe\n")
+                .replace("proc wasm_store_masked_plain\n", "proc wasm_store_masked\n")
+                .replace("            exec.wasm_assert_byte_slots\n", ""),
+        )
+    };
+    used_procs(&library, code)
         .replace("POW_TABLE_4", &(layout::POW_TABLE_ADDR + 4).to_string())
         .replace("POW_TABLE", &layout::POW_TABLE_ADDR.to_string())
         .replace("FELT_SCRATCH", &layout::FELT_SCRATCH_ADDR.to_string())
