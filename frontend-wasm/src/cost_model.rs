@@ -1,82 +1,55 @@
 //! A rough static estimate of the cycles a procedure body costs, used to choose between two
 //! translations of the same function that differ only in how their locals are laid out.
 //!
-//! Instructions are weighted by 8 for every enclosing `while` (capped at 5 loops), since a loop
-//! body usually runs many times. Stack instructions cost what they were measured to cost on
-//! Miden 0.23.5 for their depth (`dup.8` 3 cycles but `dup.9` 1, `movup.9` 4, `swap.10` 6);
-//! every other instruction counts 1, which is enough because both candidates compute the same
-//! operations and differ in stack traffic.
+//! It is priced on the finished code ([`Block`]s, after the MASM-level passes), with each
+//! instruction's measured cost ([`crate::masm::Inst::cycles`]). Instructions are weighted by 8
+//! for every enclosing `while` (capped at 5 loops), since a loop body usually runs many times;
+//! an `if` adds 10, a `while` 1. Both candidates compute the same operations and differ in
+//! stack traffic, which is what the costs are exact for.
 
-/// The estimated cycles of the MASM lines `text` (one instruction or block keyword per line).
-pub(crate) fn estimated_cycles(text: &str) -> u64 {
-    let mut loops: Vec<bool> = Vec::new();
-    let mut depth = 0u32;
-    let mut total = 0u64;
-    for line in text.lines().map(str::trim) {
-        let weight = 8u64.pow(depth.min(5));
-        match line {
-            "" => {}
-            _ if line.starts_with('#') || line.starts_with('@') || line.starts_with("proc ") => {}
-            "while.true" => {
-                total += weight;
-                loops.push(true);
-                depth += 1;
-            }
-            "if.true" | "if.false" => {
-                total += 10 * weight;
-                loops.push(false);
-            }
-            "else" => {}
-            "end" => {
-                if loops.pop() == Some(true) {
-                    depth -= 1;
-                }
-            }
-            op => total += weight * instruction_cycles(op),
-        }
-    }
-    total
+use crate::masm::Block;
+
+/// The estimated cycles of `blocks`.
+pub(crate) fn estimated_cycles(blocks: &[Block]) -> u64 {
+    cycles_at(blocks, 0)
 }
 
-/// Cycles of one instruction, exact for the stack instructions whose cost depends on depth.
-pub(crate) fn instruction_cycles(op: &str) -> u64 {
-    let (name, n) = match op.split_once('.') {
-        Some((name, arg)) => (name, arg.parse::<u32>().ok()),
-        None => (op, None),
-    };
-    match (name, n) {
-        ("dup", Some(8 | 10 | 12 | 14)) => 3,
-        ("swap", Some(2..=8)) => 2,
-        ("swap", Some(9)) => 5,
-        ("swap", Some(10..=15)) => 6,
-        ("movup" | "movdn", Some(9..=15)) => 4,
-        ("dropw" | "padw" | "dupw", _) => 4,
-        ("push", Some(1)) => 2,
-        ("u32gt" | "u32gte", _) => 3,
-        ("u32lte", _) => 4,
-        ("u32lt" | "u32wrapping_add" | "u32wrapping_mul" | "u32mod", _) => 2,
-        _ => 1,
-    }
+fn cycles_at(blocks: &[Block], loops: u32) -> u64 {
+    let weight = 8u64.pow(loops.min(5));
+    blocks
+        .iter()
+        .map(|block| match block {
+            Block::Inst(inst, _) => weight * inst.cycles(),
+            Block::If { then, otherwise } => {
+                10 * weight + cycles_at(then, loops) + cycles_at(otherwise, loops)
+            }
+            Block::While(body) => weight + cycles_at(body, loops + 1),
+        })
+        .sum()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::masm::Inst;
+
+    fn code(ops: &[&str]) -> Vec<Block> {
+        ops.iter().map(|op| Block::Inst(Inst::from(*op), None)).collect()
+    }
 
     #[test]
     fn deep_stack_access_and_loops_cost_more() {
         assert_eq!(
-            estimated_cycles("dup.9\ndup.8\nswap.10\nmovup.3"),
+            estimated_cycles(&code(&["dup.9", "dup.8", "swap.10", "movup.3"])),
             1 + 3 + 6 + 1
         );
         // The loop body counts 8 times; `if` adds its own overhead.
-        assert_eq!(
-            estimated_cycles("push.0\nwhile.true\n  dup\nend"),
-            1 + 1 + 8
-        );
-        assert_eq!(
-            estimated_cycles("if.true\n  drop\nelse\n  dropw\nend"),
-            10 + 1 + 4
-        );
+        let looped = [code(&["push.0"]), vec![Block::While(code(&["dup"]))]].concat();
+        assert_eq!(estimated_cycles(&looped), 1 + 1 + 8);
+        let branch = Block::If {
+            then: code(&["drop"]),
+            otherwise: code(&["dropw"]),
+        };
+        assert_eq!(estimated_cycles(&[branch]), 10 + 1 + 4);
     }
 }

@@ -30,7 +30,7 @@ use crate::{
     error::{WasmError, WasmResult},
     layout::{self, MEMORY_PAGES_ADDR},
     liveness, loop_shapes,
-    masm::{CodeTree, MasmWriter, Node, SeqId},
+    masm::{CodeTree, Inst, Node, SeqId},
     module_env::{DataMode, ElemMode, ModuleInfo, Table},
     rebased_induction,
     shared_bounds::{self, SharedCheck},
@@ -283,9 +283,7 @@ struct Layout<'l> {
 impl TranslatedFunction {
     /// A static estimate of the body's cycles (see [`crate::cost_model`]).
     fn estimated_cycles(&self) -> u64 {
-        let mut text = MasmWriter::default();
-        self.tree.print(self.root, &mut text);
-        cost_model::estimated_cycles(&text.finish())
+        cost_model::estimated_cycles(&self.tree.finish(self.root))
     }
 }
 
@@ -960,7 +958,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
     // Helpers for emitting and for stack arithmetic
     // ---------------------------------------------------------------------------------------
 
-    fn emit(&mut self, op: impl Into<String>) {
+    fn emit(&mut self, op: impl Into<Inst>) {
         self.tree.op(self.cur, op);
     }
 

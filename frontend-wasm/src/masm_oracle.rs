@@ -200,8 +200,8 @@ pub(crate) enum Block {
 }
 
 /// A straight-line program.
-pub(crate) fn straight(ops: &[String]) -> Vec<Block> {
-    ops.iter().map(|op| Block::Op(op.clone())).collect()
+pub(crate) fn straight(ops: &[impl ToString]) -> Vec<Block> {
+    ops.iter().map(|op| Block::Op(op.to_string())).collect()
 }
 
 /// A program from MASM text (instructions separated by whitespace, `#` comments ignored).
@@ -254,7 +254,7 @@ pub(crate) fn from_tree(tree: &CodeTree, seq: SeqId) -> Vec<Block> {
     let mut out = Vec::new();
     for node in tree.nodes(seq) {
         match node {
-            Node::Op(op) => out.push(Block::Op(op.clone())),
+            Node::Op(op) => out.push(Block::Op(op.to_string())),
             Node::Inline(inner) => out.extend(from_tree(tree, *inner)),
             Node::If { then_seq, else_seq } => out.push(Block::If(
                 from_tree(tree, *then_seq),

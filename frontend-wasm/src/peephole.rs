@@ -1,7 +1,7 @@
 //! Local rewrites of straight-line MASM that the one-operator-at-a-time translation leaves
 //! behind: each rule replaces a short instruction window by a cheaper equivalent with the same
-//! stack effect (cycle costs from `docs/codegen.md`). Control flow is never crossed: the rules
-//! see one run of plain instructions at a time.
+//! stack effect (costs from [`Inst::cycles`]). Control flow is never crossed: the rules see one
+//! run of plain instructions at a time.
 //!
 //! No rewrite may let the stack dip below the depth the original window started at: the VM
 //! never goes below 16 elements (a `drop` at that floor shifts a zero in), so `push.x swap drop`
@@ -12,20 +12,14 @@ mod local_moves;
 #[cfg(test)]
 mod oracle_tests;
 
-/// The Goldilocks prime: felt arithmetic in the rewrites is modulo it.
-const P: u64 = 0xFFFF_FFFF_0000_0001;
+use crate::masm::{
+    inst::P,
+    Inst::{self, Dup, Exec, Imm, MovDn, MovUp, Push, Swap},
+    Op,
+};
 
 /// Rewrites `ops` until no rule applies.
-pub fn optimize(ops: Vec<String>) -> Vec<String> {
-    // One spelling per instruction, so that the rules below match either.
-    let mut ops: Vec<String> = ops
-        .into_iter()
-        .map(|op| match op.as_str() {
-            "dup.0" => "dup".to_string(),
-            "swap.1" => "swap".to_string(),
-            _ => op,
-        })
-        .collect();
+pub fn optimize(mut ops: Vec<Inst>) -> Vec<Inst> {
     loop {
         let (next, changed) = pass(&ops);
         ops = next;
@@ -38,12 +32,12 @@ pub fn optimize(ops: Vec<String>) -> Vec<String> {
 /// `push.1 u32wrapping_add` (4 cycles: `push.1` is `pad incr`) → `add.1 u32split swap drop`
 /// (3): a u32 plus 1 is at most 2^32 as a felt, and its low limb is the wrapped sum. Done after
 /// the other rules, which recognize the `push.1` form.
-fn lower_increments(ops: Vec<String>) -> Vec<String> {
+fn lower_increments(ops: Vec<Inst>) -> Vec<Inst> {
     let mut out = Vec::with_capacity(ops.len());
     let mut i = 0;
     while i < ops.len() {
-        if ops[i] == "push.1" && ops.get(i + 1).is_some_and(|op| op == "u32wrapping_add") {
-            out.extend(["add.1", "u32split", "swap", "drop"].map(String::from));
+        if ops[i] == Push(1) && ops.get(i + 1) == Some(&Inst::Op(Op::U32WrappingAdd)) {
+            out.extend([Imm(Op::Add, 1), Inst::Op(Op::U32Split), Inst::SWAP, Inst::DROP]);
             i += 2;
         } else {
             out.push(ops[i].clone());
@@ -53,52 +47,23 @@ fn lower_increments(ops: Vec<String>) -> Vec<String> {
     out
 }
 
-/// The immediate of `push.N` for a plain decimal felt N.
-pub fn push_value(op: &str) -> Option<u64> {
-    let n: u64 = op.strip_prefix("push.")?.parse().ok()?;
-    (n < P).then_some(n)
-}
-
-/// Instructions that pop two felts and push one, with no other effect.
-fn is_binary_op(op: &str) -> bool {
-    matches!(
-        op,
-        "add"
-            | "mul"
-            | "eq"
-            | "neq"
-            | "u32wrapping_add"
-            | "u32wrapping_sub"
-            | "u32wrapping_mul"
-            | "u32and"
-            | "u32or"
-            | "u32xor"
-            | "u32lt"
-            | "u32lte"
-            | "u32gt"
-            | "u32gte"
-    )
-}
-
 /// A rule that rewrites the window starting at `ops[i]`: the new instructions and how many
 /// old ones they replace.
-type WindowRule = fn(&[String], usize) -> Option<(Vec<String>, usize)>;
+type WindowRule = fn(&[Inst], usize) -> Option<(Vec<Inst>, usize)>;
 
 /// The cycles of a run of instructions, by the measured costs.
-fn cycles(ops: &[String]) -> u64 {
-    ops.iter()
-        .map(|op| crate::cost_model::instruction_cycles(op))
-        .sum()
+fn cycles(ops: &[Inst]) -> u64 {
+    ops.iter().map(Inst::cycles).sum()
 }
 
 /// `p` with its reads of the stack it started on moved: `p` may only copy (`dup`), push
 /// constants and combine its own values with binary instructions, ending with one value; a
 /// copy of start position `f` becomes a copy of `remap(f)` (`None`: `p` cannot move).
-fn remap_reads(p: &[String], remap: impl Fn(usize) -> Option<usize>) -> Option<Vec<String>> {
+fn remap_reads(p: &[Inst], remap: impl Fn(usize) -> Option<usize>) -> Option<Vec<Inst>> {
     let mut out = Vec::with_capacity(p.len());
     let mut height = 0usize;
     for op in p {
-        if let Some(n) = dup_index(op) {
+        if let Some(n) = op.dup_index() {
             // Copies of P's own values stay; deeper ones are at n - height where P started.
             let n = if n < height {
                 n
@@ -108,16 +73,12 @@ fn remap_reads(p: &[String], remap: impl Fn(usize) -> Option<usize>) -> Option<V
             if n > 15 {
                 return None;
             }
-            out.push(if n == 0 {
-                "dup".into()
-            } else {
-                format!("dup.{n}")
-            });
+            out.push(Inst::dup(n));
             height += 1;
-        } else if push_value(op).is_some() {
+        } else if op.push_value().is_some() {
             out.push(op.clone());
             height += 1;
-        } else if is_binary_op(op) && height >= 2 {
+        } else if op.is_binary() && height >= 2 {
             out.push(op.clone());
             height -= 1;
         } else {
@@ -132,20 +93,22 @@ fn remap_reads(p: &[String], remap: impl Fn(usize) -> Option<usize>) -> Option<V
 /// computation from them followed by a comparison can take [`compare_with_copy_first`]
 /// (`local.tee d  local.get d  i32.mul  local.get n  i32.gt_u`). Applied only when that rule
 /// then applies and the copies cost no more.
-fn store_then_compare(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
-    let at = |j: usize| ops.get(j).map(String::as_str);
-    let k = at(i + 1)?.strip_prefix("movdn.")?.parse::<usize>().ok()?;
-    if at(i)? != "dup" || k < 3 || dup_index(at(i + 2)?)? != k {
+fn store_then_compare(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, usize)> {
+    let MovDn(k) = *ops.get(i + 1)? else {
+        return None;
+    };
+    let k = k as usize;
+    if ops[i] != Inst::DUP || k < 3 || ops.get(i + 2)?.dup_index()? != k {
         return None;
     }
-    let copies = [format!("dup.{}", k - 1), format!("dup.{k}")];
+    let copies = [Inst::dup(k - 1), Inst::dup(k)];
     if cycles(&copies) > cycles(&ops[i..i + 1]) + cycles(&ops[i + 2..i + 3]) {
         return None;
     }
     let tail = &ops[i + 3..ops.len().min(i + 3 + 6)];
-    let window: Vec<String> = copies.into_iter().chain(tail.iter().cloned()).collect();
+    let window: Vec<Inst> = copies.into_iter().chain(tail.iter().cloned()).collect();
     let (compared, consumed) = compare_with_copy_first(&window, 0)?;
-    let out = [vec![format!("movdn.{}", k - 1)], compared].concat();
+    let out = [Inst::movdn(k - 1), compared].concat();
     Some((out, consumed + 1))
 }
 
@@ -154,12 +117,12 @@ fn store_then_compare(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> 
 /// store), is `P' E'`: P first with its reads one shallower, then E with its copy one
 /// deeper, and no `swap` (a store's operands computed in the order it takes them). Applied
 /// when cheaper.
-fn operands_in_order(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
-    let a = dup_index(ops.get(i)?)?;
+fn operands_in_order(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, usize)> {
+    let a = ops.get(i)?.dup_index()?;
     let unary = local_moves::unary_run(ops, i + 1);
     let p_start = i + 1 + unary;
     for len in 2..=6 {
-        if ops.get(p_start + len).map(String::as_str) != Some("swap") || a + 1 > 15 {
+        if ops.get(p_start + len) != Some(&Inst::SWAP) || a + 1 > 15 {
             continue;
         }
         // Without E's value (start position 0, which P must not read) P reads one shallower.
@@ -167,7 +130,7 @@ fn operands_in_order(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
         else {
             continue;
         };
-        moved.push(format!("dup.{}", a + 1));
+        moved.push(Inst::dup(a + 1));
         moved.extend_from_slice(&ops[i + 1..p_start]);
         if cycles(&moved) < cycles(&ops[i..p_start + len + 1]) {
             return Some((moved, p_start + len + 1 - i));
@@ -180,31 +143,30 @@ fn operands_in_order(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
 /// which only replaces the top, then the two swapped) is `dup.k U dup.1`: the deeper value
 /// first, the top copied over it — a copy loop's `dup dup.5 add.4 div.4 mem_load swap` per
 /// word. Applied when the copies cost no more (`dup.8` costs 3, `dup.9` 1).
-fn copy_pair_in_order(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
-    if ops.get(i)? != "dup" {
+fn copy_pair_in_order(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, usize)> {
+    if *ops.get(i)? != Inst::DUP {
         return None;
     }
-    let j = dup_index(ops.get(i + 1)?).filter(|j| *j >= 1)?;
+    let j = ops.get(i + 1)?.dup_index().filter(|j| *j >= 1)?;
     let unary = local_moves::unary_run(ops, i + 2);
-    if unary == 0 || ops.get(i + 2 + unary).map(String::as_str) != Some("swap") {
+    if unary == 0 || ops.get(i + 2 + unary) != Some(&Inst::SWAP) {
         return None;
     }
-    let first = if j == 1 {
-        "dup".to_string()
-    } else {
-        format!("dup.{}", j - 1)
-    };
-    let cycles = crate::cost_model::instruction_cycles;
-    if cycles(&first) > cycles(&ops[i + 1]) {
+    let first = Inst::dup(j - 1);
+    if first.cycles() > ops[i + 1].cycles() {
         return None;
     }
-    let out = [
-        vec![first],
-        ops[i + 2..i + 2 + unary].to_vec(),
-        vec!["dup.1".to_string()],
-    ]
-    .concat();
+    let out = [vec![first], ops[i + 2..i + 2 + unary].to_vec(), vec![Dup(1)]].concat();
     Some((out, unary + 3))
+}
+
+/// The mirrored comparison: `a > b` is `b < a`, `a <= b` is `b >= a`.
+fn mirrored(cmp: &Inst) -> Option<Inst> {
+    match cmp {
+        Inst::Op(Op::U32Gt) => Some(Inst::Op(Op::U32Lt)),
+        Inst::Op(Op::U32Lte) => Some(Inst::Op(Op::U32Gte)),
+        _ => None,
+    }
 }
 
 /// A value computed from copies, then compared with another copy by `u32gt` (3 cycles) or
@@ -213,42 +175,27 @@ fn copy_pair_in_order(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> 
 /// `P` (2 to 6 instructions) may only copy (`dup`), push constants and combine its own values
 /// with binary instructions, ending with one value. Applied only when it is cheaper by the
 /// measured costs (a `dup.7` becoming `dup.8` costs 2 more).
-fn compare_with_copy_first(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
+fn compare_with_copy_first(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, usize)> {
     for len in 2..=6 {
         let (Some(copy), Some(cmp)) = (ops.get(i + len), ops.get(i + len + 1)) else {
             return None;
         };
-        let mirrored = match cmp.as_str() {
-            "u32gt" => "u32lt",
-            "u32lte" => "u32gte",
-            _ => continue,
+        let Some(mirrored) = mirrored(cmp) else {
+            continue;
         };
-        let Some(k) = dup_index(copy).filter(|k| *k >= 1) else {
+        let Some(k) = copy.dup_index().filter(|k| *k >= 1) else {
             continue;
         };
         // Below the copy made first, P's reads sit one deeper.
         let Some(p) = remap_reads(&ops[i..i + len], |f| Some(f + 1)) else {
             continue;
         };
-        let rewritten = [
-            vec![format!("dup.{}", k - 1)],
-            p,
-            vec![mirrored.to_string()],
-        ]
-        .concat();
+        let rewritten = [vec![Inst::dup(k - 1)], p, vec![mirrored]].concat();
         if cycles(&rewritten) < cycles(&ops[i..i + len + 2]) {
             return Some((rewritten, len + 2));
         }
     }
     None
-}
-
-/// `dup.n` / `dup` → n.
-fn dup_index(op: &str) -> Option<usize> {
-    match op {
-        "dup" => Some(0),
-        _ => op.strip_prefix("dup.")?.parse().ok(),
-    }
 }
 
 /// The window rules of a pass, in the order they are tried at each instruction, by the names
@@ -276,148 +223,144 @@ const RULES: &[(&str, WindowRule)] = &[
     ("result_of_last_two", result_of_last_two),
 ];
 
-/// The instruction at `ops[j]`, if any.
-fn at(ops: &[String], j: usize) -> Option<&str> {
-    ops.get(j).map(String::as_str)
-}
-
-/// `ops` as owned instructions.
-fn owned(ops: &[&str]) -> Vec<String> {
-    ops.iter().map(|op| op.to_string()).collect()
+/// Whether the instructions from `ops[i]` on are `window`.
+fn starts_with(ops: &[Inst], i: usize, window: &[Inst]) -> bool {
+    ops.get(i..i + window.len()) == Some(window)
 }
 
 /// A value pushed or copied and then dropped: nothing.
-fn dropped_value(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
-    let a = at(ops, i)?;
-    (at(ops, i + 1) == Some("drop") && (push_value(a).is_some() || dup_index(a).is_some()))
+fn dropped_value(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, usize)> {
+    let a = ops.get(i)?;
+    (ops.get(i + 1) == Some(&Inst::DROP) && (a.push_value().is_some() || a.dup_index().is_some()))
         .then(|| (Vec::new(), 2))
 }
 
 /// A constant stored to a stack slot that the next instructions overwrite with another
 /// constant (`push.a swap.k drop push.b swap.k drop`): only the second store.
-fn overwritten_constant(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
-    let b = at(ops, i + 1)?;
-    (push_value(at(ops, i)?).is_some()
-        && (b == "swap" || b.starts_with("swap."))
-        && at(ops, i + 2) == Some("drop")
-        && push_value(at(ops, i + 3)?).is_some()
-        && at(ops, i + 4) == Some(b)
-        && at(ops, i + 5) == Some("drop"))
-    .then(|| (Vec::new(), 3))
+fn overwritten_constant(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, usize)> {
+    let [a, b, drop, c, b2, drop2] = ops.get(i..i + 6)? else {
+        return None;
+    };
+    (a.push_value().is_some()
+        && matches!(b, Swap(_))
+        && *drop == Inst::DROP
+        && c.push_value().is_some()
+        && b2 == b
+        && *drop2 == Inst::DROP)
+        .then(|| (Vec::new(), 3))
+}
+
+/// The `miden::core` 64-bit arithmetic procedures, by the name after this prefix.
+pub(crate) const U64: &str = "::miden::core::math::u64::";
+
+/// The `miden::core::math::u64` procedure `exec` runs, if it is one.
+fn u64_proc(inst: &Inst) -> Option<&str> {
+    match inst {
+        Exec(target) => target.strip_prefix(U64),
+        _ => None,
+    }
 }
 
 /// An i64 xor/or with a zero-extended i32 (`push.0 swap` makes [v, 0] from v) leaves the high
 /// limb as it is: the u32 instruction on the low limbs alone.
-fn zero_extended_limb_op(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
-    if at(ops, i)? != "push.0" || at(ops, i + 1)? != "swap" {
+fn zero_extended_limb_op(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, usize)> {
+    if !starts_with(ops, i, &[Push(0), Inst::SWAP]) {
         return None;
     }
-    let limb_op = match at(ops, i + 2)? {
-        "exec.::miden::core::math::u64::xor" => "u32xor",
-        "exec.::miden::core::math::u64::or" => "u32or",
+    let limb_op = match u64_proc(ops.get(i + 2)?)? {
+        "xor" => Op::U32Xor,
+        "or" => Op::U32Or,
         _ => return None,
     };
-    Some((owned(&[limb_op]), 3))
+    Some((vec![Inst::Op(limb_op)], 3))
 }
 
 /// An i64 stored into the two-felt local right below it: `swap.2 drop` twice costs 6,
 /// `movup.2 drop` twice 4 (both leave [lo, hi] in the local's place).
-fn i64_store_moves(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
-    (ops.get(i..i + 4)? == ["swap.2", "drop", "swap.2", "drop"])
-        .then(|| (owned(&["movup.2", "drop", "movup.2", "drop"]), 4))
+fn i64_store_moves(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, usize)> {
+    starts_with(ops, i, &[Swap(2), Inst::DROP, Swap(2), Inst::DROP])
+        .then(|| (vec![MovUp(2), Inst::DROP, MovUp(2), Inst::DROP], 4))
 }
 
 /// The operands of a commutative instruction need no swap.
-fn commutative_swap(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
-    (at(ops, i)? == "swap" && local_moves::is_commutative(at(ops, i + 1)?)).then(|| (Vec::new(), 1))
+fn commutative_swap(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, usize)> {
+    (*ops.get(i)? == Inst::SWAP && ops.get(i + 1)?.is_commutative()).then(|| (Vec::new(), 1))
 }
 
 /// Moves that undo each other: `swap swap`, `movup.n movdn.n`, `movdn.n movup.n`.
-fn undone_moves(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
-    let (a, b) = (at(ops, i)?, at(ops, i + 1)?);
-    let undone = (a == "swap" && b == "swap")
-        || matches!(
-            (a.strip_prefix("movup."), b.strip_prefix("movdn.")),
-            (Some(x), Some(y)) if x == y
-        )
-        || matches!(
-            (a.strip_prefix("movdn."), b.strip_prefix("movup.")),
-            (Some(x), Some(y)) if x == y
-        );
+fn undone_moves(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, usize)> {
+    let undone = match (ops.get(i)?, ops.get(i + 1)?) {
+        (Swap(1), Swap(1)) => true,
+        (MovUp(x), MovDn(y)) | (MovDn(x), MovUp(y)) => x == y,
+        _ => false,
+    };
     undone.then(|| (Vec::new(), 2))
 }
 
 /// `push.K u32wrapping_add` with K = 2^32 - k (adding a negative i32 constant):
 /// `u32wrapping_sub.k`, 3 cycles instead of 4.
-fn negative_increment(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
-    let k = push_value(at(ops, i)?)?;
-    (at(ops, i + 1)? == "u32wrapping_add" && (1 << 31..1 << 32).contains(&k))
-        .then(|| (vec![format!("u32wrapping_sub.{}", (1u64 << 32) - k)], 2))
+fn negative_increment(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, usize)> {
+    let k = ops.get(i)?.push_value()?;
+    (*ops.get(i + 1)? == Inst::Op(Op::U32WrappingAdd) && (1 << 31..1 << 32).contains(&k))
+        .then(|| (vec![Imm(Op::U32WrappingSub, (1u64 << 32) - k)], 2))
 }
 
 /// A shift or rotate by a constant: the immediate form (3-4 cycles instead of ~20, which
 /// compute 2^k with `pow2` at run time); see [`constant_shift`].
-fn shift_by_constant(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
-    let k = push_value(at(ops, i)?)?;
-    Some((constant_shift(k, at(ops, i + 1)?, at(ops, i + 2)?)?, 3))
+fn shift_by_constant(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, usize)> {
+    let k = ops.get(i)?.push_value()?;
+    Some((constant_shift(k, ops.get(i + 1)?, ops.get(i + 2)?)?, 3))
 }
 
 /// `push.a push.b swap drop` is `push.b` (an i64 constant whose high limb an i64 shift count
 /// or `i32.wrap_i64` discards).
-fn high_limb_dropped(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
-    let b = at(ops, i + 1)?;
-    (push_value(at(ops, i)?).is_some()
-        && push_value(b).is_some()
-        && at(ops, i + 2) == Some("swap")
-        && at(ops, i + 3) == Some("drop"))
-    .then(|| (owned(&[b]), 4))
+fn high_limb_dropped(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, usize)> {
+    let [a, b, swap, drop] = ops.get(i..i + 4)? else {
+        return None;
+    };
+    (a.push_value().is_some()
+        && b.push_value().is_some()
+        && *swap == Inst::SWAP
+        && *drop == Inst::DROP)
+        .then(|| (vec![b.clone()], 4))
 }
 
 /// Comparisons with 0 and 1 that have a cheaper test of zero.
-fn compare_with_zero_or_one(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
-    let test = match (push_value(at(ops, i)?)?, at(ops, i + 1)?) {
-        (0, "eq") | (1, "u32lt") => "eq.0",
-        (0, "neq") | (0, "u32gt") | (1, "u32gte") => "neq.0",
+fn compare_with_zero_or_one(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, usize)> {
+    let Inst::Op(cmp) = ops.get(i + 1)? else {
+        return None;
+    };
+    let test = match (ops.get(i)?.push_value()?, cmp) {
+        (0, Op::Eq) | (1, Op::U32Lt) => Op::Eq,
+        (0, Op::Neq) | (0, Op::U32Gt) | (1, Op::U32Gte) => Op::Neq,
         _ => return None,
     };
-    Some((owned(&[test]), 2))
+    Some((vec![Imm(test, 0)], 2))
 }
 
 /// Two copies compared by `u32gt` (4 cycles) or `u32lte` (5): copied in the other order, the
 /// mirrored `u32lt` (3) or `u32gte` (4). `dup.x dup.y` reads S[x] then S[y - 1];
 /// `dup.(y-1) dup.(x+1)` reads the same two the other way round.
-fn mirrored_copies(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
-    let x = dup_index(at(ops, i)?)?;
-    let y = dup_index(at(ops, i + 1)?)?;
-    let mirrored = match at(ops, i + 2)? {
-        "u32gt" => "u32lt",
-        "u32lte" => "u32gte",
-        _ => return None,
-    };
-    (y >= 1 && x < 15).then(|| {
-        let out = vec![
-            format!("dup.{}", y - 1),
-            format!("dup.{}", x + 1),
-            mirrored.into(),
-        ];
-        (out, 3)
-    })
+fn mirrored_copies(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, usize)> {
+    let x = ops.get(i)?.dup_index()?;
+    let y = ops.get(i + 1)?.dup_index()?;
+    let mirrored = mirrored(ops.get(i + 2)?)?;
+    (y >= 1 && x < 15).then(|| (vec![Inst::dup(y - 1), Inst::dup(x + 1), mirrored], 3))
 }
 
 /// `dup.1 dup.1 <op> movdn.2 drop drop` computes op on the top two values and then drops them
 /// (a function returning an expression of its last two locals): `<op>`.
-fn result_of_last_two(ops: &[String], i: usize) -> Option<(Vec<String>, usize)> {
-    let op = at(ops, i + 2)?;
-    (at(ops, i)? == "dup.1"
-        && at(ops, i + 1) == Some("dup.1")
-        && is_binary_op(op)
-        && ops.get(i + 3..i + 6)? == ["movdn.2", "drop", "drop"])
-    .then(|| (owned(&[op]), 6))
+fn result_of_last_two(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, usize)> {
+    let op = ops.get(i + 2)?;
+    (starts_with(ops, i, &[Dup(1), Dup(1)])
+        && op.is_binary()
+        && starts_with(ops, i + 3, &[MovDn(2), Inst::DROP, Inst::DROP]))
+    .then(|| (vec![op.clone()], 6))
 }
 
 /// One pass of [`RULES`] over `ops`, and whether any applied.
-fn pass(ops: &[String]) -> (Vec<String>, bool) {
-    let mut out: Vec<String> = Vec::with_capacity(ops.len());
+fn pass(ops: &[Inst]) -> (Vec<Inst>, bool) {
+    let mut out: Vec<Inst> = Vec::with_capacity(ops.len());
     let mut changed = false;
     let mut i = 0;
     while i < ops.len() {
@@ -427,12 +370,7 @@ fn pass(ops: &[String]) -> (Vec<String>, bool) {
             changed = true;
             continue;
         }
-        // `dup.0` reads better as `dup`; `swap.1` is `swap`.
-        out.push(match ops[i].as_str() {
-            "dup.0" => "dup".into(),
-            "swap.1" => "swap".into(),
-            op => op.to_string(),
-        });
+        out.push(ops[i].clone());
         i += 1;
     }
     (out, changed)
@@ -440,42 +378,42 @@ fn pass(ops: &[String]) -> (Vec<String>, bool) {
 
 /// `push.k <mask> <shift>` as Wasm lowers a shift by a constant (`u32and.31` for i32,
 /// `u32and.63` for the i64 shift count): the equivalent with the amount folded in.
-fn constant_shift(k: u64, mask: &str, op: &str) -> Option<Vec<String>> {
-    const U64: &str = "exec.::miden::core::math::u64::";
-    let k32 = (k & 31) as u32;
-    let k64 = (k & 63) as u32;
-    let ops: Vec<String> = match (mask, op) {
-        ("u32and.31", "u32shl" | "u32shr" | "u32rotl" | "u32rotr") if k32 == 0 => Vec::new(),
-        ("u32and.31", "u32shl" | "u32shr" | "u32rotl" | "u32rotr") => vec![format!("{op}.{k32}")],
-        ("u32and.63", _) if op.strip_prefix(U64).is_some() => {
-            let op = op.strip_prefix(U64)?;
+fn constant_shift(k: u64, mask: &Inst, op: &Inst) -> Option<Vec<Inst>> {
+    let k32 = k & 31;
+    let k64 = k & 63;
+    let ops: Vec<Inst> = match (mask, op) {
+        (Imm(Op::U32And, 31), Inst::Op(shift @ (Op::U32Shl | Op::U32Shr | Op::U32Rotl | Op::U32Rotr))) => {
+            if k32 == 0 {
+                Vec::new()
+            } else {
+                vec![Imm(*shift, k32)]
+            }
+        }
+        (Imm(Op::U32And, 63), _) => {
+            let op = u64_proc(op)?;
+            let pow = |k: u64| Push(1u64 << k);
             match (op, k64) {
                 ("shl" | "shr", 0) => Vec::new(),
                 // [lo, hi]: lo * 2^k = [l, c]; hi' = hi * 2^k + c (mod 2^32), lo' = l.
                 ("shl", 1..=31) => vec![
-                    format!("push.{}", 1u64 << k64),
-                    "u32widening_mul".into(),
-                    "movdn.2".into(),
-                    "swap".into(),
-                    format!("push.{}", 1u64 << k64),
-                    "u32wrapping_madd".into(),
-                    "swap".into(),
+                    pow(k64),
+                    Inst::Op(Op::U32WideningMul),
+                    MovDn(2),
+                    Inst::SWAP,
+                    pow(k64),
+                    Inst::Op(Op::U32WrappingMadd),
+                    Inst::SWAP,
                 ],
-                ("shl", 32) => vec!["push.0".into(), "movup.2".into(), "drop".into()],
-                ("shl", _) => vec![
-                    format!("u32shl.{}", k64 - 32),
-                    "push.0".into(),
-                    "movup.2".into(),
-                    "drop".into(),
-                ],
+                ("shl", 32) => vec![Push(0), MovUp(2), Inst::DROP],
+                ("shl", _) => vec![Imm(Op::U32Shl, k64 - 32), Push(0), MovUp(2), Inst::DROP],
                 // [lo, hi]: hi = q * 2^k + r; hi' = q, lo' = (lo >> k) + r * 2^(32-k).
                 ("shr", 1..=31) => vec![
-                    "swap".into(),
-                    format!("u32divmod.{}", 1u64 << k64),
-                    format!("mul.{}", 1u64 << (32 - k64)),
-                    "movup.2".into(),
-                    format!("u32div.{}", 1u64 << k64),
-                    "add".into(),
+                    Inst::SWAP,
+                    Imm(Op::U32DivMod, 1u64 << k64),
+                    Imm(Op::Mul, 1u64 << (32 - k64)),
+                    MovUp(2),
+                    Imm(Op::U32Div, 1u64 << k64),
+                    Inst::Op(Op::Add),
                 ],
                 // rotl k: lo * 2^k = [a, c], hi * 2^k = [b, d]; lo' = a + d, hi' = b + c
                 // (disjoint bits). rotr k is rotl (64 - k); a rotation by 32 or more swaps the
@@ -484,31 +422,26 @@ fn constant_shift(k: u64, mask: &str, op: &str) -> Option<Vec<String>> {
                     let left = if op == "rotl" { k64 } else { (64 - k64) % 64 };
                     let mut ops = Vec::new();
                     if left >= 32 {
-                        ops.push("swap".to_string());
+                        ops.push(Inst::SWAP);
                     }
                     let k = left % 32;
                     if k > 0 {
                         ops.extend([
-                            format!("push.{}", 1u64 << k),
-                            "u32widening_mul".into(),
-                            "movup.2".into(),
-                            format!("push.{}", 1u64 << k),
-                            "u32widening_mul".into(),
-                            "movup.3".into(),
-                            "add".into(),
-                            "movdn.2".into(),
-                            "add".into(),
+                            pow(k),
+                            Inst::Op(Op::U32WideningMul),
+                            MovUp(2),
+                            pow(k),
+                            Inst::Op(Op::U32WideningMul),
+                            MovUp(3),
+                            Inst::Op(Op::Add),
+                            MovDn(2),
+                            Inst::Op(Op::Add),
                         ]);
                     }
                     ops
                 }
-                ("shr", 32) => vec!["push.0".into(), "movdn.2".into(), "drop".into()],
-                ("shr", _) => vec![
-                    "push.0".into(),
-                    "movdn.2".into(),
-                    "drop".into(),
-                    format!("u32shr.{}", k64 - 32),
-                ],
+                ("shr", 32) => vec![Push(0), MovDn(2), Inst::DROP],
+                ("shr", _) => vec![Push(0), MovDn(2), Inst::DROP, Imm(Op::U32Shr, k64 - 32)],
                 _ => return None,
             }
         }
@@ -520,22 +453,22 @@ fn constant_shift(k: u64, mask: &str, op: &str) -> Option<Vec<String>> {
 /// The instructions that turn a boolean condition on top into `then_value` (condition 1) or
 /// `else_value` (condition 0) without a branch: `b + c * (a - b)` in the field, which is
 /// exact for c in {0, 1}.
-pub fn select_constants(then_value: u64, else_value: u64) -> Vec<String> {
+pub fn select_constants(then_value: u64, else_value: u64) -> Vec<Inst> {
     let (a, b) = (then_value, else_value);
     if a == b {
-        return vec!["drop".into(), format!("push.{a}")];
+        return vec![Inst::DROP, Push(a)];
     }
     match (a, b) {
         (1, 0) => Vec::new(),
-        (0, 1) => vec!["eq.0".into()],
-        (_, 0) => vec![format!("mul.{a}")],
+        (0, 1) => vec![Imm(Op::Eq, 0)],
+        (_, 0) => vec![Imm(Op::Mul, a)],
         _ => {
             let d = if a >= b { a - b } else { P - (b - a) };
             let mut ops = Vec::new();
             if d != 1 {
-                ops.push(format!("mul.{d}"));
+                ops.push(Imm(Op::Mul, d));
             }
-            ops.push(format!("add.{b}"));
+            ops.push(Imm(Op::Add, b));
             ops
         }
     }
@@ -548,7 +481,10 @@ mod tests {
     use super::*;
 
     fn opt(ops: &[&str]) -> Vec<String> {
-        optimize(ops.iter().map(|s| s.to_string()).collect())
+        optimize(ops.iter().map(|s| Inst::from(*s)).collect())
+            .iter()
+            .map(Inst::to_string)
+            .collect()
     }
 
     #[test]

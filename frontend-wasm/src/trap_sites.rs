@@ -4,13 +4,15 @@
 //! The translator puts a zero-width site marker ([`crate::masm::Node::Site`]) before the code of
 //! every operator that can trap. Markers never reach the MASM text, the peephole optimizer or
 //! the cost model: when a straight-line run is printed, the instructions that can fail
-//! ([`may_trap_op`]) are matched, in order, between the run before and after optimization, and
+//! ([`Inst::may_trap`]) are matched, in order, between the run before and after optimization, and
 //! each printed one is recorded with its line and the operator's byte offset. The linker turns
 //! those lines into byte ranges of the final module text (the assembler records every
 //! instruction's byte range as its location), so a run can name the operator from the location
 //! the VM reports for a failing instruction. See `docs/codegen.md`, "Trap locations".
 
 use wasmparser::Operator;
+
+use crate::masm::Inst;
 
 /// Which part of a component export's wrapper a stretch of code is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,21 +111,6 @@ pub(crate) fn may_trap_operator(op: &Operator<'_>) -> bool {
         )
 }
 
-/// Whether a printed instruction (or a line of several) can fail at run time, so that the VM
-/// may report its location: assertions, division, memory accesses at a computed address and
-/// dynamic calls. Instructions with an immediate address or divisor cannot.
-pub(crate) fn may_trap_op(line: &str) -> bool {
-    line.split_whitespace().any(|op| {
-        op.starts_with("assert")
-            || op.starts_with("u32assert")
-            || matches!(
-                op,
-                "u32div" | "u32mod" | "u32divmod" | "div" | "inv" | "dynexec" | "dyncall"
-            )
-            || (op.starts_with("mem_") && !op.contains('.'))
-    })
-}
-
 /// The operator site of each trap-capable instruction of `after` (a run as optimized), given
 /// the run before optimization and the site each of its instructions was emitted under.
 ///
@@ -132,35 +119,35 @@ pub(crate) fn may_trap_op(line: &str) -> bool {
 /// for texts whose count did not change. An instruction matched to nothing gets `None` (its
 /// trap then names only the function).
 pub(crate) fn attribute(
-    before: &[String],
+    before: &[Inst],
     sites: &[Option<u64>],
-    after: &[String],
+    after: &[Inst],
 ) -> Vec<Option<u64>> {
-    let marked: Vec<(&str, Option<u64>)> = before
+    let marked: Vec<(&Inst, Option<u64>)> = before
         .iter()
         .zip(sites)
-        .filter(|(op, _)| may_trap_op(op))
-        .map(|(op, site)| (op.as_str(), *site))
+        .filter(|(op, _)| op.may_trap())
+        .map(|(op, site)| (op, *site))
         .collect();
     let kept: Vec<usize> = (0..after.len())
-        .filter(|i| may_trap_op(&after[*i]))
+        .filter(|i| after[*i].may_trap())
         .collect();
     let mut out = vec![None; after.len()];
-    if kept.len() == marked.len() && kept.iter().zip(&marked).all(|(i, m)| after[*i] == m.0) {
+    if kept.len() == marked.len() && kept.iter().zip(&marked).all(|(i, m)| after[*i] == *m.0) {
         for (i, (_, site)) in kept.iter().zip(&marked) {
             out[*i] = *site;
         }
         return out;
     }
     for i in &kept {
-        let text = after[*i].as_str();
+        let text = &after[*i];
         let k = kept
             .iter()
             .take_while(|j| *j < i)
-            .filter(|j| after[**j] == text)
+            .filter(|j| after[**j] == *text)
             .count();
         let before_count = marked.iter().filter(|m| m.0 == text).count();
-        let after_count = kept.iter().filter(|j| after[**j] == text).count();
+        let after_count = kept.iter().filter(|j| after[**j] == *text).count();
         if before_count == after_count {
             out[*i] = marked
                 .iter()
@@ -183,8 +170,8 @@ pub(crate) fn line_starts(text: &str) -> Vec<usize> {
 mod tests {
     use super::*;
 
-    fn ops(text: &str) -> Vec<String> {
-        text.split(',').map(str::to_string).collect()
+    fn ops(text: &str) -> Vec<Inst> {
+        text.split(',').map(Inst::from).collect()
     }
 
     #[test]
@@ -196,7 +183,7 @@ mod tests {
             "push.3 dynexec",
             "dup eq.0 assertz.err=\"x\" exec.f",
         ] {
-            assert!(may_trap_op(op), "{op}");
+            assert!(Inst::from(op).may_trap(), "{op}");
         }
         for op in [
             "u32div.4",
@@ -206,7 +193,7 @@ mod tests {
             "div.4",
             "u32divmod.4",
         ] {
-            assert!(!may_trap_op(op), "{op}");
+            assert!(!Inst::from(op).may_trap(), "{op}");
         }
     }
 

@@ -10,7 +10,10 @@
 //! Two smaller rewrites of flag code live here too: a flag passing an empty block end, and a
 //! local zeroed on one path (both arithmetic on the condition instead of an `if`).
 
-use super::{CodeTree, Node, SeqId};
+use super::{
+    inst::{Inst, Op},
+    CodeTree, Node, SeqId,
+};
 
 /// A consumer of the value an `if` leaves on top, right after it.
 #[derive(Clone, Copy)]
@@ -66,12 +69,11 @@ impl CodeTree {
     /// negating it only swaps the arms).
     fn negated_if_at(&mut self, seq: SeqId, i: usize) -> bool {
         let nodes = &mut self.seqs[seq.0];
-        let (Some(Node::Op(op)), Some(Node::If { .. })) = (nodes.get(i), nodes.get(i + 1)) else {
+        let (Some(Node::Op(Inst::Op(Op::Not))), Some(Node::If { .. })) =
+            (nodes.get(i), nodes.get(i + 1))
+        else {
             return false;
         };
-        if op != "not" {
-            return false;
-        }
         nodes.remove(i);
         if let Node::If { then_seq, else_seq } = &mut nodes[i] {
             std::mem::swap(then_seq, else_seq);
@@ -122,9 +124,7 @@ impl CodeTree {
                     },
                     1,
                 ),
-                Some([Node::Op(dup), Node::Op(eq0), Node::If { then_seq, else_seq }, ..])
-                    if dup == "dup" && eq0 == "eq.0" =>
-                {
+                Some([Node::Op(Inst::DUP), Node::Op(Inst::Imm(Op::Eq, 0)), Node::If { then_seq, else_seq }, ..]) => {
                     (
                         Test::Zero {
                             zero: *then_seq,
@@ -172,13 +172,13 @@ impl CodeTree {
             // Keep the value for `Zero` tests, folding what the branch does with it first.
             if let Test::Zero { .. } = test {
                 match code.first() {
-                    Some(Node::Op(op)) if op == "drop" => {
+                    Some(Node::Op(Inst::DROP)) => {
                         code.remove(0);
                     }
-                    Some(Node::Op(op)) if op == "sub.1" && k > 0 => {
-                        code[0] = Node::Op(format!("push.{}", k - 1));
+                    Some(Node::Op(Inst::Imm(Op::Sub, 1))) if k > 0 => {
+                        code[0] = Node::Op(Inst::Push(k - 1));
                     }
-                    _ => code.insert(0, Node::Op(format!("push.{k}"))),
+                    _ => code.insert(0, Node::Op(Inst::Push(k))),
                 }
             }
             self.seqs[leaf.0].append(&mut code);
@@ -190,12 +190,13 @@ impl CodeTree {
     /// that has nothing left to run) is `dup neq.0 sub`: 4 cycles instead of ~13.
     fn decrement_at(&mut self, seq: SeqId, i: usize) -> bool {
         let nodes = &self.seqs[seq.0];
-        let Some([Node::Op(dup), Node::Op(eq0), Node::If { then_seq, else_seq }]) =
-            nodes.get(i..i + 3)
+        let Some(
+            [Node::Op(Inst::DUP), Node::Op(Inst::Imm(Op::Eq, 0)), Node::If { then_seq, else_seq }],
+        ) = nodes.get(i..i + 3)
         else {
             return false;
         };
-        let is_ops = |s: SeqId, ops: &[&str]| {
+        let is_ops = |s: SeqId, ops: &[Inst]| {
             let nodes = &self.seqs[s.0];
             nodes.len() == ops.len()
                 && nodes
@@ -203,14 +204,12 @@ impl CodeTree {
                     .zip(ops)
                     .all(|(n, op)| matches!(n, Node::Op(o) if o == op))
         };
-        if dup != "dup"
-            || eq0 != "eq.0"
-            || !is_ops(*then_seq, &["drop", "push.0"])
-            || !is_ops(*else_seq, &["sub.1"])
+        if !is_ops(*then_seq, &[Inst::DROP, Inst::Push(0)])
+            || !is_ops(*else_seq, &[Inst::Imm(Op::Sub, 1)])
         {
             return false;
         }
-        let ops = ["dup", "neq.0", "sub"].map(|op| Node::Op(op.into()));
+        let ops = [Inst::DUP, Inst::Imm(Op::Neq, 0), Inst::Op(Op::Sub)].map(Node::Op);
         self.seqs[seq.0].splice(i..i + 3, ops);
         true
     }
@@ -224,13 +223,8 @@ impl CodeTree {
         };
         let zeroed = |s: SeqId| -> Option<usize> {
             match self.seqs[s.0].as_slice() {
-                [Node::Op(push), Node::Op(swap), Node::Op(drop)]
-                    if push == "push.0" && drop == "drop" =>
-                {
-                    match swap.as_str() {
-                        "swap" => Some(1),
-                        _ => swap.strip_prefix("swap.")?.parse().ok(),
-                    }
+                [Node::Op(Inst::Push(0)), Node::Op(swap), Node::Op(Inst::DROP)] => {
+                    swap.swap_index()
                 }
                 _ => None,
             }
@@ -245,19 +239,17 @@ impl CodeTree {
         if !(1..=15).contains(&k) {
             return false;
         }
-        let mut ops: Vec<String> = Vec::new();
+        let mut ops: Vec<Inst> = Vec::new();
         if negate {
-            ops.push("not".into());
+            ops.push(Inst::Op(Op::Not));
         }
-        match k {
-            1 => ops.push("mul".into()),
-            2 => ops.extend(["movup.2", "mul", "swap"].map(String::from)),
-            _ => ops.extend([
-                format!("movup.{k}"),
-                "mul".into(),
-                format!("movdn.{}", k - 1),
-            ]),
+        // The local's slot times the condition (for k = 1 the product needs no move: `mul`
+        // commutes).
+        if k > 1 {
+            ops.extend(Inst::movup(k));
         }
+        ops.push(Inst::Op(Op::Mul));
+        ops.extend(Inst::movdn(k - 1));
         self.seqs[seq.0].splice(i..=i, ops.into_iter().map(Node::Op));
         true
     }
@@ -266,13 +258,11 @@ impl CodeTree {
     /// constant each pushes last; false if some path does not end with a constant.
     fn constant_leaves(&self, arm: SeqId, leaves: &mut Vec<(SeqId, u64)>) -> bool {
         match self.seqs[arm.0].last() {
-            Some(Node::Op(op)) => match op.strip_prefix("push.").and_then(|k| k.parse().ok()) {
-                Some(k) => {
-                    leaves.push((arm, k));
-                    true
-                }
-                None => false,
-            },
+            Some(Node::Op(Inst::Push(k))) => {
+                leaves.push((arm, *k));
+                true
+            }
+            Some(Node::Op(_)) => false,
             Some(Node::If { then_seq, else_seq }) => {
                 self.constant_leaves(*then_seq, leaves) && self.constant_leaves(*else_seq, leaves)
             }

@@ -9,6 +9,7 @@
 //! keep to the same values.
 
 use super::*;
+use crate::masm::Inst;
 use crate::masm_oracle::pieces::{binary, dup, filler, push, swap, unary_run, BINARY};
 use crate::masm_oracle::{straight, Oracle, Rng, Values};
 
@@ -26,13 +27,14 @@ fn check_rule(name: &str, values: Values, generate: fn(&mut Rng) -> Vec<String>)
         let rng = &mut oracle.rng;
         let before: Vec<String> = (0..rng.range(0, 2)).map(|_| filler(rng, values)).collect();
         let i = before.len();
-        let mut ops = [before, generate(rng)].concat();
-        ops.extend((0..rng.range(0, 3)).map(|_| filler(rng, values)));
+        let mut text = [before, generate(rng)].concat();
+        text.extend((0..rng.range(0, 3)).map(|_| filler(rng, values)));
+        let ops: Vec<Inst> = text.iter().map(Inst::from).collect();
         let rewritten = rule(&ops, i).map(|(out, consumed)| {
-            assert!(consumed > 0 && i + consumed <= ops.len(), "{name}: {ops:?}");
+            assert!(consumed > 0 && i + consumed <= ops.len(), "{name}: {text:?}");
             [&ops[..i], &out[..], &ops[i + consumed..]].concat()
         });
-        let optimized = optimize(respelt(rng, &ops));
+        let optimized = optimize(ops.clone());
         let start = oracle.state(values);
         let mut rewrites = vec![straight(&optimized)];
         rewrites.extend(rewritten.as_deref().map(straight));
@@ -40,22 +42,6 @@ fn check_rule(name: &str, values: Values, generate: fn(&mut Rng) -> Vec<String>)
         oracle.check(rewritten.is_some(), &straight(&ops), &rewrites, &start);
     }
     oracle.finish();
-}
-
-/// `ops` with some copies of the top spelt `dup.0` and swaps `swap.1`, as the translator
-/// may write them ([`optimize`] reads either).
-fn respelt(rng: &mut Rng, ops: &[String]) -> Vec<String> {
-    let mut out = ops.to_vec();
-    for op in &mut out {
-        if rng.chance(30) {
-            match op.as_str() {
-                "dup" => *op = "dup.0".into(),
-                "swap" => *op = "swap.1".into(),
-                _ => {}
-            }
-        }
-    }
-    out
 }
 
 /// Declares one test per rule, and a test that every rule of [`RULES`] has one.
@@ -290,9 +276,10 @@ fn lower_increments_is_checked_by_the_oracle() {
         let rng = &mut oracle.rng;
         let one = if rng.chance(90) { "push.1" } else { "push.2" };
         let filler = |rng: &mut Rng| filler(rng, Values::U32s);
-        let mut ops: Vec<String> = (0..rng.range(0, 2)).map(|_| filler(rng)).collect();
-        ops.extend([one.to_string(), "u32wrapping_add".into()]);
-        ops.extend((0..rng.range(0, 2)).map(|_| filler(rng)));
+        let mut text: Vec<String> = (0..rng.range(0, 2)).map(|_| filler(rng)).collect();
+        text.extend([one.to_string(), "u32wrapping_add".into()]);
+        text.extend((0..rng.range(0, 2)).map(|_| filler(rng)));
+        let ops: Vec<Inst> = text.iter().map(Inst::from).collect();
         let lowered = lower_increments(ops.clone());
         let start = oracle.state(Values::U32s);
         let fired = lowered != ops;
@@ -329,6 +316,6 @@ fn select_constants_is_checked_by_the_oracle() {
 fn the_pieces_are_plain_binary_instructions() {
     // The generators' binary instructions are exactly the ones the rules accept.
     for op in BINARY {
-        assert!(is_binary_op(op), "{op}");
+        assert!(Inst::from(op).is_binary(), "{op}");
     }
 }

@@ -1,0 +1,177 @@
+//! Printing: [`Block`]s to MASM text, through an indenting writer that also records which
+//! lines belong to which Wasm function or operator ([`TrapPlace`]).
+
+use std::fmt::Write;
+
+use super::Block;
+use crate::trap_sites::TrapPlace;
+
+/// Writes `blocks` at the writer's current indentation, one line per instruction.
+pub fn print_blocks(blocks: &[Block], out: &mut MasmWriter) {
+    for block in blocks {
+        match block {
+            Block::Inst(inst, site) => {
+                if let Some(offset) = site {
+                    out.place_operator(*offset);
+                }
+                out.line(&inst.to_string());
+            }
+            Block::If { then, otherwise } => {
+                if otherwise.is_empty() {
+                    out.open("if.true");
+                    print_blocks(then, out);
+                } else if then.is_empty() {
+                    out.open("if.false");
+                    print_blocks(otherwise, out);
+                } else {
+                    out.open("if.true");
+                    print_blocks(then, out);
+                    out.dedent();
+                    out.open("else");
+                    print_blocks(otherwise, out);
+                }
+                out.close();
+            }
+            Block::While(body) => {
+                out.open("while.true");
+                print_blocks(body, out);
+                out.close();
+            }
+        }
+    }
+}
+
+/// An indenting text buffer for MASM source.
+///
+/// It also records which of its lines belong to which Wasm function or operator
+/// ([`TrapPlace`]), for naming the place of a trap.
+#[derive(Default, Debug)]
+pub struct MasmWriter {
+    text: String,
+    indent: usize,
+    /// Lines written so far.
+    lines: usize,
+    /// The function whose body is being written, if any.
+    function: Option<(u32, usize)>,
+    /// Line ranges and what they belong to.
+    places: Vec<(usize, usize, TrapPlace)>,
+}
+
+impl MasmWriter {
+    /// Writes one line at the current indentation.
+    pub fn line(&mut self, line: &str) {
+        for _ in 0..self.indent {
+            self.text.push_str("    ");
+        }
+        self.text.push_str(line);
+        self.text.push('\n');
+        self.lines += 1 + line.matches('\n').count();
+    }
+
+    /// The number of lines written so far (the index of the next line).
+    pub fn line_count(&self) -> usize {
+        self.lines
+    }
+
+    /// Starts the body of Wasm function `func`: lines from here to [`Self::end_function`]
+    /// belong to it.
+    pub fn begin_function(&mut self, func: u32) {
+        self.function = Some((func, self.lines));
+    }
+
+    /// Ends the body begun by [`Self::begin_function`].
+    pub fn end_function(&mut self) {
+        if let Some((func, first)) = self.function.take() {
+            if self.lines > first {
+                self.places
+                    .push((first, self.lines - 1, TrapPlace::Function { func }));
+            }
+        }
+    }
+
+    /// Records that the next line is the code of the operator at byte `offset` of the current
+    /// function (outside a function, nothing is recorded).
+    fn place_operator(&mut self, offset: u64) {
+        if let Some((func, _)) = self.function {
+            let line = self.lines;
+            self.places
+                .push((line, line, TrapPlace::Operator { func, offset }));
+        }
+    }
+
+    /// Records that lines `first ..` up to the last one written belong to `place`.
+    pub fn place_lines_since(&mut self, first: usize, place: TrapPlace) {
+        if self.lines > first {
+            self.places.push((first, self.lines - 1, place));
+        }
+    }
+
+    /// The text and the places of its lines.
+    pub fn finish_placed(self) -> (String, Vec<(usize, usize, TrapPlace)>) {
+        (self.text, self.places)
+    }
+
+    /// Writes a `# text` comment line; control characters (such as newlines in a Wasm name)
+    /// are escaped so the comment stays one line.
+    pub fn comment(&mut self, text: &str) {
+        let mut line = String::from("# ");
+        for c in text.chars() {
+            if c.is_control() {
+                line.extend(c.escape_default());
+            } else {
+                line.push(c);
+            }
+        }
+        self.line(&line);
+    }
+
+    /// Writes a formatted line.
+    pub fn linef(&mut self, args: std::fmt::Arguments<'_>) {
+        let mut s = String::new();
+        let _ = s.write_fmt(args);
+        self.line(&s);
+    }
+
+    /// Writes `header` and indents what follows.
+    pub fn open(&mut self, header: &str) {
+        self.line(header);
+        self.indent += 1;
+    }
+
+    /// Ends an indented region with `end`.
+    pub fn close(&mut self) {
+        self.dedent();
+        self.line("end");
+    }
+
+    /// Removes one level of indentation without writing anything.
+    pub fn dedent(&mut self) {
+        self.indent = self.indent.saturating_sub(1);
+    }
+
+    /// Writes a blank line.
+    pub fn blank(&mut self) {
+        self.text.push('\n');
+        self.lines += 1;
+    }
+
+    /// The text written so far.
+    pub fn finish(self) -> String {
+        self.text
+    }
+}
+
+/// `text` made safe for a MASM error string (`assert.err="…"`): printable ASCII without quotes.
+pub fn error_text(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c == '"' || c == '\\' {
+                '\''
+            } else if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect()
+}
