@@ -9,7 +9,7 @@
 //! path reaching it agrees on, and a loop header keeps what is assumed there. The assumption
 //! (initially: whatever holds on entry) is checked at every branch back to the loop; the
 //! function translator translates again without the assumptions a branch broke, until none is
-//! (see `func_translator::translate_aligned`). Even a wrong answer could not corrupt memory:
+//! (see `translate::translate_aligned`). Even a wrong answer could not corrupt memory:
 //! `div.4` of an unaligned address is a field element ≥ 2^32, which memory instructions reject.
 
 use std::collections::HashMap;

@@ -34,7 +34,9 @@ mod tests {
     use crate::masm::Inst;
 
     fn code(ops: &[&str]) -> Vec<Block> {
-        ops.iter().map(|op| Block::Inst(Inst::from(*op), None)).collect()
+        ops.iter()
+            .map(|op| Block::Inst(Inst::from(*op), None))
+            .collect()
     }
 
     #[test]

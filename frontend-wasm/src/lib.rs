@@ -9,14 +9,12 @@
 
 mod alignment;
 mod call_graph;
-mod code_translator;
 pub mod component;
 mod cost_model;
 mod counted_loop;
 pub mod error;
 mod exports;
 pub mod felt_intrinsics;
-mod func_translator;
 pub mod imports;
 pub mod layout;
 mod liveness;
@@ -33,6 +31,7 @@ mod stack_carried;
 mod stack_ops;
 #[cfg(test)]
 mod test_support;
+mod translate;
 pub mod trap_sites;
 
 pub use error::{WasmError, WasmResult};
@@ -603,7 +602,7 @@ pub(crate) fn compile_with_wrappers(
 fn translate_bodies(
     module: &module_env::ModuleInfo<'_>,
     procs: &FunctionProcs,
-) -> Vec<WasmResult<func_translator::TranslatedFunction>> {
+) -> Vec<WasmResult<translate::TranslatedFunction>> {
     let mut aligned: Vec<bool> = module
         .globals
         .iter()
@@ -616,7 +615,7 @@ fn translate_bodies(
             .enumerate()
             .map(|(i, body)| {
                 let func = module.num_imported_funcs + i as u32;
-                func_translator::translate_function(module, procs, func, body, &aligned)
+                translate::translate_function(module, procs, func, body, &aligned)
             })
             .collect();
         let broken: Vec<u32> = translated
@@ -743,7 +742,10 @@ fn used_intrinsics(code: &str, felts: bool) -> String {
             INTRINSICS
                 .replace("proc wasm_load32\n", "proc wasm_load32_felt_safe\n")
                 .replace("proc wasm_load32_plain\n", "proc wasm_load32\n")
-                .replace("proc wasm_store_masked\n", "proc wasm_store_masked_felt_safe\n")
+                .replace(
+                    "proc wasm_store_masked\n",
+                    "proc wasm_store_masked_felt_safe\n",
+                )
                 .replace("proc wasm_store_masked_plain\n", "proc wasm_store_masked\n")
                 .replace("            exec.wasm_assert_byte_slots\n", ""),
         )

@@ -37,7 +37,12 @@ fn lower_increments(ops: Vec<Inst>) -> Vec<Inst> {
     let mut i = 0;
     while i < ops.len() {
         if ops[i] == Push(1) && ops.get(i + 1) == Some(&Inst::Op(Op::U32WrappingAdd)) {
-            out.extend([Imm(Op::Add, 1), Inst::Op(Op::U32Split), Inst::SWAP, Inst::DROP]);
+            out.extend([
+                Imm(Op::Add, 1),
+                Inst::Op(Op::U32Split),
+                Inst::SWAP,
+                Inst::DROP,
+            ]);
             i += 2;
         } else {
             out.push(ops[i].clone());
@@ -156,7 +161,12 @@ fn copy_pair_in_order(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, usize)> {
     if first.cycles() > ops[i + 1].cycles() {
         return None;
     }
-    let out = [vec![first], ops[i + 2..i + 2 + unary].to_vec(), vec![Dup(1)]].concat();
+    let out = [
+        vec![first],
+        ops[i + 2..i + 2 + unary].to_vec(),
+        vec![Dup(1)],
+    ]
+    .concat();
     Some((out, unary + 3))
 }
 
@@ -382,7 +392,10 @@ fn constant_shift(k: u64, mask: &Inst, op: &Inst) -> Option<Vec<Inst>> {
     let k32 = k & 31;
     let k64 = k & 63;
     let ops: Vec<Inst> = match (mask, op) {
-        (Imm(Op::U32And, 31), Inst::Op(shift @ (Op::U32Shl | Op::U32Shr | Op::U32Rotl | Op::U32Rotr))) => {
+        (
+            Imm(Op::U32And, 31),
+            Inst::Op(shift @ (Op::U32Shl | Op::U32Shr | Op::U32Rotl | Op::U32Rotr)),
+        ) => {
             if k32 == 0 {
                 Vec::new()
             } else {

@@ -129,9 +129,7 @@ pub(crate) fn attribute(
         .filter(|(op, _)| op.may_trap())
         .map(|(op, site)| (op, *site))
         .collect();
-    let kept: Vec<usize> = (0..after.len())
-        .filter(|i| after[*i].may_trap())
-        .collect();
+    let kept: Vec<usize> = (0..after.len()).filter(|i| after[*i].may_trap()).collect();
     let mut out = vec![None; after.len()];
     if kept.len() == marked.len() && kept.iter().zip(&marked).all(|(i, m)| after[*i] == *m.0) {
         for (i, (_, site)) in kept.iter().zip(&marked) {

@@ -101,7 +101,8 @@ impl CodeTree {
                 Node::Op(_) | Node::Site(_) => unreachable!("handled above"),
                 Node::Inline(inner) => self.finish_nodes(*inner, site, out),
                 Node::If { then_seq, else_seq } => {
-                    let (then_empty, else_empty) = (self.is_empty(*then_seq), self.is_empty(*else_seq));
+                    let (then_empty, else_empty) =
+                        (self.is_empty(*then_seq), self.is_empty(*else_seq));
                     if then_empty && else_empty {
                         // Nothing depends on the condition: just consume it.
                         out.push(Block::Inst(Inst::DROP, None));
@@ -229,6 +230,11 @@ impl Run {
         let sites = std::mem::take(&mut self.sites);
         let after = peephole::optimize(before.clone());
         let placed = trap_sites::attribute(&before, &sites, &after);
-        out.extend(after.into_iter().zip(placed).map(|(inst, site)| Block::Inst(inst, site)));
+        out.extend(
+            after
+                .into_iter()
+                .zip(placed)
+                .map(|(inst, site)| Block::Inst(inst, site)),
+        );
     }
 }

@@ -526,11 +526,19 @@ fn parse_one(word: &str) -> Result<Inst, String> {
             .strip_prefix('"')
             .and_then(|e| e.strip_suffix('"'))
             .ok_or_else(|| format!("unquoted error text in `{word}`"))?;
-        return Ok(Inst::Check(Op::from_name(name).ok_or_else(bad)?, text.into()));
+        return Ok(Inst::Check(
+            Op::from_name(name).ok_or_else(bad)?,
+            text.into(),
+        ));
     }
-    let number = |s: &str| s.parse::<u64>().map_err(|_| format!("bad immediate in `{word}`"));
+    let number = |s: &str| {
+        s.parse::<u64>()
+            .map_err(|_| format!("bad immediate in `{word}`"))
+    };
     let index = |s: &str| -> Result<u8, String> {
-        number(s)?.try_into().map_err(|_| format!("bad index in `{word}`"))
+        number(s)?
+            .try_into()
+            .map_err(|_| format!("bad index in `{word}`"))
     };
     Ok(match name {
         "dup" => Inst::Dup(index(imm)?),
@@ -580,7 +588,14 @@ mod tests {
 
     #[test]
     fn unknown_or_malformed_spellings_are_rejected() {
-        for text in ["", "frobnicate", "dup.x", "dup.300", "add.err=oops", "wat.3"] {
+        for text in [
+            "",
+            "frobnicate",
+            "dup.x",
+            "dup.300",
+            "add.err=oops",
+            "wat.3",
+        ] {
             assert!(Inst::parse(text).is_err(), "{text}");
         }
     }

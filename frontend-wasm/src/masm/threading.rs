@@ -124,15 +124,15 @@ impl CodeTree {
                     },
                     1,
                 ),
-                Some([Node::Op(Inst::DUP), Node::Op(Inst::Imm(Op::Eq, 0)), Node::If { then_seq, else_seq }, ..]) => {
-                    (
-                        Test::Zero {
-                            zero: *then_seq,
-                            nonzero: *else_seq,
-                        },
-                        3,
-                    )
-                }
+                Some(
+                    [Node::Op(Inst::DUP), Node::Op(Inst::Imm(Op::Eq, 0)), Node::If { then_seq, else_seq }, ..],
+                ) => (
+                    Test::Zero {
+                        zero: *then_seq,
+                        nonzero: *else_seq,
+                    },
+                    3,
+                ),
                 _ => return false,
             },
         );

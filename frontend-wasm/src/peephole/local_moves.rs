@@ -33,7 +33,13 @@ pub(super) fn unary_tee(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, usize)> {
         let out = if k == 0 {
             [body.to_vec(), vec![Inst::DUP]].concat()
         } else {
-            [Inst::movup(k), body.to_vec(), vec![Inst::DUP], Inst::movdn(k + 1)].concat()
+            [
+                Inst::movup(k),
+                body.to_vec(),
+                vec![Inst::DUP],
+                Inst::movdn(k + 1),
+            ]
+            .concat()
         };
         (out, body.len() + 4)
     })
@@ -60,8 +66,12 @@ pub(super) fn binary_update(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, usize)
     if k == 0 || k > MAX_MOVE || !op.is_binary() {
         return None;
     }
-    (swap_index(ops.get(i + 2)) == Some(k) && ops.get(i + 3) == Some(&Inst::DROP))
-        .then(|| ([Inst::movup(k), vec![op.clone()], Inst::movdn(k - 1)].concat(), 4))
+    (swap_index(ops.get(i + 2)) == Some(k) && ops.get(i + 3) == Some(&Inst::DROP)).then(|| {
+        (
+            [Inst::movup(k), vec![op.clone()], Inst::movdn(k - 1)].concat(),
+            4,
+        )
+    })
 }
 
 /// Instructions a two-felt update may run between its copies and its stores.
@@ -266,7 +276,10 @@ mod tests {
             "swap.3",
             "drop",
         ]));
-        assert_eq!(out, strings(&["swap", "u32wrapping_sub.2", "dup", "movdn.2"]));
+        assert_eq!(
+            out,
+            strings(&["swap", "u32wrapping_sub.2", "dup", "movdn.2"])
+        );
         // A deeper local than one `movup` reaches is left alone.
         let window = strings(&["dup.9", "add.1", "swap.10", "drop"]);
         assert_eq!(super::super::optimize(window.clone()), window);

@@ -31,7 +31,10 @@ fn check_rule(name: &str, values: Values, generate: fn(&mut Rng) -> Vec<String>)
         text.extend((0..rng.range(0, 3)).map(|_| filler(rng, values)));
         let ops: Vec<Inst> = text.iter().map(Inst::from).collect();
         let rewritten = rule(&ops, i).map(|(out, consumed)| {
-            assert!(consumed > 0 && i + consumed <= ops.len(), "{name}: {text:?}");
+            assert!(
+                consumed > 0 && i + consumed <= ops.len(),
+                "{name}: {text:?}"
+            );
             [&ops[..i], &out[..], &ops[i + consumed..]].concat()
         });
         let optimized = optimize(ops.clone());

@@ -1,0 +1,298 @@
+//! The translator's setup and its loop over the operators of a body: each operator goes to the
+//! special forms (carried locals, speculated loops, constant updates) or to [`super::operators`].
+
+use super::*;
+
+impl<'m, 'a> FuncTranslator<'m, 'a> {
+    pub(super) fn new(
+        module: &'m ModuleInfo<'a>,
+        procs: &'m FunctionProcs,
+        func: u32,
+        body: &FunctionBody<'_>,
+        memory_locals: bool,
+        layout: &Layout<'_>,
+    ) -> WasmResult<Self> {
+        let func_name = module.display_name(func);
+        let offset = body.range().start;
+        let unsupported_ty = |what: String, offset: u64| WasmError::Unsupported {
+            feature: what,
+            function: func_name.clone(),
+            offset,
+        };
+        let sig = module.func_type(func);
+        let mut local_types = Vec::new();
+        for p in sig.params() {
+            local_types.push(
+                module
+                    .core_type(*p)
+                    .map_err(|w| unsupported_ty(w, offset))?,
+            );
+        }
+        let params_count = local_types.len();
+        let mut reader = body.get_locals_reader()?;
+        for _ in 0..reader.get_count() {
+            let pos = reader.original_position();
+            let (count, ty) = reader.read()?;
+            let ty = module.core_type(ty).map_err(|w| unsupported_ty(w, pos))?;
+            if local_types.len() + count as usize > 50_000 {
+                return Err(WasmError::ImplLimit {
+                    message: "more than 50000 locals".into(),
+                    function: func_name,
+                    offset: pos,
+                });
+            }
+            local_types.extend(std::iter::repeat_n(ty, count as usize));
+        }
+        let mut results = Vec::new();
+        for r in sig.results() {
+            results.push(
+                module
+                    .core_type(*r)
+                    .map_err(|w| unsupported_ty(w, offset))?,
+            );
+        }
+
+        // Parameters keep the caller's order at the bottom of the frame; declared locals start
+        // as zeros in any order, so the most used ones go on top, where every access is cheap.
+        let mut order: Vec<usize> = (0..local_types.len()).collect();
+        let heat = |i: &usize| layout.heat.get(*i).copied().unwrap_or(0);
+        match layout.order {
+            LocalOrder::Index => {}
+            LocalOrder::Heat => order[params_count..].sort_by_key(heat),
+            LocalOrder::HeatWithTop(top) => {
+                order[params_count..].sort_by_key(|i| (*i == top, heat(i)));
+            }
+        }
+        let slotless = layout.slotless;
+        let mut homes = vec![LocalHome::Carried; local_types.len()];
+        let (mut stack_felts, mut mem_felts) = (0, 0);
+        for i in order {
+            let felts = local_types[i].felts();
+            homes[i] = if i >= params_count && slotless.get(i).copied().unwrap_or(false) {
+                LocalHome::Carried
+            } else if memory_locals {
+                mem_felts += felts;
+                LocalHome::Memory {
+                    index: mem_felts - felts,
+                }
+            } else {
+                stack_felts += felts;
+                LocalHome::Stack {
+                    pos: stack_felts - 1,
+                }
+            };
+        }
+        let locals: Vec<Local> = local_types
+            .iter()
+            .zip(homes)
+            .map(|(ty, home)| Local { ty: *ty, home })
+            .collect();
+        let params_felts = local_types[..params_count].iter().map(|t| t.felts()).sum();
+        // Parameters deeper than the 16 addressable slots cannot be copied with `dup`: such a
+        // function moves all of them into procedure locals. Its callers are never export
+        // wrappers (core exports take at most 16 felts), so the stack below the arguments is
+        // at least 16 deep and popping them never shifts padding zeros in.
+        let pops_params = params_felts > MAX_REACH + 1;
+
+        let mut tree = CodeTree::default();
+        let root = tree.new_seq();
+        let frames = vec![Frame {
+            kind: FrameKind::Function,
+            params: Vec::new(),
+            results,
+            base: 0,
+            body: root,
+            else_seq: None,
+            outer: root,
+            landings: Vec::new(),
+            max_flag: 0,
+            in_else: false,
+            opener: None,
+            label_consts: None,
+        }];
+        Ok(FuncTranslator {
+            module,
+            procs,
+            func_name,
+            func,
+            tree,
+            root,
+            cur: root,
+            locals,
+            stack_local_felts: if memory_locals && !pops_params {
+                params_felts
+            } else if memory_locals {
+                0
+            } else {
+                stack_felts
+            },
+            memory_local_felts: mem_felts,
+            params_felts,
+            pops_params: memory_locals && pops_params,
+            params_count,
+            operands: Vec::new(),
+            frames,
+            dead: false,
+            dead_depth: 0,
+            offset,
+            // Declared locals start at zero; parameters are unknown.
+            known_consts: (0..local_types.len())
+                .map(|i| (i >= params_count && local_types[i] == CoreType::I32).then_some(0))
+                .collect(),
+            just_pushed: None,
+            // Declared `i32` locals start at zero; parameters are unknown.
+            alignment: LocalAlignment::new(
+                (0..local_types.len())
+                    .map(|i| i >= params_count && local_types[i] == CoreType::I32)
+                    .collect(),
+                HashMap::new(),
+                false,
+            ),
+            aligned_globals: Vec::new(),
+            broken_globals: Vec::new(),
+            counted: None,
+            at: 0,
+            liveness: None,
+            shared_checks: HashMap::new(),
+            speculate: true,
+            slot_used: (0..local_types.len()).map(|i| i < params_count).collect(),
+        })
+    }
+
+    /// Translates the body; also returns the loop-header alignment assumptions branches broke.
+    pub(super) fn run(
+        mut self,
+        prepared: &PreparedBody<'_>,
+    ) -> TResult<(TranslatedFunction, Vec<(u64, usize)>)> {
+        self.prologue()?;
+        let (ops, offsets) = (&prepared.ops[..], &prepared.offsets[..]);
+        self.shared_checks = prepared.shared_checks.clone();
+        let mut at = 0;
+        while at < ops.len() {
+            self.offset = offsets[at];
+            self.at = at;
+            if let Some(shape) = self.speculable_loop(ops, at) {
+                self.forget_constants_at_joins(&ops[at]);
+                self.translate_speculated_loop(ops, at, offsets, &shape)?;
+                self.just_pushed = None;
+                at += 1 + shape.len;
+                continue;
+            }
+            if self.fold_constant_update(ops, offsets, at)? {
+                at += 4;
+                continue;
+            }
+            self.step(ops, at)?;
+            at += 1;
+        }
+        self.tree.thread_jumps(self.root);
+        let translated = TranslatedFunction {
+            tree: self.tree,
+            root: self.root,
+            proc_locals: self.memory_local_felts,
+            broken_globals: self.broken_globals,
+            unused_slots: self.slot_used.iter().map(|used| !used).collect(),
+        };
+        Ok((translated, self.alignment.into_broken()))
+    }
+
+    /// `local.get x  i32.const c  i32.add  local.set x` with `x` known to hold a constant (such
+    /// as an induction local rebased on entry, see [`crate::rebased_induction`]) writes the sum
+    /// as a constant; reports whether it did.
+    pub(super) fn fold_constant_update(
+        &mut self,
+        ops: &[Operator<'_>],
+        offsets: &[u64],
+        at: usize,
+    ) -> TResult<bool> {
+        let Some(
+            [Operator::LocalGet { local_index: x }, Operator::I32Const { value: c }, Operator::I32Add, Operator::LocalSet { local_index: y }],
+        ) = ops.get(at..at + 4)
+        else {
+            return Ok(false);
+        };
+        let known = self.known_consts.get(*x as usize).copied().flatten();
+        let (Some(value), false) = (known, self.dead || x != y) else {
+            return Ok(false);
+        };
+        let sum = (value as u32).wrapping_add(*c as u32);
+        self.emit(format!("push.{sum}"));
+        self.push(CoreType::I32, false);
+        self.set_top_mult4(sum.is_multiple_of(4));
+        self.just_pushed = Some(u64::from(sum));
+        self.offset = offsets[at + 3];
+        self.at = at + 3;
+        self.step(ops, at + 3)?;
+        Ok(true)
+    }
+
+    /// Translates operator `ops[at]` with the bookkeeping around it: constants known in
+    /// locals, the alignment of locals, counted loops.
+    pub(super) fn step(&mut self, ops: &[Operator<'_>], at: usize) -> TResult<()> {
+        let op = &ops[at];
+        // A counted loop's start is the constant its local holds on entry.
+        let counted = match op {
+            Operator::Loop { .. } if !self.dead => {
+                counted_loop::shape(&ops[at + 1..]).and_then(|shape| {
+                    let start = self.known_consts[shape.local as usize]?;
+                    let range = counted_loop::range(shape, start as u32)?;
+                    Some((shape.local, range))
+                })
+            }
+            _ => None,
+        };
+        self.forget_constants_at_joins(op);
+        // A call of a felt intrinsic is its instructions, inline: it traps where it is called.
+        let inline_trap = matches!(op, Operator::Call { function_index }
+            if self.module.felt_intrinsic(*function_index).is_some());
+        self.tree
+            .mark((inline_trap || trap_sites::may_trap_operator(op)).then_some(self.offset));
+        let (was_dead, frames_before) = (self.dead, self.frames.len());
+        self.alignment_before(ops, at, was_dead);
+        let carried = self.translate_carried(ops, at)?;
+        if !carried {
+            self.translate_operator(op)?;
+        }
+        if let Some((local, range)) = counted {
+            self.counted = Some(CountedLoop {
+                depth: self.frames.len(),
+                local,
+                range,
+                last_byte: None,
+            });
+        }
+        match self.frames.len().cmp(&frames_before) {
+            std::cmp::Ordering::Greater => match op {
+                Operator::Loop { .. } => self.alignment.open_loop(self.offset),
+                _ => self.alignment.open_block(matches!(op, Operator::If { .. })),
+            },
+            std::cmp::Ordering::Less => self.alignment.close(!was_dead),
+            std::cmp::Ordering::Equal => {}
+        }
+        self.record_written_constant(op);
+        if carried {
+            // The slot still holds the value before the write: never skip a later write of
+            // the same constant.
+            if let Operator::LocalSet { local_index } | Operator::LocalTee { local_index } = op {
+                self.known_consts[*local_index as usize] = None;
+            }
+        }
+        self.just_pushed = match op {
+            Operator::I32Const { value } if !self.dead => Some(u64::from(*value as u32)),
+            _ => None,
+        };
+        Ok(())
+    }
+
+    pub(super) fn emit(&mut self, op: impl Into<Inst>) {
+        self.tree.op(self.cur, op);
+    }
+
+    pub(super) fn unsupported(&self, feature: impl Into<String>) -> Abort {
+        Abort::Error(WasmError::Unsupported {
+            feature: feature.into(),
+            function: self.func_name.clone(),
+            offset: self.offset,
+        })
+    }
+}

@@ -1,0 +1,279 @@
+//! The frame: the operand stack model, locals (on the stack or in procedure locals), what is
+//! known about them (constants, alignment), and the prologue and epilogue.
+
+use super::*;
+
+impl<'m, 'a> FuncTranslator<'m, 'a> {
+    pub(super) fn operand_felts(&self) -> usize {
+        self.operands.iter().map(|o| o.ty.felts()).sum()
+    }
+
+    /// Whether the two operands on top are both known to be 0 or 1.
+    pub(super) fn top_two_are_bool(&self) -> bool {
+        let n = self.operands.len();
+        n >= 2 && self.operands[n - 2..].iter().all(|o| o.is_bool)
+    }
+
+    pub(super) fn felts_of_operands(operands: &[Operand]) -> usize {
+        operands.iter().map(|o| o.ty.felts()).sum()
+    }
+
+    pub(super) fn felts_of(types: &[CoreType]) -> usize {
+        types.iter().map(|t| t.felts()).sum()
+    }
+
+    /// Checks that stack position `n` is addressable.
+    pub(super) fn reach(&self, n: usize) -> TResult<usize> {
+        if n > MAX_REACH {
+            Err(Abort::NeedsMemoryLocals)
+        } else {
+            Ok(n)
+        }
+    }
+
+    pub(super) fn pop(&mut self) -> Operand {
+        self.operands
+            .pop()
+            .expect("validated Wasm never pops an empty operand stack")
+    }
+
+    pub(super) fn push(&mut self, ty: CoreType, is_bool: bool) {
+        self.operands.push(Operand {
+            ty,
+            is_bool,
+            mult4: false,
+            range: None,
+            carried_to: None,
+        });
+    }
+
+    /// Marks the operand on top as a known multiple of 4 (or not).
+    pub(super) fn set_top_mult4(&mut self, mult4: bool) {
+        if let Some(top) = self.operands.last_mut() {
+            top.mult4 = mult4 && top.ty == CoreType::I32;
+        }
+    }
+
+    /// Drops `count` felts lying directly beneath the top `keep` felts.
+    pub(super) fn drop_below(&mut self, keep: usize, count: usize) -> TResult<()> {
+        let ops = stack_ops::drop_below(keep, count).ok_or(Abort::NeedsMemoryLocals)?;
+        for op in ops {
+            self.emit(op);
+        }
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Prologue, epilogue and locals
+    // ---------------------------------------------------------------------------------------
+
+    pub(super) fn prologue(&mut self) -> TResult<()> {
+        if self.pops_params {
+            // The last parameter is on top, its low limb first.
+            for local in self.locals[..self.params_count].to_vec().iter().rev() {
+                self.store_memory_local(*local);
+            }
+            self.zero_declared_locals();
+        } else if self.memory_local_felts > 0 {
+            // Copy params into procedure locals. The originals stay on the stack until the
+            // epilogue, so the stack never shrinks below the caller's view of it (a `call`ed
+            // export must return with depth exactly 16, and the VM never goes below 16).
+            let mut depth = 0;
+            for local in self.locals[..self.params_count].to_vec().iter().rev() {
+                if let LocalHome::Memory { index } = local.home {
+                    for limb in 0..local.ty.felts() {
+                        let n = self.reach(depth + limb)?;
+                        self.emit(format!("dup.{n}"));
+                        self.emit(format!("loc_store.{}", index + limb));
+                    }
+                }
+                depth += local.ty.felts();
+            }
+            self.zero_declared_locals();
+        } else {
+            let zeros = self.stack_local_felts - self.params_felts;
+            for _ in 0..zeros / 4 {
+                self.emit("padw");
+            }
+            for _ in 0..zeros % 4 {
+                self.emit("push.0");
+            }
+        }
+        Ok(())
+    }
+
+    /// Zeroes the declared (non-parameter) locals: procedure locals are not cleared between
+    /// calls.
+    pub(super) fn zero_declared_locals(&mut self) {
+        for local in self.locals.clone().iter().skip(self.params_count) {
+            if let LocalHome::Memory { index } = local.home {
+                for limb in 0..local.ty.felts() {
+                    self.emit("push.0");
+                    self.emit(format!("loc_store.{}", index + limb));
+                }
+            }
+        }
+    }
+
+    pub(super) fn store_memory_local(&mut self, local: Local) {
+        if let LocalHome::Memory { index } = local.home {
+            for limb in 0..local.ty.felts() {
+                self.emit(format!("loc_store.{}", index + limb));
+            }
+        }
+    }
+
+    pub(super) fn local_get(&mut self, idx: u32) -> TResult<()> {
+        let local = self.locals[idx as usize];
+        self.slot_used[idx as usize] = true;
+        match local.home {
+            LocalHome::Stack { pos } => {
+                // Depth of the local's highest felt (its high limb for i64) from the top.
+                let depth = self.operand_felts() + self.stack_local_felts - 1 - pos;
+                let n = self.reach(depth + local.ty.felts() - 1)?;
+                for _ in 0..local.ty.felts() {
+                    self.emit(format!("dup.{n}"));
+                }
+            }
+            LocalHome::Memory { index } => {
+                for limb in (0..local.ty.felts()).rev() {
+                    self.emit(format!("loc_load.{}", index + limb));
+                }
+            }
+            LocalHome::Carried => return Err(Abort::NeedsSlot),
+        }
+        self.push(local.ty, false);
+        self.set_top_mult4(self.alignment.get(idx as usize));
+        if let Some(counted) = self.counted.filter(|c| c.local == idx) {
+            self.operands.last_mut().unwrap().range = Some(counted.range);
+        }
+        Ok(())
+    }
+
+    /// Before `op`: branches carry the locals' alignment to their targets, and an `else` of a
+    /// live `if` switches to the state on entry.
+    pub(super) fn alignment_before(&mut self, ops: &[Operator<'_>], at: usize, dead: bool) {
+        let op = &ops[at];
+        match op {
+            Operator::BrIf { relative_depth } if !dead => {
+                let depth = *relative_depth as usize;
+                match alignment::aligned_by_test(&ops[at.saturating_sub(6)..at]) {
+                    Some((locals, AlignedEdge::Taken)) => {
+                        self.alignment.branch_knowing(depth, &locals)
+                    }
+                    Some((locals, AlignedEdge::FallThrough)) => {
+                        self.alignment.branch(depth);
+                        for local in locals {
+                            self.alignment.set(local as usize, true);
+                        }
+                    }
+                    None => self.alignment.branch(depth),
+                }
+            }
+            Operator::Br { relative_depth } if !dead => {
+                self.alignment.branch(*relative_depth as usize)
+            }
+            Operator::BrTable { targets } if !dead => {
+                for depth in targets.targets().flatten().chain([targets.default()]) {
+                    self.alignment.branch(depth as usize);
+                }
+            }
+            Operator::Else if !dead || self.dead_depth == 0 => self.alignment.else_arm(!dead),
+            _ => {}
+        }
+    }
+
+    /// Before `op`: a loop header, `else` or block end may be reached with other values in the
+    /// locals, so every known constant is forgotten.
+    ///
+    /// Except at the end of a `block`: there the constants every branch to it and the fall
+    /// through (when reachable) agree on are still known.
+    pub(super) fn forget_constants_at_joins(&mut self, op: &Operator<'_>) {
+        let closes_block = matches!(op, Operator::End)
+            && !(self.dead && self.dead_depth > 0)
+            && self
+                .frames
+                .last()
+                .is_some_and(|f| f.kind == FrameKind::Block);
+        if closes_block {
+            let frame = self.frames.last().expect("checked above");
+            let mut joined = frame.label_consts.clone();
+            if !self.dead {
+                meet_constants(&mut joined, &self.known_consts);
+            }
+            let locals = self.known_consts.len();
+            self.known_consts = joined.unwrap_or_else(|| vec![None; locals]);
+        } else if matches!(op, Operator::Loop { .. } | Operator::Else | Operator::End) {
+            self.known_consts.iter_mut().for_each(|k| *k = None);
+        }
+    }
+
+    /// After `op`: a write to an `i32` local records the constant written, or forgets it.
+    pub(super) fn record_written_constant(&mut self, op: &Operator<'_>) {
+        if let Operator::LocalSet { local_index } | Operator::LocalTee { local_index } = op {
+            let idx = *local_index as usize;
+            if self.locals[idx].ty == CoreType::I32 {
+                self.known_consts[idx] = self.just_pushed;
+            }
+        }
+    }
+
+    pub(super) fn local_set(&mut self, idx: u32) -> TResult<()> {
+        let local = self.locals[idx as usize];
+        self.slot_used[idx as usize] = true;
+        let written_mult4 = self.operands.last().is_some_and(|o| o.mult4);
+        self.alignment.set(idx as usize, written_mult4);
+        // Writing the constant the local already holds: drop the `push` instead.
+        if let (Some(c), LocalHome::Stack { .. }) = (self.just_pushed, local.home) {
+            if self.known_consts[idx as usize] == Some(c)
+                && self.tree.pop_op(self.cur, &format!("push.{c}"))
+            {
+                self.pop();
+                return Ok(());
+            }
+        }
+        match local.home {
+            LocalHome::Stack { pos } => {
+                // The value is still on top: depth of the local's low felt counts it.
+                let depth = self.operand_felts() + self.stack_local_felts - 1 - pos;
+                let n = self.reach(depth)?;
+                for _ in 0..local.ty.felts() {
+                    if n == 1 {
+                        self.emit("swap");
+                    } else {
+                        self.emit(format!("swap.{n}"));
+                    }
+                    self.emit("drop");
+                }
+            }
+            LocalHome::Memory { .. } => self.store_memory_local(local),
+            LocalHome::Carried => return Err(Abort::NeedsSlot),
+        }
+        self.pop();
+        Ok(())
+    }
+
+    pub(super) fn local_tee(&mut self, idx: u32) -> TResult<()> {
+        let ty = self.locals[idx as usize].ty;
+        let n = self.reach(ty.felts() - 1)?;
+        for _ in 0..ty.felts() {
+            self.emit(format!("dup.{n}"));
+        }
+        let mult4 = self.operands.last().is_some_and(|o| o.mult4);
+        self.push(ty, false);
+        self.set_top_mult4(mult4);
+        self.local_set(idx)?;
+        self.set_top_mult4(mult4);
+        Ok(())
+    }
+
+    /// Leaves only the results on the stack at the end of the function.
+    pub(super) fn epilogue(&mut self) -> TResult<()> {
+        let keep = self.operand_felts();
+        self.drop_below(keep, self.stack_local_felts)
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Control flow
+    // ---------------------------------------------------------------------------------------
+}

@@ -1,0 +1,266 @@
+//! Linear-memory access: bounds checks (per access, shared, or once before a counted loop), loads
+//! and stores of every width, felt slots, and `memory.init`.
+
+use super::*;
+
+impl<'m, 'a> FuncTranslator<'m, 'a> {
+    /// Pops a byte address, adds the static offset and traps unless `size` bytes from there
+    /// lie inside linear memory; leaves the effective address (now < 2^32).
+    ///
+    /// An access whose check another access of its straight-line run makes (see
+    /// [`crate::shared_bounds`]) checks nothing; the first access of such a run checks for
+    /// all of them.
+    pub(super) fn bounds_checked_address(
+        &mut self,
+        memarg: &MemArg,
+        size: u32,
+        range: Option<(u64, u64)>,
+    ) -> TResult<()> {
+        if memarg.offset > u64::from(u32::MAX) {
+            return Err(self.unsupported("memory offsets beyond 4 GiB (memory64)"));
+        }
+        let size = match self.shared_checks.get(&self.at) {
+            Some(SharedCheck::Covered) => {
+                if memarg.offset > 0 {
+                    self.emit(format!("add.{}", memarg.offset));
+                }
+                return Ok(());
+            }
+            Some(SharedCheck::Leader { reach }) => *reach,
+            None => u64::from(size),
+        };
+        if self.check_before_loop(memarg.offset, size, range) {
+            if memarg.offset > 0 {
+                self.emit(format!("add.{}", memarg.offset));
+            }
+            return Ok(());
+        }
+        let cell = layout::ACCESS_SIZES
+            .iter()
+            .position(|s| u64::from(*s) == size);
+        if let (0, Some(cell)) = (memarg.offset, cell) {
+            // ea < M - size + 1, from the limit cell of this access size.
+            let cell = cell as u32;
+            self.emit("dup");
+            self.emit(format!("mem_load.{}", layout::ACCESS_LIMITS_ADDR + cell));
+            self.emit("u32lt");
+            self.emit("assert.err=\"out of bounds memory access\"");
+            return Ok(());
+        }
+        if memarg.offset > 0 {
+            self.emit(format!("add.{}", memarg.offset));
+        }
+        // ea + size <= M (the memory size in bytes) as felts, with ea + size < 2^34 and
+        // M <= 2^32: M - (ea + size) is then at most 2^32 (high half 0 or 1) when in bounds,
+        // and p - d for some 0 < d < 2^34 (high half near 2^32) when not. 15 cycles, against
+        // 26 for a felt `lte` (which decomposes both operands).
+        for op in [
+            "dup".to_string(),
+            format!("add.{size}"),
+            format!("mem_load.{}", layout::MEMORY_BYTES_ADDR),
+            "swap".into(),
+            "sub".into(),
+            "u32split".into(),
+            "drop".into(),
+            "push.2".into(),
+            "u32lt".into(),
+            "assert.err=\"out of bounds memory access\"".to_string(),
+        ] {
+            self.emit(op);
+        }
+        Ok(())
+    }
+
+    /// Whether an access at an address of known `range` runs in every iteration of the counted
+    /// loop being translated, so that its bounds check joins the one before the loop.
+    pub(super) fn check_before_loop(
+        &mut self,
+        offset: u64,
+        size: u64,
+        range: Option<(u64, u64)>,
+    ) -> bool {
+        let depth = self.frames.len();
+        let (Some(counted), Some((_, hi))) = (self.counted.as_mut(), range) else {
+            return false;
+        };
+        let last = hi + offset + size - 1;
+        if counted.depth != depth || last > u64::from(u32::MAX) {
+            return false;
+        }
+        let owner = self.offset;
+        counted.last_byte = Some(match counted.last_byte {
+            Some((l, o)) if l >= last => (l, o),
+            _ => (last, owner),
+        });
+        true
+    }
+
+    /// Before a counted loop that is ending: the one bounds check of the accesses that moved
+    /// theirs out of the body (the last byte they reach must lie below the memory size).
+    pub(super) fn emit_check_before_loop(&mut self, outer: SeqId) {
+        let Some(counted) = self.counted.take() else {
+            return;
+        };
+        if let Some((last, owner)) = counted.last_byte {
+            self.tree.mark(Some(owner));
+            self.tree.op(outer, format!("push.{last}"));
+            self.tree
+                .op(outer, format!("mem_load.{}", layout::ACCESS_LIMITS_ADDR));
+            self.tree.op(outer, "u32lt");
+            self.tree
+                .op(outer, "assert.err=\"out of bounds memory access\"");
+        }
+    }
+
+    pub(super) fn emit_all(&mut self, ops: &[&str]) {
+        for op in ops {
+            self.emit(op.to_string());
+        }
+    }
+
+    /// Pops an end address (a felt) and traps unless it is within linear memory.
+    pub(super) fn emit_limit_check(&mut self) {
+        self.emit(format!("mem_load.{MEMORY_PAGES_ADDR}"));
+        self.emit_all(&[
+            "mul.65536",
+            "lte",
+            "assert.err=\"out of bounds memory access\"",
+        ]);
+    }
+
+    /// A load of `size` bytes, narrowed/extended by `widen` to a value of type `ty`.
+    pub(super) fn load(
+        &mut self,
+        memarg: &MemArg,
+        size: u32,
+        ty: CoreType,
+        widen: &[&str],
+    ) -> TResult<()> {
+        let address = self.pop();
+        self.bounds_checked_address(memarg, size, address.range)?;
+        if alignment::whole_elements(address.mult4, memarg.offset, size) {
+            // [ea] with ea = 4a: element a (and a + 1 for the high limb).
+            self.emit("div.4");
+            if size == 8 {
+                self.emit_all(&["dup", "add.1", "mem_load", "swap", "mem_load"]);
+            } else {
+                self.emit("mem_load");
+            }
+        } else if size == 8 {
+            self.emit("exec.wasm_load64");
+        } else {
+            self.emit("exec.wasm_load32");
+        }
+        for op in widen {
+            self.emit(*op);
+        }
+        self.push(ty, false);
+        Ok(())
+    }
+
+    /// A felt load: the element of the four-byte slot at the address, which must be a multiple
+    /// of 4 (a felt has no byte-level form to assemble from two elements).
+    pub(super) fn felt_load(&mut self, memarg: &MemArg) -> TResult<()> {
+        let address = self.pop();
+        self.bounds_checked_address(memarg, 4, address.range)?;
+        self.emit_felt_slot(address.mult4 && memarg.offset.is_multiple_of(4));
+        self.emit("mem_load");
+        self.push(CoreType::I32, false);
+        Ok(())
+    }
+
+    /// A felt store: the whole element into the four-byte slot at the address (a multiple of 4).
+    pub(super) fn felt_store(&mut self, memarg: &MemArg) -> TResult<()> {
+        self.pop();
+        let address = self.pop();
+        // [v, a] -> [a, v]
+        self.emit("swap");
+        self.bounds_checked_address(memarg, 4, address.range)?;
+        self.emit_felt_slot(address.mult4 && memarg.offset.is_multiple_of(4));
+        self.emit("mem_store");
+        Ok(())
+    }
+
+    /// [ea] -> [ea / 4], trapping unless ea is a multiple of 4 (unless known to be one).
+    pub(super) fn emit_felt_slot(&mut self, aligned: bool) {
+        if aligned {
+            self.emit("div.4");
+        } else {
+            self.emit_all(&["u32divmod.4", "assertz.err=\"unaligned felt access\""]);
+        }
+    }
+
+    /// A store of the low `size` bytes of the value on top to the address below it.
+    pub(super) fn store(&mut self, memarg: &MemArg, size: u32) -> TResult<()> {
+        let value = self.pop();
+        let address = self.pop();
+        if value.ty == CoreType::I64 && size < 8 {
+            // Only the low limb matters.
+            self.emit("swap");
+            self.emit("drop");
+        }
+        // [v.., a] -> [a, v..]
+        self.emit(if size == 8 { "movup.2" } else { "swap" });
+        self.bounds_checked_address(memarg, size, address.range)?;
+        let mask = match size {
+            1 => 0xFF,
+            2 => 0xFFFF,
+            _ => 0xFFFF_FFFFu32,
+        };
+        if alignment::whole_elements(address.mult4, memarg.offset, size) {
+            // [ea, v] (or [ea, lo, hi]) with ea = 4a: element a (and a + 1 for hi).
+            self.emit("div.4");
+            if size == 8 {
+                self.emit_all(&["dup", "movdn.2", "mem_store", "add.1", "mem_store"]);
+            } else {
+                self.emit("mem_store");
+            }
+        } else if size == 8 {
+            // [ea, lo, hi]: lo at ea, hi at ea + 4.
+            self.emit("exec.wasm_store64");
+        } else if size == 4 {
+            self.emit("exec.wasm_store32");
+        } else {
+            if size < 4 {
+                // [ea, v]: keep only the stored bytes of v.
+                self.emit("swap");
+                self.emit(format!("u32and.{mask}"));
+                self.emit("swap");
+            }
+            for op in [&format!("push.{mask}"), "movdn.2", "exec.wasm_store_masked"] {
+                self.emit(op.to_string());
+            }
+        }
+        Ok(())
+    }
+
+    /// With `[n, s, d]` on top, traps with `message` unless `s + n <= len` where `len` is the
+    /// value at element address `len_addr`.
+    pub(super) fn check_segment_range(&mut self, len_addr: u32, message: &str) {
+        self.emit_all(&["dup.1", "dup.1", "add"]);
+        self.emit(format!("mem_load.{len_addr}"));
+        self.emit("lte");
+        self.emit(format!("assert.err=\"{message}\""));
+    }
+
+    /// `memory.init`: `[n, s, d]` copies bytes `s..s+n` of a data segment to address `d`.
+    pub(super) fn memory_init(&mut self, data: u32) -> TResult<()> {
+        let addr = match self.module.data[data as usize].mode {
+            DataMode::Passive { addr } => addr,
+            // An active segment is dropped once the instance exists: its length reads 0.
+            DataMode::Active { .. } => layout::SEGMENT_AREA_BASE,
+        };
+        self.check_segment_range(
+            layout::DATA_LENGTHS_BASE + data,
+            "out of bounds memory access",
+        );
+        self.emit_all(&["dup.2", "dup.1", "add"]);
+        self.emit_limit_check();
+        // [n, s, d] -> [d, addr + s, n]
+        self.emit_all(&["swap"]);
+        self.emit(format!("add.{addr}"));
+        self.emit_all(&["swap", "movdn.2", "swap", "exec.wasm_memory_init"]);
+        self.operands.truncate(self.operands.len() - 3);
+        Ok(())
+    }
+}
