@@ -13,9 +13,9 @@ use std::collections::BTreeMap;
 use crate::{
     error::{WasmError, WasmResult},
     layout::{self, MEMORY_PAGES_ADDR},
-    masm::MasmWriter,
+    masm::{stack_ops, MasmWriter},
     module_env::{DataMode, ElemMode, ModuleInfo},
-    stack_ops, CompileOptions, ExportedFunction, FunctionProcs, UnsupportedCode,
+    CompileOptions, ExportedFunction, FunctionProcs, UnsupportedCode,
 };
 use midenc_abi::{felt_count, CoreType, MAX_STACK_FELTS};
 

@@ -17,9 +17,8 @@ use wasmparser::{FuncType, TypeRef};
 
 use crate::{
     error::{WasmError, WasmResult},
-    masm::MasmWriter,
+    masm::{stack_ops, MasmWriter},
     module_env::core_type,
-    stack_ops,
 };
 
 /// Prefix of an import module name that calls a procedure by MAST root.

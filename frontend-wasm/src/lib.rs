@@ -7,30 +7,16 @@
 //! source text plus the facts the linker needs to describe the exports; this crate never
 //! assembles or runs anything.
 
-mod alignment;
-mod call_graph;
+mod analysis;
 pub mod component;
-mod cost_model;
-mod counted_loop;
 pub mod error;
 mod exports;
 pub mod felt_intrinsics;
 pub mod imports;
 pub mod layout;
-mod liveness;
-mod loop_shapes;
 mod masm;
-#[cfg(test)]
-mod masm_oracle;
 mod module_env;
-mod peephole;
-mod rebased_induction;
-mod shared_bounds;
-mod speculated_loop;
-mod stack_carried;
-mod stack_ops;
-#[cfg(test)]
-mod test_support;
+mod prepare;
 mod translate;
 pub mod trap_sites;
 
@@ -286,11 +272,11 @@ pub struct ExportedFunction {
 /// How code refers to each Wasm function's procedure.
 pub struct FunctionProcs {
     names: Vec<String>,
-    graph: call_graph::CallGraph,
+    graph: analysis::call_graph::CallGraph,
 }
 
 impl FunctionProcs {
-    fn new(count: usize, graph: call_graph::CallGraph) -> Self {
+    fn new(count: usize, graph: analysis::call_graph::CallGraph) -> Self {
         FunctionProcs {
             names: (0..count).map(|i| format!("wasm_fn{i}")).collect(),
             graph,
@@ -427,7 +413,7 @@ pub(crate) fn compile_with_wrappers(
     for import in &mut module.imports {
         component::attach_wit(import, wit_imports)?;
     }
-    let graph = call_graph::build(&module)?;
+    let graph = analysis::call_graph::build(&module)?;
     let procs = FunctionProcs::new(module.func_types.len(), graph);
 
     // Each function's procedure goes to its part module (imports' adapters included).

@@ -5,9 +5,14 @@
 //! [`SeqId`] that can still be appended to after they are closed. Printing happens once, at
 //! the end, through [`MasmWriter`].
 
+pub(crate) mod cost_model;
 mod finish;
 pub mod inst;
+#[cfg(test)]
+pub(crate) mod oracle;
+pub(crate) mod peephole;
 mod print;
+pub(crate) mod stack_ops;
 mod threading;
 
 pub use finish::Block;

@@ -84,7 +84,7 @@ pub struct PlacedRange {
 /// Whether the operator's code may trap, so that its byte offset is worth recording.
 pub(crate) fn may_trap_operator(op: &Operator<'_>) -> bool {
     use Operator::*;
-    crate::counted_loop::is_memory_access(op)
+    crate::analysis::counted_loop::is_memory_access(op)
         || matches!(
             op,
             Unreachable

@@ -8,7 +8,7 @@
 use midenc_abi::{WitSignature, WitType};
 
 use super::wrapper::{normalize_i32, Targets};
-use crate::stack_ops;
+use crate::masm::stack_ops;
 
 /// The felt width of a scalar that crosses the boundary as one flat value (integers, `bool`,
 /// `char`, `felt`, enums, flags of up to 32 labels), or `None` for anything else.

@@ -4,16 +4,17 @@
 //! 1. **Constant select**: an `if` whose arms each push one constant becomes arithmetic on the
 //!    condition (an `if` costs ~10 cycles).
 //! 2. **Guarded loop**: `if c { push.1 while.true … end }` becomes a `while` entered on `c`.
-//! 3. **Peephole** ([`crate::peephole`]) on every straight-line run, with each trap-capable
+//! 3. **Peephole** ([`crate::masm::peephole`]) on every straight-line run, with each trap-capable
 //!    instruction keeping the Wasm operator it came from ([`crate::trap_sites::attribute`]).
 //! 4. **Empty forms**: an `if` with no code in either arm drops its condition, an arm with no
 //!    code makes `if.true`/`if.false`, and an empty block gets a `nop`.
 
+use super::peephole;
 use super::{
     inst::{Inst, Op},
     CodeTree, Node, SeqId,
 };
-use crate::{peephole, trap_sites};
+use crate::trap_sites;
 
 /// Code after the MASM-level passes.
 #[derive(Clone, Debug, PartialEq, Eq)]

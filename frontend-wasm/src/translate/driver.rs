@@ -197,7 +197,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
     }
 
     /// `local.get x  i32.const c  i32.add  local.set x` with `x` known to hold a constant (such
-    /// as an induction local rebased on entry, see [`crate::rebased_induction`]) writes the sum
+    /// as an induction local rebased on entry, see [`crate::prepare::rebased_induction`]) writes the sum
     /// as a constant; reports whether it did.
     pub(super) fn fold_constant_update(
         &mut self,

@@ -1,11 +1,11 @@
 //! Operator patterns translated as a whole: locals carried on the operand stack
-//! ([`crate::stack_carried`]) and loops run speculatively ([`crate::speculated_loop`]).
+//! ([`crate::analysis::stack_carried`]) and loops run speculatively ([`crate::analysis::speculated_loop`]).
 
 use super::*;
 
 impl<'m, 'a> FuncTranslator<'m, 'a> {
     /// Translates `ops[at]` when it writes a value carried on the stack to its only read, or
-    /// is that read (see [`crate::stack_carried`]); false when it is neither.
+    /// is that read (see [`crate::analysis::stack_carried`]); false when it is neither.
     pub(super) fn translate_carried(&mut self, ops: &[Operator<'_>], at: usize) -> TResult<bool> {
         if self.dead {
             return Ok(false);
@@ -106,7 +106,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         shape.b_writes.iter().all(dead).then_some(shape)
     }
 
-    /// Translates a speculated loop (see [`crate::speculated_loop`]): `push.0 push.1 while.true
+    /// Translates a speculated loop (see [`crate::analysis::speculated_loop`]): `push.0 push.1 while.true
     /// drop A B <combine> end`, with A's exit test kept under B's operands and left on the stack
     /// after the loop, where it selects the exit.
     pub(super) fn translate_speculated_loop(

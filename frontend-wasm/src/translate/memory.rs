@@ -8,7 +8,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
     /// lie inside linear memory; leaves the effective address (now < 2^32).
     ///
     /// An access whose check another access of its straight-line run makes (see
-    /// [`crate::shared_bounds`]) checks nothing; the first access of such a run checks for
+    /// [`crate::prepare::shared_bounds`]) checks nothing; the first access of such a run checks for
     /// all of them.
     pub(super) fn bounds_checked_address(
         &mut self,

@@ -31,18 +31,24 @@ use std::{cell::OnceCell, collections::HashMap};
 use wasmparser::{BlockType, FunctionBody, MemArg, Operator, ValType};
 
 use crate::{
-    alignment::{self, AlignedEdge, LocalAlignment},
-    cost_model, counted_loop,
+    analysis::{
+        alignment::{self, AlignedEdge, LocalAlignment},
+        counted_loop, liveness,
+        speculated_loop::{self, Tail},
+        stack_carried,
+    },
     error::{WasmError, WasmResult},
     layout::{self, MEMORY_PAGES_ADDR},
-    liveness, loop_shapes,
-    masm::{CodeTree, Inst, Node, SeqId},
+    masm::{
+        cost_model,
+        stack_ops::{self, MAX_REACH},
+        CodeTree, Inst, Node, SeqId,
+    },
     module_env::{DataMode, ElemMode, ModuleInfo, Table},
-    rebased_induction,
-    shared_bounds::{self, SharedCheck},
-    speculated_loop::{self, Tail},
-    stack_carried,
-    stack_ops::{self, MAX_REACH},
+    prepare::{
+        loop_shapes, rebased_induction,
+        shared_bounds::{self, SharedCheck},
+    },
     trap_sites, FunctionProcs,
 };
 use midenc_abi::{CoreType, CoreValue};
@@ -75,10 +81,10 @@ pub struct TranslatedFunction {
     /// Number of Miden procedure locals (felts) the body uses; 0 means no `@locals` attribute.
     pub proc_locals: usize,
     /// Globals assumed to hold multiples of 4 that this body sets to a value not known to be
-    /// one (see [`crate::alignment`]): the module must be translated again without them.
+    /// one (see [`crate::analysis::alignment`]): the module must be translated again without them.
     pub broken_globals: Vec<u32>,
     /// Per local: declared (not a parameter) and its slot never read or written, because every
-    /// value it held was carried on the stack (see [`crate::stack_carried`]) or it is unused.
+    /// value it held was carried on the stack (see [`crate::analysis::stack_carried`]) or it is unused.
     unused_slots: Vec<bool>,
 }
 
@@ -106,17 +112,17 @@ pub(crate) struct Operand {
     pub ty: CoreType,
     /// Known to be 0 or 1 (a comparison result), so it can feed `if.true` directly.
     pub is_bool: bool,
-    /// An `i32` known to be a multiple of 4 (see [`crate::alignment`]).
+    /// An `i32` known to be a multiple of 4 (see [`crate::analysis::alignment`]).
     pub mult4: bool,
     /// The smallest and largest value an `i32` can have, when known (an address computed from
-    /// the induction local of a counted loop, see [`crate::counted_loop`]).
+    /// the induction local of a counted loop, see [`crate::analysis::counted_loop`]).
     pub range: Option<(u64, u64)>,
-    /// A local's value carried on the stack instead of stored (see [`crate::stack_carried`]):
+    /// A local's value carried on the stack instead of stored (see [`crate::analysis::stack_carried`]):
     /// the index of the `local.get` that takes it; not a Wasm operand until then.
     pub carried_to: Option<usize>,
 }
 
-/// The counted loop whose body is being translated (see [`crate::counted_loop`]).
+/// The counted loop whose body is being translated (see [`crate::analysis::counted_loop`]).
 #[derive(Clone, Copy, Debug)]
 struct CountedLoop {
     /// Frame count inside the loop: code at this depth runs in every iteration.
@@ -242,7 +248,7 @@ struct FuncTranslator<'m, 'a> {
     /// The value of an `i32.const` translated as the previous operator (its `push` is the last
     /// instruction emitted).
     just_pushed: Option<u64>,
-    /// Which locals hold multiples of 4 at the current point (see [`crate::alignment`]).
+    /// Which locals hold multiples of 4 at the current point (see [`crate::analysis::alignment`]).
     alignment: LocalAlignment,
     /// The `i32` globals assumed to hold only multiples of 4 (a module-wide assumption).
     aligned_globals: Vec<bool>,
@@ -256,7 +262,7 @@ struct FuncTranslator<'m, 'a> {
     liveness: Option<liveness::Liveness>,
     /// Bounds checks shared by the accesses of a straight-line run, by operator index.
     shared_checks: HashMap<usize, SharedCheck>,
-    /// Whether loops may run code speculatively (see [`crate::speculated_loop`]).
+    /// Whether loops may run code speculatively (see [`crate::analysis::speculated_loop`]).
     speculate: bool,
     /// Per local: whether code reads or writes its slot (parameters always count).
     slot_used: Vec<bool>,

@@ -1,7 +1,7 @@
 //! The search over translations of one function: each candidate layout of its locals
 //! (stack slots or procedure locals; index, heat or heat-with-a-local-on-top order), each
 //! translated with the loop-header alignment assumptions that hold, priced on the finished
-//! code by [`crate::cost_model`]; the cheapest is kept.
+//! code by [`crate::masm::cost_model`]; the cheapest is kept.
 
 use super::*;
 
@@ -108,7 +108,7 @@ pub(super) struct Layout<'l> {
 }
 
 impl TranslatedFunction {
-    /// A static estimate of the body's cycles (see [`crate::cost_model`]).
+    /// A static estimate of the body's cycles (see [`crate::masm::cost_model`]).
     fn estimated_cycles(&self) -> u64 {
         cost_model::estimated_cycles(&self.tree.finish(self.root))
     }

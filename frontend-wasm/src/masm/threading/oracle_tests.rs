@@ -1,4 +1,4 @@
-//! Every threading rewrite checked by the semantic oracle (`masm_oracle.rs`): random code
+//! Every threading rewrite checked by the semantic oracle (`masm/oracle.rs`): random code
 //! trees holding an instance of the rule's pattern (arms ending in constants through nested
 //! `if`s, branches short enough to copy or not, now and then a near miss the rule must leave
 //! alone, now and then inside a loop body), run on random stacks before the rewrite, after
@@ -9,9 +9,9 @@
 //! `neq.0`): the rewrites that turn an `if` into arithmetic rely on it.
 
 use super::*;
+use crate::masm::oracle::pieces::{condition, filler, swap};
+use crate::masm::oracle::{from_tree, parse, Oracle, Rng, Values};
 use crate::masm::MasmWriter;
-use crate::masm_oracle::pieces::{condition, filler, swap};
-use crate::masm_oracle::{from_tree, parse, Oracle, Rng, Values};
 
 /// A random tree under construction.
 struct Gen<'a> {

@@ -1,4 +1,4 @@
-//! Every peephole rule checked by the semantic oracle (`masm_oracle.rs`): random instances of
+//! Every peephole rule checked by the semantic oracle (`masm/oracle.rs`): random instances of
 //! the rule's pattern (with random instructions before and after it, and some near misses the
 //! rule must leave alone) run on random stacks before the rewrite, after the rule alone, and
 //! after all of [`optimize`]. Each rule's entry below says what its context guarantees about
@@ -9,9 +9,9 @@
 //! keep to the same values.
 
 use super::*;
+use crate::masm::oracle::pieces::{binary, dup, filler, push, swap, unary_run, BINARY};
+use crate::masm::oracle::{straight, Oracle, Rng, Values};
 use crate::masm::Inst;
-use crate::masm_oracle::pieces::{binary, dup, filler, push, swap, unary_run, BINARY};
-use crate::masm_oracle::{straight, Oracle, Rng, Values};
 
 const U64: &str = "exec.::miden::core::math::u64::";
 
@@ -293,7 +293,7 @@ fn lower_increments_is_checked_by_the_oracle() {
 
 #[test]
 fn select_constants_is_checked_by_the_oracle() {
-    use crate::masm_oracle::Block;
+    use crate::masm::oracle::Block;
     let mut oracle = Oracle::new("select_constants");
     while oracle.running() {
         let rng = &mut oracle.rng;

@@ -5,7 +5,7 @@
 //! reject — panics, so that a rule emitting it cannot pass unnoticed.
 
 use super::{Stop, Trap, P};
-use crate::masm_oracle::State;
+use crate::masm::oracle::State;
 
 /// The first value that is not a u32.
 const U32: u64 = 1 << 32;

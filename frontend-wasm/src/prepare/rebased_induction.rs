@@ -21,7 +21,7 @@ use std::collections::HashMap;
 
 use wasmparser::Operator;
 
-use crate::liveness::{self, Liveness};
+use crate::analysis::liveness::{self, Liveness};
 
 /// One loop's rewrite.
 #[derive(Debug, PartialEq, Eq)]
@@ -289,7 +289,7 @@ mod tests {
 
     /// The operators of `(module (func (param i32) (result i32) (local i32 i32) BODY))`.
     fn ops(body: &str) -> Vec<Operator<'static>> {
-        crate::test_support::first_body_ops(&format!(
+        crate::analysis::test_support::first_body_ops(&format!(
             "(module (func (param i32) (result i32) (local i32 i32) {body}))"
         ))
     }

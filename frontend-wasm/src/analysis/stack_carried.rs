@@ -102,7 +102,7 @@ mod tests {
 
     /// The operators of `(module (memory 1) (func (param i32) (local i32 i32) BODY))`.
     fn ops(body: &str) -> Vec<Operator<'static>> {
-        crate::test_support::first_body_ops(&format!(
+        crate::analysis::test_support::first_body_ops(&format!(
             "(module (memory 1) (func (param i32) (local i32 i32) {body}))"
         ))
     }

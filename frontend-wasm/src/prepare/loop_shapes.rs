@@ -9,12 +9,12 @@
 //! - **Exit block outside the loop.** `loop  block … end  end`, where the block is the loop's
 //!   whole body, means the same as `block  loop … end  end` with depths 0 and 1 exchanged
 //!   inside: leaving the block falls out of the loop either way, and branching to the loop
-//!   repeats it. The second form is the search loop [`crate::speculated_loop`] runs
+//!   repeats it. The second form is the search loop [`crate::analysis::speculated_loop`] runs
 //!   without an `if` per exit.
 
 use wasmparser::{BlockType, Operator};
 
-use crate::counted_loop::body_len;
+use crate::analysis::counted_loop::body_len;
 
 /// Applies both rewrites to every loop of `ops` (a whole function body); `offsets` (one per
 /// operator) stays in step.
@@ -140,7 +140,7 @@ mod tests {
     /// The operators of a function with one parameter and two declared `i32` locals.
     fn ops(body: &str) -> Vec<Operator<'static>> {
         let wat = format!("(module (func (param i32) (local i32 i32) {body}))");
-        crate::test_support::first_body_ops(&wat)
+        crate::analysis::test_support::first_body_ops(&wat)
     }
 
     fn normalized(body: &str) -> Vec<Operator<'static>> {

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 
 use wasmparser::{MemArg, Operator};
 
-use crate::counted_loop::{is_plain, is_store};
+use crate::analysis::counted_loop::{is_plain, is_store};
 
 /// What an access's bounds check becomes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,7 +143,7 @@ mod tests {
 
     fn ops(body: &str) -> Vec<Operator<'static>> {
         let wat = format!("(module (memory 1) (func (param i32 i32 i32) {body}))");
-        crate::test_support::first_body_ops(&wat)
+        crate::analysis::test_support::first_body_ops(&wat)
     }
 
     fn planned(body: &str) -> Vec<(usize, SharedCheck)> {

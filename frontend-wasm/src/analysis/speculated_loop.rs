@@ -21,7 +21,7 @@
 
 use wasmparser::Operator;
 
-use crate::counted_loop::{body_len, is_memory_access, is_plain};
+use crate::analysis::counted_loop::{body_len, is_memory_access, is_plain};
 
 /// How the body of a speculated loop ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 //! Computed backwards over the structured body, as a fixpoint over loop headers (a branch back
 //! to a loop sees the header's set from the previous pass; sets only grow, so it ends). Used to
 //! prove that code run speculatively writes only locals nobody reads afterwards, and to find
-//! the last read of a value a local holds (see [`crate::stack_carried`]).
+//! the last read of a value a local holds (see [`crate::analysis::stack_carried`]).
 
 use std::collections::HashMap;
 
@@ -175,7 +175,7 @@ mod tests {
 
     /// The operators of the only function of `(module (func (param i32) (local i32 i32) BODY))`.
     fn ops(body: &str) -> Vec<Operator<'static>> {
-        crate::test_support::first_body_ops(&format!(
+        crate::analysis::test_support::first_body_ops(&format!(
             "(module (func (param i32) (local i32 i32) {body}))"
         ))
     }

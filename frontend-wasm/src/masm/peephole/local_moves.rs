@@ -216,7 +216,7 @@ mod tests {
     /// Whether `rewritten` agrees with `original` on a stack of exactly 16 elements (the VM's
     /// floor, where a dip below the start shows as a zero shifted in).
     fn agrees_at_the_floor(original: &[Inst], rewritten: &[Inst]) -> bool {
-        use crate::masm_oracle::{run, straight, State};
+        use crate::masm::oracle::{run, straight, State};
         let start = State::new(&(1..=16).collect::<Vec<u64>>(), 0);
         run(&straight(original), &start).agrees(&run(&straight(rewritten), &start))
     }
