@@ -4,7 +4,7 @@
 //! The translator puts a zero-width site marker ([`crate::masm::Node::Site`]) before the code of
 //! every operator that can trap. Markers never reach the MASM text, the peephole optimizer or
 //! the cost model: when a straight-line run is printed, the instructions that can fail
-//! ([`Inst::may_trap`]) are matched, in order, between the run before and after optimization, and
+//! (`Inst::may_trap`) are matched, in order, between the run before and after optimization, and
 //! each printed one is recorded with its line and the operator's byte offset. The linker turns
 //! those lines into byte ranges of the final module text (the assembler records every
 //! instruction's byte range as its location), so a run can name the operator from the location

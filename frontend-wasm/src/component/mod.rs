@@ -165,7 +165,7 @@ pub fn compile_core_with_world(
         f32_is_felt: true,
         ..Default::default()
     };
-    let module = crate::compile_with_wrappers(
+    let module = crate::pipeline::compile_with_wrappers(
         core,
         &options,
         bind,

@@ -1,0 +1,285 @@
+//! The pipeline of a core module, in order:
+//!
+//! 1. **Parse and validate** ([`crate::module_env`]), attach WIT signatures to imports;
+//! 2. **Call graph** ([`crate::analysis::call_graph`]): recursion and state-changing functions;
+//! 3. **Imports**: an adapter procedure per import ([`crate::component::emit_import`]), and
+//!    a procedure per felt intrinsic for indirect uses;
+//! 4. **Function bodies** ([`translate_bodies`]), each through the per-function pipeline of
+//!    [`crate::translate`]: prepare ([`crate::prepare`]) → analyses ([`crate::analysis`]) →
+//!    translation into a code tree → jump threading → final MASM passes
+//!    ([`crate::masm::CodeTree::finish`]) → printing; the search keeps the cheapest layout;
+//! 5. **Wrappers**: core exports ([`crate::exports`]) or component exports
+//!    ([`crate::component`]), and the instantiation procedure;
+//! 6. **Runtime** ([`crate::runtime`]): the intrinsics and canonical-ABI procedures the code
+//!    uses, in one module;
+//! 7. **Modules**: the main module, part modules of 32 functions, the runtime module, each
+//!    with the `use` lines it needs.
+
+use midenc_abi::CoreValue;
+
+use crate::{
+    analysis, component, exports, layout,
+    masm::{self, MasmWriter},
+    module_env,
+    procs::{part_module_name, FunctionProcs, FUNCTIONS_PER_PART},
+    profile_trace_ids,
+    program::{CompiledModule, MasmModule, MemoryNeeds},
+    runtime::{
+        proc_names, qualify_runtime_calls, runtime_places, used_intrinsics, used_procs,
+        RUNTIME_MODULE,
+    },
+    translate,
+    trap_sites::{PlacedLines, TrapPlace},
+    CompileOptions, ImportTarget, ImportedFunction, UnsupportedCode, WasmError, WasmResult,
+};
+
+/// Compiles the functions of a core module and the instantiation procedure, and lets
+/// `wrappers` write the public procedures (core exports, or component exports for a
+/// component's main module). `wit_imports` gives the WIT signature of each import of a
+/// component's world by its full name (`ns:pkg/iface@ver#func`).
+pub(crate) fn compile_with_wrappers(
+    wasm: &[u8],
+    options: &CompileOptions,
+    bind: &dyn Fn(&ImportedFunction) -> Option<String>,
+    wit_imports: &[component::WorldImport],
+    wrappers: impl FnOnce(
+        &module_env::ModuleInfo<'_>,
+        &FunctionProcs,
+        &mut MasmWriter,
+    ) -> WasmResult<exports::ExportWrappers>,
+) -> WasmResult<CompiledModule> {
+    let mut module = module_env::parse_module(wasm, options)?;
+    for import in &mut module.imports {
+        component::attach_wit(import, wit_imports)?;
+    }
+    let graph = analysis::call_graph::build(&module)?;
+    let procs = FunctionProcs::new(module.func_types.len(), graph);
+
+    // Each function's procedure goes to its part module (imports' adapters included).
+    let num_parts = (module.func_types.len() as u32).div_ceil(FUNCTIONS_PER_PART);
+    let mut part_text: Vec<MasmWriter> = (0..num_parts).map(|_| MasmWriter::default()).collect();
+    let mut imports = Vec::new();
+    for import in &module.imports {
+        let root = match &import.target {
+            ImportTarget::MastRoot(root) => root.clone(),
+            ImportTarget::Named(full) => bind(import).ok_or_else(|| WasmError::Unsupported {
+                feature: format!(
+                    "named import `{full}` has no provider (link the package exporting it with -L)"
+                ),
+                function: "module".into(),
+                offset: 0,
+            })?,
+        };
+        // wit-component lowers imports with `cabi_import_realloc` when the module has one.
+        let realloc = ["cabi_import_realloc", "cabi_realloc"]
+            .iter()
+            .find_map(|name| module.exports.iter().find(|e| e.name == *name))
+            .map(|e| format!("exec.{}", procs.path_from(Some(import.func), e.func)));
+        component::emit_import(
+            import,
+            procs.name(import.func),
+            &root,
+            realloc.as_deref(),
+            &mut part_text[FunctionProcs::part(import.func) as usize],
+        )?;
+        imports.push((import.clone(), root));
+    }
+    // A felt intrinsic's procedure, for calls that do not inline it (tables, re-exports).
+    for (func, intrinsic) in &module.felt_intrinsics {
+        let out = &mut part_text[FunctionProcs::part(*func) as usize];
+        out.linef(format_args!("# felt intrinsic `{}`", intrinsic.name));
+        out.open(&format!("pub proc {}", procs.name(*func)));
+        for op in intrinsic.ops {
+            out.line(op);
+        }
+        if intrinsic.ops.is_empty() {
+            out.line("nop");
+        }
+        out.close();
+        out.blank();
+    }
+    for (i, translated) in translate_bodies(&module, &procs).into_iter().enumerate() {
+        let func = module.num_imported_funcs + i as u32;
+        let body_text = &mut part_text[FunctionProcs::part(func) as usize];
+        body_text.comment(&module.display_name(func));
+        body_text.begin_function(func);
+        match translated {
+            Ok(translated) => {
+                if translated.proc_locals > 0 {
+                    body_text.linef(format_args!("@locals({})", translated.proc_locals));
+                }
+                body_text.open(&format!("pub proc {}", procs.name(func)));
+                if options.profile {
+                    let (enter, leave) = profile_trace_ids(func);
+                    body_text.linef(format_args!("trace.{enter}"));
+                    translated.tree.print(translated.root, body_text);
+                    body_text.linef(format_args!("trace.{leave}"));
+                } else {
+                    translated.tree.print(translated.root, body_text);
+                }
+            }
+            Err(WasmError::Unsupported { feature, .. })
+                if options.unsupported == UnsupportedCode::Trap =>
+            {
+                body_text.open(&format!("pub proc {}", procs.name(func)));
+                body_text.line("push.0");
+                body_text.linef(format_args!(
+                    "assert.err=\"unsupported: {}\"",
+                    masm::error_text(&feature)
+                ));
+            }
+            Err(e) => return Err(e),
+        }
+        body_text.close();
+        body_text.end_function();
+        body_text.blank();
+    }
+    let mut trap_places = Vec::new();
+    let mut place = |module: usize, shift: usize, lines: Vec<(usize, usize, TrapPlace)>| {
+        trap_places.extend(lines.into_iter().map(|(first, last, place)| PlacedLines {
+            module,
+            first: first + shift,
+            last: last + shift,
+            place,
+        }))
+    };
+    let parts: Vec<String> = part_text
+        .into_iter()
+        .enumerate()
+        .map(|(part, writer)| {
+            let (text, lines) = writer.finish_placed();
+            // Part `k` is module `k + 1`, after the main module.
+            place(part + 1, 0, lines);
+            text
+        })
+        .collect();
+    let mut wrapper_text = MasmWriter::default();
+    let wrappers = wrappers(&module, &procs, &mut wrapper_text)?;
+    let (wrapper_text, wrapper_lines) = wrapper_text.finish_placed();
+    let code = format!("{}{wrapper_text}", parts.concat());
+    // The canonical-ABI runtime serves component wrappers and spilling import adapters.
+    let runtime = used_procs(&component::runtime_masm(), &code);
+    let intrinsics = used_intrinsics(&format!("{runtime}{code}"), module.f32_is_felt);
+    // A fresh instance writes only the tables its code reads.
+    let uses = exports::InstanceUses {
+        pow_tables: intrinsics.contains(&format!("add.{}", layout::POW_TABLE_ADDR))
+            || intrinsics.contains(&format!("add.{}", layout::POW_TABLE_ADDR + 4)),
+        access_limits: (0..layout::ACCESS_SIZES.len() as u32)
+            .any(|cell| code.contains(&format!("mem_load.{}", layout::ACCESS_LIMITS_ADDR + cell))),
+    };
+    let mut instantiate_text = MasmWriter::default();
+    exports::emit_instantiate_proc(&module, &procs, uses, &mut instantiate_text);
+
+    let runtime_text = format!("{intrinsics}{runtime}");
+    let runtime_names = proc_names(&runtime_text);
+    let mut main = exports::data_advice_map(&module);
+    main.push_str(&instantiate_text.finish());
+    place(0, main.matches('\n').count(), wrapper_lines);
+    main.push_str(&wrapper_text);
+    let mut modules = vec![module_of(String::new(), main, &runtime_names)];
+    for (part, body) in parts.into_iter().enumerate() {
+        modules.push(module_of(
+            part_module_name(part as u32),
+            body,
+            &runtime_names,
+        ));
+    }
+    if !runtime_text.is_empty() {
+        place(modules.len(), 0, runtime_places(&runtime_text));
+        modules.push(MasmModule {
+            name: RUNTIME_MODULE.to_string(),
+            uses: Vec::new(),
+            body: runtime_text,
+        });
+    }
+    let function_names = (0..module.func_types.len() as u32)
+        .map(|f| module.display_name(f))
+        .collect();
+    Ok(CompiledModule {
+        function_names,
+        trap_places,
+        offsets_in_core_module: false,
+        modules,
+        exports: wrappers.exports,
+        instantiate_proc: wrappers.instantiate_proc,
+        omitted_exports: wrappers.omitted,
+        imports,
+        memory: module.memory.map(|m| MemoryNeeds {
+            initial_pages: m.initial,
+            maximum_pages: m.maximum,
+        }),
+        data_segments: module
+            .data
+            .iter()
+            .filter_map(|d| match d.mode {
+                module_env::DataMode::Active { offset } => Some((offset, d.bytes.len() as u32)),
+                module_env::DataMode::Passive { .. } => None,
+            })
+            .collect(),
+    })
+}
+
+/// Translates every function body, assuming of each `i32` global whose initial value is a
+/// multiple of 4 that it always holds one (a stack pointer does, so frame accesses read whole
+/// elements). When some body sets such a global to a value not known to be a multiple of 4,
+/// everything is translated again without that assumption, until no body breaks one (each
+/// round drops at least one global). Globals are never imported or written from outside.
+fn translate_bodies(
+    module: &module_env::ModuleInfo<'_>,
+    procs: &FunctionProcs,
+) -> Vec<WasmResult<translate::TranslatedFunction>> {
+    let mut aligned: Vec<bool> = module
+        .globals
+        .iter()
+        .map(|g| g.unsupported.is_none() && matches!(g.init, CoreValue::I32(v) if v % 4 == 0))
+        .collect();
+    loop {
+        let translated: Vec<_> = module
+            .bodies
+            .iter()
+            .enumerate()
+            .map(|(i, body)| {
+                let func = module.num_imported_funcs + i as u32;
+                translate::translate_function(module, procs, func, body, &aligned)
+            })
+            .collect();
+        let broken: Vec<u32> = translated
+            .iter()
+            .flatten()
+            .flat_map(|t| t.broken_globals.iter().copied())
+            .collect();
+        if broken.is_empty() {
+            return translated;
+        }
+        for global in broken {
+            aligned[global as usize] = false;
+        }
+    }
+}
+
+/// A module named `name` with items `body`, whose references to the runtime procedures
+/// `runtime_names` become references into [`RUNTIME_MODULE`], and the sibling modules it uses.
+fn module_of(name: String, body: String, runtime_names: &[&str]) -> MasmModule {
+    let body = qualify_runtime_calls(&body, runtime_names);
+    let mut uses: Vec<String> = Vec::new();
+    // Only instructions count: a comment may quote any Wasm name.
+    for line in body.lines().filter(|l| !l.trim_start().starts_with('#')) {
+        for op in ["exec.", "procref."] {
+            for (i, _) in line.match_indices(op) {
+                let target = &line[i + op.len()..];
+                let Some((module, _)) = target.split_once("::") else {
+                    continue;
+                };
+                let sibling = module == RUNTIME_MODULE
+                    || module
+                        .strip_prefix("midenc_part")
+                        .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()));
+                if sibling && module != name && !uses.iter().any(|u| u == module) {
+                    uses.push(module.to_string());
+                }
+            }
+        }
+    }
+    uses.sort_by_key(|u| (u.len(), u.clone()));
+    MasmModule { name, uses, body }
+}

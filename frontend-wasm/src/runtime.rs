@@ -1,0 +1,157 @@
+//! The runtime support procedures a program needs: the Wasm intrinsics (`intrinsics.masm`) and
+//! the canonical-ABI runtime, each included only when code executes it (directly or through
+//! another runtime procedure), in one module every other module calls into.
+
+use crate::{layout, trap_sites::TrapPlace};
+
+/// The MASM runtime support procedures (signed division, sign flips, ...).
+pub(crate) const INTRINSICS: &str = include_str!("intrinsics.masm");
+
+/// Name of the part module that holds the runtime support procedures (intrinsics and the
+/// canonical-ABI runtime) used anywhere in the program, so each is defined once.
+pub const RUNTIME_MODULE: &str = "midenc_rt";
+
+/// The lines of each procedure of the runtime module's `text`, from its `pub proc` line to its
+/// `end` in column 0.
+pub(crate) fn runtime_places(text: &str) -> Vec<(usize, usize, TrapPlace)> {
+    let mut places = Vec::new();
+    let mut open: Option<(usize, &str)> = None;
+    for (i, line) in text.lines().enumerate() {
+        if let Some(name) = line.strip_prefix("pub proc ") {
+            open = Some((i, name.split_whitespace().next().unwrap_or_default()));
+        } else if line == "end" {
+            if let Some((first, name)) = open.take() {
+                places.push((
+                    first,
+                    i,
+                    TrapPlace::Runtime {
+                        procedure: name.to_string(),
+                    },
+                ));
+            }
+        }
+    }
+    places
+}
+
+/// The names of the procedures defined in `text` (`proc`/`pub proc` at the start of a line).
+pub(crate) fn proc_names(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter_map(|l| {
+            l.strip_prefix("pub proc ")
+                .or_else(|| l.strip_prefix("proc "))
+        })
+        .filter_map(|l| l.split_whitespace().next())
+        .collect()
+}
+
+/// The unqualified procedure names that `text` executes (`exec.<name>`).
+pub(crate) fn exec_targets(text: &str) -> std::collections::HashSet<&str> {
+    text.match_indices("exec.")
+        .map(|(i, m)| {
+            let after = &text[i + m.len()..];
+            let len = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            &after[..len]
+        })
+        .collect()
+}
+
+/// `text` with every `exec.<name>` of a runtime procedure `names` written
+/// `exec.midenc_rt::<name>`.
+pub(crate) fn qualify_runtime_calls(text: &str, names: &[&str]) -> String {
+    const EXEC: &str = "exec.";
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    let mut rest = text;
+    while let Some(i) = rest.find(EXEC) {
+        let after = &rest[i + EXEC.len()..];
+        let len = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(after.len());
+        out.push_str(&rest[..i + EXEC.len()]);
+        if !after[len..].starts_with("::") && names.contains(&&after[..len]) {
+            out.push_str(RUNTIME_MODULE);
+            out.push_str("::");
+        }
+        out.push_str(&after[..len]);
+        rest = &after[len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The intrinsic procedures that `code` (transitively) refers to, in definition order.
+///
+/// A module without felts (`f32_is_felt` false) gets the cheaper forms that may assume every
+/// element of linear memory is a u32: the branchless `wasm_load32` and `wasm_store_masked`,
+/// and `memory.copy` without the felt check of byte-shifting copies.
+pub(crate) fn used_intrinsics(code: &str, felts: bool) -> String {
+    let library = if felts {
+        std::borrow::Cow::Borrowed(INTRINSICS)
+    } else {
+        std::borrow::Cow::Owned(
+            INTRINSICS
+                .replace("proc wasm_load32\n", "proc wasm_load32_felt_safe\n")
+                .replace("proc wasm_load32_plain\n", "proc wasm_load32\n")
+                .replace(
+                    "proc wasm_store_masked\n",
+                    "proc wasm_store_masked_felt_safe\n",
+                )
+                .replace("proc wasm_store_masked_plain\n", "proc wasm_store_masked\n")
+                .replace("            exec.wasm_assert_byte_slots\n", ""),
+        )
+    };
+    used_procs(&library, code)
+        .replace("POW_TABLE_4", &(layout::POW_TABLE_ADDR + 4).to_string())
+        .replace("POW_TABLE", &layout::POW_TABLE_ADDR.to_string())
+        .replace("FELT_SCRATCH", &layout::FELT_SCRATCH_ADDR.to_string())
+}
+
+/// The procedures of `library` (MASM source whose procedures end with `end` in column 0) that
+/// `code` (transitively) refers to, in definition order, as `pub proc`s of [`RUNTIME_MODULE`].
+pub(crate) fn used_procs(library: &str, code: &str) -> String {
+    let procs: Vec<(&str, &str)> = library
+        .split("\nproc ")
+        .skip(1)
+        .map(|chunk| {
+            let name = chunk.split_whitespace().next().unwrap_or_default();
+            let end = chunk.find("\nend").map_or(chunk.len(), |i| i + 4);
+            (name, &chunk[..end])
+        })
+        .collect();
+    // Each text is scanned once for the procedures it executes; the closure is then taken over
+    // those small sets (scanning the whole program once per procedure and round was 8% of the
+    // compile time of a large program).
+    let code_refs = exec_targets(code);
+    let body_refs: Vec<std::collections::HashSet<&str>> =
+        procs.iter().map(|(_, body)| exec_targets(body)).collect();
+    let mut used: Vec<bool> = procs
+        .iter()
+        .map(|(name, _)| code_refs.contains(name))
+        .collect();
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for i in 0..procs.len() {
+            if !used[i]
+                && body_refs
+                    .iter()
+                    .zip(&used)
+                    .any(|(refs, u)| *u && refs.contains(procs[i].0))
+            {
+                used[i] = true;
+                changed = true;
+            }
+        }
+    }
+    let mut out = String::new();
+    for ((_, body), u) in procs.iter().zip(used) {
+        if u {
+            out.push_str("pub proc ");
+            out.push_str(body);
+            out.push_str("\n\n");
+        }
+    }
+    out
+}
