@@ -14,7 +14,7 @@ mod wit_type;
 pub use core_value::{AbiError, CoreType, CoreValue};
 pub use signature::{WitSignature, SPILL_STACK_FELTS};
 pub use wit_type::{
-    align_to, flat_felts, flatten_lift, flatten_lower, FlatSignature, FlatType, WitType,
+    align_to, flat_felts, flatten_lift, flatten_lower, FlatSignature, FlatType, Shape, WitType,
     MAX_FLAT_PARAMS, MAX_FLAT_RESULTS,
 };
 

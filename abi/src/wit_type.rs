@@ -113,7 +113,37 @@ pub fn align_to(n: u32, align: u32) -> u32 {
     n.div_ceil(align) * align
 }
 
+/// What lifting and lowering code walks in a type: every [`WitType`] has exactly one shape, so
+/// generators match on it instead of unwrapping [`WitType::fields`] or [`WitType::cases`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Shape<'a> {
+    /// A record or tuple: its fields, in order.
+    Fields(Vec<&'a WitType>),
+    /// A variant-like type (variant, enum, option, result): its despecialized cases, each with
+    /// its payload type if it has one.
+    Cases(Vec<Option<&'a WitType>>),
+    /// A string (`None`) or a list of the element type: a pointer and a length.
+    Blob(Option<&'a WitType>),
+    /// Anything else (numbers, `char`, `bool`, flags, felt): flat values only.
+    Scalar,
+}
+
 impl WitType {
+    /// How lifting and lowering code walks this type ([`Shape`]).
+    pub fn shape(&self) -> Shape<'_> {
+        if let Some(fields) = self.fields() {
+            return Shape::Fields(fields);
+        }
+        if let Some(cases) = self.cases() {
+            return Shape::Cases(cases);
+        }
+        match self {
+            WitType::String => Shape::Blob(None),
+            WitType::List(elem) => Shape::Blob(Some(elem)),
+            _ => Shape::Scalar,
+        }
+    }
+
     /// The despecialized case list of a variant-like type (variant, enum, option, result).
     pub fn cases(&self) -> Option<Vec<Option<&WitType>>> {
         Some(match self {

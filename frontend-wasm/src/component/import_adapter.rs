@@ -20,14 +20,16 @@
 //!    `cabi_realloc`;
 //! 5. it hands the result to the core caller: on the stack, or stored at the return pointer.
 //!
-//! The lifting and lowering steps are the export wrapper's own ([`WrapperGen`]); this module
+//! The lifting and lowering steps are the export wrapper's own ([`CanonGen`]); this module
 //! only orders them for the caller side. Scratch cells and image regions are the wrapper's
 //! too: an import is only ever called while no export wrapper step is in progress (the
 //! wrapper's state is dead while its core function runs).
 
-use midenc_abi::{CoreType, FlatType, WitSignature, WitType, MAX_FLAT_PARAMS, MAX_STACK_FELTS};
+use midenc_abi::{
+    CoreType, FlatType, Shape, WitSignature, WitType, MAX_FLAT_PARAMS, MAX_STACK_FELTS,
+};
 
-use super::wrapper::{slots, MemAt, Slot, Targets, WrapperGen, ABI_BASE, ARGS, NO_LEAVE, RES};
+use super::canon::{slots, CanonGen, MemAt, Slot, Targets, ABI_BASE, ARGS, NO_LEAVE, RES};
 
 /// Cell holding the pointer to parameters passed in linear memory.
 const PARAMS_PTR: u32 = ABI_BASE + 9;
@@ -93,7 +95,7 @@ pub fn generate(
     let flat = sig.flat_params();
     let params_indirect = shape == CoreShape::Lowered && flat.len() > MAX_FLAT_PARAMS;
     let results_indirect = shape == CoreShape::Lowered && sig.flat_results().len() > 1;
-    let mut g = WrapperGen::new(
+    let mut g = CanonGen::new(
         name,
         Targets {
             core: "",
@@ -218,13 +220,13 @@ pub fn needs_adapter(sig: &WitSignature, shape: CoreShape) -> bool {
 }
 
 /// Traps unless the pointer in `cell` is aligned for `ty` and `ty` fits in linear memory there.
-fn check_pointer(g: &mut WrapperGen<'_>, cell: u32, ty: &WitType, message: &str) {
+fn check_pointer(g: &mut CanonGen<'_>, cell: u32, ty: &WitType, message: &str) {
     g.op(format!("mem_load.{cell}"));
     g.check_pointer(ty, message);
     g.op("drop");
 }
 
-fn pad(g: &mut WrapperGen<'_>, felts: u32) {
+fn pad(g: &mut CanonGen<'_>, felts: u32) {
     for _ in 0..felts / 4 {
         g.op("padw");
     }
@@ -233,7 +235,7 @@ fn pad(g: &mut WrapperGen<'_>, felts: u32) {
     }
 }
 
-fn drop_felts(g: &mut WrapperGen<'_>, felts: u32) {
+fn drop_felts(g: &mut CanonGen<'_>, felts: u32) {
     for _ in 0..felts / 4 {
         g.op("dropw");
     }
@@ -246,25 +248,20 @@ fn drop_felts(g: &mut WrapperGen<'_>, felts: u32) {
 /// scalars and discriminants are validated and normalized in place, unused variant payload
 /// slots zeroed, and each string or list is copied from linear memory into the image's blobs
 /// (its pointer slot becomes 0).
-fn send_flat(
-    g: &mut WrapperGen<'_>,
-    ty: &WitType,
-    slots: &[Slot],
-    depth: u32,
-) -> Result<(), String> {
+fn send_flat(g: &mut CanonGen<'_>, ty: &WitType, slots: &[Slot], depth: u32) -> Result<(), String> {
     if !ty.has_lists() {
         return g.lift_flat(ty, slots, depth);
     }
-    match ty {
-        WitType::Record(_) | WitType::Tuple(_) => {
+    match ty.shape() {
+        Shape::Fields(fields) => {
             let mut at = 0;
-            for f in ty.fields().unwrap() {
+            for f in fields {
                 let n = f.flat().len();
                 send_flat(g, f, &slots[at..at + n], depth)?;
                 at += n;
             }
         }
-        WitType::String | WitType::List(_) => {
+        Shape::Blob(_) => {
             let (ptr, len) = (slots[0], slots[1]);
             g.op(format!(
                 "mem_load.{} u32assert.err=\"argument is not a u32\"",
@@ -280,8 +277,8 @@ fn send_flat(
                 g.op(format!("push.0 mem_store.{}", len.addr + 1));
             }
         }
-        _ => {
-            let cases = ty.cases().expect("only variant-like types remain");
+        Shape::Scalar => g.lift_flat(ty, slots, depth)?,
+        Shape::Cases(cases) => {
             g.op(format!(
                 "mem_load.{} u32assert.err=\"argument is not a u32\"",
                 slots[0].addr

@@ -9,10 +9,9 @@
 //! Either way the core module must follow the canonical ABI's standard names (exports `f`,
 //! `ns:pkg/iface@ver#f`, `cabi_realloc`, `cabi_post_*`; imports `ns:pkg/iface@ver` / `f`).
 
+mod canon;
 mod import_adapter;
-mod stack_only;
 mod types;
-mod wrapper;
 
 use midenc_abi::WitSignature;
 use wit_parser::{Resolve, WorldId, WorldItem};
@@ -24,10 +23,10 @@ use crate::{
     CompiledModule, ExportedFunction, ImportedFunction,
 };
 
+pub(crate) use canon::runtime_masm;
+pub use canon::{ABI_BASE, ARGS, RES};
 pub use import_adapter::core_signature;
 pub use types::convert as convert_type;
-pub(crate) use wrapper::runtime_masm;
-pub use wrapper::{ABI_BASE, ARGS, RES};
 
 /// One function a WIT world exports (or imports), by its full name.
 #[derive(Clone, Debug)]
@@ -202,16 +201,16 @@ pub fn compile_core_with_world(
                 let sig = &export.signature;
                 let writes_state = procs.writes_state(func)
                     || post_func.is_some_and(|f| procs.writes_state(f))
-                    || wrapper::needs_realloc(sig)
+                    || canon::needs_realloc(sig)
                     || sig.results_spill()
                     || sig.result.as_ref().is_some_and(|t| t.has_lists());
-                let targets = wrapper::Targets {
+                let targets = canon::Targets {
                     core: &core,
                     realloc: realloc.as_deref(),
                     post_return: post.as_deref(),
                 };
                 check_core_signature(module, func, &export.signature, &export.name)?;
-                let ops = wrapper::WrapperGen::new(&export.name, targets)
+                let ops = canon::CanonGen::new(&export.name, targets)
                     .generate(&export.signature, &init)
                     .map_err(|feature| WasmError::Unsupported {
                         feature,

@@ -7,7 +7,7 @@
 
 use midenc_abi::{WitSignature, WitType};
 
-use super::wrapper::{normalize_i32, Targets};
+use super::{normalize_i32, Targets};
 use crate::masm::stack_ops;
 
 /// The felt width of a scalar that crosses the boundary as one flat value (integers, `bool`,
