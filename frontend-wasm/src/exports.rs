@@ -73,7 +73,7 @@ pub(crate) fn emit_instantiate_proc(
         init.push("nop".into());
     }
     for op in &init {
-        out.line(op);
+        out.code(op);
     }
     out.close();
     out.blank();
@@ -154,14 +154,14 @@ pub fn emit_export_wrappers(
         out.comment(&format!("export `{}` in the current instance", export.name));
         out.open(&format!("pub proc \"{entry_proc}\""));
         for op in &entry {
-            out.line(op);
+            out.code(op);
         }
         out.close();
         out.blank();
         out.comment(&format!("export `{}`", export.name));
         out.open(&format!("pub proc \"{proc_name}\""));
         for op in &wrapper {
-            out.line(op);
+            out.code(op);
         }
         out.close();
         out.blank();

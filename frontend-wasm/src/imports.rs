@@ -315,7 +315,7 @@ pub fn emit_adapter(
     out.linef(format_args!("# import `{}`", import.display_name()));
     out.open(&format!("pub proc {proc_name}"));
     for op in &ops {
-        out.line(op);
+        out.code(op);
     }
     out.close();
     out.blank();

@@ -42,7 +42,7 @@ pub enum UnsupportedCode {
     Trap,
 }
 
-/// Options of [`compile_module_with`].
+/// Options of a [`Request`].
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CompileOptions {
     /// Treatment of functions that use unsupported features.
@@ -74,50 +74,62 @@ pub fn profile_trace_function(id: u32) -> Option<(u32, bool)> {
     Some((offset / 2, offset % 2 == 0))
 }
 
+/// How named imports are bound: the MAST root (`0x` + 64 hex digits) of the linked export each
+/// one resolves to. `mast:0x…` imports carry their root and do not consult it.
+pub type Bind<'a> = &'a dyn Fn(&ImportedFunction) -> Option<String>;
+
+/// Binds no named import (a module without any, or one compiled only to be inspected).
+fn no_bindings(_: &ImportedFunction) -> Option<String> {
+    None
+}
+
+/// One compilation of a core module: the only argument of [`compile_module`].
+#[derive(Clone, Copy)]
+pub struct Request<'a> {
+    /// The module binary.
+    pub wasm: &'a [u8],
+    /// How to compile it.
+    pub options: CompileOptions,
+    /// The roots of its named imports (by default none: a named import is then an error).
+    pub bind: Bind<'a>,
+}
+
+impl<'a> Request<'a> {
+    /// A request for `wasm` with default options and no named imports bound.
+    pub fn new(wasm: &'a [u8]) -> Self {
+        Request {
+            wasm,
+            options: CompileOptions::default(),
+            bind: &no_bindings,
+        }
+    }
+
+    /// The same request with `options`.
+    pub fn with_options(self, options: CompileOptions) -> Self {
+        Request { options, ..self }
+    }
+
+    /// The same request with named imports bound by `bind`.
+    pub fn with_bind(self, bind: Bind<'a>) -> Self {
+        Request { bind, ..self }
+    }
+}
+
 /// Compiles a core Wasm module (binary) to MASM.
 ///
 /// # Errors
 /// [`WasmError::Invalid`] when the module does not validate, [`WasmError::Unsupported`] when it
-/// uses a feature midenc does not compile (naming the function and byte offset), and
-/// [`WasmError::ImplLimit`] when it exceeds a limit of the Miden target.
-pub fn compile_module(wasm: &[u8]) -> WasmResult<CompiledModule> {
-    compile_module_with(wasm, &CompileOptions::default())
-}
-
-/// Compiles a core Wasm module (binary) to MASM with explicit [`CompileOptions`].
-///
-/// # Errors
-/// As [`compile_module`]; under [`UnsupportedCode::Trap`], unsupported code inside function
-/// bodies and signatures is no longer an error.
-pub fn compile_module_with(wasm: &[u8], options: &CompileOptions) -> WasmResult<CompiledModule> {
-    pipeline::compile_with_wrappers(wasm, options, &|_| None, &[], |module, procs, out| {
-        exports::emit_export_wrappers(module, procs, options, out)
-    })
-}
-
-/// Compiles a core Wasm module whose named imports are bound by `bind`, which returns the
-/// MAST root (`0x` + 64 hex digits) of the linked export a named import resolves to.
-/// `mast:0x…` imports carry their root and do not consult it.
-///
-/// # Errors
-/// As [`compile_module`], and [`WasmError::Unsupported`] for a named import `bind` leaves open.
-pub fn compile_module_linked(
-    wasm: &[u8],
-    bind: &dyn Fn(&ImportedFunction) -> Option<String>,
-) -> WasmResult<CompiledModule> {
-    compile_module_linked_with(wasm, bind, &CompileOptions::default())
-}
-
-/// [`compile_module_linked`] with explicit [`CompileOptions`].
-///
-/// # Errors
-/// As [`compile_module_linked`].
-pub fn compile_module_linked_with(
-    wasm: &[u8],
-    bind: &dyn Fn(&ImportedFunction) -> Option<String>,
-    options: &CompileOptions,
-) -> WasmResult<CompiledModule> {
-    pipeline::compile_with_wrappers(wasm, options, bind, &[], |module, procs, out| {
-        exports::emit_export_wrappers(module, procs, options, out)
-    })
+/// uses a feature midenc does not compile (naming the function and byte offset) or a named
+/// import the request does not bind, and [`WasmError::ImplLimit`] when it exceeds a limit of
+/// the Miden target. Under [`UnsupportedCode::Trap`], unsupported code inside function bodies
+/// and signatures is no longer an error.
+pub fn compile_module(request: &Request<'_>) -> WasmResult<CompiledModule> {
+    let options = &request.options;
+    pipeline::compile_with_wrappers(
+        request.wasm,
+        options,
+        request.bind,
+        &[],
+        |module, procs, out| exports::emit_export_wrappers(module, procs, options, out),
+    )
 }

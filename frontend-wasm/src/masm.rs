@@ -17,7 +17,7 @@ mod threading;
 
 pub use finish::Block;
 pub use inst::{Inst, Op};
-pub use print::{error_text, print_blocks, MasmWriter};
+pub use print::{error_text, print_blocks, MasmWriter, Needs};
 
 /// Index of a code sequence inside a [`CodeTree`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,7 +116,8 @@ impl CodeTree {
     }
 
     /// Prints `seq` and everything below it at the writer's current indentation, after the
-    /// final passes ([`CodeTree::finish`]).
+    /// final passes ([`CodeTree::finish`]) (the tests' view of a tree as text).
+    #[cfg(test)]
     pub fn print(&self, seq: SeqId, out: &mut MasmWriter) {
         print_blocks(&self.finish(seq), out);
     }

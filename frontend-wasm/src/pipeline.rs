@@ -19,13 +19,13 @@ use midenc_abi::CoreValue;
 
 use crate::{
     analysis, component, exports, layout,
-    masm::{self, MasmWriter},
+    masm::{self, Inst, MasmWriter, Op},
     module_env,
     procs::{part_module_name, FunctionProcs, FUNCTIONS_PER_PART},
     profile_trace_ids,
     program::{CompiledModule, MasmModule, MemoryNeeds},
     runtime::{
-        proc_names, qualify_runtime_calls, runtime_places, used_intrinsics, used_procs,
+        self, proc_names, qualify_runtime_calls, runtime_places, used_intrinsics, used_procs,
         RUNTIME_MODULE,
     },
     translate,
@@ -90,10 +90,10 @@ pub(crate) fn compile_with_wrappers(
         out.linef(format_args!("# felt intrinsic `{}`", intrinsic.name));
         out.open(&format!("pub proc {}", procs.name(*func)));
         for op in intrinsic.ops {
-            out.line(op);
+            out.code(op);
         }
         if intrinsic.ops.is_empty() {
-            out.line("nop");
+            out.inst(&Inst::Op(Op::Nop));
         }
         out.close();
         out.blank();
@@ -112,10 +112,10 @@ pub(crate) fn compile_with_wrappers(
                 if options.profile {
                     let (enter, leave) = profile_trace_ids(func);
                     body_text.linef(format_args!("trace.{enter}"));
-                    translated.tree.print(translated.root, body_text);
+                    masm::print_blocks(&translated.code, body_text);
                     body_text.linef(format_args!("trace.{leave}"));
                 } else {
-                    translated.tree.print(translated.root, body_text);
+                    masm::print_blocks(&translated.code, body_text);
                 }
             }
             Err(WasmError::Unsupported { feature, .. })
@@ -143,6 +143,10 @@ pub(crate) fn compile_with_wrappers(
             place,
         }))
     };
+    let mut needs = masm::Needs::default();
+    for writer in &part_text {
+        needs.extend(writer.needs());
+    }
     let parts: Vec<String> = part_text
         .into_iter()
         .enumerate()
@@ -155,17 +159,23 @@ pub(crate) fn compile_with_wrappers(
         .collect();
     let mut wrapper_text = MasmWriter::default();
     let wrappers = wrappers(&module, &procs, &mut wrapper_text)?;
+    needs.extend(wrapper_text.needs());
     let (wrapper_text, wrapper_lines) = wrapper_text.finish_placed();
-    let code = format!("{}{wrapper_text}", parts.concat());
-    // The canonical-ABI runtime serves component wrappers and spilling import adapters.
-    let runtime = used_procs(&component::runtime_masm(), &code);
-    let intrinsics = used_intrinsics(&format!("{runtime}{code}"), module.f32_is_felt);
+    // The canonical-ABI runtime serves component wrappers and spilling import adapters; the
+    // intrinsics serve the code and that runtime.
+    let mut refs: runtime::Refs<'_> = needs.targets.iter().map(String::as_str).collect();
+    let runtime = used_procs(&component::runtime_masm(), &refs);
+    refs.extend(runtime::exec_targets(&runtime));
+    let intrinsics = used_intrinsics(&refs, module.f32_is_felt);
     // A fresh instance writes only the tables its code reads.
     let uses = exports::InstanceUses {
         pow_tables: intrinsics.contains(&format!("add.{}", layout::POW_TABLE_ADDR))
             || intrinsics.contains(&format!("add.{}", layout::POW_TABLE_ADDR + 4)),
-        access_limits: (0..layout::ACCESS_SIZES.len() as u32)
-            .any(|cell| code.contains(&format!("mem_load.{}", layout::ACCESS_LIMITS_ADDR + cell))),
+        access_limits: (0..layout::ACCESS_SIZES.len() as u64).any(|cell| {
+            needs
+                .loaded_cells
+                .contains(&(layout::ACCESS_LIMITS_ADDR as u64 + cell))
+        }),
     };
     let mut instantiate_text = MasmWriter::default();
     exports::emit_instantiate_proc(&module, &procs, uses, &mut instantiate_text);

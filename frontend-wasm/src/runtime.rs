@@ -2,6 +2,8 @@
 //! the canonical-ABI runtime, each included only when code executes it (directly or through
 //! another runtime procedure), in one module every other module calls into.
 
+use std::collections::HashSet;
+
 use crate::{layout, trap_sites::TrapPlace};
 
 /// The MASM runtime support procedures (signed division, sign flips, ...).
@@ -45,8 +47,8 @@ pub(crate) fn proc_names(text: &str) -> Vec<&str> {
         .collect()
 }
 
-/// The unqualified procedure names that `text` executes (`exec.<name>`).
-pub(crate) fn exec_targets(text: &str) -> std::collections::HashSet<&str> {
+/// The unqualified procedure names that the library text `text` executes (`exec.<name>`).
+pub(crate) fn exec_targets(text: &str) -> HashSet<&str> {
     text.match_indices("exec.")
         .map(|(i, m)| {
             let after = &text[i + m.len()..];
@@ -81,12 +83,16 @@ pub(crate) fn qualify_runtime_calls(text: &str, names: &[&str]) -> String {
     out
 }
 
-/// The intrinsic procedures that `code` (transitively) refers to, in definition order.
+/// The names a program's code executes: collected from its instructions as they were written
+/// ([`crate::masm::Needs`]), plus the procedures the already selected runtime `text` executes.
+pub(crate) type Refs<'a> = HashSet<&'a str>;
+
+/// The intrinsic procedures that `refs` (transitively) reach, in definition order.
 ///
 /// A module without felts (`f32_is_felt` false) gets the cheaper forms that may assume every
 /// element of linear memory is a u32: the branchless `wasm_load32` and `wasm_store_masked`,
 /// and `memory.copy` without the felt check of byte-shifting copies.
-pub(crate) fn used_intrinsics(code: &str, felts: bool) -> String {
+pub(crate) fn used_intrinsics(refs: &Refs<'_>, felts: bool) -> String {
     let library = if felts {
         std::borrow::Cow::Borrowed(INTRINSICS)
     } else {
@@ -102,15 +108,15 @@ pub(crate) fn used_intrinsics(code: &str, felts: bool) -> String {
                 .replace("            exec.wasm_assert_byte_slots\n", ""),
         )
     };
-    used_procs(&library, code)
+    used_procs(&library, refs)
         .replace("POW_TABLE_4", &(layout::POW_TABLE_ADDR + 4).to_string())
         .replace("POW_TABLE", &layout::POW_TABLE_ADDR.to_string())
         .replace("FELT_SCRATCH", &layout::FELT_SCRATCH_ADDR.to_string())
 }
 
 /// The procedures of `library` (MASM source whose procedures end with `end` in column 0) that
-/// `code` (transitively) refers to, in definition order, as `pub proc`s of [`RUNTIME_MODULE`].
-pub(crate) fn used_procs(library: &str, code: &str) -> String {
+/// `refs` (transitively) reach, in definition order, as `pub proc`s of [`RUNTIME_MODULE`].
+pub(crate) fn used_procs(library: &str, refs: &Refs<'_>) -> String {
     let procs: Vec<(&str, &str)> = library
         .split("\nproc ")
         .skip(1)
@@ -120,16 +126,10 @@ pub(crate) fn used_procs(library: &str, code: &str) -> String {
             (name, &chunk[..end])
         })
         .collect();
-    // Each text is scanned once for the procedures it executes; the closure is then taken over
-    // those small sets (scanning the whole program once per procedure and round was 8% of the
-    // compile time of a large program).
-    let code_refs = exec_targets(code);
-    let body_refs: Vec<std::collections::HashSet<&str>> =
-        procs.iter().map(|(_, body)| exec_targets(body)).collect();
-    let mut used: Vec<bool> = procs
-        .iter()
-        .map(|(name, _)| code_refs.contains(name))
-        .collect();
+    // Each library procedure is scanned once for the procedures it executes; the closure is
+    // then taken over those small sets.
+    let body_refs: Vec<HashSet<&str>> = procs.iter().map(|(_, body)| exec_targets(body)).collect();
+    let mut used: Vec<bool> = procs.iter().map(|(name, _)| refs.contains(name)).collect();
     let mut changed = true;
     while changed {
         changed = false;

@@ -42,13 +42,14 @@ fn package(wat: &str, name: &str, links: &LinkSet) -> Vec<u8> {
     let wasm = wat::parse_str(wat).unwrap();
     let imports = midenc_frontend_wasm::module_imports(&wasm).unwrap();
     let resolutions = links.resolve(&imports, false).unwrap();
-    let module = midenc_frontend_wasm::compile_module_linked(&wasm, &|i| {
+    let bind = |i: &midenc_frontend_wasm::ImportedFunction| {
         imports
             .iter()
             .position(|j| j.func == i.func)
             .map(|at| resolutions[at].root.clone())
-    })
-    .unwrap();
+    };
+    let request = midenc_frontend_wasm::Request::new(&wasm).with_bind(&bind);
+    let module = midenc_frontend_wasm::compile_module(&request).unwrap();
     link(&PackageSpec {
         name,
         version: "1.2.3",

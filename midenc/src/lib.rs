@@ -1,7 +1,7 @@
 //! The `midenc` driver: command-line parsing, the compile pipeline and diagnostics rendering.
 //!
 //! Library crates return located errors; this crate is the only place that prints them. The
-//! pipeline functions ([`compile_file`], [`compile_wasm`], [`vm::call_export`]) are public so
+//! pipeline functions ([`compile`], [`compile_file`], [`vm::call_export`]) are public so
 //! that the integration tests drive exactly what the CLI runs.
 // Diagnostics carry their source text and spans for miette; they are built once, on the way
 // out of a failing command, so their size costs nothing that boxing would save.
@@ -23,44 +23,88 @@ use error::{DriverError, DriverResult};
 use midenc_frontend_wasm::{component, CompiledModule, ImportedFunction};
 use midenc_linker::{LinkSet, LinkedPackage, PackageSpec};
 
-/// Compiles a Wasm binary to a linked package named `name`.
+/// Compiles a Wasm binary (core module or component) to a linked package named `name`, with no
+/// packages to link against.
 pub fn compile_wasm(path: &Path, wasm: &[u8], name: &str) -> DriverResult<LinkedPackage> {
-    Ok(compile_wasm_with(path, wasm, name, None, &LinkSet::default(), false)?.1)
+    let links = LinkSet::default();
+    Ok(compile(&CompileRequest::new(path, wasm, name, &links))?.1)
 }
 
-/// Compiles a core module to a package named `name`, resolving its imports against `links`
-/// (`allow_unresolved` records unprovided `mast:` imports as external dependencies).
-/// Returns the frontend's output too (for `--emit masm`).
-pub fn compile_linked(
-    path: &Path,
-    wasm: &[u8],
-    name: &str,
-    links: &LinkSet,
-    allow_unresolved: bool,
-) -> DriverResult<(CompiledModule, LinkedPackage)> {
-    compile_wasm_with(path, wasm, name, None, links, allow_unresolved)
+/// Where the WIT world of a core module comes from.
+#[derive(Clone, Copy)]
+pub enum World<'a> {
+    /// A WIT file or directory given on the command line (`--wit PATH [--world NAME]`).
+    File {
+        /// The WIT file or directory.
+        path: &'a Path,
+        /// The world, when the package has several.
+        world: Option<&'a str>,
+    },
+    /// A world already loaded and checked against the module (as `midenc build` does).
+    Loaded(&'a midenc_wit::Resolve, midenc_wit::WorldId),
 }
 
-/// A WIT world given on the command line for a core module (`--wit PATH [--world NAME]`).
-pub struct WitWorld<'a> {
-    /// The WIT file or directory.
+/// One compilation: the only argument of [`compile`]. [`CompileRequest::new`] gives the
+/// defaults (no world, unresolved imports are errors, no profiling).
+#[derive(Clone, Copy)]
+pub struct CompileRequest<'a> {
+    /// The input's path, for diagnostics.
     pub path: &'a Path,
-    /// The world, when the package has several.
-    pub world: Option<&'a str>,
+    /// The Wasm binary: a core module or a component.
+    pub wasm: &'a [u8],
+    /// The package name.
+    pub name: &'a str,
+    /// The WIT world a core module implements (a component carries its own).
+    pub world: Option<World<'a>>,
+    /// The packages its imports resolve against (`-L`).
+    pub links: &'a LinkSet,
+    /// Whether an unprovided `mast:` import is recorded as an external dependency instead of
+    /// an error.
+    pub allow_unresolved: bool,
+    /// Whether every function is bracketed with profiling decorators (core modules only;
+    /// `midenc run --profile`).
+    pub profile: bool,
 }
 
-/// Compiles a core module, a core module with a WIT world, or a component, and links it,
-/// resolving a core module's imports against `links`; returns the MASM module too (for
+impl<'a> CompileRequest<'a> {
+    /// A request with the defaults.
+    pub fn new(path: &'a Path, wasm: &'a [u8], name: &'a str, links: &'a LinkSet) -> Self {
+        CompileRequest {
+            path,
+            wasm,
+            name,
+            world: None,
+            links,
+            allow_unresolved: false,
+            profile: false,
+        }
+    }
+}
+
+/// imports → resolution against the links → frontend → link, for a component, a core module
+/// with a WIT world, or a plain core module. Returns the frontend's output too (for
 /// `--emit masm`).
-pub fn compile_wasm_with(
-    path: &Path,
-    wasm: &[u8],
-    name: &str,
-    wit: Option<&WitWorld<'_>>,
-    links: &LinkSet,
-    allow_unresolved: bool,
-) -> DriverResult<(CompiledModule, LinkedPackage)> {
-    compile_wasm_options(path, wasm, name, wit, links, allow_unresolved, false)
+pub fn compile(request: &CompileRequest<'_>) -> DriverResult<(CompiledModule, LinkedPackage)> {
+    let loaded = match request.world {
+        Some(World::File { path, world }) => {
+            if wasmparser_is_component(request.wasm) {
+                return Err(DriverError::Vm {
+                    message: "`--wit` applies to core modules; a component carries its own WIT"
+                        .into(),
+                });
+            }
+            let loaded = midenc_wit::load(path)?;
+            let id = loaded.world(path, world)?;
+            Some((loaded.resolve, id))
+        }
+        Some(World::Loaded(..)) | None => None,
+    };
+    let world = match (request.world, &loaded) {
+        (Some(World::Loaded(resolve, id)), _) => Some((resolve, id)),
+        (_, Some((resolve, id))) => Some((resolve, *id)),
+        _ => None,
+    };
+    compile_pipeline(request, world)
 }
 
 /// Loads a core module (`.wasm`/`.wat`) and compiles it with profiling decorators around
@@ -75,15 +119,11 @@ pub fn compile_file_profiled(
 ) -> DriverResult<(CompiledModule, LinkedPackage)> {
     match input::load(path, true)? {
         input::Input::Wasm { path, bytes } if !wasmparser_is_component(&bytes) => {
-            compile_wasm_options(
-                &path,
-                &bytes,
-                &package_name(&path),
-                None,
-                links,
-                false,
-                true,
-            )
+            let name = package_name(&path);
+            compile(&CompileRequest {
+                profile: true,
+                ..CompileRequest::new(&path, &bytes, &name, links)
+            })
         }
         _ => Err(DriverError::Vm {
             message: "`--profile` needs a core Wasm module (`.wasm` or `.wat`): a package or \
@@ -93,61 +133,18 @@ pub fn compile_file_profiled(
     }
 }
 
-/// [`compile_wasm_with`], optionally with profiling decorators (core modules only).
-fn compile_wasm_options(
-    path: &Path,
-    wasm: &[u8],
-    name: &str,
-    wit: Option<&WitWorld<'_>>,
-    links: &LinkSet,
-    allow_unresolved: bool,
-    profile: bool,
-) -> DriverResult<(CompiledModule, LinkedPackage)> {
-    let loaded = match wit {
-        Some(w) => {
-            if wasmparser_is_component(wasm) {
-                return Err(DriverError::Vm {
-                    message: "`--wit` applies to core modules; a component carries its own WIT"
-                        .into(),
-                });
-            }
-            let loaded = midenc_wit::load(w.path)?;
-            let world = loaded.world(w.path, w.world)?;
-            Some((loaded, world))
-        }
-        None => None,
-    };
-    let world = loaded.as_ref().map(|(l, w)| (&l.resolve, *w));
-    compile_pipeline(path, wasm, name, world, links, allow_unresolved, profile)
-}
-
-/// Compiles a core module that implements `world` of `resolve` (already loaded and checked,
-/// as `midenc build` does) and links it, resolving its imports against `links`
-/// (`allow_unresolved` as for [`compile_linked`]).
-pub fn compile_core_in_world(
-    path: &Path,
-    wasm: &[u8],
-    name: &str,
-    resolve: &midenc_wit::Resolve,
-    world: midenc_wit::WorldId,
-    links: &LinkSet,
-    allow_unresolved: bool,
-) -> DriverResult<(CompiledModule, LinkedPackage)> {
-    let world = Some((resolve, world));
-    compile_pipeline(path, wasm, name, world, links, allow_unresolved, false)
-}
-
-/// imports → resolution against `links` → frontend → link, for a component, a core module
-/// with a WIT world, or a plain core module.
+/// [`compile`] once the world, if any, is loaded.
 fn compile_pipeline(
-    path: &Path,
-    wasm: &[u8],
-    name: &str,
+    request: &CompileRequest<'_>,
     world: Option<(&midenc_wit::Resolve, midenc_wit::WorldId)>,
-    links: &LinkSet,
-    allow_unresolved: bool,
-    profile: bool,
 ) -> DriverResult<(CompiledModule, LinkedPackage)> {
+    let CompileRequest {
+        path,
+        wasm,
+        name,
+        links,
+        ..
+    } = *request;
     let wasm_error = |error| DriverError::Wasm {
         path: path.into(),
         error,
@@ -160,7 +157,7 @@ fn compile_pipeline(
     } else {
         midenc_frontend_wasm::module_imports(wasm).map_err(wasm_error)?
     };
-    let resolutions = links.resolve(&imports, allow_unresolved)?;
+    let resolutions = links.resolve(&imports, request.allow_unresolved)?;
     let root_of = |import: &ImportedFunction| {
         imports
             .iter()
@@ -177,11 +174,13 @@ fn compile_pipeline(
             (c.module, Some(c.world_text))
         } else {
             let options = midenc_frontend_wasm::CompileOptions {
-                profile,
+                profile: request.profile,
                 ..Default::default()
             };
-            let module = midenc_frontend_wasm::compile_module_linked_with(wasm, &root_of, &options)
-                .map_err(wasm_error)?;
+            let frontend = midenc_frontend_wasm::Request::new(wasm)
+                .with_options(options)
+                .with_bind(&root_of);
+            let module = midenc_frontend_wasm::compile_module(&frontend).map_err(wasm_error)?;
             (module, None)
         };
         let linked = midenc_linker::link(&PackageSpec {
@@ -235,7 +234,8 @@ pub fn with_deep_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 pub fn compile_file(path: &Path, links: &LinkSet) -> DriverResult<LinkedPackage> {
     match input::load(path, true)? {
         input::Input::Wasm { path, bytes } => {
-            Ok(compile_linked(&path, &bytes, &package_name(&path), links, false)?.1)
+            let name = package_name(&path);
+            Ok(compile(&CompileRequest::new(&path, &bytes, &name, links))?.1)
         }
         input::Input::Package { package, .. } if package.plain => Err(DriverError::Usage {
             message: format!(

@@ -301,9 +301,13 @@ pub fn outcomes_linked(
     for p in providers {
         let path = dir.join(format!("{}.wasm", p.name));
         std::fs::write(&path, p.component).expect("writing a provider");
-        let (_, package) =
-            midenc::compile_wasm_with(&path, p.component, p.name, None, &links, false)
-                .unwrap_or_else(|e| panic!("midenc compiles provider {}: {e:?}", p.name));
+        let (_, package) = midenc::compile(&midenc::CompileRequest::new(
+            &path,
+            p.component,
+            p.name,
+            &links,
+        ))
+        .unwrap_or_else(|e| panic!("midenc compiles provider {}: {e:?}", p.name));
         links.add(p.name, package).expect("distinct providers");
         provider_json.push(json!({
             "iface": p.interface,
@@ -313,8 +317,10 @@ pub fn outcomes_linked(
     }
     let path = dir.join("component.wasm");
     std::fs::write(&path, component).expect("writing the component");
-    let (_, package) = midenc::compile_wasm_with(&path, component, "fixture", None, &links, false)
-        .unwrap_or_else(|e| panic!("midenc compiles: {e:?}"));
+    let (_, package) = midenc::compile(&midenc::CompileRequest::new(
+        &path, component, "fixture", &links,
+    ))
+    .unwrap_or_else(|e| panic!("midenc compiles: {e:?}"));
     links
         .check_dependencies("fixture", &package)
         .expect("dependencies are linked");

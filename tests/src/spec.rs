@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use midenc::{error::DriverError, vm};
 use midenc_abi::CoreValue;
-use midenc_frontend_wasm::{compile_module_with, CompileOptions, UnsupportedCode, WasmError};
+use midenc_frontend_wasm::{compile_module, CompileOptions, Request, UnsupportedCode, WasmError};
 use midenc_linker::{LinkedPackage, PackageSpec};
 
 use crate::TrapKind;
@@ -420,7 +420,9 @@ fn compile(module: &mut QuoteWat<'_>) -> Module {
         unsupported: UnsupportedCode::Trap,
         ..CompileOptions::default()
     };
-    let compiled = match midenc::with_deep_stack(|| compile_module_with(&bytes, &options)) {
+    let compiled = match midenc::with_deep_stack(|| {
+        compile_module(&Request::new(&bytes).with_options(options))
+    }) {
         Ok(compiled) => compiled,
         Err(WasmError::Unsupported { feature, .. }) => {
             return Module::Rejected(format!("unsupported: {feature}"))

@@ -434,7 +434,7 @@ fn counted_loops_agree_with_wasmi() {
     // The checks really moved before the loops: one per loop, at the last byte its unconditional
     // accesses reach (`fill_up` has two loops ending at the same byte).
     let wasm = wat::parse_str(include_str!("../fixtures/core/counted_loops.wat")).unwrap();
-    let masm = midenc_frontend_wasm::compile_module(&wasm)
+    let masm = midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
         .unwrap()
         .masm_listing("test");
     let lines: Vec<&str> = masm.lines().map(str::trim).collect();
@@ -491,7 +491,7 @@ fn speculated_loops_agree_with_wasmi() {
     // under the test: one `while` per loop, with `dup.1 or not` / `dup.1 not and` as the
     // speculated loops' combined test.
     let wasm = wat::parse_str(wat).unwrap();
-    let masm = midenc_frontend_wasm::compile_module(&wasm)
+    let masm = midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
         .unwrap()
         .masm_listing("test");
     let lines: Vec<&str> = masm.lines().map(str::trim).collect();
@@ -548,7 +548,7 @@ fn stack_carried_locals_agree_with_wasmi() {
     // Carried locals need no slot: a function's frame is its parameters plus what its prologue
     // pushes (`push.N`, `padw`) for the locals that keep one.
     let wasm = wat::parse_str(wat).unwrap();
-    let masm = midenc_frontend_wasm::compile_module(&wasm)
+    let masm = midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
         .unwrap()
         .masm_listing("test");
     let slots = |name: &str| -> usize {
@@ -631,7 +631,8 @@ fn calls_across_part_modules_agree_with_wasmi() {
     diff.check(&cases);
 
     let wasm = wat::parse_str(&wat).unwrap();
-    let module = midenc_frontend_wasm::compile_module(&wasm).unwrap();
+    let module =
+        midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm)).unwrap();
     let names: Vec<&str> = module.modules.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(
         names,
@@ -707,7 +708,7 @@ fn bool_ops_agree_with_wasmi() {
     diff.check(&cases);
     // The comparisons' `or`/`and` are felt instructions; `not_bool` keeps `u32and` twice.
     let wasm = wat::parse_str(wat).unwrap();
-    let masm = midenc_frontend_wasm::compile_module(&wasm)
+    let masm = midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
         .unwrap()
         .masm_listing("test");
     let count = |op: &str| masm.lines().filter(|l| l.trim() == op).count();
@@ -752,7 +753,7 @@ fn rebased_loops_agree_with_wasmi() {
     // count_primes' inner loop divides by d itself: no `u32wrapping_sub.2` in the loop, and d
     // enters as 3 (the 5 written before the loop, adjusted).
     let wasm = wat::parse_str(wat).unwrap();
-    let masm = midenc_frontend_wasm::compile_module(&wasm)
+    let masm = midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
         .unwrap()
         .masm_listing("test");
     let count_primes = &masm[masm.find("proc wasm_fn0").unwrap()..];

@@ -505,14 +505,12 @@ fn felts_cross_imported_functions_whole() {
     .unwrap();
     let mut links = midenc_linker::LinkSet::default();
     links.add("callee.masp", callee).unwrap();
-    let (_, caller) = midenc::compile_wasm_with(
+    let (_, caller) = midenc::compile(&midenc::CompileRequest::new(
         Path::new("caller.wat"),
         &caller,
         "caller",
-        None,
         &links,
-        false,
-    )
+    ))
     .expect("compiles against the callee");
     let (e, run_root) = caller.export("run").unwrap();
     let mut cases = 0;

@@ -128,8 +128,10 @@ fn run(r: &Returns) -> Result<String, String> {
     links.add("evil.masp", provider(r)).unwrap();
     let component = build_component(CALLER_WAT, WIT, "shouter");
     let path = std::path::Path::new("shouter.wasm");
-    let (_, caller) = midenc::compile_wasm_with(path, &component, "shouter", None, &links, false)
-        .expect("the caller compiles");
+    let (_, caller) = midenc::compile(&midenc::CompileRequest::new(
+        path, &component, "shouter", &links,
+    ))
+    .expect("the caller compiles");
     let (export, root) = caller.export("shout").expect("export");
     let sig = export.wit.clone().expect("WIT export");
     let arg = Value::make_string("hi".into());

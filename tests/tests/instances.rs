@@ -4,7 +4,7 @@ use std::path::Path;
 
 use midenc::{error::DriverError, vm};
 use midenc_abi::CoreValue;
-use midenc_frontend_wasm::{compile_module_with, CompileOptions, UnsupportedCode, WasmError};
+use midenc_frontend_wasm::{compile_module, CompileOptions, Request, UnsupportedCode, WasmError};
 
 const COUNTER: &str = r#"
 (module
@@ -89,7 +89,7 @@ const MIXED: &str = r#"
 #[test]
 fn unsupported_code_is_rejected_by_default_and_trapped_on_request() {
     let wasm = wat::parse_str(MIXED).unwrap();
-    let err = compile_module_with(&wasm, &CompileOptions::default()).unwrap_err();
+    let err = compile_module(&Request::new(&wasm)).unwrap_err();
     assert!(
         matches!(&err, WasmError::Unsupported { feature, .. } if feature.contains("f32")),
         "{err}"
@@ -99,7 +99,7 @@ fn unsupported_code_is_rejected_by_default_and_trapped_on_request() {
         unsupported: UnsupportedCode::Trap,
         ..CompileOptions::default()
     };
-    let compiled = compile_module_with(&wasm, &options).unwrap();
+    let compiled = compile_module(&Request::new(&wasm).with_options(options)).unwrap();
     assert_eq!(
         compiled.omitted_exports,
         vec![(

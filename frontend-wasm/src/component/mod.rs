@@ -145,7 +145,7 @@ fn world_function(
 }
 
 /// Compiles a core module that implements `world` (the `--wit` path). `bind` gives the MAST
-/// root of each named import (as for [`crate::compile_module_linked`]); imports of the world
+/// root of each named import (as [`crate::Request::bind`]); imports of the world
 /// get the WIT calling convention's adapters.
 ///
 /// # Errors
@@ -155,7 +155,7 @@ pub fn compile_core_with_world(
     core: &[u8],
     resolve: &Resolve,
     world: WorldId,
-    bind: &dyn Fn(&ImportedFunction) -> Option<String>,
+    bind: crate::Bind<'_>,
 ) -> WasmResult<CompiledComponent> {
     let exports = world_exports(resolve, world)?;
     let wit_imports = world_imports(resolve, world);
@@ -236,7 +236,7 @@ pub fn compile_core_with_world(
                 ] {
                     let first = out.line_count();
                     for op in ops {
-                        out.line(op);
+                        out.code(op);
                     }
                     out.place_lines_since(
                         first,
@@ -325,10 +325,7 @@ fn check_core_signature(
 /// `Invalid` for a malformed component, `Unsupported` for components that are not a single
 /// core module wrapped by wit-component (adapter modules, non-UTF-8 string encodings), and
 /// for named imports `bind` leaves open.
-pub fn compile_component(
-    bytes: &[u8],
-    bind: &dyn Fn(&ImportedFunction) -> Option<String>,
-) -> WasmResult<CompiledComponent> {
+pub fn compile_component(bytes: &[u8], bind: crate::Bind<'_>) -> WasmResult<CompiledComponent> {
     let (resolve, world, main) = decode_component(bytes)?;
     let mut compiled = compile_core_with_world(main, &resolve, world, bind)?;
     compiled.module.offsets_in_core_module = true;
@@ -468,7 +465,7 @@ pub(crate) fn emit_import(
     out.linef(format_args!("# import `{name}`: {}", sig.wit_text()));
     out.open(&format!("pub proc {proc_name}"));
     for op in &ops {
-        out.line(op);
+        out.code(op);
     }
     out.close();
     out.blank();

@@ -156,6 +156,8 @@ pub enum Inst {
     Push(u64),
     /// `push.a.b…`: several felts, `a` pushed first.
     PushMany(Vec<u64>),
+    /// `push.NAME`: a named constant of the module (an `adv_map` key, a word).
+    PushNamed(String),
     /// A mnemonic without an immediate (`add`, `mem_load`).
     Op(Op),
     /// A mnemonic with an integer immediate (`add.3`, `mem_load.1024`, `swapw.2`).
@@ -433,6 +435,7 @@ impl fmt::Display for Inst {
             Inst::MovUp(n) => write!(f, "movup.{n}"),
             Inst::MovDn(n) => write!(f, "movdn.{n}"),
             Inst::Push(v) => write!(f, "push.{v}"),
+            Inst::PushNamed(name) => write!(f, "push.{name}"),
             Inst::PushMany(vs) => {
                 f.write_str("push")?;
                 vs.iter().try_for_each(|v| write!(f, ".{v}"))
@@ -548,6 +551,9 @@ fn parse_one(word: &str) -> Result<Inst, String> {
         "push" if imm.contains('.') => {
             Inst::PushMany(imm.split('.').map(number).collect::<Result<_, _>>()?)
         }
+        "push" if imm.starts_with(|c: char| c.is_ascii_uppercase()) => {
+            Inst::PushNamed(imm.to_string())
+        }
         "push" => Inst::Push(number(imm)?),
         _ => Inst::Imm(Op::from_name(name).ok_or_else(bad)?, number(imm)?),
     })
@@ -568,6 +574,7 @@ mod tests {
             "movdn.15",
             "push.18446744069414584320",
             "push.1.2.3.4",
+            "push.MIDENC_DATA_0",
             "add",
             "u32wrapping_sub.7",
             "mem_load.1024",

@@ -3,7 +3,9 @@
 
 use std::fmt::Write;
 
-use super::Block;
+use std::collections::BTreeSet;
+
+use super::{Block, Inst, Op};
 use crate::trap_sites::TrapPlace;
 
 /// Writes `blocks` at the writer's current indentation, one line per instruction.
@@ -14,7 +16,7 @@ pub fn print_blocks(blocks: &[Block], out: &mut MasmWriter) {
                 if let Some(offset) = site {
                     out.place_operator(*offset);
                 }
-                out.line(&inst.to_string());
+                out.inst(inst);
             }
             Block::If { then, otherwise } => {
                 if otherwise.is_empty() {
@@ -55,6 +57,39 @@ pub struct MasmWriter {
     function: Option<(u32, usize)>,
     /// Line ranges and what they belong to.
     places: Vec<(usize, usize, TrapPlace)>,
+    /// What the instructions written so far refer to.
+    needs: Needs,
+}
+
+/// What written code refers to outside itself, collected from its instructions as they are
+/// written: which runtime procedures and tables a program must include.
+#[derive(Clone, Default, Debug)]
+pub struct Needs {
+    /// Every procedure an `exec`, `call` or `procref` names, as written.
+    pub targets: BTreeSet<String>,
+    /// Every element address a `mem_load` reads as its immediate.
+    pub loaded_cells: BTreeSet<u64>,
+}
+
+impl Needs {
+    fn record(&mut self, inst: &Inst) {
+        match inst {
+            Inst::Imm(Op::MemLoad, addr) => {
+                self.loaded_cells.insert(*addr);
+            }
+            Inst::Group(insts) => insts.iter().for_each(|i| self.record(i)),
+            _ => {}
+        }
+        for target in inst.targets() {
+            self.targets.insert(target.to_string());
+        }
+    }
+
+    /// Adds what `other` refers to.
+    pub fn extend(&mut self, other: &Needs) {
+        self.targets.extend(other.targets.iter().cloned());
+        self.loaded_cells.extend(other.loaded_cells.iter().copied());
+    }
 }
 
 impl MasmWriter {
@@ -66,6 +101,35 @@ impl MasmWriter {
         self.text.push_str(line);
         self.text.push('\n');
         self.lines += 1 + line.matches('\n').count();
+    }
+
+    /// Writes one instruction, recording what it refers to ([`Needs`]).
+    pub fn inst(&mut self, inst: &Inst) {
+        self.needs.record(inst);
+        self.line(&inst.to_string());
+    }
+
+    /// Writes a line of a generator's code: a structured-control keyword (`if.true`, `else`,
+    /// `end`, `while.true`, `repeat.n`) as it is, anything else as an instruction ([`Self::inst`]).
+    /// A generator may indent a line inside its own blocks; the indentation is kept.
+    pub fn code(&mut self, line: &str) {
+        let text = line.trim_start();
+        let control = matches!(text, "if.true" | "if.false" | "else" | "end" | "while.true")
+            || text
+                .strip_prefix("repeat.")
+                .is_some_and(|n| n.parse::<u32>().is_ok());
+        if control {
+            self.line(line);
+        } else {
+            let inst = Inst::from(text);
+            self.needs.record(&inst);
+            self.line(&format!("{}{inst}", &line[..line.len() - text.len()]));
+        }
+    }
+
+    /// What the instructions written so far refer to.
+    pub fn needs(&self) -> &Needs {
+        &self.needs
     }
 
     /// The number of lines written so far (the index of the next line).

@@ -185,10 +185,10 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             self.step(ops, at)?;
             at += 1;
         }
-        self.tree.thread_jumps(self.root);
         let translated = TranslatedFunction {
             tree: self.tree,
             root: self.root,
+            code: Vec::new(),
             proc_locals: self.memory_local_felts,
             broken_globals: self.broken_globals,
             unused_slots: self.slot_used.iter().map(|used| !used).collect(),

@@ -226,7 +226,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         // Writing the constant the local already holds: drop the `push` instead.
         if let (Some(c), LocalHome::Stack { .. }) = (self.just_pushed, local.home) {
             if self.known_consts[idx as usize] == Some(c)
-                && self.tree.pop_op(self.cur, &format!("push.{c}"))
+                && self.tree.pop_op(self.cur, Inst::Push(c))
             {
                 self.pop();
                 return Ok(());

@@ -42,7 +42,7 @@ use crate::{
     masm::{
         cost_model,
         stack_ops::{self, MAX_REACH},
-        CodeTree, Inst, Node, SeqId,
+        Block, CodeTree, Inst, Node, SeqId,
     },
     module_env::{DataMode, ElemMode, ModuleInfo, Table},
     prepare::{
@@ -74,10 +74,13 @@ const EXT16_64: [&str; 2] = ["exec.wasm_i32_extend16_s", "exec.wasm_i64_extend_i
 
 /// The translated body of one function.
 pub struct TranslatedFunction {
-    /// The code of the procedure body.
-    pub tree: CodeTree,
+    /// The code tree of the procedure body, as translated.
+    tree: CodeTree,
     /// Root sequence of the body.
-    pub root: SeqId,
+    root: SeqId,
+    /// The body after the MASM-level passes ([`TranslatedFunction::masm_passes`]): what is
+    /// priced and printed.
+    pub code: Vec<Block>,
     /// Number of Miden procedure locals (felts) the body uses; 0 means no `@locals` attribute.
     pub proc_locals: usize,
     /// Globals assumed to hold multiples of 4 that this body sets to a value not known to be

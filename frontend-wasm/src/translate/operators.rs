@@ -292,7 +292,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             Operator::I32Sub if hi < c => ("add", WRAP - c, (lo + WRAP - c, hi + WRAP - c)),
             _ => return false,
         };
-        if !self.tree.pop_op(self.cur, &format!("push.{c}")) {
+        if !self.tree.pop_op(self.cur, Inst::Push(c)) {
             return false;
         }
         if amount > 0 {

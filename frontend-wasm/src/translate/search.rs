@@ -8,6 +8,18 @@ use super::*;
 /// Translates function `func` (an index into the function index space), assuming the globals
 /// marked in `aligned_globals` hold multiples of 4 (the result lists the ones it breaks).
 ///
+/// A body goes through, in order:
+/// 1. **prepare** ([`PreparedBody`], once): loop shapes, rebased induction locals, shared
+///    bounds checks;
+/// 2. **translate** ([`translate_slots`], per candidate layout of the locals): the analyses
+///    run along the translation (alignment, counted loops, speculated loops, carried locals),
+///    and the body is translated again while an alignment assumption or a declared slot turns
+///    out not to hold or not to be needed;
+/// 3. **MASM passes** ([`TranslatedFunction::masm_passes`]): jump threading, then the final
+///    passes (constant selects, guarded loops, peephole);
+/// 4. **price** ([`crate::masm::cost_model`]) each candidate's finished code and keep the
+///    cheapest.
+///
 /// When some declared locals turn out never to use their slot, the function is translated
 /// again without those slots: the frame is smaller (fewer zeros pushed and dropped, shallower
 /// accesses), and a function that needed procedure locals may fit on the stack.
@@ -37,10 +49,12 @@ pub fn translate_function(
             translate_slots(module, procs, func, &attempt)
         };
         let first = translate(&[])?;
-        if !first.unused_slots.contains(&true) {
-            return Ok(first);
-        }
-        Ok(translate(&first.unused_slots).unwrap_or(first))
+        let chosen = if first.unused_slots.contains(&true) {
+            translate(&first.unused_slots).unwrap_or(first)
+        } else {
+            first
+        };
+        Ok(chosen.masm_passes())
     };
     let mut best = match layout(LocalOrder::Heat) {
         Ok(t) => t,
@@ -108,9 +122,17 @@ pub(super) struct Layout<'l> {
 }
 
 impl TranslatedFunction {
-    /// A static estimate of the body's cycles (see [`crate::masm::cost_model`]).
+    /// Runs the MASM-level passes on the translated tree: jump threading
+    /// ([`CodeTree::thread_jumps`]), then the final passes ([`CodeTree::finish`]).
+    fn masm_passes(mut self) -> Self {
+        self.tree.thread_jumps(self.root);
+        self.code = self.tree.finish(self.root);
+        self
+    }
+
+    /// A static estimate of the finished body's cycles (see [`crate::masm::cost_model`]).
     fn estimated_cycles(&self) -> u64 {
-        cost_model::estimated_cycles(&self.tree.finish(self.root))
+        cost_model::estimated_cycles(&self.code)
     }
 }
 

@@ -302,12 +302,19 @@ fn compile(
     links: &LinkSet,
     allow_unresolved: bool,
 ) -> DriverResult<midenc_linker::LinkedPackage> {
+    let request = crate::CompileRequest {
+        allow_unresolved,
+        ..crate::CompileRequest::new(path, core, name, links)
+    };
     let compiled = match world {
         Some(world) => {
             let (resolve, id) = midenc_wit::checked_world(path, core, &world.resolve, world.id)?;
-            crate::compile_core_in_world(path, core, name, &resolve, id, links, allow_unresolved)?
+            crate::compile(&crate::CompileRequest {
+                world: Some(crate::World::Loaded(&resolve, id)),
+                ..request
+            })?
         }
-        None => crate::compile_wasm_with(path, core, name, None, links, allow_unresolved)?,
+        None => crate::compile(&request)?,
     };
     Ok(compiled.1)
 }

@@ -40,19 +40,15 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         unreachable!("packages are not accepted by compile")
     };
     let name = crate::package_name(&path);
-    let wit = opts.wit.as_deref().map(|p| crate::WitWorld {
-        path: p,
-        world: opts.world.as_deref(),
-    });
     let links = crate::load_link_set(&opts.link)?;
-    let (module, linked) = crate::compile_wasm_with(
-        &path,
-        &bytes,
-        &name,
-        wit.as_ref(),
-        &links,
-        opts.allow_unresolved,
-    )?;
+    let (module, linked) = crate::compile(&crate::CompileRequest {
+        world: opts.wit.as_deref().map(|path| crate::World::File {
+            path,
+            world: opts.world.as_deref(),
+        }),
+        allow_unresolved: opts.allow_unresolved,
+        ..crate::CompileRequest::new(&path, &bytes, &name, &links)
+    })?;
     let out = opts
         .output
         .unwrap_or_else(|| PathBuf::from(format!("{name}.masp")));

@@ -195,9 +195,10 @@ fn main() {
             let start = Instant::now();
             let diff = Differential::from_wasm(&wasm);
             let compile_seconds = start.elapsed().as_secs_f64();
-            let masm = midenc_frontend_wasm::compile_module(&wasm)
-                .expect("compiled once already")
-                .masm_listing("bench");
+            let masm =
+                midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
+                    .expect("compiled once already")
+                    .masm_listing("bench");
             Module {
                 diff,
                 masm_instructions: count_masm_instructions(&masm),

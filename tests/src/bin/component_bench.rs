@@ -97,13 +97,15 @@ fn component_to_component() {
     );
     let mut links = midenc_linker::LinkSet::default();
     let path = std::path::Path::new("svc.wasm");
-    let (_, svc) = midenc::compile_wasm_with(path, &callee, "svc", None, &links, false)
+    let (_, svc) = midenc::compile(&midenc::CompileRequest::new(path, &callee, "svc", &links))
         .expect("callee compiles");
     let svc_root = svc.export("test:svc/api@1.0.0#shout").expect("shout").1;
     links.add("svc.masp", svc).expect("added");
     let path = std::path::Path::new("caller.wasm");
-    let (_, app) =
-        midenc::compile_wasm_with(path, &caller, "caller", None, &links, false).expect("compiles");
+    let (_, app) = midenc::compile(&midenc::CompileRequest::new(
+        path, &caller, "caller", &links,
+    ))
+    .expect("compiles");
     let (export, app_root) = app.export("shout").expect("shout");
     let sig = export.wit.clone().expect("WIT");
     println!();
