@@ -95,7 +95,7 @@ pub fn run_hand_written(
     name: &str,
     arg: u32,
 ) -> Result<(Vec<u64>, u32), midenc::error::DriverError> {
-    let run = midenc::vm::run_masm_program(&hand_written_source(name), &[u64::from(arg)])?;
+    let run = crate::runs::run_masm_program(&hand_written_source(name), &[u64::from(arg)])?;
     Ok((run.stack, run.cycles))
 }
 
@@ -109,7 +109,7 @@ pub fn run_hand_written_with_advice(
     stack: &[u64],
     advice: AdviceInputs,
 ) -> Result<(Vec<u64>, u32), midenc::error::DriverError> {
-    let run = midenc::vm::run_masm_program_with_advice(&hand_written_source(name), stack, advice)?;
+    let run = crate::runs::run_masm_program_with_advice(&hand_written_source(name), stack, advice)?;
     Ok((run.stack, run.cycles))
 }
 

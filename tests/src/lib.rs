@@ -9,6 +9,7 @@
 pub mod bench;
 pub mod components;
 pub mod fuzz;
+pub mod runs;
 pub mod spec;
 pub mod spectest_host;
 pub mod trap_kind;

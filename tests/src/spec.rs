@@ -124,7 +124,7 @@ fn is_unsupported(reason: &str) -> bool {
 /// A compiled module instance as the script sees it: the package, the exports the compiler
 /// left out (with why), and the state-changing calls made so far. Each Miden `call` starts a
 /// fresh instance, so a later invocation replays those calls first in one program
-/// ([`vm::run_in_one_instance`]); calls that cannot change state are not replayed.
+/// ([`crate::runs::run_in_one_instance`]); calls that cannot change state are not replayed.
 struct Instance {
     package: LinkedPackage,
     omitted: Vec<(String, String)>,
@@ -371,19 +371,19 @@ impl Batch {
         let package = &instance.package;
         let mut program = Vec::new();
         for (export, args) in &instance.history {
-            program.push(vm::Call {
+            program.push(crate::runs::Call {
                 export: package.export(export).expect("replayed exports exist").0,
                 args,
             });
         }
         let keep_from = program.len();
         for (export, args, _, _) in &calls {
-            program.push(vm::Call {
+            program.push(crate::runs::Call {
                 export: package.export(export).expect("queued exports exist").0,
                 args,
             });
         }
-        if let Ok(results) = vm::run_batch_in_one_instance(package, &program, keep_from) {
+        if let Ok(results) = crate::runs::run_batch_in_one_instance(package, &program, keep_from) {
             for ((_, _, want, what), got) in calls.iter().zip(results) {
                 report.expect_return(name, what, want, Outcome::Returned(got));
             }
@@ -469,12 +469,13 @@ fn execute(modules: &mut Modules, exec: WastExecute<'_>) -> Outcome {
                 }),
             ));
             match compile(&mut module) {
-                Module::Compiled(instance) => match vm::run_in_one_instance(&instance.package, &[])
-                {
-                    Ok(_) => Outcome::Returned(Vec::new()),
-                    Err(DriverError::Trap { message, .. }) => Outcome::Trapped(message),
-                    Err(other) => Outcome::Trapped(format!("VM error: {other}")),
-                },
+                Module::Compiled(instance) => {
+                    match crate::runs::run_in_one_instance(&instance.package, &[]) {
+                        Ok(_) => Outcome::Returned(Vec::new()),
+                        Err(DriverError::Trap { message, .. }) => Outcome::Trapped(message),
+                        Err(other) => Outcome::Trapped(format!("VM error: {other}")),
+                    }
+                }
                 Module::Rejected(why) => Outcome::Skipped(why),
             }
         }
@@ -539,13 +540,13 @@ fn run_one(instance: &mut Instance, name: &str, args: Vec<CoreValue>) -> Outcome
         let mut calls = Vec::new();
         for (name, args) in &instance.history {
             let (export, _) = package.export(name).expect("replayed exports exist");
-            calls.push(vm::Call { export, args });
+            calls.push(crate::runs::Call { export, args });
         }
-        calls.push(vm::Call {
+        calls.push(crate::runs::Call {
             export,
             args: &args,
         });
-        vm::run_in_one_instance(package, &calls)
+        crate::runs::run_in_one_instance(package, &calls)
     };
     match result {
         Ok(out) => {

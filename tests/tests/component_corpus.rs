@@ -1299,7 +1299,7 @@ fn midenc_only(component: &[u8], call: &str) -> Result<String, String> {
     let inv = midenc::invoke::parse(call, &package.manifest).expect("a valid call");
     let sig = inv.export.wit.clone().expect("a component export");
     let root = midenc_linker::parse_word(&inv.export.mast_root).expect("root");
-    match midenc::vm::call_component_export(&package, root, &sig, &inv.wit_args) {
+    match midenc_tests::runs::call_component_export(&package, root, &sig, &inv.wit_args) {
         Ok(out) => Ok(out
             .result
             .map(|v| wasm_wave::to_string(&v).expect("renders"))
@@ -1330,7 +1330,7 @@ fn felts_beyond_32_bits() {
     let inv = midenc::invoke::parse("felt-bits(4294967296)", &package.manifest).unwrap();
     let sig = inv.export.wit.clone().unwrap();
     let root = midenc_linker::parse_word(&inv.export.mast_root).unwrap();
-    match midenc::vm::call_component_export(&package, root, &sig, &inv.wit_args) {
+    match midenc_tests::runs::call_component_export(&package, root, &sig, &inv.wit_args) {
         Err(e) => assert!(e.to_string().contains("4294967296 is not a u32"), "{e}"),
         Ok(out) => panic!("felt-bits(2^32) returned {:?}", out.result),
     }

@@ -30,7 +30,7 @@ fn call(package: &midenc_linker::LinkedPackage, text: &str) -> String {
     let sig = c.export.wit.clone().expect("component export");
     let root = midenc_linker::parse_word(&c.export.mast_root).expect("root");
     let out = midenc::with_deep_stack(|| {
-        midenc::vm::call_component_export(package, root, &sig, &c.wit_args)
+        midenc_tests::runs::call_component_export(package, root, &sig, &c.wit_args)
     })
     .unwrap_or_else(|e| panic!("{text}: {e}"));
     wasm_wave::to_string(&out.result.expect("a result")).expect("renders")

@@ -229,7 +229,7 @@ fn hash_words_is_hash_elements() {
              swapw dropw\nend\n",
             felts.len()
         ));
-        let run = midenc::vm::run_masm_program(&source, &[]).expect("hash_words runs");
+        let run = midenc_tests::runs::run_masm_program(&source, &[]).expect("hash_words runs");
         let want = Poseidon2::hash_elements(&felts.iter().map(|f| felt(*f)).collect::<Vec<_>>());
         assert_eq!(
             run.stack[..4],

@@ -30,36 +30,36 @@ fn calls_in_one_instance_share_state_and_separate_calls_do_not() {
     let five = [CoreValue::I32(5)];
     let seven = [CoreValue::I32(7)];
     let calls = [
-        vm::Call {
+        midenc_tests::runs::Call {
             export: bump,
             args: &five,
         },
-        vm::Call {
+        midenc_tests::runs::Call {
             export: bump,
             args: &seven,
         },
-        vm::Call {
+        midenc_tests::runs::Call {
             export: total,
             args: &[],
         },
     ];
-    let out = vm::run_in_one_instance(&package, &calls).unwrap();
+    let out = midenc_tests::runs::run_in_one_instance(&package, &calls).unwrap();
     assert_eq!(out.results, vec![CoreValue::I32(22)]);
     let calls = [
-        vm::Call {
+        midenc_tests::runs::Call {
             export: bump,
             args: &five,
         },
-        vm::Call {
+        midenc_tests::runs::Call {
             export: bump,
             args: &five,
         },
-        vm::Call {
+        midenc_tests::runs::Call {
             export: bumps,
             args: &[],
         },
     ];
-    let out = vm::run_in_one_instance(&package, &calls).unwrap();
+    let out = midenc_tests::runs::run_in_one_instance(&package, &calls).unwrap();
     assert_eq!(out.results, vec![CoreValue::I32(2)]);
 
     // Each `call` of an export is a fresh instance.
@@ -72,7 +72,7 @@ fn calls_in_one_instance_share_state_and_separate_calls_do_not() {
 fn instantiation_alone_traps_on_an_out_of_range_segment() {
     let wasm = wat::parse_str(r#"(module (memory 1) (data (i32.const 65535) "ab"))"#).unwrap();
     let package = midenc::compile_wasm(Path::new("seg.wasm"), &wasm, "seg").unwrap();
-    match vm::run_in_one_instance(&package, &[]) {
+    match midenc_tests::runs::run_in_one_instance(&package, &[]) {
         Err(DriverError::Trap { message, .. }) => assert!(message.contains("out of bounds")),
         other => panic!("expected a trap, got {:?}", other.map(|o| o.results)),
     }

@@ -16,7 +16,7 @@ fn main() {
         let c = midenc::invoke::parse(call, &package.manifest).expect("parses");
         let sig = c.export.wit.clone().expect("component export");
         let root = midenc_linker::parse_word(&c.export.mast_root).expect("root");
-        midenc::vm::call_component_export(&package, root, &sig, &c.wit_args)
+        midenc_tests::runs::call_component_export(&package, root, &sig, &c.wit_args)
             .expect("runs")
             .cycles
     };
@@ -115,7 +115,7 @@ fn component_to_component() {
         let text: String = (0..n).map(|i| (b'a' + (i % 26) as u8) as char).collect();
         let arg = [wasm_wave::value::Value::make_string(text.into())];
         let pkg = &links.inputs()[0].package;
-        let direct = midenc::vm::call_component_export(pkg, svc_root, &sig, &arg)
+        let direct = midenc_tests::runs::call_component_export(pkg, svc_root, &sig, &arg)
             .expect("runs")
             .cycles;
         let via = midenc::vm::call_component_export_linked(&app, &links, app_root, &sig, &arg)

@@ -38,7 +38,7 @@ fn main() {
         let c = midenc::invoke::parse(call, &package.manifest).expect("parses");
         let sig = c.export.wit.clone().expect("component export");
         let root = midenc_linker::parse_word(&c.export.mast_root).expect("root");
-        midenc::vm::call_component_export(&package, root, &sig, &c.wit_args)
+        midenc_tests::runs::call_component_export(&package, root, &sig, &c.wit_args)
             .expect("runs")
             .cycles
     };

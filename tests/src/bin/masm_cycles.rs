@@ -23,7 +23,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match midenc::vm::run_masm_program(&source, &inputs) {
+    match midenc_tests::runs::run_masm_program(&source, &inputs) {
         Ok(run) => {
             println!("cycles: {}", run.cycles);
             println!("stack: {:?}", &run.stack[..run.stack.len().min(8)]);

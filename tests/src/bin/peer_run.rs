@@ -23,7 +23,7 @@ fn main() {
             })
         })
         .collect();
-    match midenc::vm::run_package_export(&bytes, export, &stack) {
+    match midenc_tests::runs::run_package_export(&bytes, export, &stack) {
         Ok(run) => {
             let top: Vec<String> = run.stack.iter().take(4).map(u64::to_string).collect();
             println!("stack: {}", top.join(" "));
