@@ -24,10 +24,7 @@ use crate::{
     procs::{part_module_name, FunctionProcs, FUNCTIONS_PER_PART},
     profile_trace_ids,
     program::{CompiledModule, MasmModule, MemoryNeeds},
-    runtime::{
-        self, proc_names, qualify_runtime_calls, runtime_places, used_intrinsics, used_procs,
-        RUNTIME_MODULE,
-    },
+    runtime::{self, is_runtime_proc, runtime_places, used_intrinsics, used_procs, RUNTIME_MODULE},
     translate,
     trap_sites::{PlacedLines, TrapPlace},
     CompileOptions, ImportTarget, ImportedFunction, UnsupportedCode, WasmError, WasmResult,
@@ -143,23 +140,24 @@ pub(crate) fn compile_with_wrappers(
             place,
         }))
     };
+    // What all code refers to, and each part module's own references.
     let mut needs = masm::Needs::default();
-    for writer in &part_text {
-        needs.extend(writer.needs());
-    }
-    let parts: Vec<String> = part_text
+    let parts: Vec<(String, masm::Needs)> = part_text
         .into_iter()
         .enumerate()
         .map(|(part, writer)| {
+            needs.extend(writer.needs());
+            let part_needs = writer.needs().clone();
             let (text, lines) = writer.finish_placed();
             // Part `k` is module `k + 1`, after the main module.
             place(part + 1, 0, lines);
-            text
+            (text, part_needs)
         })
         .collect();
     let mut wrapper_text = MasmWriter::default();
     let wrappers = wrappers(&module, &procs, &mut wrapper_text)?;
     needs.extend(wrapper_text.needs());
+    let mut main_needs = wrapper_text.needs().clone();
     let (wrapper_text, wrapper_lines) = wrapper_text.finish_placed();
     // The canonical-ABI runtime serves component wrappers and spilling import adapters; the
     // intrinsics serve the code and that runtime.
@@ -181,18 +179,14 @@ pub(crate) fn compile_with_wrappers(
     exports::emit_instantiate_proc(&module, &procs, uses, &mut instantiate_text);
 
     let runtime_text = format!("{intrinsics}{runtime}");
-    let runtime_names = proc_names(&runtime_text);
+    main_needs.extend(instantiate_text.needs());
     let mut main = exports::data_advice_map(&module);
     main.push_str(&instantiate_text.finish());
     place(0, main.matches('\n').count(), wrapper_lines);
     main.push_str(&wrapper_text);
-    let mut modules = vec![module_of(String::new(), main, &runtime_names)];
-    for (part, body) in parts.into_iter().enumerate() {
-        modules.push(module_of(
-            part_module_name(part as u32),
-            body,
-            &runtime_names,
-        ));
+    let mut modules = vec![module_of(String::new(), main, &main_needs)];
+    for (part, (body, part_needs)) in parts.into_iter().enumerate() {
+        modules.push(module_of(part_module_name(part as u32), body, &part_needs));
     }
     if !runtime_text.is_empty() {
         place(modules.len(), 0, runtime_places(&runtime_text));
@@ -267,27 +261,27 @@ fn translate_bodies(
     }
 }
 
-/// A module named `name` with items `body`, whose references to the runtime procedures
-/// `runtime_names` become references into [`RUNTIME_MODULE`], and the sibling modules it uses.
-fn module_of(name: String, body: String, runtime_names: &[&str]) -> MasmModule {
-    let body = qualify_runtime_calls(&body, runtime_names);
+/// A module named `name` with items `body`, and the sibling modules its instructions refer to
+/// (`needs`): the runtime module, and part modules other than itself.
+fn module_of(name: String, body: String, needs: &masm::Needs) -> MasmModule {
     let mut uses: Vec<String> = Vec::new();
-    // Only instructions count: a comment may quote any Wasm name.
-    for line in body.lines().filter(|l| !l.trim_start().starts_with('#')) {
-        for op in ["exec.", "procref."] {
-            for (i, _) in line.match_indices(op) {
-                let target = &line[i + op.len()..];
-                let Some((module, _)) = target.split_once("::") else {
-                    continue;
-                };
-                let sibling = module == RUNTIME_MODULE
-                    || module
-                        .strip_prefix("midenc_part")
-                        .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()));
-                if sibling && module != name && !uses.iter().any(|u| u == module) {
-                    uses.push(module.to_string());
+    for target in &needs.targets {
+        let module = if is_runtime_proc(target) {
+            RUNTIME_MODULE
+        } else {
+            match target.split_once("::") {
+                Some((module, _))
+                    if module.strip_prefix("midenc_part").is_some_and(|k| {
+                        !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit())
+                    }) =>
+                {
+                    module
                 }
+                _ => continue,
             }
+        };
+        if module != name && !uses.iter().any(|u| u == module) {
+            uses.push(module.to_string());
         }
     }
     uses.sort_by_key(|u| (u.len(), u.clone()));

@@ -2,9 +2,9 @@
 //! the canonical-ABI runtime, each included only when code executes it (directly or through
 //! another runtime procedure), in one module every other module calls into.
 
-use std::collections::HashSet;
+use std::{borrow::Cow, collections::HashSet, sync::OnceLock};
 
-use crate::{layout, trap_sites::TrapPlace};
+use crate::{layout, masm::Inst, trap_sites::TrapPlace};
 
 /// The MASM runtime support procedures (signed division, sign flips, ...).
 pub(crate) const INTRINSICS: &str = include_str!("intrinsics.masm");
@@ -60,27 +60,37 @@ pub(crate) fn exec_targets(text: &str) -> HashSet<&str> {
         .collect()
 }
 
-/// `text` with every `exec.<name>` of a runtime procedure `names` written
-/// `exec.midenc_rt::<name>`.
-pub(crate) fn qualify_runtime_calls(text: &str, names: &[&str]) -> String {
-    const EXEC: &str = "exec.";
-    let mut out = String::with_capacity(text.len() + text.len() / 16);
-    let mut rest = text;
-    while let Some(i) = rest.find(EXEC) {
-        let after = &rest[i + EXEC.len()..];
-        let len = after
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(after.len());
-        out.push_str(&rest[..i + EXEC.len()]);
-        if !after[len..].starts_with("::") && names.contains(&&after[..len]) {
-            out.push_str(RUNTIME_MODULE);
-            out.push_str("::");
+/// Whether `name` is a procedure of the runtime libraries (`intrinsics.masm`, the
+/// canonical-ABI runtime): code refers to those unqualified, and they live in
+/// [`RUNTIME_MODULE`].
+pub(crate) fn is_runtime_proc(name: &str) -> bool {
+    static NAMES: OnceLock<HashSet<String>> = OnceLock::new();
+    NAMES
+        .get_or_init(|| {
+            let abi = crate::component::runtime_masm();
+            proc_names(INTRINSICS)
+                .into_iter()
+                .chain(proc_names(&abi))
+                .map(str::to_string)
+                .collect()
+        })
+        .contains(name)
+}
+
+/// `inst` with its runtime procedures named by their path in [`RUNTIME_MODULE`], as code
+/// outside that module calls them.
+pub(crate) fn qualified(inst: &Inst) -> Cow<'_, Inst> {
+    match inst {
+        Inst::Exec(target) if is_runtime_proc(target) => {
+            Cow::Owned(Inst::Exec(format!("{RUNTIME_MODULE}::{target}")))
         }
-        out.push_str(&after[..len]);
-        rest = &after[len..];
+        Inst::Group(insts) if insts.iter().any(|i| matches!(qualified(i), Cow::Owned(_))) => {
+            Cow::Owned(Inst::Group(
+                insts.iter().map(|i| qualified(i).into_owned()).collect(),
+            ))
+        }
+        _ => Cow::Borrowed(inst),
     }
-    out.push_str(rest);
-    out
 }
 
 /// The names a program's code executes: collected from its instructions as they were written

@@ -104,9 +104,10 @@ impl MasmWriter {
     }
 
     /// Writes one instruction, recording what it refers to ([`Needs`]).
+    /// Runtime procedures are written with their module ([`crate::runtime::qualified`]).
     pub fn inst(&mut self, inst: &Inst) {
         self.needs.record(inst);
-        self.line(&inst.to_string());
+        self.line(&crate::runtime::qualified(inst).to_string());
     }
 
     /// Writes a line of a generator's code: a structured-control keyword (`if.true`, `else`,
@@ -123,6 +124,7 @@ impl MasmWriter {
         } else {
             let inst = Inst::from(text);
             self.needs.record(&inst);
+            let inst = crate::runtime::qualified(&inst);
             self.line(&format!("{}{inst}", &line[..line.len() - text.len()]));
         }
     }
