@@ -243,10 +243,6 @@ impl Inst {
         }
     }
 
-    /// Whether this is the plain mnemonic `op`.
-    pub fn is(&self, op: Op) -> bool {
-        *self == Inst::Op(op)
-    }
 
     /// The felt a `push.v` pushes.
     pub fn push_value(&self) -> Option<u64> {
