@@ -10,6 +10,8 @@
 use midenc_abi::CoreType;
 use wasmparser::ValType;
 
+use crate::masm::inst::split_words;
+
 /// The import module name reserved for felt operations.
 pub const FELT_MODULE: &str = "miden:intrinsics/felt";
 
@@ -241,7 +243,7 @@ const STORE_WORD: &str = "dup movup.2 swap mem_store add.1 dup movup.2 swap mem_
 impl FeltIntrinsic {
     /// The inline instructions one by one (a table entry may hold several, space-separated).
     pub fn instructions(&self) -> impl Iterator<Item = &'static str> {
-        self.ops.iter().flat_map(|op| split_instructions(op))
+        self.ops.iter().flat_map(|op| split_words(op))
     }
 
     /// The intrinsic `name` of [`FELT_MODULE`], if there is one.
@@ -284,31 +286,6 @@ impl FeltIntrinsic {
         let results: Vec<ValType> = self.results.iter().map(|t| t.val_type()).collect();
         ty.params() == params.as_slice() && ty.results() == results.as_slice()
     }
-}
-
-/// The instructions of a space-separated sequence; spaces inside a quoted error message do
-/// not separate.
-fn split_instructions(ops: &'static str) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    let mut start = None;
-    let mut quoted = false;
-    for (i, c) in ops.char_indices() {
-        match c {
-            '"' => quoted = !quoted,
-            ' ' if !quoted => {
-                if let Some(s) = start.take() {
-                    out.push(&ops[s..i]);
-                }
-                continue;
-            }
-            _ => {}
-        }
-        start.get_or_insert(i);
-    }
-    if let Some(s) = start {
-        out.push(&ops[s..]);
-    }
-    out
 }
 
 /// The felt intrinsic an import names, `Ok(None)` for an import outside the reserved
@@ -361,7 +338,7 @@ mod tests {
     #[test]
     fn sequences_split_into_instructions_keeping_messages_whole() {
         assert_eq!(
-            split_instructions("u32divmod.4 assertz.err=\"unaligned felt access\" mem_load"),
+            split_words("u32divmod.4 assertz.err=\"unaligned felt access\" mem_load"),
             [
                 "u32divmod.4",
                 "assertz.err=\"unaligned felt access\"",

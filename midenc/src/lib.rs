@@ -85,7 +85,7 @@ impl<'a> CompileRequest<'a> {
 /// with a WIT world, or a plain core module. Returns the frontend's output too (for
 /// `--emit masm`).
 pub fn compile(request: &CompileRequest<'_>) -> DriverResult<(CompiledModule, LinkedPackage)> {
-    let loaded = match request.world {
+    match request.world {
         Some(World::File { path, world }) => {
             if wasmparser_is_component(request.wasm) {
                 return Err(DriverError::Vm {
@@ -95,16 +95,11 @@ pub fn compile(request: &CompileRequest<'_>) -> DriverResult<(CompiledModule, Li
             }
             let loaded = midenc_wit::load(path)?;
             let id = loaded.world(path, world)?;
-            Some((loaded.resolve, id))
+            compile_pipeline(request, Some((&loaded.resolve, id)))
         }
-        Some(World::Loaded(..)) | None => None,
-    };
-    let world = match (request.world, &loaded) {
-        (Some(World::Loaded(resolve, id)), _) => Some((resolve, id)),
-        (_, Some((resolve, id))) => Some((resolve, *id)),
-        _ => None,
-    };
-    compile_pipeline(request, world)
+        Some(World::Loaded(resolve, id)) => compile_pipeline(request, Some((resolve, id))),
+        None => compile_pipeline(request, None),
+    }
 }
 
 /// Loads a core module (`.wasm`/`.wat`) and compiles it with profiling decorators around

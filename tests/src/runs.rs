@@ -113,6 +113,25 @@ pub fn run_package_export(bytes: &[u8], export: &str, stack: &[u64]) -> DriverRe
     )
 }
 
+/// Runs the WAVE call `text` (`name(args…)`) of a component export of `package` with no links,
+/// as `midenc run --invoke` does: parsed against the manifest, then [`call_component_export`].
+///
+/// # Errors
+/// As `midenc::invoke::parse` for the text; [`DriverError::Vm`] when it names a core export;
+/// as [`call_component_export`] for the run.
+pub fn call_component_text(package: &LinkedPackage, text: &str) -> DriverResult<ComponentOutcome> {
+    let call = midenc::invoke::parse(text, &package.manifest)?;
+    let vm_error = |message: String| DriverError::Vm { message };
+    let sig = call
+        .export
+        .wit
+        .clone()
+        .ok_or_else(|| vm_error(format!("`{}` is not a component export", call.export.name)))?;
+    let root = midenc_linker::parse_word(&call.export.mast_root)
+        .ok_or_else(|| vm_error(format!("bad MAST root `{}`", call.export.mast_root)))?;
+    call_component_export(package, root, &sig, &call.wit_args)
+}
+
 /// Calls a component export: encodes `args` by the WIT calling convention (stack, or the
 /// advice map when it spills), runs it, and decodes the result image.
 ///

@@ -26,13 +26,8 @@ fn package() -> midenc_linker::LinkedPackage {
 
 /// Runs a WAVE call of a kitchen export and renders its result.
 fn call(package: &midenc_linker::LinkedPackage, text: &str) -> String {
-    let c = midenc::invoke::parse(text, &package.manifest).expect("parses");
-    let sig = c.export.wit.clone().expect("component export");
-    let root = midenc_linker::parse_word(&c.export.mast_root).expect("root");
-    let out = midenc::with_deep_stack(|| {
-        midenc_tests::runs::call_component_export(package, root, &sig, &c.wit_args)
-    })
-    .unwrap_or_else(|e| panic!("{text}: {e}"));
+    let out = midenc_tests::runs::call_component_text(package, text)
+        .unwrap_or_else(|e| panic!("{text}: {e}"));
     wasm_wave::to_string(&out.result.expect("a result")).expect("renders")
 }
 

@@ -243,7 +243,6 @@ impl Inst {
         }
     }
 
-
     /// The felt a `push.v` pushes.
     pub fn push_value(&self) -> Option<u64> {
         match self {
@@ -476,8 +475,9 @@ impl From<&String> for Inst {
     }
 }
 
-/// `text` split at spaces outside double quotes.
-fn split_words(text: &str) -> Vec<&str> {
+/// `text` split at spaces outside double quotes (a quoted error message is one word): the
+/// instructions of a line that holds several.
+pub(crate) fn split_words(text: &str) -> Vec<&str> {
     let mut words = Vec::new();
     let mut start = None;
     let mut quoted = false;

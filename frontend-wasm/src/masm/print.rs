@@ -106,8 +106,13 @@ impl MasmWriter {
     /// Writes one instruction, recording what it refers to ([`Needs`]).
     /// Runtime procedures are written with their module ([`crate::runtime::qualified`]).
     pub fn inst(&mut self, inst: &Inst) {
+        self.indented_inst("", inst);
+    }
+
+    /// Writes `inst` after `indent` (a generator's own indentation), recording its needs.
+    fn indented_inst(&mut self, indent: &str, inst: &Inst) {
         self.needs.record(inst);
-        self.line(&crate::runtime::qualified(inst).to_string());
+        self.line(&format!("{indent}{}", crate::runtime::qualified(inst)));
     }
 
     /// Writes a line of a generator's code: a structured-control keyword (`if.true`, `else`,
@@ -122,10 +127,7 @@ impl MasmWriter {
         if control {
             self.line(line);
         } else {
-            let inst = Inst::from(text);
-            self.needs.record(&inst);
-            let inst = crate::runtime::qualified(&inst);
-            self.line(&format!("{}{inst}", &line[..line.len() - text.len()]));
+            self.indented_inst(&line[..line.len() - text.len()], &Inst::from(text));
         }
     }
 

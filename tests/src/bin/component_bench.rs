@@ -13,10 +13,7 @@ fn main() {
     let package = midenc::compile_wasm(std::path::Path::new("kitchen.wasm"), &component, "kitchen")
         .expect("compiles");
     let run = |call: &str| -> u32 {
-        let c = midenc::invoke::parse(call, &package.manifest).expect("parses");
-        let sig = c.export.wit.clone().expect("component export");
-        let root = midenc_linker::parse_word(&c.export.mast_root).expect("root");
-        midenc_tests::runs::call_component_export(&package, root, &sig, &c.wit_args)
+        midenc_tests::runs::call_component_text(&package, call)
             .expect("runs")
             .cycles
     };

@@ -35,10 +35,7 @@ fn main() {
     let masp = build_felt_math(&root);
     let package = midenc::input::load_package(&masp).expect("the package loads");
     let run = |call: &str| -> u32 {
-        let c = midenc::invoke::parse(call, &package.manifest).expect("parses");
-        let sig = c.export.wit.clone().expect("component export");
-        let root = midenc_linker::parse_word(&c.export.mast_root).expect("root");
-        midenc_tests::runs::call_component_export(&package, root, &sig, &c.wit_args)
+        midenc_tests::runs::call_component_text(&package, call)
             .expect("runs")
             .cycles
     };
