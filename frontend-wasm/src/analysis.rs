@@ -1,11 +1,19 @@
-//! Facts the translator reads about a module or a function body: none of these changes code.
+//! Pass 2 of a function's pipeline: facts about a prepared body, computed before translation
+//! and read by it ([`FunctionFacts`]); none of these changes code.
 //!
 //! - [`call_graph`] (per module): direct calls, recursive cycles, state-changing functions;
+//! - [`alignment`]: which memory addresses are multiples of 4, a dataflow fixpoint;
 //! - [`liveness`]: live locals at every branch target;
-//! - [`alignment`]: which `i32` values and locals are multiples of 4 along the control flow;
 //! - [`counted_loop`]: loops over a constant range and the accesses one check covers;
 //! - [`speculated_loop`]: loops whose tail may run speculatively;
 //! - [`stack_carried`]: locals written and read back once, carried on the operand stack.
+
+use std::cell::OnceCell;
+
+use midenc_abi::CoreType;
+use wasmparser::Operator;
+
+use crate::{module_env::ModuleInfo, prepare::PreparedBody};
 
 pub(crate) mod alignment;
 pub(crate) mod call_graph;
@@ -15,3 +23,52 @@ pub(crate) mod speculated_loop;
 pub(crate) mod stack_carried;
 #[cfg(test)]
 pub(crate) mod test_support;
+
+/// What is known about one prepared body before it is translated: computed once and shared
+/// by every layout of its locals the search tries.
+pub(crate) struct FunctionFacts {
+    /// Memory-access operands proven multiples of 4.
+    pub(crate) alignment: alignment::AlignmentFacts,
+    /// Live locals at branch targets, computed when the translator first asks.
+    liveness: OnceCell<liveness::Liveness>,
+}
+
+impl FunctionFacts {
+    /// The facts of a body whose alignment was analyzed (see [`body_alignment`]).
+    pub(crate) fn new(alignment: alignment::AlignmentFacts) -> Self {
+        FunctionFacts {
+            alignment,
+            liveness: OnceCell::new(),
+        }
+    }
+
+    /// Live locals at every branch target of the prepared operators `ops` with `locals`
+    /// locals (the same for every call: the body's).
+    pub(crate) fn liveness(&self, ops: &[Operator<'_>], locals: usize) -> &liveness::Liveness {
+        self.liveness.get_or_init(|| liveness::analyze(ops, locals))
+    }
+}
+
+/// Runs the alignment analysis on `body`, assuming the globals marked in `aligned_globals`
+/// hold multiples of 4.
+pub(crate) fn body_alignment(
+    module: &ModuleInfo<'_>,
+    body: &PreparedBody<'_>,
+    aligned_globals: &[bool],
+) -> alignment::AlignmentFacts {
+    let is_i32: Vec<bool> = body
+        .local_types
+        .iter()
+        .map(|t| *t == CoreType::I32)
+        .collect();
+    alignment::analyze(
+        &body.ops,
+        &alignment::BodyEnv {
+            types: &module.types,
+            func_types: &module.func_types,
+            aligned_globals,
+            is_i32: &is_i32,
+            params: body.params,
+        },
+    )
+}

@@ -4,10 +4,12 @@
 //! 2. **Call graph** ([`crate::analysis::call_graph`]): recursion and state-changing functions;
 //! 3. **Imports**: an adapter procedure per import ([`crate::component::emit_import`]), and
 //!    a procedure per felt intrinsic for indirect uses;
-//! 4. **Function bodies** ([`translate_bodies`]), each through the per-function pipeline of
-//!    [`crate::translate`]: prepare ([`crate::prepare`]) → analyses ([`crate::analysis`]) →
-//!    translation into a code tree → jump threading → final MASM passes
-//!    ([`crate::masm::CodeTree::finish`]) → printing; the search keeps the cheapest layout;
+//! 4. **Function bodies** ([`translate_bodies`]): each body prepared once
+//!    ([`crate::prepare`]); the alignment analysis of all bodies ([`crate::analysis`]),
+//!    repeated while one breaks the assumption that a global stays aligned; then each body
+//!    through [`crate::translate`]: translation into a code tree → jump threading → final MASM
+//!    passes ([`crate::masm::CodeTree::finish`]), per candidate layout of its locals, the
+//!    cheapest kept; printing;
 //! 5. **Wrappers**: core exports ([`crate::exports`]) or component exports
 //!    ([`crate::component`]), and the instantiation procedure;
 //! 6. **Runtime** ([`crate::runtime`]): the intrinsics and canonical-ABI procedures the code
@@ -18,9 +20,11 @@
 use midenc_abi::CoreValue;
 
 use crate::{
-    analysis, component, exports, layout,
+    analysis::{self, alignment::AlignmentFacts, FunctionFacts},
+    component, exports, layout,
     masm::{self, Inst, MasmWriter, Op},
     module_env,
+    prepare::PreparedBody,
     procs::{part_module_name, FunctionProcs, FUNCTIONS_PER_PART},
     profile_trace_ids,
     program::{CompiledModule, MasmModule, MemoryNeeds},
@@ -223,42 +227,60 @@ pub(crate) fn compile_with_wrappers(
     })
 }
 
-/// Translates every function body, assuming of each `i32` global whose initial value is a
-/// multiple of 4 that it always holds one (a stack pointer does, so frame accesses read whole
-/// elements). When some body sets such a global to a value not known to be a multiple of 4,
-/// everything is translated again without that assumption, until no body breaks one (each
-/// round drops at least one global). Globals are never imported or written from outside.
+/// Translates every function body: prepares each ([`crate::prepare`]), analyzes them
+/// ([`crate::analysis`]), then translates each once ([`translate::translate_function`]).
+///
+/// The alignment analysis assumes of each `i32` global whose initial value is a multiple of 4
+/// that it always holds one (a stack pointer does, so frame accesses read whole elements).
+/// When some body may set such a global to a value not known to be a multiple of 4, every body
+/// is analyzed again without that assumption, until none breaks one (each round drops at least
+/// one global). Globals are never imported or written from outside.
 fn translate_bodies(
     module: &module_env::ModuleInfo<'_>,
     procs: &FunctionProcs,
 ) -> Vec<WasmResult<translate::TranslatedFunction>> {
+    let func = |i: usize| module.num_imported_funcs + i as u32;
+    let prepared: Vec<WasmResult<PreparedBody<'_>>> = module
+        .bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| PreparedBody::new(module, func(i), body))
+        .collect();
     let mut aligned: Vec<bool> = module
         .globals
         .iter()
         .map(|g| g.unsupported.is_none() && matches!(g.init, CoreValue::I32(v) if v % 4 == 0))
         .collect();
-    loop {
-        let translated: Vec<_> = module
-            .bodies
+    let alignment = loop {
+        let alignment: Vec<Option<AlignmentFacts>> = prepared
             .iter()
-            .enumerate()
-            .map(|(i, body)| {
-                let func = module.num_imported_funcs + i as u32;
-                translate::translate_function(module, procs, func, body, &aligned)
+            .map(|body| {
+                let body = body.as_ref().ok()?;
+                Some(analysis::body_alignment(module, body, &aligned))
             })
             .collect();
-        let broken: Vec<u32> = translated
+        let broken: Vec<u32> = alignment
             .iter()
             .flatten()
-            .flat_map(|t| t.broken_globals.iter().copied())
+            .flat_map(|facts| facts.broken_globals.iter().copied())
             .collect();
         if broken.is_empty() {
-            return translated;
+            break alignment;
         }
         for global in broken {
             aligned[global as usize] = false;
         }
-    }
+    };
+    prepared
+        .into_iter()
+        .zip(alignment)
+        .enumerate()
+        .map(|(i, (body, alignment))| {
+            let body = body?;
+            let facts = FunctionFacts::new(alignment.unwrap_or_default());
+            translate::translate_function(module, procs, func(i), &body, &facts)
+        })
+        .collect()
 }
 
 /// A module named `name` with items `body`, and the sibling modules its instructions refer to

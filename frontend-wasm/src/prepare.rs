@@ -1,11 +1,142 @@
-//! Pass 1 of a function's pipeline: rewrites and plans over a body's Wasm operators, made once
-//! before translation (the same for every layout the search tries).
+//! Pass 1 of a function's pipeline: the body read once, its locals typed, and its Wasm
+//! operators rewritten and planned for translation (the same for every layout the search
+//! tries).
 //!
 //! - [`loop_shapes`]: drops zero tests that can never branch and moves a loop's whole-body
 //!   block outside it (the shape speculated loops need);
 //! - [`rebased_induction`]: keeps a rotated loop's induction local at the offset it is read at;
 //! - [`shared_bounds`]: one bounds check for the accesses of a straight-line run at one base.
 
+use std::collections::HashMap;
+
+use midenc_abi::CoreType;
+use wasmparser::{FunctionBody, Operator};
+
+use crate::{module_env::ModuleInfo, WasmError, WasmResult};
+
 pub(crate) mod loop_shapes;
 pub(crate) mod rebased_induction;
 pub(crate) mod shared_bounds;
+
+/// The most locals a function may declare.
+const MAX_LOCALS: usize = 50_000;
+
+/// A function body's operators, read once and rewritten for translation (loop shapes,
+/// rebased induction locals), with the types of its locals and the bounds checks its accesses
+/// share.
+pub(crate) struct PreparedBody<'b> {
+    pub(crate) ops: Vec<Operator<'b>>,
+    /// The byte offset of each operator, for diagnostics.
+    pub(crate) offsets: Vec<u64>,
+    pub(crate) shared_checks: HashMap<usize, shared_bounds::SharedCheck>,
+    /// The type of each local, parameters first.
+    pub(crate) local_types: Vec<CoreType>,
+    /// The byte offset of the body (its locals), for diagnostics about the whole function.
+    pub(crate) start: u64,
+    /// How many of the locals are parameters.
+    pub(crate) params: usize,
+    /// The function's result types.
+    pub(crate) results: Vec<CoreType>,
+    /// Per local, how much it is used ([`local_heat`]), up to the highest one the body uses.
+    pub(crate) heat: Vec<u64>,
+}
+
+impl<'b> PreparedBody<'b> {
+    /// Reads and prepares the body of function `func`; fails on a type the backend does not
+    /// support or on malformed operators.
+    pub(crate) fn new(
+        module: &ModuleInfo<'_>,
+        func: u32,
+        body: &FunctionBody<'b>,
+    ) -> WasmResult<Self> {
+        let offset = body.range().start;
+        let unsupported = |feature: String, offset: u64| WasmError::Unsupported {
+            feature,
+            function: module.display_name(func),
+            offset,
+        };
+        let sig = module.func_type(func);
+        let core = |ty, offset| module.core_type(ty).map_err(|w| unsupported(w, offset));
+        let mut local_types = Vec::new();
+        for p in sig.params() {
+            local_types.push(core(*p, offset)?);
+        }
+        let params = local_types.len();
+        let mut reader = body.get_locals_reader()?;
+        for _ in 0..reader.get_count() {
+            let pos = reader.original_position();
+            let (count, ty) = reader.read()?;
+            let ty = core(ty, pos)?;
+            if local_types.len() + count as usize > MAX_LOCALS {
+                return Err(WasmError::ImplLimit {
+                    message: format!("more than {MAX_LOCALS} locals"),
+                    function: module.display_name(func),
+                    offset: pos,
+                });
+            }
+            local_types.extend(std::iter::repeat_n(ty, count as usize));
+        }
+        let mut results = Vec::new();
+        for r in sig.results() {
+            results.push(core(*r, offset)?);
+        }
+
+        let mut reader = body.get_operators_reader()?;
+        let (mut ops, mut offsets) = (Vec::new(), Vec::new());
+        while !reader.eof() {
+            let (op, offset) = reader.read_with_offset()?;
+            ops.push(op);
+            offsets.push(offset);
+        }
+        let heat = local_heat(&ops);
+        loop_shapes::normalize_loops(&mut ops, &mut offsets);
+        rebased_induction::rebase_loops(
+            &mut ops,
+            &mut offsets,
+            |local| local_types.get(local as usize) == Some(&CoreType::I32),
+            local_types.len(),
+        );
+        let shared_checks = shared_bounds::plan(&ops);
+        Ok(PreparedBody {
+            ops,
+            offsets,
+            shared_checks,
+            local_types,
+            start: offset,
+            params,
+            results,
+            heat,
+        })
+    }
+}
+
+/// How much each local is used in the body as written: its reads and writes, each weighted
+/// by 8 per enclosing loop (up to 5 loops deep), so that a local used in an inner loop
+/// outranks one used around it. Indexed by local, up to the highest one the body uses.
+fn local_heat(ops: &[Operator<'_>]) -> Vec<u64> {
+    let mut heat = Vec::new();
+    // Per open construct: whether it is a loop.
+    let mut open: Vec<bool> = Vec::new();
+    let mut loops = 0u32;
+    for op in ops {
+        match op {
+            Operator::Block { .. } | Operator::If { .. } => open.push(false),
+            Operator::Loop { .. } => {
+                open.push(true);
+                loops += 1;
+            }
+            Operator::End => loops -= u32::from(open.pop() == Some(true)),
+            Operator::LocalGet { local_index }
+            | Operator::LocalSet { local_index }
+            | Operator::LocalTee { local_index } => {
+                let local = *local_index as usize;
+                if heat.len() <= local {
+                    heat.resize(local + 1, 0);
+                }
+                heat[local] += 8u64.pow(loops.min(5));
+            }
+            _ => {}
+        }
+    }
+    heat
+}

@@ -3,14 +3,17 @@
 //! general unaligned sequence (about 20 cycles, with an `if` on stores).
 //!
 //! Wasm's alignment hint is only a hint, so the knowledge is proven: constants, sums and
-//! differences of multiples of 4, products and masks with one, shifts left by 2 or more, and
-//! locals. Compilers reuse a local for unrelated values, so a local's alignment is tracked
-//! along the control flow ([`LocalAlignment`]): a write sets it, a block end keeps what every
-//! path reaching it agrees on, and a loop header keeps what is assumed there. The assumption
-//! (initially: whatever holds on entry) is checked at every branch back to the loop; the
-//! function translator translates again without the assumptions a branch broke, until none is
-//! (see `translate::translate_aligned`). Even a wrong answer could not corrupt memory:
-//! `div.4` of an unaligned address is a field element ≥ 2^32, which memory instructions reject.
+//! differences of multiples of 4, products and masks with one, shifts left by 2 or more,
+//! low-bit tests, and locals. Compilers reuse a local for unrelated values, so a local's
+//! alignment is followed along the control flow: a write sets it, a block end keeps what every
+//! path reaching it agrees on, and a loop header keeps what its entry and every branch back to
+//! it agree on. [`analyze`] finds that as a fixpoint, before translation: each pass
+//! ([`flow`]) starts the loop headers from the previous pass's joins, beginning with the state
+//! on entry, until no header changes. The translator only reads the result
+//! ([`AlignmentFacts`]). Even a wrong answer could not corrupt memory: `div.4` of an unaligned
+//! address is a field element ≥ 2^32, which memory instructions reject.
+
+mod flow;
 
 use std::collections::HashMap;
 
@@ -72,167 +75,95 @@ pub fn aligned_by_test(before: &[Operator<'_>]) -> Option<(Vec<u32>, AlignedEdge
     Some((locals, edge))
 }
 
-/// What a control frame needs to join the alignment of locals at its end or header.
-#[derive(Debug)]
-enum Frame {
-    /// A `block`, or the function body: the paths that reach its end so far.
-    Block { incoming: Option<Vec<bool>> },
-    /// An `if`: as a block, plus the state on entry (the else arm, or the missing one).
-    If {
-        incoming: Option<Vec<bool>>,
-        entry: Vec<bool>,
-        has_else: bool,
-    },
-    /// A `loop`, keyed by its operator offset, with the locals assumed aligned at its header.
-    Loop { key: u64, header: Vec<bool> },
+/// What the analysis proved about one body.
+#[derive(Debug, Default)]
+pub struct AlignmentFacts {
+    /// Per operator: which of its top 8 operands are multiples of 4 (bit 0: the top).
+    operands: Vec<u8>,
+    /// Globals assumed aligned that the body may set to a value not known to be a multiple of
+    /// 4 (the module then drops the assumption and analyzes again).
+    pub broken_globals: Vec<u32>,
 }
 
-/// Flow-sensitive alignment of a function's locals during its one-pass translation.
-#[derive(Debug)]
-pub struct LocalAlignment {
-    state: Vec<bool>,
-    frames: Vec<Frame>,
-    /// Per loop: the locals assumed aligned at its header (absent: all that are on entry).
-    assumptions: HashMap<u64, Vec<bool>>,
-    /// Assume nothing at loop headers (the fallback that needs no check).
-    assume_none: bool,
-    /// `(loop, local)` assumptions a branch back to the loop broke.
-    broken: Vec<(u64, usize)>,
-}
-
-/// Pointwise "both aligned".
-fn meet(into: &mut Option<Vec<bool>>, state: &[bool]) {
-    match into {
-        Some(acc) => acc.iter_mut().zip(state).for_each(|(a, s)| *a &= *s),
-        None => *into = Some(state.to_vec()),
+impl AlignmentFacts {
+    /// Whether operand `depth` (0: the top) of operator `at` is a proven multiple of 4.
+    pub fn operand_aligned(&self, at: usize, depth: usize) -> bool {
+        depth < 8 && self.operands.get(at).is_some_and(|m| m >> depth & 1 == 1)
     }
 }
 
-impl LocalAlignment {
-    /// Starts a function whose locals are aligned as in `entry` (declared locals are zero).
-    pub fn new(entry: Vec<bool>, assumptions: HashMap<u64, Vec<bool>>, assume_none: bool) -> Self {
-        LocalAlignment {
-            state: entry,
-            frames: vec![Frame::Block { incoming: None }],
-            assumptions,
-            assume_none,
-            broken: Vec::new(),
-        }
-    }
+/// What [`analyze`] needs to know of the module and the body's locals.
+pub struct BodyEnv<'a> {
+    /// The type section.
+    pub types: &'a [wasmparser::FuncType],
+    /// The type index of each function.
+    pub func_types: &'a [u32],
+    /// The `i32` globals assumed to hold only multiples of 4.
+    pub aligned_globals: &'a [bool],
+    /// Per local (parameters first): whether it is held as an `i32`.
+    pub is_i32: &'a [bool],
+    /// How many locals are parameters (unknown on entry; declared locals start at zero).
+    pub params: usize,
+}
 
-    /// Whether local `idx` holds a multiple of 4 here.
-    pub fn get(&self, idx: usize) -> bool {
-        self.state[idx]
-    }
+/// Passes after which loop headers stop assuming anything (a fixpoint is normally reached in
+/// two or three: each pass only weakens some header).
+const MAX_PASSES: usize = 24;
 
-    /// A write to local `idx`.
-    pub fn set(&mut self, idx: usize, aligned: bool) {
-        self.state[idx] = aligned;
-    }
-
-    /// Entering a `block` (`is_if`: an `if`).
-    pub fn open_block(&mut self, is_if: bool) {
-        self.frames.push(if is_if {
-            Frame::If {
-                incoming: None,
-                entry: self.state.clone(),
-                has_else: false,
-            }
-        } else {
-            Frame::Block { incoming: None }
-        });
-    }
-
-    /// Entering the `loop` at operator offset `key`.
-    pub fn open_loop(&mut self, key: u64) {
-        let header: Vec<bool> = match (self.assume_none, self.assumptions.get(&key)) {
-            (true, _) => vec![false; self.state.len()],
-            (false, Some(assumed)) => self
-                .state
-                .iter()
-                .zip(assumed)
-                .map(|(s, a)| *s && *a)
-                .collect(),
-            (false, None) => self.state.clone(),
-        };
-        self.state = header.clone();
-        self.frames.push(Frame::Loop { key, header });
-    }
-
-    /// A branch to the label `depth` frames out, taken with the current state.
-    pub fn branch(&mut self, depth: usize) {
-        let index = self.frames.len() - 1 - depth;
-        let state = &self.state;
-        match &mut self.frames[index] {
-            Frame::Block { incoming } | Frame::If { incoming, .. } => meet(incoming, state),
-            Frame::Loop { key, header } => {
-                for (local, (assumed, now)) in header.iter().zip(state).enumerate() {
-                    if *assumed && !*now {
-                        self.broken.push((*key, local));
-                    }
-                }
+/// Proves which memory-access operands of the body `ops` are multiples of 4: a forward
+/// dataflow fixpoint over the locals' alignment at every loop header.
+pub fn analyze(ops: &[Operator<'_>], env: &BodyEnv<'_>) -> AlignmentFacts {
+    let entry = (0..env.is_i32.len())
+        .map(|l| match (l < env.params, env.is_i32[l]) {
+            (false, true) => flow::Val::Const(0),
+            _ => flow::Val::Unknown,
+        })
+        .collect();
+    let flow_env = flow::Env {
+        types: env.types,
+        func_types: env.func_types,
+        aligned_globals: env.aligned_globals,
+        entry,
+        is_i32: env.is_i32,
+    };
+    let mut headers: HashMap<usize, Vec<flow::Val>> = HashMap::new();
+    for pass in 0..=MAX_PASSES {
+        if pass == MAX_PASSES {
+            // Headers that know nothing need no back edge to agree.
+            for header in headers.values_mut() {
+                header.fill(flow::Val::Unknown);
             }
         }
-    }
-
-    /// A branch like [`branch`](Self::branch), taken knowing that `locals` hold multiples of 4.
-    pub fn branch_knowing(&mut self, depth: usize, locals: &[u32]) {
-        let saved = self.state.clone();
-        for local in locals {
-            self.state[*local as usize] = true;
+        let Some(done) = flow::Pass::new(&flow_env, &headers, ops.len()).run(ops) else {
+            break;
+        };
+        if pass == MAX_PASSES || done.used == done.reached {
+            return AlignmentFacts {
+                operands: done.operands,
+                broken_globals: done.broken_globals,
+            };
         }
-        self.branch(depth);
-        self.state = saved;
+        headers = done.reached;
     }
-
-    /// The `else` of the innermost `if`; `live`: whether the then arm falls through.
-    pub fn else_arm(&mut self, live: bool) {
-        let state = self.state.clone();
-        if let Some(Frame::If {
-            incoming,
-            entry,
-            has_else,
-        }) = self.frames.last_mut()
-        {
-            if live {
-                meet(incoming, &state);
+    // An operator whose stack effect is not known: nothing is proven, and every assumed
+    // global the body sets counts as broken.
+    let mut broken_globals: Vec<u32> = ops
+        .iter()
+        .filter_map(|op| match op {
+            Operator::GlobalSet { global_index }
+                if env.aligned_globals.get(*global_index as usize) == Some(&true) =>
+            {
+                Some(*global_index)
             }
-            *has_else = true;
-            self.state = entry.clone();
-        }
-    }
-
-    /// The `end` of the innermost frame; `live`: whether its body falls through.
-    pub fn close(&mut self, live: bool) {
-        let Some(frame) = self.frames.pop() else {
-            return;
-        };
-        let (mut joined, entry) = match frame {
-            // Branches to a loop go to its header: only the fall-through leaves it.
-            Frame::Loop { .. } => return,
-            Frame::Block { incoming } => (incoming, None),
-            Frame::If {
-                incoming,
-                entry,
-                has_else,
-            } => (incoming, (!has_else).then_some(entry)),
-        };
-        if live {
-            meet(&mut joined, &self.state);
-        }
-        if let Some(entry) = entry {
-            meet(&mut joined, &entry);
-        }
-        // No path reaches the end: the code after it is dead, any state will do.
-        self.state = joined.unwrap_or_else(|| vec![false; self.state.len()]);
-    }
-
-    /// The loop-header assumptions branches broke; empty when every assumption held.
-    pub fn into_broken(self) -> Vec<(u64, usize)> {
-        self.broken
+            _ => None,
+        })
+        .collect();
+    broken_globals.dedup();
+    AlignmentFacts {
+        operands: Vec::new(),
+        broken_globals,
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,40 +248,98 @@ mod tests {
         assert!(!result_is_multiple_of_4(&Operator::I32Or, true, true, None));
     }
 
-    #[test]
-    fn joins_keep_what_every_path_agrees_on() {
-        let mut a = LocalAlignment::new(vec![true, true], HashMap::new(), false);
-        a.open_block(true);
-        a.set(0, false);
-        a.else_arm(true);
-        assert!(a.get(0), "the else arm starts from the entry state");
-        a.set(1, false);
-        a.close(true);
-        assert!(!a.get(0) && !a.get(1));
-        // A branch out of a block joins at its end; the dead fall-through does not.
-        a.set(0, true);
-        a.open_block(false);
-        a.branch(0);
-        a.set(0, false);
-        a.close(false);
-        assert!(a.get(0));
+    /// The alignment facts of the first body of `wat`, with `aligned_globals`.
+    fn facts_of(wat: &str, aligned_globals: &[bool]) -> (Vec<Operator<'static>>, AlignmentFacts) {
+        let ops = crate::analysis::test_support::first_body_ops(wat);
+        let types = [wasmparser::FuncType::new([wasmparser::ValType::I32], [])];
+        let facts = analyze(
+            &ops,
+            &BodyEnv {
+                types: &types,
+                func_types: &[0],
+                aligned_globals,
+                is_i32: &[true, true, true],
+                params: 1,
+            },
+        );
+        (ops, facts)
+    }
+
+    /// Per load in the body, whether its address is proven aligned.
+    fn loads(wat: &str) -> Vec<bool> {
+        let (ops, facts) = facts_of(wat, &[]);
+        ops.iter()
+            .enumerate()
+            .filter(|(_, op)| matches!(op, Operator::I32Load { .. }))
+            .map(|(at, _)| facts.operand_aligned(at, 0))
+            .collect()
     }
 
     #[test]
-    fn a_back_edge_checks_the_header_assumption() {
-        let mut a = LocalAlignment::new(vec![true], HashMap::new(), false);
-        a.open_loop(7);
-        a.set(0, false);
-        a.branch(0);
-        a.close(false);
-        assert_eq!(a.into_broken(), vec![(7, 0)]);
-        // Without the assumption the same loop is consistent.
-        let mut a = LocalAlignment::new(vec![true], HashMap::from([(7, vec![false])]), false);
-        a.open_loop(7);
-        assert!(!a.get(0));
-        a.set(0, false);
-        a.branch(0);
-        assert!(a.into_broken().is_empty());
+    fn a_loop_header_keeps_what_entry_and_back_edges_agree_on() {
+        // $p starts at 0 and steps by 4: aligned in the loop; $q steps by 1: only the first
+        // iteration would be, so the header does not know it.
+        let body = |step_q: i32| {
+            format!(
+                "(module (memory 1) (func (param i32) (local $p i32) (local $q i32)
+                   (loop $l
+                     (drop (i32.load (local.get $p)))
+                     (drop (i32.load (local.get $q)))
+                     (local.set $p (i32.add (local.get $p) (i32.const 4)))
+                     (local.set $q (i32.add (local.get $q) (i32.const {step_q})))
+                     (br_if $l (local.get 0)))))"
+            )
+        };
+        assert_eq!(loads(&body(1)), [true, false]);
+        assert_eq!(loads(&body(8)), [true, true]);
+    }
+
+    #[test]
+    fn joins_keep_what_every_path_agrees_on() {
+        // The parameter is unknown; declared locals start at zero.
+        let wat = "(module (memory 1) (func (param i32) (local $a i32) (local $b i32)
+            (if (local.get 0)
+              (then (local.set $a (i32.const 3)) (local.set $b (i32.const 8)))
+              (else (local.set $b (i32.const 12))))
+            (drop (i32.load (local.get $a)))
+            (drop (i32.load (local.get $b)))
+            (drop (i32.load (local.get 0)))
+            (block $out
+              (local.set $b (i32.const 1))
+              (br_if $out (local.get 0))
+              (local.set $b (i32.const 4)))
+            (drop (i32.load (local.get $b)))))";
+        assert_eq!(loads(wat), [false, true, false, false]);
+    }
+
+    #[test]
+    fn a_low_bit_test_proves_its_edge() {
+        // Falling through `br_if` on `p & 3` proves p aligned; the branch edge does not.
+        let wat = "(module (memory 1) (func (param i32)
+            (block $unaligned
+              (br_if $unaligned (i32.and (local.get 0) (i32.const 3)))
+              (drop (i32.load (local.get 0))))
+            (drop (i32.load (local.get 0)))))";
+        assert_eq!(loads(wat), [true, false]);
+    }
+
+    #[test]
+    fn a_global_set_to_an_unknown_value_breaks_its_assumption() {
+        let wat = "(module (memory 1) (global $sp (mut i32) (i32.const 1024))
+            (func (param i32)
+              (drop (i32.load (global.get $sp)))
+              (global.set $sp (i32.sub (global.get $sp) (i32.const 16)))
+              (global.set $sp (local.get 0))))";
+        let (ops, facts) = facts_of(wat, &[true]);
+        let load = ops
+            .iter()
+            .position(|op| matches!(op, Operator::I32Load { .. }))
+            .unwrap();
+        assert!(facts.operand_aligned(load, 0));
+        assert_eq!(facts.broken_globals, [0]);
+        let (_, facts) = facts_of(wat, &[false]);
+        assert!(!facts.operand_aligned(load, 0));
+        assert!(facts.broken_globals.is_empty());
     }
 
     #[test]

@@ -45,8 +45,6 @@ pub struct LoopShape {
     pub tail: Tail,
     /// Locals B writes (to be proven dead where the first exit lands).
     pub b_writes: Vec<u32>,
-    /// Locals A or B write (no longer known aligned at the loop header).
-    pub writes: Vec<u32>,
     /// Operators from after the `loop` through its `end`.
     pub len: usize,
 }
@@ -95,7 +93,6 @@ pub fn shape(after_loop: &[Operator<'_>]) -> Option<LoopShape> {
         b_len: b.len(),
         tail,
         b_writes: written(b),
-        writes: written(body),
         len: body.len() + 1,
     })
 }
@@ -173,7 +170,6 @@ mod tests {
         .unwrap();
         assert_eq!(shape.tail, Tail::Repeat);
         assert_eq!(shape.b_writes, [0]);
-        assert_eq!(shape.writes, [0]);
     }
 
     #[test]

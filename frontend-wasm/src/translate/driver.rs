@@ -8,49 +8,17 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         module: &'m ModuleInfo<'a>,
         procs: &'m FunctionProcs,
         func: u32,
-        body: &FunctionBody<'_>,
+        attempt: &Attempt<'m, '_>,
         memory_locals: bool,
-        layout: &Layout<'_>,
-    ) -> WasmResult<Self> {
-        let func_name = module.display_name(func);
-        let offset = body.range().start;
-        let unsupported_ty = |what: String, offset: u64| WasmError::Unsupported {
-            feature: what,
-            function: func_name.clone(),
-            offset,
-        };
-        let sig = module.func_type(func);
-        let mut local_types = Vec::new();
-        for p in sig.params() {
-            local_types.push(
-                module
-                    .core_type(*p)
-                    .map_err(|w| unsupported_ty(w, offset))?,
-            );
-        }
-        let params_count = local_types.len();
-        let mut reader = body.get_locals_reader()?;
-        for _ in 0..reader.get_count() {
-            let pos = reader.original_position();
-            let (count, ty) = reader.read()?;
-            let ty = module.core_type(ty).map_err(|w| unsupported_ty(w, pos))?;
-            if local_types.len() + count as usize > 50_000 {
-                return Err(WasmError::ImplLimit {
-                    message: "more than 50000 locals".into(),
-                    function: func_name,
-                    offset: pos,
-                });
-            }
-            local_types.extend(std::iter::repeat_n(ty, count as usize));
-        }
-        let mut results = Vec::new();
-        for r in sig.results() {
-            results.push(
-                module
-                    .core_type(*r)
-                    .map_err(|w| unsupported_ty(w, offset))?,
-            );
-        }
+    ) -> Self {
+        let Attempt {
+            body,
+            facts,
+            layout,
+        } = *attempt;
+        let local_types = &body.local_types;
+        let params_count = body.params;
+        let results = body.results.clone();
 
         // Parameters keep the caller's order at the bottom of the frame; declared locals start
         // as zeros in any order, so the most used ones go on top, where every access is cheap.
@@ -110,10 +78,11 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             opener: None,
             label_consts: None,
         }];
-        Ok(FuncTranslator {
+        FuncTranslator {
             module,
+            facts,
             procs,
-            func_name,
+            func_name: module.display_name(func),
             func,
             tree,
             root,
@@ -134,36 +103,22 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             frames,
             dead: false,
             dead_depth: 0,
-            offset,
+            offset: body.start,
             // Declared locals start at zero; parameters are unknown.
             known_consts: (0..local_types.len())
                 .map(|i| (i >= params_count && local_types[i] == CoreType::I32).then_some(0))
                 .collect(),
             just_pushed: None,
-            // Declared `i32` locals start at zero; parameters are unknown.
-            alignment: LocalAlignment::new(
-                (0..local_types.len())
-                    .map(|i| i >= params_count && local_types[i] == CoreType::I32)
-                    .collect(),
-                HashMap::new(),
-                false,
-            ),
-            aligned_globals: Vec::new(),
-            broken_globals: Vec::new(),
             counted: None,
             at: 0,
-            liveness: None,
             shared_checks: HashMap::new(),
             speculate: true,
             slot_used: (0..local_types.len()).map(|i| i < params_count).collect(),
-        })
+        }
     }
 
-    /// Translates the body; also returns the loop-header alignment assumptions branches broke.
-    pub(super) fn run(
-        mut self,
-        prepared: &PreparedBody<'_>,
-    ) -> TResult<(TranslatedFunction, Vec<(u64, usize)>)> {
+    /// Translates the body.
+    pub(super) fn run(mut self, prepared: &PreparedBody<'_>) -> TResult<TranslatedFunction> {
         self.prologue()?;
         let (ops, offsets) = (&prepared.ops[..], &prepared.offsets[..]);
         self.shared_checks = prepared.shared_checks.clone();
@@ -190,10 +145,9 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             root: self.root,
             code: Vec::new(),
             proc_locals: self.memory_local_felts,
-            broken_globals: self.broken_globals,
             unused_slots: self.slot_used.iter().map(|used| !used).collect(),
         };
-        Ok((translated, self.alignment.into_broken()))
+        Ok(translated)
     }
 
     /// `local.get x  i32.const c  i32.add  local.set x` with `x` known to hold a constant (such
@@ -218,7 +172,6 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         let sum = (value as u32).wrapping_add(*c as u32);
         self.emit(format!("push.{sum}"));
         self.push(CoreType::I32, false);
-        self.set_top_mult4(sum.is_multiple_of(4));
         self.just_pushed = Some(u64::from(sum));
         self.offset = offsets[at + 3];
         self.at = at + 3;
@@ -247,8 +200,6 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             if self.module.felt_intrinsic(*function_index).is_some());
         self.tree
             .mark((inline_trap || trap_sites::may_trap_operator(op)).then_some(self.offset));
-        let (was_dead, frames_before) = (self.dead, self.frames.len());
-        self.alignment_before(ops, at, was_dead);
         let carried = self.translate_carried(ops, at)?;
         if !carried {
             self.translate_operator(op)?;
@@ -260,14 +211,6 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 range,
                 last_byte: None,
             });
-        }
-        match self.frames.len().cmp(&frames_before) {
-            std::cmp::Ordering::Greater => match op {
-                Operator::Loop { .. } => self.alignment.open_loop(self.offset),
-                _ => self.alignment.open_block(matches!(op, Operator::If { .. })),
-            },
-            std::cmp::Ordering::Less => self.alignment.close(!was_dead),
-            std::cmp::Ordering::Equal => {}
         }
         self.record_written_constant(op);
         if carried {

@@ -1,5 +1,5 @@
 //! The frame: the operand stack model, locals (on the stack or in procedure locals), what is
-//! known about them (constants, alignment), and the prologue and epilogue.
+//! known about them (constants), and the prologue and epilogue.
 
 use super::*;
 
@@ -41,17 +41,9 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         self.operands.push(Operand {
             ty,
             is_bool,
-            mult4: false,
             range: None,
             carried_to: None,
         });
-    }
-
-    /// Marks the operand on top as a known multiple of 4 (or not).
-    pub(super) fn set_top_mult4(&mut self, mult4: bool) {
-        if let Some(top) = self.operands.last_mut() {
-            top.mult4 = mult4 && top.ty == CoreType::I32;
-        }
     }
 
     /// Drops `count` felts lying directly beneath the top `keep` felts.
@@ -143,44 +135,10 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             LocalHome::Carried => return Err(Abort::NeedsSlot),
         }
         self.push(local.ty, false);
-        self.set_top_mult4(self.alignment.get(idx as usize));
         if let Some(counted) = self.counted.filter(|c| c.local == idx) {
             self.operands.last_mut().unwrap().range = Some(counted.range);
         }
         Ok(())
-    }
-
-    /// Before `op`: branches carry the locals' alignment to their targets, and an `else` of a
-    /// live `if` switches to the state on entry.
-    pub(super) fn alignment_before(&mut self, ops: &[Operator<'_>], at: usize, dead: bool) {
-        let op = &ops[at];
-        match op {
-            Operator::BrIf { relative_depth } if !dead => {
-                let depth = *relative_depth as usize;
-                match alignment::aligned_by_test(&ops[at.saturating_sub(6)..at]) {
-                    Some((locals, AlignedEdge::Taken)) => {
-                        self.alignment.branch_knowing(depth, &locals)
-                    }
-                    Some((locals, AlignedEdge::FallThrough)) => {
-                        self.alignment.branch(depth);
-                        for local in locals {
-                            self.alignment.set(local as usize, true);
-                        }
-                    }
-                    None => self.alignment.branch(depth),
-                }
-            }
-            Operator::Br { relative_depth } if !dead => {
-                self.alignment.branch(*relative_depth as usize)
-            }
-            Operator::BrTable { targets } if !dead => {
-                for depth in targets.targets().flatten().chain([targets.default()]) {
-                    self.alignment.branch(depth as usize);
-                }
-            }
-            Operator::Else if !dead || self.dead_depth == 0 => self.alignment.else_arm(!dead),
-            _ => {}
-        }
     }
 
     /// Before `op`: a loop header, `else` or block end may be reached with other values in the
@@ -221,8 +179,6 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
     pub(super) fn local_set(&mut self, idx: u32) -> TResult<()> {
         let local = self.locals[idx as usize];
         self.slot_used[idx as usize] = true;
-        let written_mult4 = self.operands.last().is_some_and(|o| o.mult4);
-        self.alignment.set(idx as usize, written_mult4);
         // Writing the constant the local already holds: drop the `push` instead.
         if let (Some(c), LocalHome::Stack { .. }) = (self.just_pushed, local.home) {
             if self.known_consts[idx as usize] == Some(c)
@@ -259,11 +215,8 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         for _ in 0..ty.felts() {
             self.emit(format!("dup.{n}"));
         }
-        let mult4 = self.operands.last().is_some_and(|o| o.mult4);
         self.push(ty, false);
-        self.set_top_mult4(mult4);
         self.local_set(idx)?;
-        self.set_top_mult4(mult4);
         Ok(())
     }
 

@@ -36,10 +36,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 if self.locals[idx].ty != CoreType::I32 || counted {
                     return Ok(false);
                 }
-                let locals = self.locals.len();
-                let liveness = self
-                    .liveness
-                    .get_or_insert_with(|| liveness::analyze(ops, locals));
+                let liveness = self.facts.liveness(ops, self.locals.len());
                 let Some(carry) =
                     stack_carried::carry(&ops[at..], |offset| liveness.is_last_read(at + offset))
                 else {
@@ -50,8 +47,6 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 if deepest > MAX_REACH {
                     return Ok(false);
                 }
-                let mult4 = self.operands.last().is_some_and(|o| o.mult4);
-                self.alignment.set(idx, mult4);
                 if matches!(ops[at], Operator::LocalTee { .. }) {
                     // The copy below stays; the one on top is the tee's result.
                     self.emit("dup");
@@ -97,10 +92,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             return None;
         }
         let opener = first.opener;
-        let locals = self.locals.len();
-        let liveness = self
-            .liveness
-            .get_or_insert_with(|| liveness::analyze(ops, locals));
+        let liveness = self.facts.liveness(ops, self.locals.len());
         let live = liveness.at_label(opener)?;
         let dead = |l: &u32| !live.get(*l as usize).copied().unwrap_or(false);
         shape.b_writes.iter().all(dead).then_some(shape)
@@ -116,11 +108,6 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         offsets: &[u64],
         shape: &speculated_loop::LoopShape,
     ) -> TResult<()> {
-        // The header joins the entry with the back edge: what the body writes is not known
-        // aligned there.
-        for local in &shape.writes {
-            self.alignment.set(*local as usize, false);
-        }
         // The previous iteration's exit test, dropped first by each iteration.
         self.emit("push.0");
         self.push(CoreType::I32, true);
@@ -164,10 +151,8 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         // what the exits below carry to their targets).
         self.known_consts.iter_mut().for_each(|k| *k = None);
         let first = shape.first_exit - 1;
-        self.alignment.branch(first as usize);
         self.br_if(first)?;
         if let Tail::Exit(d) = shape.tail {
-            self.alignment.branch(d as usize - 1);
             self.branch(d - 1)?;
             self.mark_dead();
         }

@@ -128,6 +128,12 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         ]);
     }
 
+    /// Whether Wasm operand `depth` (0: the top) of the operator being translated, a memory
+    /// address, is a proven multiple of 4 ([`crate::analysis::alignment`]).
+    fn address_aligned(&self, depth: usize) -> bool {
+        self.facts.alignment.operand_aligned(self.at, depth)
+    }
+
     /// A load of `size` bytes, narrowed/extended by `widen` to a value of type `ty`.
     pub(super) fn load(
         &mut self,
@@ -136,9 +142,10 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         ty: CoreType,
         widen: &[&str],
     ) -> TResult<()> {
+        let aligned = self.address_aligned(0);
         let address = self.pop();
         self.bounds_checked_address(memarg, size, address.range)?;
-        if alignment::whole_elements(address.mult4, memarg.offset, size) {
+        if alignment::whole_elements(aligned, memarg.offset, size) {
             // [ea] with ea = 4a: element a (and a + 1 for the high limb).
             self.emit("div.4");
             if size == 8 {
@@ -161,9 +168,10 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
     /// A felt load: the element of the four-byte slot at the address, which must be a multiple
     /// of 4 (a felt has no byte-level form to assemble from two elements).
     pub(super) fn felt_load(&mut self, memarg: &MemArg) -> TResult<()> {
+        let aligned = self.address_aligned(0);
         let address = self.pop();
         self.bounds_checked_address(memarg, 4, address.range)?;
-        self.emit_felt_slot(address.mult4 && memarg.offset.is_multiple_of(4));
+        self.emit_felt_slot(aligned && memarg.offset.is_multiple_of(4));
         self.emit("mem_load");
         self.push(CoreType::I32, false);
         Ok(())
@@ -171,12 +179,13 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
 
     /// A felt store: the whole element into the four-byte slot at the address (a multiple of 4).
     pub(super) fn felt_store(&mut self, memarg: &MemArg) -> TResult<()> {
+        let aligned = self.address_aligned(1);
         self.pop();
         let address = self.pop();
         // [v, a] -> [a, v]
         self.emit("swap");
         self.bounds_checked_address(memarg, 4, address.range)?;
-        self.emit_felt_slot(address.mult4 && memarg.offset.is_multiple_of(4));
+        self.emit_felt_slot(aligned && memarg.offset.is_multiple_of(4));
         self.emit("mem_store");
         Ok(())
     }
@@ -192,6 +201,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
 
     /// A store of the low `size` bytes of the value on top to the address below it.
     pub(super) fn store(&mut self, memarg: &MemArg, size: u32) -> TResult<()> {
+        let aligned = self.address_aligned(1);
         let value = self.pop();
         let address = self.pop();
         if value.ty == CoreType::I64 && size < 8 {
@@ -207,7 +217,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             2 => 0xFFFF,
             _ => 0xFFFF_FFFFu32,
         };
-        if alignment::whole_elements(address.mult4, memarg.offset, size) {
+        if alignment::whole_elements(aligned, memarg.offset, size) {
             // [ea, v] (or [ea, lo, hi]) with ea = 4a: element a (and a + 1 for hi).
             self.emit("div.4");
             if size == 8 {

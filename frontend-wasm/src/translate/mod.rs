@@ -1,7 +1,8 @@
-//! Phase 2: translate one Wasm function body into a MASM procedure body.
+//! Pass 3 of a function's pipeline: translate one Wasm function body into a MASM procedure body.
 //!
-//! Input: a validated [`FunctionBody`] and the module facts. Output: a [`CodeTree`] rooted at
-//! the procedure body plus the number of procedure locals it needs.
+//! Input: a prepared body ([`PreparedBody`]) and the facts known about it ([`FunctionFacts`]).
+//! Output: a [`CodeTree`] rooted at the procedure body plus the number of procedure locals it
+//! needs.
 //!
 //! The translator is one state machine ([`FuncTranslator`]) whose methods live by concern:
 //! `search` (which layout of the locals, priced), `driver` (setup and the operator loop),
@@ -26,16 +27,15 @@
 //! `while.true` bodies whose condition is "a branch targeted this loop". Constructs from which
 //! no branch escapes pay nothing for this. `docs/codegen.md` walks through an example.
 
-use std::{cell::OnceCell, collections::HashMap};
+use std::collections::HashMap;
 
-use wasmparser::{BlockType, FunctionBody, MemArg, Operator, ValType};
+use wasmparser::{BlockType, MemArg, Operator, ValType};
 
 use crate::{
     analysis::{
-        alignment::{self, AlignedEdge, LocalAlignment},
-        counted_loop, liveness,
+        alignment, counted_loop,
         speculated_loop::{self, Tail},
-        stack_carried,
+        stack_carried, FunctionFacts,
     },
     error::{WasmError, WasmResult},
     layout::{self, MEMORY_PAGES_ADDR},
@@ -45,13 +45,10 @@ use crate::{
         Block, CodeTree, Inst, Node, SeqId,
     },
     module_env::{DataMode, ElemMode, ModuleInfo, Table},
-    prepare::{
-        loop_shapes, rebased_induction,
-        shared_bounds::{self, SharedCheck},
-    },
+    prepare::{shared_bounds::SharedCheck, PreparedBody},
     trap_sites, FunctionProcs,
 };
-use midenc_abi::{CoreType, CoreValue};
+use midenc_abi::CoreType;
 use numeric::OpLowering;
 
 mod calls;
@@ -65,7 +62,7 @@ mod operators;
 mod search;
 
 pub use search::translate_function;
-use search::{Layout, LocalOrder, PreparedBody};
+use search::{Attempt, LocalOrder};
 
 const EXT8: [&str; 1] = ["exec.wasm_i32_extend8_s"];
 const EXT16: [&str; 1] = ["exec.wasm_i32_extend16_s"];
@@ -83,9 +80,6 @@ pub struct TranslatedFunction {
     pub code: Vec<Block>,
     /// Number of Miden procedure locals (felts) the body uses; 0 means no `@locals` attribute.
     pub proc_locals: usize,
-    /// Globals assumed to hold multiples of 4 that this body sets to a value not known to be
-    /// one (see [`crate::analysis::alignment`]): the module must be translated again without them.
-    pub broken_globals: Vec<u32>,
     /// Per local: declared (not a parameter) and its slot never read or written, because every
     /// value it held was carried on the stack (see [`crate::analysis::stack_carried`]) or it is unused.
     unused_slots: Vec<bool>,
@@ -115,8 +109,6 @@ pub(crate) struct Operand {
     pub ty: CoreType,
     /// Known to be 0 or 1 (a comparison result), so it can feed `if.true` directly.
     pub is_bool: bool,
-    /// An `i32` known to be a multiple of 4 (see [`crate::analysis::alignment`]).
-    pub mult4: bool,
     /// The smallest and largest value an `i32` can have, when known (an address computed from
     /// the induction local of a counted loop, see [`crate::analysis::counted_loop`]).
     pub range: Option<(u64, u64)>,
@@ -223,6 +215,8 @@ fn meet_constants(joined: &mut Option<Vec<Option<u64>>>, path: &[Option<u64>]) {
 struct FuncTranslator<'m, 'a> {
     module: &'m ModuleInfo<'a>,
     procs: &'m FunctionProcs,
+    /// What the analyses proved about the body (alignment, liveness).
+    facts: &'m FunctionFacts,
     func_name: String,
     func: u32,
     tree: CodeTree,
@@ -251,18 +245,10 @@ struct FuncTranslator<'m, 'a> {
     /// The value of an `i32.const` translated as the previous operator (its `push` is the last
     /// instruction emitted).
     just_pushed: Option<u64>,
-    /// Which locals hold multiples of 4 at the current point (see [`crate::analysis::alignment`]).
-    alignment: LocalAlignment,
-    /// The `i32` globals assumed to hold only multiples of 4 (a module-wide assumption).
-    aligned_globals: Vec<bool>,
-    /// Assumed-aligned globals this body sets to a value not known to be a multiple of 4.
-    broken_globals: Vec<u32>,
     /// The counted loop being translated, if the current point is inside one.
     counted: Option<CountedLoop>,
     /// Index of the operator being translated.
     at: usize,
-    /// Live locals at branch targets, computed when a speculated loop first needs them.
-    liveness: Option<liveness::Liveness>,
     /// Bounds checks shared by the accesses of a straight-line run, by operator index.
     shared_checks: HashMap<usize, SharedCheck>,
     /// Whether loops may run code speculatively (see [`crate::analysis::speculated_loop`]).

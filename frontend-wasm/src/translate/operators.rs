@@ -85,14 +85,9 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                     self.emit(format!("mem_load.{}", g.addr + limb as u32));
                 }
                 self.push(g.ty, false);
-                self.set_top_mult4(self.aligned_globals.get(*global_index as usize) == Some(&true));
             }
             Operator::GlobalSet { global_index } => {
                 let g = self.global(*global_index)?;
-                let assumed = self.aligned_globals.get(*global_index as usize) == Some(&true);
-                if assumed && !self.operands.last().is_some_and(|o| o.mult4) {
-                    self.broken_globals.push(*global_index);
-                }
                 for limb in 0..g.ty.felts() {
                     self.emit(format!("mem_store.{}", g.addr + limb as u32));
                 }
@@ -241,10 +236,6 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             }
             other => match numeric::lower(other) {
                 OpLowering::Simple { pops, push, code } => {
-                    let n = self.operands.len();
-                    let flag = |i: usize| n >= i && self.operands[n - i].mult4;
-                    let (lhs, rhs) = (flag(2), flag(1));
-                    let rhs_const = self.just_pushed;
                     for _ in 0..pops.len() {
                         self.pop();
                     }
@@ -253,9 +244,6 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                     }
                     if let Some((ty, is_bool)) = push {
                         self.push(ty, is_bool);
-                        self.set_top_mult4(alignment::result_is_multiple_of_4(
-                            op, lhs, rhs, rhs_const,
-                        ));
                     }
                 }
                 OpLowering::Const(value) => {
@@ -263,7 +251,6 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                         self.emit(format!("push.{felt}"));
                     }
                     self.push(value.ty(), false);
-                    self.set_top_mult4(matches!(value, CoreValue::I32(v) if v % 4 == 0));
                 }
                 OpLowering::Unsupported(what) => return Err(self.unsupported(what)),
             },
@@ -298,15 +285,8 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         if amount > 0 {
             self.emit(format!("{instr}.{amount}"));
         }
-        let lhs_mult4 = self.operands[n - 2].mult4;
         self.operands.truncate(n - 2);
         self.push(CoreType::I32, false);
-        self.set_top_mult4(alignment::result_is_multiple_of_4(
-            op,
-            lhs_mult4,
-            c % 4 == 0,
-            Some(c),
-        ));
         self.operands.last_mut().unwrap().range = Some(range);
         true
     }

@@ -1,0 +1,470 @@
+//! One pass of the alignment analysis over a body's operators: an abstract interpretation
+//! of the Wasm operand stack and locals, where each `i32` value is a known constant, a known
+//! multiple of 4, or unknown ([`Val`]).
+//!
+//! Loop headers take the state given in [`Pass::headers`] (met with the state on entry); the
+//! pass records what every branch back to a loop carries, so that
+//! [`super::analyze`] can repeat passes until the headers are a fixpoint.
+
+use std::collections::HashMap;
+
+use wasmparser::{BlockType, FrameKind, FuncType, ModuleArity, Operator, SubType};
+
+use super::{aligned_by_test, result_is_multiple_of_4, AlignedEdge};
+
+/// What is known of an `i32` value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Val {
+    /// Exactly this value.
+    Const(u32),
+    /// Some multiple of 4.
+    Mult4,
+    /// Nothing.
+    Unknown,
+}
+
+impl Val {
+    /// Whether the value is a proven multiple of 4.
+    pub(super) fn is_mult4(self) -> bool {
+        match self {
+            Val::Const(c) => c.is_multiple_of(4),
+            Val::Mult4 => true,
+            Val::Unknown => false,
+        }
+    }
+
+    /// What holds on both of two paths.
+    fn meet(self, other: Val) -> Val {
+        match (self, other) {
+            (a, b) if a == b => a,
+            (a, b) if a.is_mult4() && b.is_mult4() => Val::Mult4,
+            _ => Val::Unknown,
+        }
+    }
+
+    /// Constant folding of the operators whose result alignment is known
+    /// ([`result_is_multiple_of_4`]); `None` for others.
+    fn fold(op: &Operator<'_>, lhs: u32, rhs: u32) -> Option<u32> {
+        Some(match op {
+            Operator::I32Add => lhs.wrapping_add(rhs),
+            Operator::I32Sub => lhs.wrapping_sub(rhs),
+            Operator::I32Mul => lhs.wrapping_mul(rhs),
+            Operator::I32And => lhs & rhs,
+            Operator::I32Shl => lhs.wrapping_shl(rhs),
+            _ => return None,
+        })
+    }
+}
+
+/// Locals on one path (`None`: no path reaches here).
+pub(super) type Locals = Option<Vec<Val>>;
+
+/// Joins `path` into `into` pointwise.
+pub(super) fn meet_into(into: &mut Locals, path: &[Val]) {
+    match into {
+        Some(acc) => acc.iter_mut().zip(path).for_each(|(a, p)| *a = a.meet(*p)),
+        None => *into = Some(path.to_vec()),
+    }
+}
+
+/// The module facts a pass reads.
+pub(super) struct Env<'a> {
+    /// The type section.
+    pub types: &'a [FuncType],
+    /// The type index of each function.
+    pub func_types: &'a [u32],
+    /// The `i32` globals assumed to hold multiples of 4.
+    pub aligned_globals: &'a [bool],
+    /// The locals' state on entry.
+    pub entry: Vec<Val>,
+    /// Per local, whether it is an `i32` (others are always [`Val::Unknown`]).
+    pub is_i32: &'a [bool],
+}
+
+impl Env<'_> {
+    /// (parameters, results) of a block type.
+    fn block_arity(&self, ty: BlockType) -> Option<(usize, usize)> {
+        match ty {
+            BlockType::Empty => Some((0, 0)),
+            BlockType::Type(_) => Some((0, 1)),
+            BlockType::FuncType(t) => self.type_arity(t),
+        }
+    }
+
+    fn type_arity(&self, ty: u32) -> Option<(usize, usize)> {
+        let t = self.types.get(ty as usize)?;
+        Some((t.params().len(), t.results().len()))
+    }
+}
+
+/// The arity of operators without module references: anything that asks the module is
+/// handled by [`Pass::step`] itself, so this answers `None` to every question.
+struct NoModule;
+
+impl ModuleArity for NoModule {
+    fn sub_type_at(&self, _: u32) -> Option<&SubType> {
+        None
+    }
+    fn tag_type_arity(&self, _: u32) -> Option<(u32, u32)> {
+        None
+    }
+    fn type_index_of_function(&self, _: u32) -> Option<u32> {
+        None
+    }
+    fn func_type_of_cont_type(&self, _: &wasmparser::ContType) -> Option<&FuncType> {
+        None
+    }
+    fn sub_type_of_ref_type(&self, _: &wasmparser::RefType) -> Option<&SubType> {
+        None
+    }
+    fn control_stack_height(&self) -> u32 {
+        0
+    }
+    fn label_block(&self, _: u32) -> Option<(BlockType, FrameKind)> {
+        None
+    }
+}
+
+/// A control construct open at the current point.
+struct Frame {
+    kind: Kind,
+    /// Operand stack height below the construct's parameters.
+    base: usize,
+    results: usize,
+    /// The paths that reach its end so far (blocks and `if`s).
+    incoming: Locals,
+}
+
+enum Kind {
+    /// The function body or a `block`.
+    Block,
+    /// An `if`: its state and parameters on entry (for the `else` arm, or the missing one).
+    If {
+        entry: Locals,
+        params: Vec<Val>,
+        has_else: bool,
+    },
+    /// A `loop`, by the index of its operator.
+    Loop(usize),
+}
+
+/// One pass over a body.
+pub(super) struct Pass<'e, 'a> {
+    env: &'e Env<'a>,
+    /// The state assumed at each loop header (absent: the state on entry).
+    headers: &'e HashMap<usize, Vec<Val>>,
+    locals: Locals,
+    stack: Vec<Val>,
+    frames: Vec<Frame>,
+    /// Per loop: the state on entry, met with every branch back to it.
+    pub(super) reached: HashMap<usize, Vec<Val>>,
+    /// Per loop: the state its header used.
+    pub(super) used: HashMap<usize, Vec<Val>>,
+    /// Per operator: which of its top 8 operands are multiples of 4 (bit 0: the top).
+    pub(super) operands: Vec<u8>,
+    /// Assumed-aligned globals set to a value not known to be a multiple of 4.
+    pub(super) broken_globals: Vec<u32>,
+}
+
+impl<'e, 'a> Pass<'e, 'a> {
+    pub(super) fn new(env: &'e Env<'a>, headers: &'e HashMap<usize, Vec<Val>>, ops: usize) -> Self {
+        Pass {
+            env,
+            headers,
+            locals: Some(env.entry.clone()),
+            stack: Vec::new(),
+            frames: vec![Frame {
+                kind: Kind::Block,
+                base: 0,
+                results: 0,
+                incoming: None,
+            }],
+            reached: HashMap::new(),
+            used: HashMap::new(),
+            operands: vec![0; ops],
+            broken_globals: Vec::new(),
+        }
+    }
+
+    /// Runs the pass; `None` when an operator's effect on the stack is not known.
+    pub(super) fn run(mut self, ops: &[Operator<'_>]) -> Option<Self> {
+        for at in 0..ops.len() {
+            if self.locals.is_some() {
+                self.operands[at] = self
+                    .stack
+                    .iter()
+                    .rev()
+                    .take(8)
+                    .enumerate()
+                    .fold(0, |mask, (k, v)| mask | (u8::from(v.is_mult4()) << k));
+            }
+            self.step(ops, at)?;
+        }
+        Some(self)
+    }
+
+    fn pop(&mut self) -> Val {
+        self.stack.pop().unwrap_or(Val::Unknown)
+    }
+
+    fn pop_n(&mut self, n: usize) {
+        let keep = self.stack.len().saturating_sub(n);
+        self.stack.truncate(keep);
+    }
+
+    fn push_unknown(&mut self, n: usize) {
+        self.stack.extend(std::iter::repeat_n(Val::Unknown, n));
+    }
+
+    /// A branch to the label `depth` frames out, carrying `locals`.
+    fn branch(&mut self, depth: u32, locals: &[Val]) {
+        let Some(index) = self.frames.len().checked_sub(1 + depth as usize) else {
+            return;
+        };
+        match self.frames[index].kind {
+            Kind::Loop(key) => {
+                meet_into_map(&mut self.reached, key, locals);
+            }
+            _ => meet_into(&mut self.frames[index].incoming, locals),
+        }
+    }
+
+    fn open(&mut self, kind: Kind, params: usize, results: usize) {
+        let base = self.stack.len().saturating_sub(params);
+        self.frames.push(Frame {
+            kind,
+            base,
+            results,
+            incoming: None,
+        });
+    }
+
+    fn step(&mut self, ops: &[Operator<'_>], at: usize) -> Option<()> {
+        let op = &ops[at];
+        // Control structure is followed in unreachable code too.
+        match op {
+            Operator::Block { blockty } => {
+                let (p, r) = self.env.block_arity(*blockty)?;
+                self.open(Kind::Block, p, r);
+                return Some(());
+            }
+            Operator::Loop { blockty } => {
+                let (p, r) = self.env.block_arity(*blockty)?;
+                if let Some(entry) = &self.locals {
+                    meet_into_map(&mut self.reached, at, entry);
+                    let mut header = entry.clone();
+                    if let Some(assumed) = self.headers.get(&at) {
+                        header
+                            .iter_mut()
+                            .zip(assumed)
+                            .for_each(|(h, a)| *h = h.meet(*a));
+                    }
+                    self.used.insert(at, header.clone());
+                    self.locals = Some(header);
+                    // Loop parameters also arrive from the back edges.
+                    self.pop_n(p);
+                    self.push_unknown(p);
+                }
+                self.open(Kind::Loop(at), p, r);
+                return Some(());
+            }
+            Operator::If { blockty } => {
+                let (p, r) = self.env.block_arity(*blockty)?;
+                self.pop();
+                let params = self.stack[self.stack.len().saturating_sub(p)..].to_vec();
+                let entry = self.locals.clone();
+                self.open(
+                    Kind::If {
+                        entry,
+                        params,
+                        has_else: false,
+                    },
+                    p,
+                    r,
+                );
+                return Some(());
+            }
+            Operator::Else => {
+                let frame = self.frames.last_mut()?;
+                if let Some(locals) = &self.locals {
+                    meet_into(&mut frame.incoming, locals);
+                }
+                let Kind::If {
+                    entry,
+                    params,
+                    has_else,
+                } = &mut frame.kind
+                else {
+                    return None;
+                };
+                *has_else = true;
+                self.locals = entry.clone();
+                self.stack.truncate(frame.base);
+                self.stack.extend(params.iter().copied());
+                return Some(());
+            }
+            Operator::End => {
+                let frame = self.frames.pop()?;
+                let fall_through = self.locals.take();
+                let joined = match frame.kind {
+                    // Branches to a loop go to its header: only the fall-through leaves it.
+                    Kind::Loop(_) => fall_through,
+                    Kind::Block | Kind::If { .. } => {
+                        let mut joined = frame.incoming;
+                        if let Kind::If {
+                            entry: Some(entry),
+                            has_else: false,
+                            ..
+                        } = &frame.kind
+                        {
+                            meet_into(&mut joined, entry);
+                        }
+                        if let Some(locals) = &fall_through {
+                            meet_into(&mut joined, locals);
+                        }
+                        joined
+                    }
+                };
+                self.locals = joined;
+                self.stack.truncate(frame.base);
+                self.push_unknown(frame.results);
+                return Some(());
+            }
+            _ => {}
+        }
+        let Some(locals) = &self.locals else {
+            return Some(());
+        };
+        let mut locals = locals.clone();
+        let env = self.env;
+        match op {
+            Operator::Br { relative_depth } => {
+                self.branch(*relative_depth, &locals);
+                self.locals = None;
+                return Some(());
+            }
+            Operator::BrIf { relative_depth } => {
+                self.pop();
+                match aligned_by_test(&ops[at.saturating_sub(6)..at]) {
+                    Some((tested, AlignedEdge::Taken)) => {
+                        let mut taken = locals.clone();
+                        for l in tested {
+                            set_mult4(&mut taken, l);
+                        }
+                        self.branch(*relative_depth, &taken);
+                    }
+                    Some((tested, AlignedEdge::FallThrough)) => {
+                        self.branch(*relative_depth, &locals);
+                        for l in tested {
+                            set_mult4(&mut locals, l);
+                        }
+                    }
+                    None => self.branch(*relative_depth, &locals),
+                }
+            }
+            Operator::BrTable { targets } => {
+                self.pop();
+                for depth in targets.targets().chain([Ok(targets.default())]) {
+                    self.branch(depth.ok()?, &locals);
+                }
+                self.locals = None;
+                return Some(());
+            }
+            Operator::Return
+            | Operator::Unreachable
+            | Operator::ReturnCall { .. }
+            | Operator::ReturnCallIndirect { .. } => {
+                self.locals = None;
+                return Some(());
+            }
+            Operator::LocalGet { local_index } => {
+                self.stack.push(*locals.get(*local_index as usize)?);
+            }
+            Operator::LocalSet { local_index } | Operator::LocalTee { local_index } => {
+                let l = *local_index as usize;
+                let value = if matches!(op, Operator::LocalSet { .. }) {
+                    self.pop()
+                } else {
+                    *self.stack.last()?
+                };
+                *locals.get_mut(l)? = if env.is_i32[l] { value } else { Val::Unknown };
+            }
+            Operator::GlobalGet { global_index } => {
+                let aligned = env.aligned_globals.get(*global_index as usize) == Some(&true);
+                self.stack
+                    .push(if aligned { Val::Mult4 } else { Val::Unknown });
+            }
+            Operator::GlobalSet { global_index } => {
+                let value = self.pop();
+                let aligned = env.aligned_globals.get(*global_index as usize) == Some(&true);
+                if aligned && !value.is_mult4() {
+                    self.broken_globals.push(*global_index);
+                }
+            }
+            Operator::I32Const { value } => self.stack.push(Val::Const(*value as u32)),
+            Operator::I32Add
+            | Operator::I32Sub
+            | Operator::I32Mul
+            | Operator::I32And
+            | Operator::I32Shl => {
+                let (rhs, lhs) = (self.pop(), self.pop());
+                let result = match (lhs, rhs) {
+                    (Val::Const(a), Val::Const(b)) => Val::Const(Val::fold(op, a, b)?),
+                    _ => {
+                        let rhs_const = match rhs {
+                            Val::Const(c) => Some(u64::from(c)),
+                            _ => None,
+                        };
+                        if result_is_multiple_of_4(op, lhs.is_mult4(), rhs.is_mult4(), rhs_const) {
+                            Val::Mult4
+                        } else {
+                            Val::Unknown
+                        }
+                    }
+                };
+                self.stack.push(result);
+            }
+            Operator::Select | Operator::TypedSelect { .. } => {
+                self.pop();
+                let (b, a) = (self.pop(), self.pop());
+                self.stack.push(a.meet(b));
+            }
+            Operator::Call { function_index } => {
+                let ty = *env.func_types.get(*function_index as usize)?;
+                let (p, r) = env.type_arity(ty)?;
+                self.pop_n(p);
+                self.push_unknown(r);
+            }
+            Operator::CallIndirect { type_index, .. } => {
+                let (p, r) = env.type_arity(*type_index)?;
+                self.pop_n(p + 1);
+                self.push_unknown(r);
+            }
+            other => {
+                let (p, r) = other.operator_arity(&NoModule)?;
+                self.pop_n(p as usize);
+                self.push_unknown(r as usize);
+            }
+        }
+        self.locals = Some(locals);
+        Some(())
+    }
+}
+
+/// `local` is known to hold a multiple of 4 (a constant stays: it is one).
+fn set_mult4(locals: &mut [Val], local: u32) {
+    if let Some(v) = locals.get_mut(local as usize) {
+        if !v.is_mult4() {
+            *v = Val::Mult4;
+        }
+    }
+}
+
+fn meet_into_map(map: &mut HashMap<usize, Vec<Val>>, key: usize, path: &[Val]) {
+    match map.get_mut(&key) {
+        Some(acc) => acc.iter_mut().zip(path).for_each(|(a, p)| *a = a.meet(*p)),
+        None => {
+            map.insert(key, path.to_vec());
+        }
+    }
+}
