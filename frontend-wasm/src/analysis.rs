@@ -8,7 +8,7 @@
 //! - [`speculated_loop`]: loops whose tail may run speculatively;
 //! - [`stack_carried`]: locals written and read back once, carried on the operand stack.
 
-use std::cell::OnceCell;
+use std::{cell::OnceCell, collections::HashMap};
 
 use midenc_abi::CoreType;
 use wasmparser::Operator;
@@ -29,17 +29,39 @@ pub(crate) mod test_support;
 pub(crate) struct FunctionFacts {
     /// Memory-access operands proven multiples of 4.
     pub(crate) alignment: alignment::AlignmentFacts,
+    /// Counted loops by the index of their `loop` operator: the induction local and the range
+    /// of values it holds at the top of an iteration.
+    counted_loops: HashMap<usize, (u32, (u64, u64))>,
     /// Live locals at branch targets, computed when the translator first asks.
     liveness: OnceCell<liveness::Liveness>,
 }
 
 impl FunctionFacts {
-    /// The facts of a body whose alignment was analyzed (see [`body_alignment`]).
-    pub(crate) fn new(alignment: alignment::AlignmentFacts) -> Self {
+    /// The facts of the prepared operators `ops`, whose alignment was analyzed (see
+    /// [`body_alignment`]).
+    pub(crate) fn new(ops: &[Operator<'_>], alignment: alignment::AlignmentFacts) -> Self {
+        // A loop in counted shape whose induction local holds the same constant on every
+        // entry runs over a known range.
+        let counted_loops = alignment
+            .loop_entry_consts
+            .iter()
+            .filter_map(|(at, consts)| {
+                let shape = counted_loop::shape(ops.get(at + 1..)?)?;
+                let start = (*consts.get(shape.local as usize)?)?;
+                Some((*at, (shape.local, counted_loop::range(shape, start)?)))
+            })
+            .collect();
         FunctionFacts {
             alignment,
+            counted_loops,
             liveness: OnceCell::new(),
         }
+    }
+
+    /// The induction local and its range at the top of an iteration, when the `loop` at
+    /// operator `at` is a counted loop.
+    pub(crate) fn counted_loop(&self, at: usize) -> Option<(u32, (u64, u64))> {
+        self.counted_loops.get(&at).copied()
     }
 
     /// Live locals at every branch target of the prepared operators `ops` with `locals`

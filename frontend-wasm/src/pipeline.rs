@@ -277,7 +277,7 @@ fn translate_bodies(
         .enumerate()
         .map(|(i, (body, alignment))| {
             let body = body?;
-            let facts = FunctionFacts::new(alignment.unwrap_or_default());
+            let facts = FunctionFacts::new(&body.ops, alignment.unwrap_or_default());
             translate::translate_function(module, procs, func(i), &body, &facts)
         })
         .collect()

@@ -83,6 +83,9 @@ pub struct AlignmentFacts {
     /// Globals assumed aligned that the body may set to a value not known to be a multiple of
     /// 4 (the module then drops the assumption and analyzes again).
     pub broken_globals: Vec<u32>,
+    /// Per reachable `loop` (by operator index): the constant each local holds on every entry
+    /// to it, where one is known (what a counted loop starts from).
+    pub loop_entry_consts: HashMap<usize, Vec<Option<u32>>>,
 }
 
 impl AlignmentFacts {
@@ -141,6 +144,7 @@ pub fn analyze(ops: &[Operator<'_>], env: &BodyEnv<'_>) -> AlignmentFacts {
             return AlignmentFacts {
                 operands: done.operands,
                 broken_globals: done.broken_globals,
+                loop_entry_consts: done.entry_consts,
             };
         }
         headers = done.reached;
@@ -162,6 +166,7 @@ pub fn analyze(ops: &[Operator<'_>], env: &BodyEnv<'_>) -> AlignmentFacts {
     AlignmentFacts {
         operands: Vec::new(),
         broken_globals,
+        loop_entry_consts: HashMap::new(),
     }
 }
 #[cfg(test)]

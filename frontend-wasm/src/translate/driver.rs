@@ -183,15 +183,8 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
     /// locals, the alignment of locals, counted loops.
     pub(super) fn step(&mut self, ops: &[Operator<'_>], at: usize) -> TResult<()> {
         let op = &ops[at];
-        // A counted loop's start is the constant its local holds on entry.
         let counted = match op {
-            Operator::Loop { .. } if !self.dead => {
-                counted_loop::shape(&ops[at + 1..]).and_then(|shape| {
-                    let start = self.known_consts[shape.local as usize]?;
-                    let range = counted_loop::range(shape, start as u32)?;
-                    Some((shape.local, range))
-                })
-            }
+            Operator::Loop { .. } if !self.dead => self.facts.counted_loop(at),
             _ => None,
         };
         self.forget_constants_at_joins(op);

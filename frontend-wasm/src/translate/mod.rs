@@ -33,7 +33,7 @@ use wasmparser::{BlockType, MemArg, Operator, ValType};
 
 use crate::{
     analysis::{
-        alignment, counted_loop,
+        alignment,
         speculated_loop::{self, Tail},
         stack_carried, FunctionFacts,
     },

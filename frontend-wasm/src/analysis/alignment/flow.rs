@@ -160,6 +160,8 @@ pub(super) struct Pass<'e, 'a> {
     pub(super) reached: HashMap<usize, Vec<Val>>,
     /// Per loop: the state its header used.
     pub(super) used: HashMap<usize, Vec<Val>>,
+    /// Per loop: the constant each local holds whenever the loop is entered (not repeated).
+    pub(super) entry_consts: HashMap<usize, Vec<Option<u32>>>,
     /// Per operator: which of its top 8 operands are multiples of 4 (bit 0: the top).
     pub(super) operands: Vec<u8>,
     /// Assumed-aligned globals set to a value not known to be a multiple of 4.
@@ -181,6 +183,7 @@ impl<'e, 'a> Pass<'e, 'a> {
             }],
             reached: HashMap::new(),
             used: HashMap::new(),
+            entry_consts: HashMap::new(),
             operands: vec![0; ops],
             broken_globals: Vec::new(),
         }
@@ -251,6 +254,14 @@ impl<'e, 'a> Pass<'e, 'a> {
             Operator::Loop { blockty } => {
                 let (p, r) = self.env.block_arity(*blockty)?;
                 if let Some(entry) = &self.locals {
+                    let consts = entry
+                        .iter()
+                        .map(|v| match v {
+                            Val::Const(c) => Some(*c),
+                            _ => None,
+                        })
+                        .collect();
+                    self.entry_consts.insert(at, consts);
                     meet_into_map(&mut self.reached, at, entry);
                     let mut header = entry.clone();
                     if let Some(assumed) = self.headers.get(&at) {
