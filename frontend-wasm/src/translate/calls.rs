@@ -15,19 +15,19 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         self.pop();
         let tag = self.module.canonical_type(type_index) + 1;
         let ops = [
-            "dup".to_string(),
-            format!("push.{}", table.size),
+            Inst::Dup(0),
+            Inst::Push(u64::from(table.size)),
             "u32lt".into(),
             "assert.err=\"undefined element\"".into(),
-            format!("mul.{}", layout::ENTRY_FELTS),
-            format!("add.{}", table.base),
+            Inst::Imm(Op::Mul, u64::from(layout::ENTRY_FELTS)),
+            Inst::Imm(Op::Add, u64::from(table.base)),
             "dup".into(),
-            format!("add.{}", layout::ENTRY_TAG_OFFSET),
+            Inst::Imm(Op::Add, u64::from(layout::ENTRY_TAG_OFFSET)),
             "mem_load".into(),
             "dup".into(),
             "neq.0".into(),
             "assert.err=\"uninitialized element\"".into(),
-            format!("eq.{tag}"),
+            Inst::Imm(Op::Eq, u64::from(tag)),
             "assert.err=\"indirect call type mismatch\"".into(),
             "dynexec".into(),
         ];
@@ -64,7 +64,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
     /// With `[n, s, d]` on top, traps unless `d + n <= size` (or `s + n` with `dup.1`).
     pub(super) fn check_table_range(&mut self, pick: &str, size: u32) {
         self.emit_all(&[pick, "dup.1", "add"]);
-        self.emit(format!("push.{size}"));
+        self.emit(Inst::Push(u64::from(size)));
         self.emit("lte");
         self.emit("assert.err=\"out of bounds table access\"");
     }
@@ -100,14 +100,14 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
     pub(super) fn copy_entries(&mut self, dst_base: u32, src_base: u32) {
         let felts = layout::ENTRY_FELTS;
         for op in [
-            "swap".to_string(),
-            format!("mul.{felts}"),
-            format!("add.{src_base}"),
+            Inst::Swap(1),
+            Inst::Imm(Op::Mul, u64::from(felts)),
+            Inst::Imm(Op::Add, u64::from(src_base)),
             "swap".into(),
             "movdn.2".into(),
             "swap".into(),
-            format!("mul.{felts}"),
-            format!("add.{dst_base}"),
+            Inst::Imm(Op::Mul, u64::from(felts)),
+            Inst::Imm(Op::Add, u64::from(dst_base)),
             "exec.wasm_copy_entries".into(),
         ] {
             self.emit(op);

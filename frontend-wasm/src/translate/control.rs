@@ -96,7 +96,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             innermost.landings.push(self.cur);
         } else {
             innermost.max_flag = innermost.max_flag.max(flag);
-            self.tree.op(self.cur, format!("push.{flag}"));
+            self.tree.op(self.cur, Inst::Push(flag as u64));
         }
         Ok(())
     }
@@ -137,7 +137,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         for (target, indices) in by_target {
             for (k, i) in indices.iter().enumerate() {
                 self.emit(if k == 0 { "dup" } else { "dup.1" });
-                self.emit(format!("eq.{i}"));
+                self.emit(Inst::Imm(Op::Eq, u64::from(*i)));
                 if k > 0 {
                     self.emit("or");
                 }

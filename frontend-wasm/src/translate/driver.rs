@@ -170,7 +170,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             return Ok(false);
         };
         let sum = (value as u32).wrapping_add(*c as u32);
-        self.emit(format!("push.{sum}"));
+        self.emit(Inst::Push(u64::from(sum)));
         self.push(CoreType::I32, false);
         self.just_pushed = Some(u64::from(sum));
         self.offset = offsets[at + 3];

@@ -75,8 +75,8 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 if let LocalHome::Memory { index } = local.home {
                     for limb in 0..local.ty.felts() {
                         let n = self.reach(depth + limb)?;
-                        self.emit(format!("dup.{n}"));
-                        self.emit(format!("loc_store.{}", index + limb));
+                        self.emit(Inst::Dup(n as u8));
+                        self.emit(Inst::Imm(Op::LocStore, (index + limb) as u64));
                     }
                 }
                 depth += local.ty.felts();
@@ -101,7 +101,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             if let LocalHome::Memory { index } = local.home {
                 for limb in 0..local.ty.felts() {
                     self.emit("push.0");
-                    self.emit(format!("loc_store.{}", index + limb));
+                    self.emit(Inst::Imm(Op::LocStore, (index + limb) as u64));
                 }
             }
         }
@@ -110,7 +110,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
     pub(super) fn store_memory_local(&mut self, local: Local) {
         if let LocalHome::Memory { index } = local.home {
             for limb in 0..local.ty.felts() {
-                self.emit(format!("loc_store.{}", index + limb));
+                self.emit(Inst::Imm(Op::LocStore, (index + limb) as u64));
             }
         }
     }
@@ -124,12 +124,12 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 let depth = self.operand_felts() + self.stack_local_felts - 1 - pos;
                 let n = self.reach(depth + local.ty.felts() - 1)?;
                 for _ in 0..local.ty.felts() {
-                    self.emit(format!("dup.{n}"));
+                    self.emit(Inst::Dup(n as u8));
                 }
             }
             LocalHome::Memory { index } => {
                 for limb in (0..local.ty.felts()).rev() {
-                    self.emit(format!("loc_load.{}", index + limb));
+                    self.emit(Inst::Imm(Op::LocLoad, (index + limb) as u64));
                 }
             }
             LocalHome::Carried => return Err(Abort::NeedsSlot),
@@ -197,7 +197,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                     if n == 1 {
                         self.emit("swap");
                     } else {
-                        self.emit(format!("swap.{n}"));
+                        self.emit(Inst::Swap(n as u8));
                     }
                     self.emit("drop");
                 }
@@ -213,7 +213,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         let ty = self.locals[idx as usize].ty;
         let n = self.reach(ty.felts() - 1)?;
         for _ in 0..ty.felts() {
-            self.emit(format!("dup.{n}"));
+            self.emit(Inst::Dup(n as u8));
         }
         self.push(ty, false);
         self.local_set(idx)?;

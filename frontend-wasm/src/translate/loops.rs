@@ -22,7 +22,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                     1 => self.emit("swap"),
                     n => {
                         let n = self.reach(n)?;
-                        self.emit(format!("movup.{n}"));
+                        self.emit(Inst::MovUp(n as u8));
                     }
                 }
                 let mut value = self.operands.remove(index);

@@ -22,7 +22,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         let size = match self.shared_checks.get(&self.at) {
             Some(SharedCheck::Covered) => {
                 if memarg.offset > 0 {
-                    self.emit(format!("add.{}", memarg.offset));
+                    self.emit(Inst::Imm(Op::Add, memarg.offset));
                 }
                 return Ok(());
             }
@@ -31,7 +31,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         };
         if self.check_before_loop(memarg.offset, size, range) {
             if memarg.offset > 0 {
-                self.emit(format!("add.{}", memarg.offset));
+                self.emit(Inst::Imm(Op::Add, memarg.offset));
             }
             return Ok(());
         }
@@ -42,29 +42,32 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             // ea < M - size + 1, from the limit cell of this access size.
             let cell = cell as u32;
             self.emit("dup");
-            self.emit(format!("mem_load.{}", layout::ACCESS_LIMITS_ADDR + cell));
+            self.emit(Inst::Imm(
+                Op::MemLoad,
+                u64::from(layout::ACCESS_LIMITS_ADDR + cell),
+            ));
             self.emit("u32lt");
             self.emit("assert.err=\"out of bounds memory access\"");
             return Ok(());
         }
         if memarg.offset > 0 {
-            self.emit(format!("add.{}", memarg.offset));
+            self.emit(Inst::Imm(Op::Add, memarg.offset));
         }
         // ea + size <= M (the memory size in bytes) as felts, with ea + size < 2^34 and
         // M <= 2^32: M - (ea + size) is then at most 2^32 (high half 0 or 1) when in bounds,
         // and p - d for some 0 < d < 2^34 (high half near 2^32) when not. 15 cycles, against
         // 26 for a felt `lte` (which decomposes both operands).
         for op in [
-            "dup".to_string(),
-            format!("add.{size}"),
-            format!("mem_load.{}", layout::MEMORY_BYTES_ADDR),
+            Inst::Dup(0),
+            Inst::Imm(Op::Add, u64::from(size)),
+            Inst::Imm(Op::MemLoad, u64::from(layout::MEMORY_BYTES_ADDR)),
             "swap".into(),
             "sub".into(),
             "u32split".into(),
             "drop".into(),
             "push.2".into(),
             "u32lt".into(),
-            "assert.err=\"out of bounds memory access\"".to_string(),
+            "assert.err=\"out of bounds memory access\"".into(),
         ] {
             self.emit(op);
         }
@@ -103,9 +106,11 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         };
         if let Some((last, owner)) = counted.last_byte {
             self.tree.mark(Some(owner));
-            self.tree.op(outer, format!("push.{last}"));
-            self.tree
-                .op(outer, format!("mem_load.{}", layout::ACCESS_LIMITS_ADDR));
+            self.tree.op(outer, Inst::Push(u64::from(last)));
+            self.tree.op(
+                outer,
+                Inst::Imm(Op::MemLoad, u64::from(layout::ACCESS_LIMITS_ADDR)),
+            );
             self.tree.op(outer, "u32lt");
             self.tree
                 .op(outer, "assert.err=\"out of bounds memory access\"");
@@ -120,7 +125,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
 
     /// Pops an end address (a felt) and traps unless it is within linear memory.
     pub(super) fn emit_limit_check(&mut self) {
-        self.emit(format!("mem_load.{MEMORY_PAGES_ADDR}"));
+        self.emit(Inst::Imm(Op::MemLoad, u64::from(MEMORY_PAGES_ADDR)));
         self.emit_all(&[
             "mul.65536",
             "lte",
@@ -234,12 +239,11 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             if size < 4 {
                 // [ea, v]: keep only the stored bytes of v.
                 self.emit("swap");
-                self.emit(format!("u32and.{mask}"));
+                self.emit(Inst::Imm(Op::U32And, u64::from(mask)));
                 self.emit("swap");
             }
-            for op in [&format!("push.{mask}"), "movdn.2", "exec.wasm_store_masked"] {
-                self.emit(op.to_string());
-            }
+            self.emit(Inst::Push(u64::from(mask)));
+            self.emit_all(&["movdn.2", "exec.wasm_store_masked"]);
         }
         Ok(())
     }
@@ -248,9 +252,9 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
     /// value at element address `len_addr`.
     pub(super) fn check_segment_range(&mut self, len_addr: u32, message: &str) {
         self.emit_all(&["dup.1", "dup.1", "add"]);
-        self.emit(format!("mem_load.{len_addr}"));
+        self.emit(Inst::Imm(Op::MemLoad, u64::from(len_addr)));
         self.emit("lte");
-        self.emit(format!("assert.err=\"{message}\""));
+        self.emit(Inst::Check(Op::Assert, message.to_string()));
     }
 
     /// `memory.init`: `[n, s, d]` copies bytes `s..s+n` of a data segment to address `d`.
@@ -268,7 +272,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         self.emit_limit_check();
         // [n, s, d] -> [d, addr + s, n]
         self.emit_all(&["swap"]);
-        self.emit(format!("add.{addr}"));
+        self.emit(Inst::Imm(Op::Add, u64::from(addr)));
         self.emit_all(&["swap", "movdn.2", "swap", "exec.wasm_memory_init"]);
         self.operands.truncate(self.operands.len() - 3);
         Ok(())

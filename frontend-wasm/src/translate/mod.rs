@@ -42,7 +42,7 @@ use crate::{
     masm::{
         cost_model,
         stack_ops::{self, MAX_REACH},
-        Block, CodeTree, Inst, Node, SeqId,
+        Block, CodeTree, Inst, Node, Op, SeqId,
     },
     module_env::{DataMode, ElemMode, ModuleInfo, Table},
     prepare::{shared_bounds::SharedCheck, PreparedBody},

@@ -55,15 +55,15 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             } => self.call_indirect(*type_index, *table_index)?,
             Operator::TableSize { table } => {
                 let size = self.table(*table)?.size;
-                self.emit(format!("push.{size}"));
+                self.emit(Inst::Push(u64::from(size)));
                 self.push(CoreType::I32, false);
             }
             Operator::MemoryInit { data_index, .. } => self.memory_init(*data_index)?,
             Operator::DataDrop { data_index } => {
                 self.emit("push.0");
-                self.emit(format!(
-                    "mem_store.{}",
-                    layout::DATA_LENGTHS_BASE + data_index
+                self.emit(Inst::Imm(
+                    Op::MemStore,
+                    u64::from(layout::DATA_LENGTHS_BASE + data_index),
                 ));
             }
             Operator::TableInit { elem_index, table } => self.table_init(*elem_index, *table)?,
@@ -74,27 +74,27 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             Operator::ElemDrop { elem_index } => {
                 self.elem_segment(*elem_index)?;
                 self.emit("push.0");
-                self.emit(format!(
-                    "mem_store.{}",
-                    layout::ELEM_LENGTHS_BASE + elem_index
+                self.emit(Inst::Imm(
+                    Op::MemStore,
+                    u64::from(layout::ELEM_LENGTHS_BASE + elem_index),
                 ));
             }
             Operator::GlobalGet { global_index } => {
                 let g = self.global(*global_index)?;
                 for limb in (0..g.ty.felts()).rev() {
-                    self.emit(format!("mem_load.{}", g.addr + limb as u32));
+                    self.emit(Inst::Imm(Op::MemLoad, u64::from(g.addr + limb as u32)));
                 }
                 self.push(g.ty, false);
             }
             Operator::GlobalSet { global_index } => {
                 let g = self.global(*global_index)?;
                 for limb in 0..g.ty.felts() {
-                    self.emit(format!("mem_store.{}", g.addr + limb as u32));
+                    self.emit(Inst::Imm(Op::MemStore, u64::from(g.addr + limb as u32)));
                 }
                 self.pop();
             }
             Operator::MemorySize { .. } => {
-                self.emit(format!("mem_load.{MEMORY_PAGES_ADDR}"));
+                self.emit(Inst::Imm(Op::MemLoad, u64::from(MEMORY_PAGES_ADDR)));
                 self.push(CoreType::I32, false);
             }
             Operator::MemoryGrow { .. } => {
@@ -103,12 +103,12 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                     .memory
                     .map_or(0, |m| m.maximum.min(layout::MAX_MEMORY_PAGES));
                 for op in [
-                    format!("mem_load.{MEMORY_PAGES_ADDR}"),
+                    Inst::Imm(Op::MemLoad, u64::from(MEMORY_PAGES_ADDR)),
                     "dup".into(),
                     "movup.2".into(),
                     "add".into(),
                     "dup".into(),
-                    format!("push.{max}"),
+                    Inst::Push(u64::from(max)),
                     "lte".into(),
                 ] {
                     self.emit(op);
@@ -122,17 +122,20 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 for (cell, size) in layout::ACCESS_SIZES.iter().enumerate() {
                     self.tree.op(ok, "dup.1");
                     if *size > 1 {
-                        self.tree.op(ok, format!("sub.{}", size - 1));
+                        self.tree.op(ok, Inst::Imm(Op::Sub, u64::from(size - 1)));
                     }
                     self.tree.op(ok, "dup.1");
                     self.tree.op(ok, "mul");
                     let limit = layout::ACCESS_LIMITS_ADDR + cell as u32;
-                    self.tree.op(ok, format!("mem_store.{limit}"));
+                    self.tree.op(ok, Inst::Imm(Op::MemStore, u64::from(limit)));
                 }
                 self.tree.op(ok, "drop");
+                self.tree.op(
+                    ok,
+                    Inst::Imm(Op::MemStore, u64::from(layout::MEMORY_BYTES_ADDR)),
+                );
                 self.tree
-                    .op(ok, format!("mem_store.{}", layout::MEMORY_BYTES_ADDR));
-                self.tree.op(ok, format!("mem_store.{MEMORY_PAGES_ADDR}"));
+                    .op(ok, Inst::Imm(Op::MemStore, u64::from(MEMORY_PAGES_ADDR)));
                 for op in ["drop", "drop", "push.4294967295"] {
                     self.tree.op(fail, op);
                 }
@@ -145,7 +148,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             Operator::F32Load { memarg } if self.module.f32_is_felt => self.felt_load(memarg)?,
             Operator::F32Store { memarg } if self.module.f32_is_felt => self.felt_store(memarg)?,
             Operator::F32Const { value } if self.module.f32_is_felt => {
-                self.emit(format!("push.{}", value.bits()));
+                self.emit(Inst::Push(u64::from(value.bits())));
                 self.push(CoreType::I32, false);
             }
             Operator::F32ReinterpretI32 if self.module.f32_is_felt => {}
@@ -248,7 +251,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 }
                 OpLowering::Const(value) => {
                     for felt in value.to_felts().iter().rev() {
-                        self.emit(format!("push.{felt}"));
+                        self.emit(Inst::Push(*felt));
                     }
                     self.push(value.ty(), false);
                 }
@@ -273,17 +276,19 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         };
         // (instruction, amount, range of the result)
         let (instr, amount, range) = match op {
-            Operator::I32Add if hi + c < WRAP => ("add", c, (lo + c, hi + c)),
-            Operator::I32Add if lo + c >= WRAP => ("sub", WRAP - c, (lo + c - WRAP, hi + c - WRAP)),
-            Operator::I32Sub if lo >= c => ("sub", c, (lo - c, hi - c)),
-            Operator::I32Sub if hi < c => ("add", WRAP - c, (lo + WRAP - c, hi + WRAP - c)),
+            Operator::I32Add if hi + c < WRAP => (Op::Add, c, (lo + c, hi + c)),
+            Operator::I32Add if lo + c >= WRAP => {
+                (Op::Sub, WRAP - c, (lo + c - WRAP, hi + c - WRAP))
+            }
+            Operator::I32Sub if lo >= c => (Op::Sub, c, (lo - c, hi - c)),
+            Operator::I32Sub if hi < c => (Op::Add, WRAP - c, (lo + WRAP - c, hi + WRAP - c)),
             _ => return false,
         };
         if !self.tree.pop_op(self.cur, Inst::Push(c)) {
             return false;
         }
         if amount > 0 {
-            self.emit(format!("{instr}.{amount}"));
+            self.emit(Inst::Imm(instr, amount));
         }
         self.operands.truncate(n - 2);
         self.push(CoreType::I32, false);
