@@ -59,7 +59,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         // 26 for a felt `lte` (which decomposes both operands).
         for op in [
             Inst::Dup(0),
-            Inst::Imm(Op::Add, u64::from(size)),
+            Inst::Imm(Op::Add, size),
             Inst::Imm(Op::MemLoad, u64::from(layout::MEMORY_BYTES_ADDR)),
             "swap".into(),
             "sub".into(),
@@ -106,7 +106,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         };
         if let Some((last, owner)) = counted.last_byte {
             self.tree.mark(Some(owner));
-            self.tree.op(outer, Inst::Push(u64::from(last)));
+            self.tree.op(outer, Inst::Push(last));
             self.tree.op(
                 outer,
                 Inst::Imm(Op::MemLoad, u64::from(layout::ACCESS_LIMITS_ADDR)),
