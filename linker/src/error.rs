@@ -38,6 +38,18 @@ pub enum LinkError {
         /// What was wrong.
         reason: String,
     },
+    /// Account-component metadata the protocol's parser rejects.
+    #[error("invalid account-component metadata in `{origin}`: {reason}")]
+    #[diagnostic(
+        code(midenc::contract::metadata),
+        help("the metadata is the Miden protocol's account-component TOML: `name`, `description`, `version`, and `[[storage.slots]]` entries with `name` and `type`")
+    )]
+    ComponentMetadata {
+        /// Where the metadata came from.
+        origin: String,
+        /// What the parser said.
+        reason: String,
+    },
     /// An import that no linked package provides.
     #[error("unresolved import `{import}` {signature}: {why}")]
     #[diagnostic(code(midenc::link::unresolved), help("{help}"))]

@@ -11,6 +11,7 @@
 #![allow(clippy::result_large_err)]
 
 mod assemble;
+mod contract;
 mod error;
 pub mod manifest;
 mod output;
@@ -28,8 +29,8 @@ use sha2::{Digest, Sha256};
 pub use error::LinkError;
 pub use manifest::{
     ComponentManifest, ImportBinding, ImportKind, ManifestDataSegment, ManifestDependency,
-    ManifestExport, ManifestImport, ManifestMemory, ManifestSizes, MANIFEST_SCHEMA,
-    MANIFEST_SECTION,
+    ManifestExport, ManifestImport, ManifestMemory, ManifestSizes, ManifestStorageSlot,
+    MANIFEST_SCHEMA, MANIFEST_SECTION,
 };
 use midenc_abi::felt_count;
 use midenc_frontend_wasm::CompiledModule;
@@ -211,6 +212,8 @@ pub fn link(spec: &PackageSpec<'_>) -> Result<LinkedPackage, LinkError> {
             mast_nodes: forest.num_nodes() as usize,
             procedures: forest.num_procedures() as usize,
         },
+        kind: manifest::library_kind(),
+        storage: Vec::new(),
     };
     let json = serde_json::to_vec_pretty(&manifest).expect("manifest serializes");
     let mut package = Package::from_library(
@@ -298,9 +301,11 @@ impl LinkedPackage {
     fn check_integrity(&self) -> Result<(), LinkError> {
         let m = &self.manifest;
         let bad = |reason: String| Err(LinkError::BadPackage { reason });
-        if m.schema != MANIFEST_SCHEMA {
+        // Schema 3 added the package kind and storage slots; a schema 2 manifest describes a
+        // library (the defaults).
+        if !(2..=MANIFEST_SCHEMA).contains(&m.schema) {
             return bad(format!(
-                "manifest schema {} (this midenc reads schema {MANIFEST_SCHEMA})",
+                "manifest schema {} (this midenc reads schemas 2 to {MANIFEST_SCHEMA})",
                 m.schema
             ));
         }
@@ -314,6 +319,13 @@ impl LinkedPackage {
             return bad(format!(
                 "the manifest says version {} but the package is {}",
                 m.version, self.package.version
+            ));
+        }
+        if m.kind != contract::kind_name(self.package.kind) {
+            return bad(format!(
+                "the manifest says kind `{}` but the package is `{}`",
+                m.kind,
+                contract::kind_name(self.package.kind)
             ));
         }
         if m.mast_digest != self.digest() {
@@ -467,6 +479,8 @@ fn plain_manifest(package: &Package) -> ComponentManifest {
             mast_nodes: forest.num_nodes() as usize,
             procedures: forest.num_procedures() as usize,
         },
+        kind: contract::kind_name(package.kind).into(),
+        storage: Vec::new(),
     }
 }
 

@@ -8,7 +8,7 @@ use midenc_abi::CoreType;
 use serde::{Deserialize, Serialize};
 
 /// Version of the manifest's JSON shape.
-pub const MANIFEST_SCHEMA: u32 = 2;
+pub const MANIFEST_SCHEMA: u32 = 3;
 
 /// Name of the package section that carries the manifest.
 pub const MANIFEST_SECTION: &str = "midenc_component_manifest";
@@ -48,6 +48,31 @@ pub struct ComponentManifest {
     pub data_segments: Vec<ManifestDataSegment>,
     /// Sizes of the generated code.
     pub sizes: ManifestSizes,
+    /// What the package is for, as `miden-mast-package` names its target types: `library`
+    /// (callable exports), or `account-component` (an account's code, with storage slots).
+    #[serde(default = "library_kind")]
+    pub kind: String,
+    /// The storage slots an account component declares, in the order the protocol keeps them
+    /// (empty for other kinds).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub storage: Vec<ManifestStorageSlot>,
+}
+
+/// The kind of a package that declares none (and of every package before kinds existed).
+pub fn library_kind() -> String {
+    "library".into()
+}
+
+/// One storage slot of an account component.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestStorageSlot {
+    /// The slot's name (`namespace::name`), by which code and tools address it.
+    pub name: String,
+    /// `value` (one word) or `map` (words keyed by words).
+    pub kind: String,
+    /// The slot's description, if it has one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
 }
 
 /// One exported procedure.

@@ -195,6 +195,20 @@ fn compile_pipeline(
 /// # Errors
 /// [`DriverError::MissingPackage`] for a file that does not exist, [`DriverError::Package`]
 /// for one that is not a valid midenc package, and duplicate package names.
+/// Makes `linked` an account component described by the metadata TOML at `path` (see
+/// `docs/contracts.md`).
+///
+/// # Errors
+/// The file cannot be read, or the protocol rejects its metadata.
+pub fn make_account_component(linked: &mut LinkedPackage, path: &Path) -> DriverResult<()> {
+    let text = std::fs::read_to_string(path).map_err(|error| DriverError::Read {
+        path: path.into(),
+        error,
+    })?;
+    linked.make_account_component(&text, &path.display().to_string())?;
+    Ok(())
+}
+
 pub fn load_link_set(paths: &[PathBuf]) -> DriverResult<LinkSet> {
     let mut links = LinkSet::default();
     for path in paths {

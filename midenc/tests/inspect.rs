@@ -61,6 +61,18 @@ fn compiled() -> tempfile::TempDir {
         &["compile", "b.wat", "-o", "ext.masp", "--allow-unresolved"],
         d,
     ));
+    let metadata = repo_file("tests/fixtures/contracts/counter.toml");
+    ok(midenc(
+        &[
+            "compile",
+            "c.wat",
+            "-o",
+            "acct.masp",
+            "--account-component",
+            metadata.to_str().unwrap(),
+        ],
+        d,
+    ));
     dir
 }
 
@@ -84,6 +96,18 @@ struct Manifest {
     data_segments: Vec<Segment>,
     sizes: Sizes,
     instantiate_mast_root: String,
+    kind: String,
+    #[serde(default)]
+    storage: Vec<StorageSlot>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StorageSlot {
+    name: String,
+    kind: String,
+    #[serde(default)]
+    description: String,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
@@ -200,7 +224,21 @@ fn signature(params: &[Ty], results: &[Ty]) -> String {
 /// Parses `json` with the schema types and checks every format rule of the documentation.
 fn checked(json: &str) -> Manifest {
     let m: Manifest = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}\n{json}"));
-    assert_eq!(m.schema, 2);
+    assert_eq!(m.schema, 3);
+    match m.kind.as_str() {
+        "library" => assert!(m.storage.is_empty()),
+        "account-component" => assert!(!m.storage.is_empty()),
+        other => panic!("kind {other}"),
+    }
+    for slot in &m.storage {
+        assert!(slot.name.contains("::"), "{}", slot.name);
+        assert!(
+            matches!(slot.kind.as_str(), "value" | "map"),
+            "{}",
+            slot.kind
+        );
+        assert!(slot.description.is_ascii());
+    }
     assert!(!m.name.is_empty() && m.version.split('.').count() == 3);
     assert!(m.world.is_none(), "core modules have no world");
     assert!(m.wasm_sha256.len() == 64 && m.wasm_sha256.bytes().all(|b| b.is_ascii_hexdigit()));
@@ -288,7 +326,13 @@ fn inspect_json_follows_the_documented_schema() {
     let d = dir.path();
     let mut seen = BTreeSet::new();
     let mut nulls = BTreeSet::new();
-    for pkg in ["c.masp", "b.masp", "ext.masp", "c.manifest.json"] {
+    for pkg in [
+        "c.masp",
+        "b.masp",
+        "ext.masp",
+        "c.manifest.json",
+        "acct.masp",
+    ] {
         let json = ok(midenc(&["inspect", pkg, "--json"], d));
         checked(&json);
         let value: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -484,7 +528,7 @@ fn inspect_prints_tables() {
         serde_json::from_str(&ok(midenc(&["inspect", "b.masp", "--json"], d))).unwrap();
     let text = ok(midenc(&["inspect", "b.masp"], d));
     assert!(
-        text.starts_with("package   b 0.1.0 (manifest schema 2)\n"),
+        text.starts_with("package   b 0.1.0 (manifest schema 3)\nkind      library\n"),
         "{text}"
     );
     let row = text

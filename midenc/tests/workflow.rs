@@ -343,6 +343,41 @@ fn new_build_run() {
         "{}",
         stdout(&o)
     );
+
+    // Declared in the crate, the package becomes an account component (docs/contracts.md).
+    let cargo_toml = std::fs::read_to_string(krate.join("Cargo.toml")).unwrap();
+    std::fs::copy(
+        root().join("tests/fixtures/contracts/counter.toml"),
+        krate.join("component.toml"),
+    )
+    .unwrap();
+    std::fs::write(
+        krate.join("Cargo.toml"),
+        format!("{cargo_toml}\n[package.metadata.miden]\naccount-component = \"component.toml\"\n"),
+    )
+    .unwrap();
+    let err = stderr(&build(false));
+    assert!(err.contains("Compiling hello-miden"), "{err}");
+    let text = stdout(&ok(run(&mut midenc(
+        &["inspect", masp.to_str().unwrap()],
+        dir.path(),
+    ))));
+    assert!(text.contains("kind      account-component"), "{text}");
+    assert!(text.contains("demo::counter::tallies"), "{text}");
+    std::fs::write(
+        krate.join("Cargo.toml"),
+        format!("{cargo_toml}\n[package.metadata.miden]\naccount-component = 3\n"),
+    )
+    .unwrap();
+    let mut bad = midenc(&["build"], &krate);
+    bad.env("CARGO_TARGET_DIR", &cache);
+    let o = run(&mut bad);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("`package.metadata.miden.account-component`"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// A new user calls a core package from a Rust crate: `midenc new`, `midenc bindings dep.masp

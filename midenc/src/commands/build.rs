@@ -74,7 +74,17 @@ pub fn run(opts: Opts) -> DriverResult<()> {
     let out_dir = krate.target_dir.join("miden").join(profile);
     let masp = out_dir.join(format!("{}.masp", krate.name));
     let manifest_json = out_dir.join(format!("{}.manifest.json", krate.name));
-    let fingerprint = fingerprint(&wasm, world.as_ref(), &deps, opts.allow_unresolved);
+    let component_metadata = match &krate.account_component {
+        Some(path) => read_text(path)?,
+        None => String::new(),
+    };
+    let fingerprint = fingerprint(
+        &wasm,
+        world.as_ref(),
+        &deps,
+        opts.allow_unresolved,
+        &component_metadata,
+    );
     let stamp = out_dir.join(format!(".{}.fingerprint", krate.name));
     let fresh = masp.is_file()
         && manifest_json.is_file()
@@ -94,6 +104,9 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         )?;
         if let Some(w) = &world {
             linked.set_world(Some(w.text.clone()));
+        }
+        if let Some(path) = &krate.account_component {
+            linked.make_account_component(&component_metadata, &path.display().to_string())?;
         }
         std::fs::create_dir_all(&out_dir).map_err(|source| DriverError::Write {
             path: out_dir.clone(),
@@ -122,6 +135,9 @@ struct Crate {
     target_dir: PathBuf,
     /// The crate's library target name (`my_counter` for package `my-counter`).
     lib_name: String,
+    /// The account-component metadata file the crate declares
+    /// (`[package.metadata.miden] account-component = "FILE"`), relative to its directory.
+    account_component: Option<PathBuf>,
 }
 
 /// The crate's WIT world, as the component step and the manifest need it.
@@ -196,9 +212,24 @@ fn metadata(toolchain: &Toolchain, manifest: &Path) -> DriverResult<Crate> {
             message: format!("package `{name}` has no `cdylib` library target"),
             help: "add `[lib] crate-type = [\"cdylib\"]` to its Cargo.toml".into(),
         })?;
+    let dir = manifest.parent().map(Path::to_path_buf).unwrap_or_default();
+    let account_component = match &package["metadata"]["miden"]["account-component"] {
+        Value::Null => None,
+        Value::String(file) => Some(dir.join(file)),
+        other => return Err(DriverError::Usage {
+            message: format!(
+                "`package.metadata.miden.account-component` in `{}` is {other}, not a file name",
+                manifest.display()
+            ),
+            help: "set it to the path of the component's metadata TOML, such as \
+                       `account-component = \"component.toml\"`"
+                .into(),
+        }),
+    };
     Ok(Crate {
         version: package["version"].as_str().unwrap_or("0.1.0").to_string(),
-        dir: manifest.parent().map(Path::to_path_buf).unwrap_or_default(),
+        dir,
+        account_component,
         target_dir: PathBuf::from(meta["target_directory"].as_str().unwrap_or("target")),
         lib_name: lib["name"].as_str().unwrap_or(&name).replace('-', "_"),
         name,
@@ -339,6 +370,7 @@ fn fingerprint(
     world: Option<&World>,
     deps: &[Vec<u8>],
     allow_unresolved: bool,
+    component_metadata: &str,
 ) -> String {
     let mut h = Sha256::new();
     h.update(env!("CARGO_PKG_VERSION"));
@@ -351,7 +383,15 @@ fn fingerprint(
     for bytes in deps {
         h.update(Sha256::digest(bytes));
     }
+    h.update(component_metadata);
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn read_text(path: &Path) -> DriverResult<String> {
+    std::fs::read_to_string(path).map_err(|error| DriverError::Read {
+        path: path.into(),
+        error,
+    })
 }
 
 fn write(path: &Path, bytes: &[u8]) -> DriverResult<()> {

@@ -32,6 +32,10 @@ pub struct Opts {
     /// instead of failing.
     #[arg(long)]
     pub allow_unresolved: bool,
+    /// Make the package an account component described by this file: the Miden protocol's
+    /// account-component TOML (`name`, `description`, `version`, `[[storage.slots]]`).
+    #[arg(long, value_name = "METADATA.toml")]
+    pub account_component: Option<PathBuf>,
 }
 
 /// Runs `midenc compile`.
@@ -41,7 +45,7 @@ pub fn run(opts: Opts) -> DriverResult<()> {
     };
     let name = crate::package_name(&path);
     let links = crate::load_link_set(&opts.link)?;
-    let (module, linked) = crate::compile(&crate::CompileRequest {
+    let (module, mut linked) = crate::compile(&crate::CompileRequest {
         world: opts.wit.as_deref().map(|path| crate::World::File {
             path,
             world: opts.world.as_deref(),
@@ -49,6 +53,9 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         allow_unresolved: opts.allow_unresolved,
         ..crate::CompileRequest::new(&path, &bytes, &name, &links)
     })?;
+    if let Some(metadata) = &opts.account_component {
+        crate::make_account_component(&mut linked, metadata)?;
+    }
     let out = opts
         .output
         .unwrap_or_else(|| PathBuf::from(format!("{name}.masp")));

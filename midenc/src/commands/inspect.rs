@@ -95,6 +95,7 @@ fn render(m: &ComponentManifest, facts: Option<&PackageFacts>) -> String {
         "package   {} {} (manifest schema {})",
         m.name, m.version, m.schema
     );
+    let _ = writeln!(out, "kind      {}", m.kind);
     let _ = writeln!(out, "module    {}", m.module);
     let _ = writeln!(out, "wasm      sha256 {}", m.wasm_sha256);
     let _ = writeln!(out, "digest    {}", m.mast_digest);
@@ -119,6 +120,16 @@ fn render(m: &ComponentManifest, facts: Option<&PackageFacts>) -> String {
         "world     {}",
         m.world.as_deref().unwrap_or("none (core module)")
     );
+
+    if !m.storage.is_empty() {
+        let _ = writeln!(out, "\nstorage slots ({})", m.storage.len());
+        let rows: Vec<Vec<String>> = m
+            .storage
+            .iter()
+            .map(|s| vec![s.name.clone(), s.kind.clone(), s.description.clone()])
+            .collect();
+        out.push_str(&table(&["name", "kind", "description"], &rows));
+    }
 
     let _ = writeln!(out, "\nexports ({})", m.exports.len());
     if !m.exports.is_empty() {
