@@ -67,7 +67,7 @@ fn compile_writes_package_and_manifest_then_runs_it() {
         ["add.manifest.json", "add.masm", "add.masp"]
     );
     let manifest = std::fs::read_to_string(dir.path().join("out/add.manifest.json")).unwrap();
-    assert!(manifest.contains("\"schema\": 2") && manifest.contains("\"mast_root\": \"0x"));
+    assert!(manifest.contains("\"schema\": 3") && manifest.contains("\"mast_root\": \"0x"));
     let o = midenc(&["run", "out/add.masp", "--invoke", "wide(-1)"], dir.path());
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), "0\n");
