@@ -216,15 +216,17 @@ fn metadata(toolchain: &Toolchain, manifest: &Path) -> DriverResult<Crate> {
     let account_component = match &package["metadata"]["miden"]["account-component"] {
         Value::Null => None,
         Value::String(file) => Some(dir.join(file)),
-        other => return Err(DriverError::Usage {
-            message: format!(
+        other => {
+            return Err(DriverError::Usage {
+                message: format!(
                 "`package.metadata.miden.account-component` in `{}` is {other}, not a file name",
                 manifest.display()
             ),
-            help: "set it to the path of the component's metadata TOML, such as \
+                help: "set it to the path of the component's metadata TOML, such as \
                        `account-component = \"component.toml\"`"
-                .into(),
-        }),
+                    .into(),
+            })
+        }
     };
     Ok(Crate {
         version: package["version"].as_str().unwrap_or("0.1.0").to_string(),
