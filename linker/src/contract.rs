@@ -6,15 +6,13 @@
 //! The metadata is written in the protocol's TOML format and validated by the protocol's own
 //! parser, so a package that links is one the protocol accepts.
 
-use std::sync::Arc;
-
 use miden_mast_package::{Section, SectionId, TargetType};
 use miden_protocol::{
     account::component::{AccountComponentMetadata, StorageSlotSchema},
     utils::serde::Serializable,
 };
 
-use crate::{embed_manifest, LinkError, LinkedPackage, ManifestStorageSlot, CHECKSUM_SECTION};
+use crate::{LinkError, LinkedPackage, ManifestStorageSlot};
 
 /// The name the manifest gives a package kind (`miden-mast-package`'s target types, in
 /// kebab case).
@@ -65,21 +63,16 @@ impl LinkedPackage {
                 }
             })
             .collect();
-        let json = serde_json::to_vec_pretty(&self.manifest).expect("manifest serializes");
-        let mut package = (*self.package).clone();
-        package.kind = TargetType::AccountComponent;
-        package.sections.retain(|s| {
-            ![crate::MANIFEST_SECTION, CHECKSUM_SECTION].contains(&s.id.as_str())
-                && s.id != SectionId::ACCOUNT_COMPONENT_METADATA
+        self.reembed(|package| {
+            package.kind = TargetType::AccountComponent;
+            package
+                .sections
+                .retain(|s| s.id != SectionId::ACCOUNT_COMPONENT_METADATA);
+            package.sections.push(Section::new(
+                SectionId::ACCOUNT_COMPONENT_METADATA,
+                metadata.to_bytes(),
+            ));
         });
-        package.sections.push(Section::new(
-            SectionId::ACCOUNT_COMPONENT_METADATA,
-            metadata.to_bytes(),
-        ));
-        let bytes = embed_manifest(&mut package, json);
-        let package = Arc::new(package);
-        self.serialized = Some((package.clone(), bytes));
-        self.package = package;
         Ok(())
     }
 }

@@ -374,13 +374,22 @@ impl LinkedPackage {
     /// `midenc bindings PKG.masp` take it from here.
     pub fn set_world(&mut self, world: Option<String>) {
         self.manifest.world = world;
+        self.reembed(|_| {});
+    }
+
+    /// Rebuilds the package after a change to [`Self::manifest`]: `edit` changes the rest of
+    /// the package, then the manifest and checksum sections are written again.
+    fn reembed(&mut self, edit: impl FnOnce(&mut Package)) {
         let json = serde_json::to_vec_pretty(&self.manifest).expect("manifest serializes");
         let mut package = (*self.package).clone();
         package
             .sections
             .retain(|s| s.id.as_str() != MANIFEST_SECTION && s.id.as_str() != CHECKSUM_SECTION);
-        embed_manifest(&mut package, json);
-        self.package = Arc::new(package);
+        edit(&mut package);
+        let bytes = embed_manifest(&mut package, json);
+        let package = Arc::new(package);
+        self.serialized = Some((package.clone(), bytes));
+        self.package = package;
     }
 
     /// The library inside the package.

@@ -201,12 +201,17 @@ fn compile_pipeline(
 /// # Errors
 /// The file cannot be read, or the protocol rejects its metadata.
 pub fn make_account_component(linked: &mut LinkedPackage, path: &Path) -> DriverResult<()> {
-    let text = std::fs::read_to_string(path).map_err(|error| DriverError::Read {
-        path: path.into(),
-        error,
-    })?;
+    let text = read_text(path)?;
     linked.make_account_component(&text, &path.display().to_string())?;
     Ok(())
+}
+
+/// The text of the file at `path`, or a diagnostic naming it.
+pub(crate) fn read_text(path: &Path) -> DriverResult<String> {
+    std::fs::read_to_string(path).map_err(|error| DriverError::Read {
+        path: path.into(),
+        error,
+    })
 }
 
 pub fn load_link_set(paths: &[PathBuf]) -> DriverResult<LinkSet> {

@@ -162,6 +162,7 @@ pub fn analyze(ops: &[Operator<'_>], env: &BodyEnv<'_>) -> AlignmentFacts {
             _ => None,
         })
         .collect();
+    broken_globals.sort_unstable();
     broken_globals.dedup();
     AlignmentFacts {
         operands: Vec::new(),

@@ -75,7 +75,7 @@ pub fn run(opts: Opts) -> DriverResult<()> {
     let masp = out_dir.join(format!("{}.masp", krate.name));
     let manifest_json = out_dir.join(format!("{}.manifest.json", krate.name));
     let component_metadata = match &krate.account_component {
-        Some(path) => read_text(path)?,
+        Some(path) => crate::read_text(path)?,
         None => String::new(),
     };
     let fingerprint = fingerprint(
@@ -387,13 +387,6 @@ fn fingerprint(
     }
     h.update(component_metadata);
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn read_text(path: &Path) -> DriverResult<String> {
-    std::fs::read_to_string(path).map_err(|error| DriverError::Read {
-        path: path.into(),
-        error,
-    })
 }
 
 fn write(path: &Path, bytes: &[u8]) -> DriverResult<()> {

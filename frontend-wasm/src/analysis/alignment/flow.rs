@@ -57,12 +57,17 @@ impl Val {
 }
 
 /// Locals on one path (`None`: no path reaches here).
-pub(super) type Locals = Option<Vec<Val>>;
+type Locals = Option<Vec<Val>>;
 
-/// Joins `path` into `into` pointwise.
-pub(super) fn meet_into(into: &mut Locals, path: &[Val]) {
+/// Keeps in `acc` what also holds in `path`, local by local.
+fn meet_pointwise(acc: &mut [Val], path: &[Val]) {
+    acc.iter_mut().zip(path).for_each(|(a, p)| *a = a.meet(*p));
+}
+
+/// Joins `path` into `into` pointwise (`None`: the first path to arrive).
+fn meet_into(into: &mut Locals, path: &[Val]) {
     match into {
-        Some(acc) => acc.iter_mut().zip(path).for_each(|(a, p)| *a = a.meet(*p)),
+        Some(acc) => meet_pointwise(acc, path),
         None => *into = Some(path.to_vec()),
     }
 }
@@ -265,10 +270,7 @@ impl<'e, 'a> Pass<'e, 'a> {
                     meet_into_map(&mut self.reached, at, entry);
                     let mut header = entry.clone();
                     if let Some(assumed) = self.headers.get(&at) {
-                        header
-                            .iter_mut()
-                            .zip(assumed)
-                            .for_each(|(h, a)| *h = h.meet(*a));
+                        meet_pointwise(&mut header, assumed);
                     }
                     self.used.insert(at, header.clone());
                     self.locals = Some(header);
@@ -471,11 +473,9 @@ fn set_mult4(locals: &mut [Val], local: u32) {
     }
 }
 
+/// Joins `path` into the state `map` keeps for `key`, as [`meet_into`].
 fn meet_into_map(map: &mut HashMap<usize, Vec<Val>>, key: usize, path: &[Val]) {
-    match map.get_mut(&key) {
-        Some(acc) => acc.iter_mut().zip(path).for_each(|(a, p)| *a = a.meet(*p)),
-        None => {
-            map.insert(key, path.to_vec());
-        }
-    }
+    map.entry(key)
+        .and_modify(|acc| meet_pointwise(acc, path))
+        .or_insert_with(|| path.to_vec());
 }
