@@ -34,6 +34,37 @@ pub enum ImportTarget {
     Named(String),
 }
 
+/// How a caller invokes the procedure an import is bound to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Invocation {
+    /// `call`: the callee runs in a fresh memory context and sees exactly 16 stack felts;
+    /// what every midenc export expects.
+    #[default]
+    Call,
+    /// `exec`: the callee runs in the caller's context with the caller's stack, as the Miden
+    /// protocol library's procedures (and hand-written MASM libraries) are meant to be run.
+    Exec,
+}
+
+impl Invocation {
+    /// The word the manifest and diagnostics use: `call` or `exec`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Invocation::Call => "call",
+            Invocation::Exec => "exec",
+        }
+    }
+}
+
+/// What an import is bound to: the MAST root of the procedure and how to invoke it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Binding {
+    /// The procedure's MAST root, `0x` + 64 hex digits.
+    pub root: String,
+    /// `call` or `exec`.
+    pub invocation: Invocation,
+}
+
 /// A function import of a compiled module.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImportedFunction {
@@ -279,11 +310,15 @@ pub fn module_imports(wasm: &[u8]) -> WasmResult<Vec<ImportedFunction>> {
     Ok(imports)
 }
 
-/// Writes the adapter procedure `proc_name` for `import`, calling `root`.
+/// Writes the adapter procedure `proc_name` for `import`, invoking `binding`'s procedure.
+///
+/// A `call` sees exactly 16 felts (zeros under the arguments) and leaves 16; an `exec` runs on
+/// the caller's stack and must consume its arguments and leave exactly its results, which is
+/// the stack effect the procedures of a typed MASM library declare.
 pub fn emit_adapter(
     import: &ImportedFunction,
     proc_name: &str,
-    root: &str,
+    binding: &Binding,
     out: &mut MasmWriter,
 ) -> WasmResult<()> {
     let widths = |tys: &[CoreType]| tys.iter().map(|t| t.felts()).collect::<Vec<_>>();
@@ -298,21 +333,32 @@ pub fn emit_adapter(
     let mut param_widths = widths(&import.params);
     param_widths.reverse();
     ops.extend(stack_ops::reverse_values(&param_widths).ok_or_else(limit)?);
-    // The callee sees exactly the top 16 felts and overwrites them with its results: put
-    // zeros under the arguments so that none of the caller's own values is among them.
-    let pad = MAX_STACK_FELTS - p;
-    ops.extend(std::iter::repeat_n("padw".to_string(), pad / 4));
-    ops.extend(std::iter::repeat_n("push.0".to_string(), pad % 4));
-    if pad > 0 {
-        ops.extend(std::iter::repeat_n("movup.15".to_string(), p));
+    let root = &binding.root;
+    match binding.invocation {
+        Invocation::Call => {
+            // The callee sees exactly the top 16 felts and overwrites them with its results:
+            // put zeros under the arguments so that none of the caller's own values is among
+            // them.
+            let pad = MAX_STACK_FELTS - p;
+            ops.extend(std::iter::repeat_n("padw".to_string(), pad / 4));
+            ops.extend(std::iter::repeat_n("push.0".to_string(), pad % 4));
+            if pad > 0 {
+                ops.extend(std::iter::repeat_n("movup.15".to_string(), p));
+            }
+            ops.push(format!("call.{root}"));
+            // Keep the results, drop the rest of the callee's 16 felts.
+            ops.extend(stack_ops::drop_below(r, MAX_STACK_FELTS - r).ok_or_else(limit)?);
+        }
+        Invocation::Exec => ops.push(format!("exec.{root}")),
     }
-    ops.push(format!("call.{root}"));
-    // Keep the results, drop the rest of the callee's 16 felts.
-    ops.extend(stack_ops::drop_below(r, MAX_STACK_FELTS - r).ok_or_else(limit)?);
     // Results come first-on-top; internally the last result is on top.
     ops.extend(stack_ops::reverse_values(&widths(&import.results)).ok_or_else(limit)?);
 
-    out.linef(format_args!("# import `{}`", import.display_name()));
+    out.linef(format_args!(
+        "# import `{}` ({})",
+        import.display_name(),
+        binding.invocation.as_str()
+    ));
     out.open(&format!("pub proc {proc_name}"));
     for op in &ops {
         out.code(op);

@@ -25,7 +25,7 @@ mod translate;
 pub mod trap_sites;
 
 pub use error::{WasmError, WasmResult};
-pub use imports::{module_imports, ImportTarget, ImportedFunction};
+pub use imports::{module_imports, Binding, ImportTarget, ImportedFunction, Invocation};
 pub use procs::FunctionProcs;
 pub use program::{CompiledModule, ExportedFunction, MasmModule, MemoryNeeds, MODULE_SEPARATOR};
 pub use runtime::RUNTIME_MODULE;
@@ -75,11 +75,12 @@ pub fn profile_trace_function(id: u32) -> Option<(u32, bool)> {
 }
 
 /// How named imports are bound: the MAST root (`0x` + 64 hex digits) of the linked export each
-/// one resolves to. `mast:0x…` imports carry their root and do not consult it.
-pub type Bind<'a> = &'a dyn Fn(&ImportedFunction) -> Option<String>;
+/// one resolves to, and whether it is `call`ed or `exec`ed. `mast:0x…` imports carry their
+/// root, are always `call`ed and do not consult it.
+pub type Bind<'a> = &'a dyn Fn(&ImportedFunction) -> Option<Binding>;
 
 /// Binds no named import (a module without any, or one compiled only to be inspected).
-fn no_bindings(_: &ImportedFunction) -> Option<String> {
+fn no_bindings(_: &ImportedFunction) -> Option<Binding> {
     None
 }
 

@@ -31,7 +31,7 @@ use crate::{
     runtime::{self, is_runtime_proc, runtime_places, used_intrinsics, used_procs, RUNTIME_MODULE},
     translate,
     trap_sites::{PlacedLines, TrapPlace},
-    CompileOptions, ImportTarget, ImportedFunction, UnsupportedCode, WasmError, WasmResult,
+    Binding, CompileOptions, ImportTarget, Invocation, UnsupportedCode, WasmError, WasmResult,
 };
 
 /// Compiles the functions of a core module and the instantiation procedure, and lets
@@ -41,7 +41,7 @@ use crate::{
 pub(crate) fn compile_with_wrappers(
     wasm: &[u8],
     options: &CompileOptions,
-    bind: &dyn Fn(&ImportedFunction) -> Option<String>,
+    bind: crate::Bind<'_>,
     wit_imports: &[component::WorldImport],
     wrappers: impl FnOnce(
         &module_env::ModuleInfo<'_>,
@@ -61,8 +61,11 @@ pub(crate) fn compile_with_wrappers(
     let mut part_text: Vec<MasmWriter> = (0..num_parts).map(|_| MasmWriter::default()).collect();
     let mut imports = Vec::new();
     for import in &module.imports {
-        let root = match &import.target {
-            ImportTarget::MastRoot(root) => root.clone(),
+        let binding = match &import.target {
+            ImportTarget::MastRoot(root) => Binding {
+                root: root.clone(),
+                invocation: Invocation::Call,
+            },
             ImportTarget::Named(full) => bind(import).ok_or_else(|| WasmError::Unsupported {
                 feature: format!(
                     "named import `{full}` has no provider (link the package exporting it with -L)"
@@ -79,11 +82,11 @@ pub(crate) fn compile_with_wrappers(
         component::emit_import(
             import,
             procs.name(import.func),
-            &root,
+            &binding,
             realloc.as_deref(),
             &mut part_text[FunctionProcs::part(import.func) as usize],
         )?;
-        imports.push((import.clone(), root));
+        imports.push((import.clone(), binding.root));
     }
     // A felt intrinsic's procedure, for calls that do not inline it (tables, re-exports).
     for (func, intrinsic) in &module.felt_intrinsics {

@@ -56,10 +56,15 @@ impl LinkedPackage {
                     StorageSlotSchema::Value(v) => ("value", v.description()),
                     StorageSlotSchema::Map(m) => ("map", m.description()),
                 };
+                let id = name.id();
                 ManifestStorageSlot {
                     name: name.to_string(),
                     kind: kind.into(),
                     description: description.cloned().unwrap_or_default(),
+                    id: [
+                        id.suffix().as_canonical_u64(),
+                        id.prefix().as_canonical_u64(),
+                    ],
                 }
             })
             .collect();

@@ -17,6 +17,7 @@ pub mod manifest;
 mod output;
 mod resolve;
 pub mod traps;
+mod typed_library;
 
 use std::sync::Arc;
 
@@ -37,6 +38,9 @@ use midenc_frontend_wasm::CompiledModule;
 pub use output::write_atomic;
 pub use resolve::{LinkInput, LinkSet, Resolution};
 pub use traps::{TrapLocation, TrapTable, TRAPS_SECTION};
+pub use typed_library::{
+    protocol_library, protocol_package, typed_library, TypedProcedure, PROTOCOL_PACKAGE, PROTOCOL_VERSION,
+};
 
 /// What to package: a compiled module and the names to give it.
 pub struct PackageSpec<'a> {
@@ -165,6 +169,7 @@ pub fn link(spec: &PackageSpec<'_>) -> Result<LinkedPackage, LinkError> {
             mast_root: root.clone(),
             resolved: resolution.provider.clone(),
             wit: import.wit.clone(),
+            invocation: resolution.invocation.as_str().into(),
         });
     }
     let package_deps = dependencies

@@ -73,6 +73,10 @@ pub struct ManifestStorageSlot {
     /// The slot's description, if it has one.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
+    /// The slot's identifier as the protocol procedures take it, `[suffix, prefix]`: the first
+    /// two felts of the hash of its name.
+    #[serde(default)]
+    pub id: [u64; 2],
 }
 
 /// One exported procedure.
@@ -143,6 +147,15 @@ pub struct ManifestImport {
     /// types.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wit: Option<midenc_abi::WitSignature>,
+    /// How the adapter invokes the bound procedure: `call` (a fresh memory context, 16 felts
+    /// each way) or `exec` (the caller's stack and memory: the Miden protocol library and other
+    /// typed MASM libraries).
+    #[serde(default = "call_invocation")]
+    pub invocation: String,
+}
+
+fn call_invocation() -> String {
+    "call".into()
 }
 
 impl ManifestImport {

@@ -10,7 +10,7 @@
 //! reachable from the one being run finds its dependencies with the recorded digests.
 
 use midenc_abi::{CoreType, FlatType, WitSignature, WitType};
-use midenc_frontend_wasm::{ImportTarget, ImportedFunction};
+use midenc_frontend_wasm::{Binding, ImportTarget, ImportedFunction, Invocation};
 
 use crate::{
     manifest::{signature_text, ImportBinding, ImportKind, ManifestExport},
@@ -29,6 +29,9 @@ pub struct LinkInput {
 #[derive(Default)]
 pub struct LinkSet {
     inputs: Vec<LinkInput>,
+    /// The Miden protocol library, made the first time an import names it: it is always
+    /// available, like the core library, without `-L`.
+    protocol: std::sync::OnceLock<LinkInput>,
 }
 
 /// How one import was resolved.
@@ -38,6 +41,18 @@ pub struct Resolution {
     pub root: String,
     /// The linked export that provides it; `None` for an external dependency.
     pub provider: Option<ImportBinding>,
+    /// How the import's adapter invokes it: what the provider's export declares.
+    pub invocation: Invocation,
+}
+
+impl Resolution {
+    /// What the frontend binds the import to.
+    pub fn binding(&self) -> Binding {
+        Binding {
+            root: self.root.clone(),
+            invocation: self.invocation,
+        }
+    }
 }
 
 const MAST_SIGNATURE_HELP: &str = "a call by MAST root passes the import's core values as \
@@ -106,6 +121,18 @@ impl LinkSet {
         Ok(())
     }
 
+    /// The built-in protocol library provider, made on first use.
+    fn protocol(&self) -> Result<&LinkInput, LinkError> {
+        if let Some(input) = self.protocol.get() {
+            return Ok(input);
+        }
+        let package = crate::protocol_package()?;
+        Ok(self.protocol.get_or_init(|| LinkInput {
+            origin: "built in".into(),
+            package,
+        }))
+    }
+
     /// The linked packages, in the order given.
     pub fn inputs(&self) -> &[LinkInput] {
         &self.inputs
@@ -167,6 +194,17 @@ impl LinkSet {
                 import.display_name(),
                 self.providers(|e| e.mast_root.eq_ignore_ascii_case(root)),
             ),
+            ImportTarget::Named(full) if full.starts_with(midenc_wit::PROTOCOL_PREFIX) => {
+                let protocol = self.protocol()?;
+                let found = protocol
+                    .package
+                    .manifest
+                    .exports
+                    .iter()
+                    .find(|e| &e.name == full)
+                    .map(|e| (protocol, e));
+                (full.clone(), found.into_iter().collect())
+            }
             ImportTarget::Named(full) => (full.clone(), self.providers(|e| &e.name == full)),
         };
         let (input, export) = match found.as_slice() {
@@ -175,6 +213,7 @@ impl LinkSet {
                     ImportTarget::MastRoot(root) if allow_unresolved => Ok(Resolution {
                         root: root.clone(),
                         provider: None,
+                        invocation: Invocation::Call,
                     }),
                     ImportTarget::MastRoot(_) => Err(LinkError::Unresolved {
                         import: display,
@@ -184,6 +223,20 @@ impl LinkSet {
                                --allow-unresolved to record it as an external dependency"
                             .into(),
                     }),
+                    ImportTarget::Named(full)
+                        if full.starts_with(midenc_wit::PROTOCOL_PREFIX) =>
+                    {
+                        Err(LinkError::Unresolved {
+                            import: display,
+                            why: format!(
+                                "the Miden protocol library ({} {}) has no such function",
+                                crate::PROTOCOL_PACKAGE,
+                                crate::PROTOCOL_VERSION
+                            ),
+                            help: self.protocol_functions_like(full),
+                            signature,
+                        })
+                    }
                     ImportTarget::Named(full) => Err(LinkError::Unresolved {
                         import: display,
                         why: self.origins(),
@@ -245,7 +298,29 @@ impl LinkSet {
                 },
             });
         }
+        // A `mast:` import always `call`s: its core code was written for the 16-felt
+        // convention, which an `exec`ed procedure does not follow.
+        let invocation = match (&import.target, export.invocation.as_str()) {
+            (ImportTarget::Named(_), "exec") => Invocation::Exec,
+            (ImportTarget::MastRoot(_), "exec") => {
+                return Err(LinkError::SignatureMismatch {
+                    import: display,
+                    import_signature: signature,
+                    import_felts: felts_text(p, r),
+                    package: input.package.manifest.name.clone(),
+                    origin: input.origin.clone(),
+                    export: export.name.clone(),
+                    export_signature: export.signature.clone(),
+                    export_felts: felts_text(export.stack_felts_in, export.stack_felts_out),
+                    help: "this export is invoked with `exec` (in the caller's context); import \
+                           it by its WIT name, not by MAST root"
+                        .into(),
+                })
+            }
+            _ => Invocation::Call,
+        };
         Ok(Resolution {
+            invocation,
             root: export.mast_root.to_ascii_lowercase(),
             provider: Some(ImportBinding {
                 package: input.package.manifest.name.clone(),
@@ -254,6 +329,36 @@ impl LinkSet {
                 export: export.name.clone(),
             }),
         })
+    }
+
+    /// The protocol functions of the interface `full` names (or every interface), as a hint.
+    fn protocol_functions_like(&self, full: &str) -> String {
+        let iface = full.split_once('#').map_or(full, |(i, _)| i);
+        let iface = iface.split_once('@').map_or(iface, |(i, _)| i);
+        let Ok(protocol) = self.protocol() else {
+            return String::new();
+        };
+        let same: Vec<&str> = protocol
+            .package
+            .manifest
+            .exports
+            .iter()
+            .map(|e| e.name.as_str())
+            .filter(|n| n.starts_with(&format!("{iface}@")))
+            .collect();
+        if same.is_empty() {
+            let mut ifaces: Vec<&str> = protocol
+                .package
+                .manifest
+                .exports
+                .iter()
+                .filter_map(|e| e.name.split_once('@').map(|(i, _)| i))
+                .collect();
+            ifaces.dedup();
+            format!("the protocol interfaces are {}", ifaces.join(", "))
+        } else {
+            format!("`{iface}` has {}", same.join(", "))
+        }
     }
 
     /// Exports whose name differs from `full` only in the version, as a hint.

@@ -152,6 +152,14 @@ pub enum DriverError {
         /// The VM's message.
         message: String,
     },
+    /// A transaction on the local mock chain could not be built or failed; the message
+    /// carries the protocol's or the kernel's error.
+    #[error("transaction: {message}")]
+    #[diagnostic(code(midenc::transaction))]
+    Transaction {
+        /// What failed, and the protocol's error.
+        message: String,
+    },
 }
 
 /// ` (in f, at offset 0x2a)` for a known location, nothing otherwise.

@@ -7,6 +7,7 @@
 // out of a failing command, so their size costs nothing that boxing would save.
 #![allow(clippy::result_large_err)]
 
+pub mod chain;
 pub mod cli;
 mod commands;
 pub mod error;
@@ -157,7 +158,7 @@ fn compile_pipeline(
         imports
             .iter()
             .position(|i| i.func == import.func)
-            .map(|at| resolutions[at].root.clone())
+            .map(|at| resolutions[at].binding())
     };
     with_deep_stack(|| {
         let (module, world) = if is_component {

@@ -19,7 +19,7 @@ const COUNTER_WAT: &str = r#"(module
 
 fn metadata_path() -> String {
     root()
-        .join("tests/fixtures/contracts/counter.toml")
+        .join("tests/fixtures/contracts/counter/component.toml")
         .display()
         .to_string()
 }

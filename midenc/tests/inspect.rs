@@ -61,7 +61,7 @@ fn compiled() -> tempfile::TempDir {
         &["compile", "b.wat", "-o", "ext.masp", "--allow-unresolved"],
         d,
     ));
-    let metadata = repo_file("tests/fixtures/contracts/counter.toml");
+    let metadata = repo_file("tests/fixtures/contracts/counter/component.toml");
     ok(midenc(
         &[
             "compile",

@@ -347,7 +347,7 @@ fn new_build_run() {
     // Declared in the crate, the package becomes an account component (docs/contracts.md).
     let cargo_toml = std::fs::read_to_string(krate.join("Cargo.toml")).unwrap();
     std::fs::copy(
-        root().join("tests/fixtures/contracts/counter.toml"),
+        root().join("tests/fixtures/contracts/counter/component.toml"),
         krate.join("component.toml"),
     )
     .unwrap();

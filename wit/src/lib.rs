@@ -15,6 +15,8 @@ mod miden_types;
 
 use std::path::{Path, PathBuf};
 
+mod protocol;
+pub use protocol::{procedure_path, protocol_world, CORE_TYPES_WIT, PROTOCOL_PREFIX, PROTOCOL_WIT};
 pub use bindings::{rust_bindings, Bindings, BindingsSource, PackageWit, BINDINGS_HEADER};
 pub use component::{checked_world, componentize, world_text};
 pub use core_world::{core_world, CoreFunc, CoreScalar};

@@ -29,6 +29,8 @@ use midenc_abi::{
     CoreType, FlatType, Shape, WitSignature, WitType, MAX_FLAT_PARAMS, MAX_STACK_FELTS,
 };
 
+use crate::{Binding, Invocation};
+
 use super::canon::{slots, CanonGen, MemAt, Slot, Targets, ABI_BASE, ARGS, NO_LEAVE, RES};
 
 /// Cell holding the pointer to parameters passed in linear memory.
@@ -68,9 +70,14 @@ pub fn core_signature(params: &[CoreType], results: &[CoreType]) -> WitSignature
     }
 }
 
-/// Generates the body of the adapter procedure for an import with signature `sig` that calls
-/// `root`. `realloc` invokes the module's `cabi_realloc` (needed when results carry strings or
-/// lists).
+/// Generates the body of the adapter procedure for an import with signature `sig` bound to
+/// `binding`. `realloc` invokes the module's `cabi_realloc` (needed when results carry strings
+/// or lists).
+///
+/// An `exec`ed procedure runs on the caller's stack and in its memory: its arguments and
+/// results are the flat values themselves, first on top, with nothing under them and nothing
+/// through the advice map, so its signature may hold no strings or lists and at most 16 felts
+/// each way.
 ///
 /// # Errors
 /// An `unsupported: …` description when the signature needs something not implemented.
@@ -79,8 +86,21 @@ pub fn generate(
     sig: &WitSignature,
     shape: CoreShape,
     realloc: Option<&str>,
-    root: &str,
+    binding: &Binding,
 ) -> Result<Vec<String>, String> {
+    let exec = binding.invocation == Invocation::Exec;
+    let root = &binding.root;
+    if exec
+        && (sig.params_spill()
+            || sig.results_spill()
+            || sig.params.iter().any(|(_, t)| t.has_lists())
+            || sig.result.as_ref().is_some_and(WitType::has_lists))
+    {
+        return Err(format!(
+            "import `{name}` is invoked with `exec`, which passes values on the stack only: \
+             strings, lists and more than {MAX_STACK_FELTS} felts each way"
+        ));
+    }
     for (_, t) in &sig.params {
         t.check_supported()?;
     }
@@ -160,16 +180,20 @@ pub fn generate(
         g.hash_and_insert();
         g.op("movup.4 movup.5 swap sub div.4 movdn.4");
     } else {
-        pad(&mut g, MAX_STACK_FELTS as u32 - arg_felts);
+        if !exec {
+            pad(&mut g, MAX_STACK_FELTS as u32 - arg_felts);
+        }
         for i in (0..arg_felts).rev() {
             g.op(format!("mem_load.{}", RES + i));
         }
     }
-    g.op(format!("call.{root}"));
+    g.op(format!("{}.{root}", binding.invocation.as_str()));
 
     // 4. The result image, received into the argument region.
     let Some(result) = &sig.result else {
-        g.op("dropw dropw dropw dropw");
+        if !exec {
+            g.op("dropw dropw dropw dropw");
+        }
         return Ok(g.finish());
     };
     let rflat = result.flat();
@@ -185,7 +209,9 @@ pub fn generate(
         for i in 0..rfelts {
             g.op(format!("mem_store.{}", ARGS + i));
         }
-        drop_felts(&mut g, MAX_STACK_FELTS as u32 - rfelts);
+        if !exec {
+            drop_felts(&mut g, MAX_STACK_FELTS as u32 - rfelts);
+        }
         g.lift_flat(result, &rslots, 0)?;
     }
 
@@ -338,14 +364,46 @@ mod tests {
     #[test]
     fn adapters_spill_exactly_when_the_image_does() {
         let root = format!("0x{}", "0".repeat(64));
+        let call = Binding {
+            root: root.clone(),
+            invocation: Invocation::Call,
+        };
         let small = core_signature(&[CoreType::I32; 16], &[CoreType::I32]);
-        let ops = generate("f", &small, CoreShape::Direct, None, &root).unwrap();
+        let ops = generate("f", &small, CoreShape::Direct, None, &call).unwrap();
         assert!(!ops.iter().any(|o| o.contains("adv.insert_mem")));
         assert!(ops.iter().any(|o| o == &format!("call.{root}")));
         let big = core_signature(&[CoreType::I32; 17], &[CoreType::I64; 9]);
-        let ops = generate("f", &big, CoreShape::Direct, None, &root).unwrap();
+        let ops = generate("f", &big, CoreShape::Direct, None, &call).unwrap();
         assert!(ops.iter().any(|o| o.contains("adv.insert_mem")));
         assert!(ops.iter().any(|o| o.contains("abi_pipe_check")));
+    }
+
+    #[test]
+    fn exec_adapters_pass_values_on_the_callers_stack() {
+        let exec = Binding {
+            root: format!("0x{}", "0".repeat(64)),
+            invocation: Invocation::Exec,
+        };
+        let word = WitType::Record(
+            ["a", "b", "c", "d"]
+                .iter()
+                .map(|n| (n.to_string(), WitType::U32))
+                .collect(),
+        );
+        let sig = WitSignature {
+            params: vec![("key".into(), WitType::U32), ("value".into(), word.clone())],
+            result: Some(word),
+        };
+        let ops = generate("f", &sig, CoreShape::Lowered, None, &exec).unwrap();
+        assert!(ops.iter().any(|o| o == &format!("exec.{}", exec.root)));
+        // No padding to 16 felts and no drop of a callee's 16.
+        assert!(!ops.iter().any(|o| o.contains("padw") || o.contains("dropw")));
+        let strings = WitSignature {
+            params: vec![("s".into(), WitType::String)],
+            result: None,
+        };
+        let err = generate("f", &strings, CoreShape::Lowered, None, &exec).unwrap_err();
+        assert!(err.contains("exec"), "{err}");
     }
 
     #[test]
@@ -354,12 +412,16 @@ mod tests {
             params: Vec::new(),
             result: Some(WitType::String),
         };
-        let err = generate("f", &sig, CoreShape::Lowered, None, "0x0").unwrap_err();
+        let call = Binding {
+            root: "0x0".into(),
+            invocation: Invocation::Call,
+        };
+        let err = generate("f", &sig, CoreShape::Lowered, None, &call).unwrap_err();
         assert!(err.contains("cabi_realloc"), "{err}");
         let floats = WitSignature {
             params: vec![("x".into(), WitType::F64)],
             result: None,
         };
-        assert!(generate("f", &floats, CoreShape::Lowered, None, "0x0").is_err());
+        assert!(generate("f", &floats, CoreShape::Lowered, None, &call).is_err());
     }
 }

@@ -437,7 +437,7 @@ pub(crate) fn attach_wit(
 pub(crate) fn emit_import(
     import: &ImportedFunction,
     proc_name: &str,
-    root: &str,
+    binding: &crate::Binding,
     realloc: Option<&str>,
     out: &mut crate::masm::MasmWriter,
 ) -> WasmResult<()> {
@@ -449,20 +449,24 @@ pub(crate) fn emit_import(
     };
     let sig = import.call_signature();
     if !import_adapter::needs_adapter(&sig, shape) {
-        return crate::imports::emit_adapter(import, proc_name, root, out);
+        return crate::imports::emit_adapter(import, proc_name, binding, out);
     }
     let name = match &import.target {
         crate::ImportTarget::Named(full) => full.clone(),
         crate::ImportTarget::MastRoot(_) => import.display_name(),
     };
-    let ops = import_adapter::generate(&name, &sig, shape, realloc, root).map_err(|feature| {
+    let ops = import_adapter::generate(&name, &sig, shape, realloc, binding).map_err(|feature| {
         WasmError::Unsupported {
             feature,
             function: name.clone(),
             offset: 0,
         }
     })?;
-    out.linef(format_args!("# import `{name}`: {}", sig.wit_text()));
+    out.linef(format_args!(
+        "# import `{name}` ({}): {}",
+        binding.invocation.as_str(),
+        sig.wit_text()
+    ));
     out.open(&format!("pub proc {proc_name}"));
     for op in &ops {
         out.code(op);

@@ -110,7 +110,7 @@ fn write_template(dir: &Path, names: &Names) -> DriverResult<()> {
         ("wit/world.wit", include_str!("template/world.wit.tmpl")),
         (
             "wit/deps/miden-base/core-types.wit",
-            include_str!("template/core-types.wit.tmpl"),
+            midenc_wit::CORE_TYPES_WIT,
         ),
         ("src/lib.rs", include_str!("template/lib.rs.tmpl")),
         ("src/runtime.rs", include_str!("template/runtime.rs.tmpl")),
