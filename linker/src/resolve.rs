@@ -223,9 +223,7 @@ impl LinkSet {
                                --allow-unresolved to record it as an external dependency"
                             .into(),
                     }),
-                    ImportTarget::Named(full)
-                        if full.starts_with(midenc_wit::PROTOCOL_PREFIX) =>
-                    {
+                    ImportTarget::Named(full) if full.starts_with(midenc_wit::PROTOCOL_PREFIX) => {
                         Err(LinkError::Unresolved {
                             import: display,
                             why: format!(

@@ -163,9 +163,21 @@ mod tests {
     #[test]
     fn every_bundled_protocol_function_is_a_library_procedure() {
         let package = protocol_package().unwrap();
-        let names: Vec<&str> = package.manifest.exports.iter().map(|e| e.name.as_str()).collect();
-        assert!(names.contains(&"miden:protocol/native-account@0.15.0#set-item"), "{names:?}");
-        assert!(package.manifest.exports.iter().all(|e| e.invocation == "exec"));
+        let names: Vec<&str> = package
+            .manifest
+            .exports
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        assert!(
+            names.contains(&"miden:protocol/native-account@0.15.0#set-item"),
+            "{names:?}"
+        );
+        assert!(package
+            .manifest
+            .exports
+            .iter()
+            .all(|e| e.invocation == "exec"));
         let get_item = package
             .manifest
             .exports

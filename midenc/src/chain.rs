@@ -86,8 +86,28 @@ fn block_on<F: Future>(future: F) -> F::Output {
 
 fn chain_error(what: &str, error: impl std::fmt::Display) -> DriverError {
     DriverError::Transaction {
-        message: format!("{what}: {error:#}"),
+        message: format!("{what}: {}", plain_text(&format!("{error:#}"))),
     }
+}
+
+/// `text` without terminal colour sequences (some protocol errors arrive rendered) and
+/// without trailing blank lines.
+fn plain_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // `ESC [ … letter`
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out.trim_end().to_string()
 }
 
 fn word_values(word: &Word) -> [u64; 4] {
@@ -203,8 +223,8 @@ impl LocalChain {
             .tx_script(script)
             .build()
             .map_err(|e| chain_error("the transaction context", e))?;
-        let executed = block_on(context.execute())
-            .map_err(|e| chain_error("the transaction failed", e))?;
+        let executed =
+            block_on(context.execute()).map_err(|e| chain_error("the transaction failed", e))?;
         let report = self.report(&executed, before);
         self.chain
             .add_pending_executed_transaction(&executed)

@@ -30,6 +30,9 @@ pub enum Command {
     New(commands::new::Opts),
     /// Show what a package exports, imports and needs (tables, or `--json`).
     Inspect(commands::inspect::Opts),
+    /// Run transactions on a local mock chain against an account made of compiled
+    /// account components, and show what each changed.
+    Tx(commands::tx::Opts),
 }
 
 /// Parses arguments, runs the command and renders any error; the process exit status.
@@ -60,6 +63,7 @@ pub fn main() -> ExitCode {
         Command::Build(opts) => commands::build::run(opts),
         Command::New(opts) => commands::new::run(opts),
         Command::Inspect(opts) => commands::inspect::run(opts),
+        Command::Tx(opts) => commands::tx::run(opts),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

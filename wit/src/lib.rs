@@ -16,11 +16,11 @@ mod miden_types;
 use std::path::{Path, PathBuf};
 
 mod protocol;
-pub use protocol::{procedure_path, protocol_world, CORE_TYPES_WIT, PROTOCOL_PREFIX, PROTOCOL_WIT};
 pub use bindings::{rust_bindings, Bindings, BindingsSource, PackageWit, BINDINGS_HEADER};
 pub use component::{checked_world, componentize, world_text};
 pub use core_world::{core_world, CoreFunc, CoreScalar};
 pub use export_prefix::{strip_export_prefix, EXPORT_PREFIX};
+pub use protocol::{procedure_path, protocol_world, CORE_TYPES_WIT, PROTOCOL_PREFIX, PROTOCOL_WIT};
 pub use wit_parser::{PackageId, Resolve, WorldId};
 
 /// Why WIT could not be loaded.

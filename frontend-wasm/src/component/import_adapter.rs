@@ -397,7 +397,9 @@ mod tests {
         let ops = generate("f", &sig, CoreShape::Lowered, None, &exec).unwrap();
         assert!(ops.iter().any(|o| o == &format!("exec.{}", exec.root)));
         // No padding to 16 felts and no drop of a callee's 16.
-        assert!(!ops.iter().any(|o| o.contains("padw") || o.contains("dropw")));
+        assert!(!ops
+            .iter()
+            .any(|o| o.contains("padw") || o.contains("dropw")));
         let strings = WitSignature {
             params: vec![("s".into(), WitType::String)],
             result: None,

@@ -455,13 +455,14 @@ pub(crate) fn emit_import(
         crate::ImportTarget::Named(full) => full.clone(),
         crate::ImportTarget::MastRoot(_) => import.display_name(),
     };
-    let ops = import_adapter::generate(&name, &sig, shape, realloc, binding).map_err(|feature| {
-        WasmError::Unsupported {
-            feature,
-            function: name.clone(),
-            offset: 0,
-        }
-    })?;
+    let ops =
+        import_adapter::generate(&name, &sig, shape, realloc, binding).map_err(|feature| {
+            WasmError::Unsupported {
+                feature,
+                function: name.clone(),
+                offset: 0,
+            }
+        })?;
     out.linef(format_args!(
         "# import `{name}` ({}): {}",
         binding.invocation.as_str(),

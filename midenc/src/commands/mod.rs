@@ -6,3 +6,4 @@ pub mod compile;
 pub mod inspect;
 pub mod new;
 pub mod run;
+pub mod tx;
