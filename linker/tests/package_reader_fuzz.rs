@@ -46,7 +46,7 @@ fn package(wat: &str, name: &str, links: &LinkSet) -> Vec<u8> {
         imports
             .iter()
             .position(|j| j.func == i.func)
-            .map(|at| resolutions[at].root.clone())
+            .map(|at| resolutions[at].binding())
     };
     let request = midenc_frontend_wasm::Request::new(&wasm).with_bind(&bind);
     let module = midenc_frontend_wasm::compile_module(&request).unwrap();

@@ -93,6 +93,21 @@ fn midenc_tx_reports_each_transaction_as_text_and_json() {
     let wat = std::fs::read_to_string(root().join("tests/fixtures/contracts/counter/counter.wat"))
         .unwrap();
     let package = compile_variant(dir.path(), "counter", &wat, true);
+    // The protocol imports are `exec`ed, and inspect says so.
+    let manifest: serde_json::Value = serde_json::from_str(&common::stdout(&ok(run(&mut midenc(
+        &["inspect", &package, "--json"],
+        dir.path(),
+    )))))
+    .unwrap();
+    let imports = manifest["imports"].as_array().unwrap();
+    assert_eq!(imports.len(), 2);
+    assert!(
+        imports.iter().all(|i| i["invocation"] == "exec"),
+        "{imports:?}"
+    );
+    assert_eq!(imports[0]["resolved"]["package"], "miden:protocol");
+    let table = common::stdout(&ok(run(&mut midenc(&["inspect", &package], dir.path()))));
+    assert!(table.contains("invocation"), "{table}");
     let text = common::stdout(&ok(run(&mut midenc(
         &[
             "tx",

@@ -180,6 +180,7 @@ fn render(m: &ComponentManifest, facts: Option<&PackageFacts>) -> String {
                     i.signature.clone(),
                     format!("{} / {}", i.stack_felts_in, i.stack_felts_out),
                     yes_no(i.spills),
+                    i.invocation.clone(),
                     i.mast_root.clone(),
                     resolved,
                 ]
@@ -192,6 +193,7 @@ fn render(m: &ComponentManifest, facts: Option<&PackageFacts>) -> String {
                 "signature",
                 "felts in/out",
                 "spills",
+                "invocation",
                 "MAST root",
                 "resolved to",
             ],
