@@ -108,6 +108,9 @@ struct StorageSlot {
     kind: String,
     #[serde(default)]
     description: String,
+    /// The slot identifier, `[suffix, prefix]`.
+    #[serde(default)]
+    id: [u64; 2],
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
@@ -154,6 +157,7 @@ struct Import {
     #[serde(default)]
     #[allow(dead_code)]
     wit: Option<serde_json::Value>,
+    invocation: String,
 }
 
 #[derive(Deserialize)]
@@ -238,6 +242,7 @@ fn checked(json: &str) -> Manifest {
             slot.kind
         );
         assert!(slot.description.is_ascii());
+        assert_ne!(slot.id, [0, 0], "{}: a hashed name", slot.name);
     }
     assert!(!m.name.is_empty() && m.version.split('.').count() == 3);
     assert!(m.world.is_none(), "core modules have no world");
@@ -262,6 +267,11 @@ fn checked(json: &str) -> Manifest {
     }
     for i in &m.imports {
         assert!(matches!(i.kind.as_str(), "mast" | "named"), "{}", i.kind);
+        assert!(
+            matches!(i.invocation.as_str(), "call" | "exec"),
+            "{}",
+            i.invocation
+        );
         if i.kind == "mast" {
             assert_eq!(i.module, format!("mast:{}", i.mast_root));
         }
