@@ -59,7 +59,7 @@ pub enum SlotChange {
 /// A transaction's cycles, as the kernel measures its phases.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TxCycles {
-    /// Every phase together.
+    /// Every phase together: prologue, notes, script and epilogue.
     pub total: usize,
     /// The kernel's prologue.
     pub prologue: usize,
@@ -67,7 +67,7 @@ pub struct TxCycles {
     pub notes: usize,
     /// The transaction script.
     pub tx_script: usize,
-    /// The kernel's epilogue, without the authentication procedure.
+    /// The kernel's epilogue, the authentication procedure included.
     pub epilogue: usize,
     /// The account's authentication procedure.
     pub auth: usize,
