@@ -447,6 +447,40 @@ fn embed_manifest(package: &mut Package, manifest_json: Vec<u8>) -> Vec<u8> {
 
 /// The manifest of a package built without midenc: its exported procedures by path and MAST
 /// root (`signature` says that none is recorded), no imports, instance or memory.
+/// The manifest of a package midenc did not compile from Wasm (a plain Miden library, or a typed
+/// MASM library): its exports, sizes and kind, and nothing about Wasm.
+pub(crate) fn exports_only_manifest(
+    name: &str,
+    version: &str,
+    library: &Library,
+    exports: Vec<ManifestExport>,
+    kind: &str,
+) -> ComponentManifest {
+    let forest = library.mast_forest();
+    ComponentManifest {
+        schema: MANIFEST_SCHEMA,
+        name: name.to_string(),
+        version: version.to_string(),
+        world: None,
+        wasm_sha256: String::new(),
+        module: String::new(),
+        mast_digest: library.digest().to_hex(),
+        exports,
+        imports: Vec::new(),
+        instantiate_mast_root: String::new(),
+        dependencies: Vec::new(),
+        memory: None,
+        data_segments: Vec::new(),
+        sizes: ManifestSizes {
+            masm_bytes: 0,
+            mast_nodes: forest.num_nodes() as usize,
+            procedures: forest.num_procedures() as usize,
+        },
+        kind: kind.into(),
+        storage: Vec::new(),
+    }
+}
+
 fn plain_manifest(package: &Package) -> ComponentManifest {
     let exports = package
         .manifest
@@ -474,29 +508,13 @@ fn plain_manifest(package: &Package) -> ComponentManifest {
             }
         })
         .collect();
-    let forest = package.mast.mast_forest();
-    ComponentManifest {
-        schema: MANIFEST_SCHEMA,
-        name: package.name.to_string(),
-        version: package.version.to_string(),
-        world: None,
-        wasm_sha256: String::new(),
-        module: String::new(),
-        mast_digest: package.digest().to_hex(),
+    exports_only_manifest(
+        &package.name.to_string(),
+        &package.version.to_string(),
+        package.mast.as_ref(),
         exports,
-        imports: Vec::new(),
-        instantiate_mast_root: String::new(),
-        dependencies: Vec::new(),
-        memory: None,
-        data_segments: Vec::new(),
-        sizes: ManifestSizes {
-            masm_bytes: 0,
-            mast_nodes: forest.num_nodes() as usize,
-            procedures: forest.num_procedures() as usize,
-        },
-        kind: contract::kind_name(package.kind).into(),
-        storage: Vec::new(),
-    }
+        contract::kind_name(package.kind),
+    )
 }
 
 /// Name of the package section holding [`package_checksum`] of the rest of the package.

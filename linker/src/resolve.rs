@@ -280,7 +280,21 @@ impl LinkSet {
                 import.params == export.params && import.results == export.results
             }
         };
-        if !agrees {
+        // A `mast:` import always `call`s: its core code was written for the 16-felt
+        // convention, which an `exec`ed procedure does not follow.
+        let exec = export.invocation == "exec";
+        let mismatch = match &import.target {
+            _ if !agrees => Some(match import.target {
+                ImportTarget::MastRoot(_) => MAST_SIGNATURE_HELP,
+                ImportTarget::Named(_) => NAMED_SIGNATURE_HELP,
+            }),
+            ImportTarget::MastRoot(_) if exec => Some(
+                "this export is invoked with `exec` (in the caller's context); import it by \
+                 its WIT name, not by MAST root",
+            ),
+            _ => None,
+        };
+        if let Some(help) = mismatch {
             return Err(LinkError::SignatureMismatch {
                 import: display,
                 import_signature: signature,
@@ -290,32 +304,13 @@ impl LinkSet {
                 export: export.name.clone(),
                 export_signature: export.signature.clone(),
                 export_felts: felts_text(export.stack_felts_in, export.stack_felts_out),
-                help: match import.target {
-                    ImportTarget::MastRoot(_) => MAST_SIGNATURE_HELP.into(),
-                    ImportTarget::Named(_) => NAMED_SIGNATURE_HELP.into(),
-                },
+                help: help.into(),
             });
         }
-        // A `mast:` import always `call`s: its core code was written for the 16-felt
-        // convention, which an `exec`ed procedure does not follow.
-        let invocation = match (&import.target, export.invocation.as_str()) {
-            (ImportTarget::Named(_), "exec") => Invocation::Exec,
-            (ImportTarget::MastRoot(_), "exec") => {
-                return Err(LinkError::SignatureMismatch {
-                    import: display,
-                    import_signature: signature,
-                    import_felts: felts_text(p, r),
-                    package: input.package.manifest.name.clone(),
-                    origin: input.origin.clone(),
-                    export: export.name.clone(),
-                    export_signature: export.signature.clone(),
-                    export_felts: felts_text(export.stack_felts_in, export.stack_felts_out),
-                    help: "this export is invoked with `exec` (in the caller's context); import \
-                           it by its WIT name, not by MAST root"
-                        .into(),
-                })
-            }
-            _ => Invocation::Call,
+        let invocation = if exec {
+            Invocation::Exec
+        } else {
+            Invocation::Call
         };
         Ok(Resolution {
             invocation,

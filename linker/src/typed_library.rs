@@ -14,7 +14,7 @@ use miden_mast_package::{Package, PackageId, TargetType, Version};
 use midenc_abi::WitSignature;
 
 use crate::{
-    manifest::{self, ComponentManifest, ManifestExport, ManifestSizes, MANIFEST_SCHEMA},
+    manifest::{self, ManifestExport},
     LinkError, LinkedPackage, TrapTable,
 };
 
@@ -91,29 +91,13 @@ pub fn typed_library(
         });
     }
     let parsed_version = Version::parse(version).map_err(|e| bad(e.to_string()))?;
-    let forest = library.mast_forest();
-    let manifest = ComponentManifest {
-        schema: MANIFEST_SCHEMA,
-        name: name.to_string(),
-        version: version.to_string(),
-        world: None,
-        wasm_sha256: String::new(),
-        module: String::new(),
-        mast_digest: library.digest().to_hex(),
+    let manifest = crate::exports_only_manifest(
+        name,
+        version,
+        &library,
         exports,
-        imports: Vec::new(),
-        instantiate_mast_root: String::new(),
-        dependencies: Vec::new(),
-        memory: None,
-        data_segments: Vec::new(),
-        sizes: ManifestSizes {
-            masm_bytes: 0,
-            mast_nodes: forest.num_nodes() as usize,
-            procedures: forest.num_procedures() as usize,
-        },
-        kind: manifest::library_kind(),
-        storage: Vec::new(),
-    };
+        &manifest::library_kind(),
+    );
     let package = Package::from_library(
         PackageId::from(name),
         parsed_version,

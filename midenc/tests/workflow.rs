@@ -489,3 +489,57 @@ fn new_crate_calls_a_core_package_through_its_bindings() {
         stderr(&o)
     );
 }
+
+/// `midenc new --account` makes an account component that builds with `midenc build` and
+/// counts in transactions run by `midenc tx`; the other contract templates are refused
+/// until they exist.
+#[test]
+fn new_account_build_tx() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(run(&mut midenc(&["new", "--account", "my-counter"], dir.path())));
+    let krate = dir.path().join("my-counter");
+    for f in [
+        "component.toml",
+        "wit/world.wit",
+        "wit/deps/miden-protocol/protocol.wit",
+        "src/lib.rs",
+        "src/bindings.rs",
+    ] {
+        assert!(krate.join(f).is_file(), "template lacks {f}");
+    }
+    let cache = guest_target_dir();
+    let mut cmd = midenc(&["build"], &krate);
+    cmd.env("CARGO_TARGET_DIR", &cache);
+    ok(run(&mut cmd));
+    let masp = cache.join("miden/debug/my-counter.masp");
+    let manifest = stdout(&ok(run(&mut midenc(
+        &["inspect", masp.to_str().unwrap(), "--json"],
+        dir.path(),
+    ))));
+    assert!(manifest.contains("\"kind\": \"account-component\""), "{manifest}");
+    assert!(manifest.contains("my_counter::count"), "{manifest}");
+    let report = stdout(&ok(run(&mut midenc(
+        &[
+            "tx",
+            "--account",
+            masp.to_str().unwrap(),
+            "--call",
+            "increment",
+            "--repeat",
+            "2",
+        ],
+        dir.path(),
+    ))));
+    assert!(
+        report.contains("my_counter::count = [2, 0, 0, 0]"),
+        "{report}"
+    );
+
+    for (flag, what) in [("--note", "note-script"), ("--tx-script", "transaction-script")] {
+        let out = run(&mut midenc(&["new", flag, "other"], dir.path()));
+        assert!(!out.status.success());
+        let err = stderr(&out);
+        assert!(err.contains(&format!("unsupported: {what} templates")), "{err}");
+        assert!(!dir.path().join("other").exists());
+    }
+}

@@ -1,4 +1,6 @@
-//! `midenc new`: a Rust crate that `midenc build` turns into a Miden package, ready to run.
+//! `midenc new`: a Rust crate that `midenc build` turns into a Miden package, ready to run:
+//! a library package by default, or with `--account` an account component (a counter in the
+//! account's storage) that `midenc tx` runs in transactions.
 
 use std::path::{Path, PathBuf};
 
@@ -9,15 +11,52 @@ use crate::error::{DriverError, DriverResult};
 pub struct Opts {
     /// The directory to create; its name becomes the crate's name.
     pub path: PathBuf,
+    /// An account component: a counter kept in a storage slot, incremented by one procedure
+    /// and read by another.
+    #[arg(long, conflicts_with_all = ["note", "tx_script"])]
+    pub account: bool,
+    /// A note script (not available yet).
+    #[arg(long, conflicts_with = "tx_script")]
+    pub note: bool,
+    /// A transaction script (not available yet).
+    #[arg(long)]
+    pub tx_script: bool,
+}
+
+/// Which crate `midenc new` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Template {
+    /// A library package (the default).
+    Library,
+    /// An account component.
+    Account,
 }
 
 /// Runs `midenc new`.
 pub fn run(opts: Opts) -> DriverResult<()> {
-    create(&opts.path)?;
-    crate::status::print(
-        "Created",
-        &format!("Miden package `{}`", opts.path.display()),
-    );
+    let unsupported = |what: &str, flag: &str| DriverError::Usage {
+        message: format!("unsupported: {what} templates (`midenc new {flag}`) are not available yet"),
+        help: "`midenc new --account` makes an account component; see docs/contracts.md for \
+               what works today"
+            .into(),
+    };
+    if opts.note {
+        return Err(unsupported("note-script", "--note"));
+    }
+    if opts.tx_script {
+        return Err(unsupported("transaction-script", "--tx-script"));
+    }
+    let template = if opts.account {
+        Template::Account
+    } else {
+        Template::Library
+    };
+    create(&opts.path, template)?;
+    let what = match template {
+        Template::Library => "Miden package",
+        Template::Account => "Miden account component",
+    };
+    crate::status::print("Created", &format!("{what} `{}`", opts.path.display()));
     Ok(())
 }
 
@@ -25,7 +64,7 @@ pub fn run(opts: Opts) -> DriverResult<()> {
 ///
 /// The bindings (`src/bindings.rs`) are generated here too, so the crate also builds with
 /// plain cargo; `midenc build` regenerates them whenever `wit/` changes.
-pub fn create(path: &Path) -> DriverResult<()> {
+pub fn create(path: &Path, template: Template) -> DriverResult<()> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -48,7 +87,7 @@ pub fn create(path: &Path) -> DriverResult<()> {
         _ => PathBuf::from("."),
     };
     let staging = parent.join(format!(".{name}.midenc-new{}", std::process::id()));
-    let result = write_template(&staging, &names).and_then(|()| {
+    let result = write_template(&staging, &names, template).and_then(|()| {
         std::fs::rename(&staging, path).map_err(|source| DriverError::Write {
             path: path.to_path_buf(),
             error: source,
@@ -104,24 +143,61 @@ impl Names {
     }
 }
 
-fn write_template(dir: &Path, names: &Names) -> DriverResult<()> {
-    let files: [(&str, &str); 7] = [
-        ("Cargo.toml", include_str!("template/Cargo.toml.tmpl")),
-        ("wit/world.wit", include_str!("template/world.wit.tmpl")),
+fn write_template(dir: &Path, names: &Names, template: Template) -> DriverResult<()> {
+    let mut files: Vec<(&str, String)> = vec![
+        ("Cargo.toml", include_str!("template/Cargo.toml.tmpl").to_string()),
         (
             "wit/deps/miden-base/core-types.wit",
-            midenc_wit::CORE_TYPES_WIT,
+            midenc_wit::CORE_TYPES_WIT.to_string(),
         ),
-        ("src/lib.rs", include_str!("template/lib.rs.tmpl")),
-        ("src/runtime.rs", include_str!("template/runtime.rs.tmpl")),
-        ("README.md", include_str!("template/README.md.tmpl")),
-        (".gitignore", include_str!("template/gitignore.tmpl")),
+        ("src/runtime.rs", include_str!("template/runtime.rs.tmpl").into()),
+        (".gitignore", include_str!("template/gitignore.tmpl").into()),
     ];
-    for (rel, template) in files {
+    match template {
+        Template::Library => files.extend([
+            ("wit/world.wit", include_str!("template/world.wit.tmpl").into()),
+            ("src/lib.rs", include_str!("template/lib.rs.tmpl").into()),
+            ("README.md", include_str!("template/README.md.tmpl").into()),
+        ]),
+        Template::Account => {
+            let (suffix, prefix) = slot_id(&format!("{}::count", names.wit.replace('-', "_")))?;
+            let lib = include_str!("template/account/lib.rs.tmpl")
+                .replace("{{count_suffix}}", &format!("{suffix:#018x}"))
+                .replace("{{count_prefix}}", &format!("{prefix:#018x}"));
+            files[0].1.push_str(
+                "\n# The account component's metadata (storage slots), read by `midenc build`.\n\
+                 [package.metadata.miden]\naccount-component = \"component.toml\"\n",
+            );
+            files.extend([
+                ("wit/world.wit", include_str!("template/account/world.wit.tmpl").into()),
+                (
+                    "wit/deps/miden-protocol/protocol.wit",
+                    midenc_wit::PROTOCOL_WIT.into(),
+                ),
+                ("component.toml", include_str!("template/account/component.toml.tmpl").into()),
+                ("src/lib.rs", lib),
+                ("README.md", include_str!("template/account/README.md.tmpl").into()),
+            ]);
+        }
+    }
+    for (rel, template) in &files {
         write_file(&dir.join(rel), names.fill(template).as_bytes())?;
     }
     let bindings = super::bindings::generate(&dir.join("wit"), None)?;
     write_file(&dir.join("src/bindings.rs"), bindings.as_bytes())
+}
+
+/// The identifier of the storage slot named `name`, `(suffix, prefix)`, as the protocol
+/// computes it.
+fn slot_id(name: &str) -> DriverResult<(u64, u64)> {
+    let slot = miden_protocol::account::StorageSlotName::new(name).map_err(|e| {
+        DriverError::Usage {
+            message: format!("`{name}` cannot name a storage slot: {e}"),
+            help: "choose a crate name made of letters, digits and `-`".into(),
+        }
+    })?;
+    let id = slot.id();
+    Ok((id.suffix().as_canonical_u64(), id.prefix().as_canonical_u64()))
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> DriverResult<()> {
