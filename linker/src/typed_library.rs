@@ -91,13 +91,8 @@ pub fn typed_library(
         });
     }
     let parsed_version = Version::parse(version).map_err(|e| bad(e.to_string()))?;
-    let manifest = crate::exports_only_manifest(
-        name,
-        version,
-        &library,
-        exports,
-        &manifest::library_kind(),
-    );
+    let manifest =
+        crate::exports_only_manifest(name, version, &library, exports, &manifest::library_kind());
     let package = Package::from_library(
         PackageId::from(name),
         parsed_version,

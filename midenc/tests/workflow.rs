@@ -496,7 +496,10 @@ fn new_crate_calls_a_core_package_through_its_bindings() {
 #[test]
 fn new_account_build_tx() {
     let dir = tempfile::tempdir().unwrap();
-    ok(run(&mut midenc(&["new", "--account", "my-counter"], dir.path())));
+    ok(run(&mut midenc(
+        &["new", "--account", "my-counter"],
+        dir.path(),
+    )));
     let krate = dir.path().join("my-counter");
     for f in [
         "component.toml",
@@ -516,7 +519,10 @@ fn new_account_build_tx() {
         &["inspect", masp.to_str().unwrap(), "--json"],
         dir.path(),
     ))));
-    assert!(manifest.contains("\"kind\": \"account-component\""), "{manifest}");
+    assert!(
+        manifest.contains("\"kind\": \"account-component\""),
+        "{manifest}"
+    );
     assert!(manifest.contains("my_counter::count"), "{manifest}");
     let report = stdout(&ok(run(&mut midenc(
         &[
@@ -534,12 +540,38 @@ fn new_account_build_tx() {
         report.contains("my_counter::count = [2, 0, 0, 0]"),
         "{report}"
     );
+    // The optimized build too (its felt-intrinsic and protocol imports interleave, which the
+    // world check's stand-in module must survive).
+    let mut cmd = midenc(&["build", "--release"], &krate);
+    cmd.env("CARGO_TARGET_DIR", &cache);
+    ok(run(&mut cmd));
+    let release = cache.join("miden/release/my-counter.masp");
+    let report = stdout(&ok(run(&mut midenc(
+        &[
+            "tx",
+            "--account",
+            release.to_str().unwrap(),
+            "--call",
+            "increment",
+        ],
+        dir.path(),
+    ))));
+    assert!(
+        report.contains("my_counter::count = [1, 0, 0, 0]"),
+        "{report}"
+    );
 
-    for (flag, what) in [("--note", "note-script"), ("--tx-script", "transaction-script")] {
+    for (flag, what) in [
+        ("--note", "note-script"),
+        ("--tx-script", "transaction-script"),
+    ] {
         let out = run(&mut midenc(&["new", flag, "other"], dir.path()));
         assert!(!out.status.success());
         let err = stderr(&out);
-        assert!(err.contains(&format!("unsupported: {what} templates")), "{err}");
+        assert!(
+            err.contains(&format!("unsupported: {what} templates")),
+            "{err}"
+        );
         assert!(!dir.path().join("other").exists());
     }
 }

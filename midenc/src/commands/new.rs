@@ -35,7 +35,9 @@ pub enum Template {
 /// Runs `midenc new`.
 pub fn run(opts: Opts) -> DriverResult<()> {
     let unsupported = |what: &str, flag: &str| DriverError::Usage {
-        message: format!("unsupported: {what} templates (`midenc new {flag}`) are not available yet"),
+        message: format!(
+            "unsupported: {what} templates (`midenc new {flag}`) are not available yet"
+        ),
         help: "`midenc new --account` makes an account component; see docs/contracts.md for \
                what works today"
             .into(),
@@ -145,17 +147,26 @@ impl Names {
 
 fn write_template(dir: &Path, names: &Names, template: Template) -> DriverResult<()> {
     let mut files: Vec<(&str, String)> = vec![
-        ("Cargo.toml", include_str!("template/Cargo.toml.tmpl").to_string()),
+        (
+            "Cargo.toml",
+            include_str!("template/Cargo.toml.tmpl").to_string(),
+        ),
         (
             "wit/deps/miden-base/core-types.wit",
             midenc_wit::CORE_TYPES_WIT.to_string(),
         ),
-        ("src/runtime.rs", include_str!("template/runtime.rs.tmpl").into()),
+        (
+            "src/runtime.rs",
+            include_str!("template/runtime.rs.tmpl").into(),
+        ),
         (".gitignore", include_str!("template/gitignore.tmpl").into()),
     ];
     match template {
         Template::Library => files.extend([
-            ("wit/world.wit", include_str!("template/world.wit.tmpl").into()),
+            (
+                "wit/world.wit",
+                include_str!("template/world.wit.tmpl").into(),
+            ),
             ("src/lib.rs", include_str!("template/lib.rs.tmpl").into()),
             ("README.md", include_str!("template/README.md.tmpl").into()),
         ]),
@@ -169,14 +180,23 @@ fn write_template(dir: &Path, names: &Names, template: Template) -> DriverResult
                  [package.metadata.miden]\naccount-component = \"component.toml\"\n",
             );
             files.extend([
-                ("wit/world.wit", include_str!("template/account/world.wit.tmpl").into()),
+                (
+                    "wit/world.wit",
+                    include_str!("template/account/world.wit.tmpl").into(),
+                ),
                 (
                     "wit/deps/miden-protocol/protocol.wit",
                     midenc_wit::PROTOCOL_WIT.into(),
                 ),
-                ("component.toml", include_str!("template/account/component.toml.tmpl").into()),
+                (
+                    "component.toml",
+                    include_str!("template/account/component.toml.tmpl").into(),
+                ),
                 ("src/lib.rs", lib),
-                ("README.md", include_str!("template/account/README.md.tmpl").into()),
+                (
+                    "README.md",
+                    include_str!("template/account/README.md.tmpl").into(),
+                ),
             ]);
         }
     }
@@ -190,14 +210,16 @@ fn write_template(dir: &Path, names: &Names, template: Template) -> DriverResult
 /// The identifier of the storage slot named `name`, `(suffix, prefix)`, as the protocol
 /// computes it.
 fn slot_id(name: &str) -> DriverResult<(u64, u64)> {
-    let slot = miden_protocol::account::StorageSlotName::new(name).map_err(|e| {
-        DriverError::Usage {
+    let slot =
+        miden_protocol::account::StorageSlotName::new(name).map_err(|e| DriverError::Usage {
             message: format!("`{name}` cannot name a storage slot: {e}"),
             help: "choose a crate name made of letters, digits and `-`".into(),
-        }
-    })?;
+        })?;
     let id = slot.id();
-    Ok((id.suffix().as_canonical_u64(), id.prefix().as_canonical_u64()))
+    Ok((
+        id.suffix().as_canonical_u64(),
+        id.prefix().as_canonical_u64(),
+    ))
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> DriverResult<()> {
