@@ -509,7 +509,7 @@ fn plain_manifest(package: &Package) -> ComponentManifest {
         })
         .collect();
     exports_only_manifest(
-        &package.name.to_string(),
+        package.name.as_ref(),
         &package.version.to_string(),
         package.mast.as_ref(),
         exports,
