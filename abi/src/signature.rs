@@ -56,6 +56,13 @@ impl WitSignature {
         self.result_felts() > MAX_STACK_FELTS || self.result.as_ref().is_some_and(|t| t.has_lists())
     }
 
+    /// Whether both the arguments and the result travel on the stack alone (at most 16 felts
+    /// each way, no string or list): what a procedure invoked with `exec`, which shares the
+    /// caller's stack and has no advice-map transfer, can take and return.
+    pub fn fits_on_stack(&self) -> bool {
+        !self.params_spill() && !self.results_spill()
+    }
+
     /// Felts the caller puts on the stack: the argument image, or digest + word count.
     pub fn stack_felts_in(&self) -> usize {
         if self.params_spill() {

@@ -35,11 +35,10 @@ pub enum ImportTarget {
 }
 
 /// How a caller invokes the procedure an import is bound to.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Invocation {
     /// `call`: the callee runs in a fresh memory context and sees exactly 16 stack felts;
     /// what every midenc export expects.
-    #[default]
     Call,
     /// `exec`: the callee runs in the caller's context with the caller's stack, as the Miden
     /// protocol library's procedures (and hand-written MASM libraries) are meant to be run.

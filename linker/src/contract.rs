@@ -8,7 +8,10 @@
 
 use miden_mast_package::{Section, SectionId, TargetType};
 use miden_protocol::{
-    account::component::{AccountComponentMetadata, StorageSlotSchema},
+    account::{
+        component::{AccountComponentMetadata, StorageSlotSchema},
+        StorageSlotName,
+    },
     utils::serde::Serializable,
 };
 
@@ -56,15 +59,11 @@ impl LinkedPackage {
                     StorageSlotSchema::Value(v) => ("value", v.description()),
                     StorageSlotSchema::Map(m) => ("map", m.description()),
                 };
-                let id = name.id();
                 ManifestStorageSlot {
                     name: name.to_string(),
                     kind: kind.into(),
                     description: description.cloned().unwrap_or_default(),
-                    id: [
-                        id.suffix().as_canonical_u64(),
-                        id.prefix().as_canonical_u64(),
-                    ],
+                    id: slot_id_felts(name),
                 }
             })
             .collect();
@@ -80,6 +79,27 @@ impl LinkedPackage {
         });
         Ok(())
     }
+}
+
+/// A slot's identifier as the protocol procedures take it, `[suffix, prefix]`.
+fn slot_id_felts(name: &StorageSlotName) -> [u64; 2] {
+    let id = name.id();
+    [
+        id.suffix().as_canonical_u64(),
+        id.prefix().as_canonical_u64(),
+    ]
+}
+
+/// The identifier of the storage slot named `name` (`namespace::name`), `[suffix, prefix]`:
+/// the first two felts of the hash of the name, as the protocol computes it. Code that reads
+/// or writes the slot passes these.
+///
+/// # Errors
+/// The protocol's reason when `name` cannot name a slot.
+pub fn storage_slot_id(name: &str) -> Result<[u64; 2], String> {
+    StorageSlotName::new(name)
+        .map(|slot| slot_id_felts(&slot))
+        .map_err(|e| e.to_string())
 }
 
 /// An error and its sources, one sentence each.

@@ -27,6 +27,7 @@ use miden_mast_package::{
 };
 use sha2::{Digest, Sha256};
 
+pub use contract::storage_slot_id;
 pub use error::LinkError;
 pub use manifest::{
     ComponentManifest, ImportBinding, ImportKind, ManifestDataSegment, ManifestDependency,
@@ -445,8 +446,6 @@ fn embed_manifest(package: &mut Package, manifest_json: Vec<u8>) -> Vec<u8> {
     }
 }
 
-/// The manifest of a package built without midenc: its exported procedures by path and MAST
-/// root (`signature` says that none is recorded), no imports, instance or memory.
 /// The manifest of a package midenc did not compile from Wasm (a plain Miden library, or a typed
 /// MASM library): its exports, sizes and kind, and nothing about Wasm.
 pub(crate) fn exports_only_manifest(
@@ -481,6 +480,8 @@ pub(crate) fn exports_only_manifest(
     }
 }
 
+/// The manifest of a package built without midenc: its exported procedures by path and MAST
+/// root (`signature` says that none is recorded), no imports, instance or memory.
 fn plain_manifest(package: &Package) -> ComponentManifest {
     let exports = package
         .manifest

@@ -84,6 +84,21 @@ fn lowers_to(sig: &WitSignature, params: &[CoreType], results: &[CoreType]) -> b
         && core(&sig.flat_results()).as_deref() == Some(results)
 }
 
+/// The exports of `inputs` matching `pred`, each with its package: at most one per package.
+fn providers_in<'a>(
+    inputs: impl IntoIterator<Item = &'a LinkInput>,
+    pred: impl Fn(&ManifestExport) -> bool,
+) -> Vec<(&'a LinkInput, &'a ManifestExport)> {
+    let mut found: Vec<(&LinkInput, &ManifestExport)> = Vec::new();
+    for input in inputs {
+        // One package exporting the same root under two names is still one provider.
+        if let Some(export) = input.package.manifest.exports.iter().find(|e| pred(e)) {
+            found.push((input, export));
+        }
+    }
+    found
+}
+
 fn felts_text(params: usize, results: usize) -> String {
     format!("{params} felts in, {results} out")
 }
@@ -138,19 +153,12 @@ impl LinkSet {
         &self.inputs
     }
 
-    /// The exports matching `pred`, each with its package: at most one per package.
+    /// The exports matching `pred`, each with its package: at most one per linked package.
     fn providers(
         &self,
         pred: impl Fn(&ManifestExport) -> bool,
     ) -> Vec<(&LinkInput, &ManifestExport)> {
-        let mut found: Vec<(&LinkInput, &ManifestExport)> = Vec::new();
-        for input in &self.inputs {
-            // One package exporting the same root under two names is still one provider.
-            if let Some(export) = input.package.manifest.exports.iter().find(|e| pred(e)) {
-                found.push((input, export));
-            }
-        }
-        found
+        providers_in(&self.inputs, pred)
     }
 
     fn origins(&self) -> String {
@@ -194,17 +202,10 @@ impl LinkSet {
                 import.display_name(),
                 self.providers(|e| e.mast_root.eq_ignore_ascii_case(root)),
             ),
-            ImportTarget::Named(full) if full.starts_with(midenc_wit::PROTOCOL_PREFIX) => {
-                let protocol = self.protocol()?;
-                let found = protocol
-                    .package
-                    .manifest
-                    .exports
-                    .iter()
-                    .find(|e| &e.name == full)
-                    .map(|e| (protocol, e));
-                (full.clone(), found.into_iter().collect())
-            }
+            ImportTarget::Named(full) if full.starts_with(midenc_wit::PROTOCOL_PREFIX) => (
+                full.clone(),
+                providers_in([self.protocol()?], |e| &e.name == full),
+            ),
             ImportTarget::Named(full) => (full.clone(), self.providers(|e| &e.name == full)),
         };
         let (input, export) = match found.as_slice() {

@@ -64,9 +64,7 @@ pub fn typed_library(
             .get_procedure_root_by_path(p.path.as_str())
             .ok_or_else(|| bad(format!("`{}` has no procedure `{}`", p.name, p.path)))?;
         let sig = &p.wit;
-        let lists = sig.params.iter().any(|(_, t)| t.has_lists())
-            || sig.result.as_ref().is_some_and(|t| t.has_lists());
-        if lists || sig.params_spill() || sig.results_spill() {
+        if !sig.fits_on_stack() {
             return Err(bad(format!(
                 "`{}` {}: an `exec`ed procedure takes and returns at most 16 felts on the \
                  stack, and no strings or lists",

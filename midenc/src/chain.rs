@@ -18,7 +18,10 @@ use miden_protocol::{
 use miden_testing::{Auth, MockChain};
 use midenc_linker::LinkedPackage;
 
-use crate::error::{DriverError, DriverResult};
+use crate::{
+    error::{DriverError, DriverResult},
+    vm::word_to_stack,
+};
 
 /// A mock chain with one account made of compiled components.
 pub struct LocalChain {
@@ -110,16 +113,6 @@ fn plain_text(text: &str) -> String {
     out.trim_end().to_string()
 }
 
-fn word_values(word: &Word) -> [u64; 4] {
-    let e = word.as_elements();
-    [
-        e[0].as_canonical_u64(),
-        e[1].as_canonical_u64(),
-        e[2].as_canonical_u64(),
-        e[3].as_canonical_u64(),
-    ]
-}
-
 impl LocalChain {
     /// A chain whose genesis block holds one account: an authentication component that
     /// increments the nonce, then `components` (account-component packages) in order, each
@@ -178,7 +171,7 @@ impl LocalChain {
                 message: format!("the account has no storage slot `{name}`"),
             })?;
         match slot.content() {
-            StorageSlotContent::Value(word) => Ok(word_values(word)),
+            StorageSlotContent::Value(word) => Ok(word_to_stack(*word)),
             StorageSlotContent::Map(_) => Err(DriverError::Transaction {
                 message: format!("storage slot `{name}` is a map, not a value"),
             }),
@@ -248,13 +241,13 @@ impl LocalChain {
         let delta = executed.account_delta();
         let mut storage = Vec::new();
         for (name, word) in delta.storage().values() {
-            storage.push((name.to_string(), SlotChange::Value(word_values(word))));
+            storage.push((name.to_string(), SlotChange::Value(word_to_stack(*word))));
         }
         for (name, map) in delta.storage().maps() {
             let entries = map
                 .entries()
                 .iter()
-                .map(|(key, value)| (word_values(&Word::from(*key)), word_values(value)))
+                .map(|(key, value)| (word_to_stack(Word::from(*key)), word_to_stack(*value)))
                 .collect();
             storage.push((name.to_string(), SlotChange::Map(entries)));
         }

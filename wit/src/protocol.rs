@@ -3,7 +3,7 @@
 //! `protocol/protocol.wit` types the procedures of the protocol library that contracts call
 //! (account storage and vault, the active note, output notes, transaction and block data).
 //! The linker turns it into a typed library whose procedures are invoked with `exec`
-//! (`docs/contracts.md`); `midenc new --account` and `--note` write it into the crate's
+//! (`docs/contracts.md`); `midenc new --account` writes it into the crate's
 //! `wit/deps/`.
 
 use std::path::Path;

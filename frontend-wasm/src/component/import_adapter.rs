@@ -90,12 +90,7 @@ pub fn generate(
 ) -> Result<Vec<String>, String> {
     let exec = binding.invocation == Invocation::Exec;
     let root = &binding.root;
-    if exec
-        && (sig.params_spill()
-            || sig.results_spill()
-            || sig.params.iter().any(|(_, t)| t.has_lists())
-            || sig.result.as_ref().is_some_and(WitType::has_lists))
-    {
+    if exec && !sig.fits_on_stack() {
         return Err(format!(
             "import `{name}` is invoked with `exec`, which passes values on the stack only: \
              strings, lists and more than {MAX_STACK_FELTS} felts each way"

@@ -171,7 +171,12 @@ fn write_template(dir: &Path, names: &Names, template: Template) -> DriverResult
             ("README.md", include_str!("template/README.md.tmpl").into()),
         ]),
         Template::Account => {
-            let (suffix, prefix) = slot_id(&format!("{}::count", names.wit.replace('-', "_")))?;
+            let slot = format!("{}::count", names.wit.replace('-', "_"));
+            let [suffix, prefix] =
+                midenc_linker::storage_slot_id(&slot).map_err(|e| DriverError::Usage {
+                    message: format!("`{slot}` cannot name a storage slot: {e}"),
+                    help: "choose a crate name made of letters, digits and `-`".into(),
+                })?;
             let lib = include_str!("template/account/lib.rs.tmpl")
                 .replace("{{count_suffix}}", &format!("{suffix:#018x}"))
                 .replace("{{count_prefix}}", &format!("{prefix:#018x}"));
@@ -205,21 +210,6 @@ fn write_template(dir: &Path, names: &Names, template: Template) -> DriverResult
     }
     let bindings = super::bindings::generate(&dir.join("wit"), None)?;
     write_file(&dir.join("src/bindings.rs"), bindings.as_bytes())
-}
-
-/// The identifier of the storage slot named `name`, `(suffix, prefix)`, as the protocol
-/// computes it.
-fn slot_id(name: &str) -> DriverResult<(u64, u64)> {
-    let slot =
-        miden_protocol::account::StorageSlotName::new(name).map_err(|e| DriverError::Usage {
-            message: format!("`{name}` cannot name a storage slot: {e}"),
-            help: "choose a crate name made of letters, digits and `-`".into(),
-        })?;
-    let id = slot.id();
-    Ok((
-        id.suffix().as_canonical_u64(),
-        id.prefix().as_canonical_u64(),
-    ))
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> DriverResult<()> {
