@@ -63,6 +63,30 @@ impl WitSignature {
         !self.params_spill() && !self.results_spill()
     }
 
+    /// The element type of a list that an `exec`ed procedure writes to memory, when this
+    /// signature has that shape: the arguments fit on the stack with one felt to spare (the
+    /// destination address, which goes on top of them), and the result is a `list<T>` whose
+    /// elements are made of felts only, one memory element each. The procedure writes the
+    /// elements from the word-aligned destination and returns their count, as the protocol
+    /// library's `get_storage` and `get_assets` do.
+    pub fn exec_list_result(&self) -> Option<&WitType> {
+        let WitType::List(elem) = self.result.as_ref()? else {
+            return None;
+        };
+        let all_felts = elem
+            .felt_slots()
+            .is_some_and(|slots| slots.len() as u32 * 4 == elem.size());
+        let args_fit = !self.params_spill() && self.arg_felts() < MAX_STACK_FELTS;
+        (all_felts && !elem.has_lists() && args_fit).then_some(elem)
+    }
+
+    /// Whether a procedure with this signature can be invoked with `exec`: its values fit on
+    /// the stack ([`Self::fits_on_stack`]), or its result is a list it writes to memory
+    /// ([`Self::exec_list_result`]).
+    pub fn exec_compatible(&self) -> bool {
+        self.fits_on_stack() || self.exec_list_result().is_some()
+    }
+
     /// Felts the caller puts on the stack: the argument image, or digest + word count.
     pub fn stack_felts_in(&self) -> usize {
         if self.params_spill() {

@@ -1,11 +1,21 @@
 //! Package kinds for the Miden protocol: a package midenc builds is a library unless it is
-//! declared an account component, which carries the protocol's account-component metadata
-//! (name, description, version, storage slots) in the section the protocol's own loader,
-//! `AccountComponent::from_package`, reads.
+//! declared
+//! - an account component, which carries the protocol's account-component metadata (name,
+//!   description, version, storage slots) in the section the protocol's own loader,
+//!   `AccountComponent::from_package`, reads;
+//! - a note script, whose entry export carries the `@note_script` attribute that
+//!   `NoteScript::from_package` looks for.
 //!
 //! The metadata is written in the protocol's TOML format and validated by the protocol's own
 //! parser, so a package that links is one the protocol accepts.
 
+use std::{collections::BTreeMap, sync::Arc};
+
+use miden_assembly::{
+    ast::{Attribute, Ident},
+    library::LibraryExport,
+    Library,
+};
 use miden_mast_package::{Section, SectionId, TargetType};
 use miden_protocol::{
     account::{
@@ -14,6 +24,7 @@ use miden_protocol::{
     },
     utils::serde::Serializable,
 };
+use midenc_abi::WitType;
 
 use crate::{LinkError, LinkedPackage, ManifestStorageSlot};
 
@@ -79,6 +90,90 @@ impl LinkedPackage {
         });
         Ok(())
     }
+}
+
+/// The attribute the protocol's `NoteScript::from_package` looks for on the entry.
+const NOTE_SCRIPT_ATTRIBUTE: &str = "note_script";
+
+impl LinkedPackage {
+    /// Makes the package a note script whose entry is export `entry`: the transaction kernel
+    /// runs that procedure when the note is consumed, with the note's arguments (a word) on
+    /// top of 16 felts, which is how every midenc export is `call`ed. The manifest records
+    /// the kind and the entry.
+    ///
+    /// # Errors
+    /// [`LinkError::NoteScriptEntry`] when there is no such export or its signature is not
+    /// `func()` or `func(args: word)`.
+    pub fn make_note_script(&mut self, entry: &str) -> Result<(), LinkError> {
+        let fail = |reason: String| LinkError::NoteScriptEntry {
+            entry: entry.into(),
+            reason,
+        };
+        let Some(export) = self.manifest.exports.iter().find(|e| e.name == entry) else {
+            let names: Vec<&str> = self
+                .manifest
+                .exports
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect();
+            return Err(fail(format!(
+                "the package has no such export (it exports {})",
+                names.join(", ")
+            )));
+        };
+        let runnable = match &export.wit {
+            Some(sig) => {
+                sig.result.is_none()
+                    && match sig.params.as_slice() {
+                        [] => true,
+                        [(_, ty)] => is_word(ty),
+                        _ => false,
+                    }
+            }
+            None => export.params.is_empty() && export.results.is_empty(),
+        };
+        if !runnable {
+            return Err(fail(format!("its signature is {}", export.signature)));
+        }
+        let path = format!("{}::{}", self.manifest.module, export.procedure);
+        let library = self.library();
+        let mut exports: BTreeMap<_, _> = library
+            .exports()
+            .map(|e| (e.path().clone(), e.clone()))
+            .collect();
+        let marked = exports.values_mut().find_map(|e| match e {
+            LibraryExport::Procedure(p)
+                if p.path.as_ref().as_str().trim_start_matches("::") == path =>
+            {
+                Some(p)
+            }
+            _ => None,
+        });
+        let Some(marked) = marked else {
+            let paths: Vec<String> = library.exports().map(|e| e.path().to_string()).collect();
+            return Err(fail(format!(
+                "the library has no procedure `{path}` (it has {})",
+                paths.join(", ")
+            )));
+        };
+        marked.attributes.insert(Attribute::Marker(
+            Ident::new(NOTE_SCRIPT_ATTRIBUTE).expect("valid identifier"),
+        ));
+        let library = Library::new(library.mast_forest().clone(), exports)
+            .map_err(|e| fail(e.to_string()))?;
+        self.manifest.kind = kind_name(TargetType::Note).into();
+        self.manifest.entry = entry.into();
+        self.reembed(|package| {
+            package.kind = TargetType::Note;
+            package.mast = Arc::new(library);
+        });
+        Ok(())
+    }
+}
+
+/// Whether `ty` is four felts, as a `word` is.
+fn is_word(ty: &WitType) -> bool {
+    ty.size() == 16 && ty.felt_slots().is_some_and(|slots| slots.len() == 4)
 }
 
 /// A slot's identifier as the protocol procedures take it, `[suffix, prefix]`.

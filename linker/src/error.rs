@@ -50,6 +50,19 @@ pub enum LinkError {
         /// What the parser said.
         reason: String,
     },
+    /// A note script's entry that the package lacks or whose signature the protocol cannot
+    /// run.
+    #[error("note script entry `{entry}`: {reason}")]
+    #[diagnostic(
+        code(midenc::contract::note_script),
+        help("a note script's entry is an export taking nothing or one `word` (the note's arguments) and returning nothing")
+    )]
+    NoteScriptEntry {
+        /// The export named as the entry.
+        entry: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// An import that no linked package provides.
     #[error("unresolved import `{import}` {signature}: {why}")]
     #[diagnostic(code(midenc::link::unresolved), help("{help}"))]

@@ -40,8 +40,8 @@ pub use output::write_atomic;
 pub use resolve::{LinkInput, LinkSet, Resolution};
 pub use traps::{TrapLocation, TrapTable, TRAPS_SECTION};
 pub use typed_library::{
-    protocol_library, protocol_package, typed_library, TypedProcedure, PROTOCOL_PACKAGE,
-    PROTOCOL_VERSION,
+    protocol_library, protocol_package, standards_package, typed_library, TypedProcedure,
+    PROTOCOL_PACKAGE, PROTOCOL_VERSION, STANDARDS_PACKAGE, STANDARDS_VERSION,
 };
 
 /// What to package: a compiled module and the names to give it.
@@ -221,6 +221,7 @@ pub fn link(spec: &PackageSpec<'_>) -> Result<LinkedPackage, LinkError> {
         },
         kind: manifest::library_kind(),
         storage: Vec::new(),
+        entry: String::new(),
     };
     let json = serde_json::to_vec_pretty(&manifest).expect("manifest serializes");
     let mut package = Package::from_library(
@@ -477,6 +478,7 @@ pub(crate) fn exports_only_manifest(
         },
         kind: kind.into(),
         storage: Vec::new(),
+        entry: String::new(),
     }
 }
 

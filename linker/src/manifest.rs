@@ -49,13 +49,18 @@ pub struct ComponentManifest {
     /// Sizes of the generated code.
     pub sizes: ManifestSizes,
     /// What the package is for, as `miden-mast-package` names its target types: `library`
-    /// (callable exports), or `account-component` (an account's code, with storage slots).
+    /// (callable exports), `account-component` (an account's code, with storage slots) or
+    /// `note-script` (the code a note runs when it is consumed).
     #[serde(default = "library_kind")]
     pub kind: String,
     /// The storage slots an account component declares, in the order the protocol keeps them
     /// (empty for other kinds).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub storage: Vec<ManifestStorageSlot>,
+    /// For a note script: the export the protocol runs when the note is consumed (the
+    /// procedure marked `@note_script`); empty for other kinds.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub entry: String,
 }
 
 /// The kind of a package that declares none (and of every package before kinds existed).

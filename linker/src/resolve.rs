@@ -32,6 +32,8 @@ pub struct LinkSet {
     /// The Miden protocol library, made the first time an import names it: it is always
     /// available, like the core library, without `-L`.
     protocol: std::sync::OnceLock<LinkInput>,
+    /// The standards library (the standard wallet's procedures), made on first use too.
+    standards: std::sync::OnceLock<LinkInput>,
 }
 
 /// How one import was resolved.
@@ -82,6 +84,28 @@ fn lowers_to(sig: &WitSignature, params: &[CoreType], results: &[CoreType]) -> b
     !lists
         && core(&sig.flat_params()).as_deref() == Some(params)
         && core(&sig.flat_results()).as_deref() == Some(results)
+}
+
+/// The functions of `bundled` in the interface `full` names (or its interfaces), as a hint.
+fn functions_like(bundled: &LinkInput, full: &str) -> String {
+    let iface = full.split_once('#').map_or(full, |(i, _)| i);
+    let iface = iface.split_once('@').map_or(iface, |(i, _)| i);
+    let exports = &bundled.package.manifest.exports;
+    let same: Vec<&str> = exports
+        .iter()
+        .map(|e| e.name.as_str())
+        .filter(|n| n.starts_with(&format!("{iface}@")))
+        .collect();
+    if same.is_empty() {
+        let mut ifaces: Vec<&str> = exports
+            .iter()
+            .filter_map(|e| e.name.split_once('@').map(|(i, _)| i))
+            .collect();
+        ifaces.dedup();
+        format!("its interfaces are {}", ifaces.join(", "))
+    } else {
+        format!("`{iface}` has {}", same.join(", "))
+    }
 }
 
 /// The exports of `inputs` matching `pred`, each with its package: at most one per package.
@@ -136,16 +160,25 @@ impl LinkSet {
         Ok(())
     }
 
-    /// The built-in protocol library provider, made on first use.
-    fn protocol(&self) -> Result<&LinkInput, LinkError> {
-        if let Some(input) = self.protocol.get() {
-            return Ok(input);
+    /// The bundled typed library whose package the full WIT name `full` belongs to
+    /// (`miden:protocol` or `miden:standards`), made on first use.
+    fn bundled(&self, full: &str) -> Result<Option<&LinkInput>, LinkError> {
+        let (cell, make): (_, fn() -> Result<LinkedPackage, LinkError>) =
+            if full.starts_with(midenc_wit::PROTOCOL_PREFIX) {
+                (&self.protocol, crate::protocol_package)
+            } else if full.starts_with(midenc_wit::STANDARDS_PREFIX) {
+                (&self.standards, crate::standards_package)
+            } else {
+                return Ok(None);
+            };
+        if let Some(input) = cell.get() {
+            return Ok(Some(input));
         }
-        let package = crate::protocol_package()?;
-        Ok(self.protocol.get_or_init(|| LinkInput {
+        let package = make()?;
+        Ok(Some(cell.get_or_init(|| LinkInput {
             origin: "built in".into(),
             package,
-        }))
+        })))
     }
 
     /// The linked packages, in the order given.
@@ -202,11 +235,17 @@ impl LinkSet {
                 import.display_name(),
                 self.providers(|e| e.mast_root.eq_ignore_ascii_case(root)),
             ),
-            ImportTarget::Named(full) if full.starts_with(midenc_wit::PROTOCOL_PREFIX) => (
-                full.clone(),
-                providers_in([self.protocol()?], |e| &e.name == full),
-            ),
-            ImportTarget::Named(full) => (full.clone(), self.providers(|e| &e.name == full)),
+            ImportTarget::Named(full) => {
+                // A linked package that exports the name comes first; a bundled library
+                // (protocol, standards) serves the rest of its package's names.
+                let mut found = self.providers(|e| &e.name == full);
+                if found.is_empty() {
+                    if let Some(bundled) = self.bundled(full)? {
+                        found = providers_in([bundled], |e| &e.name == full);
+                    }
+                }
+                (full.clone(), found)
+            }
         };
         let (input, export) = match found.as_slice() {
             [] => {
@@ -224,15 +263,15 @@ impl LinkSet {
                                --allow-unresolved to record it as an external dependency"
                             .into(),
                     }),
-                    ImportTarget::Named(full) if full.starts_with(midenc_wit::PROTOCOL_PREFIX) => {
+                    ImportTarget::Named(full) if self.bundled(full)?.is_some() => {
+                        let bundled = self.bundled(full)?.expect("checked");
                         Err(LinkError::Unresolved {
                             import: display,
                             why: format!(
-                                "the Miden protocol library ({} {}) has no such function",
-                                crate::PROTOCOL_PACKAGE,
-                                crate::PROTOCOL_VERSION
+                                "the bundled library {} {} has no such function",
+                                bundled.package.manifest.name, bundled.package.manifest.version
                             ),
-                            help: self.protocol_functions_like(full),
+                            help: functions_like(bundled, full),
                             signature,
                         })
                     }
@@ -323,36 +362,6 @@ impl LinkSet {
                 export: export.name.clone(),
             }),
         })
-    }
-
-    /// The protocol functions of the interface `full` names (or every interface), as a hint.
-    fn protocol_functions_like(&self, full: &str) -> String {
-        let iface = full.split_once('#').map_or(full, |(i, _)| i);
-        let iface = iface.split_once('@').map_or(iface, |(i, _)| i);
-        let Ok(protocol) = self.protocol() else {
-            return String::new();
-        };
-        let same: Vec<&str> = protocol
-            .package
-            .manifest
-            .exports
-            .iter()
-            .map(|e| e.name.as_str())
-            .filter(|n| n.starts_with(&format!("{iface}@")))
-            .collect();
-        if same.is_empty() {
-            let mut ifaces: Vec<&str> = protocol
-                .package
-                .manifest
-                .exports
-                .iter()
-                .filter_map(|e| e.name.split_once('@').map(|(i, _)| i))
-                .collect();
-            ifaces.dedup();
-            format!("the protocol interfaces are {}", ifaces.join(", "))
-        } else {
-            format!("`{iface}` has {}", same.join(", "))
-        }
     }
 
     /// Exports whose name differs from `full` only in the version, as a hint.

@@ -31,9 +31,7 @@ fn compile_counter() -> LinkedPackage {
 }
 
 fn increment() -> Call {
-    Call {
-        export: "increment".into(),
-    }
+    Call::new("increment")
 }
 
 #[test]

@@ -20,7 +20,10 @@ pub use bindings::{rust_bindings, Bindings, BindingsSource, PackageWit, BINDINGS
 pub use component::{checked_world, componentize, world_text};
 pub use core_world::{core_world, CoreFunc, CoreScalar};
 pub use export_prefix::{strip_export_prefix, EXPORT_PREFIX};
-pub use protocol::{procedure_path, protocol_world, CORE_TYPES_WIT, PROTOCOL_PREFIX, PROTOCOL_WIT};
+pub use protocol::{
+    procedure_path, protocol_world, standards_world, CORE_TYPES_WIT, PROTOCOL_PREFIX, PROTOCOL_WIT,
+    STANDARDS_PREFIX, STANDARDS_WIT,
+};
 pub use wit_parser::{PackageId, Resolve, WorldId};
 
 /// Why WIT could not be loaded.

@@ -31,7 +31,7 @@ use midenc_abi::{
 
 use crate::{Binding, Invocation};
 
-use super::canon::{slots, CanonGen, MemAt, Slot, Targets, ABI_BASE, ARGS, NO_LEAVE, RES};
+use super::canon::{slots, CanonGen, MemAt, Slot, Targets, ABI_BASE, ARGS, NO_LEAVE, RES, STAGE};
 
 /// Cell holding the pointer to parameters passed in linear memory.
 const PARAMS_PTR: u32 = ABI_BASE + 9;
@@ -90,12 +90,14 @@ pub fn generate(
 ) -> Result<Vec<String>, String> {
     let exec = binding.invocation == Invocation::Exec;
     let root = &binding.root;
-    if exec && !sig.fits_on_stack() {
+    if exec && !sig.exec_compatible() {
         return Err(format!(
             "import `{name}` is invoked with `exec`, which passes values on the stack only: \
-             strings, lists and more than {MAX_STACK_FELTS} felts each way"
+             no strings, no lists other than a result list of felt records written to memory, \
+             and at most {MAX_STACK_FELTS} felts each way"
         ));
     }
+    let memory_result = if exec { sig.exec_list_result() } else { None };
     for (_, t) in &sig.params {
         t.check_supported()?;
     }
@@ -181,6 +183,9 @@ pub fn generate(
         for i in (0..arg_felts).rev() {
             g.op(format!("mem_load.{}", RES + i));
         }
+        if memory_result.is_some() {
+            g.op(format!("push.{STAGE}"));
+        }
     }
     g.op(format!("{}.{root}", binding.invocation.as_str()));
 
@@ -194,7 +199,10 @@ pub fn generate(
     let rflat = result.flat();
     let rslots = slots(ARGS, &rflat);
     let rfelts = sig.result_felts() as u32;
-    if sig.results_spill() {
+    if let Some(elem) = memory_result {
+        // [count]: the elements are at STAGE; copy them into a list of the module's own.
+        receive_staged_list(&mut g, elem, &rslots)?;
+    } else if sig.results_spill() {
         // [K, n, 11 more felts]
         g.begin_receive(rfelts, "result image too large");
         g.op("dropw dropw drop drop drop");
@@ -232,6 +240,34 @@ pub fn generate(
         }
     }
     Ok(g.finish())
+}
+
+/// [count] -> []: allocates a list of `count` elements of type `elem` with `cabi_realloc` and
+/// copies them, one memory element per felt, from STAGE (where an `exec`ed procedure wrote
+/// them); the list's pointer and length go to `rslots`. The elements are felts only, so they
+/// need no validation.
+fn receive_staged_list(
+    g: &mut CanonGen<'_>,
+    elem: &WitType,
+    rslots: &[Slot],
+) -> Result<(), String> {
+    let (size, align) = (elem.size(), elem.align());
+    g.op(format!("dup mem_store.{}", rslots[1].addr));
+    g.op(format!("mul.{size}"));
+    g.allocate(align)?;
+    // [ptr, bytes] -> [src, dst, n, ptr, bytes], then one element per iteration.
+    g.op(format!(
+        "dup.1 u32div.4 dup.1 u32div.4 push.{STAGE} dup.2 neq.0"
+    ));
+    g.op("while.true");
+    g.op("dup mem_load dup.2 mem_store add.1 swap add.1 swap");
+    g.op("movup.2 sub.1 dup movdn.3 neq.0");
+    g.op("end");
+    g.op(format!(
+        "drop drop drop swap drop mem_store.{}",
+        rslots[0].addr
+    ));
+    Ok(())
 }
 
 /// Whether an import with this signature and shape needs a generated adapter (rather than the

@@ -78,12 +78,16 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         Some(path) => crate::read_text(path)?,
         None => String::new(),
     };
+    let kind_input = match &krate.note_script {
+        Some(entry) => format!("note-script={entry}"),
+        None => component_metadata.clone(),
+    };
     let fingerprint = fingerprint(
         &wasm,
         world.as_ref(),
         &deps,
         opts.allow_unresolved,
-        &component_metadata,
+        &kind_input,
     );
     let stamp = out_dir.join(format!(".{}.fingerprint", krate.name));
     let fresh = masp.is_file()
@@ -107,6 +111,9 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         }
         if let Some(path) = &krate.account_component {
             linked.make_account_component(&component_metadata, &path.display().to_string())?;
+        }
+        if let Some(entry) = &krate.note_script {
+            linked.make_note_script(entry)?;
         }
         std::fs::create_dir_all(&out_dir).map_err(|source| DriverError::Write {
             path: out_dir.clone(),
@@ -138,6 +145,8 @@ struct Crate {
     /// The account-component metadata file the crate declares
     /// (`[package.metadata.miden] account-component = "FILE"`), relative to its directory.
     account_component: Option<PathBuf>,
+    /// The entry export of a note script (`[package.metadata.miden] note-script = "EXPORT"`).
+    note_script: Option<String>,
 }
 
 /// The crate's WIT world, as the component step and the manifest need it.
@@ -228,10 +237,34 @@ fn metadata(toolchain: &Toolchain, manifest: &Path) -> DriverResult<Crate> {
             })
         }
     };
+    let note_script = match &package["metadata"]["miden"]["note-script"] {
+        Value::Null => None,
+        Value::String(entry) if account_component.is_none() => Some(entry.clone()),
+        Value::String(_) => {
+            return Err(DriverError::Usage {
+                message: format!(
+                    "`{}` declares both `account-component` and `note-script` in \
+                     `package.metadata.miden`",
+                    manifest.display()
+                ),
+                help: "a package is one kind: an account component or a note script".into(),
+            })
+        }
+        other => {
+            return Err(DriverError::Usage {
+                message: format!(
+                    "`package.metadata.miden.note-script` in `{}` is {other}, not an export name",
+                    manifest.display()
+                ),
+                help: "set it to the export the note runs, such as `note-script = \"run\"`".into(),
+            })
+        }
+    };
     Ok(Crate {
         version: package["version"].as_str().unwrap_or("0.1.0").to_string(),
         dir,
         account_component,
+        note_script,
         target_dir: PathBuf::from(meta["target_directory"].as_str().unwrap_or("target")),
         lib_name: lib["name"].as_str().unwrap_or(&name).replace('-', "_"),
         name,
@@ -366,13 +399,14 @@ fn load_dependencies(paths: &[PathBuf]) -> DriverResult<(Vec<Vec<u8>>, LinkSet)>
 }
 
 /// A digest of everything the compile step reads: the Wasm, the world, the `-L` packages,
-/// whether unresolved imports are allowed, and midenc itself.
+/// whether unresolved imports are allowed, the package kind (account-component metadata or
+/// note-script entry), and midenc itself.
 fn fingerprint(
     wasm: &[u8],
     world: Option<&World>,
     deps: &[Vec<u8>],
     allow_unresolved: bool,
-    component_metadata: &str,
+    kind: &str,
 ) -> String {
     let mut h = Sha256::new();
     h.update(env!("CARGO_PKG_VERSION"));
@@ -385,7 +419,7 @@ fn fingerprint(
     for bytes in deps {
         h.update(Sha256::digest(bytes));
     }
-    h.update(component_metadata);
+    h.update(kind);
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 

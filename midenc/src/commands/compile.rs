@@ -34,8 +34,12 @@ pub struct Opts {
     pub allow_unresolved: bool,
     /// Make the package an account component described by this file: the Miden protocol's
     /// account-component TOML (`name`, `description`, `version`, `[[storage.slots]]`).
-    #[arg(long, value_name = "METADATA.toml")]
+    #[arg(long, value_name = "METADATA.toml", conflicts_with = "note_script")]
     pub account_component: Option<PathBuf>,
+    /// Make the package a note script whose entry is this export (`func()` or
+    /// `func(args: word)`): what the transaction kernel runs when the note is consumed.
+    #[arg(long, value_name = "EXPORT")]
+    pub note_script: Option<String>,
 }
 
 /// Runs `midenc compile`.
@@ -55,6 +59,9 @@ pub fn run(opts: Opts) -> DriverResult<()> {
     })?;
     if let Some(metadata) = &opts.account_component {
         crate::make_account_component(&mut linked, metadata)?;
+    }
+    if let Some(entry) = &opts.note_script {
+        linked.make_note_script(entry)?;
     }
     let out = opts
         .output

@@ -95,7 +95,11 @@ fn render(m: &ComponentManifest, facts: Option<&PackageFacts>) -> String {
         "package   {} {} (manifest schema {})",
         m.name, m.version, m.schema
     );
-    let _ = writeln!(out, "kind      {}", m.kind);
+    if m.entry.is_empty() {
+        let _ = writeln!(out, "kind      {}", m.kind);
+    } else {
+        let _ = writeln!(out, "kind      {} (entry `{}`)", m.kind, m.entry);
+    }
     let _ = writeln!(out, "module    {}", m.module);
     let _ = writeln!(out, "wasm      sha256 {}", m.wasm_sha256);
     let _ = writeln!(out, "digest    {}", m.mast_digest);

@@ -39,6 +39,7 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         .calls
         .iter()
         .map(|export| Call {
+            args: Vec::new(),
             export: export.clone(),
         })
         .collect();

@@ -54,7 +54,7 @@ const SPONGE: u32 = ABI_BASE + 64;
 pub const ARGS: u32 = ABI_BASE + 128;
 /// Where blobs that cannot be piped straight into linear memory are received (a partial last
 /// chunk, or a whole blob whose destination is not 16-byte aligned).
-const STAGE: u32 = ABI_BASE + (1 << 25);
+pub(in crate::component) const STAGE: u32 = ABI_BASE + (1 << 25);
 /// Felts in a chunk: images are piped, hashed and padded in chunks of two words.
 const CHUNK: u32 = 8;
 /// Where the result image is built (word-aligned).
