@@ -9,7 +9,9 @@
 
 mod report;
 
-use std::{future::Future, pin::pin, task::Context};
+use std::{future::Future, pin::pin, sync::Arc, task::Context};
+
+use miden_assembly::mast::MastForest;
 
 use miden_protocol::{
     account::{
@@ -25,7 +27,7 @@ use miden_protocol::{
     transaction::{RawOutputNote, TransactionScript},
     Felt, Word,
 };
-use miden_standards::note::P2idNote;
+use miden_standards::{account::wallets::BasicWallet, note::P2idNote};
 use miden_testing::{Auth, MockChain, MockChainBuilder};
 use midenc_linker::LinkedPackage;
 
@@ -49,6 +51,8 @@ pub struct LocalChain {
     packages: Vec<LinkedPackage>,
     /// Serial numbers of the notes made so far (each note gets a fresh one).
     rng: RandomCoin,
+    /// The code of the notes consumed so far, to name the messages of their error codes.
+    forests: Vec<(String, Arc<MastForest>)>,
 }
 
 enum State {
@@ -148,7 +152,36 @@ impl LocalChain {
     /// [`DriverError::Transaction`] naming the package the protocol refuses (for example one
     /// that is not an account component).
     pub fn with_account(components: Vec<LinkedPackage>) -> DriverResult<Self> {
-        let mut built = Vec::new();
+        Self::new(components, false)
+    }
+
+    /// A chain whose genesis block holds one account made of the hand-written basic wallet of
+    /// `miden-standards` and an authentication component that increments the nonce, as
+    /// `MockChainBuilder::add_existing_wallet` makes it. Its exports are named as the bundled
+    /// `miden:standards` WIT names them.
+    ///
+    /// # Errors
+    /// [`DriverError::Transaction`] if the protocol refuses to build it.
+    pub fn with_standard_wallet() -> DriverResult<Self> {
+        let wallet = midenc_linker::standards_package()?;
+        Self::build(vec![wallet], |builder| {
+            builder.add_existing_wallet(Auth::IncrNonce)
+        })
+    }
+
+    /// A chain whose genesis block holds one account: an authentication component that
+    /// increments the nonce, the standard basic wallet if `standard_wallet`, then
+    /// `components` (account-component packages) in order, each slot with its declared
+    /// default value.
+    ///
+    /// # Errors
+    /// [`DriverError::Transaction`] naming the package the protocol refuses (for example one
+    /// that is not an account component).
+    pub fn new(mut components: Vec<LinkedPackage>, standard_wallet: bool) -> DriverResult<Self> {
+        let mut built: Vec<AccountComponent> = Vec::new();
+        if standard_wallet {
+            built.push(BasicWallet.into());
+        }
         for package in &components {
             let component =
                 AccountComponent::from_package(&package.package, &InitStorageData::default())
@@ -164,21 +197,11 @@ impl LocalChain {
                     })?;
             built.push(component);
         }
+        if standard_wallet {
+            components.push(midenc_linker::standards_package()?);
+        }
         Self::build(components, |builder| {
             builder.add_existing_account_from_components(Auth::IncrNonce, built)
-        })
-    }
-
-    /// A chain whose genesis block holds one account made of the hand-written components of
-    /// `miden-standards`: the basic wallet, with an authentication component that increments
-    /// the nonce. Its exports are named as the bundled `miden:standards` WIT names them.
-    ///
-    /// # Errors
-    /// [`DriverError::Transaction`] if the protocol refuses to build it.
-    pub fn with_standard_wallet() -> DriverResult<Self> {
-        let wallet = midenc_linker::standards_package()?;
-        Self::build(vec![wallet], |builder| {
-            builder.add_existing_wallet(Auth::IncrNonce)
         })
     }
 
@@ -197,6 +220,7 @@ impl LocalChain {
             faucet,
             packages,
             rng: RandomCoin::new(Word::from([Felt::from(0x6d69_6465_u32); 4])),
+            forests: Vec::new(),
         })
     }
 
@@ -264,6 +288,39 @@ impl LocalChain {
         self.genesis()?
             .add_output_note(RawOutputNote::Full(note.clone()));
         Ok(note)
+    }
+
+    /// `message` with each `error code: N` that the code of the account's components or of
+    /// a consumed note registered followed by its message and where it comes from (the
+    /// executor reports assertion failures of code it did not assemble by number only).
+    fn explain_error_codes(&self, message: &str) -> String {
+        let marker = "error code: ";
+        let mut out = String::new();
+        let mut rest = message;
+        while let Some(at) = rest.find(marker) {
+            let (before, after) = rest.split_at(at + marker.len());
+            out.push_str(before);
+            let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+            out.push_str(&digits);
+            rest = &after[digits.len()..];
+            let Some(code) = digits.parse::<u64>().ok().and_then(|v| Felt::new(v).ok()) else {
+                continue;
+            };
+            let account = self.packages.iter().map(|p| {
+                (
+                    format!("component `{}`", p.manifest.name),
+                    p.library().mast_forest().clone(),
+                )
+            });
+            let known = account
+                .chain(self.forests.iter().cloned())
+                .find_map(|(name, forest)| Some((name, forest.resolve_error_message(code)?)));
+            if let Some((name, text)) = known {
+                out.push_str(&format!(" (\"{text}\", raised by the {name})"));
+            }
+        }
+        out.push_str(rest);
+        out
     }
 
     /// The builder, while the chain has not started.
@@ -438,6 +495,13 @@ impl LocalChain {
         } else {
             Some(self.script(tx)?)
         };
+        for note in &tx.notes {
+            let root = note.recipient().script().root();
+            self.forests.push((
+                format!("note script {}", root.as_word().to_hex()),
+                note.recipient().script().mast(),
+            ));
+        }
         let account = self.account;
         let chain = self.running()?;
         let ids: Vec<_> = tx.notes.iter().map(Note::id).collect();
@@ -450,8 +514,16 @@ impl LocalChain {
         let context = context
             .build()
             .map_err(|e| chain_error("the transaction context", e))?;
-        let executed =
-            block_on(context.execute()).map_err(|e| chain_error("the transaction failed", e))?;
+        let executed = match block_on(context.execute()) {
+            Ok(executed) => executed,
+            Err(e) => {
+                let mut error = chain_error("the transaction failed", e);
+                if let DriverError::Transaction { message } = &mut error {
+                    *message = self.explain_error_codes(message);
+                }
+                return Err(error);
+            }
+        };
         let report = report::report(&executed, before);
         chain
             .add_pending_executed_transaction(&executed)

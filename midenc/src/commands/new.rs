@@ -1,6 +1,7 @@
 //! `midenc new`: a Rust crate that `midenc build` turns into a Miden package, ready to run:
-//! a library package by default, or with `--account` an account component (a counter in the
-//! account's storage) that `midenc tx` runs in transactions.
+//! a library package by default, with `--account` an account component (a counter in the
+//! account's storage), or with `--note` a pay-to-ID note script; `midenc tx` runs the last two
+//! in transactions.
 
 use std::path::{Path, PathBuf};
 
@@ -15,7 +16,8 @@ pub struct Opts {
     /// and read by another.
     #[arg(long, conflicts_with_all = ["note", "tx_script"])]
     pub account: bool,
-    /// A note script (not available yet).
+    /// A note script: pay to ID, moving the note's assets into the consuming account through
+    /// its basic wallet.
     #[arg(long, conflicts_with = "tx_script")]
     pub note: bool,
     /// A transaction script (not available yet).
@@ -30,6 +32,8 @@ pub enum Template {
     Library,
     /// An account component.
     Account,
+    /// A note script.
+    Note,
 }
 
 /// Runs `midenc new`.
@@ -38,18 +42,17 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         message: format!(
             "unsupported: {what} templates (`midenc new {flag}`) are not available yet"
         ),
-        help: "`midenc new --account` makes an account component; see docs/contracts.md for \
-               what works today"
+        help: "`midenc new --account` makes an account component and `--note` a note script; \
+               see docs/contracts.md for what works today"
             .into(),
     };
-    if opts.note {
-        return Err(unsupported("note-script", "--note"));
-    }
     if opts.tx_script {
         return Err(unsupported("transaction-script", "--tx-script"));
     }
     let template = if opts.account {
         Template::Account
+    } else if opts.note {
+        Template::Note
     } else {
         Template::Library
     };
@@ -57,6 +60,7 @@ pub fn run(opts: Opts) -> DriverResult<()> {
     let what = match template {
         Template::Library => "Miden package",
         Template::Account => "Miden account component",
+        Template::Note => "Miden note script",
     };
     crate::status::print("Created", &format!("{what} `{}`", opts.path.display()));
     Ok(())
@@ -170,6 +174,7 @@ fn write_template(dir: &Path, names: &Names, template: Template) -> DriverResult
             ("src/lib.rs", include_str!("template/lib.rs.tmpl").into()),
             ("README.md", include_str!("template/README.md.tmpl").into()),
         ]),
+        Template::Note => {}
         Template::Account => {
             let slot = format!("{}::count", names.wit.replace('-', "_"));
             let [suffix, prefix] =
@@ -204,6 +209,34 @@ fn write_template(dir: &Path, names: &Names, template: Template) -> DriverResult
                 ),
             ]);
         }
+    }
+    if template == Template::Note {
+        files[0].1.push_str(
+            "\n# A note script whose entry is the export `run`, read by `midenc build`.\n\
+             [package.metadata.miden]\nnote-script = \"run\"\n",
+        );
+        files.extend([
+            (
+                "wit/world.wit",
+                include_str!("template/note/world.wit.tmpl").into(),
+            ),
+            (
+                "wit/deps/miden-protocol/protocol.wit",
+                midenc_wit::PROTOCOL_WIT.into(),
+            ),
+            (
+                "wit/deps/miden-standards/standards.wit",
+                midenc_wit::STANDARDS_WIT.into(),
+            ),
+            (
+                "src/lib.rs",
+                include_str!("template/note/lib.rs.tmpl").into(),
+            ),
+            (
+                "README.md",
+                include_str!("template/note/README.md.tmpl").into(),
+            ),
+        ]);
     }
     for (rel, template) in &files {
         write_file(&dir.join(rel), names.fill(template).as_bytes())?;

@@ -1,11 +1,12 @@
-//! `midenc tx`: runs transactions against an account made of compiled account components, on
-//! a local mock chain, and prints what each changed.
+//! `midenc tx`: runs transactions against an account made of compiled account components
+//! (and the standard wallet, if asked), on a local mock chain, consuming compiled notes, and
+//! prints what each changed.
 
 use std::path::PathBuf;
 
 use crate::{
-    chain::{Call, LocalChain, SlotChange, TxReport},
-    error::DriverResult,
+    chain::{Call, LocalChain, SlotChange, Transaction, TxReport},
+    error::{DriverError, DriverResult},
 };
 
 /// Options of `midenc tx`.
@@ -13,8 +14,27 @@ use crate::{
 pub struct Opts {
     /// An account-component package (`.masp`) the account is made of (repeatable, in order;
     /// an authentication component that increments the nonce comes first).
-    #[arg(long = "account", value_name = "COMPONENT.masp", required = true)]
+    #[arg(
+        long = "account",
+        value_name = "COMPONENT.masp",
+        required_unless_present = "standard_wallet"
+    )]
     pub components: Vec<PathBuf>,
+    /// Give the account the standard basic wallet of `miden-standards` too (before the
+    /// `--account` components): what the standard notes, and notes built against it, pay.
+    #[arg(long)]
+    pub standard_wallet: bool,
+    /// A note-script package (`.masp`): the first transaction consumes a note running it
+    /// (repeatable; one note each).
+    #[arg(long = "note", value_name = "NOTE.masp")]
+    pub notes: Vec<PathBuf>,
+    /// The storage of each note: felts separated by commas; `account` stands for the
+    /// account's identifier (two felts, suffix and prefix), what a pay-to-ID note expects.
+    #[arg(long, value_name = "FELTS", default_value = "", requires = "notes")]
+    pub note_storage: String,
+    /// An amount of the mock chain's fungible test asset that each note carries.
+    #[arg(long, value_name = "AMOUNT", requires = "notes")]
+    pub note_asset: Option<u64>,
     /// An export of one of the components that the transaction script calls (repeatable, in
     /// order). Exports taking arguments are not supported yet.
     #[arg(long = "call", value_name = "EXPORT")]
@@ -34,7 +54,17 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         .iter()
         .map(|p| crate::input::load_package(p))
         .collect::<DriverResult<Vec<_>>>()?;
-    let mut chain = LocalChain::with_account(packages)?;
+    let mut chain = LocalChain::new(packages, opts.standard_wallet)?;
+    let storage = note_storage(&opts.note_storage, chain.account_id())?;
+    let assets = match opts.note_asset {
+        Some(amount) => vec![chain.fungible_asset(amount)?],
+        None => Vec::new(),
+    };
+    let mut notes = Vec::new();
+    for path in &opts.notes {
+        let script = LocalChain::note_script(&crate::input::load_package(path)?)?;
+        notes.push(chain.note(script, &storage, &assets)?);
+    }
     let calls: Vec<Call> = opts
         .calls
         .iter()
@@ -45,7 +75,12 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         .collect();
     let mut reports = Vec::new();
     for _ in 0..opts.repeat {
-        let report = chain.transact(&calls)?;
+        // The notes are consumed once, by the first transaction.
+        let report = chain.execute(&Transaction {
+            notes: std::mem::take(&mut notes),
+            calls: calls.clone(),
+            ..Transaction::default()
+        })?;
         if !opts.json {
             print!("{}", render(reports.len() + 1, &report));
         }
@@ -59,6 +94,29 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         );
     }
     Ok(())
+}
+
+/// The felts of `--note-storage`: numbers, and `account` for the account's two felts.
+fn note_storage(text: &str, account: [u64; 2]) -> DriverResult<Vec<u64>> {
+    let mut felts = Vec::new();
+    for item in text.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        if item == "account" {
+            felts.extend(account);
+            continue;
+        }
+        let felt = item
+            .parse::<u64>()
+            .ok()
+            .filter(|v| *v < midenc_abi::FIELD_MODULUS)
+            .ok_or_else(|| DriverError::Usage {
+                message: format!("--note-storage: `{item}` is not a felt"),
+                help: "give felts as decimal integers below 2^64 - 2^32 + 1, separated by \
+                       commas, or `account` for the account's identifier"
+                    .into(),
+            })?;
+        felts.push(felt);
+    }
+    Ok(felts)
 }
 
 fn word_text(word: &[u64; 4]) -> String {
@@ -91,10 +149,27 @@ fn render(number: usize, report: &TxReport) -> String {
             }
         }
     }
+    for (faucet, change) in &report.vault {
+        out.push_str(&format!("  vault     {faucet} {change:+}\n"));
+    }
+    for note in &report.output_notes {
+        let assets: Vec<String> = note
+            .assets
+            .iter()
+            .map(|(faucet, amount)| format!("{amount} of {faucet}"))
+            .collect();
+        out.push_str(&format!(
+            "  note out  {} recipient {} assets [{}]\n",
+            note.id,
+            word_text(&note.recipient),
+            assets.join(", ")
+        ));
+    }
     let c = &report.cycles;
     out.push_str(&format!(
-        "  cycles    {} (prologue {}, notes {}, tx script {}, epilogue {}, auth {})\n",
-        c.total, c.prologue, c.notes, c.tx_script, c.epilogue, c.auth
+        "  cycles    {} (prologue {}, notes {} of which scripts {}, tx script {}, epilogue {}, \
+         auth {})\n",
+        c.total, c.prologue, c.notes, c.note_execution, c.tx_script, c.epilogue, c.auth
     ));
     out
 }
@@ -114,14 +189,35 @@ fn to_json(report: &TxReport) -> serde_json::Value {
             }),
         })
         .collect();
+    let vault: Vec<serde_json::Value> = report
+        .vault
+        .iter()
+        .map(|(faucet, change)| serde_json::json!({ "faucet": faucet, "change": change }))
+        .collect();
+    let notes: Vec<serde_json::Value> = report
+        .output_notes
+        .iter()
+        .map(|n| {
+            serde_json::json!({
+                "id": n.id,
+                "recipient": n.recipient,
+                "assets": n.assets.iter()
+                    .map(|(faucet, amount)| serde_json::json!({ "faucet": faucet, "amount": amount }))
+                    .collect::<Vec<_>>(),
+            })
+        })
+        .collect();
     let c = &report.cycles;
     serde_json::json!({
         "nonce": { "before": report.nonce.0, "after": report.nonce.1 },
         "storage": storage,
+        "vault": vault,
+        "output_notes": notes,
         "cycles": {
             "total": c.total,
             "prologue": c.prologue,
             "notes": c.notes,
+            "note_execution": c.note_execution,
             "tx_script": c.tx_script,
             "epilogue": c.epilogue,
             "auth": c.auth,
