@@ -4,7 +4,9 @@
 //!   description, version, storage slots) in the section the protocol's own loader,
 //!   `AccountComponent::from_package`, reads;
 //! - a note script, whose entry export carries the `@note_script` attribute that
-//!   `NoteScript::from_package` looks for.
+//!   `NoteScript::from_package` looks for;
+//! - a transaction script, an executable whose `$main` is the entry export, as
+//!   `TransactionScript::from_package` expects.
 //!
 //! The metadata is written in the protocol's TOML format and validated by the protocol's own
 //! parser, so a package that links is one the protocol accepts.
@@ -12,8 +14,8 @@
 use std::{collections::BTreeMap, sync::Arc};
 
 use miden_assembly::{
-    ast::{Attribute, Ident},
-    library::LibraryExport,
+    ast::{self, Attribute, Ident, Path},
+    library::{LibraryExport, ProcedureExport},
     Library,
 };
 use miden_mast_package::{Section, SectionId, TargetType};
@@ -26,7 +28,7 @@ use miden_protocol::{
 };
 use midenc_abi::WitType;
 
-use crate::{LinkError, LinkedPackage, ManifestStorageSlot};
+use crate::{LinkError, LinkedPackage, ManifestStorageSlot, PROTOCOL_PACKAGE};
 
 /// The name the manifest gives a package kind (`miden-mast-package`'s target types, in
 /// kebab case).
@@ -40,6 +42,17 @@ pub(crate) fn kind_name(kind: TargetType) -> &'static str {
         TargetType::TransactionScript => "transaction-script",
         // Target types newer than this midenc.
         _ => "unknown",
+    }
+}
+
+/// The kind name of the Miden package whose manifest says `kind`: the same, except that a
+/// transaction script is stored as an executable package, which is what the protocol loads
+/// transaction scripts from.
+pub(crate) fn stored_kind(kind: &str) -> &str {
+    if kind == kind_name(TargetType::TransactionScript) {
+        kind_name(TargetType::Executable)
+    } else {
+        kind
     }
 }
 
@@ -102,59 +115,23 @@ impl LinkedPackage {
     /// the kind and the entry.
     ///
     /// # Errors
-    /// [`LinkError::NoteScriptEntry`] when there is no such export or its signature is not
+    /// [`LinkError::ScriptEntry`] when there is no such export or its signature is not
     /// `func()` or `func(args: word)`.
     pub fn make_note_script(&mut self, entry: &str) -> Result<(), LinkError> {
-        let fail = |reason: String| LinkError::NoteScriptEntry {
-            entry: entry.into(),
-            reason,
-        };
-        let Some(export) = self.manifest.exports.iter().find(|e| e.name == entry) else {
-            let names: Vec<&str> = self
-                .manifest
-                .exports
-                .iter()
-                .map(|e| e.name.as_str())
-                .collect();
-            return Err(fail(format!(
-                "the package has no such export (it exports {})",
-                names.join(", ")
-            )));
-        };
-        let runnable = match &export.wit {
-            Some(sig) => {
-                sig.result.is_none()
-                    && match sig.params.as_slice() {
-                        [] => true,
-                        [(_, ty)] => is_word(ty),
-                        _ => false,
-                    }
-            }
-            None => export.params.is_empty() && export.results.is_empty(),
-        };
-        if !runnable {
-            return Err(fail(format!("its signature is {}", export.signature)));
-        }
-        let path = format!("{}::{}", self.manifest.module, export.procedure);
+        let fail = script_entry_error("note script", entry);
+        let path = self.script_entry(entry).map_err(&fail)?;
+        self.check_script_imports("note script")?;
         let library = self.library();
         let mut exports: BTreeMap<_, _> = library
             .exports()
             .map(|e| (e.path().clone(), e.clone()))
             .collect();
         let marked = exports.values_mut().find_map(|e| match e {
-            LibraryExport::Procedure(p)
-                if p.path.as_ref().as_str().trim_start_matches("::") == path =>
-            {
-                Some(p)
-            }
+            LibraryExport::Procedure(p) if same_path(p.path.as_ref().as_str(), &path) => Some(p),
             _ => None,
         });
         let Some(marked) = marked else {
-            let paths: Vec<String> = library.exports().map(|e| e.path().to_string()).collect();
-            return Err(fail(format!(
-                "the library has no procedure `{path}` (it has {})",
-                paths.join(", ")
-            )));
+            return Err(fail(missing_procedure(library, &path)));
         };
         marked.attributes.insert(Attribute::Marker(
             Ident::new(NOTE_SCRIPT_ATTRIBUTE).expect("valid identifier"),
@@ -169,6 +146,136 @@ impl LinkedPackage {
         });
         Ok(())
     }
+
+    /// Makes the package a transaction script whose entry is export `entry`: the kernel runs
+    /// it after the notes, with the transaction's script arguments (a word) on top of 16 felts.
+    ///
+    /// The protocol loads transaction scripts from *executable* packages
+    /// (`TransactionScript::from_package`), so the MAST becomes a program whose `$main` is the
+    /// entry procedure itself; the manifest's kind says `transaction-script`.
+    ///
+    /// # Errors
+    /// [`LinkError::ScriptEntry`] when there is no such export or its signature is not
+    /// `func()` or `func(args: word)`.
+    pub fn make_tx_script(&mut self, entry: &str) -> Result<(), LinkError> {
+        let fail = script_entry_error("transaction script", entry);
+        let path = self.script_entry(entry).map_err(&fail)?;
+        self.check_script_imports("transaction script")?;
+        let library = self.library();
+        let Some(node) = library.exports().find_map(|e| match e {
+            LibraryExport::Procedure(p) if same_path(p.path.as_ref().as_str(), &path) => {
+                Some(p.node)
+            }
+            _ => None,
+        }) else {
+            return Err(fail(missing_procedure(library, &path)));
+        };
+        let main: Arc<Path> = Path::exec_path()
+            .join(ast::ProcedureName::MAIN_PROC_NAME)
+            .into();
+        let export = ProcedureExport::new(node, main);
+        let program = Library::new(
+            library.mast_forest().clone(),
+            BTreeMap::from([(export.path.clone(), LibraryExport::Procedure(export))]),
+        )
+        .map_err(|e| fail(e.to_string()))?;
+        self.manifest.kind = kind_name(TargetType::TransactionScript).into();
+        self.manifest.entry = entry.into();
+        self.reembed(|package| {
+            package.kind = TargetType::Executable;
+            package.mast = Arc::new(program);
+        });
+        Ok(())
+    }
+
+    /// The library path of export `entry` if a script can start there: it takes nothing or
+    /// one word and returns nothing. Otherwise why not.
+    fn script_entry(&self, entry: &str) -> Result<String, String> {
+        let Some(export) = self.manifest.exports.iter().find(|e| e.name == entry) else {
+            let names: Vec<&str> = self
+                .manifest
+                .exports
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect();
+            return Err(format!(
+                "the package has no such export (it exports {})",
+                names.join(", ")
+            ));
+        };
+        let runnable = match &export.wit {
+            Some(sig) => {
+                sig.result.is_none()
+                    && match sig.params.as_slice() {
+                        [] => true,
+                        [(_, ty)] => is_word(ty),
+                        _ => false,
+                    }
+            }
+            None => export.params.is_empty() && export.results.is_empty(),
+        };
+        if !runnable {
+            return Err(format!("its signature is {}", export.signature));
+        }
+        Ok(format!("{}::{}", self.manifest.module, export.procedure))
+    }
+
+    /// Refuses a script that imports protocol functions only the account's own procedures may
+    /// invoke: the kernel would fail every transaction running it.
+    fn check_script_imports(&self, kind: &'static str) -> Result<(), LinkError> {
+        let forbidden = self.manifest.imports.iter().find_map(|import| {
+            let binding = import.resolved.as_ref()?;
+            let function = binding.export.strip_prefix(PROTOCOL_PACKAGE)?;
+            ACCOUNT_ONLY
+                .iter()
+                .any(|f| function.starts_with(&format!("/{}@", f.0)) && function.ends_with(f.1))
+                .then(|| binding.export.clone())
+        });
+        match forbidden {
+            Some(function) => Err(LinkError::AccountOnly { kind, function }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The protocol functions (interface, `#function`) whose kernel procedures check that an
+/// account procedure invoked them (`authenticate_account_origin` in the 0.15 kernel; nonce
+/// increments only from the authentication procedure). A note or transaction script reaches
+/// the account's storage and vault through the account's procedures instead.
+const ACCOUNT_ONLY: &[(&str, &str)] = &[
+    ("active-account", "#get-item"),
+    ("active-account", "#get-initial-item"),
+    ("active-account", "#get-map-item"),
+    ("active-account", "#get-code-commitment"),
+    ("native-account", "#set-item"),
+    ("native-account", "#set-map-item"),
+    ("native-account", "#add-asset"),
+    ("native-account", "#remove-asset"),
+    ("native-account", "#incr-nonce"),
+];
+
+/// Builds [`LinkError::ScriptEntry`] for a script of `kind` entered at `entry`.
+fn script_entry_error(kind: &'static str, entry: &str) -> impl Fn(String) -> LinkError {
+    let entry = entry.to_string();
+    move |reason| LinkError::ScriptEntry {
+        kind,
+        entry: entry.clone(),
+        reason,
+    }
+}
+
+/// Whether library path `library_path` (absolute, `::a::b`) is `path` (`a::b`).
+fn same_path(library_path: &str, path: &str) -> bool {
+    library_path.trim_start_matches("::") == path
+}
+
+/// Why `path` is not found in `library`, listing what it has.
+fn missing_procedure(library: &Library, path: &str) -> String {
+    let paths: Vec<String> = library.exports().map(|e| e.path().to_string()).collect();
+    format!(
+        "the library has no procedure `{path}` (it has {})",
+        paths.join(", ")
+    )
 }
 
 /// Whether `ty` is four felts, as a `word` is.

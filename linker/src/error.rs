@@ -50,18 +50,33 @@ pub enum LinkError {
         /// What the parser said.
         reason: String,
     },
-    /// A note script's entry that the package lacks or whose signature the protocol cannot
-    /// run.
-    #[error("note script entry `{entry}`: {reason}")]
+    /// A note or transaction script's entry that the package lacks or whose signature the
+    /// protocol cannot run.
+    #[error("{kind} entry `{entry}`: {reason}")]
     #[diagnostic(
-        code(midenc::contract::note_script),
-        help("a note script's entry is an export taking nothing or one `word` (the note's arguments) and returning nothing")
+        code(midenc::contract::script_entry),
+        help("a script's entry is an export taking nothing or one `word` (the note's or transaction's arguments) and returning nothing")
     )]
-    NoteScriptEntry {
+    ScriptEntry {
+        /// `note script` or `transaction script`.
+        kind: &'static str,
         /// The export named as the entry.
         entry: String,
         /// What is wrong with it.
         reason: String,
+    },
+    /// A script importing a protocol function that only the account's own procedures may
+    /// invoke.
+    #[error("a {kind} cannot call `{function}`: the kernel lets only the account's own procedures read or change its storage and vault")]
+    #[diagnostic(
+        code(midenc::contract::account_only),
+        help("call a procedure of the account that does it (for example the basic wallet's `receive-asset`), or move this code into an account component")
+    )]
+    AccountOnly {
+        /// `note script` or `transaction script`.
+        kind: &'static str,
+        /// The imported function's full WIT name.
+        function: String,
     },
     /// An import that no linked package provides.
     #[error("unresolved import `{import}` {signature}: {why}")]

@@ -292,12 +292,14 @@ impl LinkedPackage {
             .find(|s| s.id.as_str() == TRAPS_SECTION)
             .map(|s| TrapTable::from_section(&s.data))
             .unwrap_or_default();
+        // The checksum section was taken off to verify it; `to_bytes` gives back these bytes.
+        let package = Arc::new(package);
         let linked = LinkedPackage {
-            package: Arc::new(package),
+            package: package.clone(),
             manifest,
             traps,
             plain: false,
-            serialized: None,
+            serialized: Some((package, bytes.to_vec())),
         };
         linked.check_integrity()?;
         Ok(linked)
@@ -329,7 +331,7 @@ impl LinkedPackage {
                 m.version, self.package.version
             ));
         }
-        if m.kind != contract::kind_name(self.package.kind) {
+        if contract::stored_kind(&m.kind) != contract::kind_name(self.package.kind) {
             return bad(format!(
                 "the manifest says kind `{}` but the package is `{}`",
                 m.kind,
@@ -388,12 +390,14 @@ impl LinkedPackage {
     /// Rebuilds the package after a change to [`Self::manifest`]: `edit` changes the rest of
     /// the package, then the manifest and checksum sections are written again.
     fn reembed(&mut self, edit: impl FnOnce(&mut Package)) {
-        let json = serde_json::to_vec_pretty(&self.manifest).expect("manifest serializes");
         let mut package = (*self.package).clone();
         package
             .sections
             .retain(|s| s.id.as_str() != MANIFEST_SECTION && s.id.as_str() != CHECKSUM_SECTION);
         edit(&mut package);
+        // The edit may change the MAST (a transaction script's program) and so its digest.
+        self.manifest.mast_digest = package.digest().to_hex();
+        let json = serde_json::to_vec_pretty(&self.manifest).expect("manifest serializes");
         let bytes = embed_manifest(&mut package, json);
         let package = Arc::new(package);
         self.serialized = Some((package.clone(), bytes));

@@ -75,7 +75,10 @@ fn lowers_to(sig: &WitSignature, params: &[CoreType], results: &[CoreType]) -> b
             .map(|t| match t {
                 FlatType::I32 => Some(CoreType::I32),
                 FlatType::I64 => Some(CoreType::I64),
-                FlatType::F32 | FlatType::F64 => None,
+                // A felt, the only `f32` a supported signature carries (WIT floats are
+                // refused): one felt, which the frontend records for an `f32` import as `I32`.
+                FlatType::F32 => Some(CoreType::I32),
+                FlatType::F64 => None,
             })
             .collect()
     };

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{midenc, ok, root, run};
-use midenc::chain::{Call, LocalChain, SlotChange};
+use midenc::chain::{Call, LocalChain, SlotChange, Transaction};
 use midenc_linker::LinkedPackage;
 
 /// Compiles `tests/fixtures/contracts/counter/counter.wat` (core Wasm importing the protocol
@@ -198,4 +198,237 @@ fn a_protocol_function_that_does_not_exist_is_a_link_error_listing_the_interface
     let err = common::stderr(&out);
     assert!(err.contains("has no such function"), "{err}");
     assert!(err.contains("#get-item"), "{err}");
+}
+
+/// A transaction script in core Wasm: it calls the account's `increment` (bound by MAST root
+/// to the counter package given with `-L`) twice and creates a private note whose recipient is
+/// the script's argument word.
+fn tx_script_wat(increment_root: &str) -> String {
+    format!(
+        r#"(module
+      (import "mast:{increment_root}" "increment" (func $increment (result f32)))
+      (import "miden:protocol/output-note@0.15.0" "create"
+        (func $create (param f32 f32 f32 f32 f32 f32) (result f32)))
+      (import "miden:intrinsics/felt" "from_u32" (func $felt (param i32) (result f32)))
+      (func (export "run") (param f32 f32 f32 f32)
+        (drop (call $increment))
+        (drop (call $increment))
+        (drop (call $create (call $felt (i32.const 7)) (call $felt (i32.const 0))
+          (local.get 0) (local.get 1) (local.get 2) (local.get 3)))))"#
+    )
+}
+
+#[test]
+fn a_compiled_transaction_script_calls_the_account_and_creates_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let wat = std::fs::read_to_string(root().join("tests/fixtures/contracts/counter/counter.wat"))
+        .unwrap();
+    let counter = compile_variant(dir.path(), "counter", &wat, true);
+    let counter =
+        LinkedPackage::from_bytes(&std::fs::read(dir.path().join(counter)).unwrap()).unwrap();
+    let (_, root_word) = counter.export("increment").unwrap();
+    std::fs::write(
+        dir.path().join("bump.wat"),
+        tx_script_wat(&root_word.to_hex()),
+    )
+    .unwrap();
+    let wit = root().join("tests/fixtures/contracts/bump/wit");
+    ok(run(&mut midenc(
+        &[
+            "compile",
+            "bump.wat",
+            "--wit",
+            wit.to_str().unwrap(),
+            "-L",
+            "counter.masp",
+            "--tx-script",
+            "run",
+            "-o",
+            "bump.masp",
+        ],
+        dir.path(),
+    )));
+    let bump =
+        LinkedPackage::from_bytes(&std::fs::read(dir.path().join("bump.masp")).unwrap()).unwrap();
+    assert_eq!(bump.manifest.kind, "transaction-script");
+    assert_eq!(bump.manifest.entry, "run");
+    let script = LocalChain::tx_script(&bump).unwrap();
+
+    let reloaded = LinkedPackage::from_bytes(&counter.to_bytes()).unwrap();
+    let mut chain = LocalChain::with_account(vec![reloaded]).unwrap();
+    let report = chain
+        .execute(&Transaction {
+            script: Some((script, [11, 12, 13, 14])),
+            ..Transaction::default()
+        })
+        .unwrap();
+    assert_eq!(
+        report.storage,
+        vec![(
+            "demo::counter::count".to_string(),
+            SlotChange::Value([2, 0, 0, 0])
+        )]
+    );
+    assert_eq!(report.output_notes.len(), 1);
+    assert_eq!(report.output_notes[0].recipient, [11, 12, 13, 14]);
+    assert!(report.cycles.tx_script > 0);
+
+    // The CLI runs it the same way.
+    let text = common::stdout(&ok(run(&mut midenc(
+        &[
+            "tx",
+            "--account",
+            "counter.masp",
+            "--script",
+            "bump.masp",
+            "--script-args",
+            "11,12,13,14",
+        ],
+        dir.path(),
+    ))));
+    assert!(
+        text.contains("demo::counter::count = [2, 0, 0, 0]"),
+        "{text}"
+    );
+    assert!(text.contains("recipient [11, 12, 13, 14]"), "{text}");
+
+    // Kinds are checked both ways: an account component is no script, a script no component.
+    let err = LocalChain::tx_script(&counter).unwrap_err().to_string();
+    assert!(
+        err.contains("(kind account-component) is not a transaction script"),
+        "{err}"
+    );
+    let out = run(&mut midenc(
+        &["tx", "--account", "bump.masp", "--call", "increment"],
+        dir.path(),
+    ));
+    assert!(!out.status.success());
+    assert!(
+        common::stderr(&out).contains("(kind transaction-script) is not an account component"),
+        "{}",
+        common::stderr(&out)
+    );
+}
+
+#[test]
+fn a_script_entry_that_cannot_start_a_script_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let wat = r#"(module
+      (func (export "run") (param i32) (result i32) (local.get 0)))"#;
+    std::fs::write(dir.path().join("s.wat"), wat).unwrap();
+    for (flag, entry, needle) in [
+        (
+            "--tx-script",
+            "run",
+            "transaction script entry `run`: its signature is",
+        ),
+        (
+            "--tx-script",
+            "main",
+            "the package has no such export (it exports run)",
+        ),
+        (
+            "--note-script",
+            "run",
+            "note script entry `run`: its signature is",
+        ),
+    ] {
+        let out = run(&mut midenc(&["compile", "s.wat", flag, entry], dir.path()));
+        assert!(!out.status.success());
+        let err = common::stderr(&out);
+        assert!(err.contains(needle), "{err}");
+        assert!(err.contains("midenc::contract::script_entry"), "{err}");
+        assert!(
+            !dir.path().join("s.masp").exists(),
+            "no half-written package"
+        );
+    }
+}
+
+#[test]
+fn a_failing_script_names_the_wasm_function_it_was_compiled_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let wat = r#"(module
+      (func $check (param i32) (if (local.get 0) (then unreachable)))
+      (func (export "run") (call $check (i32.const 1))))"#;
+    std::fs::write(dir.path().join("boom.wat"), wat).unwrap();
+    ok(run(&mut midenc(
+        &[
+            "compile",
+            "boom.wat",
+            "--tx-script",
+            "run",
+            "-o",
+            "boom.masp",
+        ],
+        dir.path(),
+    )));
+    let out = run(&mut midenc(
+        &["tx", "--standard-wallet", "--script", "boom.masp"],
+        dir.path(),
+    ));
+    assert!(!out.status.success());
+    let err = common::stderr(&out);
+    assert!(err.contains("the transaction failed"), "{err}");
+    assert!(
+        err.contains("assertion failed with error message: unreachable"),
+        "{err}"
+    );
+    assert!(
+        err.contains("compiled from Wasm: in check, at offset 0x"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_script_writing_account_storage_is_refused_at_compile_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let deps = root().join("tests/fixtures/contracts/counter/wit/deps");
+    for dep in ["miden-base/core-types.wit", "miden-protocol/protocol.wit"] {
+        let to = d.join("wit/deps").join(dep);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(deps.join(dep), to).unwrap();
+    }
+    std::fs::write(
+        d.join("wit/world.wit"),
+        "package demo:bad@0.1.0;\n\
+         world bad {\n\
+             use miden:base/core-types@1.0.0.{felt, word};\n\
+             import miden:protocol/native-account@0.15.0;\n\
+             export run: func();\n\
+         }\n",
+    )
+    .unwrap();
+    let wat = r#"(module
+      (import "miden:protocol/native-account@0.15.0" "set-item"
+        (func $set (param f32 f32 f32 f32 f32 f32 i32)))
+      (memory (export "memory") 1)
+      (func (export "run")
+        (call $set (f32.const 0) (f32.const 0) (f32.const 0) (f32.const 0) (f32.const 0)
+          (f32.const 0) (i32.const 16))))"#;
+    std::fs::write(d.join("bad.wat"), wat).unwrap();
+    // As a library (an account component's code could do this), it compiles.
+    ok(run(&mut midenc(&["compile", "bad.wat", "--wit", "wit"], d)));
+    for (flag, kind) in [
+        ("--note-script", "note script"),
+        ("--tx-script", "transaction script"),
+    ] {
+        let out = run(&mut midenc(
+            &[
+                "compile", "bad.wat", "--wit", "wit", flag, "run", "-o", "s.masp",
+            ],
+            d,
+        ));
+        assert!(!out.status.success());
+        let err = common::stderr(&out);
+        assert!(
+            err.contains(&format!(
+                "a {kind} cannot call `miden:protocol/native-account@0.15.0#set-item`"
+            )),
+            "{err}"
+        );
+        assert!(err.contains("midenc::contract::account_only"), "{err}");
+        assert!(!d.join("s.masp").exists());
+    }
 }

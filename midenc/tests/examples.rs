@@ -344,3 +344,62 @@ fn felt_math_runs_natively_on_the_host() {
     assert!(o.status.success(), "{out}");
     assert!(out.contains("4 passed"), "{out}");
 }
+
+/// Runs `midenc tx` with `args` from the repository root and returns its text report.
+fn tx(args: &[&str]) -> String {
+    let mut all = vec!["tx"];
+    all.extend(args);
+    stdout(&ok(run(&mut midenc(&all, &root()))))
+}
+
+/// The contract examples as `examples/README.md` runs them: the counter counts, and the Rust
+/// pay-to-ID note pays the Rust wallet it was linked against.
+#[test]
+fn contract_examples_run_in_transactions() {
+    let counter = build("counter");
+    let report = tx(&[
+        "--account",
+        counter.to_str().unwrap(),
+        "--call",
+        "increment",
+        "--repeat",
+        "2",
+    ]);
+    assert!(report.contains("transaction 2"), "{report}");
+    assert!(report.contains("count = [2, 0, 0, 0]"), "{report}");
+
+    let wallet = build("wallet");
+    let p2id = build_linked("p2id", &[&wallet]);
+    let report = tx(&[
+        "--account",
+        wallet.to_str().unwrap(),
+        "--note",
+        p2id.to_str().unwrap(),
+        "--note-storage",
+        "account",
+        "--note-asset",
+        "100",
+    ]);
+    assert!(report.contains(" +100\n"), "{report}");
+    // The note names another account: it refuses to pay, and nothing is committed.
+    let o = run(&mut midenc(
+        &[
+            "tx",
+            "--account",
+            wallet.to_str().unwrap(),
+            "--note",
+            p2id.to_str().unwrap(),
+            "--note-storage",
+            "5,6",
+            "--note-asset",
+            "100",
+        ],
+        &root(),
+    ));
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("the transaction failed"),
+        "{}",
+        stderr(&o)
+    );
+}

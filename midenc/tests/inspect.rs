@@ -73,6 +73,18 @@ fn compiled() -> tempfile::TempDir {
         ],
         d,
     ));
+    std::fs::write(d.join("script.wat"), "(module (func (export \"run\")))").unwrap();
+    ok(midenc(
+        &[
+            "compile",
+            "script.wat",
+            "--tx-script",
+            "run",
+            "-o",
+            "script.masp",
+        ],
+        d,
+    ));
     dir
 }
 
@@ -99,6 +111,8 @@ struct Manifest {
     kind: String,
     #[serde(default)]
     storage: Vec<StorageSlot>,
+    /// Scripts only.
+    entry: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -230,8 +244,12 @@ fn checked(json: &str) -> Manifest {
     let m: Manifest = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}\n{json}"));
     assert_eq!(m.schema, 3);
     match m.kind.as_str() {
-        "library" => assert!(m.storage.is_empty()),
-        "account-component" => assert!(!m.storage.is_empty()),
+        "library" => assert!(m.storage.is_empty() && m.entry.is_none()),
+        "account-component" => assert!(!m.storage.is_empty() && m.entry.is_none()),
+        "note-script" | "transaction-script" => {
+            let entry = m.entry.as_deref().expect("a script names its entry");
+            assert!(m.exports.iter().any(|e| e.name == entry), "{entry}");
+        }
         other => panic!("kind {other}"),
     }
     for slot in &m.storage {
@@ -342,6 +360,7 @@ fn inspect_json_follows_the_documented_schema() {
         "ext.masp",
         "c.manifest.json",
         "acct.masp",
+        "script.masp",
     ] {
         let json = ok(midenc(&["inspect", pkg, "--json"], d));
         checked(&json);

@@ -560,18 +560,111 @@ fn new_account_build_tx() {
         report.contains("my_counter::count = [1, 0, 0, 0]"),
         "{report}"
     );
+}
 
-    for (flag, what) in [
-        ("--note", "note-script"),
-        ("--tx-script", "transaction-script"),
-    ] {
-        let out = run(&mut midenc(&["new", flag, "other"], dir.path()));
-        assert!(!out.status.success());
-        let err = stderr(&out);
-        assert!(
-            err.contains(&format!("unsupported: {what} templates")),
-            "{err}"
-        );
-        assert!(!dir.path().join("other").exists());
-    }
+/// Creates the template crate `name` with `flag`, builds it (into the shared guest target
+/// directory) and returns the package's path and `midenc inspect` output.
+fn new_and_build(dir: &Path, flag: &str, name: &str) -> (std::path::PathBuf, String) {
+    ok(run(&mut midenc(&["new", flag, name], dir)));
+    let krate = dir.join(name);
+    let cache = guest_target_dir();
+    let mut cmd = midenc(&["build"], &krate);
+    cmd.env("CARGO_TARGET_DIR", &cache);
+    ok(run(&mut cmd));
+    let masp = cache.join(format!("miden/debug/{name}.masp"));
+    let inspect = stdout(&ok(run(&mut midenc(
+        &["inspect", masp.to_str().unwrap()],
+        dir,
+    ))));
+    (masp, inspect)
+}
+
+#[test]
+fn new_note_build_tx() {
+    let dir = tempfile::tempdir().unwrap();
+    let (masp, inspect) = new_and_build(dir.path(), "--note", "pay-me");
+    assert!(inspect.contains("note-script (entry `run`)"), "{inspect}");
+    // The README's command: the standard wallet consumes the note and receives its asset.
+    let report = stdout(&ok(run(&mut midenc(
+        &[
+            "tx",
+            "--standard-wallet",
+            "--note",
+            masp.to_str().unwrap(),
+            "--note-storage",
+            "account",
+            "--note-asset",
+            "100",
+        ],
+        dir.path(),
+    ))));
+    assert!(report.contains(" +100\n"), "{report}");
+    // Storage naming another account: the note refuses the consumer.
+    let out = run(&mut midenc(
+        &[
+            "tx",
+            "--standard-wallet",
+            "--note",
+            masp.to_str().unwrap(),
+            "--note-storage",
+            "1,2",
+        ],
+        dir.path(),
+    ));
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("the transaction failed"), "{err}");
+}
+
+#[test]
+fn new_tx_script_build_tx() {
+    let dir = tempfile::tempdir().unwrap();
+    let (masp, inspect) = new_and_build(dir.path(), "--tx-script", "send-note");
+    assert!(
+        inspect.contains("transaction-script (entry `run`)"),
+        "{inspect}"
+    );
+    let report = stdout(&ok(run(&mut midenc(
+        &[
+            "tx",
+            "--standard-wallet",
+            "--script",
+            masp.to_str().unwrap(),
+            "--script-args",
+            "1,2,3,4",
+        ],
+        dir.path(),
+    ))));
+    assert!(
+        report.contains("recipient [1, 2, 3, 4] assets []"),
+        "{report}"
+    );
+    // A script is not a note, and the arguments are a word.
+    let out = run(&mut midenc(
+        &["tx", "--standard-wallet", "--note", masp.to_str().unwrap()],
+        dir.path(),
+    ));
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("(kind transaction-script) is not a note script"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&mut midenc(
+        &[
+            "tx",
+            "--standard-wallet",
+            "--script",
+            masp.to_str().unwrap(),
+            "--script-args",
+            "1,2",
+        ],
+        dir.path(),
+    ));
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("2 felts, not the 4 of a word"),
+        "{}",
+        stderr(&out)
+    );
 }

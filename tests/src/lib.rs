@@ -70,6 +70,9 @@ pub struct Limits {
 }
 
 /// Why a module could not be set up for a differential run.
+// Made at most once per module and matched on by variant: its size does not matter, and
+// boxing the diagnostic would only complicate the matches.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum SetupError {
     /// midenc rejected the module (the diagnostic it would print).

@@ -109,6 +109,11 @@ pub fn generate(
             "import `{name}` returns strings or lists but the module exports no `cabi_realloc`"
         ));
     }
+    if shape == CoreShape::Lowered {
+        if let Some(ops) = super::stack_adapter::generate(sig, binding, RET_PTR) {
+            return Ok(ops);
+        }
+    }
     let flat = sig.flat_params();
     let params_indirect = shape == CoreShape::Lowered && flat.len() > MAX_FLAT_PARAMS;
     let results_indirect = shape == CoreShape::Lowered && sig.flat_results().len() > 1;
@@ -246,21 +251,24 @@ pub fn generate(
 /// copies them, one memory element per felt, from STAGE (where an `exec`ed procedure wrote
 /// them); the list's pointer and length go to `rslots`. The elements are felts only, so they
 /// need no validation.
+///
+/// The memory is allocated word-aligned and rounded up to whole words (the list's length
+/// stays `count`), so the copy moves a word at a time.
 fn receive_staged_list(
     g: &mut CanonGen<'_>,
     elem: &WitType,
     rslots: &[Slot],
 ) -> Result<(), String> {
-    let (size, align) = (elem.size(), elem.align());
+    let size = elem.size();
     g.op(format!("dup mem_store.{}", rslots[1].addr));
-    g.op(format!("mul.{size}"));
-    g.allocate(align)?;
-    // [ptr, bytes] -> [src, dst, n, ptr, bytes], then one element per iteration.
+    g.op(format!("mul.{size} add.15 u32div.16 mul.16"));
+    g.allocate(16)?;
+    // [ptr, bytes] -> [src, dst, words, ptr, bytes], then one word per iteration.
     g.op(format!(
-        "dup.1 u32div.4 dup.1 u32div.4 push.{STAGE} dup.2 neq.0"
+        "dup.1 u32div.16 dup.1 u32div.4 push.{STAGE} dup.2 neq.0"
     ));
     g.op("while.true");
-    g.op("dup mem_load dup.2 mem_store add.1 swap add.1 swap");
+    g.op("padw dup.4 mem_loadw_le dup.5 mem_storew_le dropw add.4 swap add.4 swap");
     g.op("movup.2 sub.1 dup movdn.3 neq.0");
     g.op("end");
     g.op(format!(

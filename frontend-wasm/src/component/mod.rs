@@ -11,6 +11,7 @@
 
 mod canon;
 mod import_adapter;
+mod stack_adapter;
 mod types;
 
 use midenc_abi::WitSignature;

@@ -11,7 +11,11 @@ mod report;
 
 use std::{future::Future, pin::pin, sync::Arc, task::Context};
 
-use miden_assembly::mast::MastForest;
+use miden_assembly::{
+    debuginfo::{DefaultSourceManager, SourceLanguage, SourceManager, SourceManagerSync, Uri},
+    mast::MastForest,
+};
+use miden_processor::ExecutionError;
 
 use miden_protocol::{
     account::{
@@ -29,7 +33,8 @@ use miden_protocol::{
 };
 use miden_standards::{account::wallets::BasicWallet, note::P2idNote};
 use miden_testing::{Auth, MockChain, MockChainBuilder};
-use midenc_linker::LinkedPackage;
+use miden_tx::TransactionExecutorError;
+use midenc_linker::{LinkedPackage, TrapLocation, TrapTable};
 
 pub use report::{OutputNoteReport, SlotChange, TxCycles, TxReport};
 
@@ -53,6 +58,9 @@ pub struct LocalChain {
     rng: RandomCoin,
     /// The code of the notes consumed so far, to name the messages of their error codes.
     forests: Vec<(String, Arc<MastForest>)>,
+    /// The trap tables of the compiled code the chain runs, to name the Wasm function a
+    /// failing instruction comes from.
+    traps: Vec<TrapTable>,
 }
 
 enum State {
@@ -93,8 +101,8 @@ pub struct NewNote {
     pub tag: u32,
 }
 
-/// One transaction: the notes it consumes, then its script, which creates `new_notes` and
-/// makes `calls` in order.
+/// One transaction: the notes it consumes, then its script: a compiled transaction script,
+/// or one midenc writes that creates `new_notes` and makes `calls` in order.
 #[derive(Clone, Debug, Default)]
 pub struct Transaction {
     /// Notes to consume: made by [`LocalChain::note`] or [`LocalChain::standard_p2id_note`],
@@ -104,6 +112,9 @@ pub struct Transaction {
     pub new_notes: Vec<NewNote>,
     /// Exports the script calls.
     pub calls: Vec<Call>,
+    /// A compiled transaction script ([`LocalChain::tx_script`]) and its arguments, instead
+    /// of `new_notes` and `calls`.
+    pub script: Option<(TransactionScript, [u64; 4])>,
 }
 
 /// Runs a future that never waits on I/O (the executor's are such) to completion.
@@ -115,6 +126,15 @@ fn block_on<F: Future>(future: F) -> F::Output {
             return out;
         }
     }
+}
+
+/// The word of four felts, first first, or why one is not a felt.
+fn felts_to_word(felts: [u64; 4]) -> DriverResult<Word> {
+    let mut elements = [Felt::ZERO; 4];
+    for (slot, value) in elements.iter_mut().zip(felts) {
+        *slot = Felt::new(value).map_err(|e| chain_error("a script argument", e))?;
+    }
+    Ok(Word::new(elements))
 }
 
 fn chain_error(what: &str, error: impl std::fmt::Display) -> DriverError {
@@ -214,6 +234,7 @@ impl LocalChain {
         let mut builder = MockChain::builder().fee_faucet_id(faucet);
         let account =
             add(&mut builder).map_err(|e| chain_error("the account cannot be built", e))?;
+        let traps = packages.iter().map(|p| p.traps.clone()).collect();
         Ok(LocalChain {
             state: State::Genesis(Box::new(builder)),
             account: account.id(),
@@ -221,7 +242,61 @@ impl LocalChain {
             packages,
             rng: RandomCoin::new(Word::from([Felt::from(0x6d69_6465_u32); 4])),
             forests: Vec::new(),
+            traps,
         })
+    }
+
+    /// Lets a failure in the code of `package` (a note or transaction script the chain will
+    /// run; the account's components are known already) name the Wasm function it comes from.
+    pub fn locate_failures_in(&mut self, package: &LinkedPackage) {
+        self.traps.push(package.traps.clone());
+    }
+
+    /// A source manager that knows the module sources of the compiled code by URI and length
+    /// (not content), so the executor can report where a failing instruction is.
+    fn placeholder_sources(&self) -> Arc<dyn SourceManagerSync> {
+        let sources = DefaultSourceManager::default();
+        for table in &self.traps {
+            for (index, module) in table.modules.iter().enumerate() {
+                let len = table
+                    .ranges
+                    .iter()
+                    .filter(|(m, ..)| *m as usize == index)
+                    .map(|(_, _, end, _)| *end as usize)
+                    .max()
+                    .unwrap_or(0);
+                // The assembler names a module's source by its path, with or without `::`. The
+                // ranges end at the last instruction a Wasm operator made; runtime code may
+                // follow, hence the margin.
+                for uri in [module.clone(), format!("::{module}")] {
+                    sources.load(
+                        SourceLanguage::Masm,
+                        Uri::from(uri.as_str()),
+                        " ".repeat(len + 4096),
+                    );
+                }
+            }
+        }
+        Arc::new(sources)
+    }
+
+    /// The Wasm function (and operator) the failing instruction of `error` was compiled from,
+    /// when it is compiled code this chain knows.
+    fn failure_location(&self, error: &TransactionExecutorError) -> Option<TrapLocation> {
+        let TransactionExecutorError::TransactionProgramExecutionFailed(
+            ExecutionError::OperationError {
+                label,
+                source_file: Some(file),
+                ..
+            },
+        ) = error
+        else {
+            return None;
+        };
+        let at = label.start().to_u32() as usize;
+        self.traps
+            .iter()
+            .find_map(|table| table.locate(file.uri().as_str(), at))
     }
 
     /// The account's identifier as two felts, `[suffix, prefix]` (how note storage and the
@@ -258,6 +333,30 @@ impl LocalChain {
                 e,
             )
         })
+    }
+
+    /// The transaction script of a transaction-script package, as the protocol loads it
+    /// (`TransactionScript::from_package`).
+    ///
+    /// # Errors
+    /// [`DriverError::Transaction`] naming the package's kind when it is not a transaction
+    /// script.
+    pub fn tx_script(package: &LinkedPackage) -> DriverResult<TransactionScript> {
+        let kind = &package.manifest.kind;
+        let refuse = |reason: &dyn std::fmt::Display| {
+            chain_error(
+                &format!(
+                    "package `{}` (kind {kind}) is not a transaction script",
+                    package.manifest.name
+                ),
+                reason,
+            )
+        };
+        // An executable package of another kind would load, so the manifest decides.
+        if kind != "transaction-script" {
+            return Err(refuse(&"its manifest names another kind"));
+        }
+        TransactionScript::from_package(&package.package).map_err(|e| refuse(&e))
     }
 
     /// A public note for this chain's account running `script`, with `storage` (felts) and
@@ -490,10 +589,24 @@ impl LocalChain {
     /// (nothing is committed then).
     pub fn execute(&mut self, tx: &Transaction) -> DriverResult<TxReport> {
         let before = self.account()?.nonce().as_canonical_u64();
-        let script = if tx.calls.is_empty() && tx.new_notes.is_empty() {
-            None
-        } else {
-            Some(self.script(tx)?)
+        let written = !tx.calls.is_empty() || !tx.new_notes.is_empty();
+        let script = match &tx.script {
+            Some(_) if written => {
+                return Err(DriverError::Transaction {
+                    message: "a transaction has one script: a compiled one, or calls and new \
+                              notes"
+                        .into(),
+                })
+            }
+            Some((script, _)) => {
+                self.forests.push((
+                    format!("transaction script {}", script.root().as_word().to_hex()),
+                    script.mast(),
+                ));
+                Some(script.clone())
+            }
+            None if written => Some(self.script(tx)?),
+            None => None,
         };
         for note in &tx.notes {
             let root = note.recipient().script().root();
@@ -503,13 +616,18 @@ impl LocalChain {
             ));
         }
         let account = self.account;
-        let chain = self.running()?;
         let ids: Vec<_> = tx.notes.iter().map(Note::id).collect();
+        let sources = self.placeholder_sources();
+        let chain = self.running()?;
         let mut context = chain
             .build_tx_context(account, &ids, &[])
-            .map_err(|e| chain_error("the transaction context", e))?;
+            .map_err(|e| chain_error("the transaction context", e))?
+            .with_source_manager(sources);
         if let Some(script) = script {
             context = context.tx_script(script);
+        }
+        if let Some((_, args)) = &tx.script {
+            context = context.tx_script_args(felts_to_word(*args)?);
         }
         let context = context
             .build()
@@ -517,9 +635,24 @@ impl LocalChain {
         let executed = match block_on(context.execute()) {
             Ok(executed) => executed,
             Err(e) => {
-                let mut error = chain_error("the transaction failed", e);
+                let location = self.failure_location(&e);
+                // With a location the rendered report would quote the placeholder source;
+                // the failed operation and the Wasm location say more.
+                let text = match (&location, &e) {
+                    (
+                        Some(_),
+                        TransactionExecutorError::TransactionProgramExecutionFailed(
+                            ExecutionError::OperationError { err, .. },
+                        ),
+                    ) => format!("failed to execute transaction kernel program: {err}"),
+                    _ => format!("{e:#}"),
+                };
+                let mut error = chain_error("the transaction failed", text);
                 if let DriverError::Transaction { message } = &mut error {
                     *message = self.explain_error_codes(message);
+                    if let Some(location) = location {
+                        message.push_str(&format!("\n  compiled from Wasm: {location}"));
+                    }
                 }
                 return Err(error);
             }

@@ -74,13 +74,15 @@ pub fn run(opts: Opts) -> DriverResult<()> {
     let out_dir = krate.target_dir.join("miden").join(profile);
     let masp = out_dir.join(format!("{}.masp", krate.name));
     let manifest_json = out_dir.join(format!("{}.manifest.json", krate.name));
-    let component_metadata = match &krate.account_component {
-        Some(path) => crate::read_text(path)?,
-        None => String::new(),
+    let component_metadata = match &krate.kind {
+        PackageKind::AccountComponent(path) => crate::read_text(path)?,
+        _ => String::new(),
     };
-    let kind_input = match &krate.note_script {
-        Some(entry) => format!("note-script={entry}"),
-        None => component_metadata.clone(),
+    let kind_input = match &krate.kind {
+        PackageKind::Library => String::new(),
+        PackageKind::AccountComponent(_) => component_metadata.clone(),
+        PackageKind::NoteScript(entry) => format!("note-script={entry}"),
+        PackageKind::TxScript(entry) => format!("tx-script={entry}"),
     };
     let fingerprint = fingerprint(
         &wasm,
@@ -109,11 +111,13 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         if let Some(w) = &world {
             linked.set_world(Some(w.text.clone()));
         }
-        if let Some(path) = &krate.account_component {
-            linked.make_account_component(&component_metadata, &path.display().to_string())?;
-        }
-        if let Some(entry) = &krate.note_script {
-            linked.make_note_script(entry)?;
+        match &krate.kind {
+            PackageKind::Library => {}
+            PackageKind::AccountComponent(path) => {
+                linked.make_account_component(&component_metadata, &path.display().to_string())?
+            }
+            PackageKind::NoteScript(entry) => linked.make_note_script(entry)?,
+            PackageKind::TxScript(entry) => linked.make_tx_script(entry)?,
         }
         std::fs::create_dir_all(&out_dir).map_err(|source| DriverError::Write {
             path: out_dir.clone(),
@@ -142,11 +146,21 @@ struct Crate {
     target_dir: PathBuf,
     /// The crate's library target name (`my_counter` for package `my-counter`).
     lib_name: String,
-    /// The account-component metadata file the crate declares
-    /// (`[package.metadata.miden] account-component = "FILE"`), relative to its directory.
-    account_component: Option<PathBuf>,
-    /// The entry export of a note script (`[package.metadata.miden] note-script = "EXPORT"`).
-    note_script: Option<String>,
+    /// What the package is, from `[package.metadata.miden]`.
+    kind: PackageKind,
+}
+
+/// The package kind a crate declares in `[package.metadata.miden]`: at most one of
+/// `account-component = "FILE"`, `note-script = "EXPORT"` and `tx-script = "EXPORT"`.
+enum PackageKind {
+    /// None of them: a library package.
+    Library,
+    /// An account component described by this metadata file.
+    AccountComponent(PathBuf),
+    /// A note script entered at this export.
+    NoteScript(String),
+    /// A transaction script entered at this export.
+    TxScript(String),
 }
 
 /// The crate's WIT world, as the component step and the manifest need it.
@@ -222,52 +236,60 @@ fn metadata(toolchain: &Toolchain, manifest: &Path) -> DriverResult<Crate> {
             help: "add `[lib] crate-type = [\"cdylib\"]` to its Cargo.toml".into(),
         })?;
     let dir = manifest.parent().map(Path::to_path_buf).unwrap_or_default();
-    let account_component = match &package["metadata"]["miden"]["account-component"] {
-        Value::Null => None,
-        Value::String(file) => Some(dir.join(file)),
-        other => {
-            return Err(DriverError::Usage {
-                message: format!(
-                "`package.metadata.miden.account-component` in `{}` is {other}, not a file name",
-                manifest.display()
-            ),
-                help: "set it to the path of the component's metadata TOML, such as \
-                       `account-component = \"component.toml\"`"
-                    .into(),
-            })
-        }
-    };
-    let note_script = match &package["metadata"]["miden"]["note-script"] {
-        Value::Null => None,
-        Value::String(entry) if account_component.is_none() => Some(entry.clone()),
-        Value::String(_) => {
-            return Err(DriverError::Usage {
-                message: format!(
-                    "`{}` declares both `account-component` and `note-script` in \
-                     `package.metadata.miden`",
-                    manifest.display()
-                ),
-                help: "a package is one kind: an account component or a note script".into(),
-            })
-        }
-        other => {
-            return Err(DriverError::Usage {
-                message: format!(
-                    "`package.metadata.miden.note-script` in `{}` is {other}, not an export name",
-                    manifest.display()
-                ),
-                help: "set it to the export the note runs, such as `note-script = \"run\"`".into(),
-            })
-        }
-    };
+    let kind = declared_kind(&package["metadata"]["miden"], &manifest, &dir)?;
     Ok(Crate {
         version: package["version"].as_str().unwrap_or("0.1.0").to_string(),
         dir,
-        account_component,
-        note_script,
+        kind,
         target_dir: PathBuf::from(meta["target_directory"].as_str().unwrap_or("target")),
         lib_name: lib["name"].as_str().unwrap_or(&name).replace('-', "_"),
         name,
+    })
+}
+
+/// The kind `[package.metadata.miden]` (`miden`) of the crate at `manifest` declares; files
+/// it names are relative to `dir`.
+fn declared_kind(miden: &Value, manifest: &Path, dir: &Path) -> DriverResult<PackageKind> {
+    let keys = ["account-component", "note-script", "tx-script"];
+    let declared: Vec<(&str, &Value)> = keys
+        .iter()
+        .filter_map(|key| Some((*key, miden.get(*key)?)))
+        .collect();
+    let (key, value) = match declared.as_slice() {
+        [] => return Ok(PackageKind::Library),
+        [one] => *one,
+        [..] => {
+            let names: Vec<String> = declared.iter().map(|(k, _)| format!("`{k}`")).collect();
+            return Err(DriverError::Usage {
+                message: format!(
+                    "`{}` declares {} in `package.metadata.miden`",
+                    manifest.display(),
+                    names.join(" and ")
+                ),
+                help: "a package is one kind: an account component, a note script or a \
+                       transaction script"
+                    .into(),
+            });
+        }
+    };
+    let Value::String(text) = value else {
+        let (what, example) = if key == "account-component" {
+            ("a file name", "account-component = \"component.toml\"")
+        } else {
+            ("an export name", "note-script = \"run\"")
+        };
+        return Err(DriverError::Usage {
+            message: format!(
+                "`package.metadata.miden.{key}` in `{}` is {value}, not {what}",
+                manifest.display()
+            ),
+            help: format!("set it as in `{example}`"),
+        });
+    };
+    Ok(match key {
+        "account-component" => PackageKind::AccountComponent(dir.join(text)),
+        "note-script" => PackageKind::NoteScript(text.clone()),
+        _ => PackageKind::TxScript(text.clone()),
     })
 }
 

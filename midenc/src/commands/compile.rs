@@ -34,12 +34,16 @@ pub struct Opts {
     pub allow_unresolved: bool,
     /// Make the package an account component described by this file: the Miden protocol's
     /// account-component TOML (`name`, `description`, `version`, `[[storage.slots]]`).
-    #[arg(long, value_name = "METADATA.toml", conflicts_with = "note_script")]
+    #[arg(long, value_name = "METADATA.toml", group = "kind")]
     pub account_component: Option<PathBuf>,
     /// Make the package a note script whose entry is this export (`func()` or
     /// `func(args: word)`): what the transaction kernel runs when the note is consumed.
-    #[arg(long, value_name = "EXPORT")]
+    #[arg(long, value_name = "EXPORT", group = "kind")]
     pub note_script: Option<String>,
+    /// Make the package a transaction script whose entry is this export (`func()` or
+    /// `func(args: word)`): what the transaction kernel runs after the notes.
+    #[arg(long, value_name = "EXPORT", group = "kind")]
+    pub tx_script: Option<String>,
 }
 
 /// Runs `midenc compile`.
@@ -62,6 +66,9 @@ pub fn run(opts: Opts) -> DriverResult<()> {
     }
     if let Some(entry) = &opts.note_script {
         linked.make_note_script(entry)?;
+    }
+    if let Some(entry) = &opts.tx_script {
+        linked.make_tx_script(entry)?;
     }
     let out = opts
         .output

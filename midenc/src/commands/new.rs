@@ -1,7 +1,7 @@
 //! `midenc new`: a Rust crate that `midenc build` turns into a Miden package, ready to run:
 //! a library package by default, with `--account` an account component (a counter in the
-//! account's storage), or with `--note` a pay-to-ID note script; `midenc tx` runs the last two
-//! in transactions.
+//! account's storage), with `--note` a pay-to-ID note script, or with `--tx-script` a
+//! transaction script creating a note; `midenc tx` runs the last three in transactions.
 
 use std::path::{Path, PathBuf};
 
@@ -20,7 +20,8 @@ pub struct Opts {
     /// its basic wallet.
     #[arg(long, conflicts_with = "tx_script")]
     pub note: bool,
-    /// A transaction script (not available yet).
+    /// A transaction script: it creates a private note for the recipient given as its
+    /// arguments.
     #[arg(long)]
     pub tx_script: bool,
 }
@@ -34,25 +35,18 @@ pub enum Template {
     Account,
     /// A note script.
     Note,
+    /// A transaction script.
+    TxScript,
 }
 
 /// Runs `midenc new`.
 pub fn run(opts: Opts) -> DriverResult<()> {
-    let unsupported = |what: &str, flag: &str| DriverError::Usage {
-        message: format!(
-            "unsupported: {what} templates (`midenc new {flag}`) are not available yet"
-        ),
-        help: "`midenc new --account` makes an account component and `--note` a note script; \
-               see docs/contracts.md for what works today"
-            .into(),
-    };
-    if opts.tx_script {
-        return Err(unsupported("transaction-script", "--tx-script"));
-    }
     let template = if opts.account {
         Template::Account
     } else if opts.note {
         Template::Note
+    } else if opts.tx_script {
+        Template::TxScript
     } else {
         Template::Library
     };
@@ -61,6 +55,7 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         Template::Library => "Miden package",
         Template::Account => "Miden account component",
         Template::Note => "Miden note script",
+        Template::TxScript => "Miden transaction script",
     };
     crate::status::print("Created", &format!("{what} `{}`", opts.path.display()));
     Ok(())
@@ -174,7 +169,7 @@ fn write_template(dir: &Path, names: &Names, template: Template) -> DriverResult
             ("src/lib.rs", include_str!("template/lib.rs.tmpl").into()),
             ("README.md", include_str!("template/README.md.tmpl").into()),
         ]),
-        Template::Note => {}
+        Template::Note | Template::TxScript => {}
         Template::Account => {
             let slot = format!("{}::count", names.wit.replace('-', "_"));
             let [suffix, prefix] =
@@ -235,6 +230,30 @@ fn write_template(dir: &Path, names: &Names, template: Template) -> DriverResult
             (
                 "README.md",
                 include_str!("template/note/README.md.tmpl").into(),
+            ),
+        ]);
+    }
+    if template == Template::TxScript {
+        files[0].1.push_str(
+            "\n# A transaction script whose entry is the export `run`, read by `midenc build`.\n\
+             [package.metadata.miden]\ntx-script = \"run\"\n",
+        );
+        files.extend([
+            (
+                "wit/world.wit",
+                include_str!("template/tx-script/world.wit.tmpl").into(),
+            ),
+            (
+                "wit/deps/miden-protocol/protocol.wit",
+                midenc_wit::PROTOCOL_WIT.into(),
+            ),
+            (
+                "src/lib.rs",
+                include_str!("template/tx-script/lib.rs.tmpl").into(),
+            ),
+            (
+                "README.md",
+                include_str!("template/tx-script/README.md.tmpl").into(),
             ),
         ]);
     }

@@ -37,8 +37,20 @@ pub struct Opts {
     pub note_asset: Option<u64>,
     /// An export of one of the components that the transaction script calls (repeatable, in
     /// order). Exports taking arguments are not supported yet.
-    #[arg(long = "call", value_name = "EXPORT")]
+    #[arg(long = "call", value_name = "EXPORT", conflicts_with = "script")]
     pub calls: Vec<String>,
+    /// A transaction-script package (`.masp`) to run as each transaction's script, after the
+    /// notes.
+    #[arg(long, value_name = "SCRIPT.masp")]
+    pub script: Option<PathBuf>,
+    /// The script's arguments: a word, four felts separated by commas.
+    #[arg(
+        long,
+        value_name = "FELTS",
+        default_value = "0,0,0,0",
+        requires = "script"
+    )]
+    pub script_args: String,
     /// Run the same transaction this many times, each in its own block.
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub repeat: u32,
@@ -55,14 +67,16 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         .map(|p| crate::input::load_package(p))
         .collect::<DriverResult<Vec<_>>>()?;
     let mut chain = LocalChain::new(packages, opts.standard_wallet)?;
-    let storage = note_storage(&opts.note_storage, chain.account_id())?;
+    let storage = felt_list("--note-storage", &opts.note_storage, chain.account_id())?;
     let assets = match opts.note_asset {
         Some(amount) => vec![chain.fungible_asset(amount)?],
         None => Vec::new(),
     };
     let mut notes = Vec::new();
     for path in &opts.notes {
-        let script = LocalChain::note_script(&crate::input::load_package(path)?)?;
+        let package = crate::input::load_package(path)?;
+        let script = LocalChain::note_script(&package)?;
+        chain.locate_failures_in(&package);
         notes.push(chain.note(script, &storage, &assets)?);
     }
     let calls: Vec<Call> = opts
@@ -73,12 +87,29 @@ pub fn run(opts: Opts) -> DriverResult<()> {
             export: export.clone(),
         })
         .collect();
+    let script = match &opts.script {
+        Some(path) => {
+            let package = crate::input::load_package(path)?;
+            let script = LocalChain::tx_script(&package)?;
+            chain.locate_failures_in(&package);
+            let args = felt_list("--script-args", &opts.script_args, chain.account_id())?;
+            let args: [u64; 4] = args
+                .try_into()
+                .map_err(|args: Vec<u64>| DriverError::Usage {
+                    message: format!("--script-args: {} felts, not the 4 of a word", args.len()),
+                    help: "give four felts separated by commas, such as `1,2,3,4`".into(),
+                })?;
+            Some((script, args))
+        }
+        None => None,
+    };
     let mut reports = Vec::new();
     for _ in 0..opts.repeat {
         // The notes are consumed once, by the first transaction.
         let report = chain.execute(&Transaction {
             notes: std::mem::take(&mut notes),
             calls: calls.clone(),
+            script: script.clone(),
             ..Transaction::default()
         })?;
         if !opts.json {
@@ -96,8 +127,8 @@ pub fn run(opts: Opts) -> DriverResult<()> {
     Ok(())
 }
 
-/// The felts of `--note-storage`: numbers, and `account` for the account's two felts.
-fn note_storage(text: &str, account: [u64; 2]) -> DriverResult<Vec<u64>> {
+/// The felts of option `flag`: numbers, and `account` for the account's two felts.
+fn felt_list(flag: &str, text: &str, account: [u64; 2]) -> DriverResult<Vec<u64>> {
     let mut felts = Vec::new();
     for item in text.split(',').map(str::trim).filter(|t| !t.is_empty()) {
         if item == "account" {
@@ -109,7 +140,7 @@ fn note_storage(text: &str, account: [u64; 2]) -> DriverResult<Vec<u64>> {
             .ok()
             .filter(|v| *v < midenc_abi::FIELD_MODULUS)
             .ok_or_else(|| DriverError::Usage {
-                message: format!("--note-storage: `{item}` is not a felt"),
+                message: format!("{flag}: `{item}` is not a felt"),
                 help: "give felts as decimal integers below 2^64 - 2^32 + 1, separated by \
                        commas, or `account` for the account's identifier"
                     .into(),

@@ -41,6 +41,16 @@ impl CanonGen<'_> {
 
     /// [v] -> []: stores the low `size` bytes of v at `at`.
     pub(in crate::component) fn store_top(&mut self, at: MemAt, size: u32) {
+        if size == 4 {
+            // Canonical-ABI values are aligned, so four bytes are one whole element (checked:
+            // a misaligned address would otherwise straddle two).
+            self.op(format!(
+                "mem_load.{} add.{} u32divmod.4 assertz.err=\"unaligned memory access\" \
+                 mem_store",
+                at.cell, at.offset
+            ));
+            return;
+        }
         let mask: u64 = if size >= 4 {
             0xFFFF_FFFF
         } else {
