@@ -8,6 +8,7 @@
 
 pub mod bench;
 pub mod components;
+pub mod contracts;
 pub mod fuzz;
 pub mod runs;
 pub mod spec;
