@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, setup included: build midenc; compile a core Wasm module to a Miden package and
 # run it on the Miden VM; build the Rust example package examples/bank with `midenc build` and
-# run it. Prints each call, its result and its cycle count.
+# run it; build the contract examples wallet and p2id and run a transaction consuming the note.
+# Prints each call, its result and its cycle count, and the transaction report.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -29,3 +30,11 @@ accounts='[{id: 1, owner: "ann", currency: eur, balance: 100}, {id: 2, owner: "b
 run "$bank" "apply($accounts, [transfer({from: 1, to: 2, amount: 30}), withdraw((2, 50))])"
 run "$bank" "apply($accounts, [transfer({from: 1, to: 2, amount: 30}), withdraw((2, 35))])"
 run "$bank" 'compound(1000000, 500, 10)'
+
+# Contracts in Rust (docs/contracts.md): a basic wallet component and a pay-to-ID note built
+# against it, then a transaction on a local mock chain in which the wallet consumes the note.
+(cd examples/wallet && "$midenc" build)
+target="${CARGO_TARGET_DIR:-examples/target}/miden/debug"
+(cd examples/p2id && "$midenc" build -L "$target/wallet.masp")
+"$midenc" tx --account "$target/wallet.masp" --note "$target/p2id.masp" \
+  --note-storage account --note-asset 100
