@@ -169,7 +169,6 @@ fn write_template(dir: &Path, names: &Names, template: Template) -> DriverResult
             ("src/lib.rs", include_str!("template/lib.rs.tmpl").into()),
             ("README.md", include_str!("template/README.md.tmpl").into()),
         ]),
-        Template::Note | Template::TxScript => {}
         Template::Account => {
             let slot = format!("{}::count", names.wit.replace('-', "_"));
             let [suffix, prefix] =
@@ -180,88 +179,76 @@ fn write_template(dir: &Path, names: &Names, template: Template) -> DriverResult
             let lib = include_str!("template/account/lib.rs.tmpl")
                 .replace("{{count_suffix}}", &format!("{suffix:#018x}"))
                 .replace("{{count_prefix}}", &format!("{prefix:#018x}"));
-            files[0].1.push_str(
-                "\n# The account component's metadata (storage slots), read by `midenc build`.\n\
-                 [package.metadata.miden]\naccount-component = \"component.toml\"\n",
-            );
-            files.extend([
-                (
-                    "wit/world.wit",
+            files.push((
+                "component.toml",
+                include_str!("template/account/component.toml.tmpl").into(),
+            ));
+            contract_files(
+                &mut files,
+                "The account component's metadata (storage slots)",
+                "account-component = \"component.toml\"",
+                [
                     include_str!("template/account/world.wit.tmpl").into(),
-                ),
-                (
-                    "wit/deps/miden-protocol/protocol.wit",
-                    midenc_wit::PROTOCOL_WIT.into(),
-                ),
-                (
-                    "component.toml",
-                    include_str!("template/account/component.toml.tmpl").into(),
-                ),
-                ("src/lib.rs", lib),
-                (
-                    "README.md",
+                    lib,
                     include_str!("template/account/README.md.tmpl").into(),
-                ),
-            ]);
+                ],
+            );
         }
-    }
-    if template == Template::Note {
-        files[0].1.push_str(
-            "\n# A note script whose entry is the export `run`, read by `midenc build`.\n\
-             [package.metadata.miden]\nnote-script = \"run\"\n",
-        );
-        files.extend([
-            (
-                "wit/world.wit",
-                include_str!("template/note/world.wit.tmpl").into(),
-            ),
-            (
-                "wit/deps/miden-protocol/protocol.wit",
-                midenc_wit::PROTOCOL_WIT.into(),
-            ),
-            (
+        Template::Note => {
+            files.push((
                 "wit/deps/miden-standards/standards.wit",
                 midenc_wit::STANDARDS_WIT.into(),
-            ),
-            (
-                "src/lib.rs",
-                include_str!("template/note/lib.rs.tmpl").into(),
-            ),
-            (
-                "README.md",
-                include_str!("template/note/README.md.tmpl").into(),
-            ),
-        ]);
-    }
-    if template == Template::TxScript {
-        files[0].1.push_str(
-            "\n# A transaction script whose entry is the export `run`, read by `midenc build`.\n\
-             [package.metadata.miden]\ntx-script = \"run\"\n",
-        );
-        files.extend([
-            (
-                "wit/world.wit",
+            ));
+            contract_files(
+                &mut files,
+                "A note script whose entry is the export `run`",
+                "note-script = \"run\"",
+                [
+                    include_str!("template/note/world.wit.tmpl").into(),
+                    include_str!("template/note/lib.rs.tmpl").into(),
+                    include_str!("template/note/README.md.tmpl").into(),
+                ],
+            );
+        }
+        Template::TxScript => contract_files(
+            &mut files,
+            "A transaction script whose entry is the export `run`",
+            "tx-script = \"run\"",
+            [
                 include_str!("template/tx-script/world.wit.tmpl").into(),
-            ),
-            (
-                "wit/deps/miden-protocol/protocol.wit",
-                midenc_wit::PROTOCOL_WIT.into(),
-            ),
-            (
-                "src/lib.rs",
                 include_str!("template/tx-script/lib.rs.tmpl").into(),
-            ),
-            (
-                "README.md",
                 include_str!("template/tx-script/README.md.tmpl").into(),
-            ),
-        ]);
+            ],
+        ),
     }
     for (rel, template) in &files {
         write_file(&dir.join(rel), names.fill(template).as_bytes())?;
     }
     let bindings = super::bindings::generate(&dir.join("wit"), None)?;
     write_file(&dir.join("src/bindings.rs"), bindings.as_bytes())
+}
+
+/// Adds what every contract template has to `files` (whose first entry is `Cargo.toml`): the
+/// package-kind key `kind` under `[package.metadata.miden]`, explained by `what`; the bundled
+/// protocol WIT; and the template's `[world.wit, lib.rs, README.md]`.
+fn contract_files(
+    files: &mut Vec<(&str, String)>,
+    what: &str,
+    kind: &str,
+    [world, lib, readme]: [String; 3],
+) {
+    files[0].1.push_str(&format!(
+        "\n# {what}, read by `midenc build`.\n[package.metadata.miden]\n{kind}\n"
+    ));
+    files.extend([
+        ("wit/world.wit", world),
+        (
+            "wit/deps/miden-protocol/protocol.wit",
+            midenc_wit::PROTOCOL_WIT.into(),
+        ),
+        ("src/lib.rs", lib),
+        ("README.md", readme),
+    ]);
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> DriverResult<()> {
