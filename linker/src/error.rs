@@ -13,6 +13,27 @@ pub enum LinkError {
         /// The assembler's rendered diagnostic.
         report: String,
     },
+    /// A hand-written MASM module (`midenc compile LIB.masm`) the assembler rejects.
+    #[error("`{name}` does not assemble: {report}")]
+    #[diagnostic(code(midenc::masm::assembly))]
+    MasmSource {
+        /// The module's package name.
+        name: String,
+        /// The assembler's rendered diagnostic, with the source location.
+        report: String,
+    },
+    /// A typed library whose WIT and MASM disagree, or whose signatures midenc cannot pass.
+    #[error("typed library `{name}`: {reason}")]
+    #[diagnostic(
+        code(midenc::link::typed_library),
+        help("each function the world exports names the module's `pub proc` of the same name, with `-` spelled `_`")
+    )]
+    TypedLibrary {
+        /// The library's package name.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A package name or version is not acceptable.
     #[error("invalid package {what} `{value}`: {reason}")]
     #[diagnostic(code(midenc::link::name))]

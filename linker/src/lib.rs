@@ -40,8 +40,8 @@ pub use output::write_atomic;
 pub use resolve::{LinkInput, LinkSet, Resolution};
 pub use traps::{TrapLocation, TrapTable, TRAPS_SECTION};
 pub use typed_library::{
-    protocol_library, protocol_package, standards_package, typed_library, TypedProcedure,
-    PROTOCOL_PACKAGE, PROTOCOL_VERSION, STANDARDS_PACKAGE, STANDARDS_VERSION,
+    protocol_library, protocol_package, standards_package, typed_library, typed_masm,
+    TypedProcedure, PROTOCOL_PACKAGE, PROTOCOL_VERSION, STANDARDS_PACKAGE, STANDARDS_VERSION,
 };
 
 /// What to package: a compiled module and the names to give it.

@@ -166,6 +166,65 @@ pub fn standards_package() -> Result<LinkedPackage, LinkError> {
     )
 }
 
+/// A user's hand-written MASM module typed by the exports of a WIT world: each function the
+/// world exports (`f`, or `ns:pkg/iface@ver#f`) is the module's procedure `f`, with `-` spelled
+/// `_`, invoked as `invocation` says. Other packages then import it by WIT name with type
+/// checks, as they import any compiled package's exports.
+///
+/// # Errors
+/// [`LinkError::Assembly`] when the module does not assemble; [`LinkError::BadPackage`] for an
+/// export the module lacks, a signature midenc cannot carry, or one that `invocation` cannot
+/// pass.
+pub fn typed_masm(
+    name: &str,
+    source: &str,
+    resolve: &midenc_wit::Resolve,
+    world: midenc_wit::WorldId,
+    invocation: Invocation,
+) -> Result<LinkedPackage, LinkError> {
+    let module = crate::assemble::module_path(name)?;
+    let library = crate::assemble::assemble_modules(&[(module.clone(), source.to_string())])
+        .map_err(|e| match e {
+            LinkError::Assembly { report } => LinkError::MasmSource {
+                name: name.into(),
+                report,
+            },
+            other => other,
+        })?;
+    let typed_error = |reason: String| LinkError::TypedLibrary {
+        name: name.into(),
+        reason,
+    };
+    let exports = midenc_frontend_wasm::component::world_exports(resolve, world)
+        .map_err(|e| typed_error(e.to_string()))?;
+    let procedures: Vec<TypedProcedure> = exports
+        .into_iter()
+        .map(|export| {
+            let func = export.name.rsplit('#').next().unwrap_or(&export.name);
+            TypedProcedure {
+                path: format!("{module}::{}", func.replace('-', "_")),
+                name: export.name,
+                wit: export.signature,
+            }
+        })
+        .collect();
+    let mut linked =
+        typed_library(name, "0.1.0", library, &procedures, invocation).map_err(|e| match e {
+            // typed_library's reasons are prefixed for the bundled libraries.
+            LinkError::BadPackage { reason } => typed_error(
+                reason
+                    .strip_prefix(&format!("typed library `{name}`: "))
+                    .unwrap_or(&reason)
+                    .to_string(),
+            ),
+            other => other,
+        })?;
+    linked.manifest.module = module;
+    // Written to a file: the manifest and checksum sections go into the package.
+    linked.reembed(|_| {});
+    Ok(linked)
+}
+
 fn bundled_package(
     name: &str,
     version: &str,

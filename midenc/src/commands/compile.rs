@@ -10,7 +10,8 @@ use crate::{
 /// Options of `midenc compile`.
 #[derive(clap::Args, Debug)]
 pub struct Opts {
-    /// The input module (`.wasm` or `.wat`).
+    /// The input module (`.wasm` or `.wat`), or a hand-written Miden assembly module
+    /// (`.masm`, with `--wit`): a typed library whose procedures the world's exports type.
     pub input: PathBuf,
     /// Output package path (default: the input's name with `.masp`, in the current directory).
     #[arg(short, long)]
@@ -44,10 +45,23 @@ pub struct Opts {
     /// `func(args: word)`): what the transaction kernel runs after the notes.
     #[arg(long, value_name = "EXPORT", group = "kind")]
     pub tx_script: Option<String>,
+    /// For a `.masm` input: invoke its procedures with `exec`, on the caller's stack and in its
+    /// memory context, instead of `call`ing them with 16 felts each way.
+    #[arg(long)]
+    pub exec: bool,
 }
 
 /// Runs `midenc compile`.
 pub fn run(opts: Opts) -> DriverResult<()> {
+    if opts.input.extension().is_some_and(|e| e == "masm") {
+        return typed_masm(&opts);
+    }
+    if opts.exec {
+        return Err(DriverError::Usage {
+            message: "`--exec` applies to a hand-written `.masm` module".into(),
+            help: "compiled Wasm exports are always `call`ed".into(),
+        });
+    }
     let Input::Wasm { path, bytes } = input::load(&opts.input, false)? else {
         unreachable!("packages are not accepted by compile")
     };
@@ -86,6 +100,57 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         })?;
     }
     Ok(())
+}
+
+/// `midenc compile LIB.masm --wit WIT`: a typed library (`docs/linking.md`, "Typed MASM
+/// libraries").
+fn typed_masm(opts: &Opts) -> DriverResult<()> {
+    let Some(wit) = &opts.wit else {
+        return Err(DriverError::Usage {
+            message: format!(
+                "`{}` is Miden assembly: `--wit` must describe its procedures",
+                opts.input.display()
+            ),
+            help: "give a WIT world whose exports name the module's procedures, such as \
+                   `midenc compile lib.masm --wit lib.wit`"
+                .into(),
+        });
+    };
+    let not_here = [
+        (opts.account_component.is_some(), "--account-component"),
+        (opts.note_script.is_some(), "--note-script"),
+        (opts.tx_script.is_some(), "--tx-script"),
+        (!opts.link.is_empty(), "-L"),
+        (opts.allow_unresolved, "--allow-unresolved"),
+        (!opts.emit.is_empty(), "--emit"),
+    ];
+    if let Some((_, flag)) = not_here.iter().find(|(given, _)| *given) {
+        return Err(DriverError::Usage {
+            message: format!("unsupported: `{flag}` with a hand-written `.masm` module"),
+            help: "a `.masm` input becomes a typed library as it is; these options apply to \
+                   compiled Wasm"
+                .into(),
+        });
+    }
+    let source = crate::read_text(&opts.input)?;
+    let name = crate::package_name(&opts.input);
+    let loaded = midenc_wit::load(wit)?;
+    let world = loaded.world(wit, opts.world.as_deref())?;
+    let invocation = if opts.exec {
+        midenc_frontend_wasm::Invocation::Exec
+    } else {
+        midenc_frontend_wasm::Invocation::Call
+    };
+    let linked = midenc_linker::typed_masm(&name, &source, &loaded.resolve, world, invocation)?;
+    let out = opts
+        .output
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("{name}.masp")));
+    let manifest_path = sibling(&out, "manifest.json");
+    write(&out, &linked.to_bytes())?;
+    write(&manifest_path, linked.manifest_json().as_bytes()).inspect_err(|_| {
+        let _ = std::fs::remove_file(&out);
+    })
 }
 
 /// `dir/NAME.masp` → `dir/NAME.<ext>`.
