@@ -79,6 +79,21 @@ fn a_compiled_module_calls_a_typed_masm_procedure_either_way() {
     }
 }
 
+/// Runs `midenc` with `args` in `d`, expects it to fail, and returns its stderr after checking
+/// that it contains `needle`.
+fn fails(args: &[&str], d: &std::path::Path, needle: &str) -> String {
+    let o = midenc(args, d);
+    assert!(!o.status.success(), "{args:?} succeeded");
+    let err = stderr(&o);
+    assert!(err.contains(needle), "{err}");
+    err
+}
+
+/// `compile MASM --wit WIT --world math`.
+fn compile_masm<'a>(masm: &'a str, wit: &'a str) -> [&'a str; 6] {
+    ["compile", masm, "--wit", wit, "--world", "math"]
+}
+
 #[test]
 fn the_wit_and_the_masm_must_agree() {
     let dir = setup();
@@ -89,44 +104,25 @@ fn the_wit_and_the_masm_must_agree() {
         WIT.replace("triple: func", "quadruple: func"),
     )
     .unwrap();
-    let o = midenc(
-        &[
-            "compile",
-            "math.masm",
-            "--wit",
-            "bad.wit",
-            "--world",
-            "math",
-        ],
+    fails(
+        &compile_masm("math.masm", "bad.wit"),
         d,
-    );
-    assert!(!o.status.success());
-    let err = stderr(&o);
-    assert!(
-        err.contains("typed library `math`: `acme:math/ops@0.1.0#quadruple` has no procedure `math::quadruple`"),
-        "{err}"
+        "typed library `math`: `acme:math/ops@0.1.0#quadruple` has no procedure \
+         `math::quadruple`",
     );
     assert!(!d.join("math.masp").exists());
     // An importer whose types differ from the WIT's.
-    ok(midenc(
-        &[
-            "compile",
-            "math.masm",
-            "--wit",
-            "math.wit",
-            "--world",
-            "math",
-        ],
-        d,
-    ));
+    ok(midenc(&compile_masm("math.masm", "math.wit"), d));
     std::fs::write(
         d.join("wrong.wat"),
         APP.replace("(param i32) (result i32)))", "(param i64) (result i32)))"),
     )
     .unwrap();
-    let o = midenc(&["compile", "wrong.wat", "-L", "math.masp"], d);
-    assert!(!o.status.success());
-    assert!(stderr(&o).contains("signature mismatch"), "{}", stderr(&o));
+    fails(
+        &["compile", "wrong.wat", "-L", "math.masp"],
+        d,
+        "signature mismatch",
+    );
 }
 
 #[test]
@@ -134,55 +130,30 @@ fn bad_masm_input_is_a_clear_error() {
     let dir = setup();
     let d = dir.path();
     std::fs::write(d.join("broken.masm"), "pub proc triple mul.3\n").unwrap();
-    let o = midenc(
-        &[
-            "compile",
-            "broken.masm",
-            "--wit",
-            "math.wit",
-            "--world",
-            "math",
-        ],
+    let err = fails(
+        &compile_masm("broken.masm", "math.wit"),
         d,
+        "`broken` does not assemble",
     );
-    assert!(!o.status.success());
-    let err = stderr(&o);
-    assert!(err.contains("`broken` does not assemble"), "{err}");
     assert!(
         err.contains("midenc::masm::assembly") && !err.contains("internal error"),
         "{err}"
     );
-    let o = midenc(&["compile", "math.masm"], d);
-    assert!(!o.status.success());
-    assert!(
-        stderr(&o).contains("`--wit` must describe its procedures"),
-        "{}",
-        stderr(&o)
-    );
-    let o = midenc(
-        &[
-            "compile",
-            "math.masm",
-            "--wit",
-            "math.wit",
-            "--world",
-            "math",
-            "--tx-script",
-            "run",
-        ],
+    fails(
+        &["compile", "math.masm"],
         d,
+        "`--wit` must describe its procedures",
     );
-    assert!(!o.status.success());
-    assert!(
-        stderr(&o).contains("unsupported: `--tx-script` with a hand-written `.masm` module"),
-        "{}",
-        stderr(&o)
+    let mut script = compile_masm("math.masm", "math.wit").to_vec();
+    script.extend(["--tx-script", "run"]);
+    fails(
+        &script,
+        d,
+        "unsupported: `--tx-script` with a hand-written `.masm` module",
     );
-    let o = midenc(&["compile", "app.wat", "--exec"], d);
-    assert!(!o.status.success());
-    assert!(
-        stderr(&o).contains("`--exec` applies to a hand-written `.masm` module"),
-        "{}",
-        stderr(&o)
+    fails(
+        &["compile", "app.wat", "--exec"],
+        d,
+        "`--exec` applies to a hand-written `.masm` module",
     );
 }
