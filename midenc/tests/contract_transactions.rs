@@ -432,3 +432,80 @@ fn a_script_writing_account_storage_is_refused_at_compile_time() {
         assert!(!d.join("s.masp").exists());
     }
 }
+
+#[test]
+fn midenc_tx_calls_exports_with_arguments() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let fixture = root().join("tests/fixtures/contracts/counter");
+    // The counter with one more export, `add-by(n)`: the count plus `n`.
+    let world = std::fs::read_to_string(fixture.join("wit/world.wit"))
+        .unwrap()
+        .replace(
+            "    export get-count: func() -> felt;",
+            "    export get-count: func() -> felt;\n    export add-by: func(n: felt) -> felt;",
+        );
+    for dep in ["miden-base/core-types.wit", "miden-protocol/protocol.wit"] {
+        let to = d.join("wit/deps").join(dep);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(fixture.join("wit/deps").join(dep), to).unwrap();
+    }
+    std::fs::write(d.join("wit/world.wit"), world).unwrap();
+    let wat = std::fs::read_to_string(fixture.join("counter.wat")).unwrap();
+    let end = wat.trim_end().strip_suffix(')').unwrap();
+    let wat = format!(
+        "{end}
+  (func (export \"add-by\") (param f32) (result f32)
+    (local $n f32)
+    (local.set $n (call $add (call $read) (local.get 0)))
+    (call $set_item (call $suffix) (call $prefix)
+      (local.get $n) (f32.load (i32.const 20)) (f32.load (i32.const 24)) (f32.load (i32.const 28))
+      (i32.const 32))
+    (local.get $n)))"
+    );
+    std::fs::write(d.join("counter.wat"), wat).unwrap();
+    let metadata = fixture.join("component.toml");
+    ok(run(&mut midenc(
+        &[
+            "compile",
+            "counter.wat",
+            "--wit",
+            "wit",
+            "--account-component",
+            metadata.to_str().unwrap(),
+        ],
+        d,
+    )));
+    let text = common::stdout(&ok(run(&mut midenc(
+        &[
+            "tx",
+            "--account",
+            "counter.masp",
+            "--call",
+            "add-by(18446744069414584320)",
+            "--call",
+            "increment",
+            "--call",
+            "add-by(41)",
+        ],
+        d,
+    ))));
+    // p − 1, then + 1 wraps to 0, then + 41.
+    assert!(
+        text.contains("demo::counter::count = [41, 0, 0, 0]"),
+        "{text}"
+    );
+    for (call, needle) in [
+        ("add-by(\"x\")", "add-by"),
+        ("add-by()", "add-by"),
+        ("nope(1)", "no export named `nope`"),
+    ] {
+        let out = run(&mut midenc(
+            &["tx", "--account", "counter.masp", "--call", call],
+            d,
+        ));
+        assert!(!out.status.success(), "{call}");
+        let err = common::stderr(&out);
+        assert!(err.contains(needle), "{call}: {err}");
+    }
+}

@@ -246,6 +246,12 @@ impl LocalChain {
         })
     }
 
+    /// The packages whose exports the account has: its components, and the bundled
+    /// description of the standard wallet when it has that.
+    pub fn components(&self) -> &[LinkedPackage] {
+        &self.packages
+    }
+
     /// Lets a failure in the code of `package` (a note or transaction script the chain will
     /// run; the account's components are known already) name the Wasm function it comes from.
     pub fn locate_failures_in(&mut self, package: &LinkedPackage) {

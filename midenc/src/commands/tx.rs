@@ -35,9 +35,10 @@ pub struct Opts {
     /// An amount of the mock chain's fungible test asset that each note carries.
     #[arg(long, value_name = "AMOUNT", requires = "notes")]
     pub note_asset: Option<u64>,
-    /// An export of one of the components that the transaction script calls (repeatable, in
-    /// order). Exports taking arguments are not supported yet.
-    #[arg(long = "call", value_name = "EXPORT", conflicts_with = "script")]
+    /// An export of one of the components that the transaction script calls, with its
+    /// arguments in WAVE syntax as `midenc run --invoke` takes them (`add(5)`; a name alone
+    /// for no arguments). Repeatable, in order.
+    #[arg(long = "call", value_name = "EXPORT(ARGS)", conflicts_with = "script")]
     pub calls: Vec<String>,
     /// A transaction-script package (`.masp`) to run as each transaction's script, after the
     /// notes.
@@ -67,6 +68,12 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         .map(|p| crate::input::load_package(p))
         .collect::<DriverResult<Vec<_>>>()?;
     let mut chain = LocalChain::new(packages, opts.standard_wallet)?;
+    let exporters: Vec<_> = chain.components().iter().collect();
+    let calls = opts
+        .calls
+        .iter()
+        .map(|text| parse_call(text, &exporters))
+        .collect::<DriverResult<Vec<Call>>>()?;
     let storage = felt_list("--note-storage", &opts.note_storage, chain.account_id())?;
     let assets = match opts.note_asset {
         Some(amount) => vec![chain.fungible_asset(amount)?],
@@ -79,14 +86,6 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         chain.locate_failures_in(&package);
         notes.push(chain.note(script, &storage, &assets)?);
     }
-    let calls: Vec<Call> = opts
-        .calls
-        .iter()
-        .map(|export| Call {
-            args: Vec::new(),
-            export: export.clone(),
-        })
-        .collect();
     let script = match &opts.script {
         Some(path) => {
             let package = crate::input::load_package(path)?;
@@ -125,6 +124,70 @@ pub fn run(opts: Opts) -> DriverResult<()> {
         );
     }
     Ok(())
+}
+
+/// The call `--call TEXT` names: the export of one of `exporters` with its arguments as the
+/// felts the export takes on the stack.
+fn parse_call(text: &str, exporters: &[&midenc_linker::LinkedPackage]) -> DriverResult<Call> {
+    let text = if text.contains('(') {
+        text.to_string()
+    } else {
+        format!("{text}()")
+    };
+    let mut errors = Vec::new();
+    for package in exporters {
+        let invocation = match crate::invoke::parse(&text, &package.manifest) {
+            Ok(invocation) => invocation,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        let unsupported = || DriverError::Usage {
+            message: format!(
+                "unsupported: `--call {text}`: its arguments travel through the advice map \
+                 (strings, lists or more than 16 felts), which a transaction script does not \
+                 provide"
+            ),
+            help: "write a transaction script that passes them (`midenc new --tx-script`)".into(),
+        };
+        let args = match &invocation.export.wit {
+            Some(sig) if sig.params_spill() => return Err(unsupported()),
+            Some(sig) => {
+                let image = midenc_abi::host::encode(&sig.param_types(), &invocation.wit_args)
+                    .map_err(|e| DriverError::Usage {
+                        message: format!("`--call {text}`: {e}"),
+                        help: "give the arguments as `midenc run --invoke` takes them".into(),
+                    })?;
+                if !image.blobs.is_empty() {
+                    return Err(unsupported());
+                }
+                image.flat
+            }
+            None => invocation.args.iter().flat_map(|v| v.to_felts()).collect(),
+        };
+        if args.len() > 16 {
+            return Err(unsupported());
+        }
+        return Ok(Call {
+            export: invocation.export.name.clone(),
+            args,
+        });
+    }
+    // The most telling error: one about the arguments of an export that exists, else the
+    // first package's.
+    let pick = errors
+        .iter()
+        .position(|e| !e.to_string().contains("no export named"))
+        .unwrap_or(0);
+    Err(if errors.is_empty() {
+        DriverError::Usage {
+            message: format!("`--call {text}`: the account has no components"),
+            help: "give account components with --account or --standard-wallet".into(),
+        }
+    } else {
+        errors.swap_remove(pick)
+    })
 }
 
 /// The felts of option `flag`: numbers, and `account` for the account's two felts.
