@@ -31,7 +31,7 @@ pub(crate) struct FunctionFacts {
     pub(crate) alignment: alignment::AlignmentFacts,
     /// Counted loops by the index of their `loop` operator: the induction local and the range
     /// of values it holds at the top of an iteration.
-    counted_loops: HashMap<usize, (u32, (u64, u64))>,
+    counted_loops: HashMap<usize, CountedFact>,
     /// Live locals at branch targets, computed when the translator first asks.
     liveness: OnceCell<liveness::Liveness>,
 }
@@ -39,18 +39,40 @@ pub(crate) struct FunctionFacts {
 impl FunctionFacts {
     /// The facts of the prepared operators `ops`, whose alignment was analyzed (see
     /// [`body_alignment`]).
-    pub(crate) fn new(ops: &[Operator<'_>], alignment: alignment::AlignmentFacts) -> Self {
+    ///
+    /// `ranged_loops` are the unchecked copies of versioned loops with their induction local's
+    /// range ([`crate::prepare::versioned_loops`]).
+    pub(crate) fn new(
+        ops: &[Operator<'_>],
+        alignment: alignment::AlignmentFacts,
+        ranged_loops: &HashMap<usize, (u32, (u64, u64))>,
+    ) -> Self {
         // A loop in counted shape whose induction local holds the same constant on every
         // entry runs over a known range.
-        let counted_loops = alignment
+        let mut counted_loops: HashMap<usize, CountedFact> = alignment
             .loop_entry_consts
             .iter()
             .filter_map(|(at, consts)| {
                 let shape = counted_loop::shape(ops.get(at + 1..)?)?;
                 let start = (*consts.get(shape.local as usize)?)?;
-                Some((*at, (shape.local, counted_loop::range(shape, start)?)))
+                let range = counted_loop::range(shape, start)?;
+                Some((
+                    *at,
+                    CountedFact {
+                        local: shape.local,
+                        range,
+                        exact: true,
+                    },
+                ))
             })
             .collect();
+        for (at, (local, range)) in ranged_loops {
+            counted_loops.entry(*at).or_insert(CountedFact {
+                local: *local,
+                range: *range,
+                exact: false,
+            });
+        }
         FunctionFacts {
             alignment,
             counted_loops,
@@ -60,7 +82,7 @@ impl FunctionFacts {
 
     /// The induction local and its range at the top of an iteration, when the `loop` at
     /// operator `at` is a counted loop.
-    pub(crate) fn counted_loop(&self, at: usize) -> Option<(u32, (u64, u64))> {
+    pub(crate) fn counted_loop(&self, at: usize) -> Option<CountedFact> {
         self.counted_loops.get(&at).copied()
     }
 
@@ -69,6 +91,17 @@ impl FunctionFacts {
     pub(crate) fn liveness(&self, ops: &[Operator<'_>], locals: usize) -> &liveness::Liveness {
         self.liveness.get_or_init(|| liveness::analyze(ops, locals))
     }
+}
+
+/// A loop's induction local and the values it holds at the top of an iteration.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CountedFact {
+    pub(crate) local: u32,
+    pub(crate) range: (u64, u64),
+    /// Whether every value of the range is taken, in a loop whose only possible trap is a
+    /// memory access ([`counted_loop`]), so that its accesses' checks may move before it. A
+    /// versioned loop's range only bounds the values.
+    pub(crate) exact: bool,
 }
 
 /// Runs the alignment analysis on `body`, assuming the globals marked in `aligned_globals`

@@ -280,7 +280,8 @@ fn translate_bodies(
         .enumerate()
         .map(|(i, (body, alignment))| {
             let body = body?;
-            let facts = FunctionFacts::new(&body.ops, alignment.unwrap_or_default());
+            let facts =
+                FunctionFacts::new(&body.ops, alignment.unwrap_or_default(), &body.ranged_loops);
             translate::translate_function(module, procs, func(i), &body, &facts)
         })
         .collect()

@@ -5,6 +5,8 @@
 //! - [`loop_shapes`]: drops zero tests that can never branch and moves a loop's whole-body
 //!   block outside it (the shape speculated loops need);
 //! - [`rebased_induction`]: keeps a rotated loop's induction local at the offset it is read at;
+//! - [`versioned_loops`]: a loop whose bound is fixed on entry tests once whether all its
+//!   addresses are in bounds and then runs a copy without bounds checks;
 //! - [`shared_bounds`]: one bounds check for the accesses of a straight-line run at one base.
 
 use std::collections::HashMap;
@@ -17,6 +19,7 @@ use crate::{module_env::ModuleInfo, WasmError, WasmResult};
 pub(crate) mod loop_shapes;
 pub(crate) mod rebased_induction;
 pub(crate) mod shared_bounds;
+pub(crate) mod versioned_loops;
 
 /// The most locals a function may declare.
 const MAX_LOCALS: usize = 50_000;
@@ -29,6 +32,9 @@ pub(crate) struct PreparedBody<'b> {
     /// The byte offset of each operator, for diagnostics.
     pub(crate) offsets: Vec<u64>,
     pub(crate) shared_checks: HashMap<usize, shared_bounds::SharedCheck>,
+    /// The unchecked copies of versioned loops by the index of their `loop`: the induction
+    /// local and a range holding every value it takes there.
+    pub(crate) ranged_loops: HashMap<usize, (u32, (u64, u64))>,
     /// The type of each local, parameters first.
     pub(crate) local_types: Vec<CoreType>,
     /// The byte offset of the body (its locals), for diagnostics about the whole function.
@@ -96,11 +102,14 @@ impl<'b> PreparedBody<'b> {
             |local| local_types.get(local as usize) == Some(&CoreType::I32),
             local_types.len(),
         );
-        let shared_checks = shared_bounds::plan(&ops);
+        let versioned = versioned_loops::version_loops(&mut ops, &mut offsets);
+        let unchecked = versioned.unchecked;
+        let shared_checks = shared_bounds::plan(&ops, &unchecked);
         Ok(PreparedBody {
             ops,
             offsets,
             shared_checks,
+            ranged_loops: versioned.ranges,
             local_types,
             start: offset,
             params,

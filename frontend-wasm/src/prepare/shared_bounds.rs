@@ -14,7 +14,7 @@
 //! before the access: `local.get b  load`, `local.get b  (local.get | const)  store`, and
 //! `local.get b  local.get s  load  store` (a copy).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use wasmparser::{MemArg, Operator};
 
@@ -93,9 +93,14 @@ fn keeps_group(op: &Operator<'_>) -> bool {
         )
 }
 
-/// Plans the shared checks of a function body (its operators after the loop rewrites).
-pub fn plan(ops: &[Operator<'_>]) -> HashMap<usize, SharedCheck> {
-    let mut plan = HashMap::new();
+/// Plans the shared checks of a function body (its operators after the loop rewrites); the
+/// accesses in `unchecked` need no check (a test before their loop made it) and join no
+/// group.
+pub fn plan(ops: &[Operator<'_>], unchecked: &HashSet<usize>) -> HashMap<usize, SharedCheck> {
+    let mut plan: HashMap<usize, SharedCheck> = unchecked
+        .iter()
+        .map(|at| (*at, SharedCheck::Covered))
+        .collect();
     for at in 0..ops.len() {
         if plan.contains_key(&at) {
             continue;
@@ -113,6 +118,9 @@ pub fn plan(ops: &[Operator<'_>]) -> HashMap<usize, SharedCheck> {
                 if *local_index == base {
                     break;
                 }
+            }
+            if unchecked.contains(&j) {
+                continue;
             }
             if let (Some((m, s)), Some(b)) = (access(op), base_local(ops, j)) {
                 // Accesses below the leader's offset stay as they are: the check reaches from
@@ -147,7 +155,7 @@ mod tests {
     }
 
     fn planned(body: &str) -> Vec<(usize, SharedCheck)> {
-        let mut plan: Vec<_> = plan(&ops(body)).into_iter().collect();
+        let mut plan: Vec<_> = plan(&ops(body), &HashSet::new()).into_iter().collect();
         plan.sort_unstable_by_key(|(at, _)| *at);
         plan
     }

@@ -197,11 +197,12 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         if !carried {
             self.translate_operator(op)?;
         }
-        if let Some((local, range)) = counted {
+        if let Some(fact) = counted {
             self.counted = Some(CountedLoop {
                 depth: self.frames.len(),
-                local,
-                range,
+                local: fact.local,
+                range: fact.range,
+                hoists: fact.exact,
                 last_byte: None,
             });
         }

@@ -87,7 +87,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             return false;
         };
         let last = hi + offset + size - 1;
-        if counted.depth != depth || last > u64::from(u32::MAX) {
+        if !counted.hoists || counted.depth != depth || last > u64::from(u32::MAX) {
             return false;
         }
         let owner = self.offset;
@@ -150,14 +150,25 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         let aligned = self.address_aligned(0);
         let address = self.pop();
         self.bounds_checked_address(memarg, size, address.range)?;
-        if alignment::whole_elements(aligned, memarg.offset, size) {
-            // [ea] with ea = 4a: element a (and a + 1 for the high limb).
+        let first_bytes = aligned && memarg.offset.is_multiple_of(4) && size < 4;
+        if alignment::whole_elements(aligned, memarg.offset, size) || first_bytes {
+            // [ea] with ea = 4a: element a (and a + 1 for the high limb); a narrower load
+            // reads the low bytes of element a, which `widen` masks.
             self.emit("div.4");
             if size == 8 {
                 self.emit_all(&["dup", "add.1", "mem_load", "swap", "mem_load"]);
             } else {
                 self.emit("mem_load");
             }
+        } else if size == 1 && !self.module.f32_is_felt {
+            // The byte comes masked: a zero extension adds nothing.
+            self.emit("exec.wasm_load8");
+            let widen = widen.strip_prefix(&["u32and.255"]).unwrap_or(widen);
+            for op in widen {
+                self.emit(*op);
+            }
+            self.push(ty, false);
+            return Ok(());
         } else if size == 8 {
             self.emit("exec.wasm_load64");
         } else {
@@ -230,6 +241,8 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             } else {
                 self.emit("mem_store");
             }
+        } else if size == 1 && !self.module.f32_is_felt {
+            self.emit("exec.wasm_store8");
         } else if size == 8 {
             // [ea, lo, hi]: lo at ea, hi at ea + 4.
             self.emit("exec.wasm_store64");

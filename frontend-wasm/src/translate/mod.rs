@@ -125,6 +125,9 @@ struct CountedLoop {
     /// The induction local and its values at the top of an iteration.
     local: u32,
     range: (u64, u64),
+    /// Whether accesses may move their checks before the loop (see
+    /// [`crate::analysis::CountedFact::exact`]).
+    hoists: bool,
     /// The last byte the accesses whose check moved before the loop reach (inclusive), and
     /// the byte offset of the access that reaches it (which owns the check).
     last_byte: Option<(u64, u64)>,

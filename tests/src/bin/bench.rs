@@ -323,6 +323,9 @@ fn main() {
             println!("{row}");
         }
     }
+    if filters.is_empty() || filters.iter().any(|f| "loops".contains(f.as_str())) {
+        failures += loop_table();
+    }
     println!();
     println!("| module | MASM instructions | compile time (s) |");
     println!("|---|--:|--:|");
@@ -337,6 +340,50 @@ fn main() {
         eprintln!("error: {failures} run(s) disagree with wasmi");
         std::process::exit(1);
     }
+}
+
+/// The loops of `tests/fixtures/core/loop_kernels.wat`: (export, bound for one iteration,
+/// bound for 1,000, target cycles per iteration).
+const LOOP_KERNELS: &[(&str, u32, u32, u32)] = &[
+    ("store_bytes", 1, 1000, 25),
+    ("sum_bytes", 1, 1000, 0),
+    ("sum_words", 4, 4000, 12),
+];
+
+/// Prints the cycles per iteration of the loop kernels (the difference between 1,000
+/// iterations and one, over 999), each result checked against wasmi; returns the mismatches.
+fn loop_table() -> usize {
+    let wat = include_str!("../../fixtures/core/loop_kernels.wat");
+    let mut diff = Differential::from_wat(wat);
+    let mut failures = 0;
+    println!();
+    println!("| loop (`loop_kernels.wat`) | cycles, 1 iteration | cycles, 1,000 | per iteration | target |");
+    println!("|---|--:|--:|--:|--:|");
+    for (func, one, thousand, target) in LOOP_KERNELS {
+        let mut cycles = Vec::new();
+        for bound in [*one, *thousand] {
+            let args = [u(bound)];
+            let want = diff.reference(func, &args);
+            let got = diff.midenc(func, &args);
+            if want != got {
+                eprintln!("MISMATCH {func}({bound}): midenc {got:?}, wasmi {want:?}");
+                failures += 1;
+            }
+            cycles.push(diff.cycles.last().map_or(0, |(_, c)| *c));
+        }
+        let per = f64::from(cycles[1] - cycles[0]) / 999.0;
+        let target = if *target > 0 {
+            format!("≤ {target}")
+        } else {
+            "-".into()
+        };
+        println!(
+            "| `{func}` | {} | {} | {per:.1} | {target} |",
+            group(cycles[0]),
+            group(cycles[1])
+        );
+    }
+    failures
 }
 
 fn show(v: &CoreValue) -> String {

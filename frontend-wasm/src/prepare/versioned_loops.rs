@@ -1,0 +1,627 @@
+//! Loops versioned on their bounds: one test before the loop decides whether every address the
+//! loop can form lies inside linear memory, and if so a copy of the loop without bounds checks
+//! runs instead of the original.
+//!
+//! The recognised loops count an induction local `i` towards a bound fixed on entry:
+//!
+//! ```text
+//! loop
+//!   <body: anything without a nested loop that writes neither i, nor n, nor a base local>
+//!   local.get i  i32.const s  i32.add  local.tee i
+//!   (local.get n | i32.const N)  (i32.lt_u | i32.ne)
+//!   br_if 0
+//! end
+//! ```
+//!
+//! An access whose address is `B + (i << k) + C` (B an optional local the loop never writes, C
+//! a small constant) is then in bounds in every iteration when a few facts hold on entry:
+//!
+//! - counting up (`s > 0`), every value `i` takes is below `n`: with `i < n` (for `lt_u`) or
+//!   also `(n - i) % s == 0` (for `ne`, so that `i` meets `n` instead of stepping over it);
+//!   the highest address is then below `B + (n << k) + C`;
+//! - counting down to `n` with `ne`: `n < i`, `(i - n) % |s| == 0`; the highest address is the
+//!   first one.
+//!
+//! The test compares that highest address with the memory size in i32 arithmetic that cannot
+//! wrap (memory stays below 65,536 pages). Branches that leave early, `br 0` without the step,
+//! calls and traps elsewhere in the body change nothing: each keeps `i` among the values the
+//! test covered, and memory only grows. When the test fails the original loop runs, checking
+//! every access as before, so a program that traps still traps at the same access.
+//!
+//! Only innermost loops of a bounded size are copied, so a body at most doubles.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use wasmparser::{BlockType, Operator};
+
+use crate::analysis::counted_loop::body_len;
+use crate::prepare::shared_bounds::access;
+
+/// Loop bodies longer than this many operators are left alone (the copy doubles them).
+const MAX_BODY: usize = 600;
+
+/// The largest constant part `C + offset + size - 1` of a covered address.
+const MAX_REACH: u64 = 1 << 16;
+
+/// The largest scale `k` of `i << k` in a covered address.
+const MAX_SHIFT: u32 = 4;
+
+/// How a recognised loop's induction local moves and when it repeats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Counter {
+    /// The induction local.
+    local: u32,
+    /// The step added at the back edge (wrapping).
+    step: i32,
+    /// The bound, fixed on entry.
+    bound: Bound,
+    /// `true` for `i32.lt_u`, `false` for `i32.ne`.
+    below: bool,
+    /// Operators of the back edge (from its `local.get i` to the `br_if 0`).
+    tail: usize,
+}
+
+/// The bound a counter is compared with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Bound {
+    Local(u32),
+    Const(i32),
+}
+
+/// An address in a loop body as the symbolic sum `base + (i << shift) + constant`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sym {
+    Const(u32),
+    Sum {
+        base: Option<u32>,
+        /// The shift of the induction local, when the address depends on it.
+        shift: Option<u32>,
+        constant: u64,
+    },
+    Unknown,
+}
+
+/// The largest value an induction local takes in an unchecked copy: every value lies below
+/// the bound, which the test proved at most the memory size (below 65,536 pages).
+const HIGHEST_VALUE: u64 = (1 << 32) - (1 << 16) - 1;
+
+/// What versioning a body's loops gives the later passes.
+#[derive(Default)]
+pub(crate) struct Versioned {
+    /// The accesses of the unchecked copies, whose bounds checks the test made.
+    pub(crate) unchecked: HashSet<usize>,
+    /// Per unchecked copy (the index of its `loop`): the induction local and a range holding
+    /// every value it takes at the top of an iteration.
+    pub(crate) ranges: HashMap<usize, (u32, (u64, u64))>,
+}
+
+/// Versions every qualifying loop of `ops` (a whole function body); `offsets` stays in step.
+pub(crate) fn version_loops(ops: &mut Vec<Operator<'_>>, offsets: &mut Vec<u64>) -> Versioned {
+    let mut out = Versioned::default();
+    let mut at = 0;
+    while at < ops.len() {
+        if !matches!(
+            ops[at],
+            Operator::Loop {
+                blockty: BlockType::Empty
+            }
+        ) {
+            at += 1;
+            continue;
+        }
+        match plan(ops, at) {
+            Some(plan) => at = apply(ops, offsets, at, &plan, &mut out),
+            None => at += 1,
+        }
+    }
+    out
+}
+
+/// What versioning one loop needs: its counter, the groups of covered accesses by (base,
+/// shift) with their largest constant part, and the covered accesses (body-relative).
+struct Plan {
+    counter: Counter,
+    body_len: usize,
+    reach: BTreeMap<(Option<u32>, u32), u64>,
+    covered: Vec<usize>,
+}
+
+fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
+    let len = body_len(&ops[loop_at + 1..])?;
+    let body = &ops[loop_at + 1..loop_at + 1 + len];
+    // A `br_table`'s targets cannot be rewritten (they are read from the module's bytes).
+    let blocks = |op: &Operator<'_>| matches!(op, Operator::Loop { .. } | Operator::BrTable { .. });
+    if len > MAX_BODY || body.iter().any(blocks) {
+        return None;
+    }
+    let counter = counter(body)?;
+    let constant_range =
+        matches!(counter.bound, Bound::Const(_)) && starts_constant(ops, loop_at, counter.local);
+    if counter.step == 0 || constant_range {
+        return None;
+    }
+    // The step must move i towards the bound: up for both tests, down only with `ne`.
+    if counter.step < 0 && (counter.below || counter.step == i32::MIN) {
+        return None;
+    }
+    let written: HashSet<u32> = body[..len - counter.tail]
+        .iter()
+        .filter_map(|op| match op {
+            Operator::LocalSet { local_index } | Operator::LocalTee { local_index } => {
+                Some(*local_index)
+            }
+            _ => None,
+        })
+        .collect();
+    if written.contains(&counter.local)
+        || matches!(counter.bound, Bound::Local(n) if written.contains(&n) || n == counter.local)
+    {
+        return None;
+    }
+    let mut reach = BTreeMap::new();
+    let mut covered = Vec::new();
+    for (j, op) in body.iter().enumerate() {
+        let Some((memarg, size)) = access(op) else {
+            continue;
+        };
+        let value_len = if crate::analysis::counted_loop::is_store(op) {
+            expression_start(body, j.checked_sub(1)?).map(|s| j - s)
+        } else {
+            Some(0)
+        };
+        let Some(address_end) = value_len.and_then(|v| j.checked_sub(v + 1)) else {
+            continue;
+        };
+        let Some(start) = expression_start(body, address_end) else {
+            continue;
+        };
+        let sym = evaluate(&body[start..=address_end], counter.local, &written);
+        let Sym::Sum {
+            base,
+            shift: Some(shift),
+            constant,
+        } = sym
+        else {
+            continue;
+        };
+        let k = constant + memarg.offset + u64::from(size) - 1;
+        if k >= MAX_REACH {
+            continue;
+        }
+        let entry = reach.entry((base, shift)).or_insert(0);
+        *entry = (*entry).max(k);
+        covered.push(j);
+    }
+    (!covered.is_empty()).then_some(Plan {
+        counter,
+        body_len: len,
+        reach,
+        covered,
+    })
+}
+
+/// The back edge at the end of a loop body.
+fn counter(body: &[Operator<'_>]) -> Option<Counter> {
+    use Operator::*;
+    let [.., LocalGet { local_index: a }, I32Const { value: s }, I32Add, LocalTee { local_index: b }, bound, test @ (I32LtU | I32Ne), BrIf { relative_depth: 0 }] =
+        body
+    else {
+        return None;
+    };
+    let bound = match bound {
+        LocalGet { local_index } => Bound::Local(*local_index),
+        I32Const { value } => Bound::Const(*value),
+        _ => return None,
+    };
+    (a == b).then_some(Counter {
+        local: *a,
+        step: *s,
+        bound,
+        below: matches!(test, I32LtU),
+        tail: 7,
+    })
+}
+
+/// Whether `i32.const  local.set local` (through any `block`s) sets the counter just before
+/// the loop: a counted loop over a constant range, whose one check the translator hoists.
+fn starts_constant(ops: &[Operator<'_>], loop_at: usize, local: u32) -> bool {
+    let mut at = loop_at;
+    while at > 0 && matches!(ops[at - 1], Operator::Block { .. }) {
+        at -= 1;
+    }
+    matches!(
+        ops.get(at.saturating_sub(2)..at),
+        Some([Operator::I32Const { .. }, Operator::LocalSet { local_index }]) if *local_index == local
+    )
+}
+
+/// The index where the expression that leaves one value and ends at `body[end]` starts, for
+/// expressions of plain operators with one result.
+fn expression_start(body: &[Operator<'_>], end: usize) -> Option<usize> {
+    let mut need = 1usize;
+    let mut at = end + 1;
+    while need > 0 {
+        at = at.checked_sub(1)?;
+        let pops = pops_one_result(&body[at])?;
+        need = need - 1 + pops;
+    }
+    Some(at)
+}
+
+/// How many operands an operator that pushes exactly one value pops, for the operators an
+/// address or stored value is usually computed with.
+fn pops_one_result(op: &Operator<'_>) -> Option<usize> {
+    use Operator::*;
+    Some(match op {
+        LocalGet { .. } | GlobalGet { .. } | I32Const { .. } | I64Const { .. } => 0,
+        LocalTee { .. }
+        | I32Eqz
+        | I64Eqz
+        | I32Clz
+        | I32Ctz
+        | I32Popcnt
+        | I64Clz
+        | I64Ctz
+        | I64Popcnt
+        | I32WrapI64
+        | I64ExtendI32S
+        | I64ExtendI32U
+        | I32Extend8S
+        | I32Extend16S
+        | I64Extend8S
+        | I64Extend16S
+        | I64Extend32S => 1,
+        I32Add | I32Sub | I32Mul | I32And | I32Or | I32Xor | I32Shl | I32ShrS | I32ShrU
+        | I32Rotl | I32Rotr | I64Add | I64Sub | I64Mul | I64And | I64Or | I64Xor | I64Shl
+        | I64ShrS | I64ShrU | I64Rotl | I64Rotr | I32Eq | I32Ne | I32LtS | I32LtU | I32GtS
+        | I32GtU | I32LeS | I32LeU | I32GeS | I32GeU | I64Eq | I64Ne | I64LtS | I64LtU | I64GtS
+        | I64GtU | I64LeS | I64LeU | I64GeS | I64GeU => 2,
+        Select | TypedSelect { .. } => 3,
+        op if access(op).is_some() && !crate::analysis::counted_loop::is_store(op) => 1,
+        _ => return None,
+    })
+}
+
+/// The symbolic value of an address expression in a loop over `induction` whose body writes
+/// the locals `written`.
+fn evaluate(expr: &[Operator<'_>], induction: u32, written: &HashSet<u32>) -> Sym {
+    use Operator::*;
+    let mut stack: Vec<Sym> = Vec::new();
+    for op in expr {
+        let value = match op {
+            LocalGet { local_index } if *local_index == induction => Sym::Sum {
+                base: None,
+                shift: Some(0),
+                constant: 0,
+            },
+            LocalGet { local_index } if !written.contains(local_index) => Sym::Sum {
+                base: Some(*local_index),
+                shift: None,
+                constant: 0,
+            },
+            I32Const { value } => Sym::Const(*value as u32),
+            I32Add => {
+                let (b, a) = (stack.pop(), stack.pop());
+                add(a.unwrap_or(Sym::Unknown), b.unwrap_or(Sym::Unknown))
+            }
+            I32Shl => {
+                let (b, a) = (stack.pop(), stack.pop());
+                match (a, b) {
+                    (
+                        Some(Sym::Sum {
+                            base: None,
+                            shift: Some(0),
+                            constant,
+                        }),
+                        Some(Sym::Const(k)),
+                    ) if k <= MAX_SHIFT => Sym::Sum {
+                        base: None,
+                        shift: Some(k),
+                        constant: constant << k,
+                    },
+                    _ => Sym::Unknown,
+                }
+            }
+            _ => {
+                // Any other operator: its result is unknown.
+                let pops = pops_one_result(op).unwrap_or(0);
+                stack.truncate(stack.len().saturating_sub(pops));
+                Sym::Unknown
+            }
+        };
+        stack.push(value);
+    }
+    match stack.as_slice() {
+        [value] => *value,
+        _ => Sym::Unknown,
+    }
+}
+
+fn add(a: Sym, b: Sym) -> Sym {
+    match (a, b) {
+        (
+            Sym::Sum {
+                base,
+                shift,
+                constant,
+            },
+            Sym::Const(c),
+        )
+        | (
+            Sym::Const(c),
+            Sym::Sum {
+                base,
+                shift,
+                constant,
+            },
+        ) => Sym::Sum {
+            base,
+            shift,
+            constant: constant + u64::from(c),
+        },
+        (
+            Sym::Sum {
+                base: b1,
+                shift: s1,
+                constant: c1,
+            },
+            Sym::Sum {
+                base: b2,
+                shift: s2,
+                constant: c2,
+            },
+        ) if (b1.is_none() || b2.is_none()) && (s1.is_none() || s2.is_none()) => Sym::Sum {
+            base: b1.or(b2),
+            shift: s1.or(s2),
+            constant: c1 + c2,
+        },
+        _ => Sym::Unknown,
+    }
+}
+
+/// Rewrites the loop at `loop_at` into `test  if  loop (unchecked) end  else  loop end  end`.
+/// Returns the index just after the rewritten construct.
+fn apply(
+    ops: &mut Vec<Operator<'_>>,
+    offsets: &mut Vec<u64>,
+    loop_at: usize,
+    plan: &Plan,
+    out: &mut Versioned,
+) -> usize {
+    let end = loop_at + 1 + plan.body_len;
+    let at = offsets[loop_at];
+    let mut body: Vec<Operator<'_>> = ops[loop_at + 1..end].to_vec();
+    deepen_outer_branches(&mut body);
+    let body_offsets = offsets[loop_at + 1..end].to_vec();
+
+    let mut new_ops = guard(&plan.counter, &plan.reach);
+    let guard_len = new_ops.len();
+    new_ops.push(Operator::If {
+        blockty: BlockType::Empty,
+    });
+    new_ops.push(ops[loop_at].clone());
+    let fast_start = loop_at + new_ops.len();
+    new_ops.extend(body.iter().cloned());
+    new_ops.push(Operator::End);
+    new_ops.push(Operator::Else);
+    new_ops.push(ops[loop_at].clone());
+    new_ops.extend(body);
+    new_ops.push(Operator::End);
+    new_ops.push(Operator::End);
+
+    let mut new_offsets = vec![at; guard_len + 2];
+    new_offsets.extend(&body_offsets);
+    new_offsets.extend([offsets[end], at, at]);
+    new_offsets.extend(&body_offsets);
+    new_offsets.extend([offsets[end], offsets[end]]);
+    debug_assert_eq!(new_ops.len(), new_offsets.len());
+
+    let added = new_ops.len();
+    // Replace `loop … end` (body_len + 2 operators).
+    ops.splice(loop_at..=end, new_ops);
+    offsets.splice(loop_at..=end, new_offsets);
+    out.unchecked
+        .extend(plan.covered.iter().map(|j| fast_start + j));
+    // Counting down to n by |s|, every value is at least n + |s|.
+    let lowest = if plan.counter.step < 0 {
+        u64::from(plan.counter.step.unsigned_abs())
+    } else {
+        0
+    };
+    out.ranges.insert(
+        fast_start - 1,
+        (plan.counter.local, (lowest, HIGHEST_VALUE)),
+    );
+    loop_at + added
+}
+
+/// Adds 1 to the depth of every branch of a loop body that leaves the loop (the body moves
+/// into an `if`).
+fn deepen_outer_branches(body: &mut [Operator<'_>]) {
+    let mut depth = 0u32;
+    for op in body.iter_mut() {
+        match op {
+            Operator::Block { .. } | Operator::If { .. } | Operator::Loop { .. } => depth += 1,
+            Operator::End => depth = depth.saturating_sub(1),
+            Operator::Br { relative_depth } | Operator::BrIf { relative_depth }
+                if *relative_depth > depth =>
+            {
+                *relative_depth += 1;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The test that every covered address of the loop is in bounds, as Wasm operators leaving
+/// one i32 (1 when it holds).
+fn guard<'b>(counter: &Counter, reach: &BTreeMap<(Option<u32>, u32), u64>) -> Vec<Operator<'b>> {
+    use Operator::*;
+    let i = || LocalGet {
+        local_index: counter.local,
+    };
+    let n = || match counter.bound {
+        Bound::Local(local_index) => LocalGet { local_index },
+        Bound::Const(value) => I32Const { value },
+    };
+    let konst = |value: u64| I32Const {
+        value: value as u32 as i32,
+    };
+    let up = counter.step > 0;
+    let stride = counter.step.unsigned_abs();
+    let mut out = Vec::new();
+    // The values i takes are below n (up) or in (n, i] (down).
+    if up {
+        out.extend([i(), n(), I32LtU]);
+    } else {
+        out.extend([n(), i(), I32LtU]);
+    }
+    if !counter.below && stride > 1 {
+        // The distance is a whole number of steps.
+        if up {
+            out.extend([n(), i(), I32Sub]);
+        } else {
+            out.extend([i(), n(), I32Sub]);
+        }
+        if stride.is_power_of_two() {
+            out.extend([konst(u64::from(stride - 1)), I32And]);
+        } else {
+            out.extend([konst(u64::from(stride)), I32RemU]);
+        }
+        out.extend([I32Eqz, I32And]);
+    }
+    let memory_bytes = || [MemorySize { mem: 0 }, I32Const { value: 16 }, I32Shl];
+    for (&(base, shift), &k) in reach {
+        // K <= L
+        out.push(konst(k));
+        out.extend(memory_bytes());
+        out.extend([I32LeU, I32And]);
+        // M = L - K - B, with B <= L - K
+        if let Some(local_index) = base {
+            out.push(LocalGet { local_index });
+            out.extend(memory_bytes());
+            out.extend([konst(k), I32Sub, I32LeU, I32And]);
+        }
+        // c = ceil(M / 2^shift); up: n <= c, down: i < c.
+        if up {
+            out.push(n());
+        } else {
+            out.push(i());
+        }
+        out.extend(memory_bytes());
+        out.extend([konst(k), I32Sub]);
+        if let Some(local_index) = base {
+            out.extend([LocalGet { local_index }, I32Sub]);
+        }
+        if shift > 0 {
+            out.extend([
+                konst((1 << shift) - 1),
+                I32Add,
+                konst(u64::from(shift)),
+                I32ShrU,
+            ]);
+        }
+        out.extend([if up { I32LeU } else { I32LtU }, I32And]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The body of a function with parameters (n, base) and locals (i, acc).
+    fn ops(body: &str) -> Vec<Operator<'static>> {
+        let wat = format!(
+            "(module (memory 1) (func (param i32 i32) (local i32 i32) (local i64) {body}))"
+        );
+        crate::analysis::test_support::first_body_ops(&wat)
+    }
+
+    fn versioned(body: &str) -> (Vec<Operator<'static>>, Vec<usize>) {
+        let mut ops = ops(body);
+        let mut offsets = vec![0; ops.len()];
+        let mut unchecked: Vec<usize> = version_loops(&mut ops, &mut offsets)
+            .unchecked
+            .into_iter()
+            .collect();
+        assert_eq!(ops.len(), offsets.len());
+        unchecked.sort_unstable();
+        (ops, unchecked)
+    }
+
+    const BACK_EDGE: &str =
+        "local.get 2 i32.const 1 i32.add local.tee 2 local.get 0 i32.lt_u br_if 0";
+
+    #[test]
+    fn a_loop_below_a_local_bound_gets_an_unchecked_copy() {
+        let body = format!(
+            "loop local.get 1 local.get 2 i32.add i32.load8_u offset=3 local.get 3 i32.add \
+             local.set 3 local.get 2 local.get 2 i32.store8 {BACK_EDGE} end"
+        );
+        let (ops, unchecked) = versioned(&body);
+        let at = |pred: fn(&Operator<'_>) -> bool| ops.iter().position(pred).unwrap();
+        let (fast, els) = (
+            at(|o| matches!(o, Operator::Loop { .. })),
+            at(|o| matches!(o, Operator::Else)),
+        );
+        // Both accesses of the first copy, none of the second.
+        assert_eq!(unchecked.len(), 2);
+        assert!(unchecked.iter().all(|j| *j > fast && *j < els));
+        assert!(matches!(ops[fast - 1], Operator::If { .. }));
+        assert_eq!(
+            ops.iter()
+                .filter(|o| matches!(o, Operator::Loop { .. }))
+                .count(),
+            2
+        );
+    }
+
+    #[test]
+    fn branches_out_of_the_loop_gain_a_level() {
+        let body = format!(
+            "block loop local.get 2 i32.load8_u br_if 1 \
+             block local.get 3 br_if 0 local.get 3 br_if 2 end {BACK_EDGE} end end"
+        );
+        let (ops, _) = versioned(&body);
+        let depths: Vec<u32> = ops
+            .iter()
+            .filter_map(|o| match o {
+                Operator::BrIf { relative_depth } => Some(*relative_depth),
+                _ => None,
+            })
+            .collect();
+        // Per copy: the exit (1 → 2), the inner block's own branch (0), the exit from inside
+        // it (2 → 3) and the back edge (0).
+        assert_eq!(depths, [2, 0, 3, 0, 2, 0, 3, 0]);
+    }
+
+    #[test]
+    fn loops_that_move_their_bounds_or_cannot_be_copied_stay() {
+        for body in [
+            // The bound is written in the body.
+            format!("loop local.get 2 i32.load drop local.get 2 local.set 0 {BACK_EDGE} end"),
+            // The counter is written in the body.
+            format!("loop local.get 2 i32.load local.set 2 {BACK_EDGE} end"),
+            // A nested loop, a `br_table`.
+            format!("loop local.get 2 i32.load drop loop end {BACK_EDGE} end"),
+            format!("loop block local.get 2 i32.load br_table 0 1 end {BACK_EDGE} end"),
+            // No access depends on the counter.
+            format!("loop local.get 1 i32.load drop {BACK_EDGE} end"),
+            // A negative constant in the address.
+            format!("loop local.get 2 i32.const -1 i32.add i32.load drop {BACK_EDGE} end"),
+            // A constant range (the translator's counted loops).
+            "i32.const 0 local.set 2 loop local.get 2 i32.load drop local.get 2 i32.const 4 \
+             i32.add local.tee 2 i32.const 400 i32.lt_u br_if 0 end"
+                .to_string(),
+            // Counting down with `lt_u`.
+            "loop local.get 2 i32.load drop local.get 2 i32.const -4 i32.add local.tee 2 \
+             local.get 0 i32.lt_u br_if 0 end"
+                .to_string(),
+        ] {
+            let (ops, unchecked) = versioned(&body);
+            assert!(unchecked.is_empty(), "{body}");
+            assert!(!ops.iter().any(|o| matches!(o, Operator::Else)), "{body}");
+        }
+    }
+}

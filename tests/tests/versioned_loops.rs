@@ -1,0 +1,101 @@
+//! Loops versioned on their bounds (`frontend-wasm/src/prepare/versioned_loops.rs`) against
+//! wasmi: the unchecked copy runs exactly when every access is in bounds, and the checked
+//! original keeps every trap where it was, including the last byte of memory, loops that step
+//! over their bound and loops that leave early.
+
+use midenc_abi::CoreValue;
+use midenc_tests::{i32v, Differential};
+
+const WAT: &str = include_str!("../fixtures/core/versioned_loops.wat");
+const PAGE: i32 = 65_536;
+
+#[test]
+fn versioned_loops_agree_with_wasmi() {
+    let mut diff = Differential::from_wat(WAT);
+    let mut cases: Vec<(&str, Vec<CoreValue>)> = Vec::new();
+    let args = |v: &[i32]| v.iter().map(|x| i32v(*x)).collect::<Vec<_>>();
+    for pages in [0, 1] {
+        let end = PAGE * (1 + pages);
+        for n in [0, 1, 7, 1000, end - 1, end, end + 1] {
+            cases.push(("store_then_sum_bytes", args(&[pages, n])));
+        }
+        for (i, n) in [
+            (0, 4000),
+            (0, 4001),
+            (8, 9),
+            (100, 50),
+            (end - 4, end),
+            (end - 8, end - 3),
+            (end - 3, end),
+            (end, end + 4),
+            (-4, 8),
+        ] {
+            cases.push(("sum_words", args(&[pages, i, n])));
+        }
+        for (base, n) in [
+            (0, 1),
+            (0, 100),
+            (1000, 3000),
+            (end - 4 * 100, 100),
+            (end - 4 * 100 - 1, 100),
+            (end / 4 - 1, end / 4 - 3),
+            (end / 4 - 1, end / 4 - 2),
+            (-8, 2),
+        ] {
+            cases.push(("based", args(&[pages, base, n])));
+        }
+        for (i, n) in [
+            (0, 4000),
+            (0, 4002),
+            (12, 4),
+            (end / 2 - 2000, end / 2 - 8),
+            (end / 2 - 2000, end / 2 - 4),
+            (end / 2 - 2000, end / 2),
+        ] {
+            cases.push(("step_to", args(&[pages, i, n])));
+        }
+        for (i, n) in [
+            (1000, 0),
+            (1001, 1),
+            (1001, 0),
+            (end - 2, end - 100),
+            (end - 1, end - 101),
+            (4, 7),
+            (3, -1),
+        ] {
+            cases.push(("down_to", args(&[pages, i, n])));
+        }
+        for (n, stop) in [
+            (10, 0),
+            (10, 8),
+            (10, 9),
+            (end - 99, 9),
+            (end - 100, 9),
+            (end - 101, 9),
+            (end - 100, 1),
+        ] {
+            cases.push(("find_byte", args(&[pages, n, stop])));
+        }
+    }
+    let ran = diff.check(&cases);
+    assert_eq!(ran, cases.len());
+}
+
+#[test]
+fn the_unchecked_copy_has_no_bounds_checks() {
+    // `sum_words` of the benchmark's loops: two copies of the loop, and the only bounds check
+    // left is the checked copy's.
+    let wasm = wat::parse_str(include_str!("../fixtures/core/loop_kernels.wat")).unwrap();
+    let masm = midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
+        .unwrap()
+        .masm_listing("test");
+    let body = masm
+        .split("\n# sum_words\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\nend\n").next())
+        .expect("sum_words is in the listing");
+    assert_eq!(body.matches("while.true").count(), 2, "{body}");
+    assert_eq!(body.matches("out of bounds").count(), 1, "{body}");
+    let fast = body.split("else").next().unwrap();
+    assert!(!fast.contains("out of bounds"), "{body}");
+}
