@@ -280,8 +280,12 @@ fn translate_bodies(
         .enumerate()
         .map(|(i, (body, alignment))| {
             let body = body?;
-            let facts =
-                FunctionFacts::new(&body.ops, alignment.unwrap_or_default(), &body.ranged_loops);
+            let mut alignment = alignment.unwrap_or_default();
+            for at in &body.aligned_accesses {
+                let store = matches!(body.ops[*at], wasmparser::Operator::F32Store { .. });
+                alignment.assume_address_aligned(*at, store);
+            }
+            let facts = FunctionFacts::new(&body.ops, alignment, &body.ranged_loops);
             translate::translate_function(module, procs, func(i), &body, &facts)
         })
         .collect()

@@ -35,6 +35,8 @@ pub(crate) struct PreparedBody<'b> {
     /// The unchecked copies of versioned loops by the index of their `loop`: the induction
     /// local and a range holding every value it takes there.
     pub(crate) ranged_loops: HashMap<usize, (u32, (u64, u64))>,
+    /// Felt accesses of those copies whose addresses their test proved multiples of 4.
+    pub(crate) aligned_accesses: Vec<usize>,
     /// The type of each local, parameters first.
     pub(crate) local_types: Vec<CoreType>,
     /// The byte offset of the body (its locals), for diagnostics about the whole function.
@@ -110,6 +112,7 @@ impl<'b> PreparedBody<'b> {
             offsets,
             shared_checks,
             ranged_loops: versioned.ranges,
+            aligned_accesses: versioned.aligned.into_iter().collect(),
             local_types,
             start: offset,
             params,

@@ -45,6 +45,17 @@ const MODULE: &str = r#"
     (call $fill (local.get $v))
     (i64.store (local.get $d) (i64.load (local.get $s)))
     (call $out (call $add (f32.load (local.get $d)) (f32.load offset=4 (local.get $d)))))
+  ;; The felts at base + k for k = bytes - 4, …, 0 summed in a loop of Rust's reverse shape:
+  ;; versioned, with the test proving base and k multiples of 4 (or running the checked copy).
+  (func (export "sum_back") (param $v i64) (param $base i32) (param $k i32) (result i64)
+    (local $acc f32)
+    (call $fill (local.get $v))
+    (local.set $acc (call $in32 (i32.const 0)))
+    (loop $l
+      (local.set $acc (call $add (local.get $acc)
+        (f32.load (i32.add (local.tee $k (i32.add (local.get $k) (i32.const -4))) (local.get $base)))))
+      (br_if $l (local.get $k)))
+    (call $out (local.get $acc)))
   (func (export "bytes_after_copy") (param $v i64) (param $d i32) (param $s i32) (param $n i32) (param $r i32) (result i32)
     (call $fill (local.get $v))
     (memory.copy (local.get $d) (local.get $s) (local.get $n))
@@ -124,6 +135,25 @@ fn unaligned_felt_access_traps() {
             got,
             Got::Trap("unaligned felt access".into()),
             "store at {a}, load at {b}"
+        );
+    }
+}
+
+#[test]
+fn felt_loops_check_alignment_before_running_unchecked() {
+    let package = compiled();
+    for v in VALUES {
+        // v + 0 + v + 1 + … + v + 7 from slots 64..96, and the first four.
+        let sum = |n: u64| (0..n).fold(0, |acc, k| plus(acc, plus(v, k)));
+        assert_eq!(run(&package, "sum_back", &[v, 64, 32]), Got::Value(sum(8)));
+        assert_eq!(run(&package, "sum_back", &[v, 64, 16]), Got::Value(sum(4)));
+    }
+    // An unaligned base or a count that is not whole slots reaches an unaligned felt.
+    for (base, k) in [(66u64, 32u64), (64, 30)] {
+        assert_eq!(
+            run(&package, "sum_back", &[1 << 40, base, k]),
+            Got::Trap("unaligned felt access".into()),
+            "base {base}, {k} bytes"
         );
     }
 }

@@ -76,6 +76,27 @@ fn versioned_loops_agree_with_wasmi() {
         ] {
             cases.push(("find_byte", args(&[pages, n, stop])));
         }
+        for (base, k) in [
+            (0, 400),
+            (0, 402),
+            (100, 4),
+            (end - 400, 400),
+            (end - 399, 400),
+            (end - 400, 404),
+            (-4, 8),
+        ] {
+            cases.push(("reverse_sum", args(&[pages, base, k])));
+        }
+        for (i, n) in [
+            (0, 10),
+            (5, 3),
+            (end - 10, end - 1),
+            (end - 10, end),
+            (end - 10, end + 1),
+            (-3, 5),
+        ] {
+            cases.push(("step_first", args(&[pages, i, n])));
+        }
     }
     let ran = diff.check(&cases);
     assert_eq!(ran, cases.len());

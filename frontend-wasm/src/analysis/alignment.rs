@@ -93,6 +93,15 @@ impl AlignmentFacts {
     pub fn operand_aligned(&self, at: usize, depth: usize) -> bool {
         depth < 8 && self.operands.get(at).is_some_and(|m| m >> depth & 1 == 1)
     }
+
+    /// Records that the address of the access `ops[at]` is a multiple of 4, proven by other
+    /// means (a versioned loop's test, [`crate::prepare::versioned_loops`]).
+    pub fn assume_address_aligned(&mut self, at: usize, is_store: bool) {
+        if self.operands.len() <= at {
+            self.operands.resize(at + 1, 0);
+        }
+        self.operands[at] |= 1 << u8::from(is_store);
+    }
 }
 
 /// What [`analyze`] needs to know of the module and the body's locals.

@@ -30,7 +30,8 @@ pub enum SharedCheck {
     Covered,
 }
 
-/// The static offset and size of a load or store (not the bulk operators).
+/// The static offset and size of a load or store (not the bulk operators; `f32` ones are felt
+/// accesses, of one four-byte slot).
 pub fn access(op: &Operator<'_>) -> Option<(MemArg, u32)> {
     use Operator::*;
     let (memarg, size) = match op {
@@ -50,7 +51,9 @@ pub fn access(op: &Operator<'_>) -> Option<(MemArg, u32)> {
         | I64Load32S { memarg }
         | I64Load32U { memarg }
         | I32Store { memarg }
-        | I64Store32 { memarg } => (memarg, 4),
+        | I64Store32 { memarg }
+        | F32Load { memarg }
+        | F32Store { memarg } => (memarg, 4),
         I64Load { memarg } | I64Store { memarg } => (memarg, 8),
         _ => return None,
     };

@@ -51,14 +51,18 @@ const MAX_SHIFT: u32 = 4;
 struct Counter {
     /// The induction local.
     local: u32,
-    /// The step added at the back edge (wrapping).
+    /// The step added once per iteration (wrapping).
     step: i32,
     /// The bound, fixed on entry.
     bound: Bound,
     /// `true` for `i32.lt_u`, `false` for `i32.ne`.
     below: bool,
-    /// Operators of the back edge (from its `local.get i` to the `br_if 0`).
-    tail: usize,
+    /// The index of the step's `local.tee`/`local.set` in the body: accesses after it see
+    /// `i + s`. The test at the end reads the stepped value.
+    update: usize,
+    /// Whether the step is the back edge itself (`… local.tee i  bound  test  br_if 0`), so
+    /// that no `local.get i` sees the stepped value.
+    step_in_back_edge: bool,
 }
 
 /// The bound a counter is compared with.
@@ -93,6 +97,9 @@ pub(crate) struct Versioned {
     /// Per unchecked copy (the index of its `loop`): the induction local and a range holding
     /// every value it takes at the top of an iteration.
     pub(crate) ranges: HashMap<usize, (u32, (u64, u64))>,
+    /// The felt accesses of the unchecked copies whose addresses the test proved multiples of
+    /// 4 (a felt access must be aligned anyway, so the test costs a correct program nothing).
+    pub(crate) aligned: HashSet<usize>,
 }
 
 /// Versions every qualifying loop of `ops` (a whole function body); `offsets` stays in step.
@@ -124,6 +131,11 @@ struct Plan {
     body_len: usize,
     reach: BTreeMap<(Option<u32>, u32), u64>,
     covered: Vec<usize>,
+    /// Covered felt accesses made aligned by the test, and what it must test for that: the
+    /// counter (when the shift does not align it) and the bases.
+    aligned: Vec<usize>,
+    align_counter: bool,
+    align_bases: Vec<u32>,
 }
 
 fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
@@ -144,10 +156,17 @@ fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
     if counter.step < 0 && (counter.below || counter.step == i32::MIN) {
         return None;
     }
-    let written: HashSet<u32> = body[..len - counter.tail]
+    if !counter.step_in_back_edge && repeats_elsewhere(body) {
+        return None;
+    }
+    // Every local written in the body, but for the step.
+    let written: HashSet<u32> = body
         .iter()
-        .filter_map(|op| match op {
-            Operator::LocalSet { local_index } | Operator::LocalTee { local_index } => {
+        .enumerate()
+        .filter_map(|(j, op)| match op {
+            Operator::LocalSet { local_index } | Operator::LocalTee { local_index }
+                if j != counter.update =>
+            {
                 Some(*local_index)
             }
             _ => None,
@@ -160,11 +179,12 @@ fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
     }
     let mut reach = BTreeMap::new();
     let mut covered = Vec::new();
+    let (mut aligned, mut align_counter, mut align_bases) = (Vec::new(), false, Vec::new());
     for (j, op) in body.iter().enumerate() {
         let Some((memarg, size)) = access(op) else {
             continue;
         };
-        let value_len = if crate::analysis::counted_loop::is_store(op) {
+        let value_len = if is_store(op) {
             expression_start(body, j.checked_sub(1)?).map(|s| j - s)
         } else {
             Some(0)
@@ -179,11 +199,15 @@ fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
         let Sym::Sum {
             base,
             shift: Some(shift),
-            constant,
+            mut constant,
         } = sym
         else {
             continue;
         };
+        // After the step, counting up, i is up to s more than the values the test covers.
+        if j > counter.update && counter.step > 0 {
+            constant += u64::from(counter.step as u32) << shift;
+        }
         let k = constant + memarg.offset + u64::from(size) - 1;
         if k >= MAX_REACH {
             continue;
@@ -191,34 +215,113 @@ fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
         let entry = reach.entry((base, shift)).or_insert(0);
         *entry = (*entry).max(k);
         covered.push(j);
+        // A felt access is aligned when B, i << k and the constant all are: i by the shift,
+        // or by a step that keeps it a multiple of 4 from a start the test checks.
+        let felt = matches!(op, Operator::F32Load { .. } | Operator::F32Store { .. });
+        let stride = counter.step.unsigned_abs();
+        let counter_aligned = shift >= 2 || stride.is_multiple_of(4);
+        if felt && counter_aligned && (constant + memarg.offset).is_multiple_of(4) {
+            aligned.push(j);
+            align_counter |= shift < 2;
+            align_bases.extend(base);
+        }
     }
+    align_bases.sort_unstable();
+    align_bases.dedup();
     (!covered.is_empty()).then_some(Plan {
         counter,
         body_len: len,
         reach,
         covered,
+        aligned,
+        align_counter,
+        align_bases,
     })
 }
 
-/// The back edge at the end of a loop body.
+/// The counter of a loop body: a back edge `… local.tee i  bound  test  br_if 0` that steps
+/// `i` itself, or `local.get i  [bound  test]  br_if 0` with `i` stepped once earlier at the
+/// body's top level (`local.get i  i32.const s  i32.add  local.tee/set i`; a bare `br_if` is
+/// `i != 0`).
 fn counter(body: &[Operator<'_>]) -> Option<Counter> {
     use Operator::*;
-    let [.., LocalGet { local_index: a }, I32Const { value: s }, I32Add, LocalTee { local_index: b }, bound, test @ (I32LtU | I32Ne), BrIf { relative_depth: 0 }] =
-        body
-    else {
-        return None;
+    let len = body.len();
+    let bound_of = |op: &Operator<'_>| match op {
+        LocalGet { local_index } => Some(Bound::Local(*local_index)),
+        I32Const { value } => Some(Bound::Const(*value)),
+        _ => None,
     };
-    let bound = match bound {
-        LocalGet { local_index } => Bound::Local(*local_index),
-        I32Const { value } => Bound::Const(*value),
+    if let [.., LocalGet { local_index: a }, I32Const { value: s }, I32Add, LocalTee { local_index: b }, bound, test @ (I32LtU | I32Ne), BrIf { relative_depth: 0 }] =
+        body
+    {
+        return (a == b).then_some(Counter {
+            local: *a,
+            step: *s,
+            bound: bound_of(bound)?,
+            below: matches!(test, I32LtU),
+            update: len - 4,
+            step_in_back_edge: true,
+        });
+    }
+    let (local, bound, below, tail) = match body {
+        [.., LocalGet { local_index }, bound, test @ (I32LtU | I32Ne), BrIf { relative_depth: 0 }] => {
+            (*local_index, bound_of(bound)?, matches!(test, I32LtU), 4)
+        }
+        [.., LocalGet { local_index }, BrIf { relative_depth: 0 }] => {
+            (*local_index, Bound::Const(0), false, 2)
+        }
         _ => return None,
     };
-    (a == b).then_some(Counter {
-        local: *a,
-        step: *s,
+    // The one write of i: a step at the top level, before the back edge.
+    let mut depth = 0u32;
+    let mut update = None;
+    for (j, op) in body[..len - tail].iter().enumerate() {
+        match op {
+            Block { .. } | If { .. } | Loop { .. } => depth += 1,
+            End => depth = depth.saturating_sub(1),
+            LocalSet { local_index } | LocalTee { local_index } if *local_index == local => {
+                let stepped = depth == 0
+                    && j >= 3
+                    && matches!(&body[j - 3..j], [LocalGet { local_index: x }, I32Const { .. }, I32Add] if *x == local);
+                if !stepped || update.is_some() {
+                    return None;
+                }
+                update = Some(j);
+            }
+            _ => {}
+        }
+    }
+    let update = update?;
+    let I32Const { value: step } = body[update - 2] else {
+        return None;
+    };
+    Some(Counter {
+        local,
+        step,
         bound,
-        below: matches!(test, I32LtU),
-        tail: 7,
+        below,
+        update,
+        step_in_back_edge: false,
+    })
+}
+
+/// Whether a branch other than the back edge (the last operator) repeats the loop: with the
+/// step not in the back edge, such a branch could skip the test.
+fn repeats_elsewhere(body: &[Operator<'_>]) -> bool {
+    let mut depth = 0u32;
+    body[..body.len() - 1].iter().any(|op| match op {
+        Operator::Block { .. } | Operator::If { .. } | Operator::Loop { .. } => {
+            depth += 1;
+            false
+        }
+        Operator::End => {
+            depth = depth.saturating_sub(1);
+            false
+        }
+        Operator::Br { relative_depth } | Operator::BrIf { relative_depth } => {
+            *relative_depth == depth
+        }
+        _ => false,
     })
 }
 
@@ -277,9 +380,14 @@ fn pops_one_result(op: &Operator<'_>) -> Option<usize> {
         | I32GtU | I32LeS | I32LeU | I32GeS | I32GeU | I64Eq | I64Ne | I64LtS | I64LtU | I64GtS
         | I64GtU | I64LeS | I64LeU | I64GeS | I64GeU => 2,
         Select | TypedSelect { .. } => 3,
-        op if access(op).is_some() && !crate::analysis::counted_loop::is_store(op) => 1,
+        op if access(op).is_some() && !is_store(op) => 1,
         _ => return None,
     })
+}
+
+/// Whether an access is a store (its value is computed before it, after the address).
+fn is_store(op: &Operator<'_>) -> bool {
+    crate::analysis::counted_loop::is_store(op) || matches!(op, Operator::F32Store { .. })
 }
 
 /// The symbolic value of an address expression in a loop over `induction` whose body writes
@@ -289,6 +397,15 @@ fn evaluate(expr: &[Operator<'_>], induction: u32, written: &HashSet<u32>) -> Sy
     let mut stack: Vec<Sym> = Vec::new();
     for op in expr {
         let value = match op {
+            // The step's `local.tee` leaves the stepped counter (the access comes after it).
+            LocalTee { local_index } if *local_index == induction => {
+                stack.pop();
+                Sym::Sum {
+                    base: None,
+                    shift: Some(0),
+                    constant: 0,
+                }
+            }
             LocalGet { local_index } if *local_index == induction => Sym::Sum {
                 base: None,
                 shift: Some(0),
@@ -394,7 +511,7 @@ fn apply(
     deepen_outer_branches(&mut body);
     let body_offsets = offsets[loop_at + 1..end].to_vec();
 
-    let mut new_ops = guard(&plan.counter, &plan.reach);
+    let mut new_ops = guard(plan);
     let guard_len = new_ops.len();
     new_ops.push(Operator::If {
         blockty: BlockType::Empty,
@@ -422,16 +539,21 @@ fn apply(
     offsets.splice(loop_at..=end, new_offsets);
     out.unchecked
         .extend(plan.covered.iter().map(|j| fast_start + j));
-    // Counting down to n by |s|, every value is at least n + |s|.
+    out.aligned
+        .extend(plan.aligned.iter().map(|j| fast_start + j));
+    // Counting down to n by |s|, every value is at least n + |s|. A counter stepped before
+    // the back edge is read stepped too: no range then.
     let lowest = if plan.counter.step < 0 {
         u64::from(plan.counter.step.unsigned_abs())
     } else {
         0
     };
-    out.ranges.insert(
-        fast_start - 1,
-        (plan.counter.local, (lowest, HIGHEST_VALUE)),
-    );
+    if plan.counter.step_in_back_edge {
+        out.ranges.insert(
+            fast_start - 1,
+            (plan.counter.local, (lowest, HIGHEST_VALUE)),
+        );
+    }
     loop_at + added
 }
 
@@ -455,8 +577,9 @@ fn deepen_outer_branches(body: &mut [Operator<'_>]) {
 
 /// The test that every covered address of the loop is in bounds, as Wasm operators leaving
 /// one i32 (1 when it holds).
-fn guard<'b>(counter: &Counter, reach: &BTreeMap<(Option<u32>, u32), u64>) -> Vec<Operator<'b>> {
+fn guard<'b>(plan: &Plan) -> Vec<Operator<'b>> {
     use Operator::*;
+    let (counter, reach) = (&plan.counter, &plan.reach);
     let i = || LocalGet {
         local_index: counter.local,
     };
@@ -489,6 +612,21 @@ fn guard<'b>(counter: &Counter, reach: &BTreeMap<(Option<u32>, u32), u64>) -> Ve
             out.extend([konst(u64::from(stride)), I32RemU]);
         }
         out.extend([I32Eqz, I32And]);
+    }
+    // Felt accesses' alignment: the counter's start and the bases are multiples of 4.
+    let aligned_locals = plan
+        .align_counter
+        .then_some(counter.local)
+        .into_iter()
+        .chain(plan.align_bases.iter().copied());
+    for local_index in aligned_locals {
+        out.extend([
+            LocalGet { local_index },
+            I32Const { value: 3 },
+            I32And,
+            I32Eqz,
+            I32And,
+        ]);
     }
     let memory_bytes = || [MemorySize { mem: 0 }, I32Const { value: 16 }, I32Shl];
     for (&(base, shift), &k) in reach {
@@ -575,6 +713,19 @@ mod tests {
                 .count(),
             2
         );
+    }
+
+    #[test]
+    fn a_counter_stepped_before_its_accesses_is_recognised() {
+        // Rust's reverse iteration: `k -= 4` feeds the address, `k != 0` repeats.
+        let body = "loop local.get 3 local.get 2 i32.const -4 i32.add local.tee 2 local.get 1 \
+            i32.add i32.load i32.add local.set 3 local.get 2 br_if 0 end";
+        let (_, unchecked) = versioned(body);
+        assert_eq!(unchecked.len(), 1);
+        // A second way back to the loop head could skip the test: left alone.
+        let body = "loop local.get 2 i32.const 1 i32.add local.set 2 local.get 2 i32.load8_u \
+            br_if 0 local.get 2 local.get 0 i32.lt_u br_if 0 end";
+        assert!(versioned(body).1.is_empty());
     }
 
     #[test]
