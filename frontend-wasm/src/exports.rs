@@ -22,6 +22,32 @@ use midenc_abi::{felt_count, CoreType, MAX_STACK_FELTS};
 /// Name of the instantiation procedure; export names are kept clear of it.
 pub(crate) const INSTANTIATE_PROC: &str = "midenc_instantiate";
 
+/// The instantiation without the data segments, for exports that cannot read linear memory:
+/// memory starts zeroed, and nothing they run could tell the difference.
+pub(crate) const INSTANTIATE_WITHOUT_DATA_PROC: &str = "midenc_instantiate_without_data";
+
+/// The instantiation procedure an export running `funcs` (and whatever its wrapper does with
+/// memory, `wrapper_reads`) needs: the one without data segments when neither they, the start
+/// function nor the wrapper can read linear memory and the module has data to skip.
+pub(crate) fn instantiation_for(
+    module: &ModuleInfo<'_>,
+    procs: &FunctionProcs,
+    funcs: &[u32],
+    wrapper_reads: bool,
+) -> &'static str {
+    let has_data = module.data.iter().any(|d| !d.bytes.is_empty());
+    let reads = wrapper_reads
+        || funcs
+            .iter()
+            .chain(&module.start)
+            .any(|f| procs.reads_memory(*f));
+    if has_data && !reads {
+        INSTANTIATE_WITHOUT_DATA_PROC
+    } else {
+        INSTANTIATE_PROC
+    }
+}
+
 /// What [`emit_export_wrappers`] produced.
 pub struct ExportWrappers {
     /// The compiled exports.
@@ -48,27 +74,31 @@ fn instance_initializers(
     module: &ModuleInfo<'_>,
     procs: &FunctionProcs,
     uses: InstanceUses,
+    data: bool,
 ) -> Vec<String> {
     let mut init = global_initializers(module);
     init.extend(procs.root_table_initializers());
     init.extend(element_initializers(module, procs));
-    init.extend(memory_initializers(module, uses));
+    init.extend(memory_initializers(module, uses, data));
     if let Some(start) = module.start {
         init.push(procs.invoke(None, start));
     }
     init
 }
 
-/// Writes the public instantiation procedure ([`crate::CompiledModule::instantiate_proc`]).
+/// Writes the public instantiation procedure ([`crate::CompiledModule::instantiate_proc`]),
+/// and, when `without_data`, the one that leaves the data segments out
+/// ([`INSTANTIATE_WITHOUT_DATA_PROC`]).
 pub(crate) fn emit_instantiate_proc(
     module: &ModuleInfo<'_>,
     procs: &FunctionProcs,
     uses: InstanceUses,
+    without_data: bool,
     out: &mut MasmWriter,
 ) {
     out.line("# a fresh instance: globals, memory, data, tables, start function");
     out.open(&format!("pub proc {INSTANTIATE_PROC}"));
-    let mut init = instance_initializers(module, procs, uses);
+    let mut init = instance_initializers(module, procs, uses, true);
     if init.is_empty() {
         init.push("nop".into());
     }
@@ -77,6 +107,19 @@ pub(crate) fn emit_instantiate_proc(
     }
     out.close();
     out.blank();
+    if without_data {
+        out.line("# a fresh instance for exports that never read memory: no data segments");
+        out.open(&format!("proc {INSTANTIATE_WITHOUT_DATA_PROC}"));
+        let mut init = instance_initializers(module, procs, uses, false);
+        if init.is_empty() {
+            init.push("nop".into());
+        }
+        for op in &init {
+            out.code(op);
+        }
+        out.close();
+        out.blank();
+    }
 }
 
 /// For each exported function, writes an entry procedure (the function against the current
@@ -142,7 +185,10 @@ pub fn emit_export_wrappers(
         }
 
         let mut wrapper = vec![
-            format!("exec.{INSTANTIATE_PROC}"),
+            format!(
+                "exec.{}",
+                instantiation_for(module, procs, &[export.func], false)
+            ),
             format!("exec.\"{entry_proc}\""),
         ];
         // The VM keeps at least 16 elements on the stack (dropping below 16 shifts zeros in),
@@ -233,7 +279,7 @@ fn global_initializers(module: &ModuleInfo<'_>) -> Vec<String> {
 /// Sets the memory size, writes the active data segments (applied in order, as instantiation
 /// does; one outside the initial memory traps, as instantiation would) and stores the passive
 /// ones and their lengths for `memory.init`.
-fn memory_initializers(module: &ModuleInfo<'_>, uses: InstanceUses) -> Vec<String> {
+fn memory_initializers(module: &ModuleInfo<'_>, uses: InstanceUses, data: bool) -> Vec<String> {
     let mut ops = Vec::new();
     let pages = module.memory.map_or(0, |m| m.initial);
     if pages > 0 {
@@ -267,9 +313,13 @@ fn memory_initializers(module: &ModuleInfo<'_>, uses: InstanceUses) -> Vec<Strin
         ops.push(format!("mem_storew_le.{}", table + 4));
         ops.push("dropw".into());
     }
+    // A segment outside memory fails instantiation whether or not the data is written.
     let Some(image) = initial_image(module) else {
         return trap("out of bounds memory access");
     };
+    if !data {
+        return ops;
+    }
     for (index, segment) in module.data.iter().enumerate() {
         if let DataMode::Passive { addr } = segment.mode {
             for (i, byte) in segment.bytes.iter().enumerate() {

@@ -71,6 +71,11 @@ impl FunctionProcs {
         self.graph.writes_state[func as usize]
     }
 
+    /// Whether function `func` may read linear memory, itself or through a callee.
+    pub fn reads_memory(&self, func: u32) -> bool {
+        self.graph.reads_memory[func as usize]
+    }
+
     /// Where the MAST root of recursive function `func` is stored.
     fn root_slot(func: u32) -> u32 {
         layout::FUNC_ROOTS_BASE + 4 * func

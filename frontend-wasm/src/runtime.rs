@@ -101,6 +101,7 @@ pub(crate) type Refs<'a> = HashSet<&'a str>;
 ///
 /// A module without felts (`f32_is_felt` false) gets the cheaper forms that may assume every
 /// element of linear memory is a u32: the branchless `wasm_load32` and `wasm_store_masked`,
+/// `wasm_load8` without the u32 assertion, `wasm_store8` without the felt split,
 /// and `memory.copy` without the felt check of byte-shifting copies.
 pub(crate) fn used_intrinsics(refs: &Refs<'_>, felts: bool) -> String {
     let library = if felts {
@@ -115,6 +116,10 @@ pub(crate) fn used_intrinsics(refs: &Refs<'_>, felts: bool) -> String {
                     "proc wasm_store_masked_felt_safe\n",
                 )
                 .replace("proc wasm_store_masked_plain\n", "proc wasm_store_masked\n")
+                .replace("proc wasm_load8\n", "proc wasm_load8_felt_safe\n")
+                .replace("proc wasm_load8_plain\n", "proc wasm_load8\n")
+                .replace("proc wasm_store8\n", "proc wasm_store8_felt_safe\n")
+                .replace("proc wasm_store8_plain\n", "proc wasm_store8\n")
                 .replace("            exec.wasm_assert_byte_slots\n", ""),
         )
     };

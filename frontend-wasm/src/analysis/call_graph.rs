@@ -19,6 +19,11 @@ pub struct CallGraph {
     /// segment, itself or through a callee (`call_indirect` counts as a write). Runs of
     /// several calls in one instance replay only such calls.
     pub writes_state: Vec<bool>,
+    /// Whether each function may read linear memory, itself or through a callee: a load, a
+    /// copy, `memory.init`, a call through a table or a call of an imported function (an
+    /// adapter or intrinsic may read memory). An export that cannot read memory cannot tell
+    /// whether the data segments were written.
+    pub reads_memory: Vec<bool>,
 }
 
 impl CallGraph {
@@ -40,28 +45,23 @@ pub fn build(module: &ModuleInfo<'_>) -> WasmResult<CallGraph> {
     let mut edges = vec![Vec::new(); n];
     // Imported functions run elsewhere; whatever they change is not this instance's state.
     let mut writes_state = vec![false; n];
+    let imported = module.num_imported_funcs as usize;
+    let mut reads_memory: Vec<bool> = (0..n).map(|f| f < imported).collect();
     for (i, body) in module.bodies.iter().enumerate() {
-        let caller = module.num_imported_funcs as usize + i;
+        let caller = imported + i;
         let mut reader = body.get_operators_reader()?;
         while !reader.eof() {
             let op = reader.read()?;
             if let Operator::Call { function_index } = op {
                 edges[caller].push(function_index as usize);
-            } else if writes_instance_state(&op) {
-                writes_state[caller] = true;
+                continue;
             }
+            writes_state[caller] |= writes_instance_state(&op);
+            reads_memory[caller] |= reads_linear_memory(&op);
         }
     }
-    let mut changed = true;
-    while changed {
-        changed = false;
-        for f in 0..n {
-            if !writes_state[f] && edges[f].iter().any(|g| writes_state[*g]) {
-                writes_state[f] = true;
-                changed = true;
-            }
-        }
-    }
+    propagate_to_callers(&edges, &mut writes_state);
+    propagate_to_callers(&edges, &mut reads_memory);
     let component = tarjan(&edges);
     let count = component.iter().copied().max().map_or(0, |m| m + 1);
     let mut size = vec![0usize; count];
@@ -78,7 +78,42 @@ pub fn build(module: &ModuleInfo<'_>) -> WasmResult<CallGraph> {
         component,
         recursive,
         writes_state,
+        reads_memory,
     })
+}
+
+/// Marks every function that calls a marked one, until nothing changes.
+fn propagate_to_callers(edges: &[Vec<usize>], marked: &mut [bool]) {
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for f in 0..edges.len() {
+            if !marked[f] && edges[f].iter().any(|g| marked[*g]) {
+                marked[f] = true;
+                changed = true;
+            }
+        }
+    }
+}
+
+/// Whether `op` may read linear memory directly (or, for calls through a table, through a
+/// callee that is not known statically).
+fn reads_linear_memory(op: &Operator<'_>) -> bool {
+    use Operator as O;
+    let access = crate::analysis::counted_loop::is_memory_access(op);
+    let writes_only =
+        crate::analysis::counted_loop::is_store(op) || matches!(op, O::MemoryFill { .. });
+    access && !writes_only
+        || matches!(
+            op,
+            O::F32Load { .. }
+                | O::F64Load { .. }
+                | O::MemoryInit { .. }
+                | O::CallIndirect { .. }
+                | O::ReturnCallIndirect { .. }
+                | O::CallRef { .. }
+                | O::ReturnCall { .. }
+        )
 }
 
 /// Whether `op` may change instance state directly (or, for `call_indirect`, through a callee

@@ -19,7 +19,7 @@ use wit_parser::{Resolve, WorldId, WorldItem};
 
 use crate::{
     error::{WasmError, WasmResult},
-    exports::{unique_proc_name, ExportWrappers, INSTANTIATE_PROC},
+    exports::{self, unique_proc_name, ExportWrappers, INSTANTIATE_PROC},
     trap_sites::{TrapPlace, WrapperPhase},
     CompiledModule, ExportedFunction, ImportedFunction,
 };
@@ -179,8 +179,6 @@ pub fn compile_core_with_world(
                     .map(|e| e.func)
             };
             let mut used = std::collections::HashSet::from([INSTANTIATE_PROC.to_string()]);
-            // A fresh instance, as for core exports (`exec` of a local procedure is inlined).
-            let init = [format!("exec.{INSTANTIATE_PROC}")];
             let realloc = find("cabi_realloc").map(|f| procs.invoke(None, f));
             let mut compiled = Vec::new();
             for export in &wanted {
@@ -205,6 +203,18 @@ pub fn compile_core_with_world(
                     || canon::needs_realloc(sig)
                     || sig.results_spill()
                     || sig.result.as_ref().is_some_and(|t| t.has_lists());
+                // A fresh instance, as for core exports (`exec` of a local procedure is
+                // inlined). The wrapper reads memory when it allocates the arguments there or
+                // lifts a result from it (more than one flat result comes back through a
+                // pointer, in the canonical ABI).
+                let wrapper_reads = canon::needs_realloc(sig)
+                    || sig.flat_results().len() > 1
+                    || sig.result.as_ref().is_some_and(|t| t.has_lists());
+                let funcs: Vec<u32> = std::iter::once(func).chain(post_func).collect();
+                let init = [format!(
+                    "exec.{}",
+                    exports::instantiation_for(module, procs, &funcs, wrapper_reads)
+                )];
                 let targets = canon::Targets {
                     core: &core,
                     realloc: realloc.as_deref(),

@@ -160,7 +160,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             } else {
                 self.emit("mem_load");
             }
-        } else if size == 1 && !self.module.f32_is_felt {
+        } else if size == 1 {
             // The byte comes masked: a zero extension adds nothing.
             self.emit("exec.wasm_load8");
             let widen = widen.strip_prefix(&["u32and.255"]).unwrap_or(widen);
@@ -241,7 +241,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             } else {
                 self.emit("mem_store");
             }
-        } else if size == 1 && !self.module.f32_is_felt {
+        } else if size == 1 {
             self.emit("exec.wasm_store8");
         } else if size == 8 {
             // [ea, lo, hi]: lo at ea, hi at ea + 4.
