@@ -60,7 +60,7 @@ pub struct HandWritten {
 }
 
 /// The hand-written kernels.
-pub const HAND_WRITTEN: [HandWritten; 3] = [
+pub const HAND_WRITTEN: [HandWritten; 4] = [
     HandWritten {
         name: "fib",
         export: "fib",
@@ -72,6 +72,10 @@ pub const HAND_WRITTEN: [HandWritten; 3] = [
     HandWritten {
         name: "memcpy",
         export: "memcpy_16k",
+    },
+    HandWritten {
+        name: "sum_u32",
+        export: "sum_u32",
     },
 ];
 

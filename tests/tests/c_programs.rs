@@ -101,6 +101,9 @@ fn cases(program: &str, heavy: bool) -> Vec<Case> {
         }
         "memcpy" => {
             cases.push(("memcpy_16k", vec![u(0xdead_beef)]));
+            for n in [0, 1, 7, 1000, 20_000] {
+                cases.push(("sum_u32", vec![u(n)]));
+            }
             if heavy {
                 cases.push(("memcpy_16k", vec![u(0)]));
             }

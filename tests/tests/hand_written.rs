@@ -31,6 +31,23 @@ fn memcpy_checksum(seed: u32) -> u64 {
         .fold(0u64, |acc, w| acc.rotate_left(5) ^ u64::from(*w))
 }
 
+fn sum_u32(n: u32) -> u64 {
+    let words = (0..n.min(16384)).map(|i| i.wrapping_mul(0x9E37_79B9));
+    u64::from(words.fold(0u32, u32::wrapping_add))
+}
+
+#[test]
+fn sum_u32_sums_the_words_it_fills() {
+    for n in [0, 1, 3, 4, 5, 1000, 16383, 16384, 20000] {
+        let (stack, _) = run_hand_written("sum_u32", n).expect("sum_u32 runs");
+        assert_eq!(stack[0], sum_u32(n), "sum_u32({n})");
+        assert!(
+            stack[1..].iter().all(|f| *f == 0),
+            "sum_u32({n}) leaves a clean stack"
+        );
+    }
+}
+
 #[test]
 fn fib_matches_the_recurrence() {
     for n in [0, 1, 2, 3, 7, 12, 20] {

@@ -215,6 +215,10 @@ fn memcpy_cases(heavy: bool) -> Vec<Case> {
         ("record_shuffle", vec![u(0)]),
         ("record_shuffle", vec![u(1)]),
         ("record_shuffle", vec![u(9)]),
+        ("sum_u32", vec![u(0)]),
+        ("sum_u32", vec![u(1)]),
+        ("sum_u32", vec![u(7)]),
+        ("sum_u32", vec![u(1000)]),
     ];
     if heavy {
         cases.push(("memcpy_16k", vec![u(0)]));

@@ -1,7 +1,8 @@
 //! Loops versioned on their bounds (`frontend-wasm/src/prepare/versioned_loops.rs`) against
 //! wasmi: the unchecked copy runs exactly when every access is in bounds, and the checked
 //! original keeps every trap where it was, including the last byte of memory, loops that step
-//! over their bound and loops that leave early.
+//! over their bound and pointers stepped beside the counter (a loop that leaves early is not
+//! versioned and checks as before).
 
 use midenc_abi::CoreValue;
 use midenc_tests::{i32v, Differential};
@@ -96,6 +97,32 @@ fn versioned_loops_agree_with_wasmi() {
             (-3, 5),
         ] {
             cases.push(("step_first", args(&[pages, i, n])));
+        }
+    }
+    for pages in [0, 1] {
+        let end = PAGE * (1 + pages);
+        for (p, n) in [
+            (0, 4),
+            (0, 400),
+            (0, 402),
+            (end - 1600, 400),
+            (end - 1599, 400),
+            (end - 1600, 404),
+            (end - 16, 4),
+            (-16, 8),
+        ] {
+            cases.push(("fill_by_pointer", args(&[pages, p, n])));
+        }
+        for (p, n) in [
+            (0, 1),
+            (0, 100),
+            (end - 800, 99),
+            (end - 800, 100),
+            (end - 801, 100),
+            (end - 808, 100),
+            (-8, 3),
+        ] {
+            cases.push(("read_after_step", args(&[pages, p, n])));
         }
     }
     let ran = diff.check(&cases);

@@ -6,27 +6,31 @@
 //!
 //! ```text
 //! loop
-//!   <body: anything without a nested loop that writes neither i, nor n, nor a base local>
+//!   <body: no nested loop, no branch out, no write of i, n or a base local>
 //!   local.get i  i32.const s  i32.add  local.tee i
-//!   (local.get n | i32.const N)  (i32.lt_u | i32.ne)
+//!   (local.get n | i32.const N)  (i32.lt_u | i32.ne)      ;; or `n  (… local.tee i)  i32.ne`
 //!   br_if 0
 //! end
 //! ```
 //!
-//! An access whose address is `B + (i << k) + C` (B an optional local the loop never writes, C
-//! a small constant) is then in bounds in every iteration when a few facts hold on entry:
+//! or with `i` stepped once earlier at the top level and `local.get i [n test] br_if 0` at the
+//! end. An access whose address is `B + (i << k) + C` (B an optional local the loop never
+//! writes, C a small constant), or `p + C` for a pointer `p` stepped beside the counter (see
+//! [`Derived`]), is then in bounds in every iteration when a few facts hold on entry:
 //!
 //! - counting up (`s > 0`), every value `i` takes is below `n`: with `i < n` (for `lt_u`) or
 //!   also `(n - i) % s == 0` (for `ne`, so that `i` meets `n` instead of stepping over it);
-//!   the highest address is then below `B + (n << k) + C`;
+//!   the highest address is then below `B + (n << k) + C`, and a pointer's below
+//!   `p + t·T + C` for `T` iterations;
 //! - counting down to `n` with `ne`: `n < i`, `(i - n) % |s| == 0`; the highest address is the
 //!   first one.
 //!
-//! The test compares that highest address with the memory size in i32 arithmetic that cannot
-//! wrap (memory stays below 65,536 pages). Branches that leave early, `br 0` without the step,
-//! calls and traps elsewhere in the body change nothing: each keeps `i` among the values the
-//! test covered, and memory only grows. When the test fails the original loop runs, checking
-//! every access as before, so a program that traps still traps at the same access.
+//! The test compares those highest addresses with the memory size in i32 arithmetic that
+//! cannot wrap (memory stays below 65,536 pages). A `br 0` that skips the step, calls and traps
+//! elsewhere in the body change nothing: each keeps `i` among the values the test covered, and
+//! memory only grows. When the test fails the original loop runs, checking every access as
+//! before, so a program that traps still traps at the same access. Loops that can leave early
+//! are left alone: they are mostly searches of a few iterations, fewer than the test costs.
 //!
 //! Only innermost loops of a bounded size are copied, so a body at most doubles.
 
@@ -72,6 +76,17 @@ enum Bound {
     Const(i32),
 }
 
+/// A local stepped once per iteration beside the counter, `p += t` (`t > 0`) at the body's top
+/// level and written nowhere else: compilers keep a pointer beside an index (`*p` for `a[i]`).
+/// In the iteration that tests `i` for the `k`-th time (from 0), `p` holds `p0 + k·t` before its
+/// step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Derived {
+    step: u32,
+    /// The index of its step's `local.set`/`local.tee` in the body.
+    update: usize,
+}
+
 /// An address in a loop body as the symbolic sum `base + (i << shift) + constant`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Sym {
@@ -80,6 +95,8 @@ enum Sym {
         base: Option<u32>,
         /// The shift of the induction local, when the address depends on it.
         shift: Option<u32>,
+        /// A derived induction local it depends on (see [`Derived`]).
+        derived: Option<u32>,
         constant: u64,
     },
     Unknown,
@@ -130,6 +147,8 @@ struct Plan {
     counter: Counter,
     body_len: usize,
     reach: BTreeMap<(Option<u32>, u32), u64>,
+    /// Per derived local with covered accesses: its step and largest constant part.
+    derived: Vec<(u32, u32, u64)>,
     covered: Vec<usize>,
     /// Covered felt accesses made aligned by the test, and what it must test for that: the
     /// counter (when the shift does not align it) and the bases.
@@ -143,7 +162,7 @@ fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
     let body = &ops[loop_at + 1..loop_at + 1 + len];
     // A `br_table`'s targets cannot be rewritten (they are read from the module's bytes).
     let blocks = |op: &Operator<'_>| matches!(op, Operator::Loop { .. } | Operator::BrTable { .. });
-    if len > MAX_BODY || body.iter().any(blocks) {
+    if len > MAX_BODY || body.iter().any(blocks) || leaves_early(body) {
         return None;
     }
     let counter = counter(body)?;
@@ -177,7 +196,13 @@ fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
     {
         return None;
     }
+    let derived = if counter.step > 0 && !repeats_elsewhere(body) {
+        derived_locals(body, counter.local)
+    } else {
+        HashMap::new()
+    };
     let mut reach = BTreeMap::new();
+    let mut derived_reach: BTreeMap<u32, u64> = BTreeMap::new();
     let mut covered = Vec::new();
     let (mut aligned, mut align_counter, mut align_bases) = (Vec::new(), false, Vec::new());
     for (j, op) in body.iter().enumerate() {
@@ -195,10 +220,35 @@ fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
         let Some(start) = expression_start(body, address_end) else {
             continue;
         };
-        let sym = evaluate(&body[start..=address_end], counter.local, &written);
+        let sym = evaluate(
+            &body[start..=address_end],
+            counter.local,
+            &written,
+            &derived,
+        );
+        // An address that moves with a derived local (and nothing else that moves).
+        if let Sym::Sum {
+            base: None,
+            shift: None,
+            derived: Some(p),
+            mut constant,
+        } = sym
+        {
+            if j > derived[&p].update {
+                constant += u64::from(derived[&p].step);
+            }
+            let k = constant + memarg.offset + u64::from(size) - 1;
+            if k < MAX_REACH {
+                let entry = derived_reach.entry(p).or_insert(0);
+                *entry = (*entry).max(k);
+                covered.push(j);
+            }
+            continue;
+        }
         let Sym::Sum {
             base,
             shift: Some(shift),
+            derived: None,
             mut constant,
         } = sym
         else {
@@ -232,6 +282,10 @@ fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
         counter,
         body_len: len,
         reach,
+        derived: derived_reach
+            .into_iter()
+            .map(|(p, k)| (p, derived[&p].step, k))
+            .collect(),
         covered,
         aligned,
         align_counter,
@@ -260,6 +314,20 @@ fn counter(body: &[Operator<'_>]) -> Option<Counter> {
             bound: bound_of(bound)?,
             below: matches!(test, I32LtU),
             update: len - 4,
+            step_in_back_edge: true,
+        });
+    }
+    // `n  (i + s → i)  i32.ne`: the bound read first (clang's unrolled loops).
+    if let [.., bound, LocalGet { local_index: a }, I32Const { value: s }, I32Add, LocalTee { local_index: b }, I32Ne, BrIf { relative_depth: 0 }] =
+        body
+    {
+        let bound = bound_of(bound)?;
+        return (a == b && bound != Bound::Local(*a)).then_some(Counter {
+            local: *a,
+            step: *s,
+            bound,
+            below: false,
+            update: len - 3,
             step_in_back_edge: true,
         });
     }
@@ -302,6 +370,71 @@ fn counter(body: &[Operator<'_>]) -> Option<Counter> {
         below,
         update,
         step_in_back_edge: false,
+    })
+}
+
+/// The derived induction locals of a loop body over counter `counter` (see [`Derived`]):
+/// stepped up by a constant once, at the top level, and written nowhere else.
+fn derived_locals(body: &[Operator<'_>], counter: u32) -> HashMap<u32, Derived> {
+    use Operator::*;
+    let mut writes: HashMap<u32, Vec<usize>> = HashMap::new();
+    let mut depth = 0u32;
+    let mut top_level = Vec::new();
+    for (j, op) in body.iter().enumerate() {
+        match op {
+            Block { .. } | If { .. } | Loop { .. } => depth += 1,
+            End => depth = depth.saturating_sub(1),
+            LocalSet { local_index } | LocalTee { local_index } => {
+                writes.entry(*local_index).or_default().push(j);
+                if depth == 0 {
+                    top_level.push(j);
+                }
+            }
+            _ => {}
+        }
+    }
+    writes
+        .into_iter()
+        .filter_map(|(p, at)| {
+            let [j] = at[..] else {
+                return None;
+            };
+            let step = match body.get(j.checked_sub(3)?..j)? {
+                [LocalGet { local_index }, I32Const { value }, I32Add] if *local_index == p => {
+                    *value
+                }
+                _ => return None,
+            };
+            let ok = p != counter && top_level.contains(&j) && step > 0 && step <= 1 << 16;
+            ok.then_some((
+                p,
+                Derived {
+                    step: step as u32,
+                    update: j,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Whether the body can leave the loop before its back edge (a branch out, a `return`): such
+/// loops (searches) often run a few iterations, fewer than the test before them costs.
+fn leaves_early(body: &[Operator<'_>]) -> bool {
+    let mut depth = 0u32;
+    body.iter().any(|op| match op {
+        Operator::Block { .. } | Operator::If { .. } | Operator::Loop { .. } => {
+            depth += 1;
+            false
+        }
+        Operator::End => {
+            depth = depth.saturating_sub(1);
+            false
+        }
+        Operator::Br { relative_depth } | Operator::BrIf { relative_depth } => {
+            *relative_depth > depth
+        }
+        Operator::Return => true,
+        _ => false,
     })
 }
 
@@ -392,28 +525,38 @@ fn is_store(op: &Operator<'_>) -> bool {
 
 /// The symbolic value of an address expression in a loop over `induction` whose body writes
 /// the locals `written`.
-fn evaluate(expr: &[Operator<'_>], induction: u32, written: &HashSet<u32>) -> Sym {
+fn evaluate(
+    expr: &[Operator<'_>],
+    induction: u32,
+    written: &HashSet<u32>,
+    derived: &HashMap<u32, Derived>,
+) -> Sym {
     use Operator::*;
+    let counter = |shift: u32, constant: u64| Sym::Sum {
+        base: None,
+        shift: Some(shift),
+        derived: None,
+        constant,
+    };
     let mut stack: Vec<Sym> = Vec::new();
     for op in expr {
         let value = match op {
             // The step's `local.tee` leaves the stepped counter (the access comes after it).
             LocalTee { local_index } if *local_index == induction => {
                 stack.pop();
-                Sym::Sum {
-                    base: None,
-                    shift: Some(0),
-                    constant: 0,
-                }
+                counter(0, 0)
             }
-            LocalGet { local_index } if *local_index == induction => Sym::Sum {
+            LocalGet { local_index } if *local_index == induction => counter(0, 0),
+            LocalGet { local_index } if derived.contains_key(local_index) => Sym::Sum {
                 base: None,
-                shift: Some(0),
+                shift: None,
+                derived: Some(*local_index),
                 constant: 0,
             },
             LocalGet { local_index } if !written.contains(local_index) => Sym::Sum {
                 base: Some(*local_index),
                 shift: None,
+                derived: None,
                 constant: 0,
             },
             I32Const { value } => Sym::Const(*value as u32),
@@ -428,14 +571,11 @@ fn evaluate(expr: &[Operator<'_>], induction: u32, written: &HashSet<u32>) -> Sy
                         Some(Sym::Sum {
                             base: None,
                             shift: Some(0),
+                            derived: None,
                             constant,
                         }),
                         Some(Sym::Const(k)),
-                    ) if k <= MAX_SHIFT => Sym::Sum {
-                        base: None,
-                        shift: Some(k),
-                        constant: constant << k,
-                    },
+                    ) if k <= MAX_SHIFT => counter(k, constant << k),
                     _ => Sym::Unknown,
                 }
             }
@@ -454,12 +594,14 @@ fn evaluate(expr: &[Operator<'_>], induction: u32, written: &HashSet<u32>) -> Sy
     }
 }
 
+/// The symbolic sum of two values: at most one base, one counter term and one derived local.
 fn add(a: Sym, b: Sym) -> Sym {
     match (a, b) {
         (
             Sym::Sum {
                 base,
                 shift,
+                derived,
                 constant,
             },
             Sym::Const(c),
@@ -469,29 +611,39 @@ fn add(a: Sym, b: Sym) -> Sym {
             Sym::Sum {
                 base,
                 shift,
+                derived,
                 constant,
             },
         ) => Sym::Sum {
             base,
             shift,
+            derived,
             constant: constant + u64::from(c),
         },
         (
             Sym::Sum {
                 base: b1,
                 shift: s1,
+                derived: d1,
                 constant: c1,
             },
             Sym::Sum {
                 base: b2,
                 shift: s2,
+                derived: d2,
                 constant: c2,
             },
-        ) if (b1.is_none() || b2.is_none()) && (s1.is_none() || s2.is_none()) => Sym::Sum {
-            base: b1.or(b2),
-            shift: s1.or(s2),
-            constant: c1 + c2,
-        },
+        ) if (b1.is_none() || b2.is_none())
+            && (s1.is_none() || s2.is_none())
+            && (d1.is_none() || d2.is_none()) =>
+        {
+            Sym::Sum {
+                base: b1.or(b2),
+                shift: s1.or(s2),
+                derived: d1.or(d2),
+                constant: c1 + c2,
+            }
+        }
         _ => Sym::Unknown,
     }
 }
@@ -507,8 +659,8 @@ fn apply(
 ) -> usize {
     let end = loop_at + 1 + plan.body_len;
     let at = offsets[loop_at];
-    let mut body: Vec<Operator<'_>> = ops[loop_at + 1..end].to_vec();
-    deepen_outer_branches(&mut body);
+    // No branch leaves the body (`leaves_early`), so moving it into an `if` changes no depth.
+    let body: Vec<Operator<'_>> = ops[loop_at + 1..end].to_vec();
     let body_offsets = offsets[loop_at + 1..end].to_vec();
 
     let mut new_ops = guard(plan);
@@ -555,24 +707,6 @@ fn apply(
         );
     }
     loop_at + added
-}
-
-/// Adds 1 to the depth of every branch of a loop body that leaves the loop (the body moves
-/// into an `if`).
-fn deepen_outer_branches(body: &mut [Operator<'_>]) {
-    let mut depth = 0u32;
-    for op in body.iter_mut() {
-        match op {
-            Operator::Block { .. } | Operator::If { .. } | Operator::Loop { .. } => depth += 1,
-            Operator::End => depth = depth.saturating_sub(1),
-            Operator::Br { relative_depth } | Operator::BrIf { relative_depth }
-                if *relative_depth > depth =>
-            {
-                *relative_depth += 1;
-            }
-            _ => {}
-        }
-    }
 }
 
 /// The test that every covered address of the loop is in bounds, as Wasm operators leaving
@@ -629,6 +763,14 @@ fn guard<'b>(plan: &Plan) -> Vec<Operator<'b>> {
         ]);
     }
     let memory_bytes = || [MemorySize { mem: 0 }, I32Const { value: 16 }, I32Shl];
+    // Unsigned division by a constant: a shift for a power of two.
+    let divided_by = |d: u32| {
+        if d.is_power_of_two() {
+            [konst(u64::from(d.trailing_zeros())), I32ShrU]
+        } else {
+            [konst(u64::from(d)), I32DivU]
+        }
+    };
     for (&(base, shift), &k) in reach {
         // K <= L
         out.push(konst(k));
@@ -660,6 +802,27 @@ fn guard<'b>(plan: &Plan) -> Vec<Operator<'b>> {
             ]);
         }
         out.extend([if up { I32LeU } else { I32LtU }, I32And]);
+    }
+    // Derived locals (counting up only): with T iterations, p's accesses reach
+    // p + t(T - 1) + K at most, which must lie below L: T <= ceil((L - K - p) / t).
+    for &(p, t, k) in &plan.derived {
+        let p = || LocalGet { local_index: p };
+        out.push(konst(k));
+        out.extend(memory_bytes());
+        out.extend([I32LeU, I32And, p()]);
+        out.extend(memory_bytes());
+        out.extend([konst(k), I32Sub, I32LeU, I32And]);
+        // T = (n - i) / s, rounded up for `lt_u` (i < n is tested above).
+        out.extend([n(), i(), I32Sub]);
+        if counter.below {
+            out.extend([konst(u64::from(stride - 1)), I32Add]);
+        }
+        out.extend(divided_by(stride));
+        out.extend(memory_bytes());
+        out.extend([konst(k), I32Sub, p(), I32Sub]);
+        out.extend([konst(u64::from(t - 1)), I32Add]);
+        out.extend(divided_by(t));
+        out.extend([I32LeU, I32And]);
     }
     out
 }
@@ -729,22 +892,17 @@ mod tests {
     }
 
     #[test]
-    fn branches_out_of_the_loop_gain_a_level() {
-        let body = format!(
-            "block loop local.get 2 i32.load8_u br_if 1 \
-             block local.get 3 br_if 0 local.get 3 br_if 2 end {BACK_EDGE} end end"
-        );
-        let (ops, _) = versioned(&body);
-        let depths: Vec<u32> = ops
-            .iter()
-            .filter_map(|o| match o {
-                Operator::BrIf { relative_depth } => Some(*relative_depth),
-                _ => None,
-            })
-            .collect();
-        // Per copy: the exit (1 → 2), the inner block's own branch (0), the exit from inside
-        // it (2 → 3) and the back edge (0).
-        assert_eq!(depths, [2, 0, 3, 0, 2, 0, 3, 0]);
+    fn a_pointer_stepped_beside_the_counter_is_covered() {
+        // clang's unrolled loop: `*p = …; p += 16` with the counter's test `n (i + 4) ne`.
+        let body = "loop local.get 1 local.get 2 i32.store local.get 1 i32.const 12 i32.add \
+            local.get 2 i32.store local.get 1 i32.const 16 i32.add local.set 1 \
+            local.get 0 local.get 2 i32.const 4 i32.add local.tee 2 i32.ne br_if 0 end";
+        assert_eq!(versioned(body).1.len(), 2);
+        // A pointer also written elsewhere in the body is not derived.
+        let body = "loop local.get 1 local.get 2 i32.store local.get 1 i32.const 16 i32.add \
+            local.set 1 local.get 3 local.set 1 \
+            local.get 0 local.get 2 i32.const 4 i32.add local.tee 2 i32.ne br_if 0 end";
+        assert!(versioned(body).1.is_empty());
     }
 
     #[test]
@@ -754,6 +912,8 @@ mod tests {
             format!("loop local.get 2 i32.load drop local.get 2 local.set 0 {BACK_EDGE} end"),
             // The counter is written in the body.
             format!("loop local.get 2 i32.load local.set 2 {BACK_EDGE} end"),
+            // A branch out of the loop (a search: often a few iterations).
+            format!("block loop local.get 2 i32.load8_u br_if 1 {BACK_EDGE} end end"),
             // A nested loop, a `br_table`.
             format!("loop local.get 2 i32.load drop loop end {BACK_EDGE} end"),
             format!("loop block local.get 2 i32.load br_table 0 1 end {BACK_EDGE} end"),

@@ -90,6 +90,7 @@ fn benches() -> Vec<Bench> {
             vec![u(1000), i64v(12345)],
         ));
         out.push(rust("memcpy", build, "memcpy_16k", vec![u(1)]));
+        out.push(rust("memcpy", build, "sum_u32", vec![u(1000)]));
     }
     for build in ["O2", "O0"] {
         out.push(c("fib", build, "fib", vec![u(25)]));
@@ -103,6 +104,7 @@ fn benches() -> Vec<Bench> {
             vec![u(1000), i64v(12345)],
         ));
         out.push(c("memcpy", build, "memcpy_16k", vec![u(1)]));
+        out.push(c("memcpy", build, "sum_u32", vec![u(1000)]));
     }
     for build in ["release", "debug"] {
         out.push(rust("programs", build, "sort_sum", vec![u(100)]));
