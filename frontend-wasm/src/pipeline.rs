@@ -286,7 +286,9 @@ fn translate_bodies(
             let body = body?;
             let mut alignment = alignment.unwrap_or_default();
             for at in &body.aligned_accesses {
-                let store = matches!(body.ops[*at], wasmparser::Operator::F32Store { .. });
+                let op = &body.ops[*at];
+                let store = crate::analysis::counted_loop::is_store(op)
+                    || matches!(op, wasmparser::Operator::F32Store { .. });
                 alignment.assume_address_aligned(*at, store);
             }
             let facts = FunctionFacts::new(&body.ops, alignment, &body.ranged_loops);

@@ -35,7 +35,8 @@ pub(crate) struct PreparedBody<'b> {
     /// The unchecked copies of versioned loops by the index of their `loop`: the induction
     /// local and a range holding every value it takes there.
     pub(crate) ranged_loops: HashMap<usize, (u32, (u64, u64))>,
-    /// Felt accesses of those copies whose addresses their test proved multiples of 4.
+    /// Felt, word and double-word accesses of those copies whose addresses their test proved
+    /// multiples of 4.
     pub(crate) aligned_accesses: Vec<usize>,
     /// The type of each local, parameters first.
     pub(crate) local_types: Vec<CoreType>,

@@ -30,6 +30,10 @@ fn versioned_loops_agree_with_wasmi() {
             (end - 3, end),
             (end, end + 4),
             (-4, 8),
+            // Unaligned words in bounds: the test asks for aligned ones, so these run the
+            // checked loop.
+            (1, 4001),
+            (3, 403),
         ] {
             cases.push(("sum_words", args(&[pages, i, n])));
         }
@@ -42,6 +46,8 @@ fn versioned_loops_agree_with_wasmi() {
             (end / 4 - 1, end / 4 - 3),
             (end / 4 - 1, end / 4 - 2),
             (-8, 2),
+            (1001, 50),
+            (2, 10),
         ] {
             cases.push(("based", args(&[pages, base, n])));
         }
@@ -110,6 +116,8 @@ fn versioned_loops_agree_with_wasmi() {
             (end - 1600, 404),
             (end - 16, 4),
             (-16, 8),
+            (2, 8),
+            (end - 1602, 400),
         ] {
             cases.push(("fill_by_pointer", args(&[pages, p, n])));
         }

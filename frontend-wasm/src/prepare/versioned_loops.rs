@@ -114,8 +114,8 @@ pub(crate) struct Versioned {
     /// Per unchecked copy (the index of its `loop`): the induction local and a range holding
     /// every value it takes at the top of an iteration.
     pub(crate) ranges: HashMap<usize, (u32, (u64, u64))>,
-    /// The felt accesses of the unchecked copies whose addresses the test proved multiples of
-    /// 4 (a felt access must be aligned anyway, so the test costs a correct program nothing).
+    /// The felt, word and double-word accesses of the unchecked copies whose addresses the
+    /// test proved multiples of 4.
     pub(crate) aligned: HashSet<usize>,
 }
 
@@ -220,11 +220,13 @@ fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
         let Some(start) = expression_start(body, address_end) else {
             continue;
         };
+        let mut ors_counter = false;
         let sym = evaluate(
             &body[start..=address_end],
-            counter.local,
+            (counter.local, counter.step.unsigned_abs()),
             &written,
             &derived,
+            &mut ors_counter,
         );
         // An address that moves with a derived local (and nothing else that moves).
         if let Sym::Sum {
@@ -242,6 +244,14 @@ fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
                 let entry = derived_reach.entry(p).or_insert(0);
                 *entry = (*entry).max(k);
                 covered.push(j);
+                let steps_aligned = derived[&p].step.is_multiple_of(4);
+                if whole_elements(op, size)
+                    && steps_aligned
+                    && (constant + memarg.offset).is_multiple_of(4)
+                {
+                    aligned.push(j);
+                    align_bases.push(p);
+                }
             }
             continue;
         }
@@ -265,12 +275,17 @@ fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
         let entry = reach.entry((base, shift)).or_insert(0);
         *entry = (*entry).max(k);
         covered.push(j);
-        // A felt access is aligned when B, i << k and the constant all are: i by the shift,
-        // or by a step that keeps it a multiple of 4 from a start the test checks.
-        let felt = matches!(op, Operator::F32Load { .. } | Operator::F32Store { .. });
+        // `i | c` is `i + c` only while i is a multiple of 4: the test checks the start.
+        align_counter |= ors_counter;
+        // A felt, word or double-word access is aligned when B, i << k and the constant all
+        // are: i by the shift, or by a step that keeps it a multiple of 4 from a start the
+        // test checks.
         let stride = counter.step.unsigned_abs();
         let counter_aligned = shift >= 2 || stride.is_multiple_of(4);
-        if felt && counter_aligned && (constant + memarg.offset).is_multiple_of(4) {
+        if whole_elements(op, size)
+            && counter_aligned
+            && (constant + memarg.offset).is_multiple_of(4)
+        {
             aligned.push(j);
             align_counter |= shift < 2;
             align_bases.extend(base);
@@ -518,18 +533,28 @@ fn pops_one_result(op: &Operator<'_>) -> Option<usize> {
     })
 }
 
+/// Whether an aligned address makes the access whole elements: felts, and 4- or 8-byte
+/// integers. The test then also asks for aligned bases: a program whose words are not
+/// aligned runs the checked loop, as it did before.
+fn whole_elements(op: &Operator<'_>, size: u32) -> bool {
+    matches!(op, Operator::F32Load { .. } | Operator::F32Store { .. }) || size == 4 || size == 8
+}
+
 /// Whether an access is a store (its value is computed before it, after the address).
 fn is_store(op: &Operator<'_>) -> bool {
     crate::analysis::counted_loop::is_store(op) || matches!(op, Operator::F32Store { .. })
 }
 
-/// The symbolic value of an address expression in a loop over `induction` whose body writes
-/// the locals `written`.
+/// The symbolic value of an address expression in a loop whose body writes the locals
+/// `written`. `(induction, stride)` is the counter and the size of its step. `i | c` (rustc's
+/// `i + c` for an `i` it knows is a multiple of 4) counts as `i + c` when the stride keeps `i`
+/// a multiple of 4; `ors_counter` is then set, and the test must check the counter's start.
 fn evaluate(
     expr: &[Operator<'_>],
-    induction: u32,
+    (induction, stride): (u32, u32),
     written: &HashSet<u32>,
     derived: &HashMap<u32, Derived>,
+    ors_counter: &mut bool,
 ) -> Sym {
     use Operator::*;
     let counter = |shift: u32, constant: u64| Sym::Sum {
@@ -559,6 +584,20 @@ fn evaluate(
                 derived: None,
                 constant: 0,
             },
+            // A `local.tee` of another local passes its operand on.
+            LocalTee { .. } => stack.pop().unwrap_or(Sym::Unknown),
+            I32Or => {
+                let (b, a) = (stack.pop(), stack.pop());
+                match (a, b) {
+                    (Some(a), Some(Sym::Const(c)))
+                        if a == counter(0, 0) && c < 4 && stride.is_multiple_of(4) =>
+                    {
+                        *ors_counter = true;
+                        add(a, Sym::Const(c))
+                    }
+                    _ => Sym::Unknown,
+                }
+            }
             I32Const { value } => Sym::Const(*value as u32),
             I32Add => {
                 let (b, a) = (stack.pop(), stack.pop());
