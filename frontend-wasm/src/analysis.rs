@@ -32,6 +32,8 @@ pub(crate) struct FunctionFacts {
     /// Counted loops by the index of their `loop` operator: the induction local and the range
     /// of values it holds at the top of an iteration.
     counted_loops: HashMap<usize, CountedFact>,
+    /// `i32.add`s whose sums are known to stay below 2^32 (addresses of versioned loops).
+    nowrap_adds: std::collections::HashSet<usize>,
     /// Live locals at branch targets, computed when the translator first asks.
     liveness: OnceCell<liveness::Liveness>,
 }
@@ -46,6 +48,7 @@ impl FunctionFacts {
         ops: &[Operator<'_>],
         alignment: alignment::AlignmentFacts,
         ranged_loops: &HashMap<usize, (u32, (u64, u64))>,
+        nowrap_adds: &std::collections::HashSet<usize>,
     ) -> Self {
         // A loop in counted shape whose induction local holds the same constant on every
         // entry runs over a known range.
@@ -76,8 +79,14 @@ impl FunctionFacts {
         FunctionFacts {
             alignment,
             counted_loops,
+            nowrap_adds: nowrap_adds.clone(),
             liveness: OnceCell::new(),
         }
+    }
+
+    /// Whether the `i32.add` at operator `at` never wraps, so a felt `add` computes it.
+    pub(crate) fn add_never_wraps(&self, at: usize) -> bool {
+        self.nowrap_adds.contains(&at)
     }
 
     /// The induction local and its range at the top of an iteration, when the `loop` at

@@ -291,7 +291,8 @@ fn translate_bodies(
                     || matches!(op, wasmparser::Operator::F32Store { .. });
                 alignment.assume_address_aligned(*at, store);
             }
-            let facts = FunctionFacts::new(&body.ops, alignment, &body.ranged_loops);
+            let facts =
+                FunctionFacts::new(&body.ops, alignment, &body.ranged_loops, &body.nowrap_adds);
             translate::translate_function(module, procs, func(i), &body, &facts)
         })
         .collect()

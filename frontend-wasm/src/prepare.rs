@@ -9,7 +9,7 @@
 //!   addresses are in bounds and then runs a copy without bounds checks;
 //! - [`shared_bounds`]: one bounds check for the accesses of a straight-line run at one base.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use midenc_abi::CoreType;
 use wasmparser::{FunctionBody, Operator};
@@ -35,6 +35,8 @@ pub(crate) struct PreparedBody<'b> {
     /// The unchecked copies of versioned loops by the index of their `loop`: the induction
     /// local and a range holding every value it takes there.
     pub(crate) ranged_loops: HashMap<usize, (u32, (u64, u64))>,
+    /// The `i32.add`s of those copies' addresses, which cannot wrap.
+    pub(crate) nowrap_adds: HashSet<usize>,
     /// Felt, word and double-word accesses of those copies whose addresses their test proved
     /// multiples of 4.
     pub(crate) aligned_accesses: Vec<usize>,
@@ -114,6 +116,7 @@ impl<'b> PreparedBody<'b> {
             shared_checks,
             ranged_loops: versioned.ranges,
             aligned_accesses: versioned.aligned.into_iter().collect(),
+            nowrap_adds: versioned.nowrap_adds,
             local_types,
             start: offset,
             params,

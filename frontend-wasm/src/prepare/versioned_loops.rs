@@ -117,6 +117,9 @@ pub(crate) struct Versioned {
     /// The felt, word and double-word accesses of the unchecked copies whose addresses the
     /// test proved multiples of 4.
     pub(crate) aligned: HashSet<usize>,
+    /// The `i32.add`s that compute the covered addresses of the unchecked copies: every
+    /// partial sum lies below the memory size, so a felt `add` computes them.
+    pub(crate) nowrap_adds: HashSet<usize>,
 }
 
 /// Versions every qualifying loop of `ops` (a whole function body); `offsets` stays in step.
@@ -149,6 +152,11 @@ struct Plan {
     reach: BTreeMap<(Option<u32>, u32), u64>,
     /// Per derived local with covered accesses: its step and largest constant part.
     derived: Vec<(u32, u32, u64)>,
+    /// Whether the counter is read after its step other than by the back edge.
+    stepped_reads: bool,
+    /// The `i32.add`s of covered addresses (body-relative): their sums lie below the memory
+    /// size, so they never wrap.
+    nowrap_adds: Vec<usize>,
     covered: Vec<usize>,
     /// Covered felt accesses made aligned by the test, and what it must test for that: the
     /// counter (when the shift does not align it) and the bases.
@@ -202,6 +210,7 @@ fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
         HashMap::new()
     };
     let mut reach = BTreeMap::new();
+    let mut nowrap_adds = Vec::new();
     let mut derived_reach: BTreeMap<u32, u64> = BTreeMap::new();
     let mut covered = Vec::new();
     let (mut aligned, mut align_counter, mut align_bases) = (Vec::new(), false, Vec::new());
@@ -244,6 +253,7 @@ fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
                 let entry = derived_reach.entry(p).or_insert(0);
                 *entry = (*entry).max(k);
                 covered.push(j);
+                nowrap_adds.extend(adds_in(body, start..=address_end));
                 let steps_aligned = derived[&p].step.is_multiple_of(4);
                 if whole_elements(op, size)
                     && steps_aligned
@@ -275,6 +285,7 @@ fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
         let entry = reach.entry((base, shift)).or_insert(0);
         *entry = (*entry).max(k);
         covered.push(j);
+        nowrap_adds.extend(adds_in(body, start..=address_end));
         // `i | c` is `i + c` only while i is a multiple of 4: the test checks the start.
         align_counter |= ors_counter;
         // A felt, word or double-word access is aligned when B, i << k and the constant all
@@ -293,9 +304,20 @@ fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
     }
     align_bases.sort_unstable();
     align_bases.dedup();
+    // The back edge's `local.get i` (form B) is its last read; any other after the step counts.
+    let back_edge_read = body.iter().rposition(
+        |op| matches!(op, Operator::LocalGet { local_index } if *local_index == counter.local),
+    );
+    let stepped_reads = body.iter().enumerate().any(|(j, op)| {
+        j > counter.update
+            && Some(j) != back_edge_read
+            && matches!(op, Operator::LocalGet { local_index } if *local_index == counter.local)
+    });
     (!covered.is_empty()).then_some(Plan {
         counter,
         body_len: len,
+        stepped_reads,
+        nowrap_adds,
         reach,
         derived: derived_reach
             .into_iter()
@@ -533,6 +555,13 @@ fn pops_one_result(op: &Operator<'_>) -> Option<usize> {
     })
 }
 
+/// The `i32.add`s among `body[range]`, an address expression.
+fn adds_in(body: &[Operator<'_>], range: std::ops::RangeInclusive<usize>) -> Vec<usize> {
+    range
+        .filter(|j| matches!(body[*j], Operator::I32Add))
+        .collect()
+}
+
 /// Whether an aligned address makes the access whole elements: felts, and 4- or 8-byte
 /// integers. The test then also asks for aligned bases: a program whose words are not
 /// aligned runs the checked loop, as it did before.
@@ -732,14 +761,18 @@ fn apply(
         .extend(plan.covered.iter().map(|j| fast_start + j));
     out.aligned
         .extend(plan.aligned.iter().map(|j| fast_start + j));
+    out.nowrap_adds
+        .extend(plan.nowrap_adds.iter().map(|j| fast_start + j));
     // Counting down to n by |s|, every value is at least n + |s|. A counter stepped before
-    // the back edge is read stepped too: no range then.
+    // the back edge may be read stepped (down to n) before the test: then no range, unless
+    // only the back edge reads it after the step (a comparison, which uses no range).
     let lowest = if plan.counter.step < 0 {
         u64::from(plan.counter.step.unsigned_abs())
     } else {
         0
     };
-    if plan.counter.step_in_back_edge {
+    let reads_stepped = plan.stepped_reads;
+    if plan.counter.step_in_back_edge || !reads_stepped {
         out.ranges.insert(
             fast_start - 1,
             (plan.counter.local, (lowest, HIGHEST_VALUE)),

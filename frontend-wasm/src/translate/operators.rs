@@ -212,6 +212,13 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 self.mark_dead();
             }
             other if self.ranged_sum(other) => {}
+            Operator::I32Add if self.facts.add_never_wraps(self.at) => {
+                // An address of a versioned loop: below the memory size (1 cycle, not 2).
+                self.pop();
+                self.pop();
+                self.emit("add");
+                self.push(CoreType::I32, false);
+            }
             Operator::I32And | Operator::I32Or if self.top_two_are_bool() => {
                 // Two comparison results: the felt `and`/`or` (1 cycle, no bitwise-chiplet rows;
                 // `u32or` costs 6).
