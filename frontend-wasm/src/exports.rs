@@ -96,21 +96,10 @@ pub(crate) fn emit_instantiate_proc(
     without_data: bool,
     out: &mut MasmWriter,
 ) {
-    out.line("# a fresh instance: globals, memory, data, tables, start function");
-    out.open(&format!("pub proc {INSTANTIATE_PROC}"));
-    let mut init = instance_initializers(module, procs, uses, true);
-    if init.is_empty() {
-        init.push("nop".into());
-    }
-    for op in &init {
-        out.code(op);
-    }
-    out.close();
-    out.blank();
-    if without_data {
-        out.line("# a fresh instance for exports that never read memory: no data segments");
-        out.open(&format!("proc {INSTANTIATE_WITHOUT_DATA_PROC}"));
-        let mut init = instance_initializers(module, procs, uses, false);
+    let mut emit = |comment: &str, header: String, data: bool| {
+        out.line(comment);
+        out.open(&header);
+        let mut init = instance_initializers(module, procs, uses, data);
         if init.is_empty() {
             init.push("nop".into());
         }
@@ -119,6 +108,18 @@ pub(crate) fn emit_instantiate_proc(
         }
         out.close();
         out.blank();
+    };
+    emit(
+        "# a fresh instance: globals, memory, data, tables, start function",
+        format!("pub proc {INSTANTIATE_PROC}"),
+        true,
+    );
+    if without_data {
+        emit(
+            "# a fresh instance for exports that never read memory: no data segments",
+            format!("proc {INSTANTIATE_WITHOUT_DATA_PROC}"),
+            false,
+        );
     }
 }
 

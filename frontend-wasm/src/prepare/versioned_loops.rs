@@ -454,9 +454,9 @@ fn derived_locals(body: &[Operator<'_>], counter: u32) -> HashMap<u32, Derived> 
         .collect()
 }
 
-/// Whether the body can leave the loop before its back edge (a branch out, a `return`): such
-/// loops (searches) often run a few iterations, fewer than the test before them costs.
-fn leaves_early(body: &[Operator<'_>]) -> bool {
+/// Whether any branch of `body` (a loop's body) targets a label that `targets` accepts, given
+/// the branch's relative depth and the depth of the constructs it sits in within the body.
+fn any_branch(body: &[Operator<'_>], targets: impl Fn(u32, u32) -> bool) -> bool {
     let mut depth = 0u32;
     body.iter().any(|op| match op {
         Operator::Block { .. } | Operator::If { .. } | Operator::Loop { .. } => {
@@ -468,31 +468,23 @@ fn leaves_early(body: &[Operator<'_>]) -> bool {
             false
         }
         Operator::Br { relative_depth } | Operator::BrIf { relative_depth } => {
-            *relative_depth > depth
+            targets(*relative_depth, depth)
         }
-        Operator::Return => true,
         _ => false,
     })
+}
+
+/// Whether the body can leave the loop before its back edge (a branch out, a `return`): such
+/// loops (searches) often run a few iterations, fewer than the test before them costs.
+fn leaves_early(body: &[Operator<'_>]) -> bool {
+    body.iter().any(|op| matches!(op, Operator::Return))
+        || any_branch(body, |relative, depth| relative > depth)
 }
 
 /// Whether a branch other than the back edge (the last operator) repeats the loop: with the
 /// step not in the back edge, such a branch could skip the test.
 fn repeats_elsewhere(body: &[Operator<'_>]) -> bool {
-    let mut depth = 0u32;
-    body[..body.len() - 1].iter().any(|op| match op {
-        Operator::Block { .. } | Operator::If { .. } | Operator::Loop { .. } => {
-            depth += 1;
-            false
-        }
-        Operator::End => {
-            depth = depth.saturating_sub(1);
-            false
-        }
-        Operator::Br { relative_depth } | Operator::BrIf { relative_depth } => {
-            *relative_depth == depth
-        }
-        _ => false,
-    })
+    any_branch(&body[..body.len() - 1], |relative, depth| relative == depth)
 }
 
 /// Whether `i32.const  local.set local` (through any `block`s) sets the counter just before
