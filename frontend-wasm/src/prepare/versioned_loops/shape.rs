@@ -1,0 +1,213 @@
+//! The shapes a versioned loop may have: its counter (how the induction local steps and is
+//! tested), pointers stepped beside it, and the branches that rule a loop out.
+
+use std::collections::HashMap;
+
+use wasmparser::Operator;
+
+/// How a recognised loop's induction local moves and when it repeats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Counter {
+    /// The induction local.
+    pub(super) local: u32,
+    /// The step added once per iteration (wrapping).
+    pub(super) step: i32,
+    /// The bound, fixed on entry.
+    pub(super) bound: Bound,
+    /// `true` for `i32.lt_u`, `false` for `i32.ne`.
+    pub(super) below: bool,
+    /// The index of the step's `local.tee`/`local.set` in the body: accesses after it see
+    /// `i + s`. The test at the end reads the stepped value.
+    pub(super) update: usize,
+    /// Whether the step is the back edge itself (`… local.tee i  bound  test  br_if 0`), so
+    /// that no `local.get i` sees the stepped value.
+    pub(super) step_in_back_edge: bool,
+}
+
+/// The bound a counter is compared with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Bound {
+    Local(u32),
+    Const(i32),
+}
+
+/// A local stepped once per iteration beside the counter, `p += t` (`t > 0`) at the body's top
+/// level and written nowhere else: compilers keep a pointer beside an index (`*p` for `a[i]`).
+/// In the iteration that tests `i` for the `k`-th time (from 0), `p` holds `p0 + k·t` before its
+/// step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Derived {
+    pub(super) step: u32,
+    /// The index of its step's `local.set`/`local.tee` in the body.
+    pub(super) update: usize,
+}
+
+/// The counter of a loop body: a back edge `… local.tee i  bound  test  br_if 0` that steps
+/// `i` itself, or `local.get i  [bound  test]  br_if 0` with `i` stepped once earlier at the
+/// body's top level (`local.get i  i32.const s  i32.add  local.tee/set i`; a bare `br_if` is
+/// `i != 0`).
+pub(super) fn counter(body: &[Operator<'_>]) -> Option<Counter> {
+    use Operator::*;
+    let len = body.len();
+    let bound_of = |op: &Operator<'_>| match op {
+        LocalGet { local_index } => Some(Bound::Local(*local_index)),
+        I32Const { value } => Some(Bound::Const(*value)),
+        _ => None,
+    };
+    if let [.., LocalGet { local_index: a }, I32Const { value: s }, I32Add, LocalTee { local_index: b }, bound, test @ (I32LtU | I32Ne), BrIf { relative_depth: 0 }] =
+        body
+    {
+        return (a == b).then_some(Counter {
+            local: *a,
+            step: *s,
+            bound: bound_of(bound)?,
+            below: matches!(test, I32LtU),
+            update: len - 4,
+            step_in_back_edge: true,
+        });
+    }
+    // `n  (i + s → i)  i32.ne`: the bound read first (clang's unrolled loops).
+    if let [.., bound, LocalGet { local_index: a }, I32Const { value: s }, I32Add, LocalTee { local_index: b }, I32Ne, BrIf { relative_depth: 0 }] =
+        body
+    {
+        let bound = bound_of(bound)?;
+        return (a == b && bound != Bound::Local(*a)).then_some(Counter {
+            local: *a,
+            step: *s,
+            bound,
+            below: false,
+            update: len - 3,
+            step_in_back_edge: true,
+        });
+    }
+    let (local, bound, below, tail) = match body {
+        [.., LocalGet { local_index }, bound, test @ (I32LtU | I32Ne), BrIf { relative_depth: 0 }] => {
+            (*local_index, bound_of(bound)?, matches!(test, I32LtU), 4)
+        }
+        [.., LocalGet { local_index }, BrIf { relative_depth: 0 }] => {
+            (*local_index, Bound::Const(0), false, 2)
+        }
+        _ => return None,
+    };
+    // The one write of i: a step at the top level, before the back edge.
+    let mut depth = 0u32;
+    let mut update = None;
+    for (j, op) in body[..len - tail].iter().enumerate() {
+        match op {
+            Block { .. } | If { .. } | Loop { .. } => depth += 1,
+            End => depth = depth.saturating_sub(1),
+            LocalSet { local_index } | LocalTee { local_index } if *local_index == local => {
+                let stepped = depth == 0
+                    && j >= 3
+                    && matches!(&body[j - 3..j], [LocalGet { local_index: x }, I32Const { .. }, I32Add] if *x == local);
+                if !stepped || update.is_some() {
+                    return None;
+                }
+                update = Some(j);
+            }
+            _ => {}
+        }
+    }
+    let update = update?;
+    let I32Const { value: step } = body[update - 2] else {
+        return None;
+    };
+    Some(Counter {
+        local,
+        step,
+        bound,
+        below,
+        update,
+        step_in_back_edge: false,
+    })
+}
+
+/// The derived induction locals of a loop body over counter `counter` (see [`Derived`]):
+/// stepped up by a constant once, at the top level, and written nowhere else.
+pub(super) fn derived_locals(body: &[Operator<'_>], counter: u32) -> HashMap<u32, Derived> {
+    use Operator::*;
+    let mut writes: HashMap<u32, Vec<usize>> = HashMap::new();
+    let mut depth = 0u32;
+    let mut top_level = Vec::new();
+    for (j, op) in body.iter().enumerate() {
+        match op {
+            Block { .. } | If { .. } | Loop { .. } => depth += 1,
+            End => depth = depth.saturating_sub(1),
+            LocalSet { local_index } | LocalTee { local_index } => {
+                writes.entry(*local_index).or_default().push(j);
+                if depth == 0 {
+                    top_level.push(j);
+                }
+            }
+            _ => {}
+        }
+    }
+    writes
+        .into_iter()
+        .filter_map(|(p, at)| {
+            let [j] = at[..] else {
+                return None;
+            };
+            let step = match body.get(j.checked_sub(3)?..j)? {
+                [LocalGet { local_index }, I32Const { value }, I32Add] if *local_index == p => {
+                    *value
+                }
+                _ => return None,
+            };
+            let ok = p != counter && top_level.contains(&j) && step > 0 && step <= 1 << 16;
+            ok.then_some((
+                p,
+                Derived {
+                    step: step as u32,
+                    update: j,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Whether any branch of `body` (a loop's body) targets a label that `targets` accepts, given
+/// the branch's relative depth and the depth of the constructs it sits in within the body.
+pub(super) fn any_branch(body: &[Operator<'_>], targets: impl Fn(u32, u32) -> bool) -> bool {
+    let mut depth = 0u32;
+    body.iter().any(|op| match op {
+        Operator::Block { .. } | Operator::If { .. } | Operator::Loop { .. } => {
+            depth += 1;
+            false
+        }
+        Operator::End => {
+            depth = depth.saturating_sub(1);
+            false
+        }
+        Operator::Br { relative_depth } | Operator::BrIf { relative_depth } => {
+            targets(*relative_depth, depth)
+        }
+        _ => false,
+    })
+}
+
+/// Whether the body can leave the loop before its back edge (a branch out, a `return`): such
+/// loops (searches) often run a few iterations, fewer than the test before them costs.
+pub(super) fn leaves_early(body: &[Operator<'_>]) -> bool {
+    body.iter().any(|op| matches!(op, Operator::Return))
+        || any_branch(body, |relative, depth| relative > depth)
+}
+
+/// Whether a branch other than the back edge (the last operator) repeats the loop: with the
+/// step not in the back edge, such a branch could skip the test.
+pub(super) fn repeats_elsewhere(body: &[Operator<'_>]) -> bool {
+    any_branch(&body[..body.len() - 1], |relative, depth| relative == depth)
+}
+
+/// Whether `i32.const  local.set local` (through any `block`s) sets the counter just before
+/// the loop: a counted loop over a constant range, whose one check the translator hoists.
+pub(super) fn starts_constant(ops: &[Operator<'_>], loop_at: usize, local: u32) -> bool {
+    let mut at = loop_at;
+    while at > 0 && matches!(ops[at - 1], Operator::Block { .. }) {
+        at -= 1;
+    }
+    matches!(
+        ops.get(at.saturating_sub(2)..at),
+        Some([Operator::I32Const { .. }, Operator::LocalSet { local_index }]) if *local_index == local
+    )
+}
