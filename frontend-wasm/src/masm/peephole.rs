@@ -223,6 +223,7 @@ const RULES: &[(&str, WindowRule)] = &[
     ("i64_store_moves", i64_store_moves),
     ("commutative_swap", commutative_swap),
     ("undone_moves", undone_moves),
+    ("swapped_copies", swapped_copies),
     ("negative_increment", negative_increment),
     ("shift_by_constant", shift_by_constant),
     ("high_limb_dropped", high_limb_dropped),
@@ -305,6 +306,14 @@ fn undone_moves(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, usize)> {
         _ => false,
     };
     undone.then(|| (Vec::new(), 2))
+}
+
+/// Two copies of one element swapped, `dup.k dup.(k+1) swap` (a byte stored at its own
+/// index copies the index twice): the two are equal, so the swap does nothing.
+fn swapped_copies(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, usize)> {
+    let k = ops.get(i)?.dup_index()?;
+    let j = ops.get(i + 1)?.dup_index()?;
+    (j == k + 1 && *ops.get(i + 2)? == Inst::SWAP).then(|| (ops[i..i + 2].to_vec(), 3))
 }
 
 /// `push.K u32wrapping_add` with K = 2^32 - k (adding a negative i32 constant):

@@ -113,6 +113,11 @@ oracle_tests! {
         let store = if rng.chance(50) { vec!["mem_store".to_string()] } else { Vec::new() };
         [e, p, vec!["swap".into()], store].concat()
     };
+    swapped_copies: Felts, |rng| {
+        let k = rng.range(0, 14);
+        let j = if rng.chance(80) { k + 1 } else { rng.range(0, 15) };
+        vec![dup(k), dup(j), "swap".into()]
+    };
     zero_extended_limb_op: U32s, |rng| {
         let op = rng.pick(&["xor", "xor", "or", "or", "and"]);
         vec!["push.0".into(), "swap".into(), format!("{U64}{op}")]
