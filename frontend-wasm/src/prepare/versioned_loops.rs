@@ -264,6 +264,9 @@ fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
             && Some(j) != back_edge_read
             && matches!(op, Operator::LocalGet { local_index } if *local_index == counter.local)
     });
+    // A pointer the test covers ends below the memory size plus its step: its step is a felt
+    // `add` too.
+    nowrap_adds.extend(derived_reach.keys().map(|p| derived[p].update - 1));
     (!covered.is_empty()).then_some(Plan {
         counter,
         body_len: len,
