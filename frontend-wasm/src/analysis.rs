@@ -13,7 +13,10 @@ use std::{cell::OnceCell, collections::HashMap};
 use midenc_abi::CoreType;
 use wasmparser::Operator;
 
-use crate::{module_env::ModuleInfo, prepare::PreparedBody};
+use crate::{
+    module_env::ModuleInfo,
+    prepare::{versioned_loops::Versioned, PreparedBody},
+};
 
 pub(crate) mod alignment;
 pub(crate) mod call_graph;
@@ -42,14 +45,17 @@ impl FunctionFacts {
     /// The facts of the prepared operators `ops`, whose alignment was analyzed (see
     /// [`body_alignment`]).
     ///
-    /// `ranged_loops` are the unchecked copies of versioned loops with their induction local's
-    /// range ([`crate::prepare::versioned_loops`]).
+    /// `versioned` adds what versioning proved of the unchecked loop copies
+    /// ([`crate::prepare::versioned_loops`]): their counters' ranges, aligned addresses and
+    /// sums that never wrap.
     pub(crate) fn new(
         ops: &[Operator<'_>],
-        alignment: alignment::AlignmentFacts,
-        ranged_loops: &HashMap<usize, (u32, (u64, u64))>,
-        nowrap_adds: &std::collections::HashSet<usize>,
+        mut alignment: alignment::AlignmentFacts,
+        versioned: &Versioned,
     ) -> Self {
+        for (&at, &depth) in &versioned.aligned {
+            alignment.assume_operand_aligned(at, depth);
+        }
         // A loop in counted shape whose induction local holds the same constant on every
         // entry runs over a known range.
         let mut counted_loops: HashMap<usize, CountedFact> = alignment
@@ -69,7 +75,7 @@ impl FunctionFacts {
                 ))
             })
             .collect();
-        for (at, (local, range)) in ranged_loops {
+        for (at, (local, range)) in &versioned.ranges {
             counted_loops.entry(*at).or_insert(CountedFact {
                 local: *local,
                 range: *range,
@@ -79,7 +85,7 @@ impl FunctionFacts {
         FunctionFacts {
             alignment,
             counted_loops,
-            nowrap_adds: nowrap_adds.clone(),
+            nowrap_adds: versioned.nowrap_adds.clone(),
             liveness: OnceCell::new(),
         }
     }

@@ -284,15 +284,8 @@ fn translate_bodies(
         .enumerate()
         .map(|(i, (body, alignment))| {
             let body = body?;
-            let mut alignment = alignment.unwrap_or_default();
-            for at in &body.aligned_accesses {
-                let op = &body.ops[*at];
-                let store = crate::analysis::counted_loop::is_store(op)
-                    || matches!(op, wasmparser::Operator::F32Store { .. });
-                alignment.assume_address_aligned(*at, store);
-            }
             let facts =
-                FunctionFacts::new(&body.ops, alignment, &body.ranged_loops, &body.nowrap_adds);
+                FunctionFacts::new(&body.ops, alignment.unwrap_or_default(), &body.versioned);
             translate::translate_function(module, procs, func(i), &body, &facts)
         })
         .collect()

@@ -9,7 +9,7 @@
 //!   addresses are in bounds and then runs a copy without bounds checks;
 //! - [`shared_bounds`]: one bounds check for the accesses of a straight-line run at one base.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use midenc_abi::CoreType;
 use wasmparser::{FunctionBody, Operator};
@@ -32,14 +32,9 @@ pub(crate) struct PreparedBody<'b> {
     /// The byte offset of each operator, for diagnostics.
     pub(crate) offsets: Vec<u64>,
     pub(crate) shared_checks: HashMap<usize, shared_bounds::SharedCheck>,
-    /// The unchecked copies of versioned loops by the index of their `loop`: the induction
-    /// local and a range holding every value it takes there.
-    pub(crate) ranged_loops: HashMap<usize, (u32, (u64, u64))>,
-    /// The `i32.add`s of those copies' addresses, which cannot wrap.
-    pub(crate) nowrap_adds: HashSet<usize>,
-    /// Felt, word and double-word accesses of those copies whose addresses their test proved
-    /// multiples of 4.
-    pub(crate) aligned_accesses: Vec<usize>,
+    /// What versioning the loops proved about their unchecked copies (ranges, aligned
+    /// addresses, sums that never wrap); their unchecked accesses are in `shared_checks`.
+    pub(crate) versioned: versioned_loops::Versioned,
     /// The type of each local, parameters first.
     pub(crate) local_types: Vec<CoreType>,
     /// The byte offset of the body (its locals), for diagnostics about the whole function.
@@ -108,15 +103,12 @@ impl<'b> PreparedBody<'b> {
             local_types.len(),
         );
         let versioned = versioned_loops::version_loops(&mut ops, &mut offsets);
-        let unchecked = versioned.unchecked;
-        let shared_checks = shared_bounds::plan(&ops, &unchecked);
+        let shared_checks = shared_bounds::plan(&ops, &versioned.unchecked);
         Ok(PreparedBody {
             ops,
             offsets,
             shared_checks,
-            ranged_loops: versioned.ranges,
-            aligned_accesses: versioned.aligned.into_iter().collect(),
-            nowrap_adds: versioned.nowrap_adds,
+            versioned,
             local_types,
             start: offset,
             params,

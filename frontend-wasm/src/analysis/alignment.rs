@@ -94,13 +94,13 @@ impl AlignmentFacts {
         depth < 8 && self.operands.get(at).is_some_and(|m| m >> depth & 1 == 1)
     }
 
-    /// Records that the address of the access `ops[at]` is a multiple of 4, proven by other
-    /// means (a versioned loop's test, [`crate::prepare::versioned_loops`]).
-    pub fn assume_address_aligned(&mut self, at: usize, is_store: bool) {
+    /// Records that operand `depth` of operator `at` (an address) is a multiple of 4, proven
+    /// by other means (a versioned loop's test, [`crate::prepare::versioned_loops`]).
+    pub fn assume_operand_aligned(&mut self, at: usize, depth: usize) {
         if self.operands.len() <= at {
             self.operands.resize(at + 1, 0);
         }
-        self.operands[at] |= 1 << u8::from(is_store);
+        self.operands[at] |= 1 << depth;
     }
 }
 

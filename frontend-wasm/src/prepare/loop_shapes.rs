@@ -23,19 +23,26 @@ pub(crate) fn normalize_loops(ops: &mut Vec<Operator<'_>>, offsets: &mut Vec<u64
     move_exit_blocks_out(ops);
 }
 
-/// The local an `i32.const odd  local.set x  block*  loop` sequence ending at `ops[loop_at]`
-/// sets to an odd constant on loop entry.
-fn odd_on_entry(ops: &[Operator<'_>], loop_at: usize) -> Option<u32> {
+/// The local and the constant an `i32.const c  local.set x  block*  loop` sequence ending at
+/// `ops[loop_at]` sets just before the loop.
+pub(crate) fn constant_set_on_entry(ops: &[Operator<'_>], loop_at: usize) -> Option<(u32, i32)> {
     let mut at = loop_at;
     while at > 0 && matches!(ops[at - 1], Operator::Block { .. }) {
         at -= 1;
     }
     match ops.get(at.checked_sub(2)?..at)? {
-        [Operator::I32Const { value }, Operator::LocalSet { local_index }] if value & 1 == 1 => {
-            Some(*local_index)
+        [Operator::I32Const { value }, Operator::LocalSet { local_index }] => {
+            Some((*local_index, *value))
         }
         _ => None,
     }
+}
+
+/// The local set to an odd constant just before the loop at `ops[loop_at]`.
+fn odd_on_entry(ops: &[Operator<'_>], loop_at: usize) -> Option<u32> {
+    constant_set_on_entry(ops, loop_at)
+        .filter(|(_, value)| value & 1 == 1)
+        .map(|(local, _)| local)
 }
 
 /// Whether every write to `local` in `body` adds an even constant to the local itself.

@@ -48,7 +48,7 @@ mod shape;
 use address::{adds_in, evaluate, expression_start, is_store, whole_elements, Sym, MAX_REACH};
 use guard::guard;
 use shape::{counter, derived_locals, leaves_early, repeats_elsewhere, starts_constant};
-use shape::{Bound, Counter};
+use shape::{Bound, Counter, Derived};
 
 /// Loop bodies longer than this many operators are left alone (the copy doubles them).
 const MAX_BODY: usize = 600;
@@ -66,8 +66,8 @@ pub(crate) struct Versioned {
     /// every value it takes at the top of an iteration.
     pub(crate) ranges: HashMap<usize, (u32, (u64, u64))>,
     /// The felt, word and double-word accesses of the unchecked copies whose addresses the
-    /// test proved multiples of 4.
-    pub(crate) aligned: HashSet<usize>,
+    /// test proved multiples of 4, with the operand depth of the address (1 for a store).
+    pub(crate) aligned: HashMap<usize, usize>,
     /// The `i32.add`s that compute the covered addresses of the unchecked copies: every
     /// partial sum lies below the memory size, so a felt `add` computes them.
     pub(crate) nowrap_adds: HashSet<usize>,
@@ -95,14 +95,21 @@ pub(crate) fn version_loops(ops: &mut Vec<Operator<'_>>, offsets: &mut Vec<u64>)
     out
 }
 
-/// What versioning one loop needs: its counter, the groups of covered accesses by (base,
-/// shift) with their largest constant part, and the covered accesses (body-relative).
+/// Covered accesses whose addresses move the same way, which the test bounds together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Group {
+    /// `B + (i << shift) + C`.
+    Counter { base: Option<u32>, shift: u32 },
+    /// `p + C` for a derived local `p` stepped by `step` (see [`shape::Derived`]).
+    Pointer { local: u32, step: u32 },
+}
+
+/// What versioning one loop needs: its counter, the groups of covered accesses with their
+/// largest constant part `C + offset + size - 1`, and the covered accesses (body-relative).
 struct Plan {
     counter: Counter,
     body_len: usize,
-    reach: BTreeMap<(Option<u32>, u32), u64>,
-    /// Per derived local with covered accesses: its step and largest constant part.
-    derived: Vec<(u32, u32, u64)>,
+    reach: BTreeMap<Group, u64>,
     /// Whether the counter is read after its step other than by the back edge.
     stepped_reads: bool,
     /// The `i32.add`s of covered addresses (body-relative): their sums lie below the memory
@@ -162,9 +169,9 @@ fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
     };
     let mut reach = BTreeMap::new();
     let mut nowrap_adds = Vec::new();
-    let mut derived_reach: BTreeMap<u32, u64> = BTreeMap::new();
     let mut covered = Vec::new();
     let (mut aligned, mut align_counter, mut align_bases) = (Vec::new(), false, Vec::new());
+    let stride = counter.step.unsigned_abs();
     for (j, op) in body.iter().enumerate() {
         let Some((memarg, size)) = access(op) else {
             continue;
@@ -183,74 +190,68 @@ fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
         let mut ors_counter = false;
         let sym = evaluate(
             &body[start..=address_end],
-            (counter.local, counter.step.unsigned_abs()),
+            (counter.local, stride),
             &written,
             &derived,
             &mut ors_counter,
         );
-        // An address that moves with a derived local (and nothing else that moves).
-        if let Sym::Sum {
-            base: None,
-            shift: None,
-            derived: Some(p),
-            mut constant,
-        } = sym
-        {
-            if j > derived[&p].update {
-                constant += u64::from(derived[&p].step);
+        // The group, the constant part (after a step, up to one step more than the values the
+        // test covers), whether the moving part stays a multiple of 4, and what the test must
+        // check for that: the counter's start (when only its step keeps it aligned) and a local.
+        let (group, constant, moves_by_words, align_start, align_local) = match sym {
+            Sym::Sum {
+                base: None,
+                shift: None,
+                derived: Some(p),
+                constant,
+            } => {
+                let Derived { step, update } = derived[&p];
+                let stepped = if j > update { u64::from(step) } else { 0 };
+                let group = Group::Pointer { local: p, step };
+                (
+                    group,
+                    constant + stepped,
+                    step.is_multiple_of(4),
+                    false,
+                    Some(p),
+                )
             }
-            let k = constant + memarg.offset + u64::from(size) - 1;
-            if k < MAX_REACH {
-                let entry = derived_reach.entry(p).or_insert(0);
-                *entry = (*entry).max(k);
-                covered.push(j);
-                nowrap_adds.extend(adds_in(body, start..=address_end));
-                let steps_aligned = derived[&p].step.is_multiple_of(4);
-                if whole_elements(op, size)
-                    && steps_aligned
-                    && (constant + memarg.offset).is_multiple_of(4)
-                {
-                    aligned.push(j);
-                    align_bases.push(p);
-                }
+            Sym::Sum {
+                base,
+                shift: Some(shift),
+                derived: None,
+                constant,
+            } => {
+                let stepped = if j > counter.update && counter.step > 0 {
+                    u64::from(counter.step as u32) << shift
+                } else {
+                    0
+                };
+                let words = shift >= 2 || stride.is_multiple_of(4);
+                let group = Group::Counter { base, shift };
+                (group, constant + stepped, words, shift < 2, base)
             }
-            continue;
-        }
-        let Sym::Sum {
-            base,
-            shift: Some(shift),
-            derived: None,
-            mut constant,
-        } = sym
-        else {
-            continue;
+            _ => continue,
         };
-        // After the step, counting up, i is up to s more than the values the test covers.
-        if j > counter.update && counter.step > 0 {
-            constant += u64::from(counter.step as u32) << shift;
-        }
         let k = constant + memarg.offset + u64::from(size) - 1;
         if k >= MAX_REACH {
             continue;
         }
-        let entry = reach.entry((base, shift)).or_insert(0);
+        let entry = reach.entry(group).or_insert(0);
         *entry = (*entry).max(k);
         covered.push(j);
         nowrap_adds.extend(adds_in(body, start..=address_end));
         // `i | c` is `i + c` only while i is a multiple of 4: the test checks the start.
         align_counter |= ors_counter;
-        // A felt, word or double-word access is aligned when B, i << k and the constant all
-        // are: i by the shift, or by a step that keeps it a multiple of 4 from a start the
-        // test checks.
-        let stride = counter.step.unsigned_abs();
-        let counter_aligned = shift >= 2 || stride.is_multiple_of(4);
+        // A felt, word or double-word access is aligned when the local, the moving part and
+        // the constant all are.
         if whole_elements(op, size)
-            && counter_aligned
+            && moves_by_words
             && (constant + memarg.offset).is_multiple_of(4)
         {
             aligned.push(j);
-            align_counter |= shift < 2;
-            align_bases.extend(base);
+            align_counter |= align_start;
+            align_bases.extend(align_local);
         }
     }
     align_bases.sort_unstable();
@@ -266,17 +267,16 @@ fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
     });
     // A pointer the test covers ends below the memory size plus its step: its step is a felt
     // `add` too.
-    nowrap_adds.extend(derived_reach.keys().map(|p| derived[p].update - 1));
+    nowrap_adds.extend(reach.keys().filter_map(|group| match group {
+        Group::Pointer { local, .. } => Some(derived[local].update - 1),
+        Group::Counter { .. } => None,
+    }));
     (!covered.is_empty()).then_some(Plan {
         counter,
         body_len: len,
         stepped_reads,
         nowrap_adds,
         reach,
-        derived: derived_reach
-            .into_iter()
-            .map(|(p, k)| (p, derived[&p].step, k))
-            .collect(),
         covered,
         aligned,
         align_counter,
@@ -327,8 +327,11 @@ fn apply(
     offsets.splice(loop_at..=end, new_offsets);
     out.unchecked
         .extend(plan.covered.iter().map(|j| fast_start + j));
-    out.aligned
-        .extend(plan.aligned.iter().map(|j| fast_start + j));
+    out.aligned.extend(
+        plan.aligned
+            .iter()
+            .map(|j| (fast_start + j, usize::from(is_store(&ops[fast_start + j])))),
+    );
     out.nowrap_adds
         .extend(plan.nowrap_adds.iter().map(|j| fast_start + j));
     // Counting down to n by |s|, every value is at least n + |s|. A counter stepped before

@@ -151,6 +151,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         let address = self.pop();
         self.bounds_checked_address(memarg, size, address.range)?;
         let first_bytes = aligned && memarg.offset.is_multiple_of(4) && size < 4;
+        let mut widen = widen;
         if alignment::whole_elements(aligned, memarg.offset, size) || first_bytes {
             // [ea] with ea = 4a: element a (and a + 1 for the high limb); a narrower load
             // reads the low bytes of element a, which `widen` masks.
@@ -163,12 +164,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         } else if size == 1 {
             // The byte comes masked: a zero extension adds nothing.
             self.emit("exec.wasm_load8");
-            let widen = widen.strip_prefix(&["u32and.255"]).unwrap_or(widen);
-            for op in widen {
-                self.emit(*op);
-            }
-            self.push(ty, false);
-            return Ok(());
+            widen = widen.strip_prefix(&["u32and.255"]).unwrap_or(widen);
         } else if size == 8 {
             self.emit("exec.wasm_load64");
         } else {

@@ -4,7 +4,7 @@
 use wasmparser::Operator;
 
 use super::shape::Bound;
-use super::Plan;
+use super::{Group, Plan};
 
 /// The test that every covered address of the loop is in bounds, as Wasm operators leaving
 /// one i32 (1 when it holds).
@@ -68,58 +68,50 @@ pub(super) fn guard<'b>(plan: &Plan) -> Vec<Operator<'b>> {
             [konst(u64::from(d)), I32DivU]
         }
     };
-    for (&(base, shift), &k) in reach {
-        // K <= L
+    let rounded_up = |d: u32| [konst(u64::from(d - 1)), I32Add];
+    for (&group, &k) in reach {
+        let local = match group {
+            Group::Counter { base, .. } => base,
+            Group::Pointer { local, .. } => Some(local),
+        };
+        // K <= L, and the group's local at most L - K.
         out.push(konst(k));
         out.extend(memory_bytes());
         out.extend([I32LeU, I32And]);
-        // M = L - K - B, with B <= L - K
-        if let Some(local_index) = base {
+        if let Some(local_index) = local {
             out.push(LocalGet { local_index });
             out.extend(memory_bytes());
             out.extend([konst(k), I32Sub, I32LeU, I32And]);
         }
-        // c = ceil(M / 2^shift); up: n <= c, down: i < c.
-        if up {
-            out.push(n());
-        } else {
-            out.push(i());
-        }
+        // What is compared with ceil(M / d), M = L - K - local: for the counter, n (up) or the
+        // first value (down) with d = 2^shift; for a pointer (counting up only), with T
+        // iterations its accesses reach p + t(T - 1) + K at most, so T with d = t.
+        let (lhs, d, test) = match group {
+            Group::Counter { shift, .. } => {
+                let lhs = if up { vec![n()] } else { vec![i()] };
+                (lhs, 1 << shift, if up { I32LeU } else { I32LtU })
+            }
+            Group::Pointer { step, .. } => {
+                // T = (n - i) / s, rounded up for `lt_u` (i < n is tested above).
+                let mut lhs = vec![n(), i(), I32Sub];
+                if counter.below {
+                    lhs.extend(rounded_up(stride));
+                }
+                lhs.extend(divided_by(stride));
+                (lhs, step, I32LeU)
+            }
+        };
+        out.extend(lhs);
         out.extend(memory_bytes());
         out.extend([konst(k), I32Sub]);
-        if let Some(local_index) = base {
+        if let Some(local_index) = local {
             out.extend([LocalGet { local_index }, I32Sub]);
         }
-        if shift > 0 {
-            out.extend([
-                konst((1 << shift) - 1),
-                I32Add,
-                konst(u64::from(shift)),
-                I32ShrU,
-            ]);
+        if d > 1 {
+            out.extend(rounded_up(d));
+            out.extend(divided_by(d));
         }
-        out.extend([if up { I32LeU } else { I32LtU }, I32And]);
-    }
-    // Derived locals (counting up only): with T iterations, p's accesses reach
-    // p + t(T - 1) + K at most, which must lie below L: T <= ceil((L - K - p) / t).
-    for &(p, t, k) in &plan.derived {
-        let p = || LocalGet { local_index: p };
-        out.push(konst(k));
-        out.extend(memory_bytes());
-        out.extend([I32LeU, I32And, p()]);
-        out.extend(memory_bytes());
-        out.extend([konst(k), I32Sub, I32LeU, I32And]);
-        // T = (n - i) / s, rounded up for `lt_u` (i < n is tested above).
-        out.extend([n(), i(), I32Sub]);
-        if counter.below {
-            out.extend([konst(u64::from(stride - 1)), I32Add]);
-        }
-        out.extend(divided_by(stride));
-        out.extend(memory_bytes());
-        out.extend([konst(k), I32Sub, p(), I32Sub]);
-        out.extend([konst(u64::from(t - 1)), I32Add]);
-        out.extend(divided_by(t));
-        out.extend([I32LeU, I32And]);
+        out.extend([test, I32And]);
     }
     out
 }

@@ -1,9 +1,11 @@
 //! The shapes a versioned loop may have: its counter (how the induction local steps and is
 //! tested), pointers stepped beside it, and the branches that rule a loop out.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use wasmparser::Operator;
+
+use crate::prepare::loop_shapes::constant_set_on_entry;
 
 /// How a recognised loop's induction local moves and when it repeats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,28 +92,7 @@ pub(super) fn counter(body: &[Operator<'_>]) -> Option<Counter> {
         _ => return None,
     };
     // The one write of i: a step at the top level, before the back edge.
-    let mut depth = 0u32;
-    let mut update = None;
-    for (j, op) in body[..len - tail].iter().enumerate() {
-        match op {
-            Block { .. } | If { .. } | Loop { .. } => depth += 1,
-            End => depth = depth.saturating_sub(1),
-            LocalSet { local_index } | LocalTee { local_index } if *local_index == local => {
-                let stepped = depth == 0
-                    && j >= 3
-                    && matches!(&body[j - 3..j], [LocalGet { local_index: x }, I32Const { .. }, I32Add] if *x == local);
-                if !stepped || update.is_some() {
-                    return None;
-                }
-                update = Some(j);
-            }
-            _ => {}
-        }
-    }
-    let update = update?;
-    let I32Const { value: step } = body[update - 2] else {
-        return None;
-    };
+    let (step, update) = single_step(&body[..len - tail], local)?;
     Some(Counter {
         local,
         step,
@@ -125,60 +106,70 @@ pub(super) fn counter(body: &[Operator<'_>]) -> Option<Counter> {
 /// The derived induction locals of a loop body over counter `counter` (see [`Derived`]):
 /// stepped up by a constant once, at the top level, and written nowhere else.
 pub(super) fn derived_locals(body: &[Operator<'_>], counter: u32) -> HashMap<u32, Derived> {
-    use Operator::*;
-    let mut writes: HashMap<u32, Vec<usize>> = HashMap::new();
-    let mut depth = 0u32;
-    let mut top_level = Vec::new();
-    for (j, op) in body.iter().enumerate() {
-        match op {
-            Block { .. } | If { .. } | Loop { .. } => depth += 1,
-            End => depth = depth.saturating_sub(1),
-            LocalSet { local_index } | LocalTee { local_index } => {
-                writes.entry(*local_index).or_default().push(j);
-                if depth == 0 {
-                    top_level.push(j);
-                }
+    let written: HashSet<u32> = body
+        .iter()
+        .filter_map(|op| match op {
+            Operator::LocalSet { local_index } | Operator::LocalTee { local_index } => {
+                Some(*local_index)
             }
-            _ => {}
-        }
-    }
-    writes
+            _ => None,
+        })
+        .collect();
+    written
         .into_iter()
-        .filter_map(|(p, at)| {
-            let [j] = at[..] else {
-                return None;
-            };
-            let step = match body.get(j.checked_sub(3)?..j)? {
-                [LocalGet { local_index }, I32Const { value }, I32Add] if *local_index == p => {
-                    *value
-                }
-                _ => return None,
-            };
-            let ok = p != counter && top_level.contains(&j) && step > 0 && step <= 1 << 16;
-            ok.then_some((
+        .filter(|p| *p != counter)
+        .filter_map(|p| {
+            let (step, update) = single_step(body, p)?;
+            (step > 0 && step <= 1 << 16).then_some((
                 p,
                 Derived {
                     step: step as u32,
-                    update: j,
+                    update,
                 },
             ))
         })
         .collect()
 }
 
+/// The step and its index when `local`'s one write in `body` is a step at the top level:
+/// `local.get x  i32.const s  i32.add  (local.set | local.tee) x`.
+fn single_step(body: &[Operator<'_>], local: u32) -> Option<(i32, usize)> {
+    use Operator::*;
+    let mut writes = with_depth(body).filter(|(_, _, op)| {
+        matches!(op, LocalSet { local_index } | LocalTee { local_index } if *local_index == local)
+    });
+    let (j, depth, _) = writes.next()?;
+    if writes.next().is_some() || depth != 0 {
+        return None;
+    }
+    match body.get(j.checked_sub(3)?..j)? {
+        [LocalGet { local_index }, I32Const { value }, I32Add] if *local_index == local => {
+            Some((*value, j))
+        }
+        _ => None,
+    }
+}
+
+/// Each operator of `body` (a loop's body) with its index and the number of constructs open
+/// around it inside the body.
+fn with_depth<'a, 'b>(
+    body: &'a [Operator<'b>],
+) -> impl Iterator<Item = (usize, u32, &'a Operator<'b>)> {
+    body.iter().enumerate().scan(0u32, |depth, (j, op)| {
+        let here = *depth;
+        match op {
+            Operator::Block { .. } | Operator::If { .. } | Operator::Loop { .. } => *depth += 1,
+            Operator::End => *depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        Some((j, here, op))
+    })
+}
+
 /// Whether any branch of `body` (a loop's body) targets a label that `targets` accepts, given
 /// the branch's relative depth and the depth of the constructs it sits in within the body.
 pub(super) fn any_branch(body: &[Operator<'_>], targets: impl Fn(u32, u32) -> bool) -> bool {
-    let mut depth = 0u32;
-    body.iter().any(|op| match op {
-        Operator::Block { .. } | Operator::If { .. } | Operator::Loop { .. } => {
-            depth += 1;
-            false
-        }
-        Operator::End => {
-            depth = depth.saturating_sub(1);
-            false
-        }
+    with_depth(body).any(|(_, depth, op)| match op {
         Operator::Br { relative_depth } | Operator::BrIf { relative_depth } => {
             targets(*relative_depth, depth)
         }
@@ -202,12 +193,5 @@ pub(super) fn repeats_elsewhere(body: &[Operator<'_>]) -> bool {
 /// Whether `i32.const  local.set local` (through any `block`s) sets the counter just before
 /// the loop: a counted loop over a constant range, whose one check the translator hoists.
 pub(super) fn starts_constant(ops: &[Operator<'_>], loop_at: usize, local: u32) -> bool {
-    let mut at = loop_at;
-    while at > 0 && matches!(ops[at - 1], Operator::Block { .. }) {
-        at -= 1;
-    }
-    matches!(
-        ops.get(at.saturating_sub(2)..at),
-        Some([Operator::I32Const { .. }, Operator::LocalSet { local_index }]) if *local_index == local
-    )
+    constant_set_on_entry(ops, loop_at).is_some_and(|(set, _)| set == local)
 }
