@@ -56,6 +56,8 @@ pub struct ExportWrappers {
     pub instantiate_proc: String,
     /// Exports omitted under [`UnsupportedCode::Trap`], with the reason.
     pub omitted: Vec<(String, String)>,
+    /// Whether some wrapper runs [`INSTANTIATE_WITHOUT_DATA_PROC`] (which is then written).
+    pub skips_data: bool,
 }
 
 /// Which of the runtime's memory tables the module's code reads: an instance writes only those
@@ -133,6 +135,7 @@ pub fn emit_export_wrappers(
 ) -> WasmResult<ExportWrappers> {
     let mut exports = Vec::new();
     let mut omitted = Vec::new();
+    let mut skips_data = false;
     let mut used_names = std::collections::HashSet::from([INSTANTIATE_PROC.to_string()]);
     for export in &module.exports {
         let sig = module.func_type(export.func);
@@ -185,11 +188,10 @@ pub fn emit_export_wrappers(
             entry.push("nop".into());
         }
 
+        let instantiation = instantiation_for(module, procs, &[export.func], false);
+        skips_data |= instantiation == INSTANTIATE_WITHOUT_DATA_PROC;
         let mut wrapper = vec![
-            format!(
-                "exec.{}",
-                instantiation_for(module, procs, &[export.func], false)
-            ),
+            format!("exec.{instantiation}"),
             format!("exec.\"{entry_proc}\""),
         ];
         // The VM keeps at least 16 elements on the stack (dropping below 16 shifts zeros in),
@@ -226,6 +228,7 @@ pub fn emit_export_wrappers(
         exports,
         instantiate_proc: INSTANTIATE_PROC.to_string(),
         omitted,
+        skips_data,
     })
 }
 

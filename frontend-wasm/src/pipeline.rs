@@ -183,11 +183,13 @@ pub(crate) fn compile_with_wrappers(
         }),
     };
     let mut instantiate_text = MasmWriter::default();
-    let without_data = wrapper_text.contains(&format!(
-        "exec.{}\n",
-        exports::INSTANTIATE_WITHOUT_DATA_PROC
-    ));
-    exports::emit_instantiate_proc(&module, &procs, uses, without_data, &mut instantiate_text);
+    exports::emit_instantiate_proc(
+        &module,
+        &procs,
+        uses,
+        wrappers.skips_data,
+        &mut instantiate_text,
+    );
 
     let runtime_text = format!("{intrinsics}{runtime}");
     main_needs.extend(instantiate_text.needs());

@@ -181,6 +181,7 @@ pub fn compile_core_with_world(
             let mut used = std::collections::HashSet::from([INSTANTIATE_PROC.to_string()]);
             let realloc = find("cabi_realloc").map(|f| procs.invoke(None, f));
             let mut compiled = Vec::new();
+            let mut skips_data = false;
             for export in &wanted {
                 let func = find(&export.name).ok_or_else(|| {
                     invalid(
@@ -211,10 +212,10 @@ pub fn compile_core_with_world(
                     || sig.flat_results().len() > 1
                     || sig.result.as_ref().is_some_and(|t| t.has_lists());
                 let funcs: Vec<u32> = std::iter::once(func).chain(post_func).collect();
-                let init = [format!(
-                    "exec.{}",
-                    exports::instantiation_for(module, procs, &funcs, wrapper_reads)
-                )];
+                let instantiation =
+                    exports::instantiation_for(module, procs, &funcs, wrapper_reads);
+                skips_data |= instantiation == exports::INSTANTIATE_WITHOUT_DATA_PROC;
+                let init = [format!("exec.{instantiation}")];
                 let targets = canon::Targets {
                     core: &core,
                     realloc: realloc.as_deref(),
@@ -273,6 +274,7 @@ pub fn compile_core_with_world(
                 exports: compiled,
                 instantiate_proc: INSTANTIATE_PROC.to_string(),
                 omitted: Vec::new(),
+                skips_data,
             })
         },
     )?;

@@ -166,7 +166,7 @@ fn parse_call(text: &str, exporters: &[&midenc_linker::LinkedPackage]) -> Driver
             }
             None => invocation.args.iter().flat_map(|v| v.to_felts()).collect(),
         };
-        if args.len() > 16 {
+        if args.len() > midenc_abi::MAX_STACK_FELTS {
             return Err(unsupported());
         }
         return Ok(Call {
