@@ -144,6 +144,16 @@ pub(crate) fn is_memory_access(op: &Operator<'_>) -> bool {
     ) || is_store(op)
 }
 
+/// The local an operator writes (`local.set`, `local.tee`).
+pub(crate) fn written_local(op: &Operator<'_>) -> Option<u32> {
+    match op {
+        Operator::LocalSet { local_index } | Operator::LocalTee { local_index } => {
+            Some(*local_index)
+        }
+        _ => None,
+    }
+}
+
 /// The stores of one value (not the bulk operators).
 pub(crate) fn is_store(op: &Operator<'_>) -> bool {
     use Operator::*;

@@ -21,7 +21,7 @@
 
 use wasmparser::Operator;
 
-use crate::analysis::counted_loop::{body_len, is_memory_access, is_plain};
+use crate::analysis::counted_loop::{body_len, is_memory_access, is_plain, written_local};
 
 /// How the body of a speculated loop ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,15 +74,7 @@ pub fn shape(after_loop: &[Operator<'_>]) -> Option<LoopShape> {
         return None;
     }
     let written = |ops: &[Operator<'_>]| -> Vec<u32> {
-        let mut locals: Vec<u32> = ops
-            .iter()
-            .filter_map(|op| match op {
-                Operator::LocalSet { local_index } | Operator::LocalTee { local_index } => {
-                    Some(*local_index)
-                }
-                _ => None,
-            })
-            .collect();
+        let mut locals: Vec<u32> = ops.iter().filter_map(written_local).collect();
         locals.sort_unstable();
         locals.dedup();
         locals

@@ -38,7 +38,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use wasmparser::{BlockType, Operator};
 
-use crate::analysis::counted_loop::body_len;
+use crate::analysis::counted_loop::{body_len, written_local};
 use crate::prepare::shared_bounds::access;
 
 mod address;
@@ -148,14 +148,8 @@ fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
     let written: HashSet<u32> = body
         .iter()
         .enumerate()
-        .filter_map(|(j, op)| match op {
-            Operator::LocalSet { local_index } | Operator::LocalTee { local_index }
-                if j != counter.update =>
-            {
-                Some(*local_index)
-            }
-            _ => None,
-        })
+        .filter(|(j, _)| *j != counter.update)
+        .filter_map(|(_, op)| written_local(op))
         .collect();
     if written.contains(&counter.local)
         || matches!(counter.bound, Bound::Local(n) if written.contains(&n) || n == counter.local)

@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use wasmparser::Operator;
 
+use crate::analysis::counted_loop::written_local;
 use crate::prepare::loop_shapes::constant_set_on_entry;
 
 /// How a recognised loop's induction local moves and when it repeats.
@@ -106,15 +107,7 @@ pub(super) fn counter(body: &[Operator<'_>]) -> Option<Counter> {
 /// The derived induction locals of a loop body over counter `counter` (see [`Derived`]):
 /// stepped up by a constant once, at the top level, and written nowhere else.
 pub(super) fn derived_locals(body: &[Operator<'_>], counter: u32) -> HashMap<u32, Derived> {
-    let written: HashSet<u32> = body
-        .iter()
-        .filter_map(|op| match op {
-            Operator::LocalSet { local_index } | Operator::LocalTee { local_index } => {
-                Some(*local_index)
-            }
-            _ => None,
-        })
-        .collect();
+    let written: HashSet<u32> = body.iter().filter_map(written_local).collect();
     written
         .into_iter()
         .filter(|p| *p != counter)
@@ -135,9 +128,7 @@ pub(super) fn derived_locals(body: &[Operator<'_>], counter: u32) -> HashMap<u32
 /// `local.get x  i32.const s  i32.add  (local.set | local.tee) x`.
 fn single_step(body: &[Operator<'_>], local: u32) -> Option<(i32, usize)> {
     use Operator::*;
-    let mut writes = with_depth(body).filter(|(_, _, op)| {
-        matches!(op, LocalSet { local_index } | LocalTee { local_index } if *local_index == local)
-    });
+    let mut writes = with_depth(body).filter(|(_, _, op)| written_local(op) == Some(local));
     let (j, depth, _) = writes.next()?;
     if writes.next().is_some() || depth != 0 {
         return None;
