@@ -33,6 +33,11 @@ pub enum Command {
     /// Run transactions on a local mock chain against an account made of compiled
     /// account components, and show what each changed.
     Tx(commands::tx::Opts),
+    /// Run an export like `run` and prove the execution: writes a proof file.
+    Prove(commands::prove::Opts),
+    /// Check a proof file (against a package, or its recorded program root) and print the
+    /// result it proves.
+    Verify(commands::verify::Opts),
 }
 
 /// Parses arguments, runs the command and renders any error; the process exit status.
@@ -64,6 +69,8 @@ pub fn main() -> ExitCode {
         Command::New(opts) => commands::new::run(opts),
         Command::Inspect(opts) => commands::inspect::run(opts),
         Command::Tx(opts) => commands::tx::run(opts),
+        Command::Prove(opts) => commands::prove::run(opts),
+        Command::Verify(opts) => commands::verify::run(opts),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -27,6 +27,15 @@ pub enum DriverError {
         /// The I/O error.
         error: std::io::Error,
     },
+    /// A proof file that cannot be read, or whose proof does not check out.
+    #[error("{message}")]
+    #[diagnostic(code(midenc::proof), help("{help}"))]
+    Proof {
+        /// What did not match.
+        message: String,
+        /// What to do about it.
+        help: String,
+    },
     /// The input's kind could not be told from its name.
     #[error("cannot tell the kind of input `{}`", path.display())]
     #[diagnostic(code(midenc::input), help("inputs are `.wasm` or `.wat` files{}", if *allow_masp { ", or `.masp` packages" } else { "" }))]

@@ -13,6 +13,7 @@ mod commands;
 pub mod error;
 pub mod input;
 pub mod invoke;
+pub mod proof;
 pub mod status;
 pub mod toolchain;
 mod trap_host;

@@ -38,7 +38,7 @@ pub struct RunOutcome {
 }
 
 #[derive(Default)]
-struct ClockProbe {
+pub(crate) struct ClockProbe {
     clock: u32,
     /// Behind a lock because the host hands out only a shared reference after the run.
     profiler: std::sync::Mutex<Profiler>,
@@ -228,15 +228,21 @@ pub fn execute(
     stack: &[u64],
     advice: AdviceInputs,
 ) -> DriverResult<Execution> {
-    let source = format!(
-        "begin\n    call.{}\n    trace.{CLOCK_TRACE_ID}\nend\n",
-        root.to_hex()
-    );
+    let source = entry_source(root);
     run_program(package, &LinkSet::default(), &source, stack, advice, None)
 }
 
+/// The entry program that invokes an export: `call` of its MAST root, then the clock probe.
+/// Its MAST root is what a proof of the call names.
+pub fn entry_source(root: Word) -> String {
+    format!(
+        "begin\n    call.{}\n    trace.{CLOCK_TRACE_ID}\nend\n",
+        root.to_hex()
+    )
+}
+
 /// [`execute`] with an optional cycle limit.
-fn execute_limited(
+pub(crate) fn execute_limited(
     package: &LinkedPackage,
     links: &LinkSet,
     root: Word,
@@ -244,10 +250,7 @@ fn execute_limited(
     advice: AdviceInputs,
     max_cycles: Option<u32>,
 ) -> DriverResult<Execution> {
-    let source = format!(
-        "begin\n    call.{}\n    trace.{CLOCK_TRACE_ID}\nend\n",
-        root.to_hex()
-    );
+    let source = entry_source(root);
     run_program(package, links, &source, stack, advice, max_cycles)
 }
 
@@ -332,7 +335,7 @@ pub fn call_export_profiled(
 
 /// Assembles the program `source` against `package`, with `stack` (top first) as inputs and a
 /// host that has the package and the core library's event handlers loaded.
-fn prepare(
+pub(crate) fn prepare(
     package: &LinkedPackage,
     links: &LinkSet,
     source: &str,
@@ -443,10 +446,7 @@ pub fn trace_lengths(
     max_core_rows: usize,
 ) -> DriverResult<Option<TraceLengths>> {
     crate::with_deep_stack(|| {
-        let source = format!(
-            "begin\n    call.{}\n    trace.{CLOCK_TRACE_ID}\nend\n",
-            root.to_hex()
-        );
+        let source = entry_source(root);
         let (program, stack, mut host) =
             prepare(package, &LinkSet::default(), &source, &lower_values(args))?;
         let package_links = LinkSet::default();
@@ -513,22 +513,51 @@ pub fn call_component_export_linked(
     let (stack, advice) = spill_inputs(sig.params_spill(), &image)?;
     let run =
         crate::with_deep_stack(|| execute_limited(package, links, root, &stack, advice, None))?;
-    let Some(result_ty) = &sig.result else {
-        return Ok(ComponentOutcome {
-            result: None,
-            cycles: run.cycles,
-        });
-    };
-    let image = if sig.results_spill() {
-        let key = Word::new(
-            [0, 1, 2, 3].map(|i| Felt::new(run.stack[i]).expect("stack felts are canonical")),
-        );
-        let entry = run
-            .advice_map
+    let result = component_result(sig, &run.stack, |key| {
+        run.advice_map
             .get(&key)
-            .ok_or_else(|| bad("the result digest names no advice-map entry".into()))?;
-        let entry: Vec<u64> = entry.iter().map(|f| f.as_canonical_u64()).collect();
-        if image_digest(&entry)? != key || entry.len() as u64 != 4 * run.stack[4] {
+            .map(|entry| entry.iter().map(|f| f.as_canonical_u64()).collect())
+    })?;
+    Ok(ComponentOutcome {
+        result,
+        cycles: run.cycles,
+    })
+}
+
+/// The result of a component export from its output `stack` (top first): the flat felts, or
+/// the advice-map entry that `entry` finds under the digest on the stack, checked against
+/// that digest and the word count beside it.
+///
+/// # Errors
+/// [`DriverError::Vm`] when the entry is missing or does not match, or the felts do not
+/// decode as the result type.
+pub fn component_result(
+    sig: &WitSignature,
+    stack: &[u64],
+    entry: impl Fn(Word) -> Option<Vec<u64>>,
+) -> DriverResult<Option<wasm_wave::value::Value>> {
+    let bad = |message: String| DriverError::Vm { message };
+    let Some(result_ty) = &sig.result else {
+        return Ok(None);
+    };
+    let needed = if sig.results_spill() {
+        5
+    } else {
+        sig.result_felts()
+    };
+    if stack.len() < needed {
+        return Err(bad("the output stack is too short for the result".into()));
+    }
+    let image = if sig.results_spill() {
+        let key = Word::new([
+            felt(stack[0])?,
+            felt(stack[1])?,
+            felt(stack[2])?,
+            felt(stack[3])?,
+        ]);
+        let entry =
+            entry(key).ok_or_else(|| bad("the result digest names no advice-map entry".into()))?;
+        if image_digest(&entry)? != key || entry.len() as u64 != 4 * stack[4] {
             return Err(bad(
                 "the result advice entry does not match its digest and length".into(),
             ));
@@ -536,17 +565,14 @@ pub fn call_component_export_linked(
         Image::from_advice_entry(&entry, sig.result_felts())
     } else {
         Ok(Image {
-            flat: run.stack[..sig.result_felts()].to_vec(),
+            flat: stack[..sig.result_felts()].to_vec(),
             blobs: Vec::new(),
         })
     }
     .map_err(|e| bad(e.to_string()))?;
-    let value = midenc_abi::host::decode(result_ty, &image)
-        .map_err(|e| bad(format!("the export broke the calling convention: {e}")))?;
-    Ok(ComponentOutcome {
-        result: Some(value),
-        cycles: run.cycles,
-    })
+    midenc_abi::host::decode(result_ty, &image)
+        .map(Some)
+        .map_err(|e| bad(format!("the export broke the calling convention: {e}")))
 }
 
 /// Stack and advice inputs for an argument image: the flat felts on the stack, or the digest

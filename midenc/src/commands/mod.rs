@@ -5,5 +5,7 @@ pub mod build;
 pub mod compile;
 pub mod inspect;
 pub mod new;
+pub mod prove;
 pub mod run;
 pub mod tx;
+pub mod verify;

@@ -2,6 +2,8 @@
 //! read what it printed. Each test crate uses a subset.
 #![allow(dead_code)]
 
+pub mod link_chain;
+
 use std::{
     path::{Path, PathBuf},
     process::{Command, Output},
