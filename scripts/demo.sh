@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job, setup included: build midenc; compile a core Wasm module to a Miden package and
-# run it on the Miden VM; build the Rust example package examples/bank with `midenc build` and
-# run it; build the contract examples wallet and p2id and run a transaction consuming the note.
+# The main job, setup included: build midenc; compile a core Wasm module to a Miden package, run
+# it on the Miden VM, prove one call and verify the proof; build the Rust example package
+# examples/bank with `midenc build` and run it; build the contract examples wallet and p2id and
+# run a transaction consuming the note.
 # Prints each call, its result and its cycle count, and the transaction report.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,6 +22,9 @@ run() { # prints `CALL = RESULT (cycles: N)`
 run "$out/arith.masp" 'gcd(1071, 462)'
 run "$out/arith.masp" 'fact(20)'
 run examples/core/arith.wat 'add(2147483647, 1)'
+# Prove one call with the Miden prover and verify the proof against the package (docs/proofs.md).
+"$midenc" prove "$out/arith.masp" --invoke 'gcd(1071, 462)' -o "$out/gcd.proof"
+echo "verified gcd(1071, 462) = $("$midenc" verify "$out/gcd.proof" --package "$out/arith.masp")"
 
 # A Rust package: records, enums, variants and results across the call (examples/README.md).
 (cd examples/bank && "$midenc" build)
