@@ -218,6 +218,7 @@ const RULES: &[(&str, WindowRule)] = &[
     ("unary_update", local_moves::unary_update),
     ("unary_tee", local_moves::unary_tee),
     ("binary_update", local_moves::binary_update),
+    ("update_around_body", local_moves::update_around_body),
     ("operands_in_order", operands_in_order),
     ("zero_extended_limb_op", zero_extended_limb_op),
     ("i64_store_moves", i64_store_moves),

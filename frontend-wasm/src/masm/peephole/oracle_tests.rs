@@ -102,6 +102,47 @@ oracle_tests! {
         let k = rng.range(1, 9);
         vec![dup(k), binary(rng), swap(k), "drop".into()]
     };
+    update_around_body: Felts, |rng| {
+        // A body of felt instructions that copies other positions (now and then the slot
+        // itself: a near miss), moves values across the slot, computes, and ends one value
+        // up; then the store, or the tee's store.
+        let k = rng.range(0, 9);
+        let mut out = vec![dup(k)];
+        let mut height: usize = 1;
+        let deep = |rng: &mut Rng, lo: usize| {
+            let hi = if rng.chance(15) { 12 } else { 4 };
+            rng.range(lo, hi)
+        };
+        for _ in 0..rng.range(1, 8) {
+            match rng.range(0, 7) {
+                0 | 1 => {
+                    out.push(dup(deep(rng, 0)));
+                    height += 1;
+                }
+                2 => {
+                    out.push(push(rng));
+                    height += 1;
+                }
+                3 => out.push(rng.pick(&["neg", "incr", "add.7", "mul.3"]).to_string()),
+                4 => out.push(format!("movup.{}", deep(rng, 2))),
+                5 => out.push(format!("movdn.{}", deep(rng, 2))),
+                // Now and then consuming the copy with a value below it (a near miss: at the
+                // stack's floor the rewrite would end one element deeper).
+                _ if height >= 2 || rng.chance(10) => {
+                    out.push(rng.pick(&BINARY[..4]).to_string());
+                    height = height.saturating_sub(1).max(1);
+                }
+                _ => out.push(swap(deep(rng, 1))),
+            }
+        }
+        out.extend((1..height).map(|_| rng.pick(&BINARY[..2]).to_string()));
+        if rng.chance(30) {
+            out.extend(["dup".into(), swap(k + 2), "drop".into()]);
+        } else {
+            out.extend([swap(k + 1), "drop".into()]);
+        }
+        out
+    };
     operands_in_order: U32s, |rng| {
         // E (an address from a copy) and P (a value; reading E's value now and then).
         let e = [vec![dup(rng.range(0, 14))], unary_run(rng, 0, 2)].concat();
