@@ -137,10 +137,41 @@ fn versioned_loops_agree_with_wasmi() {
     assert_eq!(ran, cases.len());
 }
 
+/// The unchecked copies run four iterations per pass while four remain, then one at a time:
+/// every trip count from 1 to 13 (fewer than a pass, whole passes, and each remainder), for
+/// every shape, next to the end of memory too.
+#[test]
+fn unrolled_passes_and_their_remainders_agree_with_wasmi() {
+    let mut diff = Differential::from_wat(WAT);
+    let mut cases: Vec<(&str, Vec<CoreValue>)> = Vec::new();
+    let args = |v: &[i32]| v.iter().map(|x| i32v(*x)).collect::<Vec<_>>();
+    let end = PAGE;
+    for t in 1..=13 {
+        cases.push(("store_then_sum_bytes", args(&[0, t])));
+        cases.push(("sum_words", args(&[0, 8, 8 + 4 * t])));
+        cases.push(("sum_words", args(&[0, end - 4 * t, end])));
+        cases.push(("sum_words", args(&[0, end - 4 * t, end + 4])));
+        cases.push(("based", args(&[0, 64, t])));
+        cases.push(("based", args(&[0, end - 4 * t, t])));
+        cases.push(("step_to", args(&[0, 16, 16 + 4 * t])));
+        cases.push(("down_to", args(&[0, 100 + t, 100])));
+        cases.push(("down_to", args(&[0, end - 1, end - 1 - t])));
+        cases.push(("reverse_sum", args(&[0, 256, 4 * t])));
+        cases.push(("reverse_sum", args(&[0, end - 4 * t, 4 * t])));
+        cases.push(("step_first", args(&[0, 0, t])));
+        cases.push(("fill_by_pointer", args(&[0, 512, t])));
+        cases.push(("fill_by_pointer", args(&[0, end - 16 * t, t])));
+        cases.push(("read_after_step", args(&[0, 512, t])));
+    }
+    let ran = diff.check(&cases);
+    assert_eq!(ran, cases.len());
+}
+
 #[test]
 fn the_unchecked_copy_has_no_bounds_checks() {
-    // `sum_words` of the benchmark's loops: two copies of the loop, and the only bounds check
-    // left is the checked copy's.
+    // `sum_words` of the benchmark's loops: three copies of the loop (unrolled and one at a
+    // time, both unchecked; and the checked one), and the only bounds check left is the
+    // checked copy's.
     let wasm = wat::parse_str(include_str!("../fixtures/core/loop_kernels.wat")).unwrap();
     let masm = midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
         .unwrap()
@@ -150,7 +181,7 @@ fn the_unchecked_copy_has_no_bounds_checks() {
         .nth(1)
         .and_then(|rest| rest.split("\nend\n").next())
         .expect("sum_words is in the listing");
-    assert_eq!(body.matches("while.true").count(), 2, "{body}");
+    assert_eq!(body.matches("while.true").count(), 3, "{body}");
     assert_eq!(body.matches("out of bounds").count(), 1, "{body}");
     let fast = body.split("else").next().unwrap();
     assert!(!fast.contains("out of bounds"), "{body}");

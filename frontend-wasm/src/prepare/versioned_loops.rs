@@ -44,6 +44,7 @@ use crate::prepare::shared_bounds::access;
 mod address;
 mod guard;
 mod shape;
+mod unroll;
 
 use address::{adds_in, evaluate, expression_start, is_store, whole_elements, Sym, MAX_REACH};
 use guard::guard;
@@ -278,10 +279,11 @@ fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
     })
 }
 
-/// Rewrites the loop at `loop_at` into `test  if  loop (unchecked) end  else  loop end  end`.
-/// Returns the index just after the rewritten construct.
-fn apply(
-    ops: &mut Vec<Operator<'_>>,
+/// Rewrites the loop at `loop_at` into `test  if  (unrolled section)  loop (unchecked) end
+/// else  loop end  end` (the unrolled section and the `if` around the unchecked loop only when
+/// [`unroll::unroll`] accepts the body). Returns the index just after the rewritten construct.
+fn apply<'b>(
+    ops: &mut Vec<Operator<'b>>,
     offsets: &mut Vec<u64>,
     loop_at: usize,
     plan: &Plan,
@@ -290,44 +292,88 @@ fn apply(
     let end = loop_at + 1 + plan.body_len;
     let at = offsets[loop_at];
     // No branch leaves the body (`leaves_early`), so moving it into an `if` changes no depth.
-    let body: Vec<Operator<'_>> = ops[loop_at + 1..end].to_vec();
+    let body: Vec<Operator<'b>> = ops[loop_at + 1..end].to_vec();
     let body_offsets = offsets[loop_at + 1..end].to_vec();
+    let loop_op = ops[loop_at].clone();
 
     let mut new_ops = guard(plan);
-    let guard_len = new_ops.len();
-    new_ops.push(Operator::If {
-        blockty: BlockType::Empty,
-    });
-    new_ops.push(ops[loop_at].clone());
-    let fast_start = loop_at + new_ops.len();
-    new_ops.extend(body.iter().cloned());
-    new_ops.push(Operator::End);
-    new_ops.push(Operator::Else);
-    new_ops.push(ops[loop_at].clone());
-    new_ops.extend(body);
-    new_ops.push(Operator::End);
-    new_ops.push(Operator::End);
-
-    let mut new_offsets = vec![at; guard_len + 2];
-    new_offsets.extend(&body_offsets);
-    new_offsets.extend([offsets[end], at, at]);
-    new_offsets.extend(&body_offsets);
-    new_offsets.extend([offsets[end], offsets[end]]);
+    let mut new_offsets = vec![at; new_ops.len()];
+    let mut push = |new_ops: &mut Vec<Operator<'b>>, op: Operator<'b>, offset: u64| {
+        new_ops.push(op);
+        new_offsets.push(offset);
+    };
+    push(
+        &mut new_ops,
+        Operator::If {
+            blockty: BlockType::Empty,
+        },
+        at,
+    );
+    // Unchecked copies of the body: where each starts, and each unchecked loop's index.
+    let mut copies = Vec::new();
+    let mut loops = Vec::new();
+    let unrolled = unroll::unroll(&plan.counter, &body, &loop_op);
+    if let Some(unrolled) = &unrolled {
+        let base = loop_at + new_ops.len();
+        for (j, op) in unrolled.ops.iter().enumerate() {
+            // A copy's operators keep their offsets; the tests, those of the loop.
+            let offset = match unrolled.copies.iter().rposition(|c| *c <= j) {
+                Some(c) if j - unrolled.copies[c] < plan.body_len => {
+                    body_offsets[j - unrolled.copies[c]]
+                }
+                _ => at,
+            };
+            push(&mut new_ops, op.clone(), offset);
+        }
+        copies.extend(unrolled.copies.iter().map(|c| base + c));
+        loops.push(base + unrolled.loop_at);
+        push(
+            &mut new_ops,
+            Operator::If {
+                blockty: BlockType::Empty,
+            },
+            at,
+        );
+    }
+    loops.push(loop_at + new_ops.len());
+    push(&mut new_ops, loop_op.clone(), at);
+    copies.push(loop_at + new_ops.len());
+    for (op, offset) in body.iter().zip(&body_offsets) {
+        push(&mut new_ops, op.clone(), *offset);
+    }
+    push(&mut new_ops, Operator::End, offsets[end]);
+    if unrolled.is_some() {
+        push(&mut new_ops, Operator::End, offsets[end]);
+    }
+    push(&mut new_ops, Operator::Else, at);
+    push(&mut new_ops, loop_op, at);
+    for (op, offset) in body.into_iter().zip(&body_offsets) {
+        push(&mut new_ops, op, *offset);
+    }
+    push(&mut new_ops, Operator::End, offsets[end]);
+    push(&mut new_ops, Operator::End, offsets[end]);
     debug_assert_eq!(new_ops.len(), new_offsets.len());
 
     let added = new_ops.len();
     // Replace `loop … end` (body_len + 2 operators).
     ops.splice(loop_at..=end, new_ops);
     offsets.splice(loop_at..=end, new_offsets);
-    out.unchecked
-        .extend(plan.covered.iter().map(|j| fast_start + j));
-    out.aligned.extend(
-        plan.aligned
+    // The facts of each unchecked copy. An unrolled copy lacks its back edge's test, but the
+    // facts' operators all come before it.
+    for start in &copies {
+        debug_assert!(plan
+            .covered
             .iter()
-            .map(|j| (fast_start + j, usize::from(is_store(&ops[fast_start + j])))),
-    );
-    out.nowrap_adds
-        .extend(plan.nowrap_adds.iter().map(|j| fast_start + j));
+            .all(|j| access(&ops[start + j]).is_some()));
+        out.unchecked.extend(plan.covered.iter().map(|j| start + j));
+        out.aligned.extend(
+            plan.aligned
+                .iter()
+                .map(|j| (start + j, usize::from(is_store(&ops[start + j])))),
+        );
+        out.nowrap_adds
+            .extend(plan.nowrap_adds.iter().map(|j| start + j));
+    }
     // Counting down to n by |s|, every value is at least n + |s|. A counter stepped before
     // the back edge may be read stepped (down to n) before the test: then no range, unless
     // only the back edge reads it after the step (a comparison, which uses no range).
@@ -336,12 +382,11 @@ fn apply(
     } else {
         0
     };
-    let reads_stepped = plan.stepped_reads;
-    if plan.counter.step_in_back_edge || !reads_stepped {
-        out.ranges.insert(
-            fast_start - 1,
-            (plan.counter.local, (lowest, HIGHEST_VALUE)),
-        );
+    if plan.counter.step_in_back_edge || !plan.stepped_reads {
+        for loop_index in loops {
+            out.ranges
+                .insert(loop_index, (plan.counter.local, (lowest, HIGHEST_VALUE)));
+        }
     }
     loop_at + added
 }
@@ -381,19 +426,24 @@ mod tests {
         );
         let (ops, unchecked) = versioned(&body);
         let at = |pred: fn(&Operator<'_>) -> bool| ops.iter().position(pred).unwrap();
+        // The checked loop follows the last `else` (the unrolled section has one of its own).
         let (fast, els) = (
             at(|o| matches!(o, Operator::Loop { .. })),
-            at(|o| matches!(o, Operator::Else)),
+            ops.iter()
+                .rposition(|o| matches!(o, Operator::Else))
+                .unwrap(),
         );
-        // Both accesses of the first copy, none of the second.
-        assert_eq!(unchecked.len(), 2);
+        // Both accesses of every unchecked copy (four unrolled, one at a time), none of the
+        // checked loop's.
+        let copies = unroll::FACTOR as usize + 1;
+        assert_eq!(unchecked.len(), 2 * copies);
         assert!(unchecked.iter().all(|j| *j > fast && *j < els));
         assert!(matches!(ops[fast - 1], Operator::If { .. }));
         assert_eq!(
             ops.iter()
                 .filter(|o| matches!(o, Operator::Loop { .. }))
                 .count(),
-            2
+            3
         );
     }
 
@@ -403,7 +453,7 @@ mod tests {
         let body = "loop local.get 3 local.get 2 i32.const -4 i32.add local.tee 2 local.get 1 \
             i32.add i32.load i32.add local.set 3 local.get 2 br_if 0 end";
         let (_, unchecked) = versioned(body);
-        assert_eq!(unchecked.len(), 1);
+        assert_eq!(unchecked.len(), unroll::FACTOR as usize + 1);
         // A second way back to the loop head could skip the test: left alone.
         let body = "loop local.get 2 i32.const 1 i32.add local.set 2 local.get 2 i32.load8_u \
             br_if 0 local.get 2 local.get 0 i32.lt_u br_if 0 end";
@@ -416,7 +466,7 @@ mod tests {
         let body = "loop local.get 1 local.get 2 i32.store local.get 1 i32.const 12 i32.add \
             local.get 2 i32.store local.get 1 i32.const 16 i32.add local.set 1 \
             local.get 0 local.get 2 i32.const 4 i32.add local.tee 2 i32.ne br_if 0 end";
-        assert_eq!(versioned(body).1.len(), 2);
+        assert_eq!(versioned(body).1.len(), 2 * (unroll::FACTOR as usize + 1));
         // A pointer also written elsewhere in the body is not derived.
         let body = "loop local.get 1 local.get 2 i32.store local.get 1 i32.const 16 i32.add \
             local.set 1 local.get 3 local.set 1 \

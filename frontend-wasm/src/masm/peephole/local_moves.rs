@@ -307,10 +307,7 @@ pub(super) fn update_around_body(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, u
         if slot == k + 1 && !body.is_empty() {
             let tee = ops.get(j) == Some(&Inst::DUP) && swap_index(ops.get(j + 1)) == Some(k + 2);
             let (store, consumed) = if tee {
-                (
-                    [vec![Inst::DUP], Inst::movdn(k + 1)].concat(),
-                    j + 3 - i,
-                )
+                ([vec![Inst::DUP], Inst::movdn(k + 1)].concat(), j + 3 - i)
             } else if swap_index(ops.get(j)) == Some(k + 1) {
                 (Inst::movdn(k), j + 2 - i)
             } else {
@@ -327,7 +324,9 @@ pub(super) fn update_around_body(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, u
         height += match ops[j] {
             Inst::Dup(_) => 1,
             Inst::MovUp(_) | Inst::MovDn(_) | Inst::Swap(_) => 0,
-            ref op => op.stack_effect().map_or(0, |e| e.pushes as isize - e.pops as isize),
+            ref op => op
+                .stack_effect()
+                .map_or(0, |e| e.pushes as isize - e.pops as isize),
         };
         if height < 0 {
             return None;
@@ -356,7 +355,11 @@ fn without_slot(op: &Inst, slot: &mut usize) -> Option<Vec<Inst>> {
         }
         Inst::MovDn(n) => {
             *slot -= usize::from(n as usize >= d);
-            Inst::movdn(if n as usize >= d { n as usize - 1 } else { n as usize })
+            Inst::movdn(if n as usize >= d {
+                n as usize - 1
+            } else {
+                n as usize
+            })
         }
         Inst::Swap(n) if n as usize != d => vec![Inst::Swap(shallower(n as usize) as u8)],
         Inst::Dup(_) | Inst::MovUp(_) | Inst::Swap(_) => return None,
