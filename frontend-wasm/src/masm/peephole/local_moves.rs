@@ -159,6 +159,93 @@ fn swap_index(op: Option<&Inst>) -> Option<usize> {
 
 /// Which windows the rules rewrite, and to what; that the rewrites keep the program's meaning
 /// is checked by the oracle (`peephole/oracle_tests.rs`).
+/// Instructions [`update_around_body`] looks through for the store of an update.
+const MAX_UPDATE_BODY: usize = 24;
+
+/// `dup.k B swap.(k+1) drop`, for any body B that leaves one value more than it found and
+/// never touches the local's slot: `movup.k B' movdn.k`, where B' is B with every position
+/// below the slot one shallower (the slot is gone while B runs). The `local.tee` form,
+/// `dup.k B dup swap.(k+2) drop`, becomes `movup.k B' dup movdn.(k+1)`. This is the general
+/// case of [`unary_update`] and [`binary_update`]: an accumulator updated from a loaded
+/// element (`acc = acc * x + c[i]`), whose body reads other locals and steps a counter.
+pub(super) fn update_around_body(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, usize)> {
+    let k = ops.get(i)?.dup_index()?;
+    // The slot's depth while the body runs (one below the copy at first), and the body's
+    // height above the copy.
+    let mut slot = k + 1;
+    let mut height = 0isize;
+    let mut body = Vec::new();
+    for j in i + 1..ops.len().min(i + 2 + MAX_UPDATE_BODY) {
+        if slot == k + 1 && !body.is_empty() {
+            let tee = ops.get(j) == Some(&Inst::DUP) && swap_index(ops.get(j + 1)) == Some(k + 2);
+            let (store, consumed) = if tee {
+                ([vec![Inst::DUP], Inst::movdn(k + 1)].concat(), j + 3 - i)
+            } else if swap_index(ops.get(j)) == Some(k + 1) {
+                (Inst::movdn(k), j + 2 - i)
+            } else {
+                (Vec::new(), 0)
+            };
+            if consumed > 0 && ops.get(i + consumed - 1) == Some(&Inst::DROP) {
+                let out = [Inst::movup(k), body, store].concat();
+                return (cycles(&out) < cycles(&ops[i..i + consumed])).then_some((out, consumed));
+            }
+        }
+        // Without the copy the body runs one element lower; were it to consume the value it
+        // started on, at the VM's 16-element floor it would pull in a zero and end deeper.
+        body.extend(without_slot(&ops[j], &mut slot)?);
+        height += match ops[j] {
+            Inst::Dup(_) => 1,
+            Inst::MovUp(_) | Inst::MovDn(_) | Inst::Swap(_) => 0,
+            ref op => op
+                .stack_effect()
+                .map_or(0, |e| e.pushes as isize - e.pops as isize),
+        };
+        if height < 0 {
+            return None;
+        }
+    }
+    None
+}
+
+/// `op` as it reads once the slot at depth `slot` is gone, updating `slot` to its depth after
+/// `op`; `None` when `op` touches the slot or its effect is unknown.
+fn without_slot(op: &Inst, slot: &mut usize) -> Option<Vec<Inst>> {
+    let d = *slot;
+    if d == 0 {
+        // The slot reached the top: every instruction would touch it.
+        return None;
+    }
+    let shallower = |n: usize| if n > d { n - 1 } else { n };
+    Some(match *op {
+        Inst::Dup(n) if n as usize != d => {
+            *slot += 1;
+            vec![Inst::dup(shallower(n as usize))]
+        }
+        Inst::MovUp(n) if n as usize != d => {
+            *slot += usize::from(n as usize > d);
+            Inst::movup(shallower(n as usize))
+        }
+        Inst::MovDn(n) => {
+            *slot -= usize::from(n as usize >= d);
+            Inst::movdn(if n as usize >= d {
+                n as usize - 1
+            } else {
+                n as usize
+            })
+        }
+        Inst::Swap(n) if n as usize != d => vec![Inst::Swap(shallower(n as usize) as u8)],
+        Inst::Dup(_) | Inst::MovUp(_) | Inst::Swap(_) => return None,
+        _ => {
+            let effect = op.stack_effect()?;
+            if effect.reach >= d || effect.pops > d {
+                return None;
+            }
+            *slot = d - effect.pops + effect.pushes;
+            vec![op.clone()]
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,91 +372,4 @@ mod tests {
         let window = strings(&["dup.9", "add.1", "swap.10", "drop"]);
         assert_eq!(super::super::optimize(window.clone()), window);
     }
-}
-
-/// Instructions [`update_around_body`] looks through for the store of an update.
-const MAX_UPDATE_BODY: usize = 24;
-
-/// `dup.k B swap.(k+1) drop`, for any body B that leaves one value more than it found and
-/// never touches the local's slot: `movup.k B' movdn.k`, where B' is B with every position
-/// below the slot one shallower (the slot is gone while B runs). The `local.tee` form,
-/// `dup.k B dup swap.(k+2) drop`, becomes `movup.k B' dup movdn.(k+1)`. This is the general
-/// case of [`unary_update`] and [`binary_update`]: an accumulator updated from a loaded
-/// element (`acc = acc * x + c[i]`), whose body reads other locals and steps a counter.
-pub(super) fn update_around_body(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, usize)> {
-    let k = ops.get(i)?.dup_index()?;
-    // The slot's depth while the body runs (one below the copy at first), and the body's
-    // height above the copy.
-    let mut slot = k + 1;
-    let mut height = 0isize;
-    let mut body = Vec::new();
-    for j in i + 1..ops.len().min(i + 2 + MAX_UPDATE_BODY) {
-        if slot == k + 1 && !body.is_empty() {
-            let tee = ops.get(j) == Some(&Inst::DUP) && swap_index(ops.get(j + 1)) == Some(k + 2);
-            let (store, consumed) = if tee {
-                ([vec![Inst::DUP], Inst::movdn(k + 1)].concat(), j + 3 - i)
-            } else if swap_index(ops.get(j)) == Some(k + 1) {
-                (Inst::movdn(k), j + 2 - i)
-            } else {
-                (Vec::new(), 0)
-            };
-            if consumed > 0 && ops.get(i + consumed - 1) == Some(&Inst::DROP) {
-                let out = [Inst::movup(k), body, store].concat();
-                return (cycles(&out) < cycles(&ops[i..i + consumed])).then_some((out, consumed));
-            }
-        }
-        // Without the copy the body runs one element lower; were it to consume the value it
-        // started on, at the VM's 16-element floor it would pull in a zero and end deeper.
-        body.extend(without_slot(&ops[j], &mut slot)?);
-        height += match ops[j] {
-            Inst::Dup(_) => 1,
-            Inst::MovUp(_) | Inst::MovDn(_) | Inst::Swap(_) => 0,
-            ref op => op
-                .stack_effect()
-                .map_or(0, |e| e.pushes as isize - e.pops as isize),
-        };
-        if height < 0 {
-            return None;
-        }
-    }
-    None
-}
-
-/// `op` as it reads once the slot at depth `slot` is gone, updating `slot` to its depth after
-/// `op`; `None` when `op` touches the slot or its effect is unknown.
-fn without_slot(op: &Inst, slot: &mut usize) -> Option<Vec<Inst>> {
-    let d = *slot;
-    if d == 0 {
-        // The slot reached the top: every instruction would touch it.
-        return None;
-    }
-    let shallower = |n: usize| if n > d { n - 1 } else { n };
-    Some(match *op {
-        Inst::Dup(n) if n as usize != d => {
-            *slot += 1;
-            vec![Inst::dup(shallower(n as usize))]
-        }
-        Inst::MovUp(n) if n as usize != d => {
-            *slot += usize::from(n as usize > d);
-            Inst::movup(shallower(n as usize))
-        }
-        Inst::MovDn(n) => {
-            *slot -= usize::from(n as usize >= d);
-            Inst::movdn(if n as usize >= d {
-                n as usize - 1
-            } else {
-                n as usize
-            })
-        }
-        Inst::Swap(n) if n as usize != d => vec![Inst::Swap(shallower(n as usize) as u8)],
-        Inst::Dup(_) | Inst::MovUp(_) | Inst::Swap(_) => return None,
-        _ => {
-            let effect = op.stack_effect()?;
-            if effect.reach >= d || effect.pops > d {
-                return None;
-            }
-            *slot = d - effect.pops + effect.pushes;
-            vec![op.clone()]
-        }
-    })
 }
