@@ -162,26 +162,33 @@ fn swap_index(op: Option<&Inst>) -> Option<usize> {
 /// Instructions [`update_around_body`] looks through for the store of an update.
 const MAX_UPDATE_BODY: usize = 24;
 
-/// `dup.k B swap.(k+1) drop`, for any body B that leaves one value more than it found and
-/// never touches the local's slot: `movup.k B' movdn.k`, where B' is B with every position
-/// below the slot one shallower (the slot is gone while B runs). The `local.tee` form,
-/// `dup.k B dup swap.(k+2) drop`, becomes `movup.k B' dup movdn.(k+1)`. This is the general
+/// `dup.k B swap.m drop`, for any body B that never touches the local's slot, which it leaves
+/// at depth m: `movup.k B' movdn.(m-1)`, where B' is B with every position below the slot
+/// one shallower (the slot is gone while B runs). B may consume values from between the copy
+/// and the slot (`m = k + 1` when it consumes none). The `local.tee` form,
+/// `dup.k B dup swap.(m+1) drop`, becomes `movup.k B' dup movdn.m`. This is the general
 /// case of [`unary_update`] and [`binary_update`]: an accumulator updated from a loaded
 /// element (`acc = acc * x + c[i]`), whose body reads other locals and steps a counter.
 pub(super) fn update_around_body(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, usize)> {
     let k = ops.get(i)?.dup_index()?;
     // The slot's depth while the body runs (one below the copy at first), and the body's
-    // height above the copy.
+    // height above the copy, and the lowest it has been.
     let mut slot = k + 1;
-    let mut height = 0isize;
+    let (mut height, mut lowest) = (0isize, 0isize);
     let mut body = Vec::new();
     for j in i + 1..ops.len().min(i + 2 + MAX_UPDATE_BODY) {
-        if slot == k + 1 && !body.is_empty() {
-            let tee = ops.get(j) == Some(&Inst::DUP) && swap_index(ops.get(j + 1)) == Some(k + 2);
+        if slot >= 1 && !body.is_empty() {
+            // Without the copy the body runs one element lower. At the VM's 16-element floor
+            // a body that goes below where it started pulls in a zero, so the rewrite may
+            // only go as low as the original: for the store, no lower than where the window
+            // ends; for the tee's store (which ends higher), never below the start.
+            let tee = ops.get(j) == Some(&Inst::DUP)
+                && swap_index(ops.get(j + 1)) == Some(slot + 1)
+                && lowest >= 0;
             let (store, consumed) = if tee {
-                ([vec![Inst::DUP], Inst::movdn(k + 1)].concat(), j + 3 - i)
-            } else if swap_index(ops.get(j)) == Some(k + 1) {
-                (Inst::movdn(k), j + 2 - i)
+                ([vec![Inst::DUP], Inst::movdn(slot)].concat(), j + 3 - i)
+            } else if swap_index(ops.get(j)) == Some(slot) && lowest >= height {
+                (Inst::movdn(slot - 1), j + 2 - i)
             } else {
                 (Vec::new(), 0)
             };
@@ -190,8 +197,6 @@ pub(super) fn update_around_body(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, u
                 return (cycles(&out) < cycles(&ops[i..i + consumed])).then_some((out, consumed));
             }
         }
-        // Without the copy the body runs one element lower; were it to consume the value it
-        // started on, at the VM's 16-element floor it would pull in a zero and end deeper.
         body.extend(without_slot(&ops[j], &mut slot)?);
         height += match ops[j] {
             Inst::Dup(_) => 1,
@@ -200,9 +205,7 @@ pub(super) fn update_around_body(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, u
                 .stack_effect()
                 .map_or(0, |e| e.pushes as isize - e.pops as isize),
         };
-        if height < 0 {
-            return None;
-        }
+        lowest = lowest.min(height);
     }
     None
 }

@@ -104,11 +104,12 @@ oracle_tests! {
     };
     update_around_body: Felts, |rng| {
         // A body of felt instructions that copies other positions (now and then the slot
-        // itself: a near miss), moves values across the slot, computes, and ends one value
-        // up; then the store, or the tee's store.
+        // itself: a near miss), moves values across the slot, computes, consumes values from
+        // between the copy and the slot, and ends one value up; then the store, or the tee's
+        // store, at the slot's depth (or, now and then, next to it: a near miss).
         let k = rng.range(0, 9);
         let mut out = vec![dup(k)];
-        let mut height: usize = 1;
+        let (mut height, mut consumed): (usize, usize) = (1, 0);
         let deep = |rng: &mut Rng, lo: usize| {
             let hi = if rng.chance(15) { 12 } else { 4 };
             rng.range(lo, hi)
@@ -126,20 +127,24 @@ oracle_tests! {
                 3 => out.push(rng.pick(&["neg", "incr", "add.7", "mul.3"]).to_string()),
                 4 => out.push(format!("movup.{}", deep(rng, 2))),
                 5 => out.push(format!("movdn.{}", deep(rng, 2))),
-                // Now and then consuming the copy with a value below it (a near miss: at the
-                // stack's floor the rewrite would end one element deeper).
-                _ if height >= 2 || rng.chance(10) => {
+                _ if height >= 2 => {
                     out.push(rng.pick(&BINARY[..4]).to_string());
-                    height = height.saturating_sub(1).max(1);
+                    height -= 1;
+                }
+                _ if consumed < k && rng.chance(50) => {
+                    out.push(rng.pick(&BINARY[..4]).to_string());
+                    consumed += 1;
                 }
                 _ => out.push(swap(deep(rng, 1))),
             }
         }
         out.extend((1..height).map(|_| rng.pick(&BINARY[..2]).to_string()));
+        let slot = k + 1 - consumed;
+        let slot = if rng.chance(10) { slot + 1 } else { slot };
         if rng.chance(30) {
-            out.extend(["dup".into(), swap(k + 2), "drop".into()]);
+            out.extend(["dup".into(), swap(slot + 1), "drop".into()]);
         } else {
-            out.extend([swap(k + 1), "drop".into()]);
+            out.extend([swap(slot), "drop".into()]);
         }
         out
     };
