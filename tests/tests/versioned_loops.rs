@@ -137,16 +137,16 @@ fn versioned_loops_agree_with_wasmi() {
     assert_eq!(ran, cases.len());
 }
 
-/// The unchecked copies run four iterations per pass while four remain, then one at a time:
-/// every trip count from 1 to 13 (fewer than a pass, whole passes, and each remainder), for
-/// every shape, next to the end of memory too.
+/// The unchecked copies run four or eight iterations per pass while that many remain, then one
+/// at a time: every trip count from 1 to 20 (fewer than a pass, whole passes, and each
+/// remainder), for every shape, next to the end of memory too.
 #[test]
 fn unrolled_passes_and_their_remainders_agree_with_wasmi() {
     let mut diff = Differential::from_wat(WAT);
     let mut cases: Vec<(&str, Vec<CoreValue>)> = Vec::new();
     let args = |v: &[i32]| v.iter().map(|x| i32v(*x)).collect::<Vec<_>>();
     let end = PAGE;
-    for t in 1..=13 {
+    for t in 1..=20 {
         cases.push(("store_then_sum_bytes", args(&[0, t])));
         cases.push(("sum_words", args(&[0, 8, 8 + 4 * t])));
         cases.push(("sum_words", args(&[0, end - 4 * t, end])));

@@ -309,23 +309,31 @@ fn apply<'b>(
         },
         at,
     );
-    // Unchecked copies of the body: where each starts, and each unchecked loop's index.
-    let mut copies = Vec::new();
+    // Unchecked copies of the body: where each operator of each copy landed, and each
+    // unchecked loop's index.
+    let mut copies: Vec<Vec<usize>> = Vec::new();
     let mut loops = Vec::new();
     let unrolled = unroll::unroll(&plan.counter, &body, &loop_op);
     if let Some(unrolled) = &unrolled {
         let base = loop_at + new_ops.len();
-        for (j, op) in unrolled.ops.iter().enumerate() {
-            // A copy's operators keep their offsets; the tests, those of the loop.
-            let offset = match unrolled.copies.iter().rposition(|c| *c <= j) {
-                Some(c) if j - unrolled.copies[c] < plan.body_len => {
-                    body_offsets[j - unrolled.copies[c]]
-                }
-                _ => at,
-            };
+        // A copy's operators keep their offsets; the rest, those of the loop.
+        let mut origin = vec![at; unrolled.ops.len()];
+        for copy in &unrolled.copies {
+            for (j, landed) in copy.iter().enumerate() {
+                origin[*landed] = body_offsets[j];
+            }
+        }
+        for (op, offset) in unrolled.ops.iter().zip(origin) {
             push(&mut new_ops, op.clone(), offset);
         }
-        copies.extend(unrolled.copies.iter().map(|c| base + c));
+        copies.extend(
+            unrolled
+                .copies
+                .iter()
+                .map(|copy| copy.iter().map(|j| base + j).collect()),
+        );
+        out.nowrap_adds
+            .extend(unrolled.counter_adds.iter().map(|j| base + j));
         loops.push(base + unrolled.loop_at);
         push(
             &mut new_ops,
@@ -337,7 +345,11 @@ fn apply<'b>(
     }
     loops.push(loop_at + new_ops.len());
     push(&mut new_ops, loop_op.clone(), at);
-    copies.push(loop_at + new_ops.len());
+    copies.push(
+        (0..plan.body_len)
+            .map(|j| loop_at + new_ops.len() + j)
+            .collect(),
+    );
     for (op, offset) in body.iter().zip(&body_offsets) {
         push(&mut new_ops, op.clone(), *offset);
     }
@@ -360,19 +372,19 @@ fn apply<'b>(
     offsets.splice(loop_at..=end, new_offsets);
     // The facts of each unchecked copy. An unrolled copy lacks its back edge's test, but the
     // facts' operators all come before it.
-    for start in &copies {
+    for copy in &copies {
         debug_assert!(plan
             .covered
             .iter()
-            .all(|j| access(&ops[start + j]).is_some()));
-        out.unchecked.extend(plan.covered.iter().map(|j| start + j));
+            .all(|j| access(&ops[copy[*j]]).is_some()));
+        out.unchecked.extend(plan.covered.iter().map(|j| copy[*j]));
         out.aligned.extend(
             plan.aligned
                 .iter()
-                .map(|j| (start + j, usize::from(is_store(&ops[start + j])))),
+                .map(|j| (copy[*j], usize::from(is_store(&ops[copy[*j]])))),
         );
         out.nowrap_adds
-            .extend(plan.nowrap_adds.iter().map(|j| start + j));
+            .extend(plan.nowrap_adds.iter().map(|j| copy[*j]));
     }
     // Counting down to n by |s|, every value is at least n + |s|. A counter stepped before
     // the back edge may be read stepped (down to n) before the test: then no range, unless
@@ -433,10 +445,9 @@ mod tests {
                 .rposition(|o| matches!(o, Operator::Else))
                 .unwrap(),
         );
-        // Both accesses of every unchecked copy (four unrolled, one at a time), none of the
-        // checked loop's.
-        let copies = unroll::FACTOR as usize + 1;
-        assert_eq!(unchecked.len(), 2 * copies);
+        // Both accesses of every unchecked copy (four unrolled, as the body is longer than
+        // 16 operators, and one at a time), none of the checked loop's.
+        assert_eq!(unchecked.len(), 2 * 5);
         assert!(unchecked.iter().all(|j| *j > fast && *j < els));
         assert!(matches!(ops[fast - 1], Operator::If { .. }));
         assert_eq!(
@@ -453,7 +464,7 @@ mod tests {
         let body = "loop local.get 3 local.get 2 i32.const -4 i32.add local.tee 2 local.get 1 \
             i32.add i32.load i32.add local.set 3 local.get 2 br_if 0 end";
         let (_, unchecked) = versioned(body);
-        assert_eq!(unchecked.len(), unroll::FACTOR as usize + 1);
+        assert_eq!(unchecked.len(), 9);
         // A second way back to the loop head could skip the test: left alone.
         let body = "loop local.get 2 i32.const 1 i32.add local.set 2 local.get 2 i32.load8_u \
             br_if 0 local.get 2 local.get 0 i32.lt_u br_if 0 end";
@@ -466,7 +477,7 @@ mod tests {
         let body = "loop local.get 1 local.get 2 i32.store local.get 1 i32.const 12 i32.add \
             local.get 2 i32.store local.get 1 i32.const 16 i32.add local.set 1 \
             local.get 0 local.get 2 i32.const 4 i32.add local.tee 2 i32.ne br_if 0 end";
-        assert_eq!(versioned(body).1.len(), 2 * (unroll::FACTOR as usize + 1));
+        assert_eq!(versioned(body).1.len(), 2 * 5);
         // A pointer also written elsewhere in the body is not derived.
         let body = "loop local.get 1 local.get 2 i32.store local.get 1 i32.const 16 i32.add \
             local.set 1 local.get 3 local.set 1 \

@@ -1,5 +1,6 @@
-//! Unrolling the unchecked copy of a versioned loop: [`FACTOR`] iterations per back edge while
-//! at least that many remain, then the rest one at a time.
+//! Unrolling the unchecked copy of a versioned loop: F iterations per back edge while at least
+//! that many remain, then the rest one at a time (F = 8 for short bodies, 4 for the others;
+//! [`factor`]).
 //!
 //! ```text
 //! C(i)  if  loop  body′ … body′  body″  end  T(i)  else  i32.const 1  end
@@ -7,9 +8,9 @@
 //! ```
 //!
 //! `body′` is the body without its test (the step stays), `body″` the last copy, whose back
-//! edge tests `C` on the stepped counter. `C(i)` holds when the next [`FACTOR`] iterations all
+//! edge tests `C` on the stepped counter. `C(i)` holds when the next F iterations all
 //! run, given that the next one does: for a counter `i` tested after its step `s`, the tests of
-//! `i + s`, …, `i + (FACTOR − 1)·s` all pass, which for the monotone tests is the last of them.
+//! `i + s`, …, `i + (F − 1)·s` all pass, which for the monotone tests is the last of them.
 //! `T(i)` is the loop's own test of the current counter: whether another iteration runs after
 //! the unrolled ones. On entry the first iteration runs anyway (a `loop` is a do-while).
 //!
@@ -20,24 +21,37 @@ use wasmparser::Operator;
 
 use super::shape::{any_branch, Bound, Counter};
 
-/// Iterations per pass of an unrolled copy.
-pub(super) const FACTOR: i64 = 4;
+/// Iterations per pass of an unrolled copy of a body of `len` operators: eight for a short
+/// body, whose test and back edge are a large part of an iteration; four otherwise.
+pub(super) fn factor(len: usize) -> i64 {
+    if len <= SHORT_BODY {
+        8
+    } else {
+        4
+    }
+}
+
+/// Bodies of at most this many operators are unrolled eight times.
+const SHORT_BODY: usize = 16;
 
 /// Bodies longer than this many operators are not unrolled.
 const MAX_UNROLLED_BODY: usize = 64;
 
-/// The largest step unrolled: `i + (FACTOR − 1)·s` stays below 2^32 for every counter value
-/// an unchecked copy takes (below the memory size, at most 2^32 − 2^16).
-const MAX_STEP: u32 = 1 << 14;
+/// The largest `(F − 1)·|s|` unrolled: `i + (F − 1)·s` stays below 2^32 for every counter
+/// value an unchecked copy takes (below the memory size, at most 2^32 − 2^16).
+const MAX_REACH: u32 = 1 << 16;
 
-/// The unrolled section and where its copies of the body start (for the per-operator facts).
+/// The unrolled section and where the body's operators landed (for the per-operator facts).
 pub(super) struct Unrolled<'b> {
     /// `C(i)  if  loop … end  T(i)  else  i32.const 1  end`, leaving whether the rest runs.
     pub(super) ops: Vec<Operator<'b>>,
-    /// The index in `ops` of each copy's first operator.
-    pub(super) copies: Vec<usize>,
+    /// Per copy, the index in `ops` of each operator of the body before its back edge.
+    pub(super) copies: Vec<Vec<usize>>,
     /// The index in `ops` of the unrolled `loop`.
     pub(super) loop_at: usize,
+    /// The `i32.add`s that form `i + k·s` in copy `k`: a value the counter takes in a later
+    /// iteration of the pass, below the memory size, so they never wrap.
+    pub(super) counter_adds: Vec<usize>,
 }
 
 /// The unrolled section for `body` (a versioned loop's body, counter `counter`), or `None` when
@@ -52,11 +66,13 @@ pub(super) fn unroll<'b>(
         .iter()
         .any(|op| matches!(op, Operator::BrTable { .. } | Operator::Return))
         || any_branch(&body[..len - 1], |_, _| true);
-    if branches || len > MAX_UNROLLED_BODY || counter.step.unsigned_abs() > MAX_STEP {
+    let f = factor(len);
+    let reach = u64::from(counter.step.unsigned_abs()) * (f as u64 - 1);
+    if branches || len > MAX_UNROLLED_BODY || reach >= u64::from(MAX_REACH) {
         return None;
     }
     let (kept, step) = untested(counter, body)?;
-    let mut ops = continues_unrolled(counter);
+    let mut ops = continues_unrolled(counter, f);
     // The `if` around the unrolled loop yields the i32 that decides the rest.
     ops.push(Operator::If {
         blockty: wasmparser::BlockType::Type(wasmparser::ValType::I32),
@@ -64,12 +80,41 @@ pub(super) fn unroll<'b>(
     let loop_at = ops.len();
     ops.push(loop_op.clone());
     let mut copies = Vec::new();
-    for _ in 0..FACTOR {
-        copies.push(ops.len());
-        ops.extend(kept.iter().cloned());
-        ops.extend(step.iter().cloned());
+    let mut counter_adds = Vec::new();
+    // A counter stepped by the back edge is read only before its step: copy k can read it as
+    // `i + k·s`, and the pass step it once, by F·s, at its end. An `add` per read against
+    // a step per copy: worth it for a body that reads the counter once.
+    let reads = kept
+        .iter()
+        .filter(
+            |op| matches!(op, Operator::LocalGet { local_index } if *local_index == counter.local),
+        )
+        .count();
+    let fold = counter.step_in_back_edge && reads <= 1;
+    for k in 0..f {
+        let mut at = Vec::with_capacity(kept.len());
+        for op in &kept {
+            at.push(ops.len());
+            ops.push(op.clone());
+            let reads_counter =
+                matches!(op, Operator::LocalGet { local_index } if *local_index == counter.local);
+            if fold && k > 0 && reads_counter {
+                ops.push(Operator::I32Const {
+                    value: (i64::from(counter.step) * k) as i32,
+                });
+                counter_adds.push(ops.len());
+                ops.push(Operator::I32Add);
+            }
+        }
+        copies.push(at);
+        if !fold {
+            ops.extend(step.iter().cloned());
+        }
     }
-    ops.extend(continues_unrolled(counter));
+    if fold {
+        ops.extend(stepped(counter, i64::from(counter.step) * f));
+    }
+    ops.extend(continues_unrolled(counter, f));
     ops.extend([Operator::BrIf { relative_depth: 0 }, Operator::End]);
     ops.extend(test(counter));
     ops.extend([
@@ -81,6 +126,7 @@ pub(super) fn unroll<'b>(
         ops,
         copies,
         loop_at,
+        counter_adds,
     })
 }
 
@@ -106,19 +152,22 @@ fn untested<'b>(
         Some(op) if tee + 3 == len && is_bound(op, counter.bound) => start - 1,
         _ => start,
     };
-    let step = [
-        Operator::LocalGet {
-            local_index: counter.local,
-        },
-        Operator::I32Const {
-            value: counter.step,
-        },
+    Some((
+        body[..start].to_vec(),
+        stepped(counter, i64::from(counter.step)),
+    ))
+}
+
+/// `local.get i  i32.const by  i32.add  local.set i`.
+fn stepped<'b>(counter: &Counter, by: i64) -> Vec<Operator<'b>> {
+    vec![
+        counter_get(counter),
+        Operator::I32Const { value: by as i32 },
         Operator::I32Add,
         Operator::LocalSet {
             local_index: counter.local,
         },
-    ];
-    Some((body[..start].to_vec(), step.to_vec()))
+    ]
 }
 
 fn is_bound(op: &Operator<'_>, bound: Bound) -> bool {
@@ -142,8 +191,8 @@ fn bound_get<'b>(counter: &Counter) -> Operator<'b> {
     }
 }
 
-/// `C(i)`: the next [`FACTOR`] iterations all run, given that the next one does.
-fn continues_unrolled<'b>(counter: &Counter) -> Vec<Operator<'b>> {
+/// `C(i)`: the next `f` iterations all run, given that the next one does.
+fn continues_unrolled<'b>(counter: &Counter, f: i64) -> Vec<Operator<'b>> {
     use Operator::*;
     let s = i64::from(counter.step);
     let reach = |k: i64| I32Const {
@@ -153,7 +202,7 @@ fn continues_unrolled<'b>(counter: &Counter) -> Vec<Operator<'b>> {
         // i + (F − 1)·s < n (no wrap: see MAX_STEP).
         vec![
             counter_get(counter),
-            reach(FACTOR - 1),
+            reach(f - 1),
             I32Add,
             bound_get(counter),
             I32LtU,
@@ -164,7 +213,7 @@ fn continues_unrolled<'b>(counter: &Counter) -> Vec<Operator<'b>> {
             bound_get(counter),
             counter_get(counter),
             I32Sub,
-            reach(FACTOR - 1),
+            reach(f - 1),
             I32GtU,
         ]
     } else {
@@ -172,7 +221,7 @@ fn continues_unrolled<'b>(counter: &Counter) -> Vec<Operator<'b>> {
             counter_get(counter),
             bound_get(counter),
             I32Sub,
-            reach(FACTOR - 1),
+            reach(f - 1),
             I32GtU,
         ]
     }
