@@ -212,7 +212,8 @@ pub struct Execution {
     pub profile: Vec<FunctionProfile>,
 }
 
-fn felt(x: u64) -> DriverResult<Felt> {
+/// `x` as a field element, or a diagnostic when it is not below the modulus.
+pub(crate) fn felt(x: u64) -> DriverResult<Felt> {
     Felt::new(x).map_err(|_| DriverError::Vm {
         message: format!("{x} is not a field element"),
     })

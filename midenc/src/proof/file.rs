@@ -80,19 +80,16 @@ pub struct Checksums {
 impl ProofFile {
     /// The checksums of the file's current contents.
     pub fn compute_checksums(&self) -> Checksums {
-        let json = |parts: &[&dyn erased::Json]| {
-            let mut hasher = Sha256::new();
-            for part in parts {
-                hasher.update(part.json().as_bytes());
-                hasher.update([0]);
-            }
-            hex(&hasher.finalize())
-        };
+        // A section is hashed as the compact JSON of its fields, as one array.
+        fn sha(section: impl Serialize) -> String {
+            let json = serde_json::to_vec(&section).expect("proof file sections serialize");
+            hex(&Sha256::digest(json))
+        }
         Checksums {
-            program: json(&[&self.program_root, &self.export]),
-            inputs: json(&[&self.stack_inputs, &self.advice_inputs]),
-            outputs: json(&[&self.stack_outputs, &self.result_entry]),
-            proof: json(&[&self.proof]),
+            program: sha((&self.program_root, &self.export)),
+            inputs: sha((&self.stack_inputs, &self.advice_inputs)),
+            outputs: sha((&self.stack_outputs, &self.result_entry)),
+            proof: sha(&self.proof),
         }
     }
 
@@ -133,20 +130,6 @@ pub fn unhex(text: &str) -> Result<Vec<u8>, usize> {
         .enumerate()
         .map(|(i, pair)| Ok(digit(2 * i, pair[0])? << 4 | digit(2 * i + 1, pair[1])?))
         .collect()
-}
-
-/// Serializing heterogeneous sections through one function.
-mod erased {
-    /// A section rendered as compact JSON.
-    pub trait Json {
-        fn json(&self) -> String;
-    }
-
-    impl<T: serde::Serialize> Json for T {
-        fn json(&self) -> String {
-            serde_json::to_string(self).unwrap_or_default()
-        }
-    }
 }
 
 #[cfg(test)]

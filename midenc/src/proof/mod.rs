@@ -58,10 +58,7 @@ fn vm_error(message: String) -> DriverError {
 }
 
 fn felts(values: &[u64]) -> DriverResult<Vec<Felt>> {
-    values
-        .iter()
-        .map(|v| Felt::new(*v).map_err(|_| vm_error(format!("{v} is not a field element"))))
-        .collect()
+    values.iter().map(|v| vm::felt(*v)).collect()
 }
 
 /// The stack and advice inputs of a parsed call: the lowered core values, or the WIT image

@@ -3,7 +3,6 @@
 
 use wasmparser::Operator;
 
-use super::shape::Bound;
 use super::{Group, Plan};
 
 /// The test that every covered address of the loop is in bounds, as Wasm operators leaving
@@ -11,13 +10,8 @@ use super::{Group, Plan};
 pub(super) fn guard<'b>(plan: &Plan) -> Vec<Operator<'b>> {
     use Operator::*;
     let (counter, reach) = (&plan.counter, &plan.reach);
-    let i = || LocalGet {
-        local_index: counter.local,
-    };
-    let n = || match counter.bound {
-        Bound::Local(local_index) => LocalGet { local_index },
-        Bound::Const(value) => I32Const { value },
-    };
+    let i = || counter.get();
+    let n = || counter.bound.get();
     let konst = |value: u64| I32Const {
         value: value as u32 as i32,
     };

@@ -34,6 +34,34 @@ pub(super) enum Bound {
     Const(i32),
 }
 
+impl Bound {
+    /// The bound an operator reads (`local.get n`, `i32.const N`).
+    pub(super) fn of(op: &Operator<'_>) -> Option<Bound> {
+        match op {
+            Operator::LocalGet { local_index } => Some(Bound::Local(*local_index)),
+            Operator::I32Const { value } => Some(Bound::Const(*value)),
+            _ => None,
+        }
+    }
+
+    /// The operator that reads it.
+    pub(super) fn get<'b>(self) -> Operator<'b> {
+        match self {
+            Bound::Local(local_index) => Operator::LocalGet { local_index },
+            Bound::Const(value) => Operator::I32Const { value },
+        }
+    }
+}
+
+impl Counter {
+    /// `local.get i`.
+    pub(super) fn get<'b>(&self) -> Operator<'b> {
+        Operator::LocalGet {
+            local_index: self.local,
+        }
+    }
+}
+
 /// A local stepped once per iteration beside the counter, `p += t` (`t > 0`) at the body's top
 /// level and written nowhere else: compilers keep a pointer beside an index (`*p` for `a[i]`).
 /// In the iteration that tests `i` for the `k`-th time (from 0), `p` holds `p0 + k·t` before its
@@ -52,18 +80,13 @@ pub(super) struct Derived {
 pub(super) fn counter(body: &[Operator<'_>]) -> Option<Counter> {
     use Operator::*;
     let len = body.len();
-    let bound_of = |op: &Operator<'_>| match op {
-        LocalGet { local_index } => Some(Bound::Local(*local_index)),
-        I32Const { value } => Some(Bound::Const(*value)),
-        _ => None,
-    };
     if let [.., LocalGet { local_index: a }, I32Const { value: s }, I32Add, LocalTee { local_index: b }, bound, test @ (I32LtU | I32Ne), BrIf { relative_depth: 0 }] =
         body
     {
         return (a == b).then_some(Counter {
             local: *a,
             step: *s,
-            bound: bound_of(bound)?,
+            bound: Bound::of(bound)?,
             below: matches!(test, I32LtU),
             update: len - 4,
             step_in_back_edge: true,
@@ -73,7 +96,7 @@ pub(super) fn counter(body: &[Operator<'_>]) -> Option<Counter> {
     if let [.., bound, LocalGet { local_index: a }, I32Const { value: s }, I32Add, LocalTee { local_index: b }, I32Ne, BrIf { relative_depth: 0 }] =
         body
     {
-        let bound = bound_of(bound)?;
+        let bound = Bound::of(bound)?;
         return (a == b && bound != Bound::Local(*a)).then_some(Counter {
             local: *a,
             step: *s,
@@ -85,7 +108,7 @@ pub(super) fn counter(body: &[Operator<'_>]) -> Option<Counter> {
     }
     let (local, bound, below, tail) = match body {
         [.., LocalGet { local_index }, bound, test @ (I32LtU | I32Ne), BrIf { relative_depth: 0 }] => {
-            (*local_index, bound_of(bound)?, matches!(test, I32LtU), 4)
+            (*local_index, Bound::of(bound)?, matches!(test, I32LtU), 4)
         }
         [.., LocalGet { local_index }, BrIf { relative_depth: 0 }] => {
             (*local_index, Bound::Const(0), false, 2)

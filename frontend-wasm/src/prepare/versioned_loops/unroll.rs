@@ -149,7 +149,7 @@ fn untested<'b>(
     let tee = counter.update;
     let start = tee.checked_sub(3)?;
     let start = match body.get(start.checked_sub(1)?) {
-        Some(op) if tee + 3 == len && is_bound(op, counter.bound) => start - 1,
+        Some(op) if tee + 3 == len && Bound::of(op) == Some(counter.bound) => start - 1,
         _ => start,
     };
     Some((
@@ -161,34 +161,13 @@ fn untested<'b>(
 /// `local.get i  i32.const by  i32.add  local.set i`.
 fn stepped<'b>(counter: &Counter, by: i64) -> Vec<Operator<'b>> {
     vec![
-        counter_get(counter),
+        counter.get(),
         Operator::I32Const { value: by as i32 },
         Operator::I32Add,
         Operator::LocalSet {
             local_index: counter.local,
         },
     ]
-}
-
-fn is_bound(op: &Operator<'_>, bound: Bound) -> bool {
-    match (op, bound) {
-        (Operator::LocalGet { local_index }, Bound::Local(n)) => *local_index == n,
-        (Operator::I32Const { value }, Bound::Const(c)) => *value == c,
-        _ => false,
-    }
-}
-
-fn counter_get<'b>(counter: &Counter) -> Operator<'b> {
-    Operator::LocalGet {
-        local_index: counter.local,
-    }
-}
-
-fn bound_get<'b>(counter: &Counter) -> Operator<'b> {
-    match counter.bound {
-        Bound::Local(local_index) => Operator::LocalGet { local_index },
-        Bound::Const(value) => Operator::I32Const { value },
-    }
 }
 
 /// `C(i)`: the next `f` iterations all run, given that the next one does.
@@ -201,25 +180,25 @@ fn continues_unrolled<'b>(counter: &Counter, f: i64) -> Vec<Operator<'b>> {
     if counter.below {
         // i + (F − 1)·s < n (no wrap: see MAX_STEP).
         vec![
-            counter_get(counter),
+            counter.get(),
             reach(f - 1),
             I32Add,
-            bound_get(counter),
+            counter.bound.get(),
             I32LtU,
         ]
     } else if s > 0 {
         // i meets n exactly: n − i > (F − 1)·s.
         vec![
-            bound_get(counter),
-            counter_get(counter),
+            counter.bound.get(),
+            counter.get(),
             I32Sub,
             reach(f - 1),
             I32GtU,
         ]
     } else {
         vec![
-            counter_get(counter),
-            bound_get(counter),
+            counter.get(),
+            counter.bound.get(),
             I32Sub,
             reach(f - 1),
             I32GtU,
@@ -234,5 +213,5 @@ fn test<'b>(counter: &Counter) -> Vec<Operator<'b>> {
     } else {
         Operator::I32Ne
     };
-    vec![counter_get(counter), bound_get(counter), compare]
+    vec![counter.get(), counter.bound.get(), compare]
 }
