@@ -192,15 +192,12 @@ static INTRINSICS: &[FeltIntrinsic] = &[
         &["reversew", "swapw", "reversew", "hmerge", "reversew"],
     ),
     // The same digest, of the words at byte addresses a and b, stored at byte address out
-    // (all multiples of 4): [out, b, a].
+    // (all multiples of 4; word accesses when all are multiples of 16): [out, b, a].
     op(
         "merge_words",
         &[I32, I32, I32],
         &[],
-        &[
-            "swap", SLOT, LOAD_WORD, "movup.5", SLOT, LOAD_WORD, "hmerge", "movup.4", SLOT,
-            STORE_WORD,
-        ],
+        &["exec.wasm_felt_merge_words"],
     ),
     // The Poseidon2 digest of the `len` felts at byte address ptr, as miden-core's
     // `Poseidon2::hash_elements`, stored at byte address out: [out, len, ptr].
@@ -231,10 +228,6 @@ static INTRINSICS: &[FeltIntrinsic] = &[
 
 /// [ea] -> [ea / 4]: the element of a four-byte slot, trapping unless ea is a multiple of 4.
 const SLOT: &str = "u32divmod.4 assertz.err=\"unaligned felt access\"";
-
-/// [q] -> [w0, w1, w2, w3]: the word at element q (element 0 on top).
-const LOAD_WORD: &str =
-    "dup add.3 mem_load swap dup add.2 mem_load swap dup add.1 mem_load swap mem_load";
 
 /// [q, w0, w1, w2, w3] -> []: stores the word at element q.
 const STORE_WORD: &str = "dup movup.2 swap mem_store add.1 dup movup.2 swap mem_store \
@@ -345,8 +338,8 @@ mod tests {
                 "mem_load"
             ]
         );
-        let merge = FeltIntrinsic::find("merge_words").unwrap();
-        assert!(merge
+        let hash = FeltIntrinsic::find("hash_elements").unwrap();
+        assert!(hash
             .instructions()
             .all(|i| !i.contains(' ') || i.contains('"')));
     }

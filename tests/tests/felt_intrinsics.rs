@@ -376,9 +376,14 @@ const MEMORY_MODULE: &str = r#"
     (call $read (local.get $base) (local.get $len))
     (call $hash (local.get $base) (local.get $len) (i32.const 1024))
     (call $digest))
-  (func (export "merge_words") (param $base i32) (result i64 i64 i64 i64)
+  (func (export "merge_words") (param $base i32) (param $out i32) (result i64 i64 i64 i64)
     (call $read (local.get $base) (i32.const 8))
-    (call $merge (local.get $base) (i32.add (local.get $base) (i32.const 16)) (i32.const 1024))
+    (call $merge (local.get $base) (i32.add (local.get $base) (i32.const 16)) (local.get $out))
+    ;; the digest to 1024, first element first (out is 1024 or above)
+    (f32.store offset=1024 (i32.const 0) (f32.load (local.get $out)))
+    (f32.store offset=1028 (i32.const 0) (f32.load offset=4 (local.get $out)))
+    (f32.store offset=1032 (i32.const 0) (f32.load offset=8 (local.get $out)))
+    (f32.store offset=1036 (i32.const 0) (f32.load offset=12 (local.get $out)))
     (call $digest))
   (func (export "mapval") (param i64 i64 i64 i64) (param $len i32) (result i64 i64 i64 i64)
     (call $mapval (call $in (local.get 0)) (call $in (local.get 1))
@@ -439,13 +444,20 @@ fn memory_hashing_and_advice_agree_with_miden_core() {
         let input = pick(8, start);
         let word = |at: usize| Word::new([0, 1, 2, 3].map(|i| felt(input[at + i])));
         let want = digest(Poseidon2::merge(&[word(0), word(4)]));
-        for base in [0, 4, 20] {
-            let args = [CoreValue::I32(base)];
+        // Word accesses when every address is a multiple of 16, element ones otherwise.
+        for (base, out) in [(0, 1024), (32, 1040), (4, 1024), (20, 1024), (16, 1028), (0, 1060)] {
+            let args = [CoreValue::I32(base), CoreValue::I32(out)];
             let got = run_with_advice(&package, "merge_words", &args, advice_stack(&input))
-                .unwrap_or_else(|e| panic!("merge_words at {base}: {e}"));
-            assert_eq!(got, want, "merge_words of {input:?} at {base}");
+                .unwrap_or_else(|e| panic!("merge_words at {base} to {out}: {e}"));
+            assert_eq!(got, want, "merge_words of {input:?} at {base} to {out}");
             cases += 1;
         }
+    }
+    for (base, out) in [(2, 1024), (0, 1026)] {
+        let args = [CoreValue::I32(base), CoreValue::I32(out)];
+        let err = run_with_advice(&package, "merge_words", &args, advice_stack(&vals[..8]))
+            .expect_err("an unaligned word traps");
+        assert!(err.to_string().contains("unaligned felt access"), "{err}");
     }
     // The advice map: the values under a key become the advice stack's next elements.
     let key = pick(4, 3);

@@ -133,6 +133,25 @@ fn versioned_loops_agree_with_wasmi() {
             cases.push(("read_after_step", args(&[pages, p, n])));
         }
     }
+    for pages in [0, 1] {
+        let end = PAGE * (1 + pages);
+        for (p, q, t, k) in [
+            (0, 4096, 8192, 4),
+            (0, 4096, 8192, 1),
+            // Counting up from 0 to 0 runs until an access leaves memory.
+            (0, 4096, 8192, 0),
+            (0, 4096, end - 8, 10),
+            (0, 4096, end - 7, 10),
+            (2, 4099, 8190, 30),
+            (end - 16 * 40, 0, 100, 40),
+            (end - 16 * 40 + 1, 0, 100, 40),
+            (0, end - 8 * 40 - 8, 100, 40),
+            (0, end - 8 * 40 - 7, 100, 40),
+            (-16, 0, 100, 3),
+        ] {
+            cases.push(("through_temporary", args(&[pages, p, q, t, k])));
+        }
+    }
     let ran = diff.check(&cases);
     assert_eq!(ran, cases.len());
 }
@@ -162,6 +181,8 @@ fn unrolled_passes_and_their_remainders_agree_with_wasmi() {
         cases.push(("fill_by_pointer", args(&[0, 512, t])));
         cases.push(("fill_by_pointer", args(&[0, end - 16 * t, t])));
         cases.push(("read_after_step", args(&[0, 512, t])));
+        cases.push(("through_temporary", args(&[0, 0, 8192, 16384, t])));
+        cases.push(("through_temporary", args(&[0, end - 16 * t, 0, 100, t])));
     }
     let ran = diff.check(&cases);
     assert_eq!(ran, cases.len());

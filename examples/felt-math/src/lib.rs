@@ -50,10 +50,7 @@ impl Guest for FeltMath {
         assert!(leaves.len().is_power_of_two(), "leaf count is not a power of two");
         let mut level = leaves;
         while level.len() > 1 {
-            for i in 0..level.len() / 2 {
-                level[i] = Word::merge(&level[2 * i], &level[2 * i + 1]);
-            }
-            level.truncate(level.len() / 2);
+            level = level.chunks_exact(2).map(|pair| Word::merge(&pair[0], &pair[1])).collect();
         }
         level[0]
     }

@@ -103,6 +103,9 @@ enum Group {
     Counter { base: Option<u32>, shift: u32 },
     /// `p + C` for a derived local `p` stepped by `step` (see [`shape::Derived`]).
     Pointer { local: u32, step: u32 },
+    /// `B + C` for a local the loop never writes: one address per access, the same in every
+    /// iteration (a field of a struct the loop updates, a stack temporary).
+    Invariant { local: u32 },
 }
 
 /// What versioning one loop needs: its counter, the groups of covered accesses with their
@@ -113,6 +116,10 @@ struct Plan {
     reach: BTreeMap<Group, u64>,
     /// Whether the counter is read after its step other than by the back edge.
     stepped_reads: bool,
+    /// Whether the counter may count up to 0 from a value above 2^31 (`i != 0`, and no
+    /// address reads it): LLVM counts `-T` up to 0 this way. Its values then stay below 2^32,
+    /// so the unrolled copies' `i + k·s` still never wrap.
+    wraps: bool,
     /// The `i32.add`s of covered addresses (body-relative): their sums lie below the memory
     /// size, so they never wrap.
     nowrap_adds: Vec<usize>,
@@ -226,6 +233,12 @@ fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
                 let group = Group::Counter { base, shift };
                 (group, constant + stepped, words, shift < 2, base)
             }
+            Sym::Sum {
+                base: Some(b),
+                shift: None,
+                derived: None,
+                constant,
+            } => (Group::Invariant { local: b }, constant, true, false, Some(b)),
             _ => continue,
         };
         let k = constant + memarg.offset + u64::from(size) - 1;
@@ -264,12 +277,18 @@ fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
     // `add` too.
     nowrap_adds.extend(reach.keys().filter_map(|group| match group {
         Group::Pointer { local, .. } => Some(derived[local].update - 1),
-        Group::Counter { .. } => None,
+        Group::Counter { .. } | Group::Invariant { .. } => None,
     }));
-    (!covered.is_empty()).then_some(Plan {
+    // Invariant addresses alone are checked once per iteration as cheaply as the test would.
+    let moving = |group: &Group| !matches!(group, Group::Invariant { .. });
+    let reads_counter = reach.keys().any(|group| matches!(group, Group::Counter { .. }));
+    let wraps =
+        !counter.below && counter.step > 0 && counter.bound == Bound::Const(0) && !reads_counter;
+    reach.keys().any(moving).then_some(Plan {
         counter,
         body_len: len,
         stepped_reads,
+        wraps,
         nowrap_adds,
         reach,
         covered,
@@ -394,7 +413,7 @@ fn apply<'b>(
     } else {
         0
     };
-    if plan.counter.step_in_back_edge || !plan.stepped_reads {
+    if (plan.counter.step_in_back_edge || !plan.stepped_reads) && !plan.wraps {
         for loop_index in loops {
             out.ranges
                 .insert(loop_index, (plan.counter.local, (lowest, HIGHEST_VALUE)));
@@ -482,6 +501,28 @@ mod tests {
         let body = "loop local.get 1 local.get 2 i32.store local.get 1 i32.const 16 i32.add \
             local.set 1 local.get 3 local.set 1 \
             local.get 0 local.get 2 i32.const 4 i32.add local.tee 2 i32.ne br_if 0 end";
+        assert!(versioned(body).1.is_empty());
+    }
+
+    #[test]
+    fn a_step_tested_by_itself_and_invariant_addresses_are_covered() {
+        // LLVM counts -T up to 0 and tests the step's result (`i != 0`); local 3 is the same
+        // address in every iteration (a stack temporary), local 1 a pointer.
+        let body = "loop local.get 3 local.get 1 i64.load i64.store local.get 1 i32.const 16 \
+            i32.add local.set 1 local.get 2 i32.const 2 i32.add local.tee 2 br_if 0 end";
+        let (ops, unchecked) = versioned(body);
+        // Eight unrolled copies and one at a time, two accesses each.
+        assert_eq!(unchecked.len(), 2 * 9);
+        // The counter may start above 2^31: the test asks i != 0, not i < 0.
+        let test_end = ops
+            .iter()
+            .position(|o| matches!(o, Operator::If { .. }))
+            .unwrap();
+        assert!(matches!(ops[1..3], [Operator::I32Const { value: 0 }, Operator::I32Ne]));
+        assert!(!ops[..test_end].iter().any(|o| matches!(o, Operator::I32LtU)));
+        // Invariant addresses alone are left to the checked loop.
+        let body = "loop local.get 3 i64.load drop local.get 2 i32.const 2 i32.add local.tee 2 \
+            br_if 0 end";
         assert!(versioned(body).1.is_empty());
     }
 

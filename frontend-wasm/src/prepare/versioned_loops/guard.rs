@@ -18,8 +18,11 @@ pub(super) fn guard<'b>(plan: &Plan) -> Vec<Operator<'b>> {
     let up = counter.step > 0;
     let stride = counter.step.unsigned_abs();
     let mut out = Vec::new();
-    // The values i takes are below n (up) or in (n, i] (down).
-    if up {
+    // The values i takes are below n (up) or in (n, i] (down). A counter no address reads
+    // may count up to 0 from above 2^31: then only i != 0, as the distance counts the steps.
+    if up && plan.wraps {
+        out.extend([i(), n(), I32Ne]);
+    } else if up {
         out.extend([i(), n(), I32LtU]);
     } else {
         out.extend([n(), i(), I32LtU]);
@@ -66,7 +69,7 @@ pub(super) fn guard<'b>(plan: &Plan) -> Vec<Operator<'b>> {
     for (&group, &k) in reach {
         let local = match group {
             Group::Counter { base, .. } => base,
-            Group::Pointer { local, .. } => Some(local),
+            Group::Pointer { local, .. } | Group::Invariant { local } => Some(local),
         };
         // K <= L, and the group's local at most L - K.
         out.push(konst(k));
@@ -81,6 +84,7 @@ pub(super) fn guard<'b>(plan: &Plan) -> Vec<Operator<'b>> {
         // first value (down) with d = 2^shift; for a pointer (counting up only), with T
         // iterations its accesses reach p + t(T - 1) + K at most, so T with d = t.
         let (lhs, d, test) = match group {
+            Group::Invariant { .. } => continue,
             Group::Counter { shift, .. } => {
                 let lhs = if up { vec![n()] } else { vec![i()] };
                 (lhs, 1 << shift, if up { I32LeU } else { I32LtU })

@@ -73,7 +73,7 @@ pub(super) struct Derived {
     pub(super) update: usize,
 }
 
-/// The counter of a loop body: a back edge `… local.tee i  bound  test  br_if 0` that steps
+/// The counter of a loop body: a back edge `… local.tee i  [bound  test]  br_if 0` that steps
 /// `i` itself, or `local.get i  [bound  test]  br_if 0` with `i` stepped once earlier at the
 /// body's top level (`local.get i  i32.const s  i32.add  local.tee/set i`; a bare `br_if` is
 /// `i != 0`).
@@ -103,6 +103,20 @@ pub(super) fn counter(body: &[Operator<'_>]) -> Option<Counter> {
             bound,
             below: false,
             update: len - 3,
+            step_in_back_edge: true,
+        });
+    }
+    // `(i + s → i)  br_if 0`: the stepped value itself tested, `i != 0` (LLVM counts a trip
+    // count up or down to zero this way).
+    if let [.., LocalGet { local_index: a }, I32Const { value: s }, I32Add, LocalTee { local_index: b }, BrIf { relative_depth: 0 }] =
+        body
+    {
+        return (a == b).then_some(Counter {
+            local: *a,
+            step: *s,
+            bound: Bound::Const(0),
+            below: false,
+            update: len - 2,
             step_in_back_edge: true,
         });
     }
