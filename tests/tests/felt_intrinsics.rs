@@ -445,7 +445,14 @@ fn memory_hashing_and_advice_agree_with_miden_core() {
         let word = |at: usize| Word::new([0, 1, 2, 3].map(|i| felt(input[at + i])));
         let want = digest(Poseidon2::merge(&[word(0), word(4)]));
         // Word accesses when every address is a multiple of 16, element ones otherwise.
-        for (base, out) in [(0, 1024), (32, 1040), (4, 1024), (20, 1024), (16, 1028), (0, 1060)] {
+        for (base, out) in [
+            (0, 1024),
+            (32, 1040),
+            (4, 1024),
+            (20, 1024),
+            (16, 1028),
+            (0, 1060),
+        ] {
             let args = [CoreValue::I32(base), CoreValue::I32(out)];
             let got = run_with_advice(&package, "merge_words", &args, advice_stack(&input))
                 .unwrap_or_else(|e| panic!("merge_words at {base} to {out}: {e}"));

@@ -151,6 +151,16 @@ fn versioned_loops_agree_with_wasmi() {
         ] {
             cases.push(("through_temporary", args(&[pages, p, q, t, k])));
         }
+        for (i, n) in [
+            (400, 0),
+            (404, 4),
+            (end - 8, 0),
+            (end - 4, 0),
+            (end - 8, end - 8),
+            (6, 1),
+        ] {
+            cases.push(("fill_down", args(&[pages, i, n])));
+        }
     }
     let ran = diff.check(&cases);
     assert_eq!(ran, cases.len());
@@ -182,6 +192,8 @@ fn unrolled_passes_and_their_remainders_agree_with_wasmi() {
         cases.push(("fill_by_pointer", args(&[0, end - 16 * t, t])));
         cases.push(("read_after_step", args(&[0, 512, t])));
         cases.push(("through_temporary", args(&[0, 0, 8192, 16384, t])));
+        cases.push(("fill_down", args(&[0, 100 + 4 * t, 100])));
+        cases.push(("fill_down", args(&[0, end - 8, end - 8 - 4 * t])));
         cases.push(("through_temporary", args(&[0, end - 16 * t, 0, 100, t])));
     }
     let ran = diff.check(&cases);

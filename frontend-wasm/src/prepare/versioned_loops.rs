@@ -238,7 +238,13 @@ fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
                 shift: None,
                 derived: None,
                 constant,
-            } => (Group::Invariant { local: b }, constant, true, false, Some(b)),
+            } => (
+                Group::Invariant { local: b },
+                constant,
+                true,
+                false,
+                Some(b),
+            ),
             _ => continue,
         };
         let k = constant + memarg.offset + u64::from(size) - 1;
@@ -281,7 +287,9 @@ fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
     }));
     // Invariant addresses alone are checked once per iteration as cheaply as the test would.
     let moving = |group: &Group| !matches!(group, Group::Invariant { .. });
-    let reads_counter = reach.keys().any(|group| matches!(group, Group::Counter { .. }));
+    let reads_counter = reach
+        .keys()
+        .any(|group| matches!(group, Group::Counter { .. }));
     let wraps =
         !counter.below && counter.step > 0 && counter.bound == Bound::Const(0) && !reads_counter;
     reach.keys().any(moving).then_some(Plan {
@@ -518,8 +526,13 @@ mod tests {
             .iter()
             .position(|o| matches!(o, Operator::If { .. }))
             .unwrap();
-        assert!(matches!(ops[1..3], [Operator::I32Const { value: 0 }, Operator::I32Ne]));
-        assert!(!ops[..test_end].iter().any(|o| matches!(o, Operator::I32LtU)));
+        assert!(matches!(
+            ops[1..3],
+            [Operator::I32Const { value: 0 }, Operator::I32Ne]
+        ));
+        assert!(!ops[..test_end]
+            .iter()
+            .any(|o| matches!(o, Operator::I32LtU)));
         // Invariant addresses alone are left to the checked loop.
         let body = "loop local.get 3 i64.load drop local.get 2 i32.const 2 i32.add local.tee 2 \
             br_if 0 end";

@@ -212,13 +212,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 self.mark_dead();
             }
             other if self.ranged_sum(other) => {}
-            Operator::I32Add if self.facts.add_never_wraps(self.at) => {
-                // An address of a versioned loop: below the memory size (1 cycle, not 2).
-                self.pop();
-                self.pop();
-                self.emit("add");
-                self.push(CoreType::I32, false);
-            }
+            Operator::I32Add if self.facts.add_never_wraps(self.at) => self.nowrap_add(),
             Operator::I32And | Operator::I32Or if self.top_two_are_bool() => {
                 // Two comparison results: the felt `and`/`or` (1 cycle, no bitwise-chiplet rows;
                 // `u32or` costs 6).
@@ -272,6 +266,26 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
     /// range shows that the sum wraps around 2^32 in every case or in none: then it is a felt
     /// `add`/`sub` of the right constant (2 cycles instead of 3–4), and the result's range is
     /// known too. Returns whether it translated `op`.
+    /// An `i32.add` whose true sum lies in [0, 2^32) (an address of a versioned loop, a
+    /// counter value of an unrolled copy): a felt `add` (1 cycle, not 2), or a `sub` when the
+    /// constant just pushed is negative as an i32 (`i + (-8)` is `i - 8`, not `i + 2^32 - 8`).
+    fn nowrap_add(&mut self) {
+        const WRAP: u64 = 1 << 32;
+        let negative = self.just_pushed.filter(|c| *c >= WRAP / 2 && *c < WRAP);
+        let folded = negative.is_some_and(|c| self.tree.pop_op(self.cur, Inst::Push(c)));
+        self.pop();
+        self.pop();
+        match negative {
+            Some(c) if folded => self.emit(Inst::Imm(Op::Sub, WRAP - c)),
+            Some(_) => {
+                self.emit("add");
+                self.emit(Inst::Imm(Op::Sub, WRAP));
+            }
+            None => self.emit("add"),
+        }
+        self.push(CoreType::I32, false);
+    }
+
     pub(super) fn ranged_sum(&mut self, op: &Operator<'_>) -> bool {
         const WRAP: u64 = 1 << 32;
         let n = self.operands.len();

@@ -14,6 +14,10 @@
 //! `T(i)` is the loop's own test of the current counter: whether another iteration runs after
 //! the unrolled ones. On entry the first iteration runs anyway (a `loop` is a do-while).
 //!
+//! A counter read at most once (besides its own step) is folded: copy k reads `i + k·s`, or
+//! `i + (k + 1)·s` after a step in the body (which then writes nothing), and the pass steps
+//! `i` once by `F·s`.
+//!
 //! Only bodies without branches (but for the back edge) are unrolled: a branch to the loop
 //! head would skip copies and their test.
 
@@ -81,29 +85,57 @@ pub(super) fn unroll<'b>(
     ops.push(loop_op.clone());
     let mut copies = Vec::new();
     let mut counter_adds = Vec::new();
-    // A counter stepped by the back edge is read only before its step: copy k can read it as
-    // `i + k·s`, and the pass step it once, by F·s, at its end. An `add` per read against
-    // a step per copy: worth it for a body that reads the counter once.
-    let reads = kept
-        .iter()
-        .filter(
-            |op| matches!(op, Operator::LocalGet { local_index } if *local_index == counter.local),
-        )
-        .count();
-    let fold = counter.step_in_back_edge && reads <= 1;
+    // Copy k can read the counter as `i + k·s` (before the step) or `i + (k + 1)·s` (after
+    // it), and the pass step it once, by F·s, at its end: an `add` per read against a step per
+    // copy, worth it for a body that reads the counter once besides its step.
+    let is_read = |op: &Operator<'_>| matches!(op, Operator::LocalGet { local_index } if *local_index == counter.local);
+    let reads = kept.iter().filter(|op| is_read(op)).count();
+    let fold = if counter.step_in_back_edge {
+        reads <= 1
+    } else {
+        // The step `local.get i  i32.const s  i32.add  local.tee/set i` is in the body, and
+        // reads after it see up to the bound itself: not when that bound is 0 reached from
+        // above 2^31 (the `add`s must not wrap).
+        let may_wrap = counter.step > 0 && !counter.below && counter.bound == Bound::Const(0);
+        reads <= 2 && !may_wrap
+    };
+    let step_at = (!counter.step_in_back_edge).then_some(counter.update);
+    let s = i64::from(counter.step);
     for k in 0..f {
         let mut at = Vec::with_capacity(kept.len());
-        for op in &kept {
+        for (j, op) in kept.iter().enumerate() {
             at.push(ops.len());
-            ops.push(op.clone());
-            let reads_counter =
-                matches!(op, Operator::LocalGet { local_index } if *local_index == counter.local);
-            if fold && k > 0 && reads_counter {
-                ops.push(Operator::I32Const {
-                    value: (i64::from(counter.step) * k) as i32,
-                });
-                counter_adds.push(ops.len());
-                ops.push(Operator::I32Add);
+            if !fold {
+                ops.push(op.clone());
+                continue;
+            }
+            // The step of copy k leaves `i + (k + 1)·s` without writing i.
+            match step_at.map(|u| j as isize - u as isize) {
+                Some(-2) => ops.push(Operator::I32Const {
+                    value: (s * (k + 1)) as i32,
+                }),
+                Some(-1) => {
+                    counter_adds.push(ops.len());
+                    ops.push(Operator::I32Add);
+                }
+                // A tee leaves the value as the add did: its facts go with the add.
+                Some(0) => match op {
+                    Operator::LocalTee { .. } => *at.last_mut().expect("pushed") -= 1,
+                    _ => ops.push(Operator::Drop),
+                },
+                Some(-3) => ops.push(op.clone()),
+                _ => {
+                    ops.push(op.clone());
+                    let after_step = step_at.is_some_and(|u| j > u);
+                    let by = if after_step { k + 1 } else { k };
+                    if is_read(op) && by > 0 {
+                        ops.push(Operator::I32Const {
+                            value: (s * by) as i32,
+                        });
+                        counter_adds.push(ops.len());
+                        ops.push(Operator::I32Add);
+                    }
+                }
             }
         }
         copies.push(at);
