@@ -37,6 +37,9 @@ pub(crate) struct FunctionFacts {
     counted_loops: HashMap<usize, CountedFact>,
     /// `i32.add`s whose sums are known to stay below 2^32 (addresses of versioned loops).
     nowrap_adds: std::collections::HashSet<usize>,
+    /// Byte and half-word accesses whose address operand is known modulo 4 (unrolled
+    /// copies of versioned loops).
+    residues: HashMap<usize, u32>,
     /// Live locals at branch targets, computed when the translator first asks.
     liveness: OnceCell<liveness::Liveness>,
 }
@@ -86,6 +89,7 @@ impl FunctionFacts {
             alignment,
             counted_loops,
             nowrap_adds: versioned.nowrap_adds.clone(),
+            residues: versioned.residues.clone(),
             liveness: OnceCell::new(),
         }
     }
@@ -93,6 +97,12 @@ impl FunctionFacts {
     /// Whether the `i32.add` at operator `at` never wraps, so a felt `add` computes it.
     pub(crate) fn add_never_wraps(&self, at: usize) -> bool {
         self.nowrap_adds.contains(&at)
+    }
+
+    /// The address operand of the byte or half-word access at operator `at` modulo 4, when
+    /// it is known: where in its element the access falls, so no table says it at run time.
+    pub(crate) fn address_residue(&self, at: usize) -> Option<u32> {
+        self.residues.get(&at).copied()
     }
 
     /// The induction local and its range at the top of an iteration, when the `loop` at

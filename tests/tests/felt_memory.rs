@@ -56,6 +56,16 @@ const MODULE: &str = r#"
         (f32.load (i32.add (local.tee $k (i32.add (local.get $k) (i32.const -4))) (local.get $base)))))
       (br_if $l (local.get $k)))
     (call $out (local.get $acc)))
+  ;; Bytes stored one at a time from base (a versioned, unrolled loop whose byte accesses know
+  ;; where in their element they fall), each read back, then the first four as an i32.
+  (func (export "store_bytes") (param $v i64) (param $base i32) (param $n i32) (result i32)
+    (local $i i32) (local $sum i32)
+    (call $fill (local.get $v))
+    (loop $l
+      (i32.store8 (i32.add (local.get $base) (local.get $i)) (i32.add (local.get $i) (i32.const 0x41)))
+      (local.set $sum (i32.add (local.get $sum) (i32.load8_u (i32.add (local.get $base) (local.get $i)))))
+      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+    (i32.add (local.get $sum) (i32.load (local.get $base))))
   (func (export "bytes_after_copy") (param $v i64) (param $d i32) (param $s i32) (param $n i32) (param $r i32) (result i32)
     (call $fill (local.get $v))
     (memory.copy (local.get $d) (local.get $s) (local.get $n))
@@ -212,6 +222,28 @@ fn byte_neighbours_of_felts_copy_exactly() {
         Got::Value(0x5566_0001),
         "felt 2^40 + 1 keeps its low bytes"
     );
+}
+
+#[test]
+fn byte_loops_write_over_felt_slots() {
+    let package = compiled();
+    // Over plain memory (200…) and over the u32 at 60 and the felt slots from 64: a byte store
+    // leaves a slot's other bytes as the low 32 bits it held.
+    for v in VALUES {
+        for base in [200u64, 201, 202, 203, 62, 63] {
+            for n in (4..=12).chain([40]) {
+                let byte = |i: u64| (i + 0x41) & 0xFF;
+                let sum: u64 = (0..n).map(byte).sum();
+                let first = (0..4).fold(0, |w, i| w | byte(i) << (8 * i));
+                let got = run(&package, "store_bytes", &[v, base, n]);
+                assert_eq!(
+                    got,
+                    Got::Value((sum + first) & 0xFFFF_FFFF),
+                    "v = {v}: {n} bytes from {base}"
+                );
+            }
+        }
+    }
 }
 
 #[test]

@@ -166,6 +166,43 @@ fn versioned_loops_agree_with_wasmi() {
     assert_eq!(ran, cases.len());
 }
 
+/// Byte and half-word accesses in unrolled copies, placed within their element when the
+/// anchor is a multiple of 4: every start position modulo 4 (misaligned ones run one iteration
+/// at a time), every trip count from 1 to 20, and the last byte of memory.
+#[test]
+fn bytes_placed_by_versioning_agree_with_wasmi() {
+    let mut diff = Differential::from_wat(WAT);
+    let mut cases: Vec<(&str, Vec<CoreValue>)> = Vec::new();
+    let args = |v: &[i32]| v.iter().map(|x| i32v(*x)).collect::<Vec<_>>();
+    for pages in [0, 1] {
+        let end = PAGE * (1 + pages);
+        for base in [0, 1, 2, 3, 4, 5, 6, 7, 1000] {
+            for n in (1..=20).chain([100, 1001]) {
+                cases.push(("bytes_by_residue", args(&[pages, base, n])));
+                cases.push(("halves_by_residue", args(&[pages, base, n])));
+                cases.push(("bytes_down", args(&[pages, base, n])));
+                cases.push(("bytes_by_pointer", args(&[pages, base, n])));
+            }
+        }
+        // The last bytes of memory: exactly in bounds, and one byte past.
+        for (base, n) in [
+            (end - 101, 100),
+            (end - 100, 100),
+            (end - 104, 100),
+            (end - 103, 100),
+        ] {
+            cases.push(("bytes_by_residue", args(&[pages, base, n])));
+            cases.push(("bytes_by_pointer", args(&[pages, base - 2, n])));
+            cases.push(("bytes_down", args(&[pages, base - 2, n])));
+        }
+        for (base, n) in [(end - 102, 100), (end - 101, 100), (end - 103, 100)] {
+            cases.push(("halves_by_residue", args(&[pages, base, n])));
+        }
+    }
+    let ran = diff.check(&cases);
+    assert_eq!(ran, cases.len());
+}
+
 /// The unchecked copies run four or eight iterations per pass while that many remain, then one
 /// at a time: every trip count from 1 to 20 (fewer than a pass, whole passes, and each
 /// remainder), for every shape, next to the end of memory too.

@@ -72,6 +72,29 @@ pub(crate) struct Versioned {
     /// The `i32.add`s that compute the covered addresses of the unchecked copies: every
     /// partial sum lies below the memory size, so a felt `add` computes them.
     pub(crate) nowrap_adds: HashSet<usize>,
+    /// The byte and half-word accesses of the unrolled copies whose address (the operand,
+    /// before the static offset) is known modulo 4: the section runs only from aligned
+    /// anchors ([`Anchor`]), so copy k's address is the anchor plus a known constant.
+    pub(crate) residues: HashMap<usize, u32>,
+}
+
+/// What an unrolled section tests is a multiple of 4 before it runs, so that its byte accesses
+/// know where in an element they fall: `B + i` of a counter access, or a pointer, moving by an
+/// odd step (single iterations align it within three). Each pass moves it by `F·s` or `F·t`,
+/// multiples of 4 (F is 4 or 8).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Anchor {
+    Counter { base: Option<u32>, shift: u32 },
+    Pointer(u32),
+}
+
+/// A byte or half-word access of the body whose address is an anchor plus `first` in copy 0
+/// of an unrolled pass, and `per_copy` more in each later copy.
+#[derive(Clone, Copy, Debug)]
+struct Residue {
+    at: usize,
+    first: i64,
+    per_copy: i64,
 }
 
 /// Versions every qualifying loop of `ops` (a whole function body); `offsets` stays in step.
@@ -129,6 +152,9 @@ struct Plan {
     aligned: Vec<usize>,
     align_counter: bool,
     align_bases: Vec<u32>,
+    /// Byte and half-word accesses placed within their element by the anchors.
+    residues: Vec<Residue>,
+    anchors: Vec<Anchor>,
 }
 
 fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
@@ -173,6 +199,7 @@ fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
     let mut nowrap_adds = Vec::new();
     let mut covered = Vec::new();
     let (mut aligned, mut align_counter, mut align_bases) = (Vec::new(), false, Vec::new());
+    let (mut residues, mut anchors) = (Vec::new(), Vec::new());
     let stride = counter.step.unsigned_abs();
     for (j, op) in body.iter().enumerate() {
         let Some((memarg, size)) = access(op) else {
@@ -267,6 +294,15 @@ fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
             align_counter |= align_start;
             align_bases.extend(align_local);
         }
+        if size <= 2 && !ors_counter {
+            let expr = start..=address_end;
+            if let Some((anchor, residue)) = residue(body, expr, j, sym, &counter, &derived) {
+                residues.push(residue);
+                if !anchors.contains(&anchor) {
+                    anchors.push(anchor);
+                }
+            }
+        }
     }
     align_bases.sort_unstable();
     align_bases.dedup();
@@ -303,7 +339,81 @@ fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
         aligned,
         align_counter,
         align_bases,
+        residues,
+        anchors,
     })
+}
+
+/// Where the byte access `body[at]`, with address `body[expr]` of value `sym`, falls against
+/// its anchor: the anchor's value at the top of an iteration plus a constant, which grows by
+/// the step (shifted) or the pointer's step from one copy to the next.
+fn residue(
+    body: &[Operator<'_>],
+    expr: std::ops::RangeInclusive<usize>,
+    at: usize,
+    sym: Sym,
+    counter: &Counter,
+    derived: &HashMap<u32, Derived>,
+) -> Option<(Anchor, Residue)> {
+    // The read of the moving local whose value the address holds. The counter's step
+    // `local.tee` leaves the stepped counter; a pointer's passes its sum on, which `constant`
+    // already holds, so only a pointer's `local.get` counts.
+    let read_of = |local: u32, tee: bool| {
+        expr.clone().rev().find(|j| match body[*j] {
+            Operator::LocalGet { local_index } => local_index == local,
+            Operator::LocalTee { local_index } => tee && local_index == local,
+            _ => false,
+        })
+    };
+    let (anchor, constant, step, read, update) = match sym {
+        Sym::Sum {
+            base,
+            shift: Some(shift),
+            derived: None,
+            constant,
+        } => {
+            let step = i64::from(counter.step) << shift;
+            let anchor = Anchor::Counter { base, shift };
+            (
+                anchor,
+                constant,
+                step,
+                read_of(counter.local, true)?,
+                counter.update,
+            )
+        }
+        Sym::Sum {
+            base: None,
+            shift: None,
+            derived: Some(p),
+            constant,
+        } => {
+            let Derived { step, update } = derived[&p];
+            (
+                Anchor::Pointer(p),
+                constant,
+                i64::from(step),
+                read_of(p, false)?,
+                update,
+            )
+        }
+        _ => return None,
+    };
+    // An odd move per iteration reaches an aligned anchor within three single iterations; an
+    // even one may never, and the loop would run one iteration at a time throughout.
+    if step % 2 == 0 {
+        return None;
+    }
+    let stepped = if read >= update { step } else { 0 };
+    let first = i64::try_from(constant).ok()? + stepped;
+    Some((
+        anchor,
+        Residue {
+            at,
+            first,
+            per_copy: step,
+        },
+    ))
 }
 
 /// Rewrites the loop at `loop_at` into `test  if  (unrolled section)  loop (unchecked) end
@@ -340,12 +450,12 @@ fn apply<'b>(
     // unchecked loop's index.
     let mut copies: Vec<Vec<usize>> = Vec::new();
     let mut loops = Vec::new();
-    let unrolled = unroll::unroll(&plan.counter, &body, &loop_op);
+    let unrolled = unroll::unroll(&plan.counter, &body, &loop_op, &plan.anchors);
     if let Some(unrolled) = &unrolled {
         let base = loop_at + new_ops.len();
         // A copy's operators keep their offsets; the rest, those of the loop.
         let mut origin = vec![at; unrolled.ops.len()];
-        for copy in &unrolled.copies {
+        for copy in unrolled.copies.iter().chain(&unrolled.peel) {
             for (j, landed) in copy.iter().enumerate() {
                 origin[*landed] = body_offsets[j];
             }
@@ -357,8 +467,15 @@ fn apply<'b>(
             unrolled
                 .copies
                 .iter()
+                .chain(&unrolled.peel)
                 .map(|copy| copy.iter().map(|j| base + j).collect()),
         );
+        for (k, copy) in unrolled.copies.iter().enumerate() {
+            for r in &plan.residues {
+                let residue = (r.first + k as i64 * r.per_copy).rem_euclid(4);
+                out.residues.insert(base + copy[r.at], residue as u32);
+            }
+        }
         out.nowrap_adds
             .extend(unrolled.counter_adds.iter().map(|j| base + j));
         loops.push(base + unrolled.loop_at);
@@ -381,8 +498,11 @@ fn apply<'b>(
         push(&mut new_ops, op.clone(), *offset);
     }
     push(&mut new_ops, Operator::End, offsets[end]);
-    if unrolled.is_some() {
+    if let Some(unrolled) = &unrolled {
         push(&mut new_ops, Operator::End, offsets[end]);
+        if unrolled.peel.is_some() {
+            push(&mut new_ops, Operator::End, offsets[end]);
+        }
     }
     push(&mut new_ops, Operator::Else, at);
     push(&mut new_ops, loop_op, at);
@@ -473,15 +593,35 @@ mod tests {
                 .unwrap(),
         );
         // Both accesses of every unchecked copy (four unrolled, as the body is longer than
-        // 16 operators, and one at a time), none of the checked loop's.
-        assert_eq!(unchecked.len(), 2 * 5);
+        // 16 operators; single iterations until base + i is a multiple of 4, for the bytes;
+        // and one at a time), none of the checked loop's.
+        assert_eq!(unchecked.len(), 2 * 6);
         assert!(unchecked.iter().all(|j| *j > fast && *j < els));
-        assert!(matches!(ops[fast - 1], Operator::If { .. }));
+        assert!(matches!(
+            ops[fast - 1],
+            Operator::BrIf { relative_depth: 0 }
+        ));
         assert_eq!(
             ops.iter()
                 .filter(|o| matches!(o, Operator::Loop { .. }))
                 .count(),
-            3
+            4
+        );
+        // The byte accesses of the unrolled copies know where in their element they fall.
+        let mut offsets = vec![0; ops.len()];
+        let mut again = self::ops(&body);
+        offsets.resize(again.len(), 0);
+        let residues = version_loops(&mut again, &mut offsets).residues;
+        assert_eq!(residues.len(), 2 * 4);
+        let mut stores: Vec<(usize, u32)> = residues
+            .iter()
+            .filter(|(j, _)| matches!(again[**j], Operator::I32Store8 { .. }))
+            .map(|(j, r)| (*j, *r))
+            .collect();
+        stores.sort_unstable();
+        assert_eq!(
+            stores.iter().map(|(_, r)| *r).collect::<Vec<_>>(),
+            [0, 1, 2, 3]
         );
     }
 

@@ -152,7 +152,25 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         self.bounds_checked_address(memarg, size, address.range)?;
         let first_bytes = aligned && memarg.offset.is_multiple_of(4) && size < 4;
         let mut widen = widen;
-        if alignment::whole_elements(aligned, memarg.offset, size) || first_bytes {
+        if let Some(byte) = self.byte_in_element(memarg, size).filter(|_| !first_bytes) {
+            // [ea]: the element holding the bytes, shifted down to them and masked.
+            self.emit_all(&["u32div.4", "mem_load"]);
+            if self.module.f32_is_felt {
+                self.emit("u32assert");
+            }
+            if byte > 0 {
+                self.emit(Inst::Imm(Op::U32Shr, u64::from(8 * byte)));
+            }
+            let mask = if size == 1 {
+                "u32and.255"
+            } else {
+                "u32and.65535"
+            };
+            if byte + size < 4 {
+                self.emit(mask);
+            }
+            widen = widen.strip_prefix(&[mask]).unwrap_or(widen);
+        } else if alignment::whole_elements(aligned, memarg.offset, size) || first_bytes {
             // [ea] with ea = 4a: element a (and a + 1 for the high limb); a narrower load
             // reads the low bytes of element a, which `widen` masks.
             self.emit("div.4");
@@ -175,6 +193,15 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         }
         self.push(ty, false);
         Ok(())
+    }
+
+    /// Where in its element a byte or half-word access at this operator falls (0 for the low
+    /// byte), when versioning placed it ([`FunctionFacts::address_residue`]) and it does not
+    /// cross into the next element.
+    fn byte_in_element(&self, memarg: &MemArg, size: u32) -> Option<u32> {
+        let residue = self.facts.address_residue(self.at)?;
+        let byte = ((u64::from(residue) + memarg.offset) % 4) as u32;
+        (size <= 2 && byte + size <= 4).then_some(byte)
     }
 
     /// A felt load: the element of the four-byte slot at the address, which must be a multiple
@@ -229,7 +256,25 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             2 => 0xFFFF,
             _ => 0xFFFF_FFFFu32,
         };
-        if alignment::whole_elements(aligned, memarg.offset, size) {
+        if let Some(byte) = self.byte_in_element(memarg, size).filter(|_| size < 4) {
+            // [ea, v]: the element with the other bytes kept, w' = (w & !m) + (v & mask) << 8b.
+            let mask = if size == 1 { 0xFFu64 } else { 0xFFFF };
+            self.emit_all(&["u32div.4", "swap"]);
+            self.emit(Inst::Imm(Op::U32And, mask));
+            if byte > 0 {
+                self.emit(Inst::Imm(Op::Mul, 1u64 << (8 * byte)));
+            }
+            self.emit_all(&["dup.1", "mem_load"]);
+            if self.module.f32_is_felt {
+                // A felt's slot keeps its low 32 bits as the bytes not written.
+                self.emit_all(&["u32split", "swap", "drop"]);
+            }
+            self.emit(Inst::Imm(
+                Op::U32And,
+                u64::from(!((mask as u32) << (8 * byte))),
+            ));
+            self.emit_all(&["add", "swap", "mem_store"]);
+        } else if alignment::whole_elements(aligned, memarg.offset, size) {
             // [ea, v] (or [ea, lo, hi]) with ea = 4a: element a (and a + 1 for hi).
             self.emit("div.4");
             if size == 8 {

@@ -24,6 +24,7 @@
 use wasmparser::Operator;
 
 use super::shape::{any_branch, Bound, Counter};
+use super::Anchor;
 
 /// Iterations per pass of an unrolled copy of a body of `len` operators: eight for a short
 /// body, whose test and back edge are a large part of an iteration; four otherwise.
@@ -56,6 +57,10 @@ pub(super) struct Unrolled<'b> {
     /// The `i32.add`s that form `i + k·s` in copy `k`: a value the counter takes in a later
     /// iteration of the pass, below the memory size, so they never wrap.
     pub(super) counter_adds: Vec<usize>,
+    /// Where the body's operators landed in the loop that runs single iterations until the
+    /// anchors are aligned, when there are anchors to align. `ops` then opens a `block` that
+    /// the caller closes after the rest: the peeling leaves it when no iteration remains.
+    pub(super) peel: Option<Vec<usize>>,
 }
 
 /// The unrolled section for `body` (a versioned loop's body, counter `counter`), or `None` when
@@ -64,6 +69,7 @@ pub(super) fn unroll<'b>(
     counter: &Counter,
     body: &[Operator<'b>],
     loop_op: &Operator<'b>,
+    anchors: &[Anchor],
 ) -> Option<Unrolled<'b>> {
     let len = body.len();
     let branches = body[..len - 1]
@@ -76,7 +82,45 @@ pub(super) fn unroll<'b>(
         return None;
     }
     let (kept, step) = untested(counter, body)?;
-    let mut ops = continues_unrolled(counter, f);
+    // The passes run only from aligned anchors, which stay aligned (see [`Anchor`]): single
+    // iterations run first until they are.
+    let mut aligned = Vec::new();
+    for anchor in anchors {
+        let test = anchor_aligned(counter, *anchor);
+        if !test.is_empty() {
+            let and = !aligned.is_empty();
+            aligned.extend(test);
+            if and {
+                aligned.push(Operator::I32And);
+            }
+        }
+    }
+    let mut ops = Vec::new();
+    let mut peel = None;
+    if !aligned.is_empty() {
+        use Operator::{Block, BrIf, End, I32Eqz};
+        let empty = wasmparser::BlockType::Empty;
+        ops.extend([Block { blockty: empty }, Block { blockty: empty }]);
+        ops.extend(aligned.iter().cloned());
+        ops.extend([BrIf { relative_depth: 0 }, loop_op.clone()]);
+        let mut at = Vec::with_capacity(kept.len());
+        for op in &kept {
+            at.push(ops.len());
+            ops.push(op.clone());
+        }
+        peel = Some(at);
+        ops.extend(step.iter().cloned());
+        // No iteration left: the whole loop is done.
+        ops.extend(test(counter));
+        ops.extend([I32Eqz, BrIf { relative_depth: 2 }]);
+        ops.extend(aligned.iter().cloned());
+        ops.extend([I32Eqz, BrIf { relative_depth: 0 }, End, End]);
+    }
+    ops.extend(continues_unrolled(counter, f));
+    if !aligned.is_empty() {
+        ops.extend(aligned);
+        ops.push(Operator::I32And);
+    }
     // The `if` around the unrolled loop yields the i32 that decides the rest.
     ops.push(Operator::If {
         blockty: wasmparser::BlockType::Type(wasmparser::ValType::I32),
@@ -159,6 +203,7 @@ pub(super) fn unroll<'b>(
         copies,
         loop_at,
         counter_adds,
+        peel,
     })
 }
 
@@ -236,6 +281,39 @@ fn continues_unrolled<'b>(counter: &Counter, f: i64) -> Vec<Operator<'b>> {
             I32GtU,
         ]
     }
+}
+
+/// Whether `anchor` is a multiple of 4, leaving an i32 (nothing when it always is).
+fn anchor_aligned<'b>(counter: &Counter, anchor: Anchor) -> Vec<Operator<'b>> {
+    use Operator::*;
+    let mut ops = match anchor {
+        Anchor::Counter { base, shift } => {
+            let mut ops = Vec::new();
+            if shift < 2 {
+                ops.push(counter.get());
+                if shift > 0 {
+                    ops.extend([
+                        I32Const {
+                            value: shift as i32,
+                        },
+                        I32Shl,
+                    ]);
+                }
+            }
+            if let Some(local_index) = base {
+                ops.push(LocalGet { local_index });
+                if shift < 2 {
+                    ops.push(I32Add);
+                }
+            }
+            ops
+        }
+        Anchor::Pointer(local_index) => vec![LocalGet { local_index }],
+    };
+    if !ops.is_empty() {
+        ops.extend([I32Const { value: 3 }, I32And, I32Eqz]);
+    }
+    ops
 }
 
 /// `T(i)`: the loop's own test of the counter.
