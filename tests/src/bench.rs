@@ -60,7 +60,7 @@ pub struct HandWritten {
 }
 
 /// The hand-written kernels.
-pub const HAND_WRITTEN: [HandWritten; 4] = [
+pub const HAND_WRITTEN: [HandWritten; 6] = [
     HandWritten {
         name: "fib",
         export: "fib",
@@ -77,6 +77,14 @@ pub const HAND_WRITTEN: [HandWritten; 4] = [
         name: "sum_u32",
         export: "sum_u32",
     },
+    HandWritten {
+        name: "sha256",
+        export: "sha256_prefix",
+    },
+    HandWritten {
+        name: "reverse",
+        export: "reverse_16k",
+    },
 ];
 
 /// The source of hand-written kernel `name`.
@@ -90,16 +98,17 @@ pub fn hand_written_source(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// Runs hand-written kernel `name` with one u32 argument; returns the output stack (top first)
-/// and the cycle count.
+/// Runs hand-written kernel `name` with the export's u32 arguments (the first on top); returns
+/// the output stack (top first) and the cycle count.
 ///
 /// # Errors
 /// When the program fails to assemble or traps.
 pub fn run_hand_written(
     name: &str,
-    arg: u32,
+    args: &[u32],
 ) -> Result<(Vec<u64>, u32), midenc::error::DriverError> {
-    let run = crate::runs::run_masm_program(&hand_written_source(name), &[u64::from(arg)])?;
+    let stack: Vec<u64> = args.iter().map(|a| u64::from(*a)).collect();
+    let run = crate::runs::run_masm_program(&hand_written_source(name), &stack)?;
     Ok((run.stack, run.cycles))
 }
 

@@ -1,6 +1,6 @@
 //! The hand-written MASM kernels the benchmark compares against compute what the compiled
-//! programs compute (checked here against plain Rust over several inputs, and for the felt
-//! kernels against miden-core's field arithmetic and Poseidon2).
+//! programs compute (checked here against plain Rust over several inputs, SHA-256 against the
+//! `sha2` crate, and the felt kernels against miden-core's field arithmetic and Poseidon2).
 
 use miden_processor::{advice::AdviceInputs, crypto::hash::Poseidon2, Felt, Word};
 use midenc_tests::bench::{
@@ -39,7 +39,7 @@ fn sum_u32(n: u32) -> u64 {
 #[test]
 fn sum_u32_sums_the_words_it_fills() {
     for n in [0, 1, 3, 4, 5, 1000, 16383, 16384, 20000] {
-        let (stack, _) = run_hand_written("sum_u32", n).expect("sum_u32 runs");
+        let (stack, _) = run_hand_written("sum_u32", &[n]).expect("sum_u32 runs");
         assert_eq!(stack[0], sum_u32(n), "sum_u32({n})");
         assert!(
             stack[1..].iter().all(|f| *f == 0),
@@ -48,10 +48,63 @@ fn sum_u32_sums_the_words_it_fills() {
     }
 }
 
+/// The first 64 bits of the SHA-256 digest of the fixtures' message: byte i is `i * 31 + seed`.
+fn sha256_prefix(len: u32, seed: u32) -> u64 {
+    use sha2::Digest;
+    let message: Vec<u8> = (0..len)
+        .map(|i| i.wrapping_mul(31).wrapping_add(seed) as u8)
+        .collect();
+    let digest = sha2::Sha256::digest(&message);
+    u64::from_be_bytes(digest[..8].try_into().unwrap())
+}
+
+#[test]
+fn sha256_hashes_the_message_it_writes() {
+    // Every length modulo 16 (the tail the kernel clears), one and two padding blocks, and the
+    // benchmark's 1 KiB.
+    let lens = (0..=40).chain([55, 56, 63, 64, 65, 119, 120, 1000, 1024]);
+    for (len, seed) in lens.zip([0, 1, 255, 0xFFFF_FFFF, 12_345].into_iter().cycle()) {
+        let (stack, _) = run_hand_written("sha256", &[len, seed]).expect("sha256 runs");
+        let want = sha256_prefix(len, seed);
+        assert_eq!(
+            (stack[0], stack[1]),
+            (want & 0xFFFF_FFFF, want >> 32),
+            "sha256_prefix({len}, {seed})"
+        );
+        assert!(stack[2..].iter().all(|f| *f == 0), "clean stack");
+    }
+}
+
+/// `reverse_16k(seed)`: the words of `memcpy_checksum`'s buffer with their bytes reversed as
+/// one 16 KiB buffer, folded the same way.
+fn reverse_checksum(seed: u32) -> u64 {
+    let mut bytes: Vec<u8> = (0..4096u32)
+        .flat_map(|i| (i.wrapping_mul(0x9E37_79B9) ^ seed).to_le_bytes())
+        .collect();
+    bytes.reverse();
+    bytes.chunks_exact(4).fold(0u64, |acc, w| {
+        acc.rotate_left(5) ^ u64::from(u32::from_le_bytes(w.try_into().unwrap()))
+    })
+}
+
+#[test]
+fn reverse_reverses_the_buffer_it_fills() {
+    for seed in [0, 1, 0xDEAD_BEEF, u32::MAX] {
+        let (stack, _) = run_hand_written("reverse", &[seed]).expect("reverse runs");
+        let want = reverse_checksum(seed);
+        assert_eq!(
+            (stack[0], stack[1]),
+            (want & 0xFFFF_FFFF, want >> 32),
+            "reverse_16k({seed})"
+        );
+        assert!(stack[2..].iter().all(|f| *f == 0), "clean stack");
+    }
+}
+
 #[test]
 fn fib_matches_the_recurrence() {
     for n in [0, 1, 2, 3, 7, 12, 20] {
-        let (stack, _) = run_hand_written("fib", n).expect("fib runs");
+        let (stack, _) = run_hand_written("fib", &[n]).expect("fib runs");
         assert_eq!(stack[0], fib(n), "fib({n})");
         assert!(
             stack[1..].iter().all(|f| *f == 0),
@@ -63,7 +116,7 @@ fn fib_matches_the_recurrence() {
 #[test]
 fn is_prime_counts_primes() {
     for n in [0, 1, 2, 3, 4, 10, 97, 100, 1000, 2027] {
-        let (stack, _) = run_hand_written("is_prime", n).expect("is_prime runs");
+        let (stack, _) = run_hand_written("is_prime", &[n]).expect("is_prime runs");
         assert_eq!(stack[0], count_primes(n), "count_primes({n})");
         assert!(
             stack[1..].iter().all(|f| *f == 0),
@@ -75,7 +128,7 @@ fn is_prime_counts_primes() {
 #[test]
 fn is_prime_as_the_wasm_computes_it_counts_primes() {
     for n in [0, 1, 2, 3, 4, 8, 9, 10, 25, 97, 100, 1000, 2027] {
-        let (stack, _) = run_hand_written("is_prime_wasm", n).expect("is_prime_wasm runs");
+        let (stack, _) = run_hand_written("is_prime_wasm", &[n]).expect("is_prime_wasm runs");
         assert_eq!(stack[0], count_primes(n), "count_primes({n})");
         assert!(
             stack[1..].iter().all(|f| *f == 0),
@@ -87,7 +140,7 @@ fn is_prime_as_the_wasm_computes_it_counts_primes() {
 #[test]
 fn memcpy_checksum_matches() {
     for seed in [0, 1, 0xDEAD_BEEF] {
-        let (stack, _) = run_hand_written("memcpy", seed).expect("memcpy runs");
+        let (stack, _) = run_hand_written("memcpy", &[seed]).expect("memcpy runs");
         let want = memcpy_checksum(seed);
         assert_eq!(stack[0] | (stack[1] << 32), want, "memcpy_16k({seed})");
         assert!(stack[0] < 1 << 32 && stack[1] < 1 << 32, "u32 limbs");

@@ -222,6 +222,7 @@ fn memcpy_cases(heavy: bool) -> Vec<Case> {
     ];
     if heavy {
         cases.push(("memcpy_16k", vec![u(0)]));
+        cases.push(("reverse_16k", vec![u(0x1234_5678)]));
         cases.push(("copy_rounds", vec![u(4096), u(3), u(9)]));
         cases.push(("copy_within_overlap", vec![u(1024), u(511)]));
         cases.push(("record_shuffle", vec![u(40)]));

@@ -91,6 +91,7 @@ fn benches() -> Vec<Bench> {
         ));
         out.push(rust("memcpy", build, "memcpy_16k", vec![u(1)]));
         out.push(rust("memcpy", build, "sum_u32", vec![u(1000)]));
+        out.push(rust("memcpy", build, "reverse_16k", vec![u(1)]));
     }
     for build in ["O2", "O0"] {
         out.push(c("fib", build, "fib", vec![u(25)]));
@@ -105,6 +106,7 @@ fn benches() -> Vec<Bench> {
         ));
         out.push(c("memcpy", build, "memcpy_16k", vec![u(1)]));
         out.push(c("memcpy", build, "sum_u32", vec![u(1000)]));
+        out.push(c("memcpy", build, "reverse_16k", vec![u(1)]));
     }
     for build in ["release", "debug"] {
         out.push(rust("programs", build, "sort_sum", vec![u(100)]));
@@ -188,7 +190,7 @@ fn main() {
     let peers = peer_figures();
     let mut peer_ratios = Vec::new();
     // Hand-written kernels: run once per input they are compared at.
-    let mut hand: BTreeMap<(String, u32), (Vec<u64>, u32)> = BTreeMap::new();
+    let mut hand: BTreeMap<(String, Vec<u32>), (Vec<u64>, u32)> = BTreeMap::new();
     let mut hand_rows = Vec::new();
     for b in &benches {
         let module = modules.entry(b.wasm.clone()).or_insert_with(|| {
@@ -245,16 +247,26 @@ fn main() {
                 (Ok(peer), None) => group64(*peer),
                 (Err(why), _) => why.clone(),
             });
-        let hand_cell = match (
-            HAND_WRITTEN.iter().find(|h| h.export == b.func),
-            &b.args[..],
-        ) {
-            (Some(h), [CoreValue::I32(arg)]) => {
-                let key = (h.name.to_string(), *arg as u32);
+        let u32_args: Option<Vec<u32>> = b
+            .args
+            .iter()
+            .map(|a| match a {
+                CoreValue::I32(v) => Some(*v as u32),
+                CoreValue::I64(_) => None,
+            })
+            .collect();
+        let hand_cell = match (HAND_WRITTEN.iter().find(|h| h.export == b.func), u32_args) {
+            (Some(h), Some(args)) => {
+                let shown = args
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let key = (h.name.to_string(), args.clone());
                 let entry =
                     hand.entry(key).or_insert_with(|| {
-                        eprintln!("running hand-written {}({})", h.name, *arg as u32);
-                        let run = run_hand_written(h.name, *arg as u32)
+                        eprintln!("running hand-written {}({shown})", h.name);
+                        let run = run_hand_written(h.name, &args)
                             .unwrap_or_else(|e| panic!("hand-written {}: {e:?}", h.name));
                         // The kernel's result must be the compiled program's.
                         let expected: Vec<u64> = want_felts(&want);
@@ -263,10 +275,9 @@ fn main() {
                             failures += 1;
                         }
                         hand_rows.push(format!(
-                            "| `{}.masm` | `{}({})` | {} | {} | {} |",
+                            "| `{}.masm` | `{}({shown})` | {} | {} | {} |",
                             h.name,
                             h.name,
-                            *arg as u32,
                             group(run.1),
                             group(count_masm_instructions(
                                 &midenc_tests::bench::hand_written_source(h.name)
