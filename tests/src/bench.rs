@@ -60,7 +60,7 @@ pub struct HandWritten {
 }
 
 /// The hand-written kernels.
-pub const HAND_WRITTEN: [HandWritten; 6] = [
+pub const HAND_WRITTEN: [HandWritten; 8] = [
     HandWritten {
         name: "fib",
         export: "fib",
@@ -84,6 +84,14 @@ pub const HAND_WRITTEN: [HandWritten; 6] = [
     HandWritten {
         name: "reverse",
         export: "reverse_16k",
+    },
+    HandWritten {
+        name: "sort",
+        export: "sort_unstable_checksum",
+    },
+    HandWritten {
+        name: "sort",
+        export: "quicksort_checksum",
     },
 ];
 

@@ -101,6 +101,41 @@ fn reverse_reverses_the_buffer_it_fills() {
     }
 }
 
+/// `sort_unstable_checksum(n, seed)`: n xorshift32 values, sorted, folded as
+/// sum of (i + 1) * v[i] mod 2^64.
+fn sort_checksum(n: u32, seed: u32) -> u64 {
+    let mut x = seed;
+    let mut v: Vec<u32> = (0..n)
+        .map(|_| {
+            if x == 0 {
+                x = 0x9E37_79B9;
+            }
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x
+        })
+        .collect();
+    v.sort_unstable();
+    v.iter().enumerate().fold(0u64, |acc, (i, x)| {
+        acc.wrapping_add((i as u64 + 1).wrapping_mul(u64::from(*x)))
+    })
+}
+
+#[test]
+fn sort_sorts_the_values_it_generates() {
+    for (n, seed) in [(0, 1), (1, 0), (2, 7), (3, 0xFFFF_FFFF), (257, 5), (1000, 1), (4096, 9)] {
+        let (stack, _) = run_hand_written("sort", &[n, seed]).expect("sort runs");
+        let want = sort_checksum(n, seed);
+        assert_eq!(
+            (stack[0], stack[1]),
+            (want & 0xFFFF_FFFF, want >> 32),
+            "sort({n}, {seed})"
+        );
+        assert!(stack[2..].iter().all(|f| *f == 0), "clean stack");
+    }
+}
+
 #[test]
 fn fib_matches_the_recurrence() {
     for n in [0, 1, 2, 3, 7, 12, 20] {
