@@ -60,7 +60,7 @@ pub struct HandWritten {
 }
 
 /// The hand-written kernels.
-pub const HAND_WRITTEN: [HandWritten; 8] = [
+pub const HAND_WRITTEN: [HandWritten; 9] = [
     HandWritten {
         name: "fib",
         export: "fib",
@@ -92,6 +92,10 @@ pub const HAND_WRITTEN: [HandWritten; 8] = [
     HandWritten {
         name: "sort",
         export: "quicksort_checksum",
+    },
+    HandWritten {
+        name: "utf8",
+        export: "utf8_count_16k",
     },
 ];
 

@@ -107,6 +107,8 @@ fn cases(program: &str, heavy: bool) -> Vec<Case> {
             if heavy {
                 cases.push(("memcpy_16k", vec![u(0)]));
                 cases.push(("reverse_16k", vec![u(0x1234_5678)]));
+                cases.push(("utf8_count_16k", vec![u(3)]));
+                cases.push(("utf8_count_16k", vec![u(0x8000_1234)]));
             }
             for (len, s, d) in [(0, 0, 0), (1, 1, 0), (13, 3, 1), (100, 4, 8), (257, 7, 2)] {
                 cases.push(("copy_unaligned", vec![u(len), u(s), u(d)]));

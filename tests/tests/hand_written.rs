@@ -124,7 +124,15 @@ fn sort_checksum(n: u32, seed: u32) -> u64 {
 
 #[test]
 fn sort_sorts_the_values_it_generates() {
-    for (n, seed) in [(0, 1), (1, 0), (2, 7), (3, 0xFFFF_FFFF), (257, 5), (1000, 1), (4096, 9)] {
+    for (n, seed) in [
+        (0, 1),
+        (1, 0),
+        (2, 7),
+        (3, 0xFFFF_FFFF),
+        (257, 5),
+        (1000, 1),
+        (4096, 9),
+    ] {
         let (stack, _) = run_hand_written("sort", &[n, seed]).expect("sort runs");
         let want = sort_checksum(n, seed);
         assert_eq!(
@@ -133,6 +141,31 @@ fn sort_sorts_the_values_it_generates() {
             "sort({n}, {seed})"
         );
         assert!(stack[2..].iter().all(|f| *f == 0), "clean stack");
+    }
+}
+
+/// `utf8_count_16k(seed)`: the fixtures' 16 KiB of text, its chars or `u32::MAX`.
+fn utf8_count(seed: u32) -> u64 {
+    const BLOCK: &str = "Grüße, 世界! €5 😀 naïve café — 𝄞 ok.............";
+    let mut text: Vec<u8> = Vec::with_capacity(16384);
+    for k in 0..256u32 {
+        text.extend_from_slice(BLOCK.as_bytes());
+        text[64 * k as usize] = b'A' + (k.wrapping_add(seed) % 26) as u8;
+    }
+    if seed & 0x8000_0000 != 0 {
+        text[(seed % 16384) as usize] = 0xFF;
+    }
+    std::str::from_utf8(&text).map_or(u64::from(u32::MAX), |s| s.chars().count() as u64)
+}
+
+#[test]
+fn utf8_counts_the_chars_of_the_text_it_writes() {
+    // Valid text, and 0xFF at the first byte, inside a 4-byte char (bytes 22..26 of a block)
+    // and at the very end.
+    for seed in [0, 1, 25, 0x8000_0000, 0x8000_0000 + 23, 0x8000_0000 + 16383] {
+        let (stack, _) = run_hand_written("utf8", &[seed]).expect("utf8 runs");
+        assert_eq!(stack[0], utf8_count(seed), "utf8_count_16k({seed})");
+        assert!(stack[1..].iter().all(|f| *f == 0), "clean stack");
     }
 }
 

@@ -223,6 +223,8 @@ fn memcpy_cases(heavy: bool) -> Vec<Case> {
     if heavy {
         cases.push(("memcpy_16k", vec![u(0)]));
         cases.push(("reverse_16k", vec![u(0x1234_5678)]));
+        cases.push(("utf8_count_16k", vec![u(3)]));
+        cases.push(("utf8_count_16k", vec![u(0x8000_1234)]));
         cases.push(("copy_rounds", vec![u(4096), u(3), u(9)]));
         cases.push(("copy_within_overlap", vec![u(1024), u(511)]));
         cases.push(("record_shuffle", vec![u(40)]));
