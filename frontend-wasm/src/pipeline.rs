@@ -54,6 +54,7 @@ pub(crate) fn compile_with_wrappers(
         component::attach_wit(import, wit_imports)?;
     }
     let graph = analysis::call_graph::build(&module)?;
+    let reachable = graph.reachable.clone();
     let procs = FunctionProcs::new(module.func_types.len(), graph);
 
     // Each function's procedure goes to its part module (imports' adapters included).
@@ -122,8 +123,10 @@ pub(crate) fn compile_with_wrappers(
                     masm::print_blocks(&translated.code, body_text);
                 }
             }
+            // A body that cannot run (no export, start function or table reaches it) costs
+            // nothing: it traps, as under `UnsupportedCode::Trap`, instead of rejecting the module.
             Err(WasmError::Unsupported { feature, .. })
-                if options.unsupported == UnsupportedCode::Trap =>
+                if options.unsupported == UnsupportedCode::Trap || !reachable[func as usize] =>
             {
                 body_text.open(&format!("pub proc {}", procs.name(func)));
                 body_text.line("push.0");

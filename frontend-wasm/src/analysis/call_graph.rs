@@ -24,6 +24,11 @@ pub struct CallGraph {
     /// adapter or intrinsic may read memory). An export that cannot read memory cannot tell
     /// whether the data segments were written.
     pub reads_memory: Vec<bool>,
+    /// Whether each function can run at all: an export, the start function, a function they
+    /// call directly, or, when some body calls through a table or a reference, any function in
+    /// an element segment or taken by `ref.func`. A body the backend cannot compile only
+    /// rejects the module when it can run.
+    pub reachable: Vec<bool>,
 }
 
 impl CallGraph {
@@ -47,6 +52,7 @@ pub fn build(module: &ModuleInfo<'_>) -> WasmResult<CallGraph> {
     let mut writes_state = vec![false; n];
     let imported = module.num_imported_funcs as usize;
     let mut reads_memory: Vec<bool> = (0..n).map(|f| f < imported).collect();
+    let (mut tail_calls, mut referenced, mut indirect) = (vec![Vec::new(); n], Vec::new(), false);
     for (i, body) in module.bodies.iter().enumerate() {
         let caller = imported + i;
         let mut reader = body.get_operators_reader()?;
@@ -55,6 +61,17 @@ pub fn build(module: &ModuleInfo<'_>) -> WasmResult<CallGraph> {
             if let Operator::Call { function_index } = op {
                 edges[caller].push(function_index as usize);
                 continue;
+            }
+            match op {
+                Operator::ReturnCall { function_index } => {
+                    tail_calls[caller].push(function_index as usize);
+                }
+                Operator::RefFunc { function_index } => referenced.push(function_index as usize),
+                Operator::CallIndirect { .. }
+                | Operator::ReturnCallIndirect { .. }
+                | Operator::CallRef { .. }
+                | Operator::ReturnCallRef { .. } => indirect = true,
+                _ => {}
             }
             writes_state[caller] |= writes_instance_state(&op);
             reads_memory[caller] |= reads_linear_memory(&op);
@@ -74,11 +91,27 @@ pub fn build(module: &ModuleInfo<'_>) -> WasmResult<CallGraph> {
             recursive[component[f]] = true;
         }
     }
+    // What can run: the roots and everything they call.
+    let mut roots: Vec<usize> = module.exports.iter().map(|e| e.func as usize).collect();
+    roots.extend(module.start.map(|f| f as usize));
+    if indirect {
+        let in_tables = module.elems.iter().flat_map(|e| e.items.iter().flatten());
+        roots.extend(in_tables.map(|f| *f as usize));
+        roots.extend(referenced);
+    }
+    let mut reachable = vec![false; n];
+    while let Some(f) = roots.pop() {
+        if f < n && !reachable[f] {
+            reachable[f] = true;
+            roots.extend(edges[f].iter().chain(&tail_calls[f]).copied());
+        }
+    }
     Ok(CallGraph {
         component,
         recursive,
         writes_state,
         reads_memory,
+        reachable,
     })
 }
 
