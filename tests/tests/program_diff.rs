@@ -1,0 +1,379 @@
+//! Differential tests of whole programs: control flow, memory, locals kept on the operand
+//! stack, calls across part modules and boolean operators, on wasmi and compiled by midenc.
+
+use midenc_abi::CoreValue;
+use midenc_tests::{i32v, i64v, Differential};
+
+#[test]
+fn control_flow_agrees_with_wasmi() {
+    let mut diff = Differential::from_wat(include_str!("../fixtures/core/control.wat"));
+    let mut cases: Vec<(&str, Vec<CoreValue>)> = Vec::new();
+    for (a, b) in [(1, 2), (5, -3), (-4, -9), (i32::MIN, i32::MAX), (7, 7)] {
+        cases.push(("max_s", vec![i32v(a), i32v(b)]));
+        cases.push(("divmod", vec![i32v(a), i32v(b)]));
+    }
+    cases.push(("divmod", vec![i32v(9), i32v(0)]));
+    for x in [0, 3, 10, 11, -1, 1000] {
+        cases.push(("clamp10", vec![i32v(x)]));
+        cases.push(("classify", vec![i32v(x)]));
+        cases.push(("checked_half", vec![i32v(x)]));
+    }
+    for n in [0, 1, 2, 10, 100, 65_536] {
+        cases.push(("sum_to", vec![i32v(n)]));
+    }
+    for x in [0, 1, 2, 255, 256, -1, i32::MAX] {
+        cases.push(("bit_length", vec![i32v(x)]));
+    }
+    for n in [2, 3, 4, 9, 15, 49, 97, 1001, 7919] {
+        cases.push(("find_div", vec![i32v(n)]));
+    }
+    for n in [0, 1, 2, 5, 12] {
+        cases.push(("pairs", vec![i32v(n)]));
+        cases.push(("skip_multiples", vec![i32v(n)]));
+    }
+    for (a, b, c) in [(0, 0, 5), (0, 4, 5), (3, 4, 5), (0, 0, 0)] {
+        cases.push(("first_nonzero", vec![i32v(a), i32v(b), i32v(c)]));
+        cases.push(("select32", vec![i32v(a), i32v(b), i32v(c)]));
+    }
+    for (a, b, c) in [(1i64, -2i64, 0), (1, -2, 1), (i64::MAX, i64::MIN, 7)] {
+        cases.push(("select64", vec![i64v(a), i64v(b), i32v(c)]));
+        cases.push(("swap64", vec![i64v(a), i32v(c)]));
+    }
+    for x in [1i64, 6, 27, 97, 0x1_0000_0001] {
+        cases.push(("collatz_steps", vec![i64v(x)]));
+    }
+    for x in [-5, 0, 1, 2, 3, 4, 5, 100, i32::MIN] {
+        cases.push(("bump", vec![i32v(x)]));
+        cases.push(("switch", vec![i32v(x)]));
+        cases.push(("switch_val", vec![i32v(x), i32v(x.wrapping_mul(3))]));
+        cases.push(("state_machine", vec![i32v(x & 0x3f)]));
+    }
+    for f in [0, 1, 2, 3, 4, 5, 6, -1] {
+        cases.push(("dispatch", vec![i32v(f), i32v(7), i32v(-3)]));
+        cases.push(("dispatch_unary", vec![i32v(f), i32v(9)]));
+    }
+    for n in [0, 1, 2, 10, 15] {
+        cases.push(("fib", vec![i32v(n)]));
+        cases.push(("is_even", vec![i32v(n)]));
+    }
+    for (a, b) in [(3i64, 4i64), (-5, 0x1_0000_0000), (i64::MAX, 2)] {
+        cases.push(("sum_sq", vec![i64v(a), i64v(b)]));
+    }
+    for x in [0i64, 1, -1, 0x1_0000_0000, i64::MAX] {
+        cases.push(("bump64", vec![i64v(x)]));
+    }
+    cases.push((
+        "many_locals",
+        (1..=8).map(|i| i64v(i * 0x1_0000_0003)).collect(),
+    ));
+    cases.push(("many_locals", (1..=8).map(|i| i64v(-i)).collect()));
+    let n = diff.check(&cases);
+    assert!(n >= 100, "ran {n} cases");
+}
+
+#[test]
+fn memory_agrees_with_wasmi() {
+    let mut diff = Differential::from_wat(include_str!("../fixtures/core/memory.wat"));
+    let mut cases: Vec<(&str, Vec<CoreValue>)> = Vec::new();
+    let addrs = [
+        0, 1, 2, 3, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 65_528, 65_531, 65_532, 65_535,
+        65_536, -1,
+    ];
+    for a in addrs {
+        for f in [
+            "load32",
+            "load32_off",
+            "load8_s",
+            "load8_u",
+            "load16_s",
+            "load16_u",
+            "load64",
+            "load64_8s",
+            "load64_16u",
+            "load64_32s",
+            "load64_32u",
+        ] {
+            cases.push((f, vec![i32v(a)]));
+        }
+    }
+    for a in [4, 5, 6, 7, 17, 18, 19, 22, 65_524, 65_530, 65_533, 65_536] {
+        for v in [0, -1, 0x1234_5678, 0x80] {
+            cases.push(("store32", vec![i32v(a), i32v(v)]));
+            cases.push(("store8", vec![i32v(a), i32v(v)]));
+            cases.push(("store16", vec![i32v(a), i32v(v)]));
+            cases.push(("store64", vec![i32v(a), i64v(i64::from(v) * 0x1_0000_0003)]));
+            cases.push((
+                "store64_32",
+                vec![i32v(a), i64v(i64::from(v) - 0x7_0000_0000)],
+            ));
+        }
+    }
+    for d in [0, 1, 2, 3, -1] {
+        cases.push(("grow", vec![i32v(d)]));
+    }
+    for (d, v, n) in [
+        (16, 0xAB, 5),
+        (18, -1, 0),
+        (17, 0x1FF, 9),
+        (65_530, 7, 6),
+        (65_530, 7, 7),
+        (65_537, 0, 0),
+    ] {
+        cases.push(("fill", vec![i32v(d), i32v(v), i32v(n)]));
+    }
+    for (d, s, n) in [
+        (16, 20, 8),
+        (20, 16, 8),
+        (17, 19, 9),
+        (19, 17, 9),
+        (30, 16, 0),
+        (0, 65_530, 7),
+        (65_530, 0, 6),
+    ] {
+        cases.push(("copy", vec![i32v(d), i32v(s), i32v(n)]));
+    }
+    // Same phase modulo 16 (whole words after a head of elements), other phases (elements),
+    // unaligned (bytes), overlapping both ways, a word and just under one.
+    for (d, s, n) in [
+        (32, 64, 100),
+        (36, 68, 77),
+        (4, 20, 300),
+        (8, 40, 200),
+        (40, 8, 200),
+        (0, 512, 512),
+        (16, 32, 16),
+        (16, 32, 15),
+        (100, 612, 400),
+        (1, 17, 100),
+        (64, 68, 200),
+    ] {
+        cases.push(("copy_region", vec![i32v(d), i32v(s), i32v(n)]));
+    }
+    cases.push(("started", vec![]));
+    for a in [65_536, 131_068, 131_069, 131_072] {
+        cases.push(("grow_then_touch", vec![i32v(a)]));
+    }
+    let n = diff.check(&cases);
+    assert!(n >= 400, "ran {n} cases");
+}
+
+#[test]
+fn stack_carried_locals_agree_with_wasmi() {
+    let wat = include_str!("../fixtures/core/stack_carried.wat");
+    let mut diff = Differential::from_wat(wat);
+    let mut cases: Vec<(&str, Vec<CoreValue>)> = Vec::new();
+    let ints = [
+        0,
+        1,
+        2,
+        7,
+        9,
+        25,
+        97,
+        121,
+        1009,
+        65_521,
+        -1,
+        i32::MIN,
+        i32::MAX,
+    ];
+    for n in ints {
+        for f in [
+            "tee_once",
+            "first_divisor",
+            "read_twice",
+            "next_iteration",
+            "same_const",
+            "crowded",
+        ] {
+            cases.push((f, vec![i32v(n)]));
+        }
+        for m in [0, 5, -3, i32::MAX] {
+            for f in ["in_order", "reversed", "pops_below"] {
+                cases.push((f, vec![i32v(n), i32v(m)]));
+            }
+        }
+        cases.push(("across_i64", vec![i32v(n), i64v(i64::from(n) << 17 | 0x55)]));
+    }
+    diff.check(&cases);
+    // Carried locals need no slot: a function's frame is its parameters plus what its prologue
+    // pushes (`push.N`, `padw`) for the locals that keep one.
+    let wasm = wat::parse_str(wat).unwrap();
+    let masm = midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
+        .unwrap()
+        .masm_listing("test");
+    let slots = |name: &str| -> usize {
+        let start = masm
+            .find(&format!("proc {name}\n"))
+            .expect("procedure present");
+        let lines: Vec<&str> = masm[start..].lines().skip(1).map(str::trim).collect();
+        let pushed: Vec<usize> = lines
+            .iter()
+            .map_while(|l| match *l {
+                "padw" => Some(4),
+                _ if l.starts_with("push.") => Some(1),
+                _ => None,
+            })
+            .collect();
+        // A constant the first instruction computes with (`push.3 u32wrapping_mul`) is an
+        // operand, not a slot.
+        let next = lines.get(pushed.len()).copied().unwrap_or("");
+        let op = next.split('.').next().unwrap_or("");
+        let computes = op.starts_with("u32") || ["add", "mul", "sub", "eq", "neq"].contains(&op);
+        let operand = usize::from(computes && pushed.last() == Some(&1));
+        pushed.iter().sum::<usize>() - operand
+    };
+    // tee_once, in_order, reversed, across_i64 carry every local; read_twice and pops_below keep
+    // their slot. first_divisor keeps d but not the square: `push.3` (d's slot with its first
+    // value), then its speculated loop's `push.0 push.1`. next_iteration keeps both (`push.1`
+    // opens its loop); same_const keeps its slot and carries the first 7 (`push.0 push.7
+    // push.7 swap.2 drop`); crowded keeps 12 slots of 13.
+    let expected = [0, 3, 0, 0, 0, 1, 3, 1, 3, 12];
+    let found: Vec<usize> = (0..expected.len())
+        .map(|f| slots(&format!("wasm_fn{f}")))
+        .collect();
+    assert_eq!(found, expected, "{masm}");
+}
+
+/// A module of 80 functions (three part modules of 32): a call chain that alternates between
+/// the first and the last part, mutual recursion between parts (through `dynexec`), a table
+/// whose entries live in different parts, and signed division (a `midenc_rt` procedure) in
+/// every part. The package exports only the main module's procedures.
+/// A module of 80 functions (three part modules of 32): a call chain that alternates between
+/// the first and the last part, mutual recursion between parts (through `dynexec`), a table
+/// whose entries live in different parts, and signed division (a `midenc_rt` procedure) in
+/// every part. The package exports only the main module's procedures.
+#[test]
+fn calls_across_part_modules_agree_with_wasmi() {
+    const N: usize = 80;
+    // f(order[k]) calls f(order[k + 1]): 0 -> 79 -> 1 -> 78 -> ...
+    let order: Vec<usize> = (0..N / 2).flat_map(|i| [i, N - 1 - i]).collect();
+    let mut next = [None; N];
+    for pair in order.windows(2) {
+        next[pair[0]] = Some(pair[1]);
+    }
+    let mut wat = String::from("(module\n  (table 3 funcref)\n");
+    wat.push_str(
+        "  (elem (i32.const 0) $f2 $f40 $f77)\n  (type $t (func (param i32) (result i32)))\n",
+    );
+    for (i, next) in next.iter().enumerate() {
+        let body = match (i, next) {
+            // even/odd across parts 0 and 2
+            (3, _) => "(if (result i32) (i32.eqz (local.get 0)) (then (i32.const 1)) \
+                       (else (call $f70 (i32.sub (local.get 0) (i32.const 1)))))"
+                .to_string(),
+            (70, _) => "(if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0)) \
+                        (else (call $f3 (i32.sub (local.get 0) (i32.const 1)))))"
+                .to_string(),
+            (_, Some(n)) => format!(
+                "(call $f{n} (i32.add (i32.div_s (local.get 0) (i32.const -3)) (i32.const {i})))"
+            ),
+            (_, None) => "(i32.mul (local.get 0) (i32.const 7))".to_string(),
+        };
+        wat.push_str(&format!("  (func $f{i} (param i32) (result i32) {body})\n"));
+    }
+    wat.push_str(
+        "  (func (export \"chain\") (param i32) (result i32) (call $f0 (local.get 0)))\n\
+         (func (export \"even\") (param i32) (result i32) (call $f3 (local.get 0)))\n\
+         (func (export \"indirect\") (param i32 i32) (result i32)\n\
+           (call_indirect (type $t) (local.get 0) (local.get 1))))\n",
+    );
+    let mut diff = Differential::from_wat(&wat);
+    let mut cases: Vec<(&str, Vec<CoreValue>)> = Vec::new();
+    for x in [0, 1, 5, -100, 123_456, i32::MIN] {
+        cases.push(("chain", vec![i32v(x)]));
+        for slot in 0..3 {
+            cases.push(("indirect", vec![i32v(x), i32v(slot)]));
+        }
+    }
+    for n in [0, 1, 2, 7, 10] {
+        cases.push(("even", vec![i32v(n)]));
+    }
+    diff.check(&cases);
+
+    let wasm = wat::parse_str(&wat).unwrap();
+    let module =
+        midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm)).unwrap();
+    let names: Vec<&str> = module.modules.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "",
+            "midenc_part0",
+            "midenc_part1",
+            "midenc_part2",
+            "midenc_rt"
+        ]
+    );
+    let linked = midenc::with_deep_stack(|| {
+        midenc_linker::link(&midenc_linker::PackageSpec {
+            name: "parts",
+            version: "0.1.0",
+            module: &module,
+            wasm: &wasm,
+            world: None,
+            resolutions: &[],
+        })
+        .map_err(|e| e.to_string())
+    })
+    .unwrap();
+    let mut exported: Vec<String> = linked
+        .package
+        .manifest
+        .exports()
+        .map(|e| e.path().to_string())
+        .collect();
+    exported.sort();
+    assert_eq!(
+        exported,
+        [
+            "::parts::chain",
+            "::parts::chain__entry",
+            "::parts::even",
+            "::parts::even__entry",
+            "::parts::indirect",
+            "::parts::indirect__entry",
+            "::parts::midenc_instantiate",
+        ]
+    );
+}
+
+#[test]
+fn bool_ops_agree_with_wasmi() {
+    let wat = include_str!("../fixtures/core/bool_ops.wat");
+    let mut diff = Differential::from_wat(wat);
+    let mut cases: Vec<(&str, Vec<CoreValue>)> = Vec::new();
+    let values = [0, 1, 2, 3, 4, 5, 7, 8, 100, -1, i32::MIN];
+    for a in values {
+        for b in values {
+            for f in [
+                "either",
+                "both",
+                "odd_or_big",
+                "not_bool",
+                "square_gt",
+                "square_le",
+                "product_gt",
+            ] {
+                cases.push((f, vec![i32v(a), i32v(b)]));
+            }
+            cases.push(("sum_le", vec![i32v(a), i32v(7), i32v(b)]));
+        }
+        for f in ["parity", "nested_not"] {
+            cases.push((f, vec![i32v(a)]));
+        }
+    }
+    for n in [0, 1, 2, 9, 100] {
+        cases.push(("even_count", vec![i32v(n)]));
+    }
+    diff.check(&cases);
+    // The comparisons' `or`/`and` are felt instructions; `not_bool` keeps `u32and` twice.
+    let wasm = wat::parse_str(wat).unwrap();
+    let masm = midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
+        .unwrap()
+        .masm_listing("test");
+    let count = |op: &str| masm.lines().filter(|l| l.trim() == op).count();
+    assert_eq!(count("or"), 2, "{masm}");
+    assert_eq!(count("and"), 1, "{masm}");
+    assert_eq!(count("u32or"), 0, "{masm}");
+}
