@@ -40,6 +40,8 @@ pub(crate) struct FunctionFacts {
     /// Byte and half-word accesses whose address operand is known modulo 4 (unrolled
     /// copies of versioned loops).
     residues: HashMap<usize, u32>,
+    /// `merge_words` calls whose three addresses are known multiples of 16.
+    word_merges: std::collections::HashSet<usize>,
     /// Live locals at branch targets, computed when the translator first asks.
     liveness: OnceCell<liveness::Liveness>,
 }
@@ -90,6 +92,7 @@ impl FunctionFacts {
             counted_loops,
             nowrap_adds: versioned.nowrap_adds.clone(),
             residues: versioned.residues.clone(),
+            word_merges: versioned.word_merges.clone(),
             liveness: OnceCell::new(),
         }
     }
@@ -103,6 +106,12 @@ impl FunctionFacts {
     /// it is known: where in its element the access falls, so no table says it at run time.
     pub(crate) fn address_residue(&self, at: usize) -> Option<u32> {
         self.residues.get(&at).copied()
+    }
+
+    /// Whether the `merge_words` call at operator `at` has three addresses that are multiples
+    /// of 16, so that it moves whole words without testing them.
+    pub(crate) fn word_merge(&self, at: usize) -> bool {
+        self.word_merges.contains(&at)
     }
 
     /// The induction local and its range at the top of an iteration, when the `loop` at

@@ -226,6 +226,13 @@ static INTRINSICS: &[FeltIntrinsic] = &[
     ),
 ];
 
+/// `merge_words` ([out, b, a] -> []) when all three byte addresses are multiples of 16: one word
+/// access each. The fast path of the runtime procedure, and the whole call where versioning
+/// proved the alignment (`Versioned::word_merges`).
+pub const MERGE_WORDS_ALIGNED: &str = "div.4 swap div.4 movup.2 div.4 padw movup.5 mem_loadw_le \
+                                       movup.4 padw movup.4 mem_loadw_le hmerge movup.4 \
+                                       mem_storew_le dropw";
+
 /// [ea] -> [ea / 4]: the element of a four-byte slot, trapping unless ea is a multiple of 4.
 const SLOT: &str = "u32divmod.4 assertz.err=\"unaligned felt access\"";
 

@@ -102,7 +102,12 @@ impl<'b> PreparedBody<'b> {
             |local| local_types.get(local as usize) == Some(&CoreType::I32),
             local_types.len(),
         );
-        let versioned = versioned_loops::version_loops(&mut ops, &mut offsets);
+        let is_merge_words = |f: u32| {
+            module
+                .felt_intrinsic(f)
+                .is_some_and(|i| i.name == "merge_words")
+        };
+        let versioned = versioned_loops::version_loops(&mut ops, &mut offsets, &is_merge_words);
         let shared_checks = shared_bounds::plan(&ops, &versioned.unchecked);
         Ok(PreparedBody {
             ops,

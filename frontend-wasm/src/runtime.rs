@@ -127,6 +127,10 @@ pub(crate) fn used_intrinsics(refs: &Refs<'_>, felts: bool) -> String {
         .replace("POW_TABLE_4", &(layout::POW_TABLE_ADDR + 4).to_string())
         .replace("POW_TABLE", &layout::POW_TABLE_ADDR.to_string())
         .replace("FELT_SCRATCH", &layout::FELT_SCRATCH_ADDR.to_string())
+        .replace(
+            "MERGE_WORDS_ALIGNED",
+            crate::felt_intrinsics::MERGE_WORDS_ALIGNED,
+        )
 }
 
 /// The procedures of `library` (MASM source whose procedures end with `end` in column 0) that

@@ -385,6 +385,26 @@ const MEMORY_MODULE: &str = r#"
     (f32.store offset=1032 (i32.const 0) (f32.load offset=8 (local.get $out)))
     (f32.store offset=1036 (i32.const 0) (f32.load offset=12 (local.get $out)))
     (call $digest))
+  ;; The shape of a Merkle level: n merges of the words at p and p + 16 (p stepped by 32) into
+  ;; a stack temporary t, each copied to out + 16k with two i64 moves; the last one returned.
+  (func (export "merge_level") (param $base i32) (param $n i32) (param $t i32) (param $out i32)
+    (result i64 i64 i64 i64)
+    (local $p i32) (local $q i32) (local $i i32)
+    (call $read (local.get $base) (i32.shl (local.get $n) (i32.const 3)))
+    (local.set $p (local.get $base))
+    (local.set $q (local.get $out))
+    (local.set $i (i32.sub (i32.const 0) (local.get $n)))
+    (loop $l
+      (call $merge (local.get $p) (i32.add (local.get $p) (i32.const 16)) (local.get $t))
+      (i64.store offset=8 (local.get $q) (i64.load offset=8 (local.get $t)))
+      (i64.store (local.get $q) (i64.load (local.get $t)))
+      (local.set $p (i32.add (local.get $p) (i32.const 32)))
+      (local.set $q (i32.add (local.get $q) (i32.const 16)))
+      (br_if $l (local.tee $i (i32.add (local.get $i) (i32.const 1)))))
+    (local.set $q (i32.sub (local.get $q) (i32.const 16)))
+    (i64.store (i32.const 1024) (i64.load (local.get $q)))
+    (i64.store (i32.const 1032) (i64.load offset=8 (local.get $q)))
+    (call $digest))
   (func (export "mapval") (param i64 i64 i64 i64) (param $len i32) (result i64 i64 i64 i64)
     (call $mapval (call $in (local.get 0)) (call $in (local.get 1))
       (call $in (local.get 2)) (call $in (local.get 3)))
@@ -465,6 +485,27 @@ fn memory_hashing_and_advice_agree_with_miden_core() {
         let err = run_with_advice(&package, "merge_words", &args, advice_stack(&vals[..8]))
             .expect_err("an unaligned word traps");
         assert!(err.to_string().contains("unaligned felt access"), "{err}");
+    }
+    // A Merkle level's loop: whole-word merges when p, out and t are multiples of 16 (the
+    // unrolled passes), the run-time test otherwise; every count from 1 to 9, so the last merge
+    // falls in a pass or in the rest.
+    for (base, t, out) in [
+        (2048, 1536, 8192),
+        (2052, 1536, 8192),
+        (2048, 1540, 8192),
+        (2048, 1536, 8196),
+    ] {
+        for n in 1..=9usize {
+            let input = pick(8 * n, n + base as usize);
+            let at = 8 * (n - 1);
+            let word = |from: usize| Word::new([0, 1, 2, 3].map(|i| felt(input[from + i])));
+            let want = digest(Poseidon2::merge(&[word(at), word(at + 4)]));
+            let args = [base, n as i32, t, out].map(CoreValue::I32);
+            let got = run_with_advice(&package, "merge_level", &args, advice_stack(&input))
+                .unwrap_or_else(|e| panic!("merge_level({base}, {n}, {t}, {out}): {e}"));
+            assert_eq!(got, want, "merge_level({base}, {n}, {t}, {out})");
+            cases += 1;
+        }
     }
     // The advice map: the values under a key become the advice stack's next elements.
     let key = pick(4, 3);

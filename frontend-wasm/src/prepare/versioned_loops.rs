@@ -76,6 +76,9 @@ pub(crate) struct Versioned {
     /// before the static offset) is known modulo 4: the section runs only from aligned
     /// anchors ([`Anchor`]), so copy k's address is the anchor plus a known constant.
     pub(crate) residues: HashMap<usize, u32>,
+    /// The `merge_words` calls of the unrolled copies whose three addresses are multiples of
+    /// 16: the section runs only from anchors that keep them so.
+    pub(crate) word_merges: HashSet<usize>,
 }
 
 /// What an unrolled section tests is a multiple of 4 before it runs, so that its byte accesses
@@ -84,8 +87,13 @@ pub(crate) struct Versioned {
 /// multiples of 4 (F is 4 or 8).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Anchor {
-    Counter { base: Option<u32>, shift: u32 },
+    Counter {
+        base: Option<u32>,
+        shift: u32,
+    },
     Pointer(u32),
+    /// A local the loop never writes (a `merge_words` result's stack temporary).
+    Invariant(u32),
 }
 
 /// A byte or half-word access of the body whose address is an anchor plus `first` in copy 0
@@ -98,7 +106,11 @@ struct Residue {
 }
 
 /// Versions every qualifying loop of `ops` (a whole function body); `offsets` stays in step.
-pub(crate) fn version_loops(ops: &mut Vec<Operator<'_>>, offsets: &mut Vec<u64>) -> Versioned {
+pub(crate) fn version_loops(
+    ops: &mut Vec<Operator<'_>>,
+    offsets: &mut Vec<u64>,
+    is_merge_words: &dyn Fn(u32) -> bool,
+) -> Versioned {
     let mut out = Versioned::default();
     let mut at = 0;
     while at < ops.len() {
@@ -111,7 +123,7 @@ pub(crate) fn version_loops(ops: &mut Vec<Operator<'_>>, offsets: &mut Vec<u64>)
             at += 1;
             continue;
         }
-        match plan(ops, at) {
+        match plan(ops, at, is_merge_words) {
             Some(plan) => at = apply(ops, offsets, at, &plan, &mut out),
             None => at += 1,
         }
@@ -155,9 +167,16 @@ struct Plan {
     /// Byte and half-word accesses placed within their element by the anchors.
     residues: Vec<Residue>,
     anchors: Vec<Anchor>,
+    /// `merge_words` calls whose addresses are multiples of 16 when the word anchors are.
+    word_merges: Vec<usize>,
+    word_anchors: Vec<Anchor>,
 }
 
-fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
+fn plan(
+    ops: &[Operator<'_>],
+    loop_at: usize,
+    is_merge_words: &dyn Fn(u32) -> bool,
+) -> Option<Plan> {
     let len = body_len(&ops[loop_at + 1..])?;
     let body = &ops[loop_at + 1..loop_at + 1 + len];
     // A `br_table`'s targets cannot be rewritten (they are read from the module's bytes).
@@ -306,6 +325,23 @@ fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
     }
     align_bases.sort_unstable();
     align_bases.dedup();
+    let (mut word_merges, mut word_anchors) = (Vec::new(), Vec::new());
+    for (j, op) in body.iter().enumerate() {
+        let Operator::Call { function_index } = op else {
+            continue;
+        };
+        if !is_merge_words(*function_index) {
+            continue;
+        }
+        if let Some(anchors) = word_anchors_of(body, j, &counter, &written, &derived) {
+            word_merges.push(j);
+            for anchor in anchors {
+                if !word_anchors.contains(&anchor) {
+                    word_anchors.push(anchor);
+                }
+            }
+        }
+    }
     // The back edge's `local.get i` (form B) is its last read; any other after the step counts.
     let back_edge_read = body.iter().rposition(
         |op| matches!(op, Operator::LocalGet { local_index } if *local_index == counter.local),
@@ -341,7 +377,69 @@ fn plan(ops: &[Operator<'_>], loop_at: usize) -> Option<Plan> {
         align_bases,
         residues,
         anchors,
+        word_merges,
+        word_anchors,
     })
+}
+
+/// What must be a multiple of 16 for the `merge_words` call `body[at]` to find its three
+/// addresses (`a`, `b`, `out`, each an expression before it) multiples of 16 in every
+/// iteration: anchors that move by multiples of 16, plus constants that are. `None` when an
+/// address is not of that form.
+fn word_anchors_of(
+    body: &[Operator<'_>],
+    at: usize,
+    counter: &Counter,
+    written: &HashSet<u32>,
+    derived: &HashMap<u32, Derived>,
+) -> Option<Vec<Anchor>> {
+    let stride = counter.step.unsigned_abs();
+    let mut anchors = Vec::new();
+    let mut end = at;
+    for _ in 0..3 {
+        let start = expression_start(body, end.checked_sub(1)?)?;
+        let mut ors_counter = false;
+        let expr = &body[start..end];
+        let sym = evaluate(
+            expr,
+            (counter.local, stride),
+            written,
+            derived,
+            &mut ors_counter,
+        );
+        let anchor = match sym {
+            Sym::Const(c) if c % 16 == 0 => None,
+            Sym::Sum {
+                base: None,
+                shift: None,
+                derived: Some(p),
+                constant,
+            } if derived[&p].step.is_multiple_of(16) && constant % 16 == 0 => {
+                Some(Anchor::Pointer(p))
+            }
+            Sym::Sum {
+                base: Some(b),
+                shift: None,
+                derived: None,
+                constant,
+            } if constant % 16 == 0 => Some(Anchor::Invariant(b)),
+            Sym::Sum {
+                base,
+                shift: Some(shift),
+                derived: None,
+                constant,
+            } if (i64::from(counter.step) << shift) % 16 == 0
+                && constant % 16 == 0
+                && !ors_counter =>
+            {
+                Some(Anchor::Counter { base, shift })
+            }
+            _ => return None,
+        };
+        anchors.extend(anchor);
+        end = start;
+    }
+    Some(anchors)
 }
 
 /// Where the byte access `body[at]`, with address `body[expr]` of value `sym`, falls against
@@ -450,7 +548,13 @@ fn apply<'b>(
     // unchecked loop's index.
     let mut copies: Vec<Vec<usize>> = Vec::new();
     let mut loops = Vec::new();
-    let unrolled = unroll::unroll(&plan.counter, &body, &loop_op, &plan.anchors);
+    let unrolled = unroll::unroll(
+        &plan.counter,
+        &body,
+        &loop_op,
+        &plan.anchors,
+        &plan.word_anchors,
+    );
     if let Some(unrolled) = &unrolled {
         let base = loop_at + new_ops.len();
         // A copy's operators keep their offsets; the rest, those of the loop.
@@ -475,6 +579,8 @@ fn apply<'b>(
                 let residue = (r.first + k as i64 * r.per_copy).rem_euclid(4);
                 out.residues.insert(base + copy[r.at], residue as u32);
             }
+            out.word_merges
+                .extend(plan.word_merges.iter().map(|j| base + copy[*j]));
         }
         out.nowrap_adds
             .extend(unrolled.counter_adds.iter().map(|j| base + j));
@@ -565,7 +671,7 @@ mod tests {
     fn versioned(body: &str) -> (Vec<Operator<'static>>, Vec<usize>) {
         let mut ops = ops(body);
         let mut offsets = vec![0; ops.len()];
-        let mut unchecked: Vec<usize> = version_loops(&mut ops, &mut offsets)
+        let mut unchecked: Vec<usize> = version_loops(&mut ops, &mut offsets, &|_| false)
             .unchecked
             .into_iter()
             .collect();
@@ -611,7 +717,7 @@ mod tests {
         let mut offsets = vec![0; ops.len()];
         let mut again = self::ops(&body);
         offsets.resize(again.len(), 0);
-        let residues = version_loops(&mut again, &mut offsets).residues;
+        let residues = version_loops(&mut again, &mut offsets, &|_| false).residues;
         assert_eq!(residues.len(), 2 * 4);
         let mut stores: Vec<(usize, u32)> = residues
             .iter()
@@ -677,6 +783,38 @@ mod tests {
         let body = "loop local.get 3 i64.load drop local.get 2 i32.const 2 i32.add local.tee 2 \
             br_if 0 end";
         assert!(versioned(body).1.is_empty());
+    }
+
+    #[test]
+    fn merges_of_words_at_multiples_of_16_are_found() {
+        // merge_words(p, p + 16, t) with p stepped by 32 and t unwritten (function 0 stands
+        // for the intrinsic), beside a covered load.
+        let body = "loop local.get 1 local.get 1 i32.const 16 i32.add local.get 3 call 0 \
+            local.get 1 i32.load drop local.get 1 i32.const 32 i32.add local.set 1 \
+            local.get 2 i32.const 2 i32.add local.tee 2 br_if 0 end";
+        let mut ops = ops(body);
+        let mut offsets = vec![0; ops.len()];
+        let versioned = version_loops(&mut ops, &mut offsets, &|f| f == 0);
+        // Every unrolled copy's call (four: the body is longer than 16 operators); the
+        // one-at-a-time copy keeps the run-time test.
+        assert_eq!(versioned.word_merges.len(), 4);
+        assert!(versioned
+            .word_merges
+            .iter()
+            .all(|j| matches!(ops[*j], Operator::Call { function_index: 0 })));
+        // The passes need p and t multiples of 16.
+        let fifteen = ops
+            .windows(2)
+            .filter(|w| matches!(w, [Operator::I32Const { value: 15 }, Operator::I32And]))
+            .count();
+        assert_eq!(fifteen, 2);
+        // A pointer stepped by 8 cannot stay aligned: no word merges.
+        let body = body.replace("i32.const 32", "i32.const 8");
+        let mut ops = self::ops(&body);
+        let mut offsets = vec![0; ops.len()];
+        assert!(version_loops(&mut ops, &mut offsets, &|f| f == 0)
+            .word_merges
+            .is_empty());
     }
 
     #[test]

@@ -70,6 +70,7 @@ pub(super) fn unroll<'b>(
     body: &[Operator<'b>],
     loop_op: &Operator<'b>,
     anchors: &[Anchor],
+    word_anchors: &[Anchor],
 ) -> Option<Unrolled<'b>> {
     let len = body.len();
     let branches = body[..len - 1]
@@ -86,7 +87,7 @@ pub(super) fn unroll<'b>(
     // iterations run first until they are.
     let mut aligned = Vec::new();
     for anchor in anchors {
-        let test = anchor_aligned(counter, *anchor);
+        let test = anchor_aligned(counter, *anchor, 3);
         if !test.is_empty() {
             let and = !aligned.is_empty();
             aligned.extend(test);
@@ -120,6 +121,15 @@ pub(super) fn unroll<'b>(
     if !aligned.is_empty() {
         ops.extend(aligned);
         ops.push(Operator::I32And);
+    }
+    // Word anchors move by multiples of 16: single iterations cannot align them, so the passes
+    // just do not run from unaligned ones (the rest runs one at a time).
+    for anchor in word_anchors {
+        let test = anchor_aligned(counter, *anchor, 15);
+        if !test.is_empty() {
+            ops.extend(test);
+            ops.push(Operator::I32And);
+        }
     }
     // The `if` around the unrolled loop yields the i32 that decides the rest.
     ops.push(Operator::If {
@@ -283,13 +293,16 @@ fn continues_unrolled<'b>(counter: &Counter, f: i64) -> Vec<Operator<'b>> {
     }
 }
 
-/// Whether `anchor` is a multiple of 4, leaving an i32 (nothing when it always is).
-fn anchor_aligned<'b>(counter: &Counter, anchor: Anchor) -> Vec<Operator<'b>> {
+/// Whether `anchor` has no bits of `mask` (3: a multiple of 4; 15: of 16) set, leaving an i32
+/// (nothing when it always is).
+fn anchor_aligned<'b>(counter: &Counter, anchor: Anchor, mask: u32) -> Vec<Operator<'b>> {
     use Operator::*;
+    // The counter's term `i << shift` matters while 2^shift does not clear the mask.
+    let counter_term = |shift: u32| (1u64 << shift) <= u64::from(mask);
     let mut ops = match anchor {
         Anchor::Counter { base, shift } => {
             let mut ops = Vec::new();
-            if shift < 2 {
+            if counter_term(shift) {
                 ops.push(counter.get());
                 if shift > 0 {
                     ops.extend([
@@ -302,16 +315,18 @@ fn anchor_aligned<'b>(counter: &Counter, anchor: Anchor) -> Vec<Operator<'b>> {
             }
             if let Some(local_index) = base {
                 ops.push(LocalGet { local_index });
-                if shift < 2 {
+                if counter_term(shift) {
                     ops.push(I32Add);
                 }
             }
             ops
         }
-        Anchor::Pointer(local_index) => vec![LocalGet { local_index }],
+        Anchor::Pointer(local_index) | Anchor::Invariant(local_index) => {
+            vec![LocalGet { local_index }]
+        }
     };
     if !ops.is_empty() {
-        ops.extend([I32Const { value: 3 }, I32And, I32Eqz]);
+        ops.extend([I32Const { value: mask as i32 }, I32And, I32Eqz]);
     }
     ops
 }
