@@ -91,8 +91,8 @@ fn benches() -> Vec<Bench> {
         ));
         out.push(rust("memcpy", build, "memcpy_16k", vec![u(1)]));
         out.push(rust("memcpy", build, "sum_u32", vec![u(1000)]));
-        out.push(rust("memcpy", build, "reverse_16k", vec![u(1)]));
-        out.push(rust("memcpy", build, "utf8_count_16k", vec![u(1)]));
+        out.push(rust("bytes", build, "reverse_16k", vec![u(1)]));
+        out.push(rust("bytes", build, "utf8_count_16k", vec![u(1)]));
     }
     for build in ["O2", "O0"] {
         out.push(c("fib", build, "fib", vec![u(25)]));
@@ -107,8 +107,8 @@ fn benches() -> Vec<Bench> {
         ));
         out.push(c("memcpy", build, "memcpy_16k", vec![u(1)]));
         out.push(c("memcpy", build, "sum_u32", vec![u(1000)]));
-        out.push(c("memcpy", build, "reverse_16k", vec![u(1)]));
-        out.push(c("memcpy", build, "utf8_count_16k", vec![u(1)]));
+        out.push(c("bytes", build, "reverse_16k", vec![u(1)]));
+        out.push(c("bytes", build, "utf8_count_16k", vec![u(1)]));
     }
     for build in ["release", "debug"] {
         out.push(rust("programs", build, "sort_sum", vec![u(100)]));
