@@ -42,6 +42,8 @@ pub(crate) struct FunctionFacts {
     residues: HashMap<usize, u32>,
     /// `merge_words` calls whose three addresses are known multiples of 16.
     word_merges: std::collections::HashSet<usize>,
+    /// The first operators of 16-byte copies between addresses known multiples of 16.
+    word_copies: std::collections::HashSet<usize>,
     /// Live locals at branch targets, computed when the translator first asks.
     liveness: OnceCell<liveness::Liveness>,
 }
@@ -93,6 +95,7 @@ impl FunctionFacts {
             nowrap_adds: versioned.nowrap_adds.clone(),
             residues: versioned.residues.clone(),
             word_merges: versioned.word_merges.clone(),
+            word_copies: versioned.word_copies.clone(),
             liveness: OnceCell::new(),
         }
     }
@@ -112,6 +115,12 @@ impl FunctionFacts {
     /// of 16, so that it moves whole words without testing them.
     pub(crate) fn word_merge(&self, at: usize) -> bool {
         self.word_merges.contains(&at)
+    }
+
+    /// Whether operators `at..at + 8` copy 16 bytes between addresses that are multiples of
+    /// 16 (`local.get q  local.get t` and two unchecked `i64` moves): one word load and store.
+    pub(crate) fn word_copy(&self, at: usize) -> bool {
+        self.word_copies.contains(&at)
     }
 
     /// The induction local and its range at the top of an iteration, when the `loop` at

@@ -161,6 +161,22 @@ fn versioned_loops_agree_with_wasmi() {
         ] {
             cases.push(("fill_down", args(&[pages, i, n])));
         }
+        // Word copies: t and q multiples of 16 (the passes move whole words) or not, and the
+        // last bytes of memory.
+        for (p, q, t, n) in [
+            (0, 8192, 16384, 40),
+            (0, 8200, 16384, 40),
+            (0, 8192, 16392, 40),
+            (0, 8196, 16388, 40),
+            (end - 32 * 40, 0, 64, 40),
+            (end - 32 * 40 + 8, 0, 64, 40),
+            (0, end - 16 * 40, 64, 40),
+            (0, end - 16 * 40 + 16, 64, 40),
+            (0, 64, end - 16, 40),
+            (0, 64, end - 8, 40),
+        ] {
+            cases.push(("copy_pairs", args(&[pages, p, q, t, n])));
+        }
     }
     let ran = diff.check(&cases);
     assert_eq!(ran, cases.len());
@@ -229,6 +245,8 @@ fn unrolled_passes_and_their_remainders_agree_with_wasmi() {
         cases.push(("fill_by_pointer", args(&[0, end - 16 * t, t])));
         cases.push(("read_after_step", args(&[0, 512, t])));
         cases.push(("through_temporary", args(&[0, 0, 8192, 16384, t])));
+        cases.push(("copy_pairs", args(&[0, 0, 8192, 16384, t])));
+        cases.push(("copy_pairs", args(&[0, end - 32 * t, 0, 64, t])));
         cases.push(("fill_down", args(&[0, 100 + 4 * t, 100])));
         cases.push(("fill_down", args(&[0, end - 8, end - 8 - 4 * t])));
         cases.push(("through_temporary", args(&[0, end - 16 * t, 0, 100, t])));

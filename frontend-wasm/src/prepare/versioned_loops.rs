@@ -79,6 +79,9 @@ pub(crate) struct Versioned {
     /// The `merge_words` calls of the unrolled copies whose three addresses are multiples of
     /// 16: the section runs only from anchors that keep them so.
     pub(crate) word_merges: HashSet<usize>,
+    /// The first operators of the 16-byte copies (`local.get q  local.get t` and two `i64`
+    /// moves) of the unrolled copies whose two addresses are multiples of 16.
+    pub(crate) word_copies: HashSet<usize>,
 }
 
 /// What an unrolled section tests is a multiple of 4 before it runs, so that its byte accesses
@@ -170,6 +173,8 @@ struct Plan {
     /// `merge_words` calls whose addresses are multiples of 16 when the word anchors are.
     word_merges: Vec<usize>,
     word_anchors: Vec<Anchor>,
+    /// 16-byte copies between addresses that are multiples of 16 when the word anchors are.
+    word_copies: Vec<usize>,
 }
 
 fn plan(
@@ -342,6 +347,30 @@ fn plan(
             }
         }
     }
+    let mut word_copies = Vec::new();
+    for j in 0..body.len() {
+        let Some((q, t)) = word_copy_at(body, j) else {
+            continue;
+        };
+        // The four moves are covered (no bounds checks), and both locals stay word-aligned.
+        if ![2, 3, 6, 7].iter().all(|k| covered.contains(&(j + k))) {
+            continue;
+        }
+        let anchor_of = |local: u32| {
+            let expr = [Operator::LocalGet { local_index: local }];
+            let mut ors = false;
+            let sym = evaluate(&expr, (counter.local, stride), &written, &derived, &mut ors);
+            word_anchor(sym, &counter, &derived, ors)
+        };
+        if let (Some(q), Some(t)) = (anchor_of(q), anchor_of(t)) {
+            word_copies.push(j);
+            for anchor in q.into_iter().chain(t) {
+                if !word_anchors.contains(&anchor) {
+                    word_anchors.push(anchor);
+                }
+            }
+        }
+    }
     // The back edge's `local.get i` (form B) is its last read; any other after the step counts.
     let back_edge_read = body.iter().rposition(
         |op| matches!(op, Operator::LocalGet { local_index } if *local_index == counter.local),
@@ -379,7 +408,23 @@ fn plan(
         anchors,
         word_merges,
         word_anchors,
+        word_copies,
     })
+}
+
+/// `(q, t)` when `body[at..at + 8]` copies 16 bytes from `t` to `q` as two `i64` moves:
+/// `local.get q  local.get t  i64.load offset=8  i64.store offset=8` and the same at offset 0,
+/// in either order (how rustc copies a returned 16-byte value into place).
+fn word_copy_at(body: &[Operator<'_>], at: usize) -> Option<(u32, u32)> {
+    use Operator::{I64Load, I64Store, LocalGet};
+    let [LocalGet { local_index: q1 }, LocalGet { local_index: t1 }, I64Load { memarg: l1 }, I64Store { memarg: s1 }, LocalGet { local_index: q2 }, LocalGet { local_index: t2 }, I64Load { memarg: l2 }, I64Store { memarg: s2 }] =
+        body.get(at..at + 8)?
+    else {
+        return None;
+    };
+    let halves = [(l1.offset, s1.offset), (l2.offset, s2.offset)];
+    let both = halves == [(8, 8), (0, 0)] || halves == [(0, 0), (8, 8)];
+    (q1 == q2 && t1 == t2 && q1 != t1 && both).then_some((*q1, *t1))
 }
 
 /// What must be a multiple of 16 for the `merge_words` call `body[at]` to find its three
@@ -407,39 +452,47 @@ fn word_anchors_of(
             derived,
             &mut ors_counter,
         );
-        let anchor = match sym {
-            Sym::Const(c) if c % 16 == 0 => None,
-            Sym::Sum {
-                base: None,
-                shift: None,
-                derived: Some(p),
-                constant,
-            } if derived[&p].step.is_multiple_of(16) && constant % 16 == 0 => {
-                Some(Anchor::Pointer(p))
-            }
-            Sym::Sum {
-                base: Some(b),
-                shift: None,
-                derived: None,
-                constant,
-            } if constant % 16 == 0 => Some(Anchor::Invariant(b)),
-            Sym::Sum {
-                base,
-                shift: Some(shift),
-                derived: None,
-                constant,
-            } if (i64::from(counter.step) << shift) % 16 == 0
-                && constant % 16 == 0
-                && !ors_counter =>
-            {
-                Some(Anchor::Counter { base, shift })
-            }
-            _ => return None,
-        };
-        anchors.extend(anchor);
+        anchors.extend(word_anchor(sym, counter, derived, ors_counter)?);
         end = start;
     }
     Some(anchors)
+}
+
+/// What must be a multiple of 16 for an address of value `sym` to be one in every iteration:
+/// `Some(None)` for a constant that is, `Some(Some(anchor))` for a moving or invariant part
+/// that moves by multiples of 16, `None` when the address can leave them.
+fn word_anchor(
+    sym: Sym,
+    counter: &Counter,
+    derived: &HashMap<u32, Derived>,
+    ors_counter: bool,
+) -> Option<Option<Anchor>> {
+    match sym {
+        Sym::Const(c) if c % 16 == 0 => Some(None),
+        Sym::Sum {
+            base: None,
+            shift: None,
+            derived: Some(p),
+            constant,
+        } if derived[&p].step.is_multiple_of(16) && constant % 16 == 0 => {
+            Some(Some(Anchor::Pointer(p)))
+        }
+        Sym::Sum {
+            base: Some(b),
+            shift: None,
+            derived: None,
+            constant,
+        } if constant % 16 == 0 => Some(Some(Anchor::Invariant(b))),
+        Sym::Sum {
+            base,
+            shift: Some(shift),
+            derived: None,
+            constant,
+        } if (i64::from(counter.step) << shift) % 16 == 0 && constant % 16 == 0 && !ors_counter => {
+            Some(Some(Anchor::Counter { base, shift }))
+        }
+        _ => None,
+    }
 }
 
 /// Where the byte access `body[at]`, with address `body[expr]` of value `sym`, falls against
@@ -581,6 +634,13 @@ fn apply<'b>(
             }
             out.word_merges
                 .extend(plan.word_merges.iter().map(|j| base + copy[*j]));
+            // A copy's eight operators stay together (no counter read among them).
+            out.word_copies.extend(
+                plan.word_copies
+                    .iter()
+                    .filter(|j| copy[**j + 7] == copy[**j] + 7)
+                    .map(|j| base + copy[*j]),
+            );
         }
         out.nowrap_adds
             .extend(unrolled.counter_adds.iter().map(|j| base + j));
@@ -815,6 +875,22 @@ mod tests {
         assert!(version_loops(&mut ops, &mut offsets, &|f| f == 0)
             .word_merges
             .is_empty());
+    }
+
+    #[test]
+    fn sixteen_byte_copies_are_recognised_in_either_order() {
+        let copy = |first: u64, second: u64, q: u32, t: u32| {
+            ops(&format!(
+                "local.get {q} local.get {t} i64.load offset={first} i64.store offset={first} \
+                 local.get {q} local.get {t} i64.load offset={second} i64.store offset={second}"
+            ))
+        };
+        assert_eq!(word_copy_at(&copy(8, 0, 3, 1), 0), Some((3, 1)));
+        assert_eq!(word_copy_at(&copy(0, 8, 3, 1), 0), Some((3, 1)));
+        // The same half twice, a copy onto itself, a gap between the halves.
+        assert_eq!(word_copy_at(&copy(8, 8, 3, 1), 0), None);
+        assert_eq!(word_copy_at(&copy(8, 0, 1, 1), 0), None);
+        assert_eq!(word_copy_at(&copy(16, 0, 3, 1), 0), None);
     }
 
     #[test]

@@ -137,6 +137,11 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 at += 4;
                 continue;
             }
+            if self.facts.word_copy(at) && !self.dead {
+                self.copy_word(ops, offsets, at)?;
+                at += 8;
+                continue;
+            }
             self.step(ops, at)?;
             at += 1;
         }
@@ -148,6 +153,35 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             unused_slots: self.slot_used.iter().map(|used| !used).collect(),
         };
         Ok(translated)
+    }
+
+    /// `local.get q  local.get t` and the two `i64` moves of 16 bytes from t to q, both
+    /// multiples of 16 ([`crate::analysis::FunctionFacts::word_copy`]): one word load and store.
+    /// Two aligned 16-byte ranges are the same or disjoint, so the order of the halves does not
+    /// matter.
+    fn copy_word(&mut self, ops: &[Operator<'_>], offsets: &[u64], at: usize) -> TResult<()> {
+        for k in 0..2 {
+            self.offset = offsets[at + k];
+            self.at = at + k;
+            self.step(ops, at + k)?;
+        }
+        self.pop();
+        self.pop();
+        // [t, q]: the word at t, stored at q.
+        for op in [
+            "div.4",
+            "padw",
+            "movup.4",
+            "mem_loadw_le",
+            "movup.4",
+            "div.4",
+            "mem_storew_le",
+            "dropw",
+        ] {
+            self.emit(op);
+        }
+        self.just_pushed = None;
+        Ok(())
     }
 
     /// `local.get x  i32.const c  i32.add  local.set x` with `x` known to hold a constant (such
