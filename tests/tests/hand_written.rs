@@ -48,6 +48,19 @@ fn sum_u32_sums_the_words_it_fills() {
     }
 }
 
+/// Asserts that a kernel's output stack is the u64 `want` (low limb on top) and nothing else.
+fn assert_u64_result(stack: &[u64], want: u64, what: &str) {
+    assert_eq!(
+        (stack[0], stack[1]),
+        (want & 0xFFFF_FFFF, want >> 32),
+        "{what}"
+    );
+    assert!(
+        stack[2..].iter().all(|f| *f == 0),
+        "{what} leaves a clean stack"
+    );
+}
+
 /// The first 64 bits of the SHA-256 digest of the fixtures' message: byte i is `i * 31 + seed`.
 fn sha256_prefix(len: u32, seed: u32) -> u64 {
     use sha2::Digest;
@@ -65,13 +78,11 @@ fn sha256_hashes_the_message_it_writes() {
     let lens = (0..=40).chain([55, 56, 63, 64, 65, 119, 120, 1000, 1024]);
     for (len, seed) in lens.zip([0, 1, 255, 0xFFFF_FFFF, 12_345].into_iter().cycle()) {
         let (stack, _) = run_hand_written("sha256", &[len, seed]).expect("sha256 runs");
-        let want = sha256_prefix(len, seed);
-        assert_eq!(
-            (stack[0], stack[1]),
-            (want & 0xFFFF_FFFF, want >> 32),
-            "sha256_prefix({len}, {seed})"
+        assert_u64_result(
+            &stack,
+            sha256_prefix(len, seed),
+            &format!("sha256_prefix({len}, {seed})"),
         );
-        assert!(stack[2..].iter().all(|f| *f == 0), "clean stack");
     }
 }
 
@@ -91,13 +102,11 @@ fn reverse_checksum(seed: u32) -> u64 {
 fn reverse_reverses_the_buffer_it_fills() {
     for seed in [0, 1, 0xDEAD_BEEF, u32::MAX] {
         let (stack, _) = run_hand_written("reverse", &[seed]).expect("reverse runs");
-        let want = reverse_checksum(seed);
-        assert_eq!(
-            (stack[0], stack[1]),
-            (want & 0xFFFF_FFFF, want >> 32),
-            "reverse_16k({seed})"
+        assert_u64_result(
+            &stack,
+            reverse_checksum(seed),
+            &format!("reverse_16k({seed})"),
         );
-        assert!(stack[2..].iter().all(|f| *f == 0), "clean stack");
     }
 }
 
@@ -134,13 +143,11 @@ fn sort_sorts_the_values_it_generates() {
         (4096, 9),
     ] {
         let (stack, _) = run_hand_written("sort", &[n, seed]).expect("sort runs");
-        let want = sort_checksum(n, seed);
-        assert_eq!(
-            (stack[0], stack[1]),
-            (want & 0xFFFF_FFFF, want >> 32),
-            "sort({n}, {seed})"
+        assert_u64_result(
+            &stack,
+            sort_checksum(n, seed),
+            &format!("sort({n}, {seed})"),
         );
-        assert!(stack[2..].iter().all(|f| *f == 0), "clean stack");
     }
 }
 
