@@ -494,6 +494,8 @@ fn memory_hashing_and_advice_agree_with_miden_core() {
         (2052, 1536, 8192),
         (2048, 1540, 8192),
         (2048, 1536, 8196),
+        // The last pair ends at the last byte of memory.
+        (65536 - 32 * 9, 1536, 8192),
     ] {
         for n in 1..=9usize {
             let input = pick(8 * n, n + base as usize);

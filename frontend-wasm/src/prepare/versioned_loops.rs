@@ -248,55 +248,10 @@ fn plan(
             &derived,
             &mut ors_counter,
         );
-        // The group, the constant part (after a step, up to one step more than the values the
-        // test covers), whether the moving part stays a multiple of 4, and what the test must
-        // check for that: the counter's start (when only its step keeps it aligned) and a local.
-        let (group, constant, moves_by_words, align_start, align_local) = match sym {
-            Sym::Sum {
-                base: None,
-                shift: None,
-                derived: Some(p),
-                constant,
-            } => {
-                let Derived { step, update } = derived[&p];
-                let stepped = if j > update { u64::from(step) } else { 0 };
-                let group = Group::Pointer { local: p, step };
-                (
-                    group,
-                    constant + stepped,
-                    step.is_multiple_of(4),
-                    false,
-                    Some(p),
-                )
-            }
-            Sym::Sum {
-                base,
-                shift: Some(shift),
-                derived: None,
-                constant,
-            } => {
-                let stepped = if j > counter.update && counter.step > 0 {
-                    u64::from(counter.step as u32) << shift
-                } else {
-                    0
-                };
-                let words = shift >= 2 || stride.is_multiple_of(4);
-                let group = Group::Counter { base, shift };
-                (group, constant + stepped, words, shift < 2, base)
-            }
-            Sym::Sum {
-                base: Some(b),
-                shift: None,
-                derived: None,
-                constant,
-            } => (
-                Group::Invariant { local: b },
-                constant,
-                true,
-                false,
-                Some(b),
-            ),
-            _ => continue,
+        let Some((group, constant, moves_by_words, align_start, align_local)) =
+            grouped(sym, j, &counter, &derived)
+        else {
+            continue;
         };
         let k = constant + memarg.offset + u64::from(size) - 1;
         if k >= MAX_REACH {
@@ -337,6 +292,32 @@ fn plan(
         };
         if !is_merge_words(*function_index) {
             continue;
+        }
+        // Its three addresses, 16 bytes each, join the test's bounds: their sums and the steps
+        // of their pointers then never wrap (the call itself checks no bounds).
+        let mut end = j;
+        for _ in 0..3 {
+            let Some(start) = end.checked_sub(1).and_then(|e| expression_start(body, e)) else {
+                break;
+            };
+            let mut ors_counter = false;
+            let sym = evaluate(
+                &body[start..end],
+                (counter.local, stride),
+                &written,
+                &derived,
+                &mut ors_counter,
+            );
+            if let Some((group, constant, ..)) = grouped(sym, j, &counter, &derived) {
+                let k = constant + 15;
+                if k < MAX_REACH {
+                    let entry = reach.entry(group).or_insert(0);
+                    *entry = (*entry).max(k);
+                    nowrap_adds.extend(adds_in(body, start..=end - 1));
+                    align_counter |= ors_counter;
+                }
+            }
+            end = start;
         }
         if let Some(anchors) = word_anchors_of(body, j, &counter, &written, &derived) {
             word_merges.push(j);
@@ -493,6 +474,66 @@ fn word_anchor(
         }
         _ => None,
     }
+}
+
+/// The group of an address of value `sym` read by the operator `body[at]`, its constant part
+/// (after a step, up to one step more than the values the test covers), whether the moving part
+/// stays a multiple of 4, and what the test must check for that: the counter's start (when only
+/// its step keeps it aligned) and a local. `None` for an address the test cannot bound.
+fn grouped(
+    sym: Sym,
+    at: usize,
+    counter: &Counter,
+    derived: &HashMap<u32, Derived>,
+) -> Option<(Group, u64, bool, bool, Option<u32>)> {
+    let stride = counter.step.unsigned_abs();
+    Some(match sym {
+        Sym::Sum {
+            base: None,
+            shift: None,
+            derived: Some(p),
+            constant,
+        } => {
+            let Derived { step, update } = derived[&p];
+            let stepped = if at > update { u64::from(step) } else { 0 };
+            let group = Group::Pointer { local: p, step };
+            (
+                group,
+                constant + stepped,
+                step.is_multiple_of(4),
+                false,
+                Some(p),
+            )
+        }
+        Sym::Sum {
+            base,
+            shift: Some(shift),
+            derived: None,
+            constant,
+        } => {
+            let stepped = if at > counter.update && counter.step > 0 {
+                u64::from(counter.step as u32) << shift
+            } else {
+                0
+            };
+            let words = shift >= 2 || stride.is_multiple_of(4);
+            let group = Group::Counter { base, shift };
+            (group, constant + stepped, words, shift < 2, base)
+        }
+        Sym::Sum {
+            base: Some(b),
+            shift: None,
+            derived: None,
+            constant,
+        } => (
+            Group::Invariant { local: b },
+            constant,
+            true,
+            false,
+            Some(b),
+        ),
+        _ => return None,
+    })
 }
 
 /// Where the byte access `body[at]`, with address `body[expr]` of value `sym`, falls against
