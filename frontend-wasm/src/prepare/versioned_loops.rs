@@ -42,11 +42,13 @@ use crate::analysis::counted_loop::{body_len, written_local};
 use crate::prepare::shared_bounds::access;
 
 mod address;
+mod anchors;
 mod guard;
 mod shape;
 mod unroll;
 
 use address::{adds_in, evaluate, expression_start, is_store, whole_elements, Sym, MAX_REACH};
+use anchors::{residue, word_anchor, word_anchors_of, word_copy_at, Anchor, Residue};
 use guard::guard;
 use shape::{counter, derived_locals, leaves_early, repeats_elsewhere, starts_constant};
 use shape::{Bound, Counter, Derived};
@@ -82,30 +84,6 @@ pub(crate) struct Versioned {
     /// The first operators of the 16-byte copies (`local.get q  local.get t` and two `i64`
     /// moves) of the unrolled copies whose two addresses are multiples of 16.
     pub(crate) word_copies: HashSet<usize>,
-}
-
-/// What an unrolled section tests is a multiple of 4 before it runs, so that its byte accesses
-/// know where in an element they fall: `B + i` of a counter access, or a pointer, moving by an
-/// odd step (single iterations align it within three). Each pass moves it by `F·s` or `F·t`,
-/// multiples of 4 (F is 4 or 8).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Anchor {
-    Counter {
-        base: Option<u32>,
-        shift: u32,
-    },
-    Pointer(u32),
-    /// A local the loop never writes (a `merge_words` result's stack temporary).
-    Invariant(u32),
-}
-
-/// A byte or half-word access of the body whose address is an anchor plus `first` in copy 0
-/// of an unrolled pass, and `per_copy` more in each later copy.
-#[derive(Clone, Copy, Debug)]
-struct Residue {
-    at: usize,
-    first: i64,
-    per_copy: i64,
 }
 
 /// Versions every qualifying loop of `ops` (a whole function body); `offsets` stays in step.
@@ -393,89 +371,6 @@ fn plan(
     })
 }
 
-/// `(q, t)` when `body[at..at + 8]` copies 16 bytes from `t` to `q` as two `i64` moves:
-/// `local.get q  local.get t  i64.load offset=8  i64.store offset=8` and the same at offset 0,
-/// in either order (how rustc copies a returned 16-byte value into place).
-fn word_copy_at(body: &[Operator<'_>], at: usize) -> Option<(u32, u32)> {
-    use Operator::{I64Load, I64Store, LocalGet};
-    let [LocalGet { local_index: q1 }, LocalGet { local_index: t1 }, I64Load { memarg: l1 }, I64Store { memarg: s1 }, LocalGet { local_index: q2 }, LocalGet { local_index: t2 }, I64Load { memarg: l2 }, I64Store { memarg: s2 }] =
-        body.get(at..at + 8)?
-    else {
-        return None;
-    };
-    let halves = [(l1.offset, s1.offset), (l2.offset, s2.offset)];
-    let both = halves == [(8, 8), (0, 0)] || halves == [(0, 0), (8, 8)];
-    (q1 == q2 && t1 == t2 && q1 != t1 && both).then_some((*q1, *t1))
-}
-
-/// What must be a multiple of 16 for the `merge_words` call `body[at]` to find its three
-/// addresses (`a`, `b`, `out`, each an expression before it) multiples of 16 in every
-/// iteration: anchors that move by multiples of 16, plus constants that are. `None` when an
-/// address is not of that form.
-fn word_anchors_of(
-    body: &[Operator<'_>],
-    at: usize,
-    counter: &Counter,
-    written: &HashSet<u32>,
-    derived: &HashMap<u32, Derived>,
-) -> Option<Vec<Anchor>> {
-    let stride = counter.step.unsigned_abs();
-    let mut anchors = Vec::new();
-    let mut end = at;
-    for _ in 0..3 {
-        let start = expression_start(body, end.checked_sub(1)?)?;
-        let mut ors_counter = false;
-        let expr = &body[start..end];
-        let sym = evaluate(
-            expr,
-            (counter.local, stride),
-            written,
-            derived,
-            &mut ors_counter,
-        );
-        anchors.extend(word_anchor(sym, counter, derived, ors_counter)?);
-        end = start;
-    }
-    Some(anchors)
-}
-
-/// What must be a multiple of 16 for an address of value `sym` to be one in every iteration:
-/// `Some(None)` for a constant that is, `Some(Some(anchor))` for a moving or invariant part
-/// that moves by multiples of 16, `None` when the address can leave them.
-fn word_anchor(
-    sym: Sym,
-    counter: &Counter,
-    derived: &HashMap<u32, Derived>,
-    ors_counter: bool,
-) -> Option<Option<Anchor>> {
-    match sym {
-        Sym::Const(c) if c % 16 == 0 => Some(None),
-        Sym::Sum {
-            base: None,
-            shift: None,
-            derived: Some(p),
-            constant,
-        } if derived[&p].step.is_multiple_of(16) && constant % 16 == 0 => {
-            Some(Some(Anchor::Pointer(p)))
-        }
-        Sym::Sum {
-            base: Some(b),
-            shift: None,
-            derived: None,
-            constant,
-        } if constant % 16 == 0 => Some(Some(Anchor::Invariant(b))),
-        Sym::Sum {
-            base,
-            shift: Some(shift),
-            derived: None,
-            constant,
-        } if (i64::from(counter.step) << shift) % 16 == 0 && constant % 16 == 0 && !ors_counter => {
-            Some(Some(Anchor::Counter { base, shift }))
-        }
-        _ => None,
-    }
-}
-
 /// The group of an address of value `sym` read by the operator `body[at]`, its constant part
 /// (after a step, up to one step more than the values the test covers), whether the moving part
 /// stays a multiple of 4, and what the test must check for that: the counter's start (when only
@@ -534,78 +429,6 @@ fn grouped(
         ),
         _ => return None,
     })
-}
-
-/// Where the byte access `body[at]`, with address `body[expr]` of value `sym`, falls against
-/// its anchor: the anchor's value at the top of an iteration plus a constant, which grows by
-/// the step (shifted) or the pointer's step from one copy to the next.
-fn residue(
-    body: &[Operator<'_>],
-    expr: std::ops::RangeInclusive<usize>,
-    at: usize,
-    sym: Sym,
-    counter: &Counter,
-    derived: &HashMap<u32, Derived>,
-) -> Option<(Anchor, Residue)> {
-    // The read of the moving local whose value the address holds. The counter's step
-    // `local.tee` leaves the stepped counter; a pointer's passes its sum on, which `constant`
-    // already holds, so only a pointer's `local.get` counts.
-    let read_of = |local: u32, tee: bool| {
-        expr.clone().rev().find(|j| match body[*j] {
-            Operator::LocalGet { local_index } => local_index == local,
-            Operator::LocalTee { local_index } => tee && local_index == local,
-            _ => false,
-        })
-    };
-    let (anchor, constant, step, read, update) = match sym {
-        Sym::Sum {
-            base,
-            shift: Some(shift),
-            derived: None,
-            constant,
-        } => {
-            let step = i64::from(counter.step) << shift;
-            let anchor = Anchor::Counter { base, shift };
-            (
-                anchor,
-                constant,
-                step,
-                read_of(counter.local, true)?,
-                counter.update,
-            )
-        }
-        Sym::Sum {
-            base: None,
-            shift: None,
-            derived: Some(p),
-            constant,
-        } => {
-            let Derived { step, update } = derived[&p];
-            (
-                Anchor::Pointer(p),
-                constant,
-                i64::from(step),
-                read_of(p, false)?,
-                update,
-            )
-        }
-        _ => return None,
-    };
-    // An odd move per iteration reaches an aligned anchor within three single iterations; an
-    // even one may never, and the loop would run one iteration at a time throughout.
-    if step % 2 == 0 {
-        return None;
-    }
-    let stepped = if read >= update { step } else { 0 };
-    let first = i64::try_from(constant).ok()? + stepped;
-    Some((
-        anchor,
-        Residue {
-            at,
-            first,
-            per_copy: step,
-        },
-    ))
 }
 
 /// Rewrites the loop at `loop_at` into `test  if  (unrolled section)  loop (unchecked) end
@@ -670,8 +493,7 @@ fn apply<'b>(
         );
         for (k, copy) in unrolled.copies.iter().enumerate() {
             for r in &plan.residues {
-                let residue = (r.first + k as i64 * r.per_copy).rem_euclid(4);
-                out.residues.insert(base + copy[r.at], residue as u32);
+                out.residues.insert(base + copy[r.at], r.in_copy(k));
             }
             out.word_merges
                 .extend(plan.word_merges.iter().map(|j| base + copy[*j]));
@@ -758,210 +580,4 @@ fn apply<'b>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The body of a function with parameters (n, base) and locals (i, acc).
-    fn ops(body: &str) -> Vec<Operator<'static>> {
-        let wat = format!(
-            "(module (memory 1) (func (param i32 i32) (local i32 i32) (local i64) {body}))"
-        );
-        crate::analysis::test_support::first_body_ops(&wat)
-    }
-
-    fn versioned(body: &str) -> (Vec<Operator<'static>>, Vec<usize>) {
-        let mut ops = ops(body);
-        let mut offsets = vec![0; ops.len()];
-        let mut unchecked: Vec<usize> = version_loops(&mut ops, &mut offsets, &|_| false)
-            .unchecked
-            .into_iter()
-            .collect();
-        assert_eq!(ops.len(), offsets.len());
-        unchecked.sort_unstable();
-        (ops, unchecked)
-    }
-
-    const BACK_EDGE: &str =
-        "local.get 2 i32.const 1 i32.add local.tee 2 local.get 0 i32.lt_u br_if 0";
-
-    #[test]
-    fn a_loop_below_a_local_bound_gets_an_unchecked_copy() {
-        let body = format!(
-            "loop local.get 1 local.get 2 i32.add i32.load8_u offset=3 local.get 3 i32.add \
-             local.set 3 local.get 2 local.get 2 i32.store8 {BACK_EDGE} end"
-        );
-        let (ops, unchecked) = versioned(&body);
-        let at = |pred: fn(&Operator<'_>) -> bool| ops.iter().position(pred).unwrap();
-        // The checked loop follows the last `else` (the unrolled section has one of its own).
-        let (fast, els) = (
-            at(|o| matches!(o, Operator::Loop { .. })),
-            ops.iter()
-                .rposition(|o| matches!(o, Operator::Else))
-                .unwrap(),
-        );
-        // Both accesses of every unchecked copy (four unrolled, as the body is longer than
-        // 16 operators; single iterations until base + i is a multiple of 4, for the bytes;
-        // and one at a time), none of the checked loop's.
-        assert_eq!(unchecked.len(), 2 * 6);
-        assert!(unchecked.iter().all(|j| *j > fast && *j < els));
-        assert!(matches!(
-            ops[fast - 1],
-            Operator::BrIf { relative_depth: 0 }
-        ));
-        assert_eq!(
-            ops.iter()
-                .filter(|o| matches!(o, Operator::Loop { .. }))
-                .count(),
-            4
-        );
-        // The byte accesses of the unrolled copies know where in their element they fall.
-        let mut offsets = vec![0; ops.len()];
-        let mut again = self::ops(&body);
-        offsets.resize(again.len(), 0);
-        let residues = version_loops(&mut again, &mut offsets, &|_| false).residues;
-        assert_eq!(residues.len(), 2 * 4);
-        let mut stores: Vec<(usize, u32)> = residues
-            .iter()
-            .filter(|(j, _)| matches!(again[**j], Operator::I32Store8 { .. }))
-            .map(|(j, r)| (*j, *r))
-            .collect();
-        stores.sort_unstable();
-        assert_eq!(
-            stores.iter().map(|(_, r)| *r).collect::<Vec<_>>(),
-            [0, 1, 2, 3]
-        );
-    }
-
-    #[test]
-    fn a_counter_stepped_before_its_accesses_is_recognised() {
-        // Rust's reverse iteration: `k -= 4` feeds the address, `k != 0` repeats.
-        let body = "loop local.get 3 local.get 2 i32.const -4 i32.add local.tee 2 local.get 1 \
-            i32.add i32.load i32.add local.set 3 local.get 2 br_if 0 end";
-        let (_, unchecked) = versioned(body);
-        assert_eq!(unchecked.len(), 9);
-        // A second way back to the loop head could skip the test: left alone.
-        let body = "loop local.get 2 i32.const 1 i32.add local.set 2 local.get 2 i32.load8_u \
-            br_if 0 local.get 2 local.get 0 i32.lt_u br_if 0 end";
-        assert!(versioned(body).1.is_empty());
-    }
-
-    #[test]
-    fn a_pointer_stepped_beside_the_counter_is_covered() {
-        // clang's unrolled loop: `*p = …; p += 16` with the counter's test `n (i + 4) ne`.
-        let body = "loop local.get 1 local.get 2 i32.store local.get 1 i32.const 12 i32.add \
-            local.get 2 i32.store local.get 1 i32.const 16 i32.add local.set 1 \
-            local.get 0 local.get 2 i32.const 4 i32.add local.tee 2 i32.ne br_if 0 end";
-        assert_eq!(versioned(body).1.len(), 2 * 5);
-        // A pointer also written elsewhere in the body is not derived.
-        let body = "loop local.get 1 local.get 2 i32.store local.get 1 i32.const 16 i32.add \
-            local.set 1 local.get 3 local.set 1 \
-            local.get 0 local.get 2 i32.const 4 i32.add local.tee 2 i32.ne br_if 0 end";
-        assert!(versioned(body).1.is_empty());
-    }
-
-    #[test]
-    fn a_step_tested_by_itself_and_invariant_addresses_are_covered() {
-        // LLVM counts -T up to 0 and tests the step's result (`i != 0`); local 3 is the same
-        // address in every iteration (a stack temporary), local 1 a pointer.
-        let body = "loop local.get 3 local.get 1 i64.load i64.store local.get 1 i32.const 16 \
-            i32.add local.set 1 local.get 2 i32.const 2 i32.add local.tee 2 br_if 0 end";
-        let (ops, unchecked) = versioned(body);
-        // Eight unrolled copies and one at a time, two accesses each.
-        assert_eq!(unchecked.len(), 2 * 9);
-        // The counter may start above 2^31: the test asks i != 0, not i < 0.
-        let test_end = ops
-            .iter()
-            .position(|o| matches!(o, Operator::If { .. }))
-            .unwrap();
-        assert!(matches!(
-            ops[1..3],
-            [Operator::I32Const { value: 0 }, Operator::I32Ne]
-        ));
-        assert!(!ops[..test_end]
-            .iter()
-            .any(|o| matches!(o, Operator::I32LtU)));
-        // Invariant addresses alone are left to the checked loop.
-        let body = "loop local.get 3 i64.load drop local.get 2 i32.const 2 i32.add local.tee 2 \
-            br_if 0 end";
-        assert!(versioned(body).1.is_empty());
-    }
-
-    #[test]
-    fn merges_of_words_at_multiples_of_16_are_found() {
-        // merge_words(p, p + 16, t) with p stepped by 32 and t unwritten (function 0 stands
-        // for the intrinsic), beside a covered load.
-        let body = "loop local.get 1 local.get 1 i32.const 16 i32.add local.get 3 call 0 \
-            local.get 1 i32.load drop local.get 1 i32.const 32 i32.add local.set 1 \
-            local.get 2 i32.const 2 i32.add local.tee 2 br_if 0 end";
-        let mut ops = ops(body);
-        let mut offsets = vec![0; ops.len()];
-        let versioned = version_loops(&mut ops, &mut offsets, &|f| f == 0);
-        // Every unrolled copy's call (four: the body is longer than 16 operators); the
-        // one-at-a-time copy keeps the run-time test.
-        assert_eq!(versioned.word_merges.len(), 4);
-        assert!(versioned
-            .word_merges
-            .iter()
-            .all(|j| matches!(ops[*j], Operator::Call { function_index: 0 })));
-        // The passes need p and t multiples of 16.
-        let fifteen = ops
-            .windows(2)
-            .filter(|w| matches!(w, [Operator::I32Const { value: 15 }, Operator::I32And]))
-            .count();
-        assert_eq!(fifteen, 2);
-        // A pointer stepped by 8 cannot stay aligned: no word merges.
-        let body = body.replace("i32.const 32", "i32.const 8");
-        let mut ops = self::ops(&body);
-        let mut offsets = vec![0; ops.len()];
-        assert!(version_loops(&mut ops, &mut offsets, &|f| f == 0)
-            .word_merges
-            .is_empty());
-    }
-
-    #[test]
-    fn sixteen_byte_copies_are_recognised_in_either_order() {
-        let copy = |first: u64, second: u64, q: u32, t: u32| {
-            ops(&format!(
-                "local.get {q} local.get {t} i64.load offset={first} i64.store offset={first} \
-                 local.get {q} local.get {t} i64.load offset={second} i64.store offset={second}"
-            ))
-        };
-        assert_eq!(word_copy_at(&copy(8, 0, 3, 1), 0), Some((3, 1)));
-        assert_eq!(word_copy_at(&copy(0, 8, 3, 1), 0), Some((3, 1)));
-        // The same half twice, a copy onto itself, a gap between the halves.
-        assert_eq!(word_copy_at(&copy(8, 8, 3, 1), 0), None);
-        assert_eq!(word_copy_at(&copy(8, 0, 1, 1), 0), None);
-        assert_eq!(word_copy_at(&copy(16, 0, 3, 1), 0), None);
-    }
-
-    #[test]
-    fn loops_that_move_their_bounds_or_cannot_be_copied_stay() {
-        for body in [
-            // The bound is written in the body.
-            format!("loop local.get 2 i32.load drop local.get 2 local.set 0 {BACK_EDGE} end"),
-            // The counter is written in the body.
-            format!("loop local.get 2 i32.load local.set 2 {BACK_EDGE} end"),
-            // A branch out of the loop (a search: often a few iterations).
-            format!("block loop local.get 2 i32.load8_u br_if 1 {BACK_EDGE} end end"),
-            // A nested loop, a `br_table`.
-            format!("loop local.get 2 i32.load drop loop end {BACK_EDGE} end"),
-            format!("loop block local.get 2 i32.load br_table 0 1 end {BACK_EDGE} end"),
-            // No access depends on the counter.
-            format!("loop local.get 1 i32.load drop {BACK_EDGE} end"),
-            // A negative constant in the address.
-            format!("loop local.get 2 i32.const -1 i32.add i32.load drop {BACK_EDGE} end"),
-            // A constant range (the translator's counted loops).
-            "i32.const 0 local.set 2 loop local.get 2 i32.load drop local.get 2 i32.const 4 \
-             i32.add local.tee 2 i32.const 400 i32.lt_u br_if 0 end"
-                .to_string(),
-            // Counting down with `lt_u`.
-            "loop local.get 2 i32.load drop local.get 2 i32.const -4 i32.add local.tee 2 \
-             local.get 0 i32.lt_u br_if 0 end"
-                .to_string(),
-        ] {
-            let (ops, unchecked) = versioned(&body);
-            assert!(unchecked.is_empty(), "{body}");
-            assert!(!ops.iter().any(|o| matches!(o, Operator::Else)), "{body}");
-        }
-    }
-}
+mod tests;

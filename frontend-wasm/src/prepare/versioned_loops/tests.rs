@@ -1,0 +1,206 @@
+//! Unit tests of loop versioning: shapes, coverage, unrolling and anchors.
+
+use super::anchors::word_copy_at;
+use super::*;
+
+/// The body of a function with parameters (n, base) and locals (i, acc).
+fn ops(body: &str) -> Vec<Operator<'static>> {
+    let wat =
+        format!("(module (memory 1) (func (param i32 i32) (local i32 i32) (local i64) {body}))");
+    crate::analysis::test_support::first_body_ops(&wat)
+}
+
+fn versioned(body: &str) -> (Vec<Operator<'static>>, Vec<usize>) {
+    let mut ops = ops(body);
+    let mut offsets = vec![0; ops.len()];
+    let mut unchecked: Vec<usize> = version_loops(&mut ops, &mut offsets, &|_| false)
+        .unchecked
+        .into_iter()
+        .collect();
+    assert_eq!(ops.len(), offsets.len());
+    unchecked.sort_unstable();
+    (ops, unchecked)
+}
+
+const BACK_EDGE: &str = "local.get 2 i32.const 1 i32.add local.tee 2 local.get 0 i32.lt_u br_if 0";
+
+#[test]
+fn a_loop_below_a_local_bound_gets_an_unchecked_copy() {
+    let body = format!(
+        "loop local.get 1 local.get 2 i32.add i32.load8_u offset=3 local.get 3 i32.add \
+         local.set 3 local.get 2 local.get 2 i32.store8 {BACK_EDGE} end"
+    );
+    let (ops, unchecked) = versioned(&body);
+    let at = |pred: fn(&Operator<'_>) -> bool| ops.iter().position(pred).unwrap();
+    // The checked loop follows the last `else` (the unrolled section has one of its own).
+    let (fast, els) = (
+        at(|o| matches!(o, Operator::Loop { .. })),
+        ops.iter()
+            .rposition(|o| matches!(o, Operator::Else))
+            .unwrap(),
+    );
+    // Both accesses of every unchecked copy (four unrolled, as the body is longer than
+    // 16 operators; single iterations until base + i is a multiple of 4, for the bytes;
+    // and one at a time), none of the checked loop's.
+    assert_eq!(unchecked.len(), 2 * 6);
+    assert!(unchecked.iter().all(|j| *j > fast && *j < els));
+    assert!(matches!(
+        ops[fast - 1],
+        Operator::BrIf { relative_depth: 0 }
+    ));
+    assert_eq!(
+        ops.iter()
+            .filter(|o| matches!(o, Operator::Loop { .. }))
+            .count(),
+        4
+    );
+    // The byte accesses of the unrolled copies know where in their element they fall.
+    let mut offsets = vec![0; ops.len()];
+    let mut again = self::ops(&body);
+    offsets.resize(again.len(), 0);
+    let residues = version_loops(&mut again, &mut offsets, &|_| false).residues;
+    assert_eq!(residues.len(), 2 * 4);
+    let mut stores: Vec<(usize, u32)> = residues
+        .iter()
+        .filter(|(j, _)| matches!(again[**j], Operator::I32Store8 { .. }))
+        .map(|(j, r)| (*j, *r))
+        .collect();
+    stores.sort_unstable();
+    assert_eq!(
+        stores.iter().map(|(_, r)| *r).collect::<Vec<_>>(),
+        [0, 1, 2, 3]
+    );
+}
+
+#[test]
+fn a_counter_stepped_before_its_accesses_is_recognised() {
+    // Rust's reverse iteration: `k -= 4` feeds the address, `k != 0` repeats.
+    let body = "loop local.get 3 local.get 2 i32.const -4 i32.add local.tee 2 local.get 1 \
+        i32.add i32.load i32.add local.set 3 local.get 2 br_if 0 end";
+    let (_, unchecked) = versioned(body);
+    assert_eq!(unchecked.len(), 9);
+    // A second way back to the loop head could skip the test: left alone.
+    let body = "loop local.get 2 i32.const 1 i32.add local.set 2 local.get 2 i32.load8_u \
+        br_if 0 local.get 2 local.get 0 i32.lt_u br_if 0 end";
+    assert!(versioned(body).1.is_empty());
+}
+
+#[test]
+fn a_pointer_stepped_beside_the_counter_is_covered() {
+    // clang's unrolled loop: `*p = …; p += 16` with the counter's test `n (i + 4) ne`.
+    let body = "loop local.get 1 local.get 2 i32.store local.get 1 i32.const 12 i32.add \
+        local.get 2 i32.store local.get 1 i32.const 16 i32.add local.set 1 \
+        local.get 0 local.get 2 i32.const 4 i32.add local.tee 2 i32.ne br_if 0 end";
+    assert_eq!(versioned(body).1.len(), 2 * 5);
+    // A pointer also written elsewhere in the body is not derived.
+    let body = "loop local.get 1 local.get 2 i32.store local.get 1 i32.const 16 i32.add \
+        local.set 1 local.get 3 local.set 1 \
+        local.get 0 local.get 2 i32.const 4 i32.add local.tee 2 i32.ne br_if 0 end";
+    assert!(versioned(body).1.is_empty());
+}
+
+#[test]
+fn a_step_tested_by_itself_and_invariant_addresses_are_covered() {
+    // LLVM counts -T up to 0 and tests the step's result (`i != 0`); local 3 is the same
+    // address in every iteration (a stack temporary), local 1 a pointer.
+    let body = "loop local.get 3 local.get 1 i64.load i64.store local.get 1 i32.const 16 \
+        i32.add local.set 1 local.get 2 i32.const 2 i32.add local.tee 2 br_if 0 end";
+    let (ops, unchecked) = versioned(body);
+    // Eight unrolled copies and one at a time, two accesses each.
+    assert_eq!(unchecked.len(), 2 * 9);
+    // The counter may start above 2^31: the test asks i != 0, not i < 0.
+    let test_end = ops
+        .iter()
+        .position(|o| matches!(o, Operator::If { .. }))
+        .unwrap();
+    assert!(matches!(
+        ops[1..3],
+        [Operator::I32Const { value: 0 }, Operator::I32Ne]
+    ));
+    assert!(!ops[..test_end]
+        .iter()
+        .any(|o| matches!(o, Operator::I32LtU)));
+    // Invariant addresses alone are left to the checked loop.
+    let body = "loop local.get 3 i64.load drop local.get 2 i32.const 2 i32.add local.tee 2 \
+        br_if 0 end";
+    assert!(versioned(body).1.is_empty());
+}
+
+#[test]
+fn merges_of_words_at_multiples_of_16_are_found() {
+    // merge_words(p, p + 16, t) with p stepped by 32 and t unwritten (function 0 stands
+    // for the intrinsic), beside a covered load.
+    let body = "loop local.get 1 local.get 1 i32.const 16 i32.add local.get 3 call 0 \
+        local.get 1 i32.load drop local.get 1 i32.const 32 i32.add local.set 1 \
+        local.get 2 i32.const 2 i32.add local.tee 2 br_if 0 end";
+    let mut ops = ops(body);
+    let mut offsets = vec![0; ops.len()];
+    let versioned = version_loops(&mut ops, &mut offsets, &|f| f == 0);
+    // Every unrolled copy's call (four: the body is longer than 16 operators); the
+    // one-at-a-time copy keeps the run-time test.
+    assert_eq!(versioned.word_merges.len(), 4);
+    assert!(versioned
+        .word_merges
+        .iter()
+        .all(|j| matches!(ops[*j], Operator::Call { function_index: 0 })));
+    // The passes need p and t multiples of 16.
+    let fifteen = ops
+        .windows(2)
+        .filter(|w| matches!(w, [Operator::I32Const { value: 15 }, Operator::I32And]))
+        .count();
+    assert_eq!(fifteen, 2);
+    // A pointer stepped by 8 cannot stay aligned: no word merges.
+    let body = body.replace("i32.const 32", "i32.const 8");
+    let mut ops = self::ops(&body);
+    let mut offsets = vec![0; ops.len()];
+    assert!(version_loops(&mut ops, &mut offsets, &|f| f == 0)
+        .word_merges
+        .is_empty());
+}
+
+#[test]
+fn sixteen_byte_copies_are_recognised_in_either_order() {
+    let copy = |first: u64, second: u64, q: u32, t: u32| {
+        ops(&format!(
+            "local.get {q} local.get {t} i64.load offset={first} i64.store offset={first} \
+             local.get {q} local.get {t} i64.load offset={second} i64.store offset={second}"
+        ))
+    };
+    assert_eq!(word_copy_at(&copy(8, 0, 3, 1), 0), Some((3, 1)));
+    assert_eq!(word_copy_at(&copy(0, 8, 3, 1), 0), Some((3, 1)));
+    // The same half twice, a copy onto itself, a gap between the halves.
+    assert_eq!(word_copy_at(&copy(8, 8, 3, 1), 0), None);
+    assert_eq!(word_copy_at(&copy(8, 0, 1, 1), 0), None);
+    assert_eq!(word_copy_at(&copy(16, 0, 3, 1), 0), None);
+}
+
+#[test]
+fn loops_that_move_their_bounds_or_cannot_be_copied_stay() {
+    for body in [
+        // The bound is written in the body.
+        format!("loop local.get 2 i32.load drop local.get 2 local.set 0 {BACK_EDGE} end"),
+        // The counter is written in the body.
+        format!("loop local.get 2 i32.load local.set 2 {BACK_EDGE} end"),
+        // A branch out of the loop (a search: often a few iterations).
+        format!("block loop local.get 2 i32.load8_u br_if 1 {BACK_EDGE} end end"),
+        // A nested loop, a `br_table`.
+        format!("loop local.get 2 i32.load drop loop end {BACK_EDGE} end"),
+        format!("loop block local.get 2 i32.load br_table 0 1 end {BACK_EDGE} end"),
+        // No access depends on the counter.
+        format!("loop local.get 1 i32.load drop {BACK_EDGE} end"),
+        // A negative constant in the address.
+        format!("loop local.get 2 i32.const -1 i32.add i32.load drop {BACK_EDGE} end"),
+        // A constant range (the translator's counted loops).
+        "i32.const 0 local.set 2 loop local.get 2 i32.load drop local.get 2 i32.const 4 \
+         i32.add local.tee 2 i32.const 400 i32.lt_u br_if 0 end"
+            .to_string(),
+        // Counting down with `lt_u`.
+        "loop local.get 2 i32.load drop local.get 2 i32.const -4 i32.add local.tee 2 \
+         local.get 0 i32.lt_u br_if 0 end"
+            .to_string(),
+    ] {
+        let (ops, unchecked) = versioned(&body);
+        assert!(unchecked.is_empty(), "{body}");
+        assert!(!ops.iter().any(|o| matches!(o, Operator::Else)), "{body}");
+    }
+}
