@@ -116,8 +116,23 @@ pub(crate) fn compile_with_wrappers(
                 body_text.open(&format!("pub proc {}", procs.name(func)));
                 if options.profile {
                     let (enter, leave) = profile_trace_ids(func);
+                    // A decorator right before or after an `exec` lands on the callee's body
+                    // node, which every caller shares: another caller's trace would replace it.
+                    // A `nop` (1 cycle) gives the trace a node of this function's own.
+                    let calls = |block: Option<&masm::Block>| {
+                        matches!(
+                            block,
+                            Some(masm::Block::Inst(Inst::Exec(_) | Inst::Call(_), _))
+                        )
+                    };
                     body_text.linef(format_args!("trace.{enter}"));
+                    if calls(translated.code.first()) {
+                        body_text.inst(&Inst::Op(Op::Nop));
+                    }
                     masm::print_blocks(&translated.code, body_text);
+                    if calls(translated.code.last()) {
+                        body_text.inst(&Inst::Op(Op::Nop));
+                    }
                     body_text.linef(format_args!("trace.{leave}"));
                 } else {
                     masm::print_blocks(&translated.code, body_text);

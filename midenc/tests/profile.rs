@@ -152,6 +152,45 @@ fn recursion_counts_every_call_and_the_outermost_total() {
     assert_eq!(fact.total_cycles, fact.self_cycles);
 }
 
+/// Two exports that begin by calling the same procedure with control flow: the trace at the
+/// start of each must stay with its own function (not land on the callee's shared code).
+const SHARED_CALLEE: &str = r#"(module
+  (global $g (mut i32) (i32.const 0))
+  (func $init global.get $g i32.eqz if (global.set $g (i32.const 7)) end)
+  (func $a (export "a") (result i32) call $init global.get $g i32.const 2 i32.add)
+  (func $b (export "b") (result i32) call $init global.get $g i32.const 3 i32.add))
+"#;
+
+#[test]
+fn a_function_that_begins_with_a_call_keeps_its_cycles() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("prog.wat"), SHARED_CALLEE).unwrap();
+    let (ok, out, err) = run(
+        dir.path(),
+        &[
+            "run",
+            "prog.wat",
+            "--invoke",
+            "a()",
+            "--profile",
+            "--cycles",
+        ],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(out, "9\n");
+    let (rows, cycles) = parse(&err);
+    let a = row(&rows, "a");
+    assert_eq!(a.calls, Some(1));
+    assert!(a.self_cycles > 0, "{rows:?}");
+    assert_eq!(
+        a.total_cycles,
+        a.self_cycles + row(&rows, "init").total_cycles
+    );
+    assert!(rows.iter().all(|r| r.name != "b"), "{rows:?}");
+    let outside = row(&rows, "(outside functions)");
+    assert_eq!(outside.total_cycles, cycles);
+}
+
 #[test]
 fn profile_needs_a_core_module() {
     let dir = tempfile::tempdir().unwrap();
