@@ -94,11 +94,12 @@ fn row<'a>(rows: &'a [Row], name: &str) -> &'a Row {
         .unwrap_or_else(|| panic!("no row {name} in {rows:?}"))
 }
 
-/// Runs `prog.wat`'s `invoke` with `--profile --cycles` in a fresh directory, checks it prints
-/// `want`, and returns the directory, the profile rows and the total cycles.
-fn profiled(invoke: &str, want: &str) -> (tempfile::TempDir, Vec<Row>, u64) {
+/// Runs `invoke` of the module `wat` (as `prog.wat`) with `--profile --cycles` in a fresh
+/// directory, checks it prints `want`, and returns the directory, the profile rows and the
+/// total cycles.
+fn profiled(wat: &str, invoke: &str, want: &str) -> (tempfile::TempDir, Vec<Row>, u64) {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("prog.wat"), WAT).unwrap();
+    std::fs::write(dir.path().join("prog.wat"), wat).unwrap();
     let (ok, out, err) = run(
         dir.path(),
         &[
@@ -118,7 +119,7 @@ fn profiled(invoke: &str, want: &str) -> (tempfile::TempDir, Vec<Row>, u64) {
 
 #[test]
 fn profile_attributes_cycles_to_functions() {
-    let (dir, rows, cycles) = profiled("sum_squares(10)", "385");
+    let (dir, rows, cycles) = profiled(WAT, "sum_squares(10)", "385");
     let square = row(&rows, "square");
     let outer = row(&rows, "sum_squares");
     let outside = row(&rows, "(outside functions)");
@@ -143,7 +144,7 @@ fn profile_attributes_cycles_to_functions() {
 
 #[test]
 fn recursion_counts_every_call_and_the_outermost_total() {
-    let (_dir, rows, cycles) = profiled("fact(5)", "120");
+    let (_dir, rows, cycles) = profiled(WAT, "fact(5)", "120");
     let fact = row(&rows, "fact");
     assert_eq!(fact.calls, Some(6));
     let outside = row(&rows, "(outside functions)");
@@ -163,22 +164,7 @@ const SHARED_CALLEE: &str = r#"(module
 
 #[test]
 fn a_function_that_begins_with_a_call_keeps_its_cycles() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("prog.wat"), SHARED_CALLEE).unwrap();
-    let (ok, out, err) = run(
-        dir.path(),
-        &[
-            "run",
-            "prog.wat",
-            "--invoke",
-            "a()",
-            "--profile",
-            "--cycles",
-        ],
-    );
-    assert!(ok, "{err}");
-    assert_eq!(out, "9\n");
-    let (rows, cycles) = parse(&err);
+    let (_dir, rows, cycles) = profiled(SHARED_CALLEE, "a()", "9");
     let a = row(&rows, "a");
     assert_eq!(a.calls, Some(1));
     assert!(a.self_cycles > 0, "{rows:?}");

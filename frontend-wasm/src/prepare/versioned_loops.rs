@@ -48,7 +48,7 @@ mod shape;
 mod unroll;
 
 use address::{adds_in, evaluate, expression_start, is_store, whole_elements, Sym, MAX_REACH};
-use anchors::{residue, word_anchor, word_anchors_of, word_copy_at, Anchor, Residue};
+use anchors::{residue, word_anchor, word_copy_at, Anchor, Residue};
 use guard::guard;
 use shape::{counter, derived_locals, leaves_early, repeats_elsewhere, starts_constant};
 use shape::{Bound, Counter, Derived};
@@ -255,9 +255,7 @@ fn plan(
             let expr = start..=address_end;
             if let Some((anchor, residue)) = residue(body, expr, j, sym, &counter, &derived) {
                 residues.push(residue);
-                if !anchors.contains(&anchor) {
-                    anchors.push(anchor);
-                }
+                add_anchors(&mut anchors, [anchor]);
             }
         }
     }
@@ -271,11 +269,15 @@ fn plan(
         if !is_merge_words(*function_index) {
             continue;
         }
-        // Its three addresses, 16 bytes each, join the test's bounds: their sums and the steps
-        // of their pointers then never wrap (the call itself checks no bounds).
+        // Its three addresses (`out`, `b`, `a`, each an expression before it), 16 bytes each,
+        // join the test's bounds: their sums and the steps of their pointers then never wrap
+        // (the call itself checks no bounds). When all three stay multiples of 16, so does
+        // every call of the unrolled passes.
         let mut end = j;
+        let mut word_aligned = Some(Vec::new());
         for _ in 0..3 {
             let Some(start) = end.checked_sub(1).and_then(|e| expression_start(body, e)) else {
+                word_aligned = None;
                 break;
             };
             let mut ors_counter = false;
@@ -295,15 +297,18 @@ fn plan(
                     align_counter |= ors_counter;
                 }
             }
+            match (
+                &mut word_aligned,
+                word_anchor(sym, &counter, &derived, ors_counter),
+            ) {
+                (Some(anchors), Some(anchor)) => anchors.extend(anchor),
+                _ => word_aligned = None,
+            }
             end = start;
         }
-        if let Some(anchors) = word_anchors_of(body, j, &counter, &written, &derived) {
+        if let Some(anchors) = word_aligned {
             word_merges.push(j);
-            for anchor in anchors {
-                if !word_anchors.contains(&anchor) {
-                    word_anchors.push(anchor);
-                }
-            }
+            add_anchors(&mut word_anchors, anchors);
         }
     }
     let mut word_copies = Vec::new();
@@ -323,11 +328,7 @@ fn plan(
         };
         if let (Some(q), Some(t)) = (anchor_of(q), anchor_of(t)) {
             word_copies.push(j);
-            for anchor in q.into_iter().chain(t) {
-                if !word_anchors.contains(&anchor) {
-                    word_anchors.push(anchor);
-                }
-            }
+            add_anchors(&mut word_anchors, q.into_iter().chain(t));
         }
     }
     // The back edge's `local.get i` (form B) is its last read; any other after the step counts.
@@ -369,6 +370,15 @@ fn plan(
         word_anchors,
         word_copies,
     })
+}
+
+/// Adds each of `new` to `anchors` unless it is there already.
+fn add_anchors(anchors: &mut Vec<Anchor>, new: impl IntoIterator<Item = Anchor>) {
+    for anchor in new {
+        if !anchors.contains(&anchor) {
+            anchors.push(anchor);
+        }
+    }
 }
 
 /// The group of an address of value `sym` read by the operator `body[at]`, its constant part

@@ -256,7 +256,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             2 => 0xFFFF,
             _ => 0xFFFF_FFFFu32,
         };
-        if let Some(byte) = self.byte_in_element(memarg, size).filter(|_| size < 4) {
+        if let Some(byte) = self.byte_in_element(memarg, size) {
             // [ea, v]: the element with the other bytes kept, w' = (w & !m) + (v & mask) << 8b.
             let mask = if size == 1 { 0xFFu64 } else { 0xFFFF };
             self.emit_all(&["u32div.4", "swap"]);

@@ -2,11 +2,11 @@
 //! where in an element they fall) or of 16 (`merge_words` calls and 16-byte copies then move
 //! whole words), and where each such access falls against its anchor.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use wasmparser::Operator;
 
-use super::address::{evaluate, expression_start, Sym};
+use super::address::Sym;
 use super::shape::{Counter, Derived};
 
 /// What an unrolled section tests is a multiple of 4 or 16 before it runs. For byte accesses
@@ -127,37 +127,6 @@ pub(super) fn word_copy_at(body: &[Operator<'_>], at: usize) -> Option<(u32, u32
     let halves = [(l1.offset, s1.offset), (l2.offset, s2.offset)];
     let both = halves == [(8, 8), (0, 0)] || halves == [(0, 0), (8, 8)];
     (q1 == q2 && t1 == t2 && q1 != t1 && both).then_some((*q1, *t1))
-}
-
-/// What must be a multiple of 16 for the `merge_words` call `body[at]` to find its three
-/// addresses (`a`, `b`, `out`, each an expression before it) multiples of 16 in every
-/// iteration: anchors that move by multiples of 16, plus constants that are. `None` when an
-/// address is not of that form.
-pub(super) fn word_anchors_of(
-    body: &[Operator<'_>],
-    at: usize,
-    counter: &Counter,
-    written: &HashSet<u32>,
-    derived: &HashMap<u32, Derived>,
-) -> Option<Vec<Anchor>> {
-    let stride = counter.step.unsigned_abs();
-    let mut anchors = Vec::new();
-    let mut end = at;
-    for _ in 0..3 {
-        let start = expression_start(body, end.checked_sub(1)?)?;
-        let mut ors_counter = false;
-        let expr = &body[start..end];
-        let sym = evaluate(
-            expr,
-            (counter.local, stride),
-            written,
-            derived,
-            &mut ors_counter,
-        );
-        anchors.extend(word_anchor(sym, counter, derived, ors_counter)?);
-        end = start;
-    }
-    Some(anchors)
 }
 
 /// What must be a multiple of 16 for an address of value `sym` to be one in every iteration:

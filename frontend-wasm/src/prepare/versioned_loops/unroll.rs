@@ -85,17 +85,7 @@ pub(super) fn unroll<'b>(
     let (kept, step) = untested(counter, body)?;
     // The passes run only from aligned anchors, which stay aligned (see [`Anchor`]): single
     // iterations run first until they are.
-    let mut aligned = Vec::new();
-    for anchor in anchors {
-        let test = anchor_aligned(counter, *anchor, 3);
-        if !test.is_empty() {
-            let and = !aligned.is_empty();
-            aligned.extend(test);
-            if and {
-                aligned.push(Operator::I32And);
-            }
-        }
-    }
+    let aligned = all_aligned(counter, anchors, 3);
     let mut ops = Vec::new();
     let mut peel = None;
     if !aligned.is_empty() {
@@ -118,14 +108,9 @@ pub(super) fn unroll<'b>(
         ops.extend([I32Eqz, BrIf { relative_depth: 0 }, End, End]);
     }
     ops.extend(continues_unrolled(counter, f));
-    if !aligned.is_empty() {
-        ops.extend(aligned);
-        ops.push(Operator::I32And);
-    }
     // Word anchors move by multiples of 16: single iterations cannot align them, so the passes
     // just do not run from unaligned ones (the rest runs one at a time).
-    for anchor in word_anchors {
-        let test = anchor_aligned(counter, *anchor, 15);
+    for test in [aligned, all_aligned(counter, word_anchors, 15)] {
         if !test.is_empty() {
             ops.extend(test);
             ops.push(Operator::I32And);
@@ -291,6 +276,23 @@ fn continues_unrolled<'b>(counter: &Counter, f: i64) -> Vec<Operator<'b>> {
             I32GtU,
         ]
     }
+}
+
+/// Whether every one of `anchors` has no bits of `mask` set, leaving an i32 (nothing when each
+/// always has).
+fn all_aligned<'b>(counter: &Counter, anchors: &[Anchor], mask: u32) -> Vec<Operator<'b>> {
+    let mut ops = Vec::new();
+    for anchor in anchors {
+        let test = anchor_aligned(counter, *anchor, mask);
+        if !test.is_empty() {
+            let and = !ops.is_empty();
+            ops.extend(test);
+            if and {
+                ops.push(Operator::I32And);
+            }
+        }
+    }
+    ops
 }
 
 /// Whether `anchor` has no bits of `mask` (3: a multiple of 4; 15: of 16) set, leaving an i32
