@@ -15,7 +15,7 @@ use wasmparser::Operator;
 
 use crate::{
     module_env::ModuleInfo,
-    prepare::{versioned_loops::Versioned, PreparedBody},
+    prepare::{versioned_loops::{Versioned, WordPreload}, PreparedBody},
 };
 
 pub(crate) mod alignment;
@@ -44,6 +44,10 @@ pub(crate) struct FunctionFacts {
     word_merges: std::collections::HashSet<usize>,
     /// The first operators of 16-byte copies between addresses known multiples of 16.
     word_copies: std::collections::HashSet<usize>,
+    /// Words read ahead for unrolled copies, by the operator where they are read.
+    preloads: HashMap<usize, Vec<WordPreload>>,
+    /// Loads served by those words, by the first operator of their address expression.
+    takes: HashMap<usize, usize>,
     /// Live locals at branch targets, computed when the translator first asks.
     liveness: OnceCell<liveness::Liveness>,
 }
@@ -96,6 +100,8 @@ impl FunctionFacts {
             residues: versioned.residues.clone(),
             word_merges: versioned.word_merges.clone(),
             word_copies: versioned.word_copies.clone(),
+            preloads: versioned.preloads.clone(),
+            takes: versioned.takes.clone(),
             liveness: OnceCell::new(),
         }
     }
@@ -121,6 +127,18 @@ impl FunctionFacts {
     /// 16 (`local.get q  local.get t` and two unchecked `i64` moves): one word load and store.
     pub(crate) fn word_copy(&self, at: usize) -> bool {
         self.word_copies.contains(&at)
+    }
+
+    /// The words to read before operator `at`, each for four loads of the copies that follow
+    /// ([`crate::prepare::versioned_loops`], word loads).
+    pub(crate) fn preloads(&self, at: usize) -> &[WordPreload] {
+        self.preloads.get(&at).map_or(&[], Vec::as_slice)
+    }
+
+    /// The load whose address expression starts at operator `at`, when a word read ahead
+    /// holds its value: the expression and the load are not translated.
+    pub(crate) fn take(&self, at: usize) -> Option<usize> {
+        self.takes.get(&at).copied()
     }
 
     /// The induction local and its range at the top of an iteration, when the `loop` at

@@ -241,6 +241,14 @@ const STORE_WORD: &str = "dup movup.2 swap mem_store add.1 dup movup.2 swap mem_
                           add.1 dup movup.2 swap mem_store add.1 mem_store";
 
 impl FeltIntrinsic {
+    /// Whether the operation reads or writes linear memory (or calls code that may): the rest
+    /// are arithmetic on the stack, which loop transformations may move memory accesses past.
+    pub fn uses_memory(&self) -> bool {
+        self.ops
+            .iter()
+            .any(|op| op.contains("mem_") || op.contains("exec."))
+    }
+
     /// The inline instructions one by one (a table entry may hold several, space-separated).
     pub fn instructions(&self) -> impl Iterator<Item = &'static str> {
         self.ops.iter().flat_map(|op| split_words(op))

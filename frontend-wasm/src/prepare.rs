@@ -102,12 +102,12 @@ impl<'b> PreparedBody<'b> {
             |local| local_types.get(local as usize) == Some(&CoreType::I32),
             local_types.len(),
         );
-        let is_merge_words = |f: u32| {
-            module
-                .felt_intrinsic(f)
-                .is_some_and(|i| i.name == "merge_words")
+        let callee = |f: u32| match module.felt_intrinsic(f) {
+            Some(i) if i.name == "merge_words" => versioned_loops::Callee::MergeWords,
+            Some(i) if !i.uses_memory() => versioned_loops::Callee::Arithmetic,
+            _ => versioned_loops::Callee::Other,
         };
-        let versioned = versioned_loops::version_loops(&mut ops, &mut offsets, &is_merge_words);
+        let versioned = versioned_loops::version_loops(&mut ops, &mut offsets, &callee);
         let shared_checks = shared_bounds::plan(&ops, &versioned.unchecked);
         Ok(PreparedBody {
             ops,

@@ -386,7 +386,8 @@ const MEMORY_MODULE: &str = r#"
     (f32.store offset=1036 (i32.const 0) (f32.load offset=12 (local.get $out)))
     (call $digest))
   ;; The shape of a Merkle level: n merges of the words at p and p + 16 (p stepped by 32) into
-  ;; a stack temporary t, each copied to out + 16k with two i64 moves; the last one returned.
+  ;; a stack temporary t, each copied to out + 16k with two i64 moves. Returns the merge of the
+  ;; level's hash with t (which must hold the last digest).
   (func (export "merge_level") (param $base i32) (param $n i32) (param $t i32) (param $out i32)
     (result i64 i64 i64 i64)
     (local $p i32) (local $q i32) (local $i i32)
@@ -401,9 +402,9 @@ const MEMORY_MODULE: &str = r#"
       (local.set $p (i32.add (local.get $p) (i32.const 32)))
       (local.set $q (i32.add (local.get $q) (i32.const 16)))
       (br_if $l (local.tee $i (i32.add (local.get $i) (i32.const 1)))))
-    (local.set $q (i32.sub (local.get $q) (i32.const 16)))
-    (i64.store (i32.const 1024) (i64.load (local.get $q)))
-    (i64.store (i32.const 1032) (i64.load offset=8 (local.get $q)))
+    ;; the whole level and the temporary: merge(hash of the level's 4n felts, t)
+    (call $hash (local.get $out) (i32.shl (local.get $n) (i32.const 2)) (i32.const 1024))
+    (call $merge (i32.const 1024) (local.get $t) (i32.const 1024))
     (call $digest))
   (func (export "mapval") (param i64 i64 i64 i64) (param $len i32) (result i64 i64 i64 i64)
     (call $mapval (call $in (local.get 0)) (call $in (local.get 1))
@@ -499,9 +500,13 @@ fn memory_hashing_and_advice_agree_with_miden_core() {
     ] {
         for n in 1..=9usize {
             let input = pick(8 * n, n + base as usize);
-            let at = 8 * (n - 1);
             let word = |from: usize| Word::new([0, 1, 2, 3].map(|i| felt(input[from + i])));
-            let want = digest(Poseidon2::merge(&[word(at), word(at + 4)]));
+            let level: Vec<Word> = (0..n)
+                .map(|k| Poseidon2::merge(&[word(8 * k), word(8 * k + 4)]))
+                .collect();
+            let felts: Vec<Felt> = level.iter().flat_map(|w| w.iter().copied()).collect();
+            let last = level[n - 1];
+            let want = digest(Poseidon2::merge(&[Poseidon2::hash_elements(&felts), last]));
             let args = [base, n as i32, t, out].map(CoreValue::I32);
             let got = run_with_advice(&package, "merge_level", &args, advice_stack(&input))
                 .unwrap_or_else(|e| panic!("merge_level({base}, {n}, {t}, {out}): {e}"));

@@ -46,12 +46,14 @@ mod anchors;
 mod guard;
 mod shape;
 mod unroll;
+mod word_loads;
 
 use address::{adds_in, evaluate, expression_start, is_store, whole_elements, Sym, MAX_REACH};
 use anchors::{residue, word_anchor, word_copy_at, Anchor, Residue};
 use guard::guard;
 use shape::{counter, derived_locals, leaves_early, repeats_elsewhere, starts_constant};
 use shape::{Bound, Counter, Derived};
+use word_loads::{word_load, writes_no_memory, WordLoad, MAX_WORD_LOADS};
 
 /// Loop bodies longer than this many operators are left alone (the copy doubles them).
 const MAX_BODY: usize = 600;
@@ -84,13 +86,41 @@ pub(crate) struct Versioned {
     /// The first operators of the 16-byte copies (`local.get q  local.get t` and two `i64`
     /// moves) of the unrolled copies whose two addresses are multiples of 16.
     pub(crate) word_copies: HashSet<usize>,
+    /// Words read ahead for four copies of an unrolled pass, by the index of the first
+    /// operator of the first of those copies (see `versioned_loops/word_loads.rs`).
+    pub(crate) preloads: HashMap<usize, Vec<WordPreload>>,
+    /// The loads those words serve, by the index where their address expression starts: the
+    /// expression and the load give way to the element already on the stack.
+    pub(crate) takes: HashMap<usize, usize>,
+}
+
+/// One word read ahead for four copies of an unrolled pass: the address expression of the
+/// copy with the lowest address (the operators `expr.0..=expr.1`, pure and valid where the
+/// first copy starts), the loads' static offset, and the load each element serves (element
+/// `e` at address + 4e).
+#[derive(Clone, Debug)]
+pub(crate) struct WordPreload {
+    pub(crate) expr: (usize, usize),
+    pub(crate) offset: u64,
+    pub(crate) loads: [usize; 4],
+}
+
+/// What versioning needs to know of a called function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Callee {
+    /// The `merge_words` felt intrinsic (its addresses join the bounds test).
+    MergeWords,
+    /// A felt intrinsic that neither reads nor writes memory.
+    Arithmetic,
+    /// Anything else.
+    Other,
 }
 
 /// Versions every qualifying loop of `ops` (a whole function body); `offsets` stays in step.
 pub(crate) fn version_loops(
     ops: &mut Vec<Operator<'_>>,
     offsets: &mut Vec<u64>,
-    is_merge_words: &dyn Fn(u32) -> bool,
+    callee: &dyn Fn(u32) -> Callee,
 ) -> Versioned {
     let mut out = Versioned::default();
     let mut at = 0;
@@ -104,7 +134,7 @@ pub(crate) fn version_loops(
             at += 1;
             continue;
         }
-        match plan(ops, at, is_merge_words) {
+        match plan(ops, at, callee) {
             Some(plan) => at = apply(ops, offsets, at, &plan, &mut out),
             None => at += 1,
         }
@@ -153,13 +183,12 @@ struct Plan {
     word_anchors: Vec<Anchor>,
     /// 16-byte copies between addresses that are multiples of 16 when the word anchors are.
     word_copies: Vec<usize>,
+    /// Loads read a word at a time when the load anchors are multiples of 16.
+    word_loads: Vec<WordLoad>,
+    load_anchors: Vec<Anchor>,
 }
 
-fn plan(
-    ops: &[Operator<'_>],
-    loop_at: usize,
-    is_merge_words: &dyn Fn(u32) -> bool,
-) -> Option<Plan> {
+fn plan(ops: &[Operator<'_>], loop_at: usize, callee: &dyn Fn(u32) -> Callee) -> Option<Plan> {
     let len = body_len(&ops[loop_at + 1..])?;
     let body = &ops[loop_at + 1..loop_at + 1 + len];
     // A `br_table`'s targets cannot be rewritten (they are read from the module's bytes).
@@ -202,6 +231,8 @@ fn plan(
     let mut covered = Vec::new();
     let (mut aligned, mut align_counter, mut align_bases) = (Vec::new(), false, Vec::new());
     let (mut residues, mut anchors) = (Vec::new(), Vec::new());
+    let (mut word_loads, mut load_anchors) = (Vec::new(), Vec::new());
+    let reads_ahead = writes_no_memory(body, callee);
     let stride = counter.step.unsigned_abs();
     for (j, op) in body.iter().enumerate() {
         let Some((memarg, size)) = access(op) else {
@@ -250,6 +281,14 @@ fn plan(
             aligned.push(j);
             align_counter |= align_start;
             align_bases.extend(align_local);
+            if reads_ahead && !ors_counter && word_loads.len() < MAX_WORD_LOADS {
+                let expr = start..=address_end;
+                let found = word_load(body, expr, j, sym, memarg.offset, &counter, &written);
+                if let Some((anchor, load)) = found {
+                    word_loads.push(load);
+                    add_anchors(&mut load_anchors, [anchor]);
+                }
+            }
         }
         if size <= 2 && !ors_counter {
             let expr = start..=address_end;
@@ -266,7 +305,7 @@ fn plan(
         let Operator::Call { function_index } = op else {
             continue;
         };
-        if !is_merge_words(*function_index) {
+        if callee(*function_index) != Callee::MergeWords {
             continue;
         }
         // Its three addresses (`out`, `b`, `a`, each an expression before it), 16 bytes each,
@@ -353,6 +392,7 @@ fn plan(
         .any(|group| matches!(group, Group::Counter { .. }));
     let wraps =
         !counter.below && counter.step > 0 && counter.bound == Bound::Const(0) && !reads_counter;
+    let residues_empty = residues.is_empty();
     reach.keys().any(moving).then_some(Plan {
         counter,
         body_len: len,
@@ -369,6 +409,9 @@ fn plan(
         word_merges,
         word_anchors,
         word_copies,
+        // Single iterations align either the byte anchors or the load anchors, not both.
+        word_loads: if residues_empty { word_loads } else { Vec::new() },
+        load_anchors: if residues_empty { load_anchors } else { Vec::new() },
     })
 }
 
@@ -481,6 +524,7 @@ fn apply<'b>(
         &loop_op,
         &plan.anchors,
         &plan.word_anchors,
+        &plan.load_anchors,
     );
     if let Some(unrolled) = &unrolled {
         let base = loop_at + new_ops.len();
@@ -517,6 +561,9 @@ fn apply<'b>(
         }
         out.nowrap_adds
             .extend(unrolled.counter_adds.iter().map(|j| base + j));
+        if unrolled.folded {
+            word_loads::place(&plan.word_loads, &unrolled.copies, base, out);
+        }
         loops.push(base + unrolled.loop_at);
         push(
             &mut new_ops,

@@ -126,6 +126,14 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         while at < ops.len() {
             self.offset = offsets[at];
             self.at = at;
+            if !self.dead {
+                self.read_ahead(ops, offsets, at)?;
+                if let Some(load) = self.facts.take(at) {
+                    self.take_preloaded(load)?;
+                    at = load + 1;
+                    continue;
+                }
+            }
             if let Some(shape) = self.speculable_loop(ops, at) {
                 self.forget_constants_at_joins(&ops[at]);
                 self.translate_speculated_loop(ops, at, offsets, &shape)?;
@@ -140,6 +148,11 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             if self.facts.word_copy(at) && !self.dead {
                 self.copy_word(ops, offsets, at)?;
                 at += 8;
+                continue;
+            }
+            if !self.dead && self.merge_feeds_copy(ops, at) {
+                self.merge_into_copy(ops, offsets, at)?;
+                at += 9;
                 continue;
             }
             self.step(ops, at)?;
@@ -180,6 +193,48 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         ] {
             self.emit(op);
         }
+        self.just_pushed = None;
+        Ok(())
+    }
+
+    /// Whether `ops[at]` is an aligned `merge_words` ([`crate::analysis::FunctionFacts::word_merge`])
+    /// into `local.get t` followed at once by an aligned 16-byte copy out of `t`: rustc's way of
+    /// placing a returned digest, which [`Self::merge_into_copy`] forwards.
+    fn merge_feeds_copy(&self, ops: &[Operator<'_>], at: usize) -> bool {
+        let out = match at.checked_sub(1).map(|before| &ops[before]) {
+            Some(Operator::LocalGet { local_index }) => *local_index,
+            _ => return false,
+        };
+        self.facts.word_merge(at)
+            && self.facts.word_copy(at + 1)
+            && matches!(ops.get(at + 2), Some(Operator::LocalGet { local_index }) if *local_index == out)
+    }
+
+    /// The merge and the copy after it (see [`Self::merge_feeds_copy`]): the digest is stored at
+    /// `t` as the merge must, and from the stack at `q` as well, instead of being read back from
+    /// `t` (no operator lies between the store and the read).
+    fn merge_into_copy(&mut self, ops: &[Operator<'_>], offsets: &[u64], at: usize) -> TResult<()> {
+        self.tree.mark(Some(self.offset));
+        for _ in 0..3 {
+            self.pop();
+        }
+        let merge = crate::masm::inst::split_words(crate::felt_intrinsics::MERGE_WORDS_ALIGNED);
+        let (last, kept) = merge.split_last().expect("the merge has instructions");
+        debug_assert_eq!(*last, "dropw");
+        for op in kept {
+            self.emit(*op);
+        }
+        // [H]: the digest, four felts the operand model does not know of, under `q`.
+        for _ in 0..4 {
+            self.push(CoreType::I32, false);
+        }
+        self.offset = offsets[at + 1];
+        self.at = at + 1;
+        self.step(ops, at + 1)?;
+        for _ in 0..5 {
+            self.pop();
+        }
+        self.emit_all(&["div.4", "mem_storew_le", "dropw"]);
         self.just_pushed = None;
         Ok(())
     }

@@ -43,6 +43,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             is_bool,
             range: None,
             carried_to: None,
+            preloaded_for: None,
         });
     }
 

@@ -59,6 +59,7 @@ mod loops;
 mod memory;
 pub(crate) mod numeric;
 mod operators;
+mod preload;
 mod search;
 
 pub use search::translate_function;
@@ -115,6 +116,9 @@ pub(crate) struct Operand {
     /// A local's value carried on the stack instead of stored (see [`crate::analysis::stack_carried`]):
     /// the index of the `local.get` that takes it; not a Wasm operand until then.
     pub carried_to: Option<usize>,
+    /// An element of a word read ahead (see [`crate::analysis::FunctionFacts::preloads`]): the
+    /// index of the load it serves; not a Wasm operand until then.
+    pub preloaded_for: Option<usize>,
 }
 
 /// The counted loop whose body is being translated (see [`crate::analysis::counted_loop`]).

@@ -61,6 +61,8 @@ pub(super) struct Unrolled<'b> {
     /// anchors are aligned, when there are anchors to align. `ops` then opens a `block` that
     /// the caller closes after the rest: the peeling leaves it when no iteration remains.
     pub(super) peel: Option<Vec<usize>>,
+    /// Whether the counter is folded: no copy writes it, so it keeps its value through a pass.
+    pub(super) folded: bool,
 }
 
 /// The unrolled section for `body` (a versioned loop's body, counter `counter`), or `None` when
@@ -71,6 +73,7 @@ pub(super) fn unroll<'b>(
     loop_op: &Operator<'b>,
     anchors: &[Anchor],
     word_anchors: &[Anchor],
+    load_anchors: &[Anchor],
 ) -> Option<Unrolled<'b>> {
     let len = body.len();
     let branches = body[..len - 1]
@@ -83,9 +86,28 @@ pub(super) fn unroll<'b>(
         return None;
     }
     let (kept, step) = untested(counter, body)?;
+    // Copy k can read the counter as `i + k·s` (before the step) or `i + (k + 1)·s` (after
+    // it), and the pass step it once, by F·s, at its end: an `add` per read against a step per
+    // copy, worth it for a body that reads the counter once besides its step.
+    let is_read = |op: &Operator<'_>| matches!(op, Operator::LocalGet { local_index } if *local_index == counter.local);
+    let reads = kept.iter().filter(|op| is_read(op)).count();
+    let fold = if counter.step_in_back_edge {
+        reads <= 1
+    } else {
+        // The step `local.get i  i32.const s  i32.add  local.tee/set i` is in the body, and
+        // reads after it see up to the bound itself: not when that bound is 0 reached from
+        // above 2^31 (the `add`s must not wrap).
+        let may_wrap = counter.step > 0 && !counter.below && counter.bound == Bound::Const(0);
+        reads <= 2 && !may_wrap
+    };
     // The passes run only from aligned anchors, which stay aligned (see [`Anchor`]): single
-    // iterations run first until they are.
-    let aligned = all_aligned(counter, anchors, 3);
+    // iterations run first until they are. Byte anchors are aligned to 4; without them, the
+    // anchors of loads read a word at a time (which need the counter folded) to 16.
+    let aligned = if !anchors.is_empty() || !fold {
+        all_aligned(counter, anchors, 3)
+    } else {
+        all_aligned(counter, load_anchors, 15)
+    };
     let mut ops = Vec::new();
     let mut peel = None;
     if !aligned.is_empty() {
@@ -124,20 +146,6 @@ pub(super) fn unroll<'b>(
     ops.push(loop_op.clone());
     let mut copies = Vec::new();
     let mut counter_adds = Vec::new();
-    // Copy k can read the counter as `i + k·s` (before the step) or `i + (k + 1)·s` (after
-    // it), and the pass step it once, by F·s, at its end: an `add` per read against a step per
-    // copy, worth it for a body that reads the counter once besides its step.
-    let is_read = |op: &Operator<'_>| matches!(op, Operator::LocalGet { local_index } if *local_index == counter.local);
-    let reads = kept.iter().filter(|op| is_read(op)).count();
-    let fold = if counter.step_in_back_edge {
-        reads <= 1
-    } else {
-        // The step `local.get i  i32.const s  i32.add  local.tee/set i` is in the body, and
-        // reads after it see up to the bound itself: not when that bound is 0 reached from
-        // above 2^31 (the `add`s must not wrap).
-        let may_wrap = counter.step > 0 && !counter.below && counter.bound == Bound::Const(0);
-        reads <= 2 && !may_wrap
-    };
     let step_at = (!counter.step_in_back_edge).then_some(counter.update);
     let s = i64::from(counter.step);
     for k in 0..f {
@@ -199,6 +207,7 @@ pub(super) fn unroll<'b>(
         loop_at,
         counter_adds,
         peel,
+        folded: fold,
     })
 }
 
