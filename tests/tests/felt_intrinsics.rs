@@ -361,6 +361,8 @@ const MEMORY_MODULE: &str = r#"
   (import "miden:intrinsics/felt" "hash_elements" (func $hash (param i32 i32 i32)))
   (import "miden:intrinsics/felt" "merge_words" (func $merge (param i32 i32 i32)))
   (import "miden:intrinsics/felt" "advice_push_mapval" (func $mapval (param f32 f32 f32 f32)))
+  (import "miden:intrinsics/felt" "add" (func $add (param f32 f32) (result f32)))
+  (import "miden:intrinsics/felt" "mul" (func $mul (param f32 f32) (result f32)))
   (memory 1)
   ;; len felts from the advice stack to base
   (func $read (param $base i32) (param $len i32) (local $i i32)
@@ -406,6 +408,31 @@ const MEMORY_MODULE: &str = r#"
     (call $hash (local.get $out) (i32.shl (local.get $n) (i32.const 2)) (i32.const 1024))
     (call $merge (i32.const 1024) (local.get $t) (i32.const 1024))
     (call $digest))
+  ;; Horner's rule over the n >= 1 felts at base, from the top down, as rustc compiles
+  ;; `coeffs.iter().rev().fold(0, |acc, c| acc * x + c)`: unrolled passes read a word ahead.
+  (func (export "horner") (param $base i32) (param $n i32) (param $x i64) (result i64)
+    (local $k i32) (local $acc f32) (local $xf f32)
+    (call $read (local.get $base) (local.get $n))
+    (local.set $xf (call $in (local.get $x)))
+    (local.set $acc (call $in (i64.const 0)))
+    (local.set $k (i32.shl (local.get $n) (i32.const 2)))
+    loop
+      local.get $acc
+      local.get $xf
+      call $mul
+      local.get $k
+      i32.const -4
+      i32.add
+      local.tee $k
+      local.get $base
+      i32.add
+      f32.load
+      call $add
+      local.set $acc
+      local.get $k
+      br_if 0
+    end
+    (call $out (local.get $acc)))
   (func (export "mapval") (param i64 i64 i64 i64) (param $len i32) (result i64 i64 i64 i64)
     (call $mapval (call $in (local.get 0)) (call $in (local.get 1))
       (call $in (local.get 2)) (call $in (local.get 3)))
@@ -513,6 +540,26 @@ fn memory_hashing_and_advice_agree_with_miden_core() {
             assert_eq!(got, want, "merge_level({base}, {n}, {t}, {out})");
             cases += 1;
         }
+    }
+    // Horner's rule over felts read a word ahead: every base modulo 16 (single iterations
+    // align the passes' anchor), every length from 1 to 20, and the last felt of memory.
+    let horner_cases = (1..=20usize)
+        .chain([33, 1001])
+        .flat_map(|n| [0, 4, 8, 12, 2052].map(|base| (base, n)))
+        .chain([1, 4, 9].map(|n| (65536 - 4 * n as i32, n)));
+    for (base, n) in horner_cases {
+        let input = pick(n, n + base as usize);
+        let x = vals[(n * 7 + base as usize) % vals.len()];
+        let want = input
+            .iter()
+            .rev()
+            .fold(Felt::ZERO, |acc, c| acc * felt(x) + felt(*c))
+            .as_canonical_u64();
+        let args = [CoreValue::I32(base), CoreValue::I32(n as i32), CoreValue::I64(x as i64)];
+        let got = run_with_advice(&package, "horner", &args, advice_stack(&input))
+            .unwrap_or_else(|e| panic!("horner of {n} felts at {base}: {e}"));
+        assert_eq!(got, [want], "horner of {n} felts at {base}");
+        cases += 1;
     }
     // The advice map: the values under a key become the advice stack's next elements.
     let key = pick(4, 3);

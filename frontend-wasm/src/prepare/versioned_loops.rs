@@ -55,6 +55,7 @@ use shape::{counter, derived_locals, leaves_early, repeats_elsewhere, starts_con
 use shape::{Bound, Counter, Derived};
 use word_loads::{word_load, writes_no_memory, WordLoad, MAX_WORD_LOADS};
 
+
 /// Loop bodies longer than this many operators are left alone (the copy doubles them).
 const MAX_BODY: usize = 600;
 

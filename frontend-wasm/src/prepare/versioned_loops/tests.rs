@@ -215,3 +215,27 @@ fn merge_words_at_0(f: u32) -> Callee {
         Callee::Other
     }
 }
+
+#[test]
+fn words_are_read_ahead_only_in_bodies_that_write_no_memory() {
+    // An order-sensitive fold of two loads from base (local 1), counter 2, bound 0, acc 3.
+    let fold = "loop local.get 3 i32.const 31 i32.mul local.get 1 local.get 2 i32.const 2 \
+        i32.shl i32.add i32.load i32.add local.get 1 local.get 2 i32.const 2 i32.shl i32.add \
+        i32.load offset=16 i32.xor local.set 3 local.get 2 i32.const 1 i32.add local.tee 2 \
+        local.get 0 i32.lt_u br_if 0 end";
+    let mut body = ops(fold);
+    let mut offsets = vec![0; body.len()];
+    let versioned = version_loops(&mut body, &mut offsets, &|_| Callee::Other);
+    // Four copies per pass: one group, two words read at its start, eight loads served.
+    assert_eq!(versioned.preloads.values().map(Vec::len).sum::<usize>(), 2);
+    assert_eq!(versioned.takes.len(), 8);
+    for (start, load) in &versioned.takes {
+        assert!(matches!(body[*load], Operator::I32Load { .. }), "{start} -> {load}");
+    }
+    // A store anywhere in the body: the copies' loads stay where they are.
+    let storing = fold.replace("local.set 3", "local.tee 3 local.get 1 local.get 3 i32.store");
+    let mut body = ops(&storing);
+    let mut offsets = vec![0; body.len()];
+    let versioned = version_loops(&mut body, &mut offsets, &|_| Callee::Other);
+    assert!(versioned.preloads.is_empty() && versioned.takes.is_empty());
+}

@@ -92,7 +92,8 @@ pub(super) fn unroll<'b>(
     let is_read = |op: &Operator<'_>| matches!(op, Operator::LocalGet { local_index } if *local_index == counter.local);
     let reads = kept.iter().filter(|op| is_read(op)).count();
     let fold = if counter.step_in_back_edge {
-        reads <= 1
+        // Reads in the address of a load read a word at a time cost nothing in most copies.
+        reads <= 1 || (!load_anchors.is_empty() && reads <= 1 + super::word_loads::MAX_WORD_LOADS)
     } else {
         // The step `local.get i  i32.const s  i32.add  local.tee/set i` is in the body, and
         // reads after it see up to the bound itself: not when that bound is 0 reached from
