@@ -562,7 +562,7 @@ fn apply<'b>(
         }
         out.nowrap_adds
             .extend(unrolled.counter_adds.iter().map(|j| base + j));
-        if unrolled.folded {
+        if unrolled.reads_words {
             word_loads::place(&plan.word_loads, &unrolled.copies, base, out);
         }
         loops.push(base + unrolled.loop_at);

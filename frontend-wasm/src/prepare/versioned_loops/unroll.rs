@@ -1,5 +1,5 @@
 //! Unrolling the unchecked copy of a versioned loop: F iterations per back edge while at least
-//! that many remain, then the rest one at a time (F = 8 for short bodies, 4 for the others;
+//! that many remain, then the rest one at a time (F = 8 or 16 for short bodies, 4 for the others;
 //! [`factor`]).
 //!
 //! ```text
@@ -27,12 +27,13 @@ use super::shape::{any_branch, Bound, Counter};
 use super::Anchor;
 
 /// Iterations per pass of an unrolled copy of a body of `len` operators: eight for a short
-/// body, whose test and back edge are a large part of an iteration; four otherwise.
-pub(super) fn factor(len: usize) -> i64 {
-    if len <= SHORT_BODY {
-        8
-    } else {
-        4
+/// body, whose test and back edge are a large part of an iteration (sixteen when it reads
+/// words ahead, which leaves little else per iteration); four otherwise.
+pub(super) fn factor(len: usize, reads_words: bool) -> i64 {
+    match (len <= SHORT_BODY, reads_words) {
+        (true, true) => 16,
+        (true, false) => 8,
+        (false, _) => 4,
     }
 }
 
@@ -61,8 +62,9 @@ pub(super) struct Unrolled<'b> {
     /// anchors are aligned, when there are anchors to align. `ops` then opens a `block` that
     /// the caller closes after the rest: the peeling leaves it when no iteration remains.
     pub(super) peel: Option<Vec<usize>>,
-    /// Whether the counter is folded: no copy writes it, so it keeps its value through a pass.
-    pub(super) folded: bool,
+    /// Whether the passes read words ahead: the counter is folded (no copy writes it, so it
+    /// keeps its value through a pass) and single iterations align the load anchors.
+    pub(super) reads_words: bool,
 }
 
 /// The unrolled section for `body` (a versioned loop's body, counter `counter`), or `None` when
@@ -80,9 +82,7 @@ pub(super) fn unroll<'b>(
         .iter()
         .any(|op| matches!(op, Operator::BrTable { .. } | Operator::Return))
         || any_branch(&body[..len - 1], |_, _| true);
-    let f = factor(len);
-    let reach = u64::from(counter.step.unsigned_abs()) * (f as u64 - 1);
-    if branches || len > MAX_UNROLLED_BODY || reach >= u64::from(MAX_REACH) {
+    if branches || len > MAX_UNROLLED_BODY {
         return None;
     }
     let (kept, step) = untested(counter, body)?;
@@ -101,10 +101,17 @@ pub(super) fn unroll<'b>(
         let may_wrap = counter.step > 0 && !counter.below && counter.bound == Bound::Const(0);
         reads <= 2 && !may_wrap
     };
+    // Words are read ahead with the counter folded and no byte anchors (see below).
+    let reads_words = fold && anchors.is_empty() && !load_anchors.is_empty();
+    let f = factor(len, reads_words);
+    let reach = u64::from(counter.step.unsigned_abs()) * (f as u64 - 1);
+    if reach >= u64::from(MAX_REACH) {
+        return None;
+    }
     // The passes run only from aligned anchors, which stay aligned (see [`Anchor`]): single
     // iterations run first until they are. Byte anchors are aligned to 4; without them, the
     // anchors of loads read a word at a time (which need the counter folded) to 16.
-    let aligned = if !anchors.is_empty() || !fold {
+    let aligned = if !reads_words {
         all_aligned(counter, anchors, 3)
     } else {
         all_aligned(counter, load_anchors, 15)
@@ -208,7 +215,7 @@ pub(super) fn unroll<'b>(
         loop_at,
         counter_adds,
         peel,
-        folded: fold,
+        reads_words,
     })
 }
 
