@@ -15,7 +15,10 @@ use wasmparser::Operator;
 
 use crate::{
     module_env::ModuleInfo,
-    prepare::{versioned_loops::{Versioned, WordPreload}, PreparedBody},
+    prepare::{
+        versioned_loops::{Versioned, WordPreload},
+        PreparedBody,
+    },
 };
 
 pub(crate) mod alignment;

@@ -555,7 +555,11 @@ fn memory_hashing_and_advice_agree_with_miden_core() {
             .rev()
             .fold(Felt::ZERO, |acc, c| acc * felt(x) + felt(*c))
             .as_canonical_u64();
-        let args = [CoreValue::I32(base), CoreValue::I32(n as i32), CoreValue::I64(x as i64)];
+        let args = [
+            CoreValue::I32(base),
+            CoreValue::I32(n as i32),
+            CoreValue::I64(x as i64),
+        ];
         let got = run_with_advice(&package, "horner", &args, advice_stack(&input))
             .unwrap_or_else(|e| panic!("horner of {n} felts at {base}: {e}"));
         assert_eq!(got, [want], "horner of {n} felts at {base}");

@@ -55,7 +55,6 @@ use shape::{counter, derived_locals, leaves_early, repeats_elsewhere, starts_con
 use shape::{Bound, Counter, Derived};
 use word_loads::{word_load, writes_no_memory, WordLoad, MAX_WORD_LOADS};
 
-
 /// Loop bodies longer than this many operators are left alone (the copy doubles them).
 const MAX_BODY: usize = 600;
 
@@ -411,8 +410,16 @@ fn plan(ops: &[Operator<'_>], loop_at: usize, callee: &dyn Fn(u32) -> Callee) ->
         word_anchors,
         word_copies,
         // Single iterations align either the byte anchors or the load anchors, not both.
-        word_loads: if residues_empty { word_loads } else { Vec::new() },
-        load_anchors: if residues_empty { load_anchors } else { Vec::new() },
+        word_loads: if residues_empty {
+            word_loads
+        } else {
+            Vec::new()
+        },
+        load_anchors: if residues_empty {
+            load_anchors
+        } else {
+            Vec::new()
+        },
     })
 }
 

@@ -17,8 +17,8 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         let preloads = self.facts.preloads(at).to_vec();
         for preload in preloads {
             let (start, end) = preload.expr;
-            for j in start..=end {
-                self.offset = offsets[j];
+            for (j, offset) in offsets.iter().enumerate().take(end + 1).skip(start) {
+                self.offset = *offset;
                 self.at = j;
                 self.step(ops, j)?;
             }
@@ -33,10 +33,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             // Element 0 (the lowest address) is on top.
             for load in preload.loads.iter().rev() {
                 self.push(CoreType::I32, false);
-                self.operands
-                    .last_mut()
-                    .expect("just pushed")
-                    .preloaded_for = Some(*load);
+                self.operands.last_mut().expect("just pushed").preloaded_for = Some(*load);
             }
             self.just_pushed = None;
         }

@@ -230,10 +230,16 @@ fn words_are_read_ahead_only_in_bodies_that_write_no_memory() {
     assert_eq!(versioned.preloads.values().map(Vec::len).sum::<usize>(), 2);
     assert_eq!(versioned.takes.len(), 8);
     for (start, load) in &versioned.takes {
-        assert!(matches!(body[*load], Operator::I32Load { .. }), "{start} -> {load}");
+        assert!(
+            matches!(body[*load], Operator::I32Load { .. }),
+            "{start} -> {load}"
+        );
     }
     // A store anywhere in the body: the copies' loads stay where they are.
-    let storing = fold.replace("local.set 3", "local.tee 3 local.get 1 local.get 3 i32.store");
+    let storing = fold.replace(
+        "local.set 3",
+        "local.tee 3 local.get 1 local.get 3 i32.store",
+    );
     let mut body = ops(&storing);
     let mut offsets = vec![0; body.len()];
     let versioned = version_loops(&mut body, &mut offsets, &|_| Callee::Other);

@@ -63,7 +63,10 @@ pub(super) fn word_load(
     counter: &Counter,
     written: &HashSet<u32>,
 ) -> Option<(Anchor, WordLoad)> {
-    if !matches!(body[at], Operator::I32Load { .. } | Operator::F32Load { .. }) {
+    if !matches!(
+        body[at],
+        Operator::I32Load { .. } | Operator::F32Load { .. }
+    ) {
         return None;
     }
     let Sym::Sum {
@@ -122,11 +125,14 @@ pub(super) fn place(loads: &[WordLoad], copies: &[Vec<usize>], base: usize, out:
             let copy = |slot: usize| &group[if load.descending { 3 - slot } else { slot }];
             let lowest = copy(0);
             // The expression runs up to the load: a folded counter read gains an `add` after it.
-            let expr = (base + lowest[*load.expr.start()], base + lowest[load.at] - 1);
+            let expr = (
+                base + lowest[*load.expr.start()],
+                base + lowest[load.at] - 1,
+            );
             let loads: [usize; 4] = std::array::from_fn(|slot| base + copy(slot)[load.at]);
-            for slot in 0..4 {
+            for (slot, served) in loads.iter().enumerate() {
                 out.takes
-                    .insert(base + copy(slot)[*load.expr.start()], loads[slot]);
+                    .insert(base + copy(slot)[*load.expr.start()], *served);
             }
             out.preloads.entry(start).or_default().push(WordPreload {
                 expr,
