@@ -244,4 +244,14 @@ fn words_are_read_ahead_only_in_bodies_that_write_no_memory() {
     let mut offsets = vec![0; body.len()];
     let versioned = version_loops(&mut body, &mut offsets, &|_| Callee::Other);
     assert!(versioned.preloads.is_empty() && versioned.takes.is_empty());
+    // A load inside an `if` (taken on one path only): left alone too.
+    let branching = fold.replace(
+        "i32.load offset=16 i32.xor",
+        "i32.const 1 i32.and if (result i32) local.get 1 i32.load else i32.const 0 end \
+            i32.xor",
+    );
+    let mut body = ops(&branching);
+    let mut offsets = vec![0; body.len()];
+    let versioned = version_loops(&mut body, &mut offsets, &|_| Callee::Other);
+    assert!(versioned.preloads.is_empty() && versioned.takes.is_empty());
 }

@@ -36,13 +36,26 @@ pub(super) struct WordLoad {
 /// elements on the stack through a group of copies.
 pub(super) const MAX_WORD_LOADS: usize = 2;
 
-/// Whether the body writes no memory and always runs to its end: no store, no bulk memory
-/// operator, no `unreachable`, no call but of felt arithmetic.
+/// Whether the body writes no memory and runs straight to its back edge: no store, no bulk
+/// memory operator, no call but of felt arithmetic, and no block, branch or `unreachable` (the
+/// elements read ahead must be taken on every path, in the frame they were read in).
 pub(super) fn writes_no_memory(body: &[Operator<'_>], callee: &dyn Fn(u32) -> Callee) -> bool {
-    body.iter().all(|op| match op {
+    let Some((_back_edge, rest)) = body.split_last() else {
+        return false;
+    };
+    rest.iter().all(|op| match op {
         Operator::Call { function_index } => callee(*function_index) == Callee::Arithmetic,
         Operator::CallIndirect { .. }
         | Operator::Unreachable
+        | Operator::Block { .. }
+        | Operator::Loop { .. }
+        | Operator::If { .. }
+        | Operator::Else
+        | Operator::End
+        | Operator::Br { .. }
+        | Operator::BrIf { .. }
+        | Operator::BrTable { .. }
+        | Operator::Return
         | Operator::MemoryCopy { .. }
         | Operator::MemoryFill { .. }
         | Operator::MemoryInit { .. }
