@@ -542,9 +542,10 @@ fn memory_hashing_and_advice_agree_with_miden_core() {
         }
     }
     // Horner's rule over felts read a word ahead: every base modulo 16 (single iterations
-    // align the passes' anchor), every length from 1 to 20, and the last felt of memory.
+    // align the passes' anchor), every length from 1 to 20 and around passes of 32, and the
+    // last felt of memory.
     let horner_cases = (1..=20usize)
-        .chain([33, 1001])
+        .chain([31, 32, 33, 64, 67, 1001])
         .flat_map(|n| [0, 4, 8, 12, 2052].map(|base| (base, n)))
         .chain([1, 4, 9].map(|n| (65536 - 4 * n as i32, n)));
     for (base, n) in horner_cases {

@@ -221,8 +221,8 @@ fn bytes_placed_by_versioning_agree_with_wasmi() {
 
 /// Loads read a word ahead for four copies of an unrolled pass: upwards, downwards and two at
 /// once, from every word position modulo 16 (single iterations align the anchor first, up to
-/// three), with every trip count from 1 to 20, and ending at the last word of memory or one
-/// word past it.
+/// three), with every trip count from 1 to 20 and around passes of 32, and ending at the last
+/// word of memory or one word past it.
 #[test]
 fn words_read_ahead_agree_with_wasmi() {
     let mut diff = Differential::from_wat(WAT);
@@ -231,14 +231,14 @@ fn words_read_ahead_agree_with_wasmi() {
     for pages in [0, 1] {
         let end = PAGE * (1 + pages);
         for base in [0, 4, 8, 12, 1000, 1028, 2] {
-            for n in (0..=20).chain([100, 1001]) {
+            for n in (0..=20).chain([31, 32, 33, 63, 64, 65, 100, 1001]) {
                 cases.push(("words_up", args(&[pages, base, n])));
                 cases.push(("words_down", args(&[pages, base, 4 * n.max(1)])));
                 cases.push(("words_two", args(&[pages, base, 4096, n])));
                 cases.push(("words_two", args(&[pages, base, 4096 + base, n])));
             }
         }
-        for n in [1, 3, 4, 7, 8, 9, 33] {
+        for n in [1, 3, 4, 7, 8, 9, 33, 64, 67] {
             for past in [0, 4] {
                 let base = end - 4 * n + past;
                 cases.push(("words_up", args(&[pages, base, n])));

@@ -94,15 +94,30 @@ pub(crate) struct Versioned {
     pub(crate) takes: HashMap<usize, usize>,
 }
 
-/// One word read ahead for four copies of an unrolled pass: the address expression of the
-/// copy with the lowest address (the operators `expr.0..=expr.1`, pure and valid where the
-/// first copy starts), the loads' static offset, and the load each element serves (element
-/// `e` at address + 4e).
+/// One word read ahead for four copies of an unrolled pass: where its address comes from, and
+/// the load each element serves (element `e` at the word's address + 4e).
 #[derive(Clone, Debug)]
 pub(crate) struct WordPreload {
-    pub(crate) expr: (usize, usize),
-    pub(crate) offset: u64,
+    pub(crate) address: WordAddress,
     pub(crate) loads: [usize; 4],
+}
+
+/// The element address of a word read ahead. A pass's first group computes it from an address
+/// expression; the later groups of the same load step it by a constant.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum WordAddress {
+    /// The address expression of the copy with the lowest address (the operators
+    /// `expr.0..=expr.1`, pure and valid where the first copy starts) plus the loads' static
+    /// offset. With `keep`, a copy of the element address stays on the stack for the later
+    /// groups, tagged `keep`.
+    Expr {
+        expr: (usize, usize),
+        offset: u64,
+        keep: Option<usize>,
+    },
+    /// The element address kept under tag `tag`, plus `delta` elements; the last group takes
+    /// the kept address instead of copying it.
+    Kept { tag: usize, delta: i64, last: bool },
 }
 
 /// What versioning needs to know of a called function.

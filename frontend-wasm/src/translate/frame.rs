@@ -44,6 +44,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             range: None,
             carried_to: None,
             preloaded_for: None,
+            word_address: None,
         });
     }
 

@@ -119,6 +119,9 @@ pub(crate) struct Operand {
     /// An element of a word read ahead (see [`crate::analysis::FunctionFacts::preloads`]): the
     /// index of the load it serves; not a Wasm operand until then.
     pub preloaded_for: Option<usize>,
+    /// The element address of a word read ahead, kept for the pass's later words under this
+    /// tag; not a Wasm operand.
+    pub word_address: Option<usize>,
 }
 
 /// The counted loop whose body is being translated (see [`crate::analysis::counted_loop`]).

@@ -1,5 +1,5 @@
 //! Unrolling the unchecked copy of a versioned loop: F iterations per back edge while at least
-//! that many remain, then the rest one at a time (F = 8 or 16 for short bodies, 4 for the others;
+//! that many remain, then the rest one at a time (F = 8 or 32 for short bodies, 4 for the others;
 //! [`factor`]).
 //!
 //! ```text
@@ -27,11 +27,11 @@ use super::shape::{any_branch, Bound, Counter};
 use super::Anchor;
 
 /// Iterations per pass of an unrolled copy of a body of `len` operators: eight for a short
-/// body, whose test and back edge are a large part of an iteration (sixteen when it reads
-/// words ahead, which leaves little else per iteration); four otherwise.
+/// body, whose test and back edge are a large part of an iteration (thirty-two when it reads
+/// words ahead, which leaves a few cycles per iteration besides the test); four otherwise.
 pub(super) fn factor(len: usize, reads_words: bool) -> i64 {
     match (len <= SHORT_BODY, reads_words) {
-        (true, true) => 16,
+        (true, true) => 32,
         (true, false) => 8,
         (false, _) => 4,
     }

@@ -19,7 +19,7 @@ use wasmparser::Operator;
 
 use super::address::{is_store, Sym};
 use super::shape::Counter;
-use super::{Anchor, Callee, Versioned, WordPreload};
+use super::{Anchor, Callee, Versioned, WordAddress, WordPreload};
 
 /// A load of the body read a word at a time in the unrolled passes.
 #[derive(Clone, Debug)]
@@ -129,29 +129,46 @@ pub(super) fn word_load(
 }
 
 /// Records the word loads of an unrolled section whose copies (the body's operators' indices
-/// in the section, which starts at `base` in the function) are `copies`.
+/// in the section, which starts at `base` in the function) are `copies`. A pass's first group
+/// of four copies computes each word's element address and keeps it for the later groups,
+/// whose words lie 4 elements further on (or back) per group.
 pub(super) fn place(loads: &[WordLoad], copies: &[Vec<usize>], base: usize, out: &mut Versioned) {
-    for group in copies.chunks_exact(4) {
+    let groups = copies.len() / 4;
+    for (g, group) in copies.chunks_exact(4).enumerate() {
         let start = base + group[0][0];
         for load in loads {
             // The copy reading element `slot` of the group's word.
             let copy = |slot: usize| &group[if load.descending { 3 - slot } else { slot }];
-            let lowest = copy(0);
-            // The expression runs up to the load: a folded counter read gains an `add` after it.
-            let expr = (
-                base + lowest[*load.expr.start()],
-                base + lowest[load.at] - 1,
-            );
             let loads: [usize; 4] = std::array::from_fn(|slot| base + copy(slot)[load.at]);
             for (slot, served) in loads.iter().enumerate() {
                 out.takes
                     .insert(base + copy(slot)[*load.expr.start()], *served);
             }
-            out.preloads.entry(start).or_default().push(WordPreload {
-                expr,
-                offset: load.offset,
-                loads,
-            });
+            // The tag of the kept address: the load of the first group's copy 0.
+            let tag = base + copies[0][load.at];
+            let address = if g == 0 {
+                let lowest = copy(0);
+                WordAddress::Expr {
+                    // The expression runs up to the load: a folded counter read gains an `add`.
+                    expr: (
+                        base + lowest[*load.expr.start()],
+                        base + lowest[load.at] - 1,
+                    ),
+                    offset: load.offset,
+                    keep: (groups > 1).then_some(tag),
+                }
+            } else {
+                let step = if load.descending { -4 } else { 4 };
+                WordAddress::Kept {
+                    tag,
+                    delta: step * g as i64,
+                    last: g + 1 == groups,
+                }
+            };
+            out.preloads
+                .entry(start)
+                .or_default()
+                .push(WordPreload { address, loads });
         }
     }
 }
