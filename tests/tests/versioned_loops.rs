@@ -282,6 +282,10 @@ fn unrolled_passes_and_their_remainders_agree_with_wasmi() {
         cases.push(("fill_down", args(&[0, 100 + 4 * t, 100])));
         cases.push(("fill_down", args(&[0, end - 8, end - 8 - 4 * t])));
         cases.push(("through_temporary", args(&[0, end - 16 * t, 0, 100, t])));
+        cases.push(("steps_beside", args(&[0, 100, t])));
+        cases.push(("steps_beside", args(&[0, 97, t + 50])));
+        cases.push(("steps_beside", args(&[0, end - t, t])));
+        cases.push(("steps_beside", args(&[0, end - t + 1, t])));
     }
     let ran = diff.check(&cases);
     assert_eq!(ran, cases.len());

@@ -156,10 +156,20 @@ pub(super) fn unroll<'b>(
     let mut counter_adds = Vec::new();
     let step_at = (!counter.step_in_back_edge).then_some(counter.update);
     let s = i64::from(counter.step);
+    // Locals the body only steps by a constant (rustc's length counters): a pass steps them
+    // once, by F times as much, after its copies.
+    let step_only = step_only_locals(&kept, counter.local);
     for k in 0..f {
         let mut at = Vec::with_capacity(kept.len());
         for (j, op) in kept.iter().enumerate() {
             at.push(ops.len());
+            if step_only
+                .iter()
+                .any(|(start, ..)| (*start..start + 4).contains(&j))
+            {
+                ops.push(Operator::Nop);
+                continue;
+            }
             if !fold {
                 ops.push(op.clone());
                 continue;
@@ -198,6 +208,20 @@ pub(super) fn unroll<'b>(
             ops.extend(step.iter().cloned());
         }
     }
+    for (_, local, by) in &step_only {
+        ops.extend([
+            Operator::LocalGet {
+                local_index: *local,
+            },
+            Operator::I32Const {
+                value: by.wrapping_mul(f as i32),
+            },
+            Operator::I32Add,
+            Operator::LocalSet {
+                local_index: *local,
+            },
+        ]);
+    }
     if fold {
         ops.extend(stepped(counter, i64::from(counter.step) * f));
     }
@@ -217,6 +241,27 @@ pub(super) fn unroll<'b>(
         peel,
         reads_words,
     })
+}
+
+/// The locals other than the counter that `body` reads and writes only in one step
+/// `local.get x  i32.const c  i32.add  local.set x`: (where the step starts, x, c).
+fn step_only_locals(body: &[Operator<'_>], counter: u32) -> Vec<(usize, u32, i32)> {
+    let touches = |local: u32| {
+        body.iter()
+            .filter(|op| matches!(op, Operator::LocalGet { local_index } | Operator::LocalSet { local_index } | Operator::LocalTee { local_index } if *local_index == local))
+            .count()
+    };
+    body.windows(4)
+        .enumerate()
+        .filter_map(|(at, ops)| match ops {
+            [Operator::LocalGet { local_index: x }, Operator::I32Const { value }, Operator::I32Add, Operator::LocalSet { local_index: y }]
+                if x == y && *x != counter && touches(*x) == 2 =>
+            {
+                Some((at, *x, *value))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// The body without its back edge's test: the operators before the back edge, and the step
