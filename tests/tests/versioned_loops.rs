@@ -247,6 +247,24 @@ fn words_read_ahead_agree_with_wasmi() {
             }
         }
     }
+    // Four loads of one word per iteration (a body its compiler unrolled): the passes run
+    // when the pointer or the counter term is a multiple of 16, single iterations otherwise.
+    for pages in [0, 1] {
+        let end = PAGE * (1 + pages);
+        for base in [0, 4, 8, 12, 16, 1024, 2] {
+            for n in (1..=12).chain([33, 250]) {
+                cases.push(("words_grouped", args(&[pages, base, n])));
+                cases.push(("words_grouped_by_counter", args(&[pages, base, 4 * n])));
+            }
+        }
+        for n in [1, 4, 5, 9] {
+            for past in [0, 4, 16] {
+                let base = end - 16 * n + past;
+                cases.push(("words_grouped", args(&[pages, base, n])));
+                cases.push(("words_grouped_by_counter", args(&[pages, base, 4 * n])));
+            }
+        }
+    }
     let ran = diff.check(&cases);
     assert_eq!(ran, cases.len());
 }

@@ -53,7 +53,8 @@ use anchors::{residue, word_anchor, word_copy_at, Anchor, Residue};
 use guard::guard;
 use shape::{counter, derived_locals, leaves_early, repeats_elsewhere, starts_constant};
 use shape::{Bound, Counter, Derived};
-use word_loads::{word_load, writes_no_memory, WordLoad, MAX_WORD_LOADS};
+use word_loads::MAX_WORD_LOADS;
+use word_loads::{word_groups, word_load, writes_no_memory, GroupCandidate, WordGroup, WordLoad};
 
 /// Loop bodies longer than this many operators are left alone (the copy doubles them).
 const MAX_BODY: usize = 600;
@@ -201,6 +202,8 @@ struct Plan {
     /// Loads read a word at a time when the load anchors are multiples of 16.
     word_loads: Vec<WordLoad>,
     load_anchors: Vec<Anchor>,
+    /// Groups of four loads reading one word per iteration, when the word anchors are.
+    word_groups: Vec<WordGroup>,
 }
 
 fn plan(ops: &[Operator<'_>], loop_at: usize, callee: &dyn Fn(u32) -> Callee) -> Option<Plan> {
@@ -247,6 +250,7 @@ fn plan(ops: &[Operator<'_>], loop_at: usize, callee: &dyn Fn(u32) -> Callee) ->
     let (mut aligned, mut align_counter, mut align_bases) = (Vec::new(), false, Vec::new());
     let (mut residues, mut anchors) = (Vec::new(), Vec::new());
     let (mut word_loads, mut load_anchors) = (Vec::new(), Vec::new());
+    let mut group_candidates = Vec::new();
     let reads_ahead = writes_no_memory(body, callee);
     let stride = counter.step.unsigned_abs();
     for (j, op) in body.iter().enumerate() {
@@ -296,6 +300,14 @@ fn plan(ops: &[Operator<'_>], loop_at: usize, callee: &dyn Fn(u32) -> Callee) ->
             aligned.push(j);
             align_counter |= align_start;
             align_bases.extend(align_local);
+            if reads_ahead && !ors_counter && size == 4 {
+                group_candidates.push(GroupCandidate {
+                    at: j,
+                    expr: start..=address_end,
+                    offset: memarg.offset,
+                    sym,
+                });
+            }
             if reads_ahead && !ors_counter && word_loads.len() < MAX_WORD_LOADS {
                 let expr = start..=address_end;
                 let found = word_load(body, expr, j, sym, memarg.offset, &counter, &written);
@@ -365,6 +377,26 @@ fn plan(ops: &[Operator<'_>], loop_at: usize, callee: &dyn Fn(u32) -> Callee) ->
             add_anchors(&mut word_anchors, anchors);
         }
     }
+    // Single iterations align either the byte anchors or the load anchors, not both.
+    if !residues.is_empty() {
+        word_loads.clear();
+        load_anchors.clear();
+    }
+    // Groups of four loads reading one word, besides the loads read a word at a time.
+    let taken: Vec<usize> = word_loads.iter().map(WordLoad::at).collect();
+    let found = word_groups(
+        body,
+        &group_candidates,
+        &counter,
+        &derived,
+        &written,
+        &taken,
+    );
+    let mut groups = Vec::new();
+    for (anchor, group) in found.into_iter().take(MAX_WORD_LOADS) {
+        groups.push(group);
+        add_anchors(&mut word_anchors, [anchor]);
+    }
     let mut word_copies = Vec::new();
     for j in 0..body.len() {
         let Some((q, t)) = word_copy_at(body, j) else {
@@ -407,7 +439,6 @@ fn plan(ops: &[Operator<'_>], loop_at: usize, callee: &dyn Fn(u32) -> Callee) ->
         .any(|group| matches!(group, Group::Counter { .. }));
     let wraps =
         !counter.below && counter.step > 0 && counter.bound == Bound::Const(0) && !reads_counter;
-    let residues_empty = residues.is_empty();
     reach.keys().any(moving).then_some(Plan {
         counter,
         body_len: len,
@@ -424,17 +455,9 @@ fn plan(ops: &[Operator<'_>], loop_at: usize, callee: &dyn Fn(u32) -> Callee) ->
         word_merges,
         word_anchors,
         word_copies,
-        // Single iterations align either the byte anchors or the load anchors, not both.
-        word_loads: if residues_empty {
-            word_loads
-        } else {
-            Vec::new()
-        },
-        load_anchors: if residues_empty {
-            load_anchors
-        } else {
-            Vec::new()
-        },
+        word_loads,
+        load_anchors,
+        word_groups: groups,
     })
 }
 
@@ -587,6 +610,7 @@ fn apply<'b>(
         if unrolled.reads_words {
             word_loads::place(&plan.word_loads, &unrolled.copies, base, out);
         }
+        word_loads::place_groups(&plan.word_groups, &unrolled.copies, base, out);
         loops.push(base + unrolled.loop_at);
         push(
             &mut new_ops,

@@ -11,17 +11,23 @@
 //! - the passes start from an anchor `B + (i << k)` that is a multiple of 16, so each group of
 //!   four elements is one aligned word. Single iterations align it first: it moves by 4 from a
 //!   multiple of 4 (the bounds test checked that), so three at most.
+//!
+//! Bodies that rustc or clang unrolled already read a word in every iteration, as four loads
+//! at `p`, `p + 4`, `p + 8` and `p + 12` ([`WordGroup`]): each copy then reads that word where
+//! it starts, under the same conditions, when `p` (a pointer or counter term moving by a
+//! multiple of 16, tested where a pass starts) is a multiple of 16.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::RangeInclusive;
 
 use wasmparser::Operator;
 
 use super::address::{is_store, Sym};
-use super::shape::Counter;
+use super::shape::{Counter, Derived};
 use super::{Anchor, Callee, Versioned, WordAddress, WordPreload};
 
-/// A load of the body read a word at a time in the unrolled passes.
+/// A load of the body read a word at a time in the unrolled passes: its four copies of a group
+/// read the word's four elements.
 #[derive(Clone, Debug)]
 pub(super) struct WordLoad {
     /// The load's index in the body, and its address expression's.
@@ -30,6 +36,34 @@ pub(super) struct WordLoad {
     offset: u64,
     /// Whether the address moves down: copy k of a group of four then reads element 3 − k.
     descending: bool,
+}
+
+/// Four loads of one body that read the four elements of a word (an unrolled loop of rustc or
+/// clang: `p + 12`, `p + 8`, `p + 4`, `p` with `p += 16`): each copy reads the word once.
+#[derive(Clone, Debug)]
+pub(super) struct WordGroup {
+    /// The loads' indices in the body, by element (`loads[e]` reads the word's element e).
+    loads: [usize; 4],
+    /// The address expression of each load, by element.
+    exprs: [RangeInclusive<usize>; 4],
+    /// The static offset of element 0's load.
+    offset: u64,
+}
+
+/// A 4-byte load of the body with its address expression, static offset and symbolic address,
+/// which [`word_groups`] may put in a group.
+pub(super) struct GroupCandidate {
+    pub(super) at: usize,
+    pub(super) expr: RangeInclusive<usize>,
+    pub(super) offset: u64,
+    pub(super) sym: Sym,
+}
+
+impl WordLoad {
+    /// The load's index in the body.
+    pub(super) fn at(&self) -> usize {
+        self.at
+    }
 }
 
 /// At most this many loads of one body are read a word at a time: each keeps up to four
@@ -64,6 +98,118 @@ pub(super) fn writes_no_memory(body: &[Operator<'_>], callee: &dyn Fn(u32) -> Ca
     })
 }
 
+/// Whether the address expression `body[expr]` is pure and reads only the counter, `also` and
+/// locals the body never writes (the counter's own step may be its `local.tee`).
+fn pure_address(
+    body: &[Operator<'_>],
+    expr: &RangeInclusive<usize>,
+    counter: &Counter,
+    written: &HashSet<u32>,
+    also: Option<u32>,
+) -> bool {
+    expr.clone().all(|j| match body[j] {
+        Operator::LocalGet { local_index } => {
+            local_index == counter.local
+                || Some(local_index) == also
+                || !written.contains(&local_index)
+        }
+        Operator::LocalTee { local_index } => local_index == counter.local && j == counter.update,
+        Operator::I32Const { .. }
+        | Operator::I32Add
+        | Operator::I32Sub
+        | Operator::I32Shl
+        | Operator::I32Mul => true,
+        _ => false,
+    })
+}
+
+/// Groups of four loads of the body that read one word in every iteration, with the anchor each
+/// needs aligned to 16 (tested where a pass starts: it moves by a multiple of 16, so single
+/// iterations cannot align it). The loads' addresses are `p + c` for a pointer stepped by a
+/// multiple of 16, or a counter term moving by one, read before the step, with `c` the word's
+/// four elements; `taken` lists loads already read ahead otherwise.
+pub(super) fn word_groups(
+    body: &[Operator<'_>],
+    candidates: &[GroupCandidate],
+    counter: &Counter,
+    derived: &HashMap<u32, Derived>,
+    written: &HashSet<u32>,
+    taken: &[usize],
+) -> Vec<(Anchor, WordGroup)> {
+    // (anchor, the pointer the expression may read, byte position of the element) per load.
+    let placed: Vec<(Anchor, Option<u32>, u64, &GroupCandidate)> = candidates
+        .iter()
+        .filter(|c| !taken.contains(&c.at))
+        .filter(|c| {
+            matches!(
+                body[c.at],
+                Operator::I32Load { .. } | Operator::F32Load { .. }
+            )
+        })
+        .filter_map(|c| {
+            let (anchor, pointer, constant) = match c.sym {
+                Sym::Sum {
+                    base: None,
+                    shift: None,
+                    derived: Some(p),
+                    constant,
+                } if derived[&p].step.is_multiple_of(16) && c.at < derived[&p].update => {
+                    (Anchor::Pointer(p), Some(p), constant)
+                }
+                Sym::Sum {
+                    base,
+                    shift: Some(shift),
+                    derived: None,
+                    constant,
+                } if (i64::from(counter.step) << shift) % 16 == 0
+                    && (counter.step_in_back_edge || c.at < counter.update) =>
+                {
+                    (Anchor::Counter { base, shift }, None, constant)
+                }
+                _ => return None,
+            };
+            pure_address(body, &c.expr, counter, written, pointer).then_some((
+                anchor,
+                pointer,
+                constant.checked_add(c.offset)?,
+                c,
+            ))
+        })
+        .collect();
+    let mut groups = Vec::new();
+    let mut used: Vec<usize> = Vec::new();
+    for (anchor, _, first, lowest) in &placed {
+        if first % 16 != 0 || used.contains(&lowest.at) {
+            continue;
+        }
+        let element = |e: u64| {
+            let mut found = placed
+                .iter()
+                .filter(|(a, _, c, _)| a == anchor && *c == first + 4 * e);
+            match (found.next(), found.next()) {
+                (Some((.., load)), None) if !used.contains(&load.at) => Some(*load),
+                _ => None,
+            }
+        };
+        let Some(loads) = (0..4)
+            .map(element)
+            .collect::<Option<Vec<&GroupCandidate>>>()
+        else {
+            continue;
+        };
+        used.extend(loads.iter().map(|l| l.at));
+        groups.push((
+            *anchor,
+            WordGroup {
+                loads: std::array::from_fn(|e| loads[e].at),
+                exprs: std::array::from_fn(|e| loads[e].expr.clone()),
+                offset: loads[0].offset,
+            },
+        ));
+    }
+    groups
+}
+
 /// The word load of the four-byte load `body[at]` (`i32.load` or `f32.load`, static offset
 /// `offset`) with address `body[expr]` of value `sym`, and the anchor its passes need
 /// aligned to 16; `None` when it does not qualify (see the module documentation).
@@ -95,18 +241,7 @@ pub(super) fn word_load(
     if step.abs() != 4 {
         return None;
     }
-    let pure = expr.clone().all(|j| match body[j] {
-        Operator::LocalGet { local_index } => {
-            local_index == counter.local || !written.contains(&local_index)
-        }
-        Operator::LocalTee { local_index } => local_index == counter.local && j == counter.update,
-        Operator::I32Const { .. }
-        | Operator::I32Add
-        | Operator::I32Sub
-        | Operator::I32Shl
-        | Operator::I32Mul => true,
-        _ => false,
-    });
+    let pure = pure_address(body, &expr, counter, written, None);
     // The address in copy 0 of a pass is the anchor plus `first` (the counter's step counts
     // when the expression reads the stepped counter).
     let read = expr.clone().rev().find(|j| {
@@ -164,6 +299,39 @@ pub(super) fn place(loads: &[WordLoad], copies: &[Vec<usize>], base: usize, out:
                     delta: step * g as i64,
                     last: g + 1 == groups,
                 }
+            };
+            out.preloads
+                .entry(start)
+                .or_default()
+                .push(WordPreload { address, loads });
+        }
+    }
+}
+
+/// Records the in-body word groups of an unrolled section (as [`place`]): each copy reads
+/// each group's word where it starts.
+pub(super) fn place_groups(
+    groups: &[WordGroup],
+    copies: &[Vec<usize>],
+    base: usize,
+    out: &mut Versioned,
+) {
+    for copy in copies {
+        let start = base + copy[0];
+        for group in groups {
+            let loads: [usize; 4] = std::array::from_fn(|e| base + copy[group.loads[e]]);
+            for (e, served) in loads.iter().enumerate() {
+                out.takes
+                    .insert(base + copy[*group.exprs[e].start()], *served);
+            }
+            let lowest = group.loads[0];
+            let address = WordAddress::Expr {
+                expr: (
+                    base + copy[*group.exprs[0].start()],
+                    base + copy[lowest] - 1,
+                ),
+                offset: group.offset,
+                keep: None,
             };
             out.preloads
                 .entry(start)
