@@ -55,6 +55,7 @@ use shape::{counter, derived_locals, leaves_early, repeats_elsewhere, starts_con
 use shape::{Bound, Counter, Derived};
 use word_loads::MAX_WORD_LOADS;
 use word_loads::{word_groups, word_load, writes_no_memory, GroupCandidate, WordGroup, WordLoad};
+pub(crate) use word_loads::{WordAddress, WordPreload};
 
 /// Loop bodies longer than this many operators are left alone (the copy doubles them).
 const MAX_BODY: usize = 600;
@@ -93,32 +94,6 @@ pub(crate) struct Versioned {
     /// The loads those words serve, by the index where their address expression starts: the
     /// expression and the load give way to the element already on the stack.
     pub(crate) takes: HashMap<usize, usize>,
-}
-
-/// One word read ahead for four copies of an unrolled pass: where its address comes from, and
-/// the load each element serves (element `e` at the word's address + 4e).
-#[derive(Clone, Debug)]
-pub(crate) struct WordPreload {
-    pub(crate) address: WordAddress,
-    pub(crate) loads: [usize; 4],
-}
-
-/// The element address of a word read ahead. A pass's first group computes it from an address
-/// expression; the later groups of the same load step it by a constant.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum WordAddress {
-    /// The address expression of the copy with the lowest address (the operators
-    /// `expr.0..=expr.1`, pure and valid where the first copy starts) plus the loads' static
-    /// offset. With `keep`, a copy of the element address stays on the stack for the later
-    /// groups, tagged `keep`.
-    Expr {
-        expr: (usize, usize),
-        offset: u64,
-        keep: Option<usize>,
-    },
-    /// The element address kept under tag `tag`, plus `delta` elements; the last group takes
-    /// the kept address instead of copying it.
-    Kept { tag: usize, delta: i64, last: bool },
 }
 
 /// What versioning needs to know of a called function.
@@ -393,7 +368,7 @@ fn plan(ops: &[Operator<'_>], loop_at: usize, callee: &dyn Fn(u32) -> Callee) ->
         &taken,
     );
     let mut groups = Vec::new();
-    for (anchor, group) in found.into_iter().take(MAX_WORD_LOADS) {
+    for (anchor, group) in found.into_iter().take(MAX_WORD_LOADS - word_loads.len()) {
         groups.push(group);
         add_anchors(&mut word_anchors, [anchor]);
     }

@@ -24,7 +24,33 @@ use wasmparser::Operator;
 
 use super::address::{is_store, Sym};
 use super::shape::{Counter, Derived};
-use super::{Anchor, Callee, Versioned, WordAddress, WordPreload};
+use super::{Anchor, Callee, Versioned};
+
+/// One word read ahead for four copies of an unrolled pass: where its address comes from, and
+/// the load each element serves (element `e` at the word's address + 4e).
+#[derive(Clone, Debug)]
+pub(crate) struct WordPreload {
+    pub(crate) address: WordAddress,
+    pub(crate) loads: [usize; 4],
+}
+
+/// The element address of a word read ahead. A pass's first group computes it from an address
+/// expression; the later groups of the same load step it by a constant.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum WordAddress {
+    /// The address expression of the copy with the lowest address (the operators
+    /// `expr.0..=expr.1`, pure and valid where the first copy starts) plus the loads' static
+    /// offset. With `keep`, a copy of the element address stays on the stack for the later
+    /// groups, tagged `keep`.
+    Expr {
+        expr: (usize, usize),
+        offset: u64,
+        keep: Option<usize>,
+    },
+    /// The element address kept under tag `tag`, plus `delta` elements; the last group takes
+    /// the kept address instead of copying it.
+    Kept { tag: usize, delta: i64, last: bool },
+}
 
 /// A load of the body read a word at a time in the unrolled passes: its four copies of a group
 /// read the word's four elements.
@@ -66,8 +92,8 @@ impl WordLoad {
     }
 }
 
-/// At most this many loads of one body are read a word at a time: each keeps up to four
-/// elements on the stack through a group of copies.
+/// At most this many loads or groups of one body are read a word at a time: each keeps up to
+/// four elements on the stack through a group of copies.
 pub(super) const MAX_WORD_LOADS: usize = 2;
 
 /// Whether the body writes no memory and runs straight to its back edge: no store, no bulk
