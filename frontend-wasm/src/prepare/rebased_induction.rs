@@ -56,7 +56,8 @@ pub(crate) fn rebase_loops(
     }
 }
 
-fn is_control(op: &Operator<'_>) -> bool {
+/// Whether `op` starts, ends or leaves a block, or traps: straight-line code has none.
+pub(crate) fn is_control(op: &Operator<'_>) -> bool {
     matches!(
         op,
         Operator::Block { .. }

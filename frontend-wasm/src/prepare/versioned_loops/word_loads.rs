@@ -25,6 +25,7 @@ use wasmparser::Operator;
 use super::address::{is_store, Sym};
 use super::shape::{Counter, Derived};
 use super::{Anchor, Callee, Versioned};
+use crate::prepare::rebased_induction::is_control;
 
 /// One word read ahead for four copies of an unrolled pass: where its address comes from, and
 /// the load each element serves (element `e` at the word's address + 4e).
@@ -105,17 +106,8 @@ pub(super) fn writes_no_memory(body: &[Operator<'_>], callee: &dyn Fn(u32) -> Ca
     };
     rest.iter().all(|op| match op {
         Operator::Call { function_index } => callee(*function_index) == Callee::Arithmetic,
+        op if is_control(op) => false,
         Operator::CallIndirect { .. }
-        | Operator::Unreachable
-        | Operator::Block { .. }
-        | Operator::Loop { .. }
-        | Operator::If { .. }
-        | Operator::Else
-        | Operator::End
-        | Operator::Br { .. }
-        | Operator::BrIf { .. }
-        | Operator::BrTable { .. }
-        | Operator::Return
         | Operator::MemoryCopy { .. }
         | Operator::MemoryFill { .. }
         | Operator::MemoryInit { .. }
