@@ -3,7 +3,7 @@
 
 use wasmparser::Operator;
 
-use super::{Group, Plan};
+use super::plan::{Group, Plan};
 
 /// The test that every covered address of the loop is in bounds, as Wasm operators leaving
 /// one i32 (1 when it holds).

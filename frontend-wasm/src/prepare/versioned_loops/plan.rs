@@ -1,0 +1,443 @@
+//! Planning the versioning of one loop: its counter, the groups of addresses the test before it
+//! bounds, and what the unrolled passes may assume (aligned accesses, bytes placed in their
+//! element, word merges and copies, words read ahead).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use wasmparser::Operator;
+
+use super::address::{
+    adds_in, evaluate, expression_start, is_store, whole_elements, Sym, MAX_REACH,
+};
+use super::anchors::{residue, word_anchor, word_copy_at, Anchor, Residue};
+use super::shape::{counter, derived_locals, leaves_early, repeats_elsewhere, starts_constant};
+use super::shape::{Bound, Counter, Derived};
+use super::word_loads::{word_groups, word_load, writes_no_memory, GroupCandidate, WordGroup};
+use super::word_loads::{WordLoad, MAX_WORD_LOADS};
+use super::{Callee, MAX_BODY};
+use crate::analysis::counted_loop::{body_len, written_local};
+use crate::prepare::shared_bounds::access;
+
+/// Covered accesses whose addresses move the same way, which the test bounds together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Group {
+    /// `B + (i << shift) + C`.
+    Counter { base: Option<u32>, shift: u32 },
+    /// `p + C` for a derived local `p` stepped by `step` (see [`shape::Derived`]).
+    Pointer { local: u32, step: u32 },
+    /// `B + C` for a local the loop never writes: one address per access, the same in every
+    /// iteration (a field of a struct the loop updates, a stack temporary).
+    Invariant { local: u32 },
+}
+
+/// What versioning one loop needs: its counter, the groups of covered accesses with their
+/// largest constant part `C + offset + size - 1`, and the covered accesses (body-relative).
+pub(super) struct Plan {
+    pub(super) counter: Counter,
+    pub(super) body_len: usize,
+    pub(super) reach: BTreeMap<Group, u64>,
+    /// Whether the counter is read after its step other than by the back edge.
+    pub(super) stepped_reads: bool,
+    /// Whether the counter may count up to 0 from a value above 2^31 (`i != 0`, and no
+    /// address reads it): LLVM counts `-T` up to 0 this way. Its values then stay below 2^32,
+    /// so the unrolled copies' `i + k·s` still never wrap.
+    pub(super) wraps: bool,
+    /// The `i32.add`s of covered addresses (body-relative): their sums lie below the memory
+    /// size, so they never wrap.
+    pub(super) nowrap_adds: Vec<usize>,
+    pub(super) covered: Vec<usize>,
+    /// Covered felt accesses made aligned by the test, and what it must test for that: the
+    /// counter (when the shift does not align it) and the bases.
+    pub(super) aligned: Vec<usize>,
+    pub(super) align_counter: bool,
+    pub(super) align_bases: Vec<u32>,
+    /// Byte and half-word accesses placed within their element by the anchors.
+    pub(super) residues: Vec<Residue>,
+    pub(super) anchors: Vec<Anchor>,
+    /// `merge_words` calls whose addresses are multiples of 16 when the word anchors are.
+    pub(super) word_merges: Vec<usize>,
+    pub(super) word_anchors: Vec<Anchor>,
+    /// 16-byte copies between addresses that are multiples of 16 when the word anchors are.
+    pub(super) word_copies: Vec<usize>,
+    /// Loads read a word at a time when the load anchors are multiples of 16.
+    pub(super) word_loads: Vec<WordLoad>,
+    pub(super) load_anchors: Vec<Anchor>,
+    /// Groups of four loads reading one word per iteration, when the word anchors are.
+    pub(super) word_groups: Vec<WordGroup>,
+}
+
+pub(super) fn plan(
+    ops: &[Operator<'_>],
+    loop_at: usize,
+    callee: &dyn Fn(u32) -> Callee,
+) -> Option<Plan> {
+    let len = body_len(&ops[loop_at + 1..])?;
+    let body = &ops[loop_at + 1..loop_at + 1 + len];
+    // A `br_table`'s targets cannot be rewritten (they are read from the module's bytes).
+    let blocks = |op: &Operator<'_>| matches!(op, Operator::Loop { .. } | Operator::BrTable { .. });
+    if len > MAX_BODY || body.iter().any(blocks) || leaves_early(body) {
+        return None;
+    }
+    let counter = counter(body)?;
+    let constant_range =
+        matches!(counter.bound, Bound::Const(_)) && starts_constant(ops, loop_at, counter.local);
+    if counter.step == 0 || constant_range {
+        return None;
+    }
+    // The step must move i towards the bound: up for both tests, down only with `ne`.
+    if counter.step < 0 && (counter.below || counter.step == i32::MIN) {
+        return None;
+    }
+    if !counter.step_in_back_edge && repeats_elsewhere(body) {
+        return None;
+    }
+    // Every local written in the body, but for the step.
+    let written: HashSet<u32> = body
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| *j != counter.update)
+        .filter_map(|(_, op)| written_local(op))
+        .collect();
+    if written.contains(&counter.local)
+        || matches!(counter.bound, Bound::Local(n) if written.contains(&n) || n == counter.local)
+    {
+        return None;
+    }
+    let derived = if counter.step > 0 && !repeats_elsewhere(body) {
+        derived_locals(body, counter.local)
+    } else {
+        HashMap::new()
+    };
+    let scope = Scope {
+        body,
+        counter: &counter,
+        written: &written,
+        derived: &derived,
+    };
+    let mut reach = BTreeMap::new();
+    let mut nowrap_adds = Vec::new();
+    let mut covered = Vec::new();
+    let (mut aligned, mut align_counter, mut align_bases) = (Vec::new(), false, Vec::new());
+    let (mut residues, mut anchors) = (Vec::new(), Vec::new());
+    let (mut word_loads, mut load_anchors) = (Vec::new(), Vec::new());
+    let mut group_candidates = Vec::new();
+    let reads_ahead = writes_no_memory(body, callee);
+    for (j, op) in body.iter().enumerate() {
+        let Some((memarg, size)) = access(op) else {
+            continue;
+        };
+        let value_len = if is_store(op) {
+            expression_start(body, j.checked_sub(1)?).map(|s| j - s)
+        } else {
+            Some(0)
+        };
+        let Some(address_end) = value_len.and_then(|v| j.checked_sub(v + 1)) else {
+            continue;
+        };
+        let Some(start) = expression_start(body, address_end) else {
+            continue;
+        };
+        let (sym, ors_counter) = scope.evaluate(&body[start..=address_end]);
+        let Some((group, constant, moves_by_words, align_start, align_local)) =
+            grouped(sym, j, &counter, &derived)
+        else {
+            continue;
+        };
+        let k = constant + memarg.offset + u64::from(size) - 1;
+        if k >= MAX_REACH {
+            continue;
+        }
+        let entry = reach.entry(group).or_insert(0);
+        *entry = (*entry).max(k);
+        covered.push(j);
+        nowrap_adds.extend(adds_in(body, start..=address_end));
+        // `i | c` is `i + c` only while i is a multiple of 4: the test checks the start.
+        align_counter |= ors_counter;
+        // A felt, word or double-word access is aligned when the local, the moving part and
+        // the constant all are.
+        if whole_elements(op, size)
+            && moves_by_words
+            && (constant + memarg.offset).is_multiple_of(4)
+        {
+            aligned.push(j);
+            align_counter |= align_start;
+            align_bases.extend(align_local);
+            if reads_ahead && !ors_counter && size == 4 {
+                group_candidates.push(GroupCandidate {
+                    at: j,
+                    expr: start..=address_end,
+                    offset: memarg.offset,
+                    sym,
+                });
+            }
+            if reads_ahead && !ors_counter && word_loads.len() < MAX_WORD_LOADS {
+                let expr = start..=address_end;
+                let found = word_load(body, expr, j, sym, memarg.offset, &counter, &written);
+                if let Some((anchor, load)) = found {
+                    word_loads.push(load);
+                    add_anchors(&mut load_anchors, [anchor]);
+                }
+            }
+        }
+        if size <= 2 && !ors_counter {
+            let expr = start..=address_end;
+            if let Some((anchor, residue)) = residue(body, expr, j, sym, &counter, &derived) {
+                residues.push(residue);
+                add_anchors(&mut anchors, [anchor]);
+            }
+        }
+    }
+    align_bases.sort_unstable();
+    align_bases.dedup();
+    let mut bounds = Bounds {
+        reach: &mut reach,
+        nowrap_adds: &mut nowrap_adds,
+        align_counter: &mut align_counter,
+    };
+    let (word_merges, mut word_anchors) = word_merges(&scope, callee, &mut bounds);
+    // Single iterations align either the byte anchors or the load anchors, not both.
+    if !residues.is_empty() {
+        word_loads.clear();
+        load_anchors.clear();
+    }
+    // Groups of four loads reading one word, besides the loads read a word at a time.
+    let taken: Vec<usize> = word_loads.iter().map(WordLoad::at).collect();
+    let found = word_groups(
+        body,
+        &group_candidates,
+        &counter,
+        &derived,
+        &written,
+        &taken,
+    );
+    let mut groups = Vec::new();
+    for (anchor, group) in found.into_iter().take(MAX_WORD_LOADS - word_loads.len()) {
+        groups.push(group);
+        add_anchors(&mut word_anchors, [anchor]);
+    }
+    let word_copies = word_copies(&scope, &covered, &mut word_anchors);
+    // The back edge's `local.get i` (form B) is its last read; any other after the step counts.
+    let back_edge_read = body.iter().rposition(
+        |op| matches!(op, Operator::LocalGet { local_index } if *local_index == counter.local),
+    );
+    let stepped_reads = body.iter().enumerate().any(|(j, op)| {
+        j > counter.update
+            && Some(j) != back_edge_read
+            && matches!(op, Operator::LocalGet { local_index } if *local_index == counter.local)
+    });
+    // A pointer the test covers ends below the memory size plus its step: its step is a felt
+    // `add` too.
+    nowrap_adds.extend(reach.keys().filter_map(|group| match group {
+        Group::Pointer { local, .. } => Some(derived[local].update - 1),
+        Group::Counter { .. } | Group::Invariant { .. } => None,
+    }));
+    // Invariant addresses alone are checked once per iteration as cheaply as the test would.
+    let moving = |group: &Group| !matches!(group, Group::Invariant { .. });
+    let reads_counter = reach
+        .keys()
+        .any(|group| matches!(group, Group::Counter { .. }));
+    let wraps =
+        !counter.below && counter.step > 0 && counter.bound == Bound::Const(0) && !reads_counter;
+    reach.keys().any(moving).then_some(Plan {
+        counter,
+        body_len: len,
+        stepped_reads,
+        wraps,
+        nowrap_adds,
+        reach,
+        covered,
+        aligned,
+        align_counter,
+        align_bases,
+        residues,
+        anchors,
+        word_merges,
+        word_anchors,
+        word_copies,
+        word_loads,
+        load_anchors,
+        word_groups: groups,
+    })
+}
+
+/// A loop body and what its address expressions are evaluated against.
+struct Scope<'s, 'b> {
+    body: &'s [Operator<'b>],
+    counter: &'s Counter,
+    written: &'s HashSet<u32>,
+    derived: &'s HashMap<u32, Derived>,
+}
+
+impl Scope<'_, '_> {
+    /// The symbolic value of the address expression `expr` (operators of the body), and
+    /// whether it read `i | c` as `i + c` (the test must then check the counter's start).
+    fn evaluate(&self, expr: &[Operator<'_>]) -> (Sym, bool) {
+        let mut ors_counter = false;
+        let stride = self.counter.step.unsigned_abs();
+        let sym = evaluate(
+            expr,
+            (self.counter.local, stride),
+            self.written,
+            self.derived,
+            &mut ors_counter,
+        );
+        (sym, ors_counter)
+    }
+}
+
+/// What the test before the loop bounds: each group's reach, the `add`s of covered addresses,
+/// and whether it checks the counter's alignment.
+struct Bounds<'p> {
+    reach: &'p mut BTreeMap<Group, u64>,
+    nowrap_adds: &'p mut Vec<usize>,
+    align_counter: &'p mut bool,
+}
+
+/// The `merge_words` calls of the body whose three addresses stay multiples of 16 when their
+/// anchors are, and those anchors. Every call's three addresses (`out`, `b`, `a`, each an
+/// expression before it, 16 bytes each) join the test's bounds: their sums and the steps of
+/// their pointers then never wrap (the call itself checks no bounds).
+fn word_merges(
+    scope: &Scope<'_, '_>,
+    callee: &dyn Fn(u32) -> Callee,
+    bounds: &mut Bounds<'_>,
+) -> (Vec<usize>, Vec<Anchor>) {
+    let (body, counter, derived) = (scope.body, scope.counter, scope.derived);
+    let (mut word_merges, mut word_anchors) = (Vec::new(), Vec::new());
+    for (j, op) in body.iter().enumerate() {
+        let Operator::Call { function_index } = op else {
+            continue;
+        };
+        if callee(*function_index) != Callee::MergeWords {
+            continue;
+        }
+        let mut end = j;
+        let mut word_aligned = Some(Vec::new());
+        for _ in 0..3 {
+            let Some(start) = end.checked_sub(1).and_then(|e| expression_start(body, e)) else {
+                word_aligned = None;
+                break;
+            };
+            let (sym, ors_counter) = scope.evaluate(&body[start..end]);
+            if let Some((group, constant, ..)) = grouped(sym, j, counter, derived) {
+                let k = constant + 15;
+                if k < MAX_REACH {
+                    let entry = bounds.reach.entry(group).or_insert(0);
+                    *entry = (*entry).max(k);
+                    bounds.nowrap_adds.extend(adds_in(body, start..=end - 1));
+                    *bounds.align_counter |= ors_counter;
+                }
+            }
+            match (
+                &mut word_aligned,
+                word_anchor(sym, counter, derived, ors_counter),
+            ) {
+                (Some(anchors), Some(anchor)) => anchors.extend(anchor),
+                _ => word_aligned = None,
+            }
+            end = start;
+        }
+        if let Some(anchors) = word_aligned {
+            word_merges.push(j);
+            add_anchors(&mut word_anchors, anchors);
+        }
+    }
+    (word_merges, word_anchors)
+}
+
+/// The 16-byte copies of the body (two `i64` moves, see [`word_copy_at`]) whose four moves are
+/// covered and whose two locals stay multiples of 16 when their anchors (added to
+/// `word_anchors`) are.
+fn word_copies(
+    scope: &Scope<'_, '_>,
+    covered: &[usize],
+    word_anchors: &mut Vec<Anchor>,
+) -> Vec<usize> {
+    let mut copies = Vec::new();
+    for j in 0..scope.body.len() {
+        let Some((q, t)) = word_copy_at(scope.body, j) else {
+            continue;
+        };
+        if ![2, 3, 6, 7].iter().all(|k| covered.contains(&(j + k))) {
+            continue;
+        }
+        let anchor_of = |local: u32| {
+            let (sym, ors) = scope.evaluate(&[Operator::LocalGet { local_index: local }]);
+            word_anchor(sym, scope.counter, scope.derived, ors)
+        };
+        if let (Some(q), Some(t)) = (anchor_of(q), anchor_of(t)) {
+            copies.push(j);
+            add_anchors(word_anchors, q.into_iter().chain(t));
+        }
+    }
+    copies
+}
+
+/// Adds each of `new` to `anchors` unless it is there already.
+pub(super) fn add_anchors(anchors: &mut Vec<Anchor>, new: impl IntoIterator<Item = Anchor>) {
+    for anchor in new {
+        if !anchors.contains(&anchor) {
+            anchors.push(anchor);
+        }
+    }
+}
+
+/// The group of an address of value `sym` read by the operator `body[at]`, its constant part
+/// (after a step, up to one step more than the values the test covers), whether the moving part
+/// stays a multiple of 4, and what the test must check for that: the counter's start (when only
+/// its step keeps it aligned) and a local. `None` for an address the test cannot bound.
+fn grouped(
+    sym: Sym,
+    at: usize,
+    counter: &Counter,
+    derived: &HashMap<u32, Derived>,
+) -> Option<(Group, u64, bool, bool, Option<u32>)> {
+    let stride = counter.step.unsigned_abs();
+    Some(match sym {
+        Sym::Sum {
+            base: None,
+            shift: None,
+            derived: Some(p),
+            constant,
+        } => {
+            let Derived { step, update } = derived[&p];
+            let stepped = if at > update { u64::from(step) } else { 0 };
+            let group = Group::Pointer { local: p, step };
+            (
+                group,
+                constant + stepped,
+                step.is_multiple_of(4),
+                false,
+                Some(p),
+            )
+        }
+        Sym::Sum {
+            base,
+            shift: Some(shift),
+            derived: None,
+            constant,
+        } => {
+            let stepped = if at > counter.update && counter.step > 0 {
+                u64::from(counter.step as u32) << shift
+            } else {
+                0
+            };
+            let words = shift >= 2 || stride.is_multiple_of(4);
+            let group = Group::Counter { base, shift };
+            (group, constant + stepped, words, shift < 2, base)
+        }
+        Sym::Sum {
+            base: Some(b),
+            shift: None,
+            derived: None,
+            constant,
+        } => (
+            Group::Invariant { local: b },
+            constant,
+            true,
+            false,
+            Some(b),
+        ),
+        _ => return None,
+    })
+}
