@@ -129,9 +129,10 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             if !self.dead {
                 self.read_ahead(ops, offsets, at)?;
                 if let Some(load) = self.facts.take(at) {
-                    self.take_preloaded(load)?;
-                    at = load + 1;
-                    continue;
+                    if self.take_preloaded(load)? {
+                        at = load + 1;
+                        continue;
+                    }
                 }
             }
             if let Some(shape) = self.speculable_loop(ops, at) {

@@ -42,11 +42,15 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                     }
                 }
                 WordAddress::Kept { tag, delta, last } => {
-                    let index = self
+                    // Without the first word's address (never the case for a pass translated
+                    // from its start) the loads load for themselves.
+                    let Some(index) = self
                         .operands
                         .iter()
                         .rposition(|o| o.word_address == Some(tag))
-                        .expect("the pass's first word keeps the element address");
+                    else {
+                        continue;
+                    };
                     let above = self.reach(Self::felts_of_operands(&self.operands[index + 1..]))?;
                     if last {
                         for op in Inst::movup(above) {
@@ -75,13 +79,16 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         Ok(())
     }
 
-    /// The value of the load at operator `load`, read ahead: moved to the top.
-    pub(super) fn take_preloaded(&mut self, load: usize) -> TResult<()> {
-        let index = self
+    /// The value of the load at operator `load`, read ahead: moved to the top. False (and
+    /// nothing done) when no word read ahead holds it: the load is then translated as usual.
+    pub(super) fn take_preloaded(&mut self, load: usize) -> TResult<bool> {
+        let Some(index) = self
             .operands
             .iter()
             .rposition(|o| o.preloaded_for == Some(load))
-            .expect("a word read ahead holds every load it serves");
+        else {
+            return Ok(false);
+        };
         let above = Self::felts_of_operands(&self.operands[index + 1..]);
         let above = self.reach(above)?;
         for op in Inst::movup(above) {
@@ -91,6 +98,6 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         value.preloaded_for = None;
         self.operands.push(value);
         self.just_pushed = None;
-        Ok(())
+        Ok(true)
     }
 }
