@@ -42,17 +42,17 @@ impl Residue {
     }
 }
 
-/// Where the byte access `body[at]`, with address `body[expr]` of value `sym`, falls against
-/// its anchor: the anchor's value at the top of an iteration plus a constant, which grows by
-/// the step (shifted) or the pointer's step from one copy to the next.
-pub(super) fn residue(
+/// Where an address `body[expr]` of value `sym` lies against its anchor in copy 0 of a pass,
+/// and how far it moves per iteration: the anchor's value at the top of an iteration plus
+/// `first`, which grows by the step (shifted) or the pointer's step from one copy to the next.
+/// `(anchor, first, step)`; `None` when the address has no moving anchor.
+pub(super) fn anchored(
     body: &[Operator<'_>],
-    expr: std::ops::RangeInclusive<usize>,
-    at: usize,
+    expr: &std::ops::RangeInclusive<usize>,
     sym: Sym,
     counter: &Counter,
     derived: &HashMap<u32, Derived>,
-) -> Option<(Anchor, Residue)> {
+) -> Option<(Anchor, i64, i64)> {
     // The read of the moving local whose value the address holds. The counter's step
     // `local.tee` leaves the stepped counter; a pointer's passes its sum on, which `constant`
     // already holds, so only a pointer's `local.get` counts.
@@ -97,13 +97,26 @@ pub(super) fn residue(
         }
         _ => return None,
     };
+    let stepped = if read >= update { step } else { 0 };
+    Some((anchor, i64::try_from(constant).ok()? + stepped, step))
+}
+
+/// Where the byte access `body[at]`, with address `body[expr]` of value `sym`, falls against
+/// its anchor (see [`anchored`]).
+pub(super) fn residue(
+    body: &[Operator<'_>],
+    expr: std::ops::RangeInclusive<usize>,
+    at: usize,
+    sym: Sym,
+    counter: &Counter,
+    derived: &HashMap<u32, Derived>,
+) -> Option<(Anchor, Residue)> {
+    let (anchor, first, step) = anchored(body, &expr, sym, counter, derived)?;
     // An odd move per iteration reaches an aligned anchor within three single iterations; an
     // even one may never, and the loop would run one iteration at a time throughout.
     if step % 2 == 0 {
         return None;
     }
-    let stepped = if read >= update { step } else { 0 };
-    let first = i64::try_from(constant).ok()? + stepped;
     Some((
         anchor,
         Residue {

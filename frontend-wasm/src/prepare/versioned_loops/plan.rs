@@ -12,7 +12,7 @@ use super::address::{
 use super::anchors::{residue, word_anchor, word_copy_at, Anchor, Residue};
 use super::shape::{counter, derived_locals, leaves_early, repeats_elsewhere, starts_constant};
 use super::shape::{Bound, Counter, Derived};
-use super::word_loads::{word_groups, word_load, writes_no_memory, GroupCandidate, WordGroup};
+use super::word_loads::{word_groups, word_load, writes_no_memory, ElementLoad, WordGroup};
 use super::word_loads::{WordLoad, MAX_WORD_LOADS};
 use super::{Callee, MAX_BODY};
 use crate::analysis::counted_loop::{body_len, written_local};
@@ -120,7 +120,7 @@ pub(super) fn plan(
     let (mut aligned, mut align_counter, mut align_bases) = (Vec::new(), false, Vec::new());
     let (mut residues, mut anchors) = (Vec::new(), Vec::new());
     let (mut word_loads, mut load_anchors) = (Vec::new(), Vec::new());
-    let mut group_candidates = Vec::new();
+    let mut element_loads = Vec::new();
     let reads_ahead = writes_no_memory(body, callee);
     for (j, op) in body.iter().enumerate() {
         let Some((memarg, size)) = access(op) else {
@@ -163,20 +163,12 @@ pub(super) fn plan(
             align_counter |= align_start;
             align_bases.extend(align_local);
             if reads_ahead && !ors_counter && size == 4 {
-                group_candidates.push(GroupCandidate {
+                element_loads.push(ElementLoad {
                     at: j,
                     expr: start..=address_end,
                     offset: memarg.offset,
                     sym,
                 });
-            }
-            if reads_ahead && !ors_counter && word_loads.len() < MAX_WORD_LOADS {
-                let expr = start..=address_end;
-                let found = word_load(body, expr, j, sym, memarg.offset, &counter, &written);
-                if let Some((anchor, load)) = found {
-                    word_loads.push(load);
-                    add_anchors(&mut load_anchors, [anchor]);
-                }
             }
         }
         if size <= 2 && !ors_counter {
@@ -189,6 +181,15 @@ pub(super) fn plan(
     }
     align_bases.sort_unstable();
     align_bases.dedup();
+    for load in &element_loads {
+        if word_loads.len() == MAX_WORD_LOADS {
+            break;
+        }
+        if let Some((anchor, load)) = word_load(body, load, &counter, &derived, &written) {
+            word_loads.push(load);
+            add_anchors(&mut load_anchors, [anchor]);
+        }
+    }
     let mut bounds = Bounds {
         reach: &mut reach,
         nowrap_adds: &mut nowrap_adds,
@@ -202,14 +203,7 @@ pub(super) fn plan(
     }
     // Groups of four loads reading one word, besides the loads read a word at a time.
     let taken: Vec<usize> = word_loads.iter().map(WordLoad::at).collect();
-    let found = word_groups(
-        body,
-        &group_candidates,
-        &counter,
-        &derived,
-        &written,
-        &taken,
-    );
+    let found = word_groups(body, &element_loads, &counter, &derived, &written, &taken);
     let mut groups = Vec::new();
     for (anchor, group) in found.into_iter().take(MAX_WORD_LOADS - word_loads.len()) {
         groups.push(group);

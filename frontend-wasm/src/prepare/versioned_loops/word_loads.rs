@@ -23,6 +23,7 @@ use std::ops::RangeInclusive;
 use wasmparser::Operator;
 
 use super::address::{is_store, Sym};
+use super::anchors::anchored;
 use super::shape::{Counter, Derived};
 use super::{Anchor, Callee, Versioned};
 use crate::prepare::rebased_induction::is_control;
@@ -77,9 +78,10 @@ pub(super) struct WordGroup {
     offset: u64,
 }
 
-/// A 4-byte load of the body with its address expression, static offset and symbolic address,
-/// which [`word_groups`] may put in a group.
-pub(super) struct GroupCandidate {
+/// An aligned 4-byte load of the body (in a body that writes no memory) with its address
+/// expression, static offset and symbolic address: [`word_load`] may read it a word at a
+/// time, or [`word_groups`] put it in a group.
+pub(super) struct ElementLoad {
     pub(super) at: usize,
     pub(super) expr: RangeInclusive<usize>,
     pub(super) offset: u64,
@@ -148,14 +150,14 @@ fn pure_address(
 /// four elements; `taken` lists loads already read ahead otherwise.
 pub(super) fn word_groups(
     body: &[Operator<'_>],
-    candidates: &[GroupCandidate],
+    candidates: &[ElementLoad],
     counter: &Counter,
     derived: &HashMap<u32, Derived>,
     written: &HashSet<u32>,
     taken: &[usize],
 ) -> Vec<(Anchor, WordGroup)> {
     // (anchor, the pointer the expression may read, byte position of the element) per load.
-    let placed: Vec<(Anchor, Option<u32>, u64, &GroupCandidate)> = candidates
+    let placed: Vec<(Anchor, Option<u32>, u64, &ElementLoad)> = candidates
         .iter()
         .filter(|c| !taken.contains(&c.at))
         .filter(|c| {
@@ -209,10 +211,7 @@ pub(super) fn word_groups(
                 _ => None,
             }
         };
-        let Some(loads) = (0..4)
-            .map(element)
-            .collect::<Option<Vec<&GroupCandidate>>>()
-        else {
+        let Some(loads) = (0..4).map(element).collect::<Option<Vec<&ElementLoad>>>() else {
             continue;
         };
         used.extend(loads.iter().map(|l| l.at));
@@ -228,53 +227,47 @@ pub(super) fn word_groups(
     groups
 }
 
-/// The word load of the four-byte load `body[at]` (`i32.load` or `f32.load`, static offset
-/// `offset`) with address `body[expr]` of value `sym`, and the anchor its passes need
+/// The word load of `load` (an `i32.load` or `f32.load`), and the anchor its passes need
 /// aligned to 16; `None` when it does not qualify (see the module documentation).
 pub(super) fn word_load(
     body: &[Operator<'_>],
-    expr: RangeInclusive<usize>,
-    at: usize,
-    sym: Sym,
-    offset: u64,
+    load: &ElementLoad,
     counter: &Counter,
+    derived: &HashMap<u32, Derived>,
     written: &HashSet<u32>,
 ) -> Option<(Anchor, WordLoad)> {
+    let ElementLoad {
+        at,
+        ref expr,
+        offset,
+        sym,
+    } = *load;
     if !matches!(
         body[at],
         Operator::I32Load { .. } | Operator::F32Load { .. }
     ) {
         return None;
     }
-    let Sym::Sum {
-        base,
-        shift: Some(shift),
-        derived: None,
-        constant,
-    } = sym
+    // Only a counter's anchor: a pointer is written in every copy, so no copy's address can
+    // be computed where an earlier copy starts.
+    let (anchor @ Anchor::Counter { .. }, first, step) =
+        anchored(body, expr, sym, counter, derived)?
     else {
         return None;
     };
-    let step = i64::from(counter.step) << shift;
     if step.abs() != 4 {
         return None;
     }
-    let pure = pure_address(body, &expr, counter, written, None);
-    // The address in copy 0 of a pass is the anchor plus `first` (the counter's step counts
-    // when the expression reads the stepped counter).
-    let read = expr.clone().rev().find(|j| {
-        matches!(body[*j], Operator::LocalGet { local_index } | Operator::LocalTee { local_index }
-            if local_index == counter.local)
-    })?;
-    let stepped = if read >= counter.update { step } else { 0 };
-    let first = i64::try_from(constant.checked_add(offset)?).ok()? + stepped;
+    let pure = pure_address(body, expr, counter, written, None);
+    // The address in copy 0 of a pass is the anchor plus `first` and the static offset.
+    let first = first + i64::try_from(offset).ok()?;
     // The lowest address of the first group of four copies must start a word.
     let lowest = if step < 0 { first + 3 * step } else { first };
     (pure && lowest.rem_euclid(16) == 0).then_some((
-        Anchor::Counter { base, shift },
+        anchor,
         WordLoad {
             at,
-            expr,
+            expr: expr.clone(),
             offset,
             descending: step < 0,
         },
