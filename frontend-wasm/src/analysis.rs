@@ -47,6 +47,12 @@ pub(crate) struct FunctionFacts {
     word_merges: std::collections::HashSet<usize>,
     /// The first operators of 16-byte copies between addresses known multiples of 16.
     word_copies: std::collections::HashSet<usize>,
+    /// The word merges and copies among those whose address operands are element addresses.
+    element_addressed: std::collections::HashSet<usize>,
+    /// `local.get`s that read their local plus a number of elements.
+    read_offsets: HashMap<usize, u32>,
+    /// The locals some unrolled pass holds as element addresses.
+    element_pointers: Vec<u32>,
     /// Words read ahead for unrolled copies, by the operator where they are read.
     preloads: HashMap<usize, Vec<WordPreload>>,
     /// Loads served by those words, by the first operator of their address expression.
@@ -103,6 +109,9 @@ impl FunctionFacts {
             residues: versioned.residues.clone(),
             word_merges: versioned.word_merges.clone(),
             word_copies: versioned.word_copies.clone(),
+            element_addressed: versioned.element_addressed.clone(),
+            read_offsets: versioned.read_offsets.clone(),
+            element_pointers: versioned.element_pointers.clone(),
             preloads: versioned.preloads.clone(),
             takes: versioned.takes.clone(),
             liveness: OnceCell::new(),
@@ -124,6 +133,26 @@ impl FunctionFacts {
     /// of 16, so that it moves whole words without testing them.
     pub(crate) fn word_merge(&self, at: usize) -> bool {
         self.word_merges.contains(&at)
+    }
+
+    /// Whether the word merge or copy at operator `at` takes element addresses (its pointers
+    /// were divided by 4 for the pass, see `prepare/versioned_loops/element_pointers.rs`)
+    /// instead of byte addresses: no `div.4` before its word accesses.
+    pub(crate) fn element_addressed(&self, at: usize) -> bool {
+        self.element_addressed.contains(&at)
+    }
+
+    /// The locals some unrolled pass holds as element addresses: the layout search tries each
+    /// on top of the stack, as the passes' merges and copies read them in every copy.
+    pub(crate) fn element_pointers(&self) -> impl Iterator<Item = u32> + '_ {
+        self.element_pointers.iter().copied()
+    }
+
+    /// What the `local.get` at operator `at` adds to its local's value: the steps an unrolled
+    /// pass makes once at its end, which the copies before that read (see
+    /// `prepare/versioned_loops/element_pointers.rs`).
+    pub(crate) fn read_offset(&self, at: usize) -> Option<u32> {
+        self.read_offsets.get(&at).copied()
     }
 
     /// Whether operators `at..at + 8` copy 16 bytes between addresses that are multiples of

@@ -515,17 +515,19 @@ fn memory_hashing_and_advice_agree_with_miden_core() {
         assert!(err.to_string().contains("unaligned felt access"), "{err}");
     }
     // A Merkle level's loop: whole-word merges when p, out and t are multiples of 16 (the
-    // unrolled passes), the run-time test otherwise; every count from 1 to 9, so the last merge
-    // falls in a pass or in the rest.
+    // unrolled passes of 16 merges, which hold p, out and t as element addresses), the
+    // run-time test otherwise; counts below, at and around one and two passes, so the last
+    // merge falls in a pass or in the rest.
+    let counts = (1..=9).chain([15, 16, 17, 31, 32, 33]);
     for (base, t, out) in [
         (2048, 1536, 8192),
         (2052, 1536, 8192),
         (2048, 1540, 8192),
         (2048, 1536, 8196),
         // The last pair ends at the last byte of memory.
-        (65536 - 32 * 9, 1536, 8192),
+        (65536 - 32 * 33, 1536, 8192),
     ] {
-        for n in 1..=9usize {
+        for n in counts.clone() {
             let input = pick(8 * n, n + base as usize);
             let word = |from: usize| Word::new([0, 1, 2, 3].map(|i| felt(input[from + i])));
             let level: Vec<Word> = (0..n)

@@ -42,6 +42,7 @@ use crate::prepare::shared_bounds::access;
 
 mod address;
 mod anchors;
+mod element_pointers;
 mod guard;
 mod plan;
 mod shape;
@@ -82,6 +83,15 @@ pub(crate) struct Versioned {
     /// The `merge_words` calls of the unrolled copies whose three addresses are multiples of
     /// 16: the section runs only from anchors that keep them so.
     pub(crate) word_merges: HashSet<usize>,
+    /// The word merges and copies (their calls and first operators) of unrolled passes that
+    /// hold their pointers as element addresses (see `versioned_loops/element_pointers.rs`):
+    /// their address operands are element addresses, not byte addresses.
+    pub(crate) element_addressed: HashSet<usize>,
+    /// The `local.get`s of element pointers that read the local plus this many elements (the
+    /// steps of the pass's earlier copies, which the pass makes once at its end).
+    pub(crate) read_offsets: HashMap<usize, u32>,
+    /// The locals of those element addresses (see `versioned_loops/element_pointers.rs`).
+    pub(crate) element_pointers: Vec<u32>,
     /// The first operators of the 16-byte copies (`local.get q  local.get t` and two `i64`
     /// moves) of the unrolled copies whose two addresses are multiples of 16.
     pub(crate) word_copies: HashSet<usize>,
@@ -171,6 +181,7 @@ fn apply<'b>(
         &plan.anchors,
         &plan.word_anchors,
         &plan.load_anchors,
+        plan.elements.as_ref(),
     );
     if let Some(unrolled) = &unrolled {
         let base = loop_at + new_ops.len();
@@ -197,6 +208,13 @@ fn apply<'b>(
             }
             out.word_merges
                 .extend(plan.word_merges.iter().map(|j| base + copy[*j]));
+            if unrolled.elements {
+                debug_assert!(plan.word_copies.iter().all(|j| copy[j + 7] == copy[*j] + 7));
+                out.element_addressed
+                    .extend(plan.word_merges.iter().map(|j| base + copy[*j]));
+                out.element_addressed
+                    .extend(plan.word_copies.iter().map(|j| base + copy[*j]));
+            }
             // A copy's eight operators stay together (no counter read among them).
             out.word_copies.extend(
                 plan.word_copies
@@ -207,6 +225,15 @@ fn apply<'b>(
         }
         out.nowrap_adds
             .extend(unrolled.counter_adds.iter().map(|j| base + j));
+        out.read_offsets
+            .extend(unrolled.read_offsets.iter().map(|(j, by)| (base + j, *by)));
+        if let Some(elements) = plan.elements.as_ref().filter(|_| unrolled.elements) {
+            for local in &elements.locals {
+                if !out.element_pointers.contains(local) {
+                    out.element_pointers.push(*local);
+                }
+            }
+        }
         if unrolled.reads_words {
             word_loads::place(&plan.word_loads, &unrolled.copies, base, out);
         }

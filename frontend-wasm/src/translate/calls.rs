@@ -123,10 +123,15 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             }
             if intrinsic.name == "merge_words" && self.facts.word_merge(self.at) {
                 // Versioning proved all three addresses multiples of 16.
-                for op in
-                    crate::masm::inst::split_words(crate::felt_intrinsics::MERGE_WORDS_ALIGNED)
-                {
-                    self.emit(op);
+                if self.facts.element_addressed(self.at) {
+                    self.emit_element_merge();
+                    self.emit("dropw");
+                } else {
+                    for op in
+                        crate::masm::inst::split_words(crate::felt_intrinsics::MERGE_WORDS_ALIGNED)
+                    {
+                        self.emit(op);
+                    }
                 }
             } else {
                 for op in intrinsic.instructions() {

@@ -127,6 +127,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             self.offset = offsets[at];
             self.at = at;
             if !self.dead {
+                self.settle_spare(ops, at)?;
                 self.read_ahead(ops, offsets, at)?;
                 if let Some(load) = self.facts.take(at) {
                     if self.take_preloaded(load)? {
@@ -181,7 +182,8 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         }
         self.pop();
         self.pop();
-        // [t, q]: the word at t, stored at q.
+        // [t, q]: the word at t, stored at q (element addresses need no division).
+        let divide = !self.facts.element_addressed(at);
         for op in [
             "div.4",
             "padw",
@@ -192,7 +194,9 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             "mem_storew_le",
             "dropw",
         ] {
-            self.emit(op);
+            if divide || op != "div.4" {
+                self.emit(op);
+            }
         }
         self.just_pushed = None;
         Ok(())
@@ -219,11 +223,15 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         for _ in 0..3 {
             self.pop();
         }
-        let merge = crate::masm::inst::split_words(crate::felt_intrinsics::MERGE_WORDS_ALIGNED);
-        let (last, kept) = merge.split_last().expect("the merge has instructions");
-        debug_assert_eq!(*last, "dropw");
-        for op in kept {
-            self.emit(*op);
+        if self.facts.element_addressed(at) {
+            self.emit_element_merge();
+        } else {
+            let merge = crate::masm::inst::split_words(crate::felt_intrinsics::MERGE_WORDS_ALIGNED);
+            let (last, kept) = merge.split_last().expect("the merge has instructions");
+            debug_assert_eq!(*last, "dropw");
+            for op in kept {
+                self.emit(*op);
+            }
         }
         // [H]: the digest, four felts the operand model does not know of, under `q`.
         for _ in 0..4 {
@@ -232,10 +240,20 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         self.offset = offsets[at + 1];
         self.at = at + 1;
         self.step(ops, at + 1)?;
-        for _ in 0..5 {
-            self.pop();
+        self.pop();
+        if !self.facts.element_addressed(at + 1) {
+            self.emit("div.4");
         }
-        self.emit_all(&["div.4", "mem_storew_le", "dropw"]);
+        self.emit("mem_storew_le");
+        // The stored digest is dead: the next merge may load into it.
+        if self.facts.element_addressed(at) && self.spare_reaches_merge(ops, at + 9) {
+            self.keep_spare();
+        } else {
+            for _ in 0..4 {
+                self.pop();
+            }
+            self.emit("dropw");
+        }
         self.just_pushed = None;
         Ok(())
     }
@@ -256,7 +274,8 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             return Ok(false);
         };
         let known = self.known_consts.get(*x as usize).copied().flatten();
-        let (Some(value), false) = (known, self.dead || x != y) else {
+        let offset_read = self.facts.read_offset(at).is_some();
+        let (Some(value), false) = (known, self.dead || x != y || offset_read) else {
             return Ok(false);
         };
         let sum = (value as u32).wrapping_add(*c as u32);
@@ -286,6 +305,10 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         let carried = self.translate_carried(ops, at)?;
         if !carried {
             self.translate_operator(op)?;
+        }
+        if let Some(elements) = self.facts.read_offset(at).filter(|_| !self.dead) {
+            // An element address below the memory size: the sum cannot wrap.
+            self.emit(Inst::Imm(Op::Add, u64::from(elements)));
         }
         if let Some(fact) = counted {
             self.counted = Some(CountedLoop {

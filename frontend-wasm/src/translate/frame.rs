@@ -45,6 +45,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             carried_to: None,
             preloaded_for: None,
             word_address: None,
+            spare: false,
         });
     }
 

@@ -61,6 +61,7 @@ pub(crate) mod numeric;
 mod operators;
 mod preload;
 mod search;
+mod spare_word;
 
 pub use search::translate_function;
 use search::{Attempt, LocalOrder};
@@ -122,6 +123,9 @@ pub(crate) struct Operand {
     /// The element address of a word read ahead, kept for the pass's later words under this
     /// tag; not a Wasm operand.
     pub word_address: Option<usize>,
+    /// An element of a stored word that the next merge loads into (see `spare_word.rs`); not a
+    /// Wasm operand.
+    pub spare: bool,
 }
 
 /// The counted loop whose body is being translated (see [`crate::analysis::counted_loop`]).

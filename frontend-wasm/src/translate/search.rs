@@ -75,6 +75,18 @@ pub fn translate_function(
                 .map(LocalOrder::HeatWithTop),
         );
     }
+    // The pointers of passes held as element addresses (merges of words) are most of such a
+    // function's accesses: each is tried on top too, whatever the number of locals.
+    for local in facts.element_pointers() {
+        let order = LocalOrder::HeatWithTop(local as usize);
+        if local as usize >= params
+            && !candidates
+                .iter()
+                .any(|c| matches!(c, LocalOrder::HeatWithTop(l) if *l == local as usize))
+        {
+            candidates.push(order);
+        }
+    }
     let mut best_cycles = best.estimated_cycles();
     for order in candidates {
         if let Ok(t) = layout(order) {

@@ -28,6 +28,15 @@ impl CanonGen<'_> {
 
     /// [] -> [v]: loads `size` bytes (1, 2 or 4) at `at`.
     pub(in crate::component) fn load(&mut self, at: MemAt, size: u32) {
+        if size == 4 {
+            // Aligned, as canonical-ABI values are (checked, as in `store_top`): one element.
+            self.op(format!(
+                "mem_load.{} add.{} u32divmod.4 assertz.err=\"unaligned memory access\" \
+                 mem_load",
+                at.cell, at.offset
+            ));
+            return;
+        }
         self.op(format!(
             "mem_load.{} add.{} exec.wasm_load32",
             at.cell, at.offset

@@ -10,6 +10,7 @@ use super::address::{
     adds_in, evaluate, expression_start, is_store, whole_elements, Sym, MAX_REACH,
 };
 use super::anchors::{residue, word_anchor, word_copy_at, Anchor, Residue};
+use super::element_pointers::{element_pointers, ElementPointers};
 use super::shape::{counter, derived_locals, leaves_early, repeats_elsewhere, starts_constant};
 use super::shape::{Bound, Counter, Derived};
 use super::word_loads::{word_groups, word_load, writes_no_memory, ElementLoad, WordGroup};
@@ -64,6 +65,8 @@ pub(super) struct Plan {
     pub(super) load_anchors: Vec<Anchor>,
     /// Groups of four loads reading one word per iteration, when the word anchors are.
     pub(super) word_groups: Vec<WordGroup>,
+    /// The locals the passes hold as element addresses (those of the word merges and copies).
+    pub(super) elements: Option<ElementPointers>,
 }
 
 pub(super) fn plan(
@@ -210,6 +213,7 @@ pub(super) fn plan(
         add_anchors(&mut word_anchors, [anchor]);
     }
     let word_copies = word_copies(&scope, &covered, &mut word_anchors);
+    let elements = element_pointers(body, &word_merges, &word_copies, &word_anchors, &derived);
     // The back edge's `local.get i` (form B) is its last read; any other after the step counts.
     let back_edge_read = body.iter().rposition(
         |op| matches!(op, Operator::LocalGet { local_index } if *local_index == counter.local),
@@ -251,6 +255,7 @@ pub(super) fn plan(
         word_loads,
         load_anchors,
         word_groups: groups,
+        elements,
     })
 }
 

@@ -161,6 +161,55 @@ fn merges_of_words_at_multiples_of_16_are_found() {
 }
 
 #[test]
+fn a_merge_levels_pointers_are_held_as_element_addresses() {
+    // merge_words(p, p + 16, t), then t copied to q, with p += 32 and q += 16: nothing else
+    // reads p, q or t.
+    let body = "loop local.get 1 local.get 1 i32.const 16 i32.add local.get 3 call 0 \
+        local.get 0 local.get 3 i64.load offset=8 i64.store offset=8 \
+        local.get 0 local.get 3 i64.load i64.store \
+        local.get 1 i32.const 32 i32.add local.set 1 local.get 0 i32.const 16 i32.add \
+        local.set 0 local.get 2 i32.const 2 i32.add local.tee 2 br_if 0 end";
+    let mut ops = ops(body);
+    let mut offsets = vec![0; ops.len()];
+    let versioned = version_loops(&mut ops, &mut offsets, &merge_words_at_0);
+    // Sixteen copies per pass, each merge and copy taking element addresses.
+    assert_eq!(versioned.word_merges.len(), 16);
+    assert_eq!(versioned.element_addressed.len(), 32);
+    let shifts = |shift: Operator<'static>| {
+        ops.windows(4)
+            .filter(|w| {
+                matches!(w, [Operator::LocalGet { local_index: a }, Operator::I32Const { value: 2 }, s, Operator::LocalSet { local_index: b }] if a == b && *s == shift)
+            })
+            .count()
+    };
+    // p, q and t are divided by 4 before the passes and multiplied back after them.
+    assert_eq!(
+        (shifts(Operator::I32ShrU), shifts(Operator::I32Shl)),
+        (3, 3)
+    );
+    // Copy k reads p + 8k and q + 4k elements (p + 16 bytes is p + 4 + 8k): the steps are
+    // one per pass, of 16 · 8 and 16 · 4 elements.
+    let mut added: Vec<u32> = versioned.read_offsets.values().copied().collect();
+    added.sort_unstable();
+    let mut want: Vec<u32> = (1..16).flat_map(|k| [8 * k, 4 * k, 4 * k]).collect();
+    want.sort_unstable();
+    assert_eq!(added, want);
+    let consts = |value: i32| {
+        ops.iter()
+            .filter(|o| **o == Operator::I32Const { value })
+            .count()
+    };
+    assert_eq!((consts(4 + 8 * 15), consts(128), consts(64)), (1, 1, 1));
+    // A pointer also read by a load keeps its byte addresses.
+    let body = body.replace("call 0", "call 0 local.get 1 i32.load drop");
+    let mut ops = self::ops(&body);
+    let mut offsets = vec![0; ops.len()];
+    let versioned = version_loops(&mut ops, &mut offsets, &merge_words_at_0);
+    assert!(!versioned.word_merges.is_empty());
+    assert!(versioned.element_addressed.is_empty() && versioned.read_offsets.is_empty());
+}
+
+#[test]
 fn sixteen_byte_copies_are_recognised_in_either_order() {
     let copy = |first: u64, second: u64, q: u32, t: u32| {
         ops(&format!(

@@ -23,16 +23,20 @@
 
 use wasmparser::Operator;
 
+use super::element_pointers::{convert, ElementPointers};
 use super::shape::{any_branch, Bound, Counter};
 use super::Anchor;
 
 /// Iterations per pass of an unrolled copy of a body of `len` operators: eight for a short
 /// body, whose test and back edge are a large part of an iteration (thirty-two when it reads
-/// words ahead, which leaves a few cycles per iteration besides the test); four otherwise.
-pub(super) fn factor(len: usize, reads_words: bool) -> i64 {
+/// words ahead, which leaves a few cycles per iteration besides the test), and for a body of
+/// word merges held in element addresses (a few dozen cycles besides the hashing); four
+/// otherwise.
+pub(super) fn factor(len: usize, reads_words: bool, elements: bool) -> i64 {
     match (len <= SHORT_BODY, reads_words) {
         (true, true) => 32,
         (true, false) => 8,
+        (false, _) if elements => 16,
         (false, _) => 4,
     }
 }
@@ -65,6 +69,12 @@ pub(super) struct Unrolled<'b> {
     /// Whether the passes read words ahead: the counter is folded (no copy writes it, so it
     /// keeps its value through a pass) and single iterations align the load anchors.
     pub(super) reads_words: bool,
+    /// Whether the passes hold the word merges' and copies' pointers as element addresses
+    /// (see `element_pointers.rs`).
+    pub(super) elements: bool,
+    /// The reads of element pointers (their index in `ops`) that add the steps the pass has
+    /// not made yet, in elements.
+    pub(super) read_offsets: Vec<(usize, u32)>,
 }
 
 /// The unrolled section for `body` (a versioned loop's body, counter `counter`), or `None` when
@@ -76,6 +86,7 @@ pub(super) fn unroll<'b>(
     anchors: &[Anchor],
     word_anchors: &[Anchor],
     load_anchors: &[Anchor],
+    elements: Option<&ElementPointers>,
 ) -> Option<Unrolled<'b>> {
     let len = body.len();
     let branches = body[..len - 1]
@@ -103,7 +114,8 @@ pub(super) fn unroll<'b>(
     };
     // Words are read ahead with the counter folded and no byte anchors (see below).
     let reads_words = fold && anchors.is_empty() && !load_anchors.is_empty();
-    let f = factor(len, reads_words);
+    let elements = elements.filter(|e| !e.locals.is_empty());
+    let f = factor(len, reads_words, elements.is_some());
     let reach = u64::from(counter.step.unsigned_abs()) * (f as u64 - 1);
     if reach >= u64::from(MAX_REACH) {
         return None;
@@ -150,10 +162,15 @@ pub(super) fn unroll<'b>(
     ops.push(Operator::If {
         blockty: wasmparser::BlockType::Type(wasmparser::ValType::I32),
     });
+    // The word anchors are multiples of 16 here: the pointers become element addresses.
+    if let Some(e) = elements {
+        ops.extend(convert(&e.locals, true));
+    }
     let loop_at = ops.len();
     ops.push(loop_op.clone());
     let mut copies = Vec::new();
     let mut counter_adds = Vec::new();
+    let mut read_offsets = Vec::new();
     let step_at = (!counter.step_in_back_edge).then_some(counter.update);
     let s = i64::from(counter.step);
     // Locals the body only steps by a constant (rustc's length counters): a pass steps them
@@ -169,6 +186,25 @@ pub(super) fn unroll<'b>(
             {
                 ops.push(Operator::Nop);
                 continue;
+            }
+            if let Some(e) = elements {
+                if e.in_step(j) {
+                    ops.push(Operator::Nop);
+                    continue;
+                }
+                if let (Some(read), Operator::I32Const { value }) =
+                    (e.reads.iter().find(|r| r.constant == Some(j)), op)
+                {
+                    let value = i64::from(value / 4) + e.offset(read, k);
+                    ops.push(Operator::I32Const {
+                        value: value as i32,
+                    });
+                    continue;
+                }
+                let bare = e.reads.iter().find(|r| r.at == j && r.constant.is_none());
+                if let Some(offset) = bare.map(|read| e.offset(read, k)).filter(|o| *o != 0) {
+                    read_offsets.push((ops.len(), offset as u32));
+                }
             }
             if !fold {
                 ops.push(op.clone());
@@ -208,6 +244,23 @@ pub(super) fn unroll<'b>(
             ops.extend(step.iter().cloned());
         }
     }
+    for step in elements.iter().flat_map(|e| &e.steps) {
+        ops.extend([
+            Operator::LocalGet {
+                local_index: step.local,
+            },
+            Operator::I32Const {
+                value: step.elements * f as i32,
+            },
+        ]);
+        counter_adds.push(ops.len());
+        ops.extend([
+            Operator::I32Add,
+            Operator::LocalSet {
+                local_index: step.local,
+            },
+        ]);
+    }
     for (_, local, by) in &step_only {
         ops.extend([
             Operator::LocalGet {
@@ -227,6 +280,9 @@ pub(super) fn unroll<'b>(
     }
     ops.extend(continues_unrolled(counter, f));
     ops.extend([Operator::BrIf { relative_depth: 0 }, Operator::End]);
+    if let Some(e) = elements {
+        ops.extend(convert(&e.locals, false));
+    }
     ops.extend(test(counter));
     ops.extend([
         Operator::Else,
@@ -240,6 +296,8 @@ pub(super) fn unroll<'b>(
         counter_adds,
         peel,
         reads_words,
+        elements: elements.is_some(),
+        read_offsets,
     })
 }
 
