@@ -26,15 +26,21 @@ impl CanonGen<'_> {
         }
     }
 
+    /// [] -> [e]: the element holding the four bytes at `at`. Canonical-ABI values are
+    /// aligned, so four bytes are one whole element (checked: a misaligned address would
+    /// otherwise straddle two).
+    fn element_of(&mut self, at: MemAt) {
+        self.op(format!(
+            "mem_load.{} add.{} u32divmod.4 assertz.err=\"unaligned memory access\"",
+            at.cell, at.offset
+        ));
+    }
+
     /// [] -> [v]: loads `size` bytes (1, 2 or 4) at `at`.
     pub(in crate::component) fn load(&mut self, at: MemAt, size: u32) {
         if size == 4 {
-            // Aligned, as canonical-ABI values are (checked, as in `store_top`): one element.
-            self.op(format!(
-                "mem_load.{} add.{} u32divmod.4 assertz.err=\"unaligned memory access\" \
-                 mem_load",
-                at.cell, at.offset
-            ));
+            self.element_of(at);
+            self.op("mem_load");
             return;
         }
         self.op(format!(
@@ -51,13 +57,8 @@ impl CanonGen<'_> {
     /// [v] -> []: stores the low `size` bytes of v at `at`.
     pub(in crate::component) fn store_top(&mut self, at: MemAt, size: u32) {
         if size == 4 {
-            // Canonical-ABI values are aligned, so four bytes are one whole element (checked:
-            // a misaligned address would otherwise straddle two).
-            self.op(format!(
-                "mem_load.{} add.{} u32divmod.4 assertz.err=\"unaligned memory access\" \
-                 mem_store",
-                at.cell, at.offset
-            ));
+            self.element_of(at);
+            self.op("mem_store");
             return;
         }
         let mask: u64 = if size >= 4 {
