@@ -53,6 +53,15 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         }
         // A loop's node is appended at its end, once we know whether it ever repeats.
         self.push_frame(kind, ty, body)?;
+        if kind == FrameKind::Loop {
+            // A branch back to the loop brings other values as its parameters: what is known of
+            // the entry values (a comparison's 0 or 1, a range) need not hold for them.
+            let base = self.frames.last().expect("just pushed").base;
+            for param in &mut self.operands[base..] {
+                param.is_bool = false;
+                param.range = None;
+            }
+        }
         self.cur = body;
         Ok(())
     }
