@@ -358,6 +358,8 @@ fn bool_ops_agree_with_wasmi() {
                 cases.push((f, vec![i32v(a), i32v(b)]));
             }
             cases.push(("sum_le", vec![i32v(a), i32v(7), i32v(b)]));
+            cases.push(("or_low_bits", vec![i32v(a), i32v(b)]));
+            cases.push(("or_not_disjoint", vec![i32v(a), i32v(b)]));
         }
         for f in ["parity", "nested_not"] {
             cases.push((f, vec![i32v(a)]));
@@ -365,6 +367,7 @@ fn bool_ops_agree_with_wasmi() {
     }
     for n in [0, 1, 2, 9, 100] {
         cases.push(("even_count", vec![i32v(n)]));
+        cases.push(("or_indices", vec![i32v(n)]));
     }
     diff.check(&cases);
     // The comparisons' `or`/`and` are felt instructions; `not_bool` keeps `u32and` twice.
@@ -375,5 +378,6 @@ fn bool_ops_agree_with_wasmi() {
     let count = |op: &str| masm.lines().filter(|l| l.trim() == op).count();
     assert_eq!(count("or"), 2, "{masm}");
     assert_eq!(count("and"), 1, "{masm}");
-    assert_eq!(count("u32or"), 0, "{masm}");
+    // `or_low_bits` and `or_indices` add; `or_not_disjoint` keeps both of its `u32or`s.
+    assert_eq!(count("u32or"), 2, "{masm}");
 }
