@@ -195,6 +195,9 @@ fn stack_carried_locals_agree_with_wasmi() {
         }
         cases.push(("across_i64", vec![i32v(n), i64v(i64::from(n) << 17 | 0x55)]));
     }
+    for count in [0, 1, 3, 4, 5, 8, 100] {
+        cases.push(("fill_indices", vec![i32v(0), i32v(count)]));
+    }
     diff.check(&cases);
     // Carried locals need no slot: a function's frame is its parameters plus what its prologue
     // pushes (`push.N`, `padw`) for the locals that keep one.
@@ -223,12 +226,13 @@ fn stack_carried_locals_agree_with_wasmi() {
         let operand = usize::from(computes && pushed.last() == Some(&1));
         pushed.iter().sum::<usize>() - operand
     };
-    // tee_once, in_order, reversed, across_i64 carry every local; read_twice and pops_below keep
-    // their slot. first_divisor keeps d but not the square: `push.3` (d's slot with its first
-    // value), then its speculated loop's `push.0 push.1`. next_iteration keeps both (`push.1`
-    // opens its loop); same_const keeps its slot and carries the first 7 (`push.0 push.7
-    // push.7 swap.2 drop`); crowded keeps 12 slots of 13.
-    let expected = [0, 3, 0, 0, 0, 1, 3, 1, 3, 12];
+    // tee_once, in_order, reversed, across_i64 carry every local; read_twice keeps its slot;
+    // pops_below carries its value beneath the operand the `add` consumes (a sink). first_divisor
+    // keeps d but not the square: `push.3` (d's slot with its first value), then its speculated
+    // loop's `push.0 push.1`. next_iteration keeps both (`push.1` opens its loop); same_const
+    // carries both 7s, the second beneath the first one's read (`push.7 push.7 swap`);
+    // crowded keeps 12 slots of 13.
+    let expected = [0, 3, 0, 0, 0, 1, 3, 0, 2, 12];
     let found: Vec<usize> = (0..expected.len())
         .map(|f| slots(&format!("wasm_fn{f}")))
         .collect();

@@ -21,24 +21,36 @@ pub(crate) struct Carry {
     pub read: usize,
     /// The most values the code in between has on the stack above the carried value.
     pub max_above: usize,
+    /// How many of the operands under the written value the code in between consumes: the
+    /// carried value goes beneath them (`movdn`), out of their way.
+    pub sink: usize,
 }
+
+/// The most operands a carried value may go beneath (a `movdn` of at most 8 costs 1 cycle).
+const MAX_SINK: isize = 4;
 
 /// Whether the value written by `ops[0]` (`local.set`, or `local.tee`, which also leaves it as
 /// an operand) can be carried on the stack to the next read of the local, which
 /// `is_last_read(offset)` confirms is the last read of that value.
+///
+/// The code in between may consume operands that were under the value (an address's base,
+/// added to the index just written: `local.get b  local.get i  i32.const 1  i32.or  local.tee t
+/// i32.const 2  i32.shl  i32.add`); the value is then carried beneath them ([`Carry::sink`]).
 pub(crate) fn carry(ops: &[Operator<'_>], is_last_read: impl Fn(usize) -> bool) -> Option<Carry> {
-    let (local, mut height) = match ops.first()? {
-        Operator::LocalSet { local_index } => (*local_index, 0usize),
+    let (local, start) = match ops.first()? {
+        Operator::LocalSet { local_index } => (*local_index, 0isize),
         Operator::LocalTee { local_index } => (*local_index, 1),
         _ => return None,
     };
-    let mut max_above = height;
+    // Heights relative to where the value is written: negative below it.
+    let (mut height, mut lowest, mut highest) = (start, 0isize, start);
     for (offset, op) in ops.iter().enumerate().skip(1).take(MAX_DISTANCE) {
         match op {
             Operator::LocalGet { local_index } if *local_index == local => {
                 return is_last_read(offset).then_some(Carry {
                     read: offset,
-                    max_above,
+                    max_above: (highest - lowest) as usize,
+                    sink: (-lowest) as usize,
                 });
             }
             Operator::LocalSet { local_index } | Operator::LocalTee { local_index }
@@ -49,8 +61,13 @@ pub(crate) fn carry(ops: &[Operator<'_>], is_last_read: impl Fn(usize) -> bool) 
             _ => {}
         }
         let (pops, pushes) = straight_line_effect(op)?;
-        height = height.checked_sub(pops)? + pushes;
-        max_above = max_above.max(height);
+        height -= pops as isize;
+        lowest = lowest.min(height);
+        if lowest < -MAX_SINK {
+            return None;
+        }
+        height += pushes as isize;
+        highest = highest.max(height);
     }
     None
 }
@@ -129,7 +146,8 @@ mod tests {
             carry_of(body),
             Some(Carry {
                 read: 5,
-                max_above: 2
+                max_above: 2,
+                sink: 0
             })
         );
         // A tee leaves its value above the carried copy.
@@ -138,16 +156,44 @@ mod tests {
             carry_of(body),
             Some(Carry {
                 read: 4,
-                max_above: 2
+                max_above: 2,
+                sink: 0
             })
         );
     }
 
     #[test]
-    fn code_that_pops_below_the_value_or_branches_stops_it() {
-        // `i32.add` consumes the operand under the carried value.
+    fn code_that_pops_below_the_value_sinks_it() {
+        // `i32.add` consumes the operand under the carried value, which goes beneath it.
         let body = "local.get 0 local.get 0 local.set 1 i32.const 1 i32.add drop local.get 1 drop";
+        assert_eq!(
+            carry_of(body),
+            Some(Carry {
+                read: 4,
+                max_above: 2,
+                sink: 1
+            })
+        );
+        // rustc's index `i | 1` written to a temporary, shifted and added to the base, then read
+        // for the stored value.
+        let body = "local.get 0 local.get 0 i32.const 1 i32.or local.tee 1 i32.const 2 i32.shl \
+                    i32.add local.get 1 i32.store";
+        assert_eq!(
+            carry_of(body),
+            Some(Carry {
+                read: 4,
+                max_above: 3,
+                sink: 1
+            })
+        );
+        // Five operands under it is too deep.
+        let body = "local.get 0 local.get 0 local.get 0 local.get 0 local.get 0 local.get 0 \
+                    local.set 1 i32.add i32.add i32.add i32.add i32.add drop local.get 1 drop";
         assert_eq!(carry_of(body), None);
+    }
+
+    #[test]
+    fn code_that_branches_calls_or_writes_again_stops_it() {
         let body = "local.get 0 local.set 1 local.get 0 br_if 0 local.get 1 drop";
         assert_eq!(carry_of(body), None);
         let body = "local.get 0 local.set 1 call 0 local.get 1 drop";
@@ -165,7 +211,8 @@ mod tests {
             carry(&ops[1..], |offset| offset == 1),
             Some(Carry {
                 read: 1,
-                max_above: 0
+                max_above: 0,
+                sink: 0
             })
         );
     }

@@ -42,21 +42,70 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 else {
                     return Ok(false);
                 };
-                // Everything in between must stay addressable (i64 values count two felts).
-                let deepest = self.stack_local_felts + self.operand_felts() + 2 * carry.max_above;
+                // The locals the code in between uses must stay addressable (i64 values count
+                // two felts), and so must the carried value.
+                let slot_depth = ops[at + 1..at + carry.read]
+                    .iter()
+                    .filter_map(|op| match op {
+                        Operator::LocalGet { local_index }
+                        | Operator::LocalSet { local_index }
+                        | Operator::LocalTee { local_index } => {
+                            match self.locals[*local_index as usize].home {
+                                LocalHome::Stack { pos } => Some(self.stack_local_felts - pos + 1),
+                                _ => None,
+                            }
+                        }
+                        _ => None,
+                    })
+                    .max()
+                    .unwrap_or(0);
+                // (Without a sink, every slot: carrying a value makes the frame one deeper,
+                // which a function with many locals pays for in its other accesses.)
+                let slot_depth = if carry.sink > 0 {
+                    slot_depth
+                } else {
+                    self.stack_local_felts
+                };
+                let deepest = slot_depth + self.operand_felts() + 2 * carry.max_above;
                 if deepest > MAX_REACH {
                     return Ok(false);
                 }
-                if matches!(ops[at], Operator::LocalTee { .. }) {
-                    // The copy below stays; the one on top is the tee's result.
-                    self.emit("dup");
-                    let top = *self.operands.last().expect("validated Wasm");
-                    self.operands.push(top);
+                // The operands the code in between consumes from under the value: plain Wasm
+                // operands, which the carried value goes beneath.
+                let n = self.operands.len();
+                let under = n.checked_sub(1 + carry.sink).filter(|start| {
+                    self.operands[*start..n - 1].iter().all(|o| {
+                        o.carried_to.is_none()
+                            && o.preloaded_for.is_none()
+                            && o.word_address.is_none()
+                            && !o.spare
+                    })
+                });
+                let Some(under) = under else {
+                    return Ok(false);
+                };
+                let beneath = Self::felts_of_operands(&self.operands[under..n - 1]);
+                if beneath + 1 > 8 {
+                    return Ok(false);
                 }
-                let carried = self.operands.len()
-                    - 1
-                    - usize::from(matches!(ops[at], Operator::LocalTee { .. }));
-                self.operands[carried].carried_to = Some(at + carry.read);
+                let tee = matches!(ops[at], Operator::LocalTee { .. });
+                let mut value = *self.operands.last().expect("validated Wasm");
+                if tee {
+                    // One copy is the tee's result, on top; the other is carried.
+                    self.emit("dup");
+                } else {
+                    self.operands.pop();
+                }
+                let moved = if beneath > 0 {
+                    beneath + usize::from(tee)
+                } else {
+                    0
+                };
+                for op in Inst::movdn(moved) {
+                    self.emit(op);
+                }
+                value.carried_to = Some(at + carry.read);
+                self.operands.insert(under, value);
                 Ok(true)
             }
             _ => Ok(false),
