@@ -39,7 +39,7 @@ pub(crate) struct FunctionFacts {
     /// of values it holds at the top of an iteration.
     counted_loops: HashMap<usize, CountedFact>,
     /// `i32.add`s whose sums are known to stay below 2^32 (addresses of versioned loops).
-    nowrap_adds: std::collections::HashSet<usize>,
+    nowrap_ops: std::collections::HashSet<usize>,
     /// Byte and half-word accesses whose address operand is known modulo 4 (unrolled
     /// copies of versioned loops).
     residues: HashMap<usize, u32>,
@@ -105,7 +105,7 @@ impl FunctionFacts {
         FunctionFacts {
             alignment,
             counted_loops,
-            nowrap_adds: versioned.nowrap_adds.clone(),
+            nowrap_ops: versioned.nowrap_ops.clone(),
             residues: versioned.residues.clone(),
             word_merges: versioned.word_merges.clone(),
             word_copies: versioned.word_copies.clone(),
@@ -118,9 +118,10 @@ impl FunctionFacts {
         }
     }
 
-    /// Whether the `i32.add` at operator `at` never wraps, so a felt `add` computes it.
-    pub(crate) fn add_never_wraps(&self, at: usize) -> bool {
-        self.nowrap_adds.contains(&at)
+    /// Whether the `i32.add` or constant `i32.shl` at operator `at` never wraps, so a felt `add`
+    /// or `mul` computes it.
+    pub(crate) fn never_wraps(&self, at: usize) -> bool {
+        self.nowrap_ops.contains(&at)
     }
 
     /// The address operand of the byte or half-word access at operator `at` modulo 4, when

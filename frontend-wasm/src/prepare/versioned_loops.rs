@@ -73,9 +73,10 @@ pub(crate) struct Versioned {
     /// The felt, word and double-word accesses of the unchecked copies whose addresses the
     /// test proved multiples of 4, with the operand depth of the address (1 for a store).
     pub(crate) aligned: HashMap<usize, usize>,
-    /// The `i32.add`s that compute the covered addresses of the unchecked copies: every
-    /// partial sum lies below the memory size, so a felt `add` computes them.
-    pub(crate) nowrap_adds: HashSet<usize>,
+    /// The `i32.add`s and `i32.shl`s that compute the covered addresses of the unchecked
+    /// copies (and the unrolled counter's sums): every partial sum lies below the memory size,
+    /// so a felt `add` or `mul` computes them.
+    pub(crate) nowrap_ops: HashSet<usize>,
     /// The byte and half-word accesses of the unrolled copies whose address (the operand,
     /// before the static offset) is known modulo 4: the section runs only from aligned
     /// anchors ([`Anchor`]), so copy k's address is the anchor plus a known constant.
@@ -223,7 +224,7 @@ fn apply<'b>(
                     .map(|j| base + copy[*j]),
             );
         }
-        out.nowrap_adds
+        out.nowrap_ops
             .extend(unrolled.counter_adds.iter().map(|j| base + j));
         out.read_offsets
             .extend(unrolled.read_offsets.iter().map(|(j, by)| (base + j, *by)));
@@ -290,8 +291,8 @@ fn apply<'b>(
                 .iter()
                 .map(|j| (copy[*j], usize::from(is_store(&ops[copy[*j]])))),
         );
-        out.nowrap_adds
-            .extend(plan.nowrap_adds.iter().map(|j| copy[*j]));
+        out.nowrap_ops
+            .extend(plan.nowrap_ops.iter().map(|j| copy[*j]));
     }
     // Counting down to n by |s|, every value is at least n + |s|. A counter stepped before
     // the back edge may be read stepped (down to n) before the test: then no range, unless

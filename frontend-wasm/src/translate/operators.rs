@@ -212,7 +212,10 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 self.mark_dead();
             }
             other if self.ranged_sum(other) => {}
-            Operator::I32Add if self.facts.add_never_wraps(self.at) => self.nowrap_add(),
+            Operator::I32Add if self.facts.never_wraps(self.at) => self.nowrap_add(),
+            Operator::I32Shl if self.facts.never_wraps(self.at) && self.just_pushed.is_some() => {
+                self.nowrap_shl();
+            }
             Operator::I32And | Operator::I32Or if self.top_two_are_bool() => {
                 // Two comparison results: the felt `and`/`or` (1 cycle, no bitwise-chiplet rows;
                 // `u32or` costs 6).
@@ -281,6 +284,21 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
     /// An `i32.add` whose true sum lies in [0, 2^32) (an address of a versioned loop, a
     /// counter value of an unrolled copy): a felt `add` (1 cycle, not 2), or a `sub` when the
     /// constant just pushed is negative as an i32 (`i + (-8)` is `i - 8`, not `i + 2^32 - 8`).
+    /// A covered address's `i << k` (k the constant just pushed): below the memory size, so
+    /// the felt product (2 cycles; `u32shl.k` costs 4).
+    fn nowrap_shl(&mut self) {
+        let k = self.just_pushed.unwrap_or(0);
+        let folded = self.tree.pop_op(self.cur, Inst::Push(k));
+        self.pop();
+        self.pop();
+        if folded {
+            self.emit(Inst::Imm(Op::Mul, 1 << (k & 31)));
+        } else {
+            self.emit_all(&["u32and.31", "u32shl"]);
+        }
+        self.push(CoreType::I32, false);
+    }
+
     fn nowrap_add(&mut self) {
         const WRAP: u64 = 1 << 32;
         let negative = self.just_pushed.filter(|c| *c >= WRAP / 2 && *c < WRAP);

@@ -76,10 +76,12 @@ pub(super) fn pops_one_result(op: &Operator<'_>) -> Option<usize> {
     })
 }
 
-/// The `i32.add`s among `body[range]`, an address expression.
-pub(super) fn adds_in(body: &[Operator<'_>], range: std::ops::RangeInclusive<usize>) -> Vec<usize> {
+/// The `i32.add`s and `i32.shl`s among `body[range]`, an address expression whose value the
+/// test bounds: every term is non-negative and the whole sum below the memory size, so none of
+/// them wraps.
+pub(super) fn sums_in(body: &[Operator<'_>], range: std::ops::RangeInclusive<usize>) -> Vec<usize> {
     range
-        .filter(|j| matches!(body[*j], Operator::I32Add))
+        .filter(|j| matches!(body[*j], Operator::I32Add | Operator::I32Shl))
         .collect()
 }
 

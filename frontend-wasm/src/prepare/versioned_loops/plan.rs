@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use wasmparser::Operator;
 
 use super::address::{
-    adds_in, evaluate, expression_start, is_store, whole_elements, Sym, MAX_REACH,
+    evaluate, expression_start, is_store, sums_in, whole_elements, Sym, MAX_REACH,
 };
 use super::anchors::{residue, word_anchor, word_copy_at, Anchor, Residue};
 use super::element_pointers::{element_pointers, ElementPointers};
@@ -43,9 +43,9 @@ pub(super) struct Plan {
     /// address reads it): LLVM counts `-T` up to 0 this way. Its values then stay below 2^32,
     /// so the unrolled copies' `i + k·s` still never wrap.
     pub(super) wraps: bool,
-    /// The `i32.add`s of covered addresses (body-relative): their sums lie below the memory
-    /// size, so they never wrap.
-    pub(super) nowrap_adds: Vec<usize>,
+    /// The `i32.add`s and `i32.shl`s of covered addresses (body-relative): their values lie
+    /// below the memory size, so they never wrap.
+    pub(super) nowrap_ops: Vec<usize>,
     pub(super) covered: Vec<usize>,
     /// Covered felt accesses made aligned by the test, and what it must test for that: the
     /// counter (when the shift does not align it) and the bases.
@@ -118,7 +118,7 @@ pub(super) fn plan(
         derived: &derived,
     };
     let mut reach = BTreeMap::new();
-    let mut nowrap_adds = Vec::new();
+    let mut nowrap_ops = Vec::new();
     let mut covered = Vec::new();
     let (mut aligned, mut align_counter, mut align_bases) = (Vec::new(), false, Vec::new());
     let (mut residues, mut anchors) = (Vec::new(), Vec::new());
@@ -153,7 +153,7 @@ pub(super) fn plan(
         let entry = reach.entry(group).or_insert(0);
         *entry = (*entry).max(k);
         covered.push(j);
-        nowrap_adds.extend(adds_in(body, start..=address_end));
+        nowrap_ops.extend(sums_in(body, start..=address_end));
         // `i | c` is `i + c` only while i is a multiple of 4: the test checks the start.
         align_counter |= ors_counter;
         // A felt, word or double-word access is aligned when the local, the moving part and
@@ -195,7 +195,7 @@ pub(super) fn plan(
     }
     let mut bounds = Bounds {
         reach: &mut reach,
-        nowrap_adds: &mut nowrap_adds,
+        nowrap_ops: &mut nowrap_ops,
         align_counter: &mut align_counter,
     };
     let (word_merges, mut word_anchors) = word_merges(&scope, callee, &mut bounds);
@@ -225,7 +225,7 @@ pub(super) fn plan(
     });
     // A pointer the test covers ends below the memory size plus its step: its step is a felt
     // `add` too.
-    nowrap_adds.extend(reach.keys().filter_map(|group| match group {
+    nowrap_ops.extend(reach.keys().filter_map(|group| match group {
         Group::Pointer { local, .. } => Some(derived[local].update - 1),
         Group::Counter { .. } | Group::Invariant { .. } => None,
     }));
@@ -241,7 +241,7 @@ pub(super) fn plan(
         body_len: len,
         stepped_reads,
         wraps,
-        nowrap_adds,
+        nowrap_ops,
         reach,
         covered,
         aligned,
@@ -288,7 +288,7 @@ impl Scope<'_, '_> {
 /// and whether it checks the counter's alignment.
 struct Bounds<'p> {
     reach: &'p mut BTreeMap<Group, u64>,
-    nowrap_adds: &'p mut Vec<usize>,
+    nowrap_ops: &'p mut Vec<usize>,
     align_counter: &'p mut bool,
 }
 
@@ -323,7 +323,7 @@ fn word_merges(
                 if k < MAX_REACH {
                     let entry = bounds.reach.entry(group).or_insert(0);
                     *entry = (*entry).max(k);
-                    bounds.nowrap_adds.extend(adds_in(body, start..=end - 1));
+                    bounds.nowrap_ops.extend(sums_in(body, start..=end - 1));
                     *bounds.align_counter |= ors_counter;
                 }
             }
