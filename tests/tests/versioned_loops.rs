@@ -304,6 +304,17 @@ fn unrolled_passes_and_their_remainders_agree_with_wasmi() {
         cases.push(("steps_beside", args(&[0, 97, t + 50])));
         cases.push(("steps_beside", args(&[0, end - t, t])));
         cases.push(("steps_beside", args(&[0, end - t + 1, t])));
+        for base in [64, 66, end - 8 * (t + 3) - 8196 - 4] {
+            cases.push(("fill_indexed", args(&[0, base, t])));
+        }
+        for p in [512, 514, end - 8 * t] {
+            cases.push(("pointer_elements", args(&[0, p, t])));
+        }
+    }
+    for t in [31, 32, 33, 100] {
+        cases.push(("fill_indexed", args(&[0, 64, t])));
+        cases.push(("pointer_elements", args(&[0, 512, t])));
+        cases.push(("pointer_elements", args(&[0, end - 8 * t, t])));
     }
     let ran = diff.check(&cases);
     assert_eq!(ran, cases.len());

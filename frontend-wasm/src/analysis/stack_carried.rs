@@ -77,6 +77,7 @@ pub(crate) fn carry(ops: &[Operator<'_>], is_last_read: impl Fn(usize) -> bool) 
 fn straight_line_effect(op: &Operator<'_>) -> Option<(usize, usize)> {
     use Operator::*;
     Some(match op {
+        Nop => (0, 0),
         LocalGet { .. } | GlobalGet { .. } | I32Const { .. } | I64Const { .. } => (0, 1),
         LocalSet { .. } | GlobalSet { .. } | Drop => (1, 0),
         LocalTee { .. } => (1, 1),

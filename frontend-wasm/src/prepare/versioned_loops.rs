@@ -215,6 +215,9 @@ fn apply<'b>(
                     .extend(plan.word_merges.iter().map(|j| base + copy[*j]));
                 out.element_addressed
                     .extend(plan.word_copies.iter().map(|j| base + copy[*j]));
+                let accesses = plan.elements.iter().flat_map(|e| &e.accesses);
+                out.element_addressed
+                    .extend(accesses.map(|j| base + copy[*j]));
             }
             // A copy's eight operators stay together (no counter read among them).
             out.word_copies.extend(

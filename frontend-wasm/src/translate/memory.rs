@@ -147,6 +147,16 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         ty: CoreType,
         widen: &[&str],
     ) -> TResult<()> {
+        if self.facts.element_addressed(self.at) {
+            self.pop();
+            self.element_offset(memarg);
+            self.emit("mem_load");
+            for op in widen {
+                self.emit(*op);
+            }
+            self.push(ty, false);
+            return Ok(());
+        }
         let aligned = self.address_aligned(0);
         let address = self.pop();
         self.bounds_checked_address(memarg, size, address.range)?;
@@ -207,6 +217,13 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
     /// A felt load: the element of the four-byte slot at the address, which must be a multiple
     /// of 4 (a felt has no byte-level form to assemble from two elements).
     pub(super) fn felt_load(&mut self, memarg: &MemArg) -> TResult<()> {
+        if self.facts.element_addressed(self.at) {
+            self.pop();
+            self.element_offset(memarg);
+            self.emit("mem_load");
+            self.push(CoreType::I32, false);
+            return Ok(());
+        }
         let aligned = self.address_aligned(0);
         let address = self.pop();
         self.bounds_checked_address(memarg, 4, address.range)?;
@@ -218,6 +235,14 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
 
     /// A felt store: the whole element into the four-byte slot at the address (a multiple of 4).
     pub(super) fn felt_store(&mut self, memarg: &MemArg) -> TResult<()> {
+        if self.facts.element_addressed(self.at) {
+            self.pop();
+            self.pop();
+            self.emit("swap");
+            self.element_offset(memarg);
+            self.emit("mem_store");
+            return Ok(());
+        }
         let aligned = self.address_aligned(1);
         self.pop();
         let address = self.pop();
@@ -227,6 +252,15 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         self.emit_felt_slot(aligned && memarg.offset.is_multiple_of(4));
         self.emit("mem_store");
         Ok(())
+    }
+
+    /// [a] -> [a + offset / 4]: the element of a 4-byte access whose address operand is
+    /// already an element address (an unrolled pass's element pointer, see
+    /// `prepare/versioned_loops/element_pointers.rs`; versioning covered its bounds).
+    fn element_offset(&mut self, memarg: &MemArg) {
+        if memarg.offset > 0 {
+            self.emit(Inst::Imm(Op::Add, memarg.offset / 4));
+        }
     }
 
     /// [ea] -> [ea / 4], trapping unless ea is a multiple of 4 (unless known to be one).
@@ -247,6 +281,13 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             // Only the low limb matters.
             self.emit("swap");
             self.emit("drop");
+        }
+        if self.facts.element_addressed(self.at) {
+            // [v, a] -> [a, v], a an element address.
+            self.emit("swap");
+            self.element_offset(memarg);
+            self.emit("mem_store");
+            return Ok(());
         }
         // [v.., a] -> [a, v..]
         self.emit(if size == 8 { "movup.2" } else { "swap" });

@@ -1,21 +1,23 @@
-//! Pointers held as element addresses through the unrolled passes of a loop that merges and
-//! copies words (rustc's Merkle level: `merge_words(p, p + 16, t)` and a 16-byte copy from `t`
-//! to `q`, with `p += 32` and `q += 16`).
+//! Pointers held as element addresses through the unrolled passes of a versioned loop: the
+//! locals that address its word merges and copies (rustc's Merkle level: `merge_words(p, p +
+//! 16, t)` and a 16-byte copy from `t` to `q`, with `p += 32` and `q += 16`) and its aligned
+//! 4-byte accesses (`B + (i << 2)`, `p + 8`).
 //!
-//! A word access at a byte address costs a `div.4` (2 cycles) on top of the access; a merge
-//! and its copy form four such addresses per iteration. The passes run only while every word
-//! anchor is a multiple of 16, so each of these locals holds a whole number of elements there.
-//! The unrolled section therefore divides them by 4 once before its loop and multiplies them
-//! back once after it, and inside the loop every constant added to them (address offsets, all
-//! multiples of 4) is divided by 4 as well. The merges and copies of the passes then take
+//! A word or element access at a byte address costs a `div.4` (2 cycles) on top of the access.
+//! The passes run only while those locals are multiples of 16 (word anchors) or 4 (the bases
+//! and pointers of aligned accesses, which the bounds test checks), so each holds a whole
+//! number of elements there. The unrolled section therefore divides them by 4 once before its
+//! loop and multiplies them back once after it, and inside the loop every constant added to
+//! them (address offsets, all multiples of 4) is divided by 4 as well, and a counter term
+//! `x << k` added to them becomes `x << (k − 2)`. The accesses of the passes then take
 //! element addresses as they are.
 //!
-//! The pointers' steps move to the end of each pass, one step of F times as much: copy k reads
-//! `p + k·s` (the steps of the copies before it), folded into the constant the read adds when
-//! it has one and added to the read otherwise (`Versioned::read_offsets`).
+//! That is exact only when every read of such a local in the body feeds one of those accesses,
+//! or its own step: nothing else may see the element value.
 //!
-//! That is exact only when every read of such a local in the body feeds one of those merges or
-//! copies, or its own step: nothing else may see the element value.
+//! The pointers' steps move to the end of each pass, one step of F times as much: copy k reads
+//! `p + k·s`, folded into the constant the read adds when it has one and added to the read
+//! otherwise (`Versioned::read_offsets`).
 
 use std::collections::HashMap;
 
@@ -36,6 +38,29 @@ pub(super) struct ElementPointers {
     pub(super) reads: Vec<Read>,
     /// The steps of the pointers among them (the invariant locals have none).
     pub(super) steps: Vec<Step>,
+    /// The `i32.const k` of each `x << k` added to one of those locals: `k − 2` in the passes.
+    pub(super) shifts: Vec<usize>,
+    /// The 4-byte accesses whose addresses become element addresses (the merges and copies are
+    /// the caller's).
+    pub(super) accesses: Vec<usize>,
+    /// Whether the body merges words (its passes are then longer, see `unroll::factor`).
+    pub(super) merges: bool,
+}
+
+/// The word merges and copies of a body, and the word anchors that keep them whole words.
+pub(super) struct WordAccesses<'a> {
+    /// The `merge_words` calls.
+    pub(super) merges: &'a [usize],
+    /// Where each 16-byte copy starts.
+    pub(super) copies: &'a [usize],
+    pub(super) anchors: &'a [Anchor],
+}
+
+/// An aligned 4-byte access of the body and its address expression.
+#[derive(Clone, Debug)]
+pub(super) struct ElementAccess {
+    pub(super) at: usize,
+    pub(super) expr: std::ops::RangeInclusive<usize>,
 }
 
 /// A read of an element pointer: a merge's address or a copy's `q` or `t`.
@@ -71,6 +96,22 @@ impl ElementPointers {
             })
     }
 
+    /// What the passes put at body operator `j` of a shifted counter term `x << k` added to an
+    /// element pointer: `x << (k − 2)`, nothing at all for k = 2. `None` for other operators.
+    pub(super) fn shifted_term<'b>(&self, body: &[Operator<'b>], j: usize) -> Option<Operator<'b>> {
+        if let Some(&at) = self.shifts.iter().find(|&&at| at == j || at + 1 == j) {
+            let Operator::I32Const { value: k } = body[at] else {
+                return None;
+            };
+            return Some(match (k, j == at) {
+                (2, _) => Operator::Nop,
+                (_, true) => Operator::I32Const { value: k - 2 },
+                (_, false) => body[j].clone(),
+            });
+        }
+        None
+    }
+
     /// Whether body operator `j` belongs to an element pointer's step, which the passes make
     /// once instead.
     pub(super) fn in_step(&self, j: usize) -> bool {
@@ -80,50 +121,48 @@ impl ElementPointers {
     }
 }
 
-/// The element pointers of a body whose word merges (`merges`, the calls) and word copies
-/// (`copies`, where each starts) are all addressed by word anchors that are pointers or
-/// invariant locals; `None` when some merge or copy is addressed otherwise, or when one of
-/// those locals is read anywhere else.
+/// The element pointers of a body: the locals addressing its word merges and copies (`words`,
+/// each anchored to 16) and its aligned 4-byte accesses (`accesses`, each at a local of
+/// `aligned` — which the bounds test checks are multiples of 4 — plus a constant or a shifted
+/// counter term). `None` when a merge or copy is addressed otherwise, when no access can take
+/// an element address, or when one of those locals is read anywhere else (an access whose
+/// address has another shape reads it so).
 pub(super) fn element_pointers(
     body: &[Operator<'_>],
-    merges: &[usize],
-    copies: &[usize],
-    anchors: &[Anchor],
+    words: &WordAccesses<'_>,
+    accesses: &[ElementAccess],
+    aligned: &[u32],
     derived: &HashMap<u32, Derived>,
 ) -> Option<ElementPointers> {
-    if merges.is_empty() {
-        return None;
-    }
     let anchored = |local: u32| {
-        anchors
+        words
+            .anchors
             .iter()
             .any(|a| matches!(a, Anchor::Pointer(p) | Anchor::Invariant(p) if *p == local))
     };
     let mut reads = Vec::new();
-    for &call in merges {
+    for &call in words.merges {
         let mut end = call;
         for _ in 0..3 {
             let start = expression_start(body, end.checked_sub(1)?)?;
-            let (local, constant) = match &body[start..end] {
-                [Operator::LocalGet { local_index }] => (*local_index, None),
-                [Operator::LocalGet { local_index }, Operator::I32Const { value }, Operator::I32Add]
-                    if *value >= 0 && value % 4 == 0 =>
-                {
-                    (*local_index, Some(start + 1))
-                }
-                _ => return None,
-            };
+            let (local, constant) = based(&body[start..end])?;
+            if !anchored(local) {
+                return None;
+            }
             reads.push(Read {
                 at: start,
                 local,
-                constant,
+                constant: constant.map(|c| start + c),
             });
             end = start;
         }
     }
-    for &copy in copies {
+    for &copy in words.copies {
         let (q, t) = word_copy_at(body, copy)?;
         for (local, at) in [(q, copy), (t, copy + 1), (q, copy + 4), (t, copy + 5)] {
+            if !anchored(local) {
+                return None;
+            }
             reads.push(Read {
                 at,
                 local,
@@ -131,17 +170,40 @@ pub(super) fn element_pointers(
             });
         }
     }
+    let (mut shifts, mut converted) = (Vec::new(), Vec::new());
+    for access in accesses {
+        let (start, end) = (*access.expr.start(), *access.expr.end());
+        let expr = &body[start..=end];
+        let (local, at, constant, shift) = if let Some((local, constant)) = based(expr) {
+            (local, start, constant.map(|c| start + c), None)
+        } else if let Some((local, at, shift)) = shifted(expr) {
+            (local, start + at, None, Some(start + shift))
+        } else {
+            continue;
+        };
+        if !aligned.contains(&local) {
+            continue;
+        }
+        reads.push(Read {
+            at,
+            local,
+            constant,
+        });
+        shifts.extend(shift);
+        converted.push(access.at);
+    }
+    if words.merges.is_empty() && converted.is_empty() {
+        return None;
+    }
     let mut locals: Vec<u32> = reads.iter().map(|r| r.local).collect();
     locals.sort_unstable();
     locals.dedup();
-    if !locals.iter().all(|l| anchored(*l)) {
-        return None;
-    }
-    // A pointer's step moves it by a multiple of 16 bytes, as its anchor requires.
+    // A pointer's step moves it by a multiple of 4 bytes (its alignment requires it; 16 for
+    // an anchor).
     let mut steps = Vec::new();
     for local in &locals {
         if let Some(step) = derived.get(local) {
-            if !matches!(body[step.update], Operator::LocalSet { .. }) {
+            if !matches!(body[step.update], Operator::LocalSet { .. }) || step.step % 4 != 0 {
                 return None;
             }
             steps.push(Step {
@@ -155,6 +217,9 @@ pub(super) fn element_pointers(
         locals,
         reads,
         steps,
+        shifts,
+        accesses: converted,
+        merges: !words.merges.is_empty(),
     };
     let other_read = body.iter().enumerate().any(|(j, op)| {
         matches!(op, Operator::LocalGet { local_index } | Operator::LocalTee { local_index }
@@ -163,6 +228,45 @@ pub(super) fn element_pointers(
                 && !pointers.reads.iter().any(|r| r.at == j))
     });
     (!other_read).then_some(pointers)
+}
+
+/// `local.get p` or `local.get p  i32.const c  i32.add` (c a multiple of 4): the local and,
+/// for the second, the constant's index in `expr`.
+fn based(expr: &[Operator<'_>]) -> Option<(u32, Option<usize>)> {
+    match expr {
+        [Operator::LocalGet { local_index }] => Some((*local_index, None)),
+        [Operator::LocalGet { local_index }, Operator::I32Const { value }, Operator::I32Add]
+            if *value >= 0 && value % 4 == 0 =>
+        {
+            Some((*local_index, Some(1)))
+        }
+        _ => None,
+    }
+}
+
+/// `local.get b  X  i32.const k  i32.shl  i32.add` or `X  i32.const k  i32.shl  local.get b
+/// i32.add`, with k ≥ 2 and X not reading b: b, where it is read, and where k is (indices in
+/// `expr`).
+fn shifted(expr: &[Operator<'_>]) -> Option<(u32, usize, usize)> {
+    let [.., Operator::I32Const { value: k }, Operator::I32Shl, Operator::I32Add] = expr else {
+        let [rest @ .., Operator::I32Const { value: k }, Operator::I32Shl, Operator::LocalGet { local_index }, Operator::I32Add] =
+            expr
+        else {
+            return None;
+        };
+        let reads = |op: &Operator<'_>| matches!(op, Operator::LocalGet { local_index: l } | Operator::LocalTee { local_index: l } if l == local_index);
+        return ((2..32).contains(k) && !rest.iter().any(reads)).then_some((
+            *local_index,
+            expr.len() - 2,
+            expr.len() - 4,
+        ));
+    };
+    let Operator::LocalGet { local_index } = expr[0] else {
+        return None;
+    };
+    let x = &expr[1..expr.len() - 3];
+    let reads = |op: &Operator<'_>| matches!(op, Operator::LocalGet { local_index: l } | Operator::LocalTee { local_index: l } if *l == local_index);
+    ((2..32).contains(k) && !x.iter().any(reads)).then_some((local_index, 0, expr.len() - 3))
 }
 
 /// `local.get p  i32.const 2  (i32.shr_u | i32.shl)  local.set p` for each local: into element

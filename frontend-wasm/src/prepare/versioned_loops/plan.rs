@@ -10,7 +10,7 @@ use super::address::{
     evaluate, expression_start, is_store, sums_in, whole_elements, Sym, MAX_REACH,
 };
 use super::anchors::{residue, word_anchor, word_copy_at, Anchor, Residue};
-use super::element_pointers::{element_pointers, ElementPointers};
+use super::element_pointers::{element_pointers, ElementAccess, ElementPointers, WordAccesses};
 use super::shape::{counter, derived_locals, leaves_early, repeats_elsewhere, starts_constant};
 use super::shape::{Bound, Counter, Derived};
 use super::word_loads::{word_groups, word_load, writes_no_memory, ElementLoad, WordGroup};
@@ -124,6 +124,7 @@ pub(super) fn plan(
     let (mut residues, mut anchors) = (Vec::new(), Vec::new());
     let (mut word_loads, mut load_anchors) = (Vec::new(), Vec::new());
     let mut element_loads = Vec::new();
+    let mut element_accesses = Vec::new();
     let reads_ahead = writes_no_memory(body, callee);
     for (j, op) in body.iter().enumerate() {
         let Some((memarg, size)) = access(op) else {
@@ -165,6 +166,12 @@ pub(super) fn plan(
             aligned.push(j);
             align_counter |= align_start;
             align_bases.extend(align_local);
+            if size == 4 && memarg.offset.is_multiple_of(4) {
+                element_accesses.push(ElementAccess {
+                    at: j,
+                    expr: start..=address_end,
+                });
+            }
             if reads_ahead && !ors_counter && size == 4 {
                 element_loads.push(ElementLoad {
                     at: j,
@@ -213,7 +220,17 @@ pub(super) fn plan(
         add_anchors(&mut word_anchors, [anchor]);
     }
     let word_copies = word_copies(&scope, &covered, &mut word_anchors);
-    let elements = element_pointers(body, &word_merges, &word_copies, &word_anchors, &derived);
+    // Loads read a word ahead compute their byte addresses where a pass starts: their loops
+    // keep byte addresses.
+    if !word_loads.is_empty() || !groups.is_empty() {
+        element_accesses.clear();
+    }
+    let words = WordAccesses {
+        merges: &word_merges,
+        copies: &word_copies,
+        anchors: &word_anchors,
+    };
+    let elements = element_pointers(body, &words, &element_accesses, &align_bases, &derived);
     // The back edge's `local.get i` (form B) is its last read; any other after the step counts.
     let back_edge_read = body.iter().rposition(
         |op| matches!(op, Operator::LocalGet { local_index } if *local_index == counter.local),

@@ -131,9 +131,9 @@ fn a_step_tested_by_itself_and_invariant_addresses_are_covered() {
 #[test]
 fn merges_of_words_at_multiples_of_16_are_found() {
     // merge_words(p, p + 16, t) with p stepped by 32 and t unwritten (function 0 stands
-    // for the intrinsic), beside a covered load.
+    // for the intrinsic), beside a covered byte load (which keeps p a byte address).
     let body = "loop local.get 1 local.get 1 i32.const 16 i32.add local.get 3 call 0 \
-        local.get 1 i32.load drop local.get 1 i32.const 32 i32.add local.set 1 \
+        local.get 1 i32.load8_u drop local.get 1 i32.const 32 i32.add local.set 1 \
         local.get 2 i32.const 2 i32.add local.tee 2 br_if 0 end";
     let mut ops = ops(body);
     let mut offsets = vec![0; ops.len()];
@@ -141,6 +141,7 @@ fn merges_of_words_at_multiples_of_16_are_found() {
     // Every unrolled copy's call (four: the body is longer than 16 operators); the
     // one-at-a-time copy keeps the run-time test.
     assert_eq!(versioned.word_merges.len(), 4);
+    assert!(versioned.element_addressed.is_empty());
     assert!(versioned
         .word_merges
         .iter()
@@ -200,11 +201,16 @@ fn a_merge_levels_pointers_are_held_as_element_addresses() {
             .count()
     };
     assert_eq!((consts(4 + 8 * 15), consts(128), consts(64)), (1, 1, 1));
-    // A pointer also read by a load keeps its byte addresses.
-    let body = body.replace("call 0", "call 0 local.get 1 i32.load drop");
-    let mut ops = self::ops(&body);
-    let mut offsets = vec![0; ops.len()];
-    let versioned = version_loops(&mut ops, &mut offsets, &merge_words_at_0);
+    // An aligned 4-byte load at p takes an element address too (each copy's merge, copy and
+    // load); a byte load at p keeps p a byte address.
+    let with_load = |load: &str| {
+        let body = body.replace("call 0", &format!("call 0 local.get 1 {load} drop"));
+        let mut ops = self::ops(&body);
+        let mut offsets = vec![0; ops.len()];
+        version_loops(&mut ops, &mut offsets, &merge_words_at_0)
+    };
+    assert_eq!(with_load("i32.load offset=4").element_addressed.len(), 48);
+    let versioned = with_load("i32.load8_u");
     assert!(!versioned.word_merges.is_empty());
     assert!(versioned.element_addressed.is_empty() && versioned.read_offsets.is_empty());
 }

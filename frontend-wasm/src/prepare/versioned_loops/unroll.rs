@@ -115,7 +115,7 @@ pub(super) fn unroll<'b>(
     // Words are read ahead with the counter folded and no byte anchors (see below).
     let reads_words = fold && anchors.is_empty() && !load_anchors.is_empty();
     let elements = elements.filter(|e| !e.locals.is_empty());
-    let f = factor(len, reads_words, elements.is_some());
+    let f = factor(len, reads_words, elements.is_some_and(|e| e.merges));
     let reach = u64::from(counter.step.unsigned_abs()) * (f as u64 - 1);
     if reach >= u64::from(MAX_REACH) {
         return None;
@@ -190,6 +190,10 @@ pub(super) fn unroll<'b>(
             if let Some(e) = elements {
                 if e.in_step(j) {
                     ops.push(Operator::Nop);
+                    continue;
+                }
+                if let Some(op) = e.shifted_term(&kept, j) {
+                    ops.push(op);
                     continue;
                 }
                 if let (Some(read), Operator::I32Const { value }) =
