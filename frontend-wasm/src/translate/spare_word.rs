@@ -14,6 +14,8 @@ use super::*;
 /// The operands left above the spare word after `op`, given `above` before it, when `op`
 /// leaves the spare word in place: pushes, and adds and writes of operands above it.
 fn above_after(op: &Operator<'_>, above: usize) -> Option<usize> {
+    // (A `local.set` the translator carries leaves its value above the word instead: still in
+    // place.)
     match op {
         Operator::Nop => Some(above),
         Operator::LocalGet { .. } | Operator::I32Const { .. } => Some(above + 1),
@@ -36,7 +38,12 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             if matches!(op, Operator::Call { .. }) {
                 return above == 3 && self.takes_spare(j);
             }
-            if let Operator::LocalGet { local_index } | Operator::LocalSet { local_index } = op {
+            // A write may be carried on the stack instead (`translate_carried`), above the
+            // spare word, where the merge would not find it right under its addresses.
+            if let Operator::LocalSet { .. } = op {
+                return false;
+            }
+            if let Operator::LocalGet { local_index } = op {
                 if !self.reachable_above_spare(*local_index, above) {
                     return false;
                 }
@@ -87,9 +94,12 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         if consumed || above_after(&ops[at], above).is_some() {
             return Ok(());
         }
-        let keep = Self::felts_of_operands(&self.operands[last + 1..]);
-        self.drop_below(keep, 4)?;
-        self.operands.drain(last - 3..=last);
+        // Every spare word goes (one a merge did not take may lie under a newer one).
+        while let Some(last) = self.operands.iter().rposition(|o| o.spare) {
+            let keep = Self::felts_of_operands(&self.operands[last + 1..]);
+            self.drop_below(keep, 4)?;
+            self.operands.drain(last - 3..=last);
+        }
         Ok(())
     }
 

@@ -266,8 +266,11 @@ fn shifted(expr: &[Operator<'_>]) -> Option<(u32, usize, usize)> {
     };
     let x = &expr[1..expr.len() - 3];
     let reads = |op: &Operator<'_>| matches!(op, Operator::LocalGet { local_index: l } | Operator::LocalTee { local_index: l } if *l == local_index);
-    ((2..32).contains(k) && !x.is_empty() && !x.iter().any(reads))
-        .then_some((local_index, 0, expr.len() - 3))
+    ((2..32).contains(k) && !x.is_empty() && !x.iter().any(reads)).then_some((
+        local_index,
+        0,
+        expr.len() - 3,
+    ))
 }
 
 /// `local.get p  i32.const 2  (i32.shr_u | i32.shl)  local.set p` for each local: into element
