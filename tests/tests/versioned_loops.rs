@@ -311,6 +311,13 @@ fn unrolled_passes_and_their_remainders_agree_with_wasmi() {
             cases.push(("pointer_elements", args(&[0, p, t])));
         }
     }
+    for t in [1, 2, 5, 9, 20] {
+        for idx in [0, 1, 3, 5000] {
+            for base in [64, 66, end - 4 * t - 12] {
+                cases.push(("indexed_by_data", args(&[0, base, idx, t])));
+            }
+        }
+    }
     for t in [31, 32, 33, 100] {
         cases.push(("fill_indexed", args(&[0, 64, t])));
         cases.push(("pointer_elements", args(&[0, 512, t])));

@@ -247,7 +247,7 @@ fn based(expr: &[Operator<'_>]) -> Option<(u32, Option<usize>)> {
 /// `local.get b  X  i32.const k  i32.shl  i32.add` or `X  i32.const k  i32.shl  local.get b
 /// i32.add`, with k ≥ 2 and X not reading b: b, where it is read, and where k is (indices in
 /// `expr`).
-fn shifted(expr: &[Operator<'_>]) -> Option<(u32, usize, usize)> {
+pub(super) fn shifted(expr: &[Operator<'_>]) -> Option<(u32, usize, usize)> {
     let [.., Operator::I32Const { value: k }, Operator::I32Shl, Operator::I32Add] = expr else {
         let [rest @ .., Operator::I32Const { value: k }, Operator::I32Shl, Operator::LocalGet { local_index }, Operator::I32Add] =
             expr

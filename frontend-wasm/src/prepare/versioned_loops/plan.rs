@@ -10,7 +10,9 @@ use super::address::{
     evaluate, expression_start, is_store, sums_in, whole_elements, Sym, MAX_REACH,
 };
 use super::anchors::{residue, word_anchor, word_copy_at, Anchor, Residue};
-use super::element_pointers::{element_pointers, ElementAccess, ElementPointers, WordAccesses};
+use super::element_pointers::{
+    element_pointers, shifted, ElementAccess, ElementPointers, WordAccesses,
+};
 use super::shape::{counter, derived_locals, leaves_early, repeats_elsewhere, starts_constant};
 use super::shape::{Bound, Counter, Derived};
 use super::word_loads::{word_groups, word_load, writes_no_memory, ElementLoad, WordGroup};
@@ -145,6 +147,24 @@ pub(super) fn plan(
         let Some((group, constant, moves_by_words, align_start, align_local)) =
             grouped(sym, j, &counter, &derived)
         else {
+            // An address the test cannot bound (a data-dependent index) keeps its bounds
+            // check, but `B + (x << k)` with k ≥ 2 is whole elements when the test finds the
+            // base, which the loop never writes, a multiple of 4.
+            // (A `local.tee` of the address at its end leaves the value as it is.)
+            let expr = match &body[start..=address_end] {
+                [expr @ .., Operator::LocalTee { .. }] => expr,
+                expr => expr,
+            };
+            if let Some((base, _, shift)) = shifted(expr) {
+                let whole = whole_elements(op, size) && memarg.offset.is_multiple_of(4);
+                if whole
+                    && !written.contains(&base)
+                    && !matches!(body[start + shift], Operator::I32Const { value } if value < 2)
+                {
+                    aligned.push(j);
+                    align_bases.push(base);
+                }
+            }
             continue;
         };
         let k = constant + memarg.offset + u64::from(size) - 1;
