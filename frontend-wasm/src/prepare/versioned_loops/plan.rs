@@ -149,7 +149,8 @@ pub(super) fn plan(
         else {
             // An address the test cannot bound (a data-dependent index) keeps its bounds
             // check, but `B + (x << k)` with k ≥ 2 is whole elements when the test finds the
-            // base, which the loop never writes, a multiple of 4.
+            // base, which the loop never writes (`written` leaves out the counter's step, and
+            // the counter moves), a multiple of 4.
             // (A `local.tee` of the address at its end leaves the value as it is.)
             let expr = match &body[start..=address_end] {
                 [expr @ .., Operator::LocalTee { .. }] => expr,
@@ -158,6 +159,7 @@ pub(super) fn plan(
             if let Some((base, _, shift)) = shifted(expr) {
                 let whole = whole_elements(op, size) && memarg.offset.is_multiple_of(4);
                 if whole
+                    && base != counter.local
                     && !written.contains(&base)
                     && !matches!(body[start + shift], Operator::I32Const { value } if value < 2)
                 {
