@@ -316,7 +316,10 @@ fn unrolled_passes_and_their_remainders_agree_with_wasmi() {
             for base in [64, 66, end - 4 * t - 12] {
                 cases.push(("indexed_by_data", args(&[0, base, idx, t])));
             }
-            cases.push(("counter_plus_data", args(&[0, 4 * idx.min(1), 4 * idx.min(1) + t])));
+            cases.push((
+                "counter_plus_data",
+                args(&[0, 4 * idx.min(1), 4 * idx.min(1) + t]),
+            ));
         }
     }
     for t in [31, 32, 33, 100] {

@@ -147,25 +147,10 @@ pub(super) fn plan(
         let Some((group, constant, moves_by_words, align_start, align_local)) =
             grouped(sym, j, &counter, &derived)
         else {
-            // An address the test cannot bound (a data-dependent index) keeps its bounds
-            // check, but `B + (x << k)` with k ≥ 2 is whole elements when the test finds the
-            // base, which the loop never writes (`written` leaves out the counter's step, and
-            // the counter moves), a multiple of 4.
-            // (A `local.tee` of the address at its end leaves the value as it is.)
-            let expr = match &body[start..=address_end] {
-                [expr @ .., Operator::LocalTee { .. }] => expr,
-                expr => expr,
-            };
-            if let Some((base, _, shift)) = shifted(expr) {
-                let whole = whole_elements(op, size) && memarg.offset.is_multiple_of(4);
-                if whole
-                    && base != counter.local
-                    && !written.contains(&base)
-                    && !matches!(body[start + shift], Operator::I32Const { value } if value < 2)
-                {
-                    aligned.push(j);
-                    align_bases.push(base);
-                }
+            let whole = whole_elements(op, size) && memarg.offset.is_multiple_of(4);
+            if let Some(base) = indexed_base(&scope, start..=address_end).filter(|_| whole) {
+                aligned.push(j);
+                align_bases.push(base);
             }
             continue;
         };
@@ -409,6 +394,19 @@ fn word_copies(
         }
     }
     copies
+}
+
+/// The base `B` of an address `B + (x << k)` (k ≥ 2, optionally tee'd at its end) that the
+/// test cannot bound (x is data), when `B` is a local the loop never writes and not the
+/// counter (which moves): the access keeps its bounds check, but it is whole elements once the
+/// test finds `B` a multiple of 4.
+fn indexed_base(scope: &Scope<'_, '_>, expr: std::ops::RangeInclusive<usize>) -> Option<u32> {
+    let expr = match &scope.body[expr] {
+        [expr @ .., Operator::LocalTee { .. }] => expr,
+        expr => expr,
+    };
+    let (base, _, _) = shifted(expr)?;
+    (base != scope.counter.local && !scope.written.contains(&base)).then_some(base)
 }
 
 /// Adds each of `new` to `anchors` unless it is there already.
