@@ -47,7 +47,8 @@ pub(crate) struct FunctionFacts {
     word_merges: std::collections::HashSet<usize>,
     /// The first operators of 16-byte copies between addresses known multiples of 16.
     word_copies: std::collections::HashSet<usize>,
-    /// The word merges and copies among those whose address operands are element addresses.
+    /// The word merges and copies, and the 4-byte accesses, whose address operands are element
+    /// addresses.
     element_addressed: std::collections::HashSet<usize>,
     /// `local.get`s that read their local plus a number of elements.
     read_offsets: HashMap<usize, u32>,
@@ -136,9 +137,10 @@ impl FunctionFacts {
         self.word_merges.contains(&at)
     }
 
-    /// Whether the word merge or copy at operator `at` takes element addresses (its pointers
-    /// were divided by 4 for the pass, see `prepare/versioned_loops/element_pointers.rs`)
-    /// instead of byte addresses: no `div.4` before its word accesses.
+    /// Whether the word merge or copy, or the 4-byte access, at operator `at` takes element
+    /// addresses (its pointers were divided by 4 for the pass, see
+    /// `prepare/versioned_loops/element_pointers.rs`) instead of byte addresses: no `div.4`
+    /// before its accesses.
     pub(crate) fn element_addressed(&self, at: usize) -> bool {
         self.element_addressed.contains(&at)
     }

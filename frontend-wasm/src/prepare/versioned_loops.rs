@@ -84,9 +84,10 @@ pub(crate) struct Versioned {
     /// The `merge_words` calls of the unrolled copies whose three addresses are multiples of
     /// 16: the section runs only from anchors that keep them so.
     pub(crate) word_merges: HashSet<usize>,
-    /// The word merges and copies (their calls and first operators) of unrolled passes that
-    /// hold their pointers as element addresses (see `versioned_loops/element_pointers.rs`):
-    /// their address operands are element addresses, not byte addresses.
+    /// The word merges and copies (their calls and first operators) and the 4-byte accesses
+    /// of unrolled passes that hold their pointers as element addresses (see
+    /// `versioned_loops/element_pointers.rs`): their address operands are element addresses,
+    /// not byte addresses.
     pub(crate) element_addressed: HashSet<usize>,
     /// The `local.get`s of element pointers that read the local plus this many elements (the
     /// steps of the pass's earlier copies, which the pass makes once at its end).

@@ -42,27 +42,12 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 else {
                     return Ok(false);
                 };
-                // The locals the code in between uses must stay addressable (i64 values count
-                // two felts), and so must the carried value.
-                let slot_depth = ops[at + 1..at + carry.read]
-                    .iter()
-                    .filter_map(|op| match op {
-                        Operator::LocalGet { local_index }
-                        | Operator::LocalSet { local_index }
-                        | Operator::LocalTee { local_index } => {
-                            match self.locals[*local_index as usize].home {
-                                LocalHome::Stack { pos } => Some(self.stack_local_felts - pos + 1),
-                                _ => None,
-                            }
-                        }
-                        _ => None,
-                    })
-                    .max()
-                    .unwrap_or(0);
-                // (Without a sink, every slot: carrying a value makes the frame one deeper,
-                // which a function with many locals pays for in its other accesses.)
+                // What the code in between reaches must stay addressable (i64 values count two
+                // felts), and so must the carried value: for a value that sinks, the slots that
+                // code uses; otherwise every slot (carrying a value makes the frame one deeper,
+                // which a function with many locals pays for in its other accesses).
                 let slot_depth = if carry.sink > 0 {
-                    slot_depth
+                    self.deepest_slot(&ops[at + 1..at + carry.read])
                 } else {
                     self.stack_local_felts
                 };
@@ -110,6 +95,25 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             }
             _ => Ok(false),
         }
+    }
+
+    /// How deep below the operands the deepest stack slot that `ops` reads or writes reaches
+    /// (its high limb for an i64; 0 when they use none).
+    fn deepest_slot(&self, ops: &[Operator<'_>]) -> usize {
+        ops.iter()
+            .filter_map(|op| match op {
+                Operator::LocalGet { local_index }
+                | Operator::LocalSet { local_index }
+                | Operator::LocalTee { local_index } => {
+                    match self.locals[*local_index as usize].home {
+                        LocalHome::Stack { pos } => Some(self.stack_local_felts - pos + 1),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0)
     }
 
     /// The speculated-loop shape of the `loop` at `ops[at]`, when running its second part

@@ -148,13 +148,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         widen: &[&str],
     ) -> TResult<()> {
         if self.facts.element_addressed(self.at) {
-            self.pop();
-            self.element_offset(memarg);
-            self.emit("mem_load");
-            for op in widen {
-                self.emit(*op);
-            }
-            self.push(ty, false);
+            self.load_element(memarg, ty, widen);
             return Ok(());
         }
         let aligned = self.address_aligned(0);
@@ -218,10 +212,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
     /// of 4 (a felt has no byte-level form to assemble from two elements).
     pub(super) fn felt_load(&mut self, memarg: &MemArg) -> TResult<()> {
         if self.facts.element_addressed(self.at) {
-            self.pop();
-            self.element_offset(memarg);
-            self.emit("mem_load");
-            self.push(CoreType::I32, false);
+            self.load_element(memarg, CoreType::I32, &[]);
             return Ok(());
         }
         let aligned = self.address_aligned(0);
@@ -238,9 +229,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         if self.facts.element_addressed(self.at) {
             self.pop();
             self.pop();
-            self.emit("swap");
-            self.element_offset(memarg);
-            self.emit("mem_store");
+            self.store_element(memarg);
             return Ok(());
         }
         let aligned = self.address_aligned(1);
@@ -254,9 +243,28 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         Ok(())
     }
 
-    /// [a] -> [a + offset / 4]: the element of a 4-byte access whose address operand is
-    /// already an element address (an unrolled pass's element pointer, see
-    /// `prepare/versioned_loops/element_pointers.rs`; versioning covered its bounds).
+    /// A 4-byte load whose address operand is already an element address (an unrolled pass's
+    /// element pointer, see `prepare/versioned_loops/element_pointers.rs`; versioning covered
+    /// its bounds): element `a + offset / 4`, narrowed/extended by `widen` to type `ty`.
+    fn load_element(&mut self, memarg: &MemArg, ty: CoreType, widen: &[&str]) {
+        self.pop();
+        self.element_offset(memarg);
+        self.emit("mem_load");
+        for op in widen {
+            self.emit(*op);
+        }
+        self.push(ty, false);
+    }
+
+    /// [v, a] -> []: the store of a 4-byte value (its operands already popped) at an element
+    /// address, as [`Self::load_element`] loads.
+    fn store_element(&mut self, memarg: &MemArg) {
+        self.emit("swap");
+        self.element_offset(memarg);
+        self.emit("mem_store");
+    }
+
+    /// [a] -> [a + offset / 4]: the element of a 4-byte access at element address `a`.
     fn element_offset(&mut self, memarg: &MemArg) {
         if memarg.offset > 0 {
             self.emit(Inst::Imm(Op::Add, memarg.offset / 4));
@@ -283,10 +291,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             self.emit("drop");
         }
         if self.facts.element_addressed(self.at) {
-            // [v, a] -> [a, v], a an element address.
-            self.emit("swap");
-            self.element_offset(memarg);
-            self.emit("mem_store");
+            self.store_element(memarg);
             return Ok(());
         }
         // [v.., a] -> [a, v..]

@@ -277,13 +277,6 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         Ok(())
     }
 
-    /// `i32.add`/`i32.sub` of a constant (just pushed) to a value of known range, when the
-    /// range shows that the sum wraps around 2^32 in every case or in none: then it is a felt
-    /// `add`/`sub` of the right constant (2 cycles instead of 3–4), and the result's range is
-    /// known too. Returns whether it translated `op`.
-    /// An `i32.add` whose true sum lies in [0, 2^32) (an address of a versioned loop, a
-    /// counter value of an unrolled copy): a felt `add` (1 cycle, not 2), or a `sub` when the
-    /// constant just pushed is negative as an i32 (`i + (-8)` is `i - 8`, not `i + 2^32 - 8`).
     /// A covered address's `i << k` (k the constant just pushed): below the memory size, so
     /// the felt product (2 cycles; `u32shl.k` costs 4).
     fn nowrap_shl(&mut self) {
@@ -299,6 +292,9 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         self.push(CoreType::I32, false);
     }
 
+    /// An `i32.add` whose true sum lies in [0, 2^32) (an address of a versioned loop, a
+    /// counter value of an unrolled copy): a felt `add` (1 cycle, not 2), or a `sub` when the
+    /// constant just pushed is negative as an i32 (`i + (-8)` is `i - 8`, not `i + 2^32 - 8`).
     fn nowrap_add(&mut self) {
         const WRAP: u64 = 1 << 32;
         let negative = self.just_pushed.filter(|c| *c >= WRAP / 2 && *c < WRAP);
@@ -316,6 +312,10 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         self.push(CoreType::I32, false);
     }
 
+    /// `i32.add`/`i32.sub` of a constant (just pushed) to a value of known range, when the
+    /// range shows that the sum wraps around 2^32 in every case or in none: then it is a felt
+    /// `add`/`sub` of the right constant (2 cycles instead of 3–4), and the result's range is
+    /// known too. Returns whether it translated `op`.
     pub(super) fn ranged_sum(&mut self, op: &Operator<'_>) -> bool {
         const WRAP: u64 = 1 << 32;
         let n = self.operands.len();

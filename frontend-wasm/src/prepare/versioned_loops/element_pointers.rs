@@ -63,7 +63,8 @@ pub(super) struct ElementAccess {
     pub(super) expr: std::ops::RangeInclusive<usize>,
 }
 
-/// A read of an element pointer: a merge's address or a copy's `q` or `t`.
+/// A read of an element pointer: a merge's address, a copy's `q` or `t`, or the base of a
+/// 4-byte access.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Read {
     /// The `local.get`.

@@ -69,8 +69,8 @@ pub(super) struct Unrolled<'b> {
     /// Whether the passes read words ahead: the counter is folded (no copy writes it, so it
     /// keeps its value through a pass) and single iterations align the load anchors.
     pub(super) reads_words: bool,
-    /// Whether the passes hold the word merges' and copies' pointers as element addresses
-    /// (see `element_pointers.rs`).
+    /// Whether the passes hold the pointers of word merges and copies and of aligned 4-byte
+    /// accesses as element addresses (see `element_pointers.rs`).
     pub(super) elements: bool,
     /// The reads of element pointers (their index in `ops`) that add the steps the pass has
     /// not made yet, in elements.
@@ -114,7 +114,6 @@ pub(super) fn unroll<'b>(
     };
     // Words are read ahead with the counter folded and no byte anchors (see below).
     let reads_words = fold && anchors.is_empty() && !load_anchors.is_empty();
-    let elements = elements.filter(|e| !e.locals.is_empty());
     let f = factor(len, reads_words, elements.is_some_and(|e| e.merges));
     let reach = u64::from(counter.step.unsigned_abs()) * (f as u64 - 1);
     if reach >= u64::from(MAX_REACH) {
@@ -162,7 +161,8 @@ pub(super) fn unroll<'b>(
     ops.push(Operator::If {
         blockty: wasmparser::BlockType::Type(wasmparser::ValType::I32),
     });
-    // The word anchors are multiples of 16 here: the pointers become element addresses.
+    // The word anchors are multiples of 16 here, the aligned bases and pointers multiples of
+    // 4: the element pointers become element addresses.
     if let Some(e) = elements {
         ops.extend(convert(&e.locals, true));
     }
