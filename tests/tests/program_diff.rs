@@ -385,3 +385,50 @@ fn bool_ops_agree_with_wasmi() {
     // `or_low_bits` and `or_indices` add; `or_not_disjoint` keeps both of its `u32or`s.
     assert_eq!(count("u32or"), 2, "{masm}");
 }
+
+#[test]
+fn split_frames_agree_with_wasmi() {
+    let wat = include_str!("../fixtures/core/split_frames.wat");
+    let mut diff = Differential::from_wat(wat);
+    let mut cases: Vec<(&str, Vec<CoreValue>)> = Vec::new();
+    for seed in [0, 1, -1, 0x1234_5678] {
+        for n in [0, 1, 2, 64, 200] {
+            cases.push(("rounds", vec![i32v(seed), i32v(n)]));
+        }
+    }
+    for (n, s) in [(0, 0i64), (1, -1), (5, 0x1_0000_0003), (40, i64::MIN)] {
+        cases.push(("call_in_loop", vec![i32v(n), i64v(s)]));
+    }
+    for (d, v) in [(0, 0i64), (1, 5), (3, -7), (6, 0x7FFF_FFFF_FFFF)] {
+        cases.push(("walk", vec![i32v(d), i64v(v)]));
+    }
+    let n = diff.check(&cases);
+    assert_eq!(n, cases.len());
+    // The split really happened: `rounds` keeps some locals in procedure locals, but its loop
+    // (the only `while`) reads and writes none of them.
+    let wasm = wat::parse_str(wat).unwrap();
+    let masm = midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
+        .unwrap()
+        .masm_listing("test");
+    let rounds: Vec<&str> = masm
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| *l != "pub proc wasm_fn0")
+        .take_while(|l| *l != "end")
+        .collect();
+    let locals = masm
+        .lines()
+        .map(str::trim)
+        .take_while(|l| *l != "pub proc wasm_fn0")
+        .last()
+        .and_then(|l| {
+            l.strip_prefix("@locals(")?
+                .strip_suffix(')')?
+                .parse::<usize>()
+                .ok()
+        })
+        .expect("rounds has procedure locals");
+    assert!(locals > 0 && locals < 21, "@locals({locals})");
+    let in_loop = rounds.iter().skip_while(|l| **l != "while.true");
+    assert_eq!(in_loop.filter(|l| l.starts_with("loc_")).count(), 0);
+}

@@ -331,8 +331,9 @@ impl Inst {
     }
 
     /// The cycles it costs. Exact for the stack instructions, whose cost depends on the
-    /// depth (`dup.8` costs 3 but `dup.9` 1), and for the u32 comparisons and arithmetic the
-    /// rewrites trade; every other instruction, and a group, counts 1.
+    /// depth (`dup.8` costs 3 but `dup.9` 1), for the u32 comparisons and arithmetic the
+    /// rewrites trade, and for procedure-local accesses (which split frames trade against
+    /// stack slots); every other instruction, and a group, counts 1.
     pub fn cycles(&self) -> u64 {
         match self {
             Inst::Dup(8 | 10 | 12 | 14) => 3,
@@ -346,6 +347,9 @@ impl Inst {
                 Op::U32Gt | Op::U32Gte => 3,
                 Op::U32Lte => 4,
                 Op::U32Lt | Op::U32WrappingAdd | Op::U32WrappingMul | Op::U32Mod => 2,
+                // The frame pointer read and the address sum come with the access.
+                Op::LocLoad => 5,
+                Op::LocStore => 6,
                 _ => 1,
             },
             _ => 1,

@@ -9,7 +9,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         procs: &'m FunctionProcs,
         func: u32,
         attempt: &Attempt<'m, '_>,
-        memory_locals: bool,
+        homes: Homes,
     ) -> Self {
         let Attempt {
             body,
@@ -20,25 +20,53 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         let params_count = body.params;
         let results = body.results.clone();
 
+        let slotless = layout.slotless;
+        let params_felts: usize = local_types[..params_count].iter().map(|t| t.felts()).sum();
+        // Parameters deeper than the 16 addressable slots cannot be copied with `dup`: such a
+        // function moves all of them into procedure locals. Its callers are never export
+        // wrappers (core exports take at most 16 felts), so the stack below the arguments is
+        // at least 16 deep and popping them never shifts padding zeros in.
+        let pops_params = params_felts > MAX_REACH + 1;
+        let memory_locals = homes != Homes::Stack;
+        // A split frame's stack slots: the hottest locals, parameters too unless popped (a
+        // parameter's slot starts as a copy of its original).
+        let kept = match homes {
+            Homes::Split { stack_felts } => {
+                let first = if pops_params { params_count } else { 0 };
+                hottest_locals(local_types, first, layout, stack_felts)
+            }
+            Homes::Stack | Homes::Memory => Vec::new(),
+        };
+
         // Parameters keep the caller's order at the bottom of the frame; declared locals start
         // as zeros in any order, so the most used ones go on top, where every access is cheap.
+        // A split frame orders its stack slots the same way, parameters among them.
         let mut order: Vec<usize> = (0..local_types.len()).collect();
         let heat = |i: &usize| layout.heat.get(*i).copied().unwrap_or(0);
-        match layout.order {
-            LocalOrder::Index => {}
-            LocalOrder::Heat => order[params_count..].sort_by_key(heat),
-            LocalOrder::HeatWithTop(top) => {
-                order[params_count..].sort_by_key(|i| (*i == top, heat(i)));
-            }
+        let rank = |i: &usize| match layout.order {
+            LocalOrder::Index => (false, 0),
+            LocalOrder::Heat => (false, heat(i)),
+            LocalOrder::HeatWithTop(top) => (*i == top, heat(i)),
+        };
+        if kept.is_empty() {
+            order[params_count..].sort_by_key(rank);
+        } else {
+            order.sort_by_key(|i| (kept.contains(i), rank(i)));
         }
-        let slotless = layout.slotless;
         let mut homes = vec![LocalHome::Carried; local_types.len()];
-        let (mut stack_felts, mut mem_felts) = (0, 0);
+        // With procedure locals the parameters are copied there, but their originals stay at
+        // the bottom of the frame (unless popped): stack slots start above them.
+        let mut stack_felts = if memory_locals && !pops_params {
+            params_felts
+        } else {
+            0
+        };
+        let mut mem_felts = 0;
         for i in order {
             let felts = local_types[i].felts();
             homes[i] = if i >= params_count && slotless.get(i).copied().unwrap_or(false) {
                 LocalHome::Carried
-            } else if memory_locals {
+            } else if memory_locals && !kept.contains(&i) {
                 mem_felts += felts;
                 LocalHome::Memory {
                     index: mem_felts - felts,
@@ -55,13 +83,6 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             .zip(homes)
             .map(|(ty, home)| Local { ty: *ty, home })
             .collect();
-        let params_felts = local_types[..params_count].iter().map(|t| t.felts()).sum();
-        // Parameters deeper than the 16 addressable slots cannot be copied with `dup`: such a
-        // function moves all of them into procedure locals. Its callers are never export
-        // wrappers (core exports take at most 16 felts), so the stack below the arguments is
-        // at least 16 deep and popping them never shifts padding zeros in.
-        let pops_params = params_felts > MAX_REACH + 1;
-
         let mut tree = CodeTree::default();
         let root = tree.new_seq();
         let frames = vec![Frame {
@@ -88,13 +109,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             root,
             cur: root,
             locals,
-            stack_local_felts: if memory_locals && !pops_params {
-                params_felts
-            } else if memory_locals {
-                0
-            } else {
-                stack_felts
-            },
+            stack_local_felts: stack_felts,
             memory_local_felts: mem_felts,
             params_felts,
             pops_params: memory_locals && pops_params,
@@ -166,6 +181,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             code: Vec::new(),
             proc_locals: self.memory_local_felts,
             unused_slots: self.slot_used.iter().map(|used| !used).collect(),
+            finished: false,
         };
         Ok(translated)
     }
@@ -345,4 +361,33 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             offset: self.offset,
         })
     }
+}
+
+/// The locals from `first` on given stack slots in a split frame ([`Homes::Split`]): the most
+/// used ones (by [`Layout::heat`]) whose felts fit in `budget`; the rest live in procedure
+/// locals.
+fn hottest_locals(
+    local_types: &[CoreType],
+    first: usize,
+    layout: &Layout<'_>,
+    budget: usize,
+) -> Vec<usize> {
+    let heat = |i: usize| layout.heat.get(i).copied().unwrap_or(0);
+    let slotless = |i: usize| layout.slotless.get(i).copied().unwrap_or(false);
+    let mut declared: Vec<usize> = (first..local_types.len())
+        .filter(|i| !slotless(*i) && heat(*i) > 0)
+        .collect();
+    declared.sort_by_key(|i| (std::cmp::Reverse(heat(*i)), *i));
+    let mut left = budget;
+    declared
+        .into_iter()
+        .filter(|i| {
+            let felts = local_types[*i].felts();
+            let fits = felts <= left;
+            if fits {
+                left -= felts;
+            }
+            fits
+        })
+        .collect()
 }

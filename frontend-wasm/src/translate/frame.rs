@@ -85,16 +85,61 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 depth += local.ty.felts();
             }
             self.zero_declared_locals();
-        } else {
-            let zeros = self.stack_local_felts - self.params_felts;
-            for _ in 0..zeros / 4 {
-                self.emit("padw");
+        }
+        self.fill_slots()
+    }
+
+    /// Pushes the stack slots above the parameters' originals, lowest first: zeros for declared
+    /// locals, and for a split frame's parameters a copy of the original.
+    fn fill_slots(&mut self) -> TResult<()> {
+        let bottom = self.stack_params_felts();
+        let mut slots: Vec<(usize, usize)> = (0..self.locals.len())
+            .filter_map(|i| match self.locals[i].home {
+                LocalHome::Stack { pos } if pos >= bottom => Some((pos, i)),
+                _ => None,
+            })
+            .collect();
+        slots.sort_unstable();
+        // The felts pushed so far above the originals, and the zeros not yet pushed.
+        let (mut height, mut zeros) = (bottom, 0);
+        for (_, i) in slots {
+            let felts = self.locals[i].ty.felts();
+            if i >= self.params_count {
+                zeros += felts;
+                continue;
             }
-            for _ in 0..zeros % 4 {
-                self.emit("push.0");
+            height += zeros;
+            self.push_zeros(std::mem::take(&mut zeros));
+            // The original's felts, lowest first, from the bottom of the frame.
+            let original: usize = self.locals[..i].iter().map(|l| l.ty.felts()).sum();
+            for felt in 0..felts {
+                let n = self.reach(height - 1 - (original + felt))?;
+                self.emit(Inst::Dup(n as u8));
+                height += 1;
             }
         }
+        self.push_zeros(zeros);
         Ok(())
+    }
+
+    /// The felts of the frame's bottom that hold parameters: all of them, unless they were
+    /// popped into procedure locals.
+    fn stack_params_felts(&self) -> usize {
+        if self.pops_params {
+            0
+        } else {
+            self.params_felts
+        }
+    }
+
+    /// Pushes `count` zeros, a word at a time where it can.
+    fn push_zeros(&mut self, count: usize) {
+        for _ in 0..count / 4 {
+            self.emit("padw");
+        }
+        for _ in 0..count % 4 {
+            self.emit("push.0");
+        }
     }
 
     /// Zeroes the declared (non-parameter) locals: procedure locals are not cleared between

@@ -64,7 +64,7 @@ mod search;
 mod spare_word;
 
 pub use search::translate_function;
-use search::{Attempt, LocalOrder};
+use search::{Attempt, Homes, Layout, LocalOrder};
 
 const EXT8: [&str; 1] = ["exec.wasm_i32_extend8_s"];
 const EXT16: [&str; 1] = ["exec.wasm_i32_extend16_s"];
@@ -85,6 +85,8 @@ pub struct TranslatedFunction {
     /// Per local: declared (not a parameter) and its slot never read or written, because every
     /// value it held was carried on the stack (see [`crate::analysis::stack_carried`]) or it is unused.
     unused_slots: Vec<bool>,
+    /// Whether [`TranslatedFunction::masm_passes`] has run.
+    finished: bool,
 }
 
 /// Where a Wasm local lives.

@@ -25,7 +25,7 @@ pub fn translate_function(
 ) -> WasmResult<TranslatedFunction> {
     let heat = &body.heat;
     let layout = |order: LocalOrder| -> TResult<TranslatedFunction> {
-        let translate = |slotless: &[bool]| {
+        let translate = |slotless: &[bool], split: bool| {
             let layout = Layout {
                 slotless,
                 heat,
@@ -36,15 +36,31 @@ pub fn translate_function(
                 facts,
                 layout: &layout,
             };
-            translate_slots(module, procs, func, &attempt)
+            if split {
+                split_frames(module, procs, func, &attempt)
+            } else {
+                translate_slots(module, procs, func, &attempt)
+            }
         };
-        let first = translate(&[])?;
-        let chosen = if first.unused_slots.contains(&true) {
-            translate(&first.unused_slots).unwrap_or(first)
+        let first = translate(&[], false)?;
+        let (chosen, slotless) = if first.unused_slots.contains(&true) {
+            let slotless = first.unused_slots.clone();
+            match translate(&slotless, false) {
+                Ok(second) => (second, slotless),
+                Err(_) => (first, Vec::new()),
+            }
         } else {
-            first
+            (first, Vec::new())
         };
-        Ok(chosen.masm_passes())
+        let chosen = chosen.masm_passes();
+        // A frame in procedure locals: the split frames that fit compete with it.
+        if chosen.proc_locals == 0 {
+            return Ok(chosen);
+        }
+        match translate(&slotless, true) {
+            Ok(split) if split.estimated_cycles() < chosen.estimated_cycles() => Ok(split),
+            _ => Ok(chosen),
+        }
     };
     let mut best = match layout(LocalOrder::Heat) {
         Ok(t) => t,
@@ -126,9 +142,13 @@ pub(super) struct Layout<'l> {
 impl TranslatedFunction {
     /// Runs the MASM-level passes on the translated tree: jump threading
     /// ([`CodeTree::thread_jumps`]), then the final passes ([`CodeTree::finish`]).
+    /// Runs once: a split frame's translation is finished early to be priced.
     fn masm_passes(mut self) -> Self {
-        self.tree.thread_jumps(self.root);
-        self.code = self.tree.finish(self.root);
+        if !self.finished {
+            self.tree.thread_jumps(self.root);
+            self.code = self.tree.finish(self.root);
+            self.finished = true;
+        }
         self
     }
 
@@ -146,11 +166,63 @@ fn translate_slots(
     func: u32,
     attempt: &Attempt<'_, '_>,
 ) -> TResult<TranslatedFunction> {
-    let translate = |memory_locals| translate_once(module, procs, func, attempt, memory_locals);
-    match translate(false) {
-        Err(Abort::NeedsMemoryLocals | Abort::CannotSpeculate) => translate(true),
+    let translate = |homes| translate_once(module, procs, func, attempt, homes);
+    match translate(Homes::Stack) {
+        Err(Abort::NeedsMemoryLocals | Abort::CannotSpeculate) => translate(Homes::Memory),
         other => other,
     }
+}
+
+/// The cheapest split frame ([`Homes::Split`]) of a function whose locals do not all fit on
+/// the stack: the hottest declared locals keep stack slots, as many as still fit, and the rest
+/// go to procedure locals, so a loop's few hot locals cost a `dup` instead of a `loc_load`.
+/// The first few splits that fit, from the most slots down, are finished and priced.
+fn split_frames(
+    module: &ModuleInfo<'_>,
+    procs: &FunctionProcs,
+    func: u32,
+    attempt: &Attempt<'_, '_>,
+) -> TResult<TranslatedFunction> {
+    let mut best: Option<TranslatedFunction> = None;
+    let mut priced = 0;
+    for stack_felts in (1..=MAX_SPLIT_SLOTS).rev() {
+        if priced == MAX_SPLITS_PRICED {
+            break;
+        }
+        match translate_once(module, procs, func, attempt, Homes::Split { stack_felts }) {
+            Ok(t) => {
+                priced += 1;
+                let t = t.masm_passes();
+                if best
+                    .as_ref()
+                    .is_none_or(|b| t.estimated_cycles() < b.estimated_cycles())
+                {
+                    best = Some(t);
+                }
+            }
+            Err(Abort::Error(e)) => return Err(Abort::Error(e)),
+            Err(_) => {}
+        }
+    }
+    best.ok_or(Abort::NeedsMemoryLocals)
+}
+
+/// The most declared-local felts a split frame keeps on the stack.
+const MAX_SPLIT_SLOTS: usize = 14;
+
+/// Split frames priced per layout: the first few that fit, from the most stack slots down.
+const MAX_SPLITS_PRICED: usize = 3;
+
+/// Where a translation keeps the locals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Homes {
+    /// Every local in a stack slot.
+    Stack,
+    /// The hottest declared locals (up to this many felts) in stack slots, the rest in
+    /// procedure locals.
+    Split { stack_felts: usize },
+    /// Every local in procedure locals.
+    Memory,
 }
 
 /// What every translation attempt of one function shares.
@@ -167,10 +239,10 @@ fn translate_once(
     procs: &FunctionProcs,
     func: u32,
     attempt: &Attempt<'_, '_>,
-    memory_locals: bool,
+    homes: Homes,
 ) -> TResult<TranslatedFunction> {
     let run = |speculate: bool| {
-        let mut translator = FuncTranslator::new(module, procs, func, attempt, memory_locals);
+        let mut translator = FuncTranslator::new(module, procs, func, attempt, homes);
         translator.speculate = speculate;
         translator.run(attempt.body)
     };
