@@ -322,6 +322,20 @@ fn unrolled_passes_and_their_remainders_agree_with_wasmi() {
             ));
         }
     }
+    for t in [0, 1, 2, 5, 9, 20] {
+        // The last byte written is base + 4(t − 1) + 67: the first base is the last in bounds,
+        // the second traps at the last store.
+        for base in [64, 66, end - 4 * t - 64, end - 4 * t - 63] {
+            cases.push(("through_written", args(&[0, base, 4 * t])));
+        }
+        // Aligned bases, or the test would not take the loop: at end − 4t the last access of
+        // `written_before_step`, and that of `written_in_branch` when t − 1 is a multiple of
+        // 4 (its branch then adds 4), ends past the memory.
+        for base in [64, end - 4 * t - 4, end - 4 * t] {
+            cases.push(("written_before_step", args(&[0, base, t])));
+            cases.push(("written_in_branch", args(&[0, base, t])));
+        }
+    }
     for t in [31, 32, 33, 100] {
         cases.push(("fill_indexed", args(&[0, 64, t])));
         cases.push(("pointer_elements", args(&[0, 512, t])));

@@ -97,16 +97,38 @@ pub(super) fn is_store(op: &Operator<'_>) -> bool {
     crate::analysis::counted_loop::is_store(op) || matches!(op, Operator::F32Store { .. })
 }
 
+/// What evaluating an address expression relied on, besides the loop's shape.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Relied {
+    /// `i | c` read as `i + c` (the test must then check the counter's start).
+    pub(super) ors_counter: bool,
+    /// A local written earlier in the same iteration ([`Def`]): the expression's operators
+    /// alone do not give the address, so the passes that re-read them leave it alone.
+    pub(super) defs: bool,
+}
+
+/// A write of a local at the body's top level: every read after it and before the local's
+/// next write, in the same iteration, sees `sym` (no branch can skip a write that no construct
+/// of the body encloses). `None` when its value is not an address [`evaluate`] knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Def {
+    /// The index of the `local.set`/`local.tee` in the body.
+    pub(super) at: usize,
+    pub(super) sym: Option<Sym>,
+}
+
 /// The symbolic value of an address expression in a loop whose body writes the locals
 /// `written`. `(induction, stride)` is the counter and the size of its step. `i | c` (rustc's
 /// `i + c` for an `i` it knows is a multiple of 4) counts as `i + c` when the stride keeps `i`
-/// a multiple of 4; `ors_counter` is then set, and the test must check the counter's start.
+/// a multiple of 4 ([`Relied::ors_counter`]). `def(local, at)` is the value of a written local
+/// read at body index `at`, when a [`Def`] gives it; `expr` starts at body index `start`.
 pub(super) fn evaluate(
-    expr: &[Operator<'_>],
+    (expr, start): (&[Operator<'_>], usize),
     (induction, stride): (u32, u32),
     written: &HashSet<u32>,
     derived: &HashMap<u32, Derived>,
-    ors_counter: &mut bool,
+    def: &dyn Fn(u32, usize) -> Option<Sym>,
+    relied: &mut Relied,
 ) -> Sym {
     use Operator::*;
     let counter = |shift: u32, constant: u64| Sym::Sum {
@@ -116,7 +138,7 @@ pub(super) fn evaluate(
         constant,
     };
     let mut stack: Vec<Sym> = Vec::new();
-    for op in expr {
+    for (k, op) in expr.iter().enumerate() {
         let value = match op {
             // The step's `local.tee` leaves the stepped counter (the access comes after it).
             LocalTee { local_index } if *local_index == induction => {
@@ -136,6 +158,13 @@ pub(super) fn evaluate(
                 derived: None,
                 constant: 0,
             },
+            LocalGet { local_index } => match def(*local_index, start + k) {
+                Some(sym) => {
+                    relied.defs = true;
+                    sym
+                }
+                None => Sym::Unknown,
+            },
             // A `local.tee` of another local passes its operand on.
             LocalTee { .. } => stack.pop().unwrap_or(Sym::Unknown),
             I32Or => {
@@ -144,7 +173,7 @@ pub(super) fn evaluate(
                     (Some(a), Some(Sym::Const(c)))
                         if a == counter(0, 0) && c < 4 && stride.is_multiple_of(4) =>
                     {
-                        *ors_counter = true;
+                        relied.ors_counter = true;
                         add(a, Sym::Const(c))
                     }
                     _ => Sym::Unknown,

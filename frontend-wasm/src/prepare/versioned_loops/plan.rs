@@ -7,13 +7,15 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use wasmparser::Operator;
 
 use super::address::{
-    evaluate, expression_start, is_store, sums_in, whole_elements, Sym, MAX_REACH,
+    evaluate, expression_start, is_store, sums_in, whole_elements, Def, Relied, Sym, MAX_REACH,
 };
 use super::anchors::{residue, word_anchor, word_copy_at, Anchor, Residue};
 use super::element_pointers::{
     element_pointers, shifted, ElementAccess, ElementPointers, WordAccesses,
 };
-use super::shape::{counter, derived_locals, leaves_early, repeats_elsewhere, starts_constant};
+use super::shape::{
+    counter, derived_locals, leaves_early, repeats_elsewhere, starts_constant, with_depth,
+};
 use super::shape::{Bound, Counter, Derived};
 use super::word_loads::{word_groups, word_load, writes_no_memory, ElementLoad, WordGroup};
 use super::word_loads::{WordLoad, MAX_WORD_LOADS};
@@ -113,12 +115,14 @@ pub(super) fn plan(
     } else {
         HashMap::new()
     };
-    let scope = Scope {
+    let mut scope = Scope {
         body,
         counter: &counter,
         written: &written,
         derived: &derived,
+        defs: HashMap::new(),
     };
+    scope.find_defs();
     let mut reach = BTreeMap::new();
     let mut nowrap_ops = Vec::new();
     let mut covered = Vec::new();
@@ -143,7 +147,8 @@ pub(super) fn plan(
         let Some(start) = expression_start(body, address_end) else {
             continue;
         };
-        let (sym, ors_counter) = scope.evaluate(&body[start..=address_end]);
+        let (sym, relied) = scope.evaluate(start..address_end + 1);
+        let ors_counter = relied.ors_counter;
         let Some((group, constant, moves_by_words, align_start, align_local)) =
             grouped(sym, j, &counter, &derived)
         else {
@@ -173,13 +178,15 @@ pub(super) fn plan(
             aligned.push(j);
             align_counter |= align_start;
             align_bases.extend(align_local);
-            if size == 4 && memarg.offset.is_multiple_of(4) {
+            // The passes that re-read an address's operators leave alone one that relies on
+            // a local written in the iteration.
+            if size == 4 && memarg.offset.is_multiple_of(4) && !relied.defs {
                 element_accesses.push(ElementAccess {
                     at: j,
                     expr: start..=address_end,
                 });
             }
-            if reads_ahead && !ors_counter && size == 4 {
+            if reads_ahead && !ors_counter && !relied.defs && size == 4 {
                 element_loads.push(ElementLoad {
                     at: j,
                     expr: start..=address_end,
@@ -188,7 +195,7 @@ pub(super) fn plan(
                 });
             }
         }
-        if size <= 2 && !ors_counter {
+        if size <= 2 && !ors_counter && !relied.defs {
             let expr = start..=address_end;
             if let Some((anchor, residue)) = residue(body, expr, j, sym, &counter, &derived) {
                 residues.push(residue);
@@ -289,22 +296,72 @@ struct Scope<'s, 'b> {
     counter: &'s Counter,
     written: &'s HashSet<u32>,
     derived: &'s HashMap<u32, Derived>,
+    /// Per local written only at the body's top level, its writes in order.
+    defs: HashMap<u32, Vec<Def>>,
 }
 
 impl Scope<'_, '_> {
-    /// The symbolic value of the address expression `expr` (operators of the body), and
-    /// whether it read `i | c` as `i + c` (the test must then check the counter's start).
-    fn evaluate(&self, expr: &[Operator<'_>]) -> (Sym, bool) {
-        let mut ors_counter = false;
+    /// The symbolic value of the address expression `body[expr]`, and what it relied on.
+    fn evaluate(&self, expr: std::ops::Range<usize>) -> (Sym, Relied) {
+        let mut relied = Relied::default();
         let stride = self.counter.step.unsigned_abs();
         let sym = evaluate(
-            expr,
+            (&self.body[expr.clone()], expr.start),
             (self.counter.local, stride),
             self.written,
             self.derived,
-            &mut ors_counter,
+            &|local, at| self.def(local, at),
+            &mut relied,
         );
-        (sym, ors_counter)
+        (sym, relied)
+    }
+
+    /// The value of local `local` read at body index `at`, when its last write before `at` in
+    /// the same iteration is a [`Def`] and no step of the counter or of a pointer the value
+    /// depends on lies in between (the value would then be one step behind).
+    fn def(&self, local: u32, at: usize) -> Option<Sym> {
+        let writes = self.defs.get(&local)?;
+        let def = writes.iter().rev().find(|w| w.at < at)?;
+        let between = |update: usize| def.at < update && update < at;
+        let sym = def.sym?;
+        let Sym::Sum { shift, derived, .. } = sym else {
+            return Some(sym);
+        };
+        let stale = (shift.is_some() && between(self.counter.update))
+            || derived.is_some_and(|p| between(self.derived[&p].update));
+        (!stale).then_some(sym)
+    }
+
+    /// The writes of the locals other than the counter and its pointers that the body writes
+    /// only at its top level, each with its value when [`evaluate`] knows it.
+    fn find_defs(&mut self) {
+        let body = self.body;
+        let top_level = |op: &Operator<'_>, depth: u32| match written_local(op) {
+            Some(local) if depth == 0 => Some((local, true)),
+            Some(local) => Some((local, false)),
+            None => None,
+        };
+        let writes: Vec<(usize, u32, bool)> = with_depth(body)
+            .filter_map(|(j, depth, op)| top_level(op, depth).map(|(l, top)| (j, l, top)))
+            .collect();
+        // Locals written in a construct (or stepped) have no values here.
+        let excluded: HashSet<u32> = writes
+            .iter()
+            .filter(|(_, local, top)| {
+                !top || *local == self.counter.local || self.derived.contains_key(local)
+            })
+            .map(|(_, local, _)| *local)
+            .collect();
+        for (j, local, _) in writes {
+            if excluded.contains(&local) {
+                continue;
+            }
+            let start = j.checked_sub(1).and_then(|e| expression_start(body, e));
+            let sym = start
+                .map(|start| self.evaluate(start..j).0)
+                .filter(|sym| *sym != Sym::Unknown);
+            self.defs.entry(local).or_default().push(Def { at: j, sym });
+        }
     }
 }
 
@@ -341,7 +398,8 @@ fn word_merges(
                 word_aligned = None;
                 break;
             };
-            let (sym, ors_counter) = scope.evaluate(&body[start..end]);
+            let (sym, relied) = scope.evaluate(start..end);
+            let ors_counter = relied.ors_counter;
             if let Some((group, constant, ..)) = grouped(sym, j, counter, derived) {
                 let k = constant + 15;
                 if k < MAX_REACH {
@@ -353,7 +411,7 @@ fn word_merges(
             }
             match (
                 &mut word_aligned,
-                word_anchor(sym, counter, derived, ors_counter),
+                word_anchor(sym, counter, derived, ors_counter).filter(|_| !relied.defs),
             ) {
                 (Some(anchors), Some(anchor)) => anchors.extend(anchor),
                 _ => word_aligned = None,
@@ -385,8 +443,18 @@ fn word_copies(
             continue;
         }
         let anchor_of = |local: u32| {
-            let (sym, ors) = scope.evaluate(&[Operator::LocalGet { local_index: local }]);
-            word_anchor(sym, scope.counter, scope.derived, ors)
+            let get = [Operator::LocalGet { local_index: local }];
+            let mut relied = Relied::default();
+            let stride = scope.counter.step.unsigned_abs();
+            let sym = evaluate(
+                (&get, 0),
+                (scope.counter.local, stride),
+                scope.written,
+                scope.derived,
+                &|_, _| None,
+                &mut relied,
+            );
+            word_anchor(sym, scope.counter, scope.derived, relied.ors_counter)
         };
         if let (Some(q), Some(t)) = (anchor_of(q), anchor_of(t)) {
             copies.push(j);

@@ -180,7 +180,7 @@ fn single_step(body: &[Operator<'_>], local: u32) -> Option<(i32, usize)> {
 
 /// Each operator of `body` (a loop's body) with its index and the number of constructs open
 /// around it inside the body.
-fn with_depth<'a, 'b>(
+pub(super) fn with_depth<'a, 'b>(
     body: &'a [Operator<'b>],
 ) -> impl Iterator<Item = (usize, u32, &'a Operator<'b>)> {
     body.iter().enumerate().scan(0u32, |depth, (j, op)| {
