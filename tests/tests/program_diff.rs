@@ -149,6 +149,21 @@ fn memory_agrees_with_wasmi() {
     ] {
         cases.push(("copy_region", vec![i32v(d), i32v(s), i32v(n)]));
     }
+    for (d, n) in [
+        (0, 0),
+        (1, 0),
+        (2, 2),
+        (1, 3),
+        (3, 4),
+        (4, 4),
+        (64, 192),
+        (66, 190),
+        (67, 600),
+    ] {
+        for v in [0, 0xAB, -1, 0x1FF] {
+            cases.push(("fill_region", vec![i32v(d), i32v(v), i32v(n)]));
+        }
+    }
     cases.push(("started", vec![]));
     for a in [65_536, 131_068, 131_069, 131_072] {
         cases.push(("grow_then_touch", vec![i32v(a)]));
