@@ -5,6 +5,9 @@
 //! - [`loop_shapes`]: drops zero tests that can never branch and moves a loop's whole-body
 //!   block outside it (the shape speculated loops need);
 //! - [`rebased_induction`]: keeps a rotated loop's induction local at the offset it is read at;
+//! - [`rotating_locals`]: a counted loop that passes values along a chain of locals is
+//!   unrolled until the copies can be renamed away;
+//! - [`merged_stores`]: four byte stores that fill one 4-byte range become one store;
 //! - [`versioned_loops`]: a loop whose bound is fixed on entry tests once whether all its
 //!   addresses are in bounds and then runs a copy without bounds checks;
 //! - [`shared_bounds`]: one bounds check for the accesses of a straight-line run at one base.
@@ -17,7 +20,9 @@ use wasmparser::{FunctionBody, Operator};
 use crate::{module_env::ModuleInfo, WasmError, WasmResult};
 
 pub(crate) mod loop_shapes;
+pub(crate) mod merged_stores;
 pub(crate) mod rebased_induction;
+pub(crate) mod rotating_locals;
 pub(crate) mod shared_bounds;
 pub(crate) mod versioned_loops;
 
@@ -102,6 +107,8 @@ impl<'b> PreparedBody<'b> {
             |local| local_types.get(local as usize) == Some(&CoreType::I32),
             local_types.len(),
         );
+        rotating_locals::unroll_rotations(&mut ops, &mut offsets, &local_types);
+        merged_stores::merge_byte_stores(&mut ops, &mut offsets);
         let callee = |f: u32| match module.felt_intrinsic(f) {
             Some(i) if i.name == "merge_words" => versioned_loops::Callee::MergeWords,
             Some(i) if !i.uses_memory() => versioned_loops::Callee::Arithmetic,

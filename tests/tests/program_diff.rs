@@ -411,6 +411,123 @@ fn bool_ops_agree_with_wasmi() {
 }
 
 #[test]
+fn merged_stores_agree_with_wasmi() {
+    let wat = include_str!("../fixtures/core/merged_stores.wat");
+    let mut diff = Differential::from_wat(wat);
+    let mut cases: Vec<(&str, Vec<CoreValue>)> = Vec::new();
+    let top = 65_536;
+    for (p, n) in [
+        (0, 0),
+        (0, 4),
+        (0, 64),
+        (1, 64),
+        (2, 12),
+        (3, 8),
+        (100, 400),
+    ] {
+        for v in [0, 7, -1] {
+            cases.push(("fill4", vec![i32v(p), i32v(n), i32v(v)]));
+        }
+    }
+    // the last four bytes filled exactly, one byte past them, and the first round past the end
+    for p in [top - 16, top - 15, top - 12] {
+        cases.push(("fill4", vec![i32v(p), i32v(16), i32v(5)]));
+    }
+    for p in [0, 1, 2, 3, 17, top - 8, top - 7, top - 4, -4] {
+        for v in [0, 0x1234_5678, -1] {
+            cases.push(("offsets", vec![i32v(p), i32v(v)]));
+            cases.push(("reads_back", vec![i32v(p), i32v(v)]));
+            cases.push(("moves_base", vec![i32v(p), i32v(v)]));
+            cases.push(("overlap", vec![i32v(p), i32v(v)]));
+        }
+    }
+    for (p, q) in [
+        (0, 0),
+        (5, 9),
+        (-1, 1),
+        (-2, 0),
+        (-4, 0),
+        (top - 4, 0),
+        (top - 3, 0),
+    ] {
+        cases.push(("recomputed", vec![i32v(p), i32v(q), i32v(0x55)]));
+    }
+    let n = diff.check(&cases);
+    assert_eq!(n, cases.len());
+    // Merged where exact: those functions keep no byte store; the others keep all four.
+    let wasm = wat::parse_str(wat).unwrap();
+    let masm = midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
+        .unwrap()
+        .masm_listing("test");
+    let byte_stores = |proc: &str| {
+        masm.lines()
+            .map(str::trim)
+            .skip_while(|l| *l != proc)
+            .skip(1)
+            .take_while(|l| !l.starts_with("pub proc"))
+            .filter(|l| l.contains("wasm_store8") || l.contains("wasm_store_masked"))
+            .count()
+    };
+    for merged in ["pub proc wasm_fn2", "pub proc wasm_fn3"] {
+        assert_eq!(byte_stores(merged), 0, "{merged} merges its byte stores");
+    }
+    for kept in [
+        "pub proc wasm_fn4",
+        "pub proc wasm_fn5",
+        "pub proc wasm_fn6",
+    ] {
+        assert_eq!(byte_stores(kept), 4, "{kept} keeps its byte stores");
+    }
+}
+
+#[test]
+fn rotating_locals_agree_with_wasmi() {
+    let wat = include_str!("../fixtures/core/rotating_locals.wat");
+    let mut diff = Differential::from_wat(wat);
+    let mut cases: Vec<(&str, Vec<CoreValue>)> = Vec::new();
+    for seed in [0, 1, -1, 0x1234_5678, 0x6a09_e667] {
+        for f in ["sha_like_64", "sha_like_12", "sha_like_7"] {
+            cases.push((f, vec![i32v(seed)]));
+        }
+        cases.push(("tee_chain", vec![i32v(seed), i32v(seed ^ 0x55)]));
+        cases.push(("swap_pair", vec![i32v(seed), i32v(seed.wrapping_mul(3))]));
+        cases.push(("mixed_types", vec![i64v(i64::from(seed) << 20 | 0xABCD)]));
+    }
+    // the chains fed from memory: in bounds, the last in-bounds base, and bases that trap in
+    // the first, a middle and the last round
+    for base in [
+        0,
+        1000,
+        65_536 - 64,
+        65_536 - 63,
+        65_536 - 40,
+        65_536 - 4,
+        65_536,
+    ] {
+        cases.push(("mem_rounds", vec![i32v(base)]));
+    }
+    let n = diff.check(&cases);
+    assert_eq!(n, cases.len());
+    // The rewrite happened: the rounds are unrolled by the largest factor of the trip count
+    // among 8, 4 and 2, and a loop of 7 rounds stays as it is.
+    let wasm = wat::parse_str(wat).unwrap();
+    let masm = midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
+        .unwrap()
+        .masm_listing("test");
+    let rotations = |proc: &str| {
+        masm.lines()
+            .map(str::trim)
+            .skip_while(|l| *l != proc)
+            .take_while(|l| *l != "end")
+            .filter(|l| *l == "u32rotl.26")
+            .count()
+    };
+    assert_eq!(rotations("pub proc wasm_fn0"), 8, "64 rounds unroll by 8");
+    assert_eq!(rotations("pub proc wasm_fn1"), 4, "12 rounds unroll by 4");
+    assert_eq!(rotations("pub proc wasm_fn2"), 1, "7 rounds stay");
+}
+
+#[test]
 fn split_frames_agree_with_wasmi() {
     let wat = include_str!("../fixtures/core/split_frames.wat");
     let mut diff = Differential::from_wat(wat);

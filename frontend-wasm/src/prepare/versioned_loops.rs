@@ -49,6 +49,7 @@ mod shape;
 mod unroll;
 mod word_loads;
 
+pub(crate) use address::expression_start;
 use address::is_store;
 use anchors::Anchor;
 use guard::guard;

@@ -31,7 +31,7 @@ pub(super) enum Sym {
 
 /// The index where the expression that leaves one value and ends at `body[end]` starts, for
 /// expressions of plain operators with one result.
-pub(super) fn expression_start(body: &[Operator<'_>], end: usize) -> Option<usize> {
+pub(crate) fn expression_start(body: &[Operator<'_>], end: usize) -> Option<usize> {
     let mut need = 1usize;
     let mut at = end + 1;
     while need > 0 {
