@@ -8,6 +8,7 @@
 //! - [`rotating_locals`]: a counted loop that passes values along a chain of locals is
 //!   unrolled until the copies can be renamed away;
 //! - [`merged_stores`]: four byte stores that fill one 4-byte range become one store;
+//! - [`disjoint_ors`]: an `or` of operands that share no bit is an `xor`;
 //! - [`versioned_loops`]: a loop whose bound is fixed on entry tests once whether all its
 //!   addresses are in bounds and then runs a copy without bounds checks;
 //! - [`shared_bounds`]: one bounds check for the accesses of a straight-line run at one base.
@@ -19,6 +20,7 @@ use wasmparser::{FunctionBody, Operator};
 
 use crate::{module_env::ModuleInfo, WasmError, WasmResult};
 
+pub(crate) mod disjoint_ors;
 pub(crate) mod loop_shapes;
 pub(crate) mod merged_stores;
 pub(crate) mod rebased_induction;
@@ -109,6 +111,7 @@ impl<'b> PreparedBody<'b> {
         );
         rotating_locals::unroll_rotations(&mut ops, &mut offsets, &local_types);
         merged_stores::merge_byte_stores(&mut ops, &mut offsets);
+        disjoint_ors::xor_disjoint_ors(&mut ops);
         let callee = |f: u32| match module.felt_intrinsic(f) {
             Some(i) if i.name == "merge_words" => versioned_loops::Callee::MergeWords,
             Some(i) if !i.uses_memory() => versioned_loops::Callee::Arithmetic,

@@ -411,6 +411,60 @@ fn bool_ops_agree_with_wasmi() {
 }
 
 #[test]
+fn disjoint_ors_agree_with_wasmi() {
+    let wat = include_str!("../fixtures/core/disjoint_ors.wat");
+    let mut diff = Differential::from_wat(wat);
+    let mut cases: Vec<(&str, Vec<CoreValue>)> = Vec::new();
+    let values = [
+        0,
+        1,
+        -1,
+        0x1234_5678,
+        0x8000_0001u32 as i32,
+        0x00FF_FF00,
+        0x7F7F_7F7F,
+    ];
+    for &x in &values {
+        cases.push(("bswap", vec![i32v(x)]));
+        cases.push(("bswap_rot", vec![i32v(x)]));
+        for &y in &values {
+            cases.push(("overlap", vec![i32v(x), i32v(y)]));
+            cases.push((
+                "select",
+                vec![i32v(x), i32v(y), i32v(y.rotate_left(7) ^ 0x55)],
+            ));
+            cases.push(("pack64", vec![i32v(x), i32v(y), i32v(x ^ y)]));
+        }
+    }
+    let n = diff.check(&cases);
+    assert_eq!(n, cases.len());
+    // The proven ones lost every `u32or`; `overlap` keeps its three.
+    let wasm = wat::parse_str(wat).unwrap();
+    let masm = midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
+        .unwrap()
+        .masm_listing("test");
+    let ors = |proc: &str| {
+        masm.lines()
+            .map(str::trim)
+            .skip_while(|l| *l != proc)
+            .skip(1)
+            .take_while(|l| !l.starts_with("pub proc"))
+            .filter(|l| l.starts_with("u32or"))
+            .count()
+    };
+    let proven = [
+        "pub proc wasm_fn0",
+        "pub proc wasm_fn1",
+        "pub proc wasm_fn2",
+        "pub proc wasm_fn3",
+    ];
+    for proven in proven {
+        assert_eq!(ors(proven), 0, "{proven}");
+    }
+    assert_eq!(ors("pub proc wasm_fn4"), 3);
+}
+
+#[test]
 fn merged_stores_agree_with_wasmi() {
     let wat = include_str!("../fixtures/core/merged_stores.wat");
     let mut diff = Differential::from_wat(wat);

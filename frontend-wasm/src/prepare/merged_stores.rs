@@ -2,8 +2,8 @@
 //!
 //! Compilers write a buffer four bytes per iteration as four `i32.store8`s at `p`, `p + 3`,
 //! `p + 2`, `p + 1` (in any order). On Miden each byte store is a read-modify-write of its
-//! element; one `i32.store` of `b0 + (b1 << 8) + (b2 << 16) + (b3 << 24)` (each `bk` masked to
-//! its byte, so the sum is the bitwise or) writes the same four bytes, little-endian as Wasm
+//! element; one `i32.store` of `b0 ^ (b1 << 8) ^ (b2 << 16) ^ (b3 << 24)` (each `bk` masked to
+//! its byte, so the parts share no bit and `xor` is their bitwise or) writes the same four bytes, little-endian as Wasm
 //! stores them, and in a versioned loop whose test checks `p` aligned it is a single element
 //! store. The rewrite is done on the operators before translation, and only where it is exact:
 //!
@@ -211,7 +211,7 @@ fn same_base(
 }
 
 impl Run {
-    /// The merged store: `x`, each value masked and shifted to its byte and added, then one
+    /// The merged store: `x`, each value masked and shifted to its byte and joined, then one
     /// `i32.store` at offset `o`.
     fn emit<'b>(&self, ops: &[Operator<'b>], offsets: &[u64]) -> (Vec<Operator<'b>>, Vec<u64>) {
         let mut out: Vec<Operator<'b>> = ops[self.base.clone()].to_vec();
@@ -232,7 +232,7 @@ impl Run {
                 ]);
             }
             if k > 0 {
-                out.push(Operator::I32Add);
+                out.push(Operator::I32Xor);
             }
             let at = offsets[self.stores[k]];
             offs.extend(offsets[part.value.clone()].iter().copied());
