@@ -597,6 +597,9 @@ fn split_frames_agree_with_wasmi() {
     for (d, v) in [(0, 0i64), (1, 5), (3, -7), (6, 0x7FFF_FFFF_FFFF)] {
         cases.push(("walk", vec![i32v(d), i64v(v)]));
     }
+    for x in [0, 1, 5, -1] {
+        cases.push(("twice", vec![i32v(x)]));
+    }
     let n = diff.check(&cases);
     assert_eq!(n, cases.len());
     // The split really happened: `rounds` keeps some locals in procedure locals, but its loop

@@ -336,6 +336,23 @@ fn unrolled_passes_and_their_remainders_agree_with_wasmi() {
             cases.push(("written_in_branch", args(&[0, base, t])));
         }
     }
+    // Aligned and unaligned bases, the last 64 bytes of memory, and one byte past them at
+    // the load and at the store.
+    for pages in [0, 1] {
+        let end = PAGE * (1 + pages);
+        for (b, w) in [
+            (0, 1024),
+            (1, 1024),
+            (4, 1026),
+            (end - 64, 0),
+            (end - 63, 0),
+            (0, end - 64),
+            (0, end - 60),
+            (-64, 0),
+        ] {
+            cases.push(("constant_range_based", args(&[pages, b, w])));
+        }
+    }
     for t in [31, 32, 33, 100] {
         cases.push(("fill_indexed", args(&[0, 64, t])));
         cases.push(("pointer_elements", args(&[0, 512, t])));

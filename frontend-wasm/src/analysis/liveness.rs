@@ -19,6 +19,8 @@ pub struct Liveness {
     after_loops: HashMap<usize, Vec<bool>>,
     /// Per operator: a `local.get` after which its local is dead.
     last_reads: Vec<bool>,
+    /// Live where the body starts: the locals some path reads before writing.
+    entry: Vec<bool>,
 }
 
 impl Liveness {
@@ -34,6 +36,12 @@ impl Liveness {
     /// The live locals right after the `loop` opened at operator `opener` ends.
     pub fn after_loop(&self, opener: usize) -> Option<&[bool]> {
         self.after_loops.get(&opener).map(Vec::as_slice)
+    }
+
+    /// The live locals where the body starts: a declared local outside this set is written
+    /// before any read on every path, so its initial zero is never seen.
+    pub fn at_entry(&self) -> &[bool] {
+        &self.entry
     }
 
     /// Whether operator `at` is a `local.get` whose local no path reads again before writing it.
@@ -164,6 +172,7 @@ pub fn analyze(ops: &[Operator<'_>], locals: usize) -> Liveness {
                 labels,
                 after_loops,
                 last_reads,
+                entry: live,
             };
         }
     }

@@ -32,6 +32,10 @@
 //! before, so a program that traps still traps at the same access. Loops that can leave early
 //! are left alone: they are mostly searches of a few iterations, fewer than the test costs.
 //!
+//! A bound that is a constant, with a counter that starts from one, is a counted loop
+//! (`analysis::counted_loop`) whose addresses of the counter alone are checked once before it
+//! without a copy; such a loop is versioned only for the accesses at a base or a pointer.
+//!
 //! Only innermost loops of a bounded size are copied, so a body at most doubles.
 
 use std::collections::{HashMap, HashSet};

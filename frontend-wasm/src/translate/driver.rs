@@ -134,7 +134,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
 
     /// Translates the body.
     pub(super) fn run(mut self, prepared: &PreparedBody<'_>) -> TResult<TranslatedFunction> {
-        self.prologue()?;
+        self.prologue(&prepared.ops)?;
         let (ops, offsets) = (&prepared.ops[..], &prepared.offsets[..]);
         self.shared_checks = prepared.shared_checks.clone();
         let mut at = 0;

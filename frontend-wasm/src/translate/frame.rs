@@ -62,13 +62,13 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
     // Prologue, epilogue and locals
     // ---------------------------------------------------------------------------------------
 
-    pub(super) fn prologue(&mut self) -> TResult<()> {
+    pub(super) fn prologue(&mut self, ops: &[Operator<'_>]) -> TResult<()> {
         if self.pops_params {
             // The last parameter is on top, its low limb first.
             for local in self.locals[..self.params_count].to_vec().iter().rev() {
                 self.store_memory_local(*local);
             }
-            self.zero_declared_locals();
+            self.zero_declared_locals(ops);
         } else if self.memory_local_felts > 0 {
             // Copy params into procedure locals. The originals stay on the stack until the
             // epilogue, so the stack never shrinks below the caller's view of it (a `call`ed
@@ -84,7 +84,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 }
                 depth += local.ty.felts();
             }
-            self.zero_declared_locals();
+            self.zero_declared_locals(ops);
         }
         self.fill_slots()
     }
@@ -142,10 +142,24 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         }
     }
 
-    /// Zeroes the declared (non-parameter) locals: procedure locals are not cleared between
-    /// calls.
-    pub(super) fn zero_declared_locals(&mut self) {
-        for local in self.locals.clone().iter().skip(self.params_count) {
+    /// Zeroes the declared (non-parameter) locals that some path reads before writing:
+    /// procedure locals are not cleared between calls.
+    pub(super) fn zero_declared_locals(&mut self, ops: &[Operator<'_>]) {
+        let live = self
+            .facts
+            .liveness(ops, self.locals.len())
+            .at_entry()
+            .to_vec();
+        for (i, local) in self
+            .locals
+            .clone()
+            .iter()
+            .enumerate()
+            .skip(self.params_count)
+        {
+            if !live.get(i).copied().unwrap_or(true) {
+                continue;
+            }
             if let LocalHome::Memory { index } = local.home {
                 for limb in 0..local.ty.felts() {
                     self.emit("push.0");

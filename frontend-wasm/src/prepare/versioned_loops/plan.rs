@@ -20,6 +20,11 @@ use super::shape::{Bound, Counter, Derived};
 use super::word_loads::{word_groups, word_load, writes_no_memory, ElementLoad, WordGroup};
 use super::word_loads::{WordLoad, MAX_WORD_LOADS};
 use super::{Callee, MAX_BODY};
+use crate::prepare::loop_shapes::constant_set_on_entry;
+
+/// The fewest iterations a loop over a constant range must run for its test to pay: about the
+/// cost of the test in single checks saved.
+const MIN_CONSTANT_TRIPS: u64 = 16;
 use crate::analysis::counted_loop::{body_len, written_local};
 use crate::prepare::shared_bounds::access;
 
@@ -88,7 +93,19 @@ pub(super) fn plan(
     let counter = counter(body)?;
     let constant_range =
         matches!(counter.bound, Bound::Const(_)) && starts_constant(ops, loop_at, counter.local);
-    if counter.step == 0 || constant_range {
+    // Over a constant range the trip count is known: a short loop does not pay for the test.
+    let trips = match (counter.bound, constant_set_on_entry(ops, loop_at)) {
+        (Bound::Const(n), Some((_, start))) if constant_range && counter.step != 0 => {
+            let span = if counter.step > 0 {
+                (n as u32).wrapping_sub(start as u32)
+            } else {
+                (start as u32).wrapping_sub(n as u32)
+            };
+            Some(u64::from(span) / u64::from(counter.step.unsigned_abs()))
+        }
+        _ => None,
+    };
+    if counter.step == 0 || trips.is_some_and(|t| t < MIN_CONSTANT_TRIPS) {
         return None;
     }
     // The step must move i towards the bound: up for both tests, down only with `ne`.
@@ -260,8 +277,14 @@ pub(super) fn plan(
         Group::Pointer { local, .. } => Some(derived[local].update - 1),
         Group::Counter { .. } | Group::Invariant { .. } => None,
     }));
-    // Invariant addresses alone are checked once per iteration as cheaply as the test would.
-    let moving = |group: &Group| !matches!(group, Group::Invariant { .. });
+    // Invariant addresses alone are checked once per iteration as cheaply as the test would;
+    // in a loop over a constant range, addresses of the counter alone are checked once
+    // before it already (`analysis::counted_loop`): only a base or a pointer calls for a test.
+    let moving = |group: &Group| match group {
+        Group::Invariant { .. } => false,
+        Group::Counter { base: None, .. } => !constant_range,
+        Group::Counter { .. } | Group::Pointer { .. } => true,
+    };
     let reads_counter = reach
         .keys()
         .any(|group| matches!(group, Group::Counter { .. }));
