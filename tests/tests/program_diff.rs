@@ -4,6 +4,26 @@
 use midenc_abi::CoreValue;
 use midenc_tests::{i32v, i64v, Differential};
 
+/// The MASM listing midenc makes of a WAT module.
+fn listing(wat: &str) -> String {
+    let wasm = wat::parse_str(wat).unwrap();
+    midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
+        .unwrap()
+        .masm_listing("test")
+}
+
+/// How many instruction lines of procedure `proc` (as `pub proc wasm_fn3`) in a listing
+/// satisfy `pred`.
+fn count_in(masm: &str, proc: &str, pred: impl Fn(&str) -> bool) -> usize {
+    masm.lines()
+        .map(str::trim)
+        .skip_while(|l| *l != proc)
+        .skip(1)
+        .take_while(|l| !l.starts_with("pub proc"))
+        .filter(|l| pred(l))
+        .count()
+}
+
 #[test]
 fn control_flow_agrees_with_wasmi() {
     let mut diff = Differential::from_wat(include_str!("../fixtures/core/control.wat"));
@@ -225,10 +245,7 @@ fn stack_carried_locals_agree_with_wasmi() {
     diff.check(&cases);
     // Carried locals need no slot: a function's frame is its parameters plus what its prologue
     // pushes (`push.N`, `padw`) for the locals that keep one.
-    let wasm = wat::parse_str(wat).unwrap();
-    let masm = midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
-        .unwrap()
-        .masm_listing("test");
+    let masm = listing(wat);
     let slots = |name: &str| -> usize {
         let start = masm
             .find(&format!("proc {name}\n"))
@@ -399,10 +416,7 @@ fn bool_ops_agree_with_wasmi() {
     }
     diff.check(&cases);
     // The comparisons' `or`/`and` are felt instructions; `not_bool` keeps `u32and` twice.
-    let wasm = wat::parse_str(wat).unwrap();
-    let masm = midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
-        .unwrap()
-        .masm_listing("test");
+    let masm = listing(wat);
     let count = |op: &str| masm.lines().filter(|l| l.trim() == op).count();
     assert_eq!(count("or"), 2, "{masm}");
     assert_eq!(count("and"), 1, "{masm}");
@@ -439,19 +453,8 @@ fn disjoint_ors_agree_with_wasmi() {
     let n = diff.check(&cases);
     assert_eq!(n, cases.len());
     // The proven ones lost every `u32or`; `overlap` keeps its three.
-    let wasm = wat::parse_str(wat).unwrap();
-    let masm = midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
-        .unwrap()
-        .masm_listing("test");
-    let ors = |proc: &str| {
-        masm.lines()
-            .map(str::trim)
-            .skip_while(|l| *l != proc)
-            .skip(1)
-            .take_while(|l| !l.starts_with("pub proc"))
-            .filter(|l| l.starts_with("u32or"))
-            .count()
-    };
+    let masm = listing(wat);
+    let ors = |proc: &str| count_in(&masm, proc, |l| l.starts_with("u32or"));
     let proven = [
         "pub proc wasm_fn0",
         "pub proc wasm_fn1",
@@ -509,18 +512,11 @@ fn merged_stores_agree_with_wasmi() {
     let n = diff.check(&cases);
     assert_eq!(n, cases.len());
     // Merged where exact: those functions keep no byte store; the others keep all four.
-    let wasm = wat::parse_str(wat).unwrap();
-    let masm = midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
-        .unwrap()
-        .masm_listing("test");
+    let masm = listing(wat);
     let byte_stores = |proc: &str| {
-        masm.lines()
-            .map(str::trim)
-            .skip_while(|l| *l != proc)
-            .skip(1)
-            .take_while(|l| !l.starts_with("pub proc"))
-            .filter(|l| l.contains("wasm_store8") || l.contains("wasm_store_masked"))
-            .count()
+        count_in(&masm, proc, |l| {
+            l.contains("wasm_store8") || l.contains("wasm_store_masked")
+        })
     };
     for merged in ["pub proc wasm_fn2", "pub proc wasm_fn3"] {
         assert_eq!(byte_stores(merged), 0, "{merged} merges its byte stores");
@@ -564,18 +560,8 @@ fn rotating_locals_agree_with_wasmi() {
     assert_eq!(n, cases.len());
     // The rewrite happened: the rounds are unrolled by the largest factor of the trip count
     // among 8, 4 and 2, and a loop of 7 rounds stays as it is.
-    let wasm = wat::parse_str(wat).unwrap();
-    let masm = midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
-        .unwrap()
-        .masm_listing("test");
-    let rotations = |proc: &str| {
-        masm.lines()
-            .map(str::trim)
-            .skip_while(|l| *l != proc)
-            .take_while(|l| *l != "end")
-            .filter(|l| *l == "u32rotl.26")
-            .count()
-    };
+    let masm = listing(wat);
+    let rotations = |proc: &str| count_in(&masm, proc, |l| l == "u32rotl.26");
     assert_eq!(rotations("pub proc wasm_fn0"), 8, "64 rounds unroll by 8");
     assert_eq!(rotations("pub proc wasm_fn1"), 4, "12 rounds unroll by 4");
     assert_eq!(rotations("pub proc wasm_fn2"), 1, "7 rounds stay");
@@ -604,10 +590,7 @@ fn split_frames_agree_with_wasmi() {
     assert_eq!(n, cases.len());
     // The split really happened: `rounds` keeps some locals in procedure locals, but its loop
     // (the only `while`) reads and writes none of them.
-    let wasm = wat::parse_str(wat).unwrap();
-    let masm = midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
-        .unwrap()
-        .masm_listing("test");
+    let masm = listing(wat);
     let rounds: Vec<&str> = masm
         .lines()
         .map(str::trim)
