@@ -71,7 +71,7 @@ fn byte_run(ops: &[Operator<'_>], at: usize) -> Option<Run> {
     let mut stores = [0; 4];
     let mut next = at;
     let mut base = 0..0;
-    for k in 0..4 {
+    for (k, slot) in stores.iter_mut().enumerate() {
         let (store, value, address) = byte_store_after(ops, next)?;
         let (x, added) = split_added(ops, address.clone());
         if k == 0 {
@@ -93,7 +93,7 @@ fn byte_run(ops: &[Operator<'_>], at: usize) -> Option<Run> {
             added,
             memarg,
         });
-        stores[k] = store;
+        *slot = store;
         next = store + 1;
     }
     let parts: [ByteStore; 4] = parts.try_into().ok()?;

@@ -345,11 +345,11 @@ impl Unrolled {
             })
             .collect::<Option<_>>()?;
         let preferred: BTreeSet<u32> = wanted.values().flatten().copied().collect();
-        for v in 0..values.len() {
-            if values[v].home.is_some() {
+        for (v, value) in values.iter_mut().enumerate() {
+            if value.home.is_some() {
                 continue;
             }
-            let (def, ty) = (values[v].def, values[v].ty);
+            let (def, ty) = (value.def, value.ty);
             let free = |l: &u32| busy_until[l] < def && types.get(*l as usize) == Some(&ty);
             let own = wanted
                 .get(&v)
@@ -362,11 +362,11 @@ impl Unrolled {
                         .copied()
                 })
                 .or_else(|| written.iter().find(|l| free(l)).copied())?;
-            values[v].home = Some(home);
-            let end = if values[v].live_out {
+            value.home = Some(home);
+            let end = if value.live_out {
                 usize::MAX
             } else {
-                values[v].last_read
+                value.last_read
             };
             busy_until.insert(home, end);
         }
