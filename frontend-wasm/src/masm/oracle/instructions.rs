@@ -154,6 +154,10 @@ impl State {
                     _ => a ^ b,
                 }
             }
+            "wrapping_mul" => {
+                let (b, a) = (limbs(self)?, limbs(self)?);
+                a.wrapping_mul(b)
+            }
             "shl" | "shr" | "rotl" | "rotr" => {
                 let n = self.pop();
                 let a = limbs(self)?;

@@ -168,6 +168,9 @@ oracle_tests! {
         let op = rng.pick(&["xor", "xor", "or", "or", "and"]);
         vec!["push.0".into(), "swap".into(), format!("{U64}{op}")]
     };
+    zero_extended_mul: U32s, |_rng| {
+        vec!["push.0".into(), "swap".into(), format!("{U64}wrapping_mul")]
+    };
     i64_store_moves: Felts, |rng| {
         let second = if rng.chance(90) { 2 } else { rng.range(1, 4) };
         vec![swap(2), "drop".into(), swap(second), "drop".into()]
