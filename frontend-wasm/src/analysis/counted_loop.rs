@@ -84,9 +84,9 @@ pub fn shape(after_loop: &[Operator<'_>]) -> Option<LoopShape> {
 /// The smallest and largest value the induction local holds at the top of an iteration when
 /// the loop is entered with `start`, if they form a range that does not wrap around 2^32.
 pub fn range(shape: LoopShape, start: u32) -> Option<(u64, u64)> {
-    let (start, step) = (u64::from(start), shape.step);
-    let up = step < 1 << 31;
-    let stride = u64::from(if up { step } else { step.wrapping_neg() });
+    let start = u64::from(start);
+    let up = shape.step < 1 << 31;
+    let stride = stride(shape.step);
     match (shape.repeat, up) {
         // Counting up to 2^32 (0 after wrapping) or to N.
         (RepeatWhile::NotEqual(n), true) => {
@@ -106,6 +106,21 @@ pub fn range(shape: LoopShape, start: u32) -> Option<(u64, u64)> {
         }
         (RepeatWhile::Below(_), false) => None,
     }
+}
+
+/// How many iterations a loop of `shape` entered with `start` runs, when [`range`] knows.
+pub fn trips(shape: LoopShape, start: u32) -> Option<u64> {
+    let (lo, hi) = range(shape, start)?;
+    Some((hi - lo) / stride(shape.step) + 1)
+}
+
+/// How far `i` moves per iteration, up or down (a step of 2^31 or more counts down).
+fn stride(step: u32) -> u64 {
+    u64::from(if step < 1 << 31 {
+        step
+    } else {
+        step.wrapping_neg()
+    })
 }
 
 /// The number of operators up to the `end` that closes the loop (exclusive).

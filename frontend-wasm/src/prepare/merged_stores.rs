@@ -79,7 +79,7 @@ fn byte_run(ops: &[Operator<'_>], at: usize) -> Option<Run> {
                 return None;
             }
             base = x;
-        } else if !same_base(ops, base.clone(), x, next) {
+        } else if !same_base(ops, base.clone(), x) {
             return None;
         }
         let Operator::I32Store8 { memarg } = ops[store] else {
@@ -176,15 +176,14 @@ fn pure(ops: &[Operator<'_>], tees: bool) -> bool {
     })
 }
 
-/// Whether the address part `ops[x]` of a later store (which starts at `ops[from]`) has the
-/// value the first store's `ops[base]` had: `local.get t` after a `base` that ends with
+/// Whether the address part `ops[x]` of a later store has the value the first store's
+/// `ops[base]` had: `local.get t` after a `base` that ends with
 /// `local.tee t`, or the same operators as `base` when those only read locals; either way no
 /// local they read is written from the end of `base` up to `x`.
 fn same_base(
     ops: &[Operator<'_>],
     base: std::ops::Range<usize>,
     x: std::ops::Range<usize>,
-    from: usize,
 ) -> bool {
     let reads: Vec<u32> = match (&ops[x.clone()], ops.get(base.end - 1)) {
         ([Operator::LocalGet { local_index: t }], Some(Operator::LocalTee { local_index: u }))
@@ -201,7 +200,6 @@ fn same_base(
             .collect(),
         _ => return false,
     };
-    debug_assert!(from >= base.end);
     !ops[base.end..x.end].iter().any(|op| match op {
         Operator::LocalTee { local_index } | Operator::LocalSet { local_index } => {
             reads.contains(local_index)

@@ -93,6 +93,18 @@ struct Value {
     home: Option<u32>,
 }
 
+impl Value {
+    /// The last position its local is taken: its last read, or the end for a value some local
+    /// must hold when the copies end.
+    fn busy_until(&self) -> usize {
+        if self.live_out {
+            usize::MAX
+        } else {
+            self.last_read
+        }
+    }
+}
+
 /// What emitting the unrolled body needs, from one walk over its copies.
 enum Event {
     /// The straight-line operator at this index, unchanged.
@@ -134,13 +146,7 @@ fn rewrite<'b>(
         return None;
     }
     let start = entry_const(ops, at, shape.local)?;
-    let (lo, hi) = counted_loop::range(shape, start)?;
-    let stride = u64::from(if shape.step < 1 << 31 {
-        shape.step
-    } else {
-        shape.step.wrapping_neg()
-    });
-    let trips = (hi - lo) / stride + 1;
+    let trips = counted_loop::trips(shape, start)?;
     let roles = roles(straight, shape.local)?;
     let copies = roles
         .iter()
@@ -337,13 +343,12 @@ impl Unrolled {
             wanted.entry(v).or_default().push(local);
         }
         // Homes in order of definition: a local is free once its value's last read is past.
+        // The first values are the written locals' entries, in the same order.
         let mut busy_until: HashMap<u32, usize> = written
             .iter()
-            .map(|&l| {
-                let v = &values[current_entry(&values, l)?];
-                Some((l, if v.live_out { usize::MAX } else { v.last_read }))
-            })
-            .collect::<Option<_>>()?;
+            .zip(&values)
+            .map(|(&l, entry)| (l, entry.busy_until()))
+            .collect();
         let preferred: BTreeSet<u32> = wanted.values().flatten().copied().collect();
         for (v, value) in values.iter_mut().enumerate() {
             if value.home.is_some() {
@@ -363,12 +368,7 @@ impl Unrolled {
                 })
                 .or_else(|| written.iter().find(|l| free(l)).copied())?;
             value.home = Some(home);
-            let end = if value.live_out {
-                usize::MAX
-            } else {
-                value.last_read
-            };
-            busy_until.insert(home, end);
+            busy_until.insert(home, value.busy_until());
         }
         let mut pending: Vec<(u32, u32)> = written
             .iter()
@@ -524,12 +524,4 @@ fn holder(
     });
     current.insert(local, values.len() - 1);
     Some(values.len() - 1)
-}
-
-/// The value a written local holds on entry (the first values are the entries, in the
-/// order of the written locals).
-fn current_entry(values: &[Value], local: u32) -> Option<usize> {
-    values
-        .iter()
-        .position(|v| v.def == 0 && v.home == Some(local))
 }

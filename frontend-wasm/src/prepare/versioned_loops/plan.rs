@@ -14,19 +14,18 @@ use super::element_pointers::{
     element_pointers, shifted, ElementAccess, ElementPointers, WordAccesses,
 };
 use super::shape::{
-    counter, derived_locals, leaves_early, repeats_elsewhere, starts_constant, with_depth,
+    constant_start, counter, derived_locals, leaves_early, repeats_elsewhere, with_depth,
 };
 use super::shape::{Bound, Counter, Derived};
 use super::word_loads::{word_groups, word_load, writes_no_memory, ElementLoad, WordGroup};
 use super::word_loads::{WordLoad, MAX_WORD_LOADS};
 use super::{Callee, MAX_BODY};
-use crate::prepare::loop_shapes::constant_set_on_entry;
+use crate::analysis::counted_loop::{body_len, written_local};
+use crate::prepare::shared_bounds::access;
 
 /// The fewest iterations a loop over a constant range must run for its test to pay: about the
 /// cost of the test in single checks saved.
 const MIN_CONSTANT_TRIPS: u64 = 16;
-use crate::analysis::counted_loop::{body_len, written_local};
-use crate::prepare::shared_bounds::access;
 
 /// Covered accesses whose addresses move the same way, which the test bounds together.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -91,11 +90,12 @@ pub(super) fn plan(
         return None;
     }
     let counter = counter(body)?;
-    let constant_range =
-        matches!(counter.bound, Bound::Const(_)) && starts_constant(ops, loop_at, counter.local);
+    if counter.step == 0 {
+        return None;
+    }
     // Over a constant range the trip count is known: a short loop does not pay for the test.
-    let trips = match (counter.bound, constant_set_on_entry(ops, loop_at)) {
-        (Bound::Const(n), Some((_, start))) if constant_range && counter.step != 0 => {
+    let trips = match (counter.bound, constant_start(ops, loop_at, counter.local)) {
+        (Bound::Const(n), Some(start)) => {
             let span = if counter.step > 0 {
                 (n as u32).wrapping_sub(start as u32)
             } else {
@@ -105,7 +105,8 @@ pub(super) fn plan(
         }
         _ => None,
     };
-    if counter.step == 0 || trips.is_some_and(|t| t < MIN_CONSTANT_TRIPS) {
+    let constant_range = trips.is_some();
+    if trips.is_some_and(|t| t < MIN_CONSTANT_TRIPS) {
         return None;
     }
     // The step must move i towards the bound: up for both tests, down only with `ne`.

@@ -218,8 +218,11 @@ pub(super) fn repeats_elsewhere(body: &[Operator<'_>]) -> bool {
     any_branch(&body[..body.len() - 1], |relative, depth| relative == depth)
 }
 
-/// Whether `i32.const  local.set local` (through any `block`s) sets the counter just before
-/// the loop: a counted loop over a constant range, whose one check the translator hoists.
-pub(super) fn starts_constant(ops: &[Operator<'_>], loop_at: usize, local: u32) -> bool {
-    constant_set_on_entry(ops, loop_at).is_some_and(|(set, _)| set == local)
+/// The constant `i32.const  local.set local` (through any `block`s) sets the counter to just
+/// before the loop: with a constant bound, a counted loop over a constant range, whose one
+/// check the translator hoists.
+pub(super) fn constant_start(ops: &[Operator<'_>], loop_at: usize, local: u32) -> Option<i32> {
+    constant_set_on_entry(ops, loop_at)
+        .filter(|(set, _)| *set == local)
+        .map(|(_, start)| start)
 }
