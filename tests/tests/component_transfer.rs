@@ -14,8 +14,8 @@ use wasm_wave::{value::Value, wasm::WasmValue};
 const WAT: &str = include_str!("../fixtures/components/kitchen.wat");
 const WIT: &str = include_str!("../fixtures/components/kitchen.wit");
 
-const LENGTHS: [usize; 17] = [
-    0, 1, 3, 4, 5, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 161,
+const LENGTHS: [usize; 20] = [
+    0, 1, 3, 4, 5, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 161, 1001, 1002, 4099,
 ];
 
 fn package() -> midenc_linker::LinkedPackage {
@@ -62,6 +62,11 @@ fn blobs_of_every_length_round_trip() {
             .join(",");
         let sum: u32 = bytes.iter().sum();
         assert_eq!(call(&p, &format!("sum-bytes([{list}])")), sum.to_string());
+        assert_eq!(
+            call(&p, &format!("echo-list([{list}])")),
+            format!("[{}]", list.replace(',', ", ")),
+            "{n} bytes"
+        );
     }
 }
 

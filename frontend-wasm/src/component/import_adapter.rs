@@ -31,7 +31,7 @@ use midenc_abi::{
 
 use crate::{Binding, Invocation};
 
-use super::canon::{slots, CanonGen, MemAt, Slot, Targets, ABI_BASE, ARGS, NO_LEAVE, RES, STAGE};
+use super::canon::{in_place_kind, slots, CanonGen, MemAt, Slot, Targets, ABI_BASE, ARGS, NO_LEAVE, RES, STAGE};
 
 /// Cell holding the pointer to parameters passed in linear memory.
 const PARAMS_PTR: u32 = ABI_BASE + 9;
@@ -153,7 +153,8 @@ pub fn generate(
 
     // 2. The argument image, built in the result region.
     let arg_felts = sig.arg_felts() as u32;
-    g.begin_send(arg_felts);
+    let params: Vec<&WitType> = sig.params.iter().map(|(_, t)| t).collect();
+    g.begin_send(arg_felts, in_place_kind(&params));
     if params_indirect {
         let tuple = WitType::Tuple(sig.param_types());
         check_pointer(&mut g, PARAMS_PTR, &tuple, "parameter pointer not aligned");

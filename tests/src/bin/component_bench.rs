@@ -60,6 +60,11 @@ fn main() {
             "| list-len(list<u8>) | {n} | 0 | {c} | {:.2} |",
             n as f64 / c as f64
         );
+        let c = run(&format!("echo-list([{bytes}])"));
+        println!(
+            "| echo-list(list<u8>) -> list<u8> | {n} | {n} | {c} | {:.2} |",
+            (2 * n) as f64 / c as f64
+        );
         let text: String = (0..n).map(|i| (b'a' + (i % 26) as u8) as char).collect();
         let c = run(&format!("byte-len(\"{text}\")"));
         println!(

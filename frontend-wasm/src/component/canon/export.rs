@@ -37,6 +37,8 @@ impl CanonGen<'_> {
         self.receive_args(sig)?;
         self.call_core(sig)?;
         self.lower_result(sig)?;
+        // A spilled result is inserted before `cabi_post_*` may free what it reads.
+        self.insert_results(sig);
         self.post_return(sig);
         self.send_results(sig);
         Ok(self.ops)
@@ -106,7 +108,8 @@ impl CanonGen<'_> {
         };
         let flat = result.flat();
         let res_slots = slots(RES, &flat);
-        self.begin_send(sig.result_felts() as u32);
+        let in_place = in_place_kind(&[result]);
+        self.begin_send(sig.result_felts() as u32, in_place);
         if flat.len() > 1 {
             // The core function returned a pointer to the result in linear memory.
             self.op(format!("dup mem_store.{CORE_RES}"));
@@ -160,16 +163,23 @@ impl CanonGen<'_> {
         ));
     }
 
-    /// Leaves the result image on the stack (depth 16), or inserts it into the advice map and
-    /// leaves `[DIGEST, n]`.
+    /// Inserts a spilled result image into the advice map, keeping its digest and word count
+    /// in OUT for [`Self::send_results`].
+    pub(in crate::component) fn insert_results(&mut self, sig: &WitSignature) {
+        if sig.result.is_some() && sig.results_spill() {
+            self.hash_and_insert();
+            self.op(format!("mem_storew_le.{OUT} dropw"));
+            self.op(format!("sub div.4 mem_store.{}", OUT + 4));
+        }
+    }
+
+    /// Leaves the result image on the stack (depth 16), or `[DIGEST, n]` of the image
+    /// [`Self::insert_results`] inserted.
     pub(in crate::component) fn send_results(&mut self, sig: &WitSignature) {
         if sig.result.is_none() {
             return;
         }
         if sig.results_spill() {
-            self.hash_and_insert();
-            self.op(format!("mem_storew_le.{OUT} dropw"));
-            self.op(format!("sub div.4 mem_store.{}", OUT + 4));
             self.op(format!("mem_loadw_le.{} swapw mem_loadw_le.{OUT}", OUT + 4));
         } else {
             let felts = sig.result_felts();

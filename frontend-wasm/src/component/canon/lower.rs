@@ -170,6 +170,19 @@ impl CanonGen<'_> {
             "dup dup.2 add mem_load.{MEMORY_PAGES_ADDR} mul.65536 lte \
              assert.err=\"out of bounds memory access\""
         ));
+        let in_place = depth == 0 && self.in_place.is_some();
+        if in_place {
+            // [ptr, bytes]: a large aligned blob after room for the flat chunk stays where it
+            // is until the image is inserted (`hash_and_insert`).
+            self.op(format!(
+                "dup u32and.15 eq.0 dup.1 push.32 u32gte and dup.2 push.{IN_PLACE_MIN} u32gte and"
+            ));
+            self.op("if.true");
+            self.op(format!(
+                "dup mem_store.{IN_PLACE} dup.1 mem_store.{IN_PLACE_BYTES}"
+            ));
+            self.op("else");
+        }
         // [ptr, bytes] -> copy out to CURSOR, keeping the destination for validation.
         self.op(format!(
             "mem_load.{CURSOR} dup.2 dup.2 dup.2 movdn.2 exec.abi_copy_out"
@@ -182,6 +195,9 @@ impl CanonGen<'_> {
             self.op("dup.2 swap exec.abi_validate_utf8");
         } else {
             self.op("drop");
+        }
+        if in_place {
+            self.op("end");
         }
         // [ptr, bytes]
         match ty {
@@ -228,8 +244,13 @@ impl CanonGen<'_> {
     }
 
     /// Starts building an image in RES whose flat part has `felts` felts: the blobs follow the
-    /// flat part zero-padded to a whole chunk (the region may hold an older image).
-    pub(in crate::component) fn begin_send(&mut self, felts: u32) {
+    /// flat part zero-padded to a whole chunk (the region may hold an older image). `in_place`
+    /// is [`in_place_kind`] of the values sent.
+    pub(in crate::component) fn begin_send(&mut self, felts: u32, in_place: Option<bool>) {
+        self.in_place = in_place;
+        if in_place.is_some() {
+            self.op(format!("push.0 mem_store.{IN_PLACE}"));
+        }
         let padded = felts.div_ceil(CHUNK) * CHUNK;
         for i in felts..padded {
             self.op(format!("push.0 mem_store.{}", RES + i));
@@ -237,11 +258,24 @@ impl CanonGen<'_> {
         self.op(format!("push.{} mem_store.{CURSOR}", RES + padded));
     }
 
-    /// [] -> [DIGEST, RES, end]: hashes the image built in RES and inserts it into the advice
-    /// map under its digest.
+    /// [] -> [DIGEST, start, end]: hashes the image and inserts it into the advice map under its
+    /// digest: the image built in RES (start = RES), or the one sent in place.
     pub(in crate::component) fn hash_and_insert(&mut self) {
-        self.op(format!(
-            "mem_load.{CURSOR} push.{RES} dup.1 dup.1 exec.abi_hash_image adv.insert_mem"
-        ));
+        let copied =
+            format!("mem_load.{CURSOR} push.{RES} dup.1 dup.1 exec.abi_hash_image adv.insert_mem");
+        match self.in_place.take() {
+            Some(string) => {
+                self.op(format!("mem_load.{IN_PLACE} dup neq.0"));
+                self.op("if.true");
+                self.op(format!(
+                    "mem_load.{IN_PLACE_BYTES} swap push.{} movdn.2 exec.abi_send_in_place",
+                    u32::from(string)
+                ));
+                self.op("else");
+                self.op(format!("drop {copied}"));
+                self.op("end");
+            }
+            None => self.op(copied),
+        }
     }
 }

@@ -43,6 +43,15 @@ const ASCII: u32 = ABI_BASE + 5;
 const U_NEED: u32 = ABI_BASE + 6;
 const U_LO: u32 = ABI_BASE + 7;
 const U_HI: u32 = ABI_BASE + 8;
+/// The byte address of a blob sent in place (`abi_send_in_place`), or 0 while none is.
+const IN_PLACE: u32 = ABI_BASE + 44;
+/// The byte length of the blob sent in place.
+const IN_PLACE_BYTES: u32 = ABI_BASE + 45;
+/// The smallest blob sent in place: below it the fixed cost of borrowing and restoring two
+/// chunks (about 60 cycles) is more than copying costs.
+const IN_PLACE_MIN: u32 = 128;
+/// Four words where `abi_send_in_place` keeps the memory it borrows (word-aligned).
+const SAVED: u32 = ABI_BASE + 48;
 /// The digest of the image being received.
 const KEY: u32 = ABI_BASE + 12;
 const OUT: u32 = ABI_BASE + 16;
@@ -77,6 +86,12 @@ pub fn runtime_masm() -> String {
         .replace("ABI_U_NEED", &U_NEED.to_string())
         .replace("ABI_U_LO", &U_LO.to_string())
         .replace("ABI_U_HI", &U_HI.to_string())
+        .replace("ABI_SV0", &SAVED.to_string())
+        .replace("ABI_SV1", &(SAVED + 4).to_string())
+        .replace("ABI_SV2", &(SAVED + 8).to_string())
+        .replace("ABI_SV3", &(SAVED + 12).to_string())
+        .replace("ABI_RES0", &RES.to_string())
+        .replace("ABI_RES1", &(RES + 4).to_string())
 }
 
 /// What the wrapper of one export calls.
@@ -129,6 +144,8 @@ pub struct CanonGen<'a> {
     ops: Vec<String>,
     targets: Targets<'a>,
     export: &'a str,
+    /// While an image is built whose only blob may be sent in place: whether it is a string.
+    in_place: Option<bool>,
 }
 
 type GenResult<T> = Result<T, String>;
@@ -140,6 +157,7 @@ impl<'a> CanonGen<'a> {
             ops: Vec::new(),
             targets,
             export,
+            in_place: None,
         }
     }
 
@@ -177,6 +195,17 @@ pub(in crate::component) fn list_elem(ty: &WitType) -> (u32, u32) {
     match ty {
         WitType::List(e) => (e.size(), e.align()),
         _ => (1, 1),
+    }
+}
+
+/// Whether an image holding the values `values` is sent in place (`abi_send_in_place`) when its
+/// blob is large and aligned: one string (`Some(true)`), or one list whose elements need no
+/// pass (`Some(false)`). Its flat part is then a single chunk (a pointer and a length).
+pub(in crate::component) fn in_place_kind(values: &[&WitType]) -> Option<bool> {
+    match values {
+        [WitType::String] => Some(true),
+        [WitType::List(elem)] if !needs_walk(elem) => Some(false),
+        _ => None,
     }
 }
 
