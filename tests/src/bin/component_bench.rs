@@ -71,6 +71,21 @@ fn main() {
             "| byte-len(string) | {n} | 0 | {c} | {:.2} |",
             n as f64 / c as f64
         );
+        // Mixed text: about a third of the chars take two to four bytes.
+        let mixed: String = "Grüße, 世界! €5 😀 naïve café — 𝄞 ok."
+            .chars()
+            .cycle()
+            .scan(0, |len, c| {
+                *len += c.len_utf8();
+                (*len <= n).then_some(c)
+            })
+            .collect();
+        let c = run(&format!("byte-len(\"{mixed}\")"));
+        println!(
+            "| byte-len(string), multi-byte UTF-8 | {} | 0 | {c} | {:.2} |",
+            mixed.len(),
+            mixed.len() as f64 / c as f64
+        );
         let c = run(&format!("echo(\"{text}\")"));
         println!(
             "| echo(string) -> string | {n} | {n} | {c} | {:.2} |",

@@ -10,7 +10,7 @@ impl CanonGen<'_> {
     /// [`Self::receive_list`] to pipe where they belong. Nothing is trusted before
     /// [`Self::end_receive`] has checked the digest.
     pub(in crate::component) fn begin_receive(&mut self, felts: u32, too_large: &str) {
-        let max_words = (STAGE - ARGS) / 4;
+        let max_words = (UTF8_CLASSES - ARGS) / 4;
         self.op(format!("adv.push_mapval mem_storew_le.{KEY} dropw"));
         self.op(format!(
             "dup push.{max_words} u32lte assert.err=\"{too_large}\""

@@ -18,6 +18,7 @@ mod lift;
 mod lower;
 mod memory;
 mod stack_only;
+mod utf8;
 
 use midenc_abi::{FlatType, Shape, WitSignature, WitType, MAX_FLAT_PARAMS, MAX_STACK_FELTS};
 
@@ -40,9 +41,8 @@ pub fn needs_realloc(sig: &WitSignature) -> bool {
 pub(in crate::component) const NO_LEAVE: u32 = ABI_BASE + 11;
 /// Sum of the high bits of a string's bytes while it is piped (zero: all ASCII).
 const ASCII: u32 = ABI_BASE + 5;
-const U_NEED: u32 = ABI_BASE + 6;
-const U_LO: u32 = ABI_BASE + 7;
-const U_HI: u32 = ABI_BASE + 8;
+/// Non-zero once the UTF-8 automaton's tables are written (`utf8.rs`).
+const UTF8_READY: u32 = ABI_BASE + 46;
 /// The byte address of a blob sent in place (`abi_send_in_place`), or 0 while none is.
 const IN_PLACE: u32 = ABI_BASE + 44;
 /// The byte length of the blob sent in place.
@@ -64,6 +64,10 @@ pub const ARGS: u32 = ABI_BASE + 128;
 /// Where blobs that cannot be piped straight into linear memory are received (a partial last
 /// chunk, or a whole blob whose destination is not 16-byte aligned).
 pub(in crate::component) const STAGE: u32 = ABI_BASE + (1 << 25);
+/// The UTF-8 automaton's byte classes (256 felts, from the end of the argument region) and its
+/// transition table (`utf8.rs`).
+const UTF8_CLASSES: u32 = STAGE - 512;
+const UTF8_TABLE: u32 = STAGE - 256;
 /// Felts in a chunk: images are piped, hashed and padded in chunks of two words.
 const CHUNK: u32 = 8;
 /// Where the result image is built (word-aligned).
@@ -83,9 +87,10 @@ pub fn runtime_masm() -> String {
         .replace("ABI_ASCII", &ASCII.to_string())
         .replace("ABI_CURSOR", &CURSOR.to_string())
         .replace("ABI_END", &END.to_string())
-        .replace("ABI_U_NEED", &U_NEED.to_string())
-        .replace("ABI_U_LO", &U_LO.to_string())
-        .replace("ABI_U_HI", &U_HI.to_string())
+        .replace("ABI_UTF8_READY", &UTF8_READY.to_string())
+        .replace("ABI_UTF8_CLASS", &UTF8_CLASSES.to_string())
+        .replace("ABI_UTF8_ACCEPT", &utf8::accepting(UTF8_TABLE).to_string())
+        .replace("ABI_UTF8_INIT\n", &utf8::init_masm(UTF8_CLASSES, UTF8_TABLE))
         .replace("ABI_SV0", &SAVED.to_string())
         .replace("ABI_SV1", &(SAVED + 4).to_string())
         .replace("ABI_SV2", &(SAVED + 8).to_string())
