@@ -200,6 +200,18 @@ pub(crate) struct CountedFact {
     pub(crate) exact: bool,
 }
 
+/// The `i32` globals whose initial value is a multiple of 4: the alignment analysis starts by
+/// assuming they always hold one (a stack pointer does).
+pub(crate) fn initially_aligned_globals(module: &ModuleInfo<'_>) -> Vec<bool> {
+    module
+        .globals
+        .iter()
+        .map(|g| {
+            g.unsupported.is_none() && matches!(g.init, midenc_abi::CoreValue::I32(v) if v % 4 == 0)
+        })
+        .collect()
+}
+
 /// Runs the alignment analysis on `body`, assuming the globals marked in `aligned_globals`
 /// hold multiples of 4.
 pub(crate) fn body_alignment(

@@ -17,8 +17,6 @@
 //! 7. **Modules**: the main module, part modules of 32 functions, the runtime module, each
 //!    with the `use` lines it needs.
 
-use midenc_abi::CoreValue;
-
 use crate::{
     analysis::{self, alignment::AlignmentFacts, FunctionFacts},
     component, exports, layout,
@@ -273,11 +271,7 @@ fn translate_bodies(
         .enumerate()
         .map(|(i, body)| PreparedBody::new(module, func(i), body))
         .collect();
-    let mut aligned: Vec<bool> = module
-        .globals
-        .iter()
-        .map(|g| g.unsupported.is_none() && matches!(g.init, CoreValue::I32(v) if v % 4 == 0))
-        .collect();
+    let mut aligned = analysis::initially_aligned_globals(module);
     let alignment = loop {
         let alignment: Vec<Option<AlignmentFacts>> = prepared
             .iter()

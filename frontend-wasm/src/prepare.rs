@@ -20,6 +20,7 @@ use wasmparser::{FunctionBody, Operator};
 
 use crate::{module_env::ModuleInfo, WasmError, WasmResult};
 
+pub(crate) mod aligned_loops;
 pub(crate) mod disjoint_ors;
 pub(crate) mod loop_shapes;
 pub(crate) mod merged_stores;
@@ -112,6 +113,20 @@ impl<'b> PreparedBody<'b> {
         rotating_locals::unroll_rotations(&mut ops, &mut offsets, &local_types);
         merged_stores::merge_byte_stores(&mut ops, &mut offsets);
         disjoint_ors::xor_disjoint_ors(&mut ops);
+        // Optimistic about the globals (as the module's analysis starts): a loop is versioned
+        // only where even that leaves a pointer unproven.
+        let aligned_globals = crate::analysis::initially_aligned_globals(module);
+        let is_i32: Vec<bool> = local_types.iter().map(|t| *t == CoreType::I32).collect();
+        let env = crate::analysis::alignment::BodyEnv {
+            types: &module.types,
+            func_types: &module.func_types,
+            aligned_globals: &aligned_globals,
+            is_i32: &is_i32,
+            params,
+        };
+        aligned_loops::version_on_alignment(&mut ops, &mut offsets, &|ops| {
+            crate::analysis::alignment::analyze(ops, &env)
+        });
         let callee = |f: u32| match module.felt_intrinsic(f) {
             Some(i) if i.name == "merge_words" => versioned_loops::Callee::MergeWords,
             Some(i) if !i.uses_memory() => versioned_loops::Callee::Arithmetic,

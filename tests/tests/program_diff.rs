@@ -425,6 +425,40 @@ fn bool_ops_agree_with_wasmi() {
 }
 
 #[test]
+fn alignment_versioned_loops_agree_with_wasmi() {
+    let wat = include_str!("../fixtures/core/aligned_loops.wat");
+    let mut diff = Differential::from_wat(wat);
+    let mut cases: Vec<(&str, Vec<CoreValue>)> = Vec::new();
+    // Aligned and unaligned starts; near the end of memory the scans run off it and trap.
+    let starts = [0, 1, 2, 3, 4, 100, 101, 498, 500, 65_400, 65_401, 65_520, 65_523, 65_532];
+    for &p in &starts {
+        for pivot in [0, 1 << 20, 1 << 31, -1] {
+            cases.push(("scan_up", vec![i32v(p), i32v(pivot)]));
+            cases.push(("scan_down", vec![i32v(p + 400), i32v(pivot)]));
+        }
+        for d in [2048, 2049, 2052, 65_000] {
+            cases.push(("copy_through_zero", vec![i32v(p), i32v(d)]));
+            for n in [1, 3, 200] {
+                cases.push(("copy_until_zero", vec![i32v(p), i32v(d), i32v(n)]));
+            }
+        }
+        cases.push(("step_two", vec![i32v(p), i32v(9)]));
+    }
+    let n = diff.check(&cases);
+    assert_eq!(n, cases.len());
+    // The scans and the copy through zero have an aligned copy (whole-element accesses) beside
+    // the original; the loop left by a branch and the pointer stepped by 2 have none.
+    let masm = listing(wat);
+    let whole = |proc: &str| count_in(&masm, proc, |l| l == "div.4");
+    for proc in ["pub proc wasm_fn1", "pub proc wasm_fn2", "pub proc wasm_fn3"] {
+        assert!(whole(proc) >= 1, "{proc}: {masm}");
+    }
+    for proc in ["pub proc wasm_fn4", "pub proc wasm_fn5"] {
+        assert_eq!(whole(proc), 0, "{proc}: {masm}");
+    }
+}
+
+#[test]
 fn disjoint_ors_agree_with_wasmi() {
     let wat = include_str!("../fixtures/core/disjoint_ors.wat");
     let mut diff = Differential::from_wat(wat);

@@ -339,6 +339,23 @@ mod tests {
     }
 
     #[test]
+    fn a_low_bit_test_proves_one_arm_of_an_if() {
+        // `(p & 3) == 0` proves p aligned in the first arm; `p & 3` in the `else` and, without
+        // one, after the `if`.
+        let wat = "(module (memory 1) (func (param i32)
+            (if (i32.eqz (i32.and (local.get 0) (i32.const 3)))
+              (then (drop (i32.load (local.get 0))))
+              (else (drop (i32.load (local.get 0)))))
+            (if (i32.and (local.get 0) (i32.const 3))
+              (then (drop (i32.load (local.get 0))))
+              (else (drop (i32.load (local.get 0)))))
+            (if (i32.and (local.get 0) (i32.const 3))
+              (then (return)))
+            (drop (i32.load (local.get 0)))))";
+        assert_eq!(loads(wat), [true, false, false, true, true]);
+    }
+
+    #[test]
     fn a_global_set_to_an_unknown_value_breaks_its_assumption() {
         let wat = "(module (memory 1) (global $sp (mut i32) (i32.const 1024))
             (func (param i32)

@@ -31,7 +31,9 @@ use midenc_abi::{
 
 use crate::{Binding, Invocation};
 
-use super::canon::{in_place_kind, slots, CanonGen, MemAt, Slot, Targets, ABI_BASE, ARGS, NO_LEAVE, RES, STAGE};
+use super::canon::{
+    in_place_kind, slots, CanonGen, MemAt, Slot, Targets, ABI_BASE, ARGS, NO_LEAVE, RES, STAGE,
+};
 
 /// Cell holding the pointer to parameters passed in linear memory.
 const PARAMS_PTR: u32 = ABI_BASE + 9;

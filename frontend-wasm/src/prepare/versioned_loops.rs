@@ -121,6 +121,18 @@ pub(crate) enum Callee {
     Other,
 }
 
+/// Whether a loop body has the counter this versioning recognises (see [`shape::counter`]):
+/// other rewrites leave such loops to it.
+pub(crate) fn has_counter(body: &[Operator<'_>]) -> bool {
+    shape::counter(body).is_some()
+}
+
+/// Whether a loop body can leave the loop other than by falling out of its end (see
+/// [`shape::leaves_early`]).
+pub(crate) fn leaves_early(body: &[Operator<'_>]) -> bool {
+    shape::leaves_early(body)
+}
+
 /// Versions every qualifying loop of `ops` (a whole function body); `offsets` stays in step.
 pub(crate) fn version_loops(
     ops: &mut Vec<Operator<'_>>,

@@ -285,7 +285,21 @@ impl<'e, 'a> Pass<'e, 'a> {
                 let (p, r) = self.env.block_arity(*blockty)?;
                 self.pop();
                 let params = self.stack[self.stack.len().saturating_sub(p)..].to_vec();
-                let entry = self.locals.clone();
+                // A test of the low address bits proves the locals aligned in one arm: the
+                // first when it is `… i32.and  i32.eqz`, the `else` (or the join of a missing
+                // one) when it is `… i32.and`.
+                let mut entry = self.locals.clone();
+                if let Some((tested, edge)) = aligned_by_test(&ops[at.saturating_sub(6)..at]) {
+                    let arm = match edge {
+                        AlignedEdge::Taken => &mut self.locals,
+                        AlignedEdge::FallThrough => &mut entry,
+                    };
+                    if let Some(locals) = arm {
+                        for l in tested {
+                            set_mult4(locals, l);
+                        }
+                    }
+                }
                 self.open(
                     Kind::If {
                         entry,

@@ -90,7 +90,10 @@ pub fn runtime_masm() -> String {
         .replace("ABI_UTF8_READY", &UTF8_READY.to_string())
         .replace("ABI_UTF8_CLASS", &UTF8_CLASSES.to_string())
         .replace("ABI_UTF8_ACCEPT", &utf8::accepting(UTF8_TABLE).to_string())
-        .replace("ABI_UTF8_INIT\n", &utf8::init_masm(UTF8_CLASSES, UTF8_TABLE))
+        .replace(
+            "ABI_UTF8_INIT\n",
+            &utf8::init_masm(UTF8_CLASSES, UTF8_TABLE),
+        )
         .replace("ABI_SV0", &SAVED.to_string())
         .replace("ABI_SV1", &(SAVED + 4).to_string())
         .replace("ABI_SV2", &(SAVED + 8).to_string())

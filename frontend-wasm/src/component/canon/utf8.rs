@@ -136,10 +136,21 @@ mod tests {
             assert_eq!(accepts(&[a]), std::str::from_utf8(&[a]).is_ok(), "{a:02x}");
             for b in 0..=255u8 {
                 let two = [a, b];
-                assert_eq!(accepts(&two), std::str::from_utf8(&two).is_ok(), "{two:02x?}");
-                for c in [0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC2, 0xE0, 0xED, 0xF0, 0xF4, 0xFF] {
+                assert_eq!(
+                    accepts(&two),
+                    std::str::from_utf8(&two).is_ok(),
+                    "{two:02x?}"
+                );
+                for c in [
+                    0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC2, 0xE0, 0xED,
+                    0xF0, 0xF4, 0xFF,
+                ] {
                     let three = [a, b, c];
-                    assert_eq!(accepts(&three), std::str::from_utf8(&three).is_ok(), "{three:02x?}");
+                    assert_eq!(
+                        accepts(&three),
+                        std::str::from_utf8(&three).is_ok(),
+                        "{three:02x?}"
+                    );
                 }
             }
         }
@@ -156,7 +167,11 @@ mod tests {
                 for c in interesting {
                     for d in interesting {
                         let four = [a, b, c, d];
-                        assert_eq!(accepts(&four), std::str::from_utf8(&four).is_ok(), "{four:02x?}");
+                        assert_eq!(
+                            accepts(&four),
+                            std::str::from_utf8(&four).is_ok(),
+                            "{four:02x?}"
+                        );
                     }
                 }
             }
