@@ -471,3 +471,17 @@ pub fn assert_agrees(label: &str, component: &[u8], calls: &[(&str, Vec<String>)
     );
     n
 }
+
+/// A text of `n` bytes for transfer tests: ASCII, or (`ascii` false) with a two-byte character
+/// wherever it fits every seventh byte, so that felts and chunks hold both kinds.
+pub fn sample_text(n: usize, ascii: bool) -> String {
+    let mut s = String::new();
+    while s.len() < n {
+        if !ascii && s.len() + 2 <= n && s.len() % 7 == 3 {
+            s.push('é');
+        } else {
+            s.push((b'a' + (s.len() % 26) as u8) as char);
+        }
+    }
+    s
+}

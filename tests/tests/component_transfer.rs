@@ -8,7 +8,7 @@ use miden_processor::{advice::AdviceInputs, Felt};
 use midenc::vm::{execute, image_digest, word_to_stack};
 use midenc_abi::host::{encode, CHUNK};
 use midenc_abi::WitType;
-use midenc_tests::components::build_component;
+use midenc_tests::components::{build_component, sample_text as text};
 use wasm_wave::{value::Value, wasm::WasmValue};
 
 const WAT: &str = include_str!("../fixtures/components/kitchen.wat");
@@ -29,19 +29,6 @@ fn call(package: &midenc_linker::LinkedPackage, text: &str) -> String {
     let out = midenc_tests::runs::call_component_text(package, text)
         .unwrap_or_else(|e| panic!("{text}: {e}"));
     wasm_wave::to_string(&out.result.expect("a result")).expect("renders")
-}
-
-/// A text of `n` bytes: ASCII, or with a two-byte character wherever it fits.
-fn text(n: usize, ascii: bool) -> String {
-    let mut s = String::new();
-    while s.len() < n {
-        if !ascii && s.len() + 2 <= n && s.len() % 7 == 3 {
-            s.push('é');
-        } else {
-            s.push((b'a' + (s.len() % 26) as u8) as char);
-        }
-    }
-    s
 }
 
 #[test]

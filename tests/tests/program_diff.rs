@@ -430,7 +430,9 @@ fn alignment_versioned_loops_agree_with_wasmi() {
     let mut diff = Differential::from_wat(wat);
     let mut cases: Vec<(&str, Vec<CoreValue>)> = Vec::new();
     // Aligned and unaligned starts; near the end of memory the scans run off it and trap.
-    let starts = [0, 1, 2, 3, 4, 100, 101, 498, 500, 65_400, 65_401, 65_520, 65_523, 65_532];
+    let starts = [
+        0, 1, 2, 3, 4, 100, 101, 498, 500, 65_400, 65_401, 65_520, 65_523, 65_532,
+    ];
     for &p in &starts {
         for pivot in [0, 1 << 20, 1 << 31, -1] {
             cases.push(("scan_up", vec![i32v(p), i32v(pivot)]));
@@ -450,7 +452,11 @@ fn alignment_versioned_loops_agree_with_wasmi() {
     // the original; the loop left by a branch and the pointer stepped by 2 have none.
     let masm = listing(wat);
     let whole = |proc: &str| count_in(&masm, proc, |l| l == "div.4");
-    for proc in ["pub proc wasm_fn1", "pub proc wasm_fn2", "pub proc wasm_fn3"] {
+    for proc in [
+        "pub proc wasm_fn1",
+        "pub proc wasm_fn2",
+        "pub proc wasm_fn3",
+    ] {
         assert!(whole(proc) >= 1, "{proc}: {masm}");
     }
     for proc in ["pub proc wasm_fn4", "pub proc wasm_fn5"] {

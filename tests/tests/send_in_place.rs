@@ -6,35 +6,39 @@
 //! under wasmtime, for lengths on both sides of the in-place threshold and of every chunk and
 //! felt boundary, ASCII and not, aligned and not, and one invalid UTF-8 argument.
 
-use midenc_tests::components::{agree, build_component, outcomes_linked, Outcome, Provider};
+use midenc_tests::components::{
+    agree, build_component, outcomes_linked, sample_text as text, Outcome, Provider,
+};
 
 const WIT: &str = include_str!("../fixtures/components/svc.wit");
 
-/// A text of `n` bytes: ASCII, or with a two-byte character wherever it fits.
-fn text(n: usize, ascii: bool) -> String {
-    let mut s = String::new();
-    while s.len() < n {
-        if !ascii && s.len() + 2 <= n && s.len() % 7 == 3 {
-            s.push('é');
-        } else {
-            s.push((b'a' + (s.len() % 26) as u8) as char);
-        }
-    }
-    s
-}
-
-#[test]
-fn sent_in_place_blobs_leave_their_neighbours_intact() {
-    let callee = build_component(
-        include_str!("../fixtures/components/svc.wat"),
-        WIT,
-        "callee",
-    );
+/// The guard (world `shouter`) and the callee it imports `shout` from.
+fn guard_and_callee() -> (Vec<u8>, Vec<u8>) {
     let guard = build_component(
         include_str!("../fixtures/components/guard.wat"),
         WIT,
         "shouter",
     );
+    let callee = build_component(
+        include_str!("../fixtures/components/svc.wat"),
+        WIT,
+        "callee",
+    );
+    (guard, callee)
+}
+
+fn provider(callee: &[u8]) -> [Provider<'_>; 1] {
+    [Provider {
+        interface: "test:svc/api@1.0.0",
+        name: "svc",
+        component: callee,
+        functions: &["shout"],
+    }]
+}
+
+#[test]
+fn sent_in_place_blobs_leave_their_neighbours_intact() {
+    let (guard, callee) = guard_and_callee();
     let lengths = [
         0, 1, 31, 32, 33, 127, 128, 129, 130, 131, 160, 161, 1000, 1001, 1002, 1003, 4096, 4099,
     ];
@@ -45,12 +49,7 @@ fn sent_in_place_blobs_leave_their_neighbours_intact() {
         }
     }
     let calls: Vec<(&str, &str)> = args.iter().map(|a| ("shout", a.as_str())).collect();
-    let providers = [Provider {
-        interface: "test:svc/api@1.0.0",
-        name: "svc",
-        component: &callee,
-        functions: &["shout"],
-    }];
+    let providers = provider(&callee);
     let outcomes = outcomes_linked(&guard, &providers, &calls);
     assert_eq!(outcomes.len(), 2 * lengths.len());
     // Every call returns, and the same text under both runtimes (a changed mark traps).
@@ -65,22 +64,8 @@ fn sent_in_place_blobs_leave_their_neighbours_intact() {
 
 #[test]
 fn invalid_utf8_sent_in_place_traps() {
-    let callee = build_component(
-        include_str!("../fixtures/components/svc.wat"),
-        WIT,
-        "callee",
-    );
-    let guard = build_component(
-        include_str!("../fixtures/components/guard.wat"),
-        WIT,
-        "shouter",
-    );
-    let providers = [Provider {
-        interface: "test:svc/api@1.0.0",
-        name: "svc",
-        component: &callee,
-        functions: &["shout"],
-    }];
+    let (guard, callee) = guard_and_callee();
+    let providers = provider(&callee);
     // guard replaces byte 500 of a 777-byte argument by 0xff before sending it.
     let arg = format!("\"{}\"", text(777, true));
     let calls = [("shout", arg.as_str())];
