@@ -14,15 +14,16 @@
 //! (loop) end`, the same body in both arms. The alignment analysis reads the test
 //! (`aligned_by_test`) and proves `p` aligned in the first arm, and at its loop header only
 //! because every step keeps it so: the proof is the analysis's, this pass only makes the arm
-//! where it holds. Left alone are loops the bounds versioning takes (a counter tested against a
-//! bound, `versioned_loops`), loops with loops inside them, and loops that a branch leaves
-//! (each such exit would cross one more construct, a few cycles each time), as well as
+//! where it holds. A loop whose exits all go to the `block` wrapping exactly it is copied with
+//! that block. Left alone are loops the bounds versioning takes (a counter tested against a
+//! bound, `versioned_loops`), loops with loops inside them, loops left by a branch further out
+//! or a `return` (each such exit would cross one more construct, a few cycles each time), and
 //! pointers whose accesses the analysis already proves aligned.
 
 use wasmparser::{BlockType, MemArg, Operator};
 
 use crate::analysis::alignment::AlignmentFacts;
-use crate::prepare::versioned_loops::{expression_start, has_counter, leaves_early};
+use crate::prepare::versioned_loops::{expression_start, has_counter, leaves_beyond, leaves_early};
 
 /// Loop bodies longer than this are left alone (the rewrite doubles them).
 const MAX_BODY: usize = 160;
@@ -46,9 +47,18 @@ pub(crate) fn version_on_alignment(
             let Some(end) = matching_end(ops, at) else {
                 return;
             };
-            let found = pointers(&ops[at + 1..end]);
-            if !found.is_empty() {
-                candidates.push((at, end, found));
+            let body = &ops[at + 1..end];
+            // What is copied: the loop, or the block around it that its exits leave to.
+            let construct = if !leaves_early(body) {
+                Some((at, end))
+            } else {
+                exit_block(ops, at, end)
+            };
+            if let Some(construct) = construct {
+                let found = pointers(body);
+                if !found.is_empty() {
+                    candidates.push((at, construct, found));
+                }
             }
         }
         at += 1;
@@ -58,7 +68,7 @@ pub(crate) fn version_on_alignment(
     }
     let facts = analyze(ops);
     // Innermost loops do not nest: rewriting from the last keeps the earlier indices.
-    for (at, end, found) in candidates.into_iter().rev() {
+    for (at, (start, end), found) in candidates.into_iter().rev() {
         let tested: Vec<u32> = found
             .iter()
             .filter(|p| {
@@ -72,10 +82,25 @@ pub(crate) fn version_on_alignment(
         if tested.is_empty() {
             continue;
         }
-        let (new_ops, new_offsets) = rewrite(ops, offsets, at, end, &tested);
-        ops.splice(at..=end, new_ops);
-        offsets.splice(at..=end, new_offsets);
+        let (new_ops, new_offsets) = rewrite(ops, offsets, start, end, &tested);
+        ops.splice(start..=end, new_ops);
+        offsets.splice(start..=end, new_offsets);
     }
+}
+
+/// For a loop at `loop_at..=end` that branches out: the `block` holding exactly the loop, when
+/// every branch out of the loop goes to it (the exits then stay inside each copy).
+fn exit_block(ops: &[Operator<'_>], loop_at: usize, end: usize) -> Option<(usize, usize)> {
+    let block = loop_at.checked_sub(1)?;
+    let wraps = matches!(
+        ops[block],
+        Operator::Block {
+            blockty: BlockType::Empty
+        }
+    ) && matches!(ops.get(end + 1), Some(Operator::End));
+    let body = &ops[loop_at + 1..end];
+    (wraps && !body.iter().any(|op| matches!(op, Operator::Return)) && !leaves_beyond(body, 1))
+        .then_some((block, end + 1))
 }
 
 /// A local that addresses 4- or 8-byte accesses of a loop body as it is.
@@ -116,7 +141,6 @@ fn pointers(body: &[Operator<'_>]) -> Vec<Pointer> {
             )
         })
         || has_counter(body)
-        || leaves_early(body)
     {
         return found;
     }
@@ -214,8 +238,8 @@ fn steps_keep_alignment(body: &[Operator<'_>], local: u32) -> bool {
         })
 }
 
-/// `test  if  loop (copy) end  else  loop (copy) end  end` for the loop at `loop_at..=end`
-/// (`tested`: one or two pointers; no branch leaves the loop, so no depth changes),
+/// `test  if  (copy) else  (copy) end` for the construct at `loop_at..=end` (the loop, or the
+/// block its exits go to, so that no branch depth changes; `tested`: one or two pointers),
 /// with the offsets of the operators it came from.
 fn rewrite<'b>(
     ops: &[Operator<'b>],

@@ -133,6 +133,11 @@ pub(crate) fn leaves_early(body: &[Operator<'_>]) -> bool {
     shape::leaves_early(body)
 }
 
+/// Whether a branch of a loop body goes further out than `levels` constructs around the loop.
+pub(crate) fn leaves_beyond(body: &[Operator<'_>], levels: u32) -> bool {
+    shape::any_branch(body, |relative, depth| relative > depth + levels)
+}
+
 /// Versions every qualifying loop of `ops` (a whole function body); `offsets` stays in step.
 pub(crate) fn version_loops(
     ops: &mut Vec<Operator<'_>>,
