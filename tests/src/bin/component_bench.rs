@@ -92,6 +92,15 @@ fn main() {
             (2 * n) as f64 / c as f64
         );
     }
+    // A length with bits 7, 11 and 13 set: the flat chunk's length is not counted as text.
+    let text: String = (0..16_000)
+        .map(|i| (b'a' + (i % 26) as u8) as char)
+        .collect();
+    let c = run(&format!("echo(\"{text}\")"));
+    println!(
+        "| echo(string) -> string | 16000 | 16000 | {c} | {:.2} |",
+        32_000.0 / c as f64
+    );
     component_to_component();
 }
 

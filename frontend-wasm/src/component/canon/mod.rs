@@ -42,16 +42,16 @@ pub(in crate::component) const NO_LEAVE: u32 = ABI_BASE + 11;
 /// Sum of the high bits of a string's bytes while it is piped (zero: all ASCII).
 const ASCII: u32 = ABI_BASE + 5;
 /// Non-zero once the UTF-8 automaton's tables are written (`utf8.rs`).
-const UTF8_READY: u32 = ABI_BASE + 46;
+const UTF8_READY: u32 = ABI_BASE + 8;
 /// The byte address of a blob sent in place (`abi_send_in_place`), or 0 while none is.
-const IN_PLACE: u32 = ABI_BASE + 44;
+const IN_PLACE: u32 = ABI_BASE + 6;
 /// The byte length of the blob sent in place.
-const IN_PLACE_BYTES: u32 = ABI_BASE + 45;
+const IN_PLACE_BYTES: u32 = ABI_BASE + 7;
 /// The smallest blob sent in place: below it the fixed cost of borrowing and restoring two
 /// chunks (about 60 cycles) is more than copying costs.
 const IN_PLACE_MIN: u32 = 128;
 /// Four words where `abi_send_in_place` keeps the memory it borrows (word-aligned).
-const SAVED: u32 = ABI_BASE + 48;
+const SAVED: u32 = ABI_BASE + 80;
 /// The digest of the image being received.
 const KEY: u32 = ABI_BASE + 12;
 const OUT: u32 = ABI_BASE + 16;
@@ -64,6 +64,11 @@ pub const ARGS: u32 = ABI_BASE + 128;
 /// Where blobs that cannot be piped straight into linear memory are received (a partial last
 /// chunk, or a whole blob whose destination is not 16-byte aligned).
 pub(in crate::component) const STAGE: u32 = ABI_BASE + (1 << 25);
+// The cells, the nested-list loops' cells, the sponge and the borrowed words do not overlap.
+const _: () = assert!(
+    DEPTH_CELLS + 2 * MAX_DEPTH <= SPONGE && SPONGE + 12 <= SAVED && SAVED + 16 <= ARGS
+);
+
 /// The UTF-8 automaton's byte classes (256 felts, from the end of the argument region) and its
 /// transition table (`utf8.rs`).
 const UTF8_CLASSES: u32 = STAGE - 512;
