@@ -65,9 +65,8 @@ pub const ARGS: u32 = ABI_BASE + 128;
 /// chunk, or a whole blob whose destination is not 16-byte aligned).
 pub(in crate::component) const STAGE: u32 = ABI_BASE + (1 << 25);
 // The cells, the nested-list loops' cells, the sponge and the borrowed words do not overlap.
-const _: () = assert!(
-    DEPTH_CELLS + 2 * MAX_DEPTH <= SPONGE && SPONGE + 12 <= SAVED && SAVED + 16 <= ARGS
-);
+const _: () =
+    assert!(DEPTH_CELLS + 2 * MAX_DEPTH <= SPONGE && SPONGE + 12 <= SAVED && SAVED + 16 <= ARGS);
 
 /// The UTF-8 automaton's byte classes (256 felts, from the end of the argument region) and its
 /// transition table (`utf8.rs`).
