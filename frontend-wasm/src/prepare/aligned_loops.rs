@@ -23,6 +23,7 @@
 use wasmparser::{BlockType, MemArg, Operator};
 
 use crate::analysis::alignment::AlignmentFacts;
+use crate::analysis::counted_loop::body_len;
 use crate::prepare::versioned_loops::{expression_start, has_counter, leaves_beyond, leaves_early};
 
 /// Loop bodies longer than this are left alone (the rewrite doubles them).
@@ -44,9 +45,10 @@ pub(crate) fn version_on_alignment(
             blockty: BlockType::Empty,
         } = ops[at]
         {
-            let Some(end) = matching_end(ops, at) else {
+            let Some(len) = body_len(&ops[at + 1..]) else {
                 return;
             };
+            let end = at + 1 + len;
             let body = &ops[at + 1..end];
             // What is copied: the loop, or the block around it that its exits leave to.
             let construct = if !leaves_early(body) {
@@ -108,24 +110,6 @@ struct Pointer {
     local: u32,
     /// The accesses (body indices) with the operand depth of their address (1 for a store).
     accesses: Vec<(usize, usize)>,
-}
-
-/// The index of the `end` closing the construct opened at `open`.
-fn matching_end(ops: &[Operator<'_>], open: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    for (j, op) in ops.iter().enumerate().skip(open) {
-        match op {
-            Operator::Block { .. } | Operator::If { .. } | Operator::Loop { .. } => depth += 1,
-            Operator::End => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(j);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
 }
 
 /// The pointers of a loop with body `body` that the test before it could check: locals that
