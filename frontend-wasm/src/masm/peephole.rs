@@ -12,6 +12,7 @@ mod constant_shifts;
 mod local_moves;
 #[cfg(test)]
 mod oracle_tests;
+mod three_way_add;
 
 use crate::masm::{
     inst::P,
@@ -66,6 +67,16 @@ fn cycles(ops: &[Inst]) -> u64 {
 /// constants and combine its own values with binary instructions, ending with one value; a
 /// copy of start position `f` becomes a copy of `remap(f)` (`None`: `p` cannot move).
 fn remap_reads(p: &[Inst], remap: impl Fn(usize) -> Option<usize>) -> Option<Vec<Inst>> {
+    remap_reads_of(p, false, remap)
+}
+
+/// [`remap_reads`], also letting `p` transform its own top value (`unary`: `add.4`, `div.4`,
+/// `mem_load`, `u32rotl.7`) and load from a constant address.
+fn remap_reads_of(
+    p: &[Inst],
+    unary: bool,
+    remap: impl Fn(usize) -> Option<usize>,
+) -> Option<Vec<Inst>> {
     let mut out = Vec::with_capacity(p.len());
     let mut height = 0usize;
     for op in p {
@@ -87,6 +98,11 @@ fn remap_reads(p: &[Inst], remap: impl Fn(usize) -> Option<usize>) -> Option<Vec
         } else if op.is_binary() && height >= 2 {
             out.push(op.clone());
             height -= 1;
+        } else if unary && op.is_unary() && height >= 1 {
+            out.push(op.clone());
+        } else if unary && matches!(op, Inst::Imm(Op::MemLoad, _)) {
+            out.push(op.clone());
+            height += 1;
         } else {
             return None;
         }
@@ -235,6 +251,7 @@ const RULES: &[(&str, WindowRule)] = &[
     ("store_then_compare", store_then_compare),
     ("mirrored_copies", mirrored_copies),
     ("result_of_last_two", result_of_last_two),
+    ("three_way_add", three_way_add::three_way_add),
 ];
 
 /// Whether the instructions from `ops[i]` on are `window`.

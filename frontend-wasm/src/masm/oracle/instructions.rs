@@ -76,6 +76,13 @@ impl State {
                 self.push(a >> 32);
                 self.push(a & (U32 - 1));
             }
+            "u32wrapping_add3" if imm.is_none() => {
+                let (c, b, a) = (self.pop(), self.pop(), self.pop());
+                if [a, b, c].iter().any(|v| *v >= U32) {
+                    return Err(undefined());
+                }
+                self.push((a + b + c) & (U32 - 1));
+            }
             "u32widening_mul" | "u32wrapping_madd" if imm.is_none() => {
                 let (b, a) = (self.pop(), self.pop());
                 let c = if name == "u32wrapping_madd" {

@@ -232,6 +232,18 @@ oracle_tests! {
     mirrored_copies: U32s, |rng| {
         vec![dup(rng.range(0, 15)), dup(rng.range(0, 15)), comparison(rng)]
     };
+    three_way_add: U32s, |rng| {
+        // One in eight reads the first sum itself (the rule must leave it alone).
+        let reads = (usize::from(!rng.chance(12)), 8);
+        let len = *rng.pick(&[0, 1, 1, 3, 5]);
+        let mut operand = computation(rng, len, reads, &BINARY);
+        if len > 0 && rng.chance(40) {
+            let shift = rng.range(1, 31);
+            let step = rng.pick(&["u32rotl", "u32shr", "u32and"]);
+            operand.insert(rng.range(1, len), format!("{step}.{shift}"));
+        }
+        [vec!["u32wrapping_add".into()], operand, vec!["u32wrapping_add".into()]].concat()
+    };
     result_of_last_two: U32s, |rng| {
         // One in ten with another copy or a last instruction the rule must not take.
         let mut ops = ["dup.1", "dup.1", "", "movdn.2", "drop", "drop"].map(String::from);
