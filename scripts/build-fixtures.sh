@@ -48,6 +48,9 @@ for manifest in "$components"/*/Cargo.toml; do
   cmp -s "$built" "$dest" || cp "$built" "$dest"
 done
 
+# --- The soft-float runtime ---------------------------------------------------------------------
+bash "$root/scripts/build-float-rt.sh"
+
 # --- C ------------------------------------------------------------------------------------------
 c="$root/tests/fixtures/c"
 mkdir -p "$c/out"

@@ -4,8 +4,9 @@ use std::fmt;
 
 /// A core Wasm value type that midenc can place on the Miden stack.
 ///
-/// Floats and vector/reference types have no variant: the frontend rejects them before any
-/// value of theirs could need an encoding.
+/// Floats are held as their IEEE 754 bit patterns, exactly as the integer of the same width
+/// ([`CoreType::carrier`]); vector and reference types have no variant: the frontend rejects
+/// them before any value of theirs could need an encoding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CoreType {
@@ -13,14 +14,32 @@ pub enum CoreType {
     I32,
     /// A 64-bit integer: two u32 limbs, the low limb nearer the top of the stack.
     I64,
+    /// A binary32 float: its bits, as an [`CoreType::I32`].
+    F32,
+    /// A binary64 float: its bits, as an [`CoreType::I64`].
+    F64,
 }
 
 impl CoreType {
     /// Number of felts a value of this type occupies.
     pub fn felts(self) -> usize {
+        self.carrier().felts_of_integer()
+    }
+
+    /// The integer type whose encoding this type shares: itself for integers, the integer of
+    /// the same width for a float. Code generation only ever sees these.
+    pub fn carrier(self) -> CoreType {
         match self {
-            CoreType::I32 => 1,
-            CoreType::I64 => 2,
+            CoreType::I32 | CoreType::F32 => CoreType::I32,
+            CoreType::I64 | CoreType::F64 => CoreType::I64,
+        }
+    }
+
+    fn felts_of_integer(self) -> usize {
+        if self == CoreType::I32 {
+            1
+        } else {
+            2
         }
     }
 }
@@ -30,17 +49,23 @@ impl fmt::Display for CoreType {
         f.write_str(match self {
             CoreType::I32 => "i32",
             CoreType::I64 => "i64",
+            CoreType::F32 => "f32",
+            CoreType::F64 => "f64",
         })
     }
 }
 
-/// A core Wasm integer value.
+/// A core Wasm value. Floats keep their exact bits (NaN payloads included).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CoreValue {
     /// An `i32`.
     I32(i32),
     /// An `i64`.
     I64(i64),
+    /// An `f32`, as its bits.
+    F32(u32),
+    /// An `f64`, as its bits.
+    F64(u64),
 }
 
 impl CoreValue {
@@ -49,18 +74,29 @@ impl CoreValue {
         match self {
             CoreValue::I32(_) => CoreType::I32,
             CoreValue::I64(_) => CoreType::I64,
+            CoreValue::F32(_) => CoreType::F32,
+            CoreValue::F64(_) => CoreType::F64,
+        }
+    }
+
+    /// The bits of this value as the integer of its width (a float's IEEE 754 bits).
+    pub fn as_integer(self) -> CoreValue {
+        match self {
+            CoreValue::F32(bits) => CoreValue::I32(bits as i32),
+            CoreValue::F64(bits) => CoreValue::I64(bits as i64),
+            integer => integer,
         }
     }
 
     /// Felts of this value, in stack order (index 0 nearest the top).
     pub fn to_felts(self) -> Vec<u64> {
-        match self {
-            CoreValue::I32(v) => vec![u64::from(v as u32)],
-            CoreValue::I64(v) => {
-                let bits = v as u64;
-                vec![bits & 0xFFFF_FFFF, bits >> 32]
-            }
-        }
+        let wide = match self {
+            CoreValue::I32(v) => return vec![u64::from(v as u32)],
+            CoreValue::F32(bits) => return vec![u64::from(bits)],
+            CoreValue::I64(v) => v as u64,
+            CoreValue::F64(bits) => bits,
+        };
+        vec![wide & 0xFFFF_FFFF, wide >> 32]
     }
 
     /// Rebuilds a value of `ty` from exactly `ty.felts()` felts in stack order.
@@ -79,6 +115,8 @@ impl CoreValue {
         Ok(match ty {
             CoreType::I32 => CoreValue::I32(limb(0)? as u32 as i32),
             CoreType::I64 => CoreValue::I64(((limb(1)? << 32) | limb(0)?) as i64),
+            CoreType::F32 => CoreValue::F32(limb(0)? as u32),
+            CoreType::F64 => CoreValue::F64((limb(1)? << 32) | limb(0)?),
         })
     }
 }
@@ -88,6 +126,8 @@ impl fmt::Display for CoreValue {
         match self {
             CoreValue::I32(v) => write!(f, "{v}"),
             CoreValue::I64(v) => write!(f, "{v}"),
+            CoreValue::F32(bits) => write!(f, "{:?}", f32::from_bits(*bits)),
+            CoreValue::F64(bits) => write!(f, "{:?}", f64::from_bits(*bits)),
         }
     }
 }

@@ -153,7 +153,7 @@ pub fn emit_export_wrappers(
             .params()
             .iter()
             .chain(sig.results())
-            .map(|t| module.core_type(*t))
+            .map(|t| module.interface_type(*t))
             .collect::<Result<Vec<_>, _>>();
         let types = match signature {
             Ok(types) => types,
@@ -167,12 +167,17 @@ pub fn emit_export_wrappers(
         let (params, results) = (params.to_vec(), results.to_vec());
         let (p, r) = (felt_count(&params), felt_count(&results));
         if p > MAX_STACK_FELTS || r > MAX_STACK_FELTS {
-            return Err(unsupported(format!(
+            let what = format!(
                 "export `{}` passes {p} parameter felts and {r} result felts; core-module exports \
                  are limited to {MAX_STACK_FELTS} each (the advice-map spill is part of the \
                  component ABI)",
                 export.name
-            )));
+            );
+            if options.unsupported == UnsupportedCode::Trap {
+                omitted.push((export.name.clone(), format!("unsupported: {what}")));
+                continue;
+            }
+            return Err(unsupported(what));
         }
 
         let proc_name = unique_proc_name(&export.name, &mut used_names);

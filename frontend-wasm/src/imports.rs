@@ -18,7 +18,7 @@ use wasmparser::{FuncType, TypeRef};
 use crate::{
     error::{WasmError, WasmResult},
     masm::{stack_ops, MasmWriter},
-    module_env::core_type,
+    module_env::interface_type,
 };
 
 /// Prefix of an import module name that calls a procedure by MAST root.
@@ -223,10 +223,7 @@ pub fn declare(
     let convert = |tys: &[wasmparser::ValType]| -> WasmResult<Vec<CoreType>> {
         tys.iter()
             .map(|t| {
-                let ty = match t {
-                    wasmparser::ValType::F32 if f32_is_felt => Ok(CoreType::I32),
-                    other => core_type(*other),
-                };
+                let ty = interface_type(*t, f32_is_felt);
                 ty.map_err(|what| {
                     unsupported(
                         format!("import `{}::{}` with {what}", import.module, import.name),

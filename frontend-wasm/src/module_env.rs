@@ -182,14 +182,20 @@ impl ModuleInfo<'_> {
 }
 
 impl ModuleInfo<'_> {
-    /// [`core_type`], where an `f32` is one felt held like an `i32` when the module carries
-    /// felts in `f32` values (only moves, `f32.const`, `f32.load`/`f32.store` and the
-    /// reinterpretations are then compiled; float arithmetic stays unsupported).
+    /// [`core_type`]: the type code generation holds a value of `ty` as. An `f32` is then one
+    /// felt, held like an `i32`, when the module carries felts in `f32` values (float
+    /// arithmetic on `f32` is then unsupported: those `f32`s are not floats).
     pub fn core_type(&self, ty: ValType) -> Result<CoreType, String> {
         match ty {
             ValType::F32 if self.f32_is_felt => Ok(CoreType::I32),
             other => core_type(other),
         }
+    }
+
+    /// The type an export shows its callers (manifest, `--invoke`): [`ModuleInfo::core_type`],
+    /// but a float as itself, unless the module carries felts in `f32`. Both are held alike.
+    pub fn interface_type(&self, ty: ValType) -> Result<CoreType, String> {
+        interface_type(ty, self.f32_is_felt)
     }
 
     /// The first type index structurally equal to type `ty` (call_indirect compares these).
@@ -207,10 +213,21 @@ pub fn core_type(ty: ValType) -> Result<CoreType, String> {
     match ty {
         ValType::I32 => Ok(CoreType::I32),
         ValType::I64 => Ok(CoreType::I64),
-        ValType::F32 => Err("f32 values".into()),
-        ValType::F64 => Err("f64 values".into()),
+        // Floats are held as their bit patterns (`translate/float_ops.rs`).
+        ValType::F32 => Ok(CoreType::I32),
+        ValType::F64 => Ok(CoreType::I64),
         ValType::V128 => Err("SIMD (v128 values)".into()),
         ValType::Ref(_) => Err("reference types".into()),
+    }
+}
+
+/// [`ModuleInfo::interface_type`] for a module that carries felts in `f32` or not.
+pub fn interface_type(ty: ValType, f32_is_felt: bool) -> Result<CoreType, String> {
+    match ty {
+        ValType::F32 if f32_is_felt => Ok(CoreType::I32),
+        ValType::F32 => Ok(CoreType::F32),
+        ValType::F64 => Ok(CoreType::F64),
+        other => core_type(other),
     }
 }
 
@@ -569,7 +586,8 @@ fn element_segment(
     })
 }
 
-/// The value of a constant expression that is a single `i32.const` or `i64.const`, or a
+/// The value of a constant expression that is a single `i32.const`, `i64.const`, `f32.const` or
+/// `f64.const` (a float as the bits it is held as), or a
 /// `global.get` of an earlier global (validation guarantees it is immutable, so its value is
 /// its initializer's).
 fn const_value(expr: &wasmparser::ConstExpr<'_>, globals: &[Global]) -> Option<CoreValue> {
@@ -577,6 +595,8 @@ fn const_value(expr: &wasmparser::ConstExpr<'_>, globals: &[Global]) -> Option<C
     let value = match ops.read().ok()? {
         wasmparser::Operator::I32Const { value } => CoreValue::I32(value),
         wasmparser::Operator::I64Const { value } => CoreValue::I64(value),
+        wasmparser::Operator::F32Const { value } => CoreValue::I32(value.bits() as i32),
+        wasmparser::Operator::F64Const { value } => CoreValue::I64(value.bits() as i64),
         wasmparser::Operator::GlobalGet { global_index } => {
             let global = globals.get(global_index as usize)?;
             if global.unsupported.is_some() {

@@ -187,6 +187,8 @@ pub(crate) fn compile_with_wrappers(
     let mut refs: runtime::Refs<'_> = needs.targets.iter().map(String::as_str).collect();
     let runtime = used_procs(&component::runtime_masm(), &refs);
     refs.extend(runtime::exec_targets(&runtime));
+    let floats = used_procs(runtime::FLOATS, &refs);
+    refs.extend(runtime::exec_targets(&floats));
     let intrinsics = used_intrinsics(&refs, module.f32_is_felt);
     // A fresh instance writes only the tables its code reads.
     let uses = exports::InstanceUses {
@@ -207,7 +209,7 @@ pub(crate) fn compile_with_wrappers(
         &mut instantiate_text,
     );
 
-    let runtime_text = format!("{intrinsics}{runtime}");
+    let runtime_text = format!("{intrinsics}{runtime}{floats}");
     main_needs.extend(instantiate_text.needs());
     let mut main = exports::data_advice_map(&module);
     main.push_str(&instantiate_text.finish());

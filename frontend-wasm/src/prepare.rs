@@ -22,6 +22,7 @@ use crate::{module_env::ModuleInfo, WasmError, WasmResult};
 
 pub(crate) mod aligned_loops;
 pub(crate) mod disjoint_ors;
+pub(crate) mod float_accesses;
 pub(crate) mod loop_shapes;
 pub(crate) mod merged_stores;
 pub(crate) mod rebased_induction;
@@ -102,6 +103,7 @@ impl<'b> PreparedBody<'b> {
             ops.push(op);
             offsets.push(offset);
         }
+        float_accesses::as_integer_accesses(&mut ops, module.f32_is_felt);
         let heat = local_heat(&ops);
         loop_shapes::normalize_loops(&mut ops, &mut offsets);
         rebased_induction::rebase_loops(

@@ -9,6 +9,10 @@ use crate::{layout, masm::Inst, trap_sites::TrapPlace};
 /// The MASM runtime support procedures (signed division, sign flips, ...).
 pub(crate) const INTRINSICS: &str = include_str!("intrinsics.masm");
 
+/// The soft-float runtime (`float-rt/` compiled by midenc; `tests/src/bin/float_runtime.rs`
+/// regenerates it): the procedures float operators execute.
+pub(crate) const FLOATS: &str = include_str!("float.masm");
+
 /// Name of the part module that holds the runtime support procedures (intrinsics and the
 /// canonical-ABI runtime) used anywhere in the program, so each is defined once.
 pub const RUNTIME_MODULE: &str = "midenc_rt";
@@ -71,6 +75,7 @@ pub(crate) fn is_runtime_proc(name: &str) -> bool {
             proc_names(INTRINSICS)
                 .into_iter()
                 .chain(proc_names(&abi))
+                .chain(proc_names(FLOATS))
                 .map(str::to_string)
                 .collect()
         })
@@ -136,13 +141,28 @@ pub(crate) fn used_intrinsics(refs: &Refs<'_>, felts: bool) -> String {
 /// The procedures of `library` (MASM source whose procedures end with `end` in column 0) that
 /// `refs` (transitively) reach, in definition order, as `pub proc`s of [`RUNTIME_MODULE`].
 pub(crate) fn used_procs(library: &str, refs: &Refs<'_>) -> String {
-    let procs: Vec<(&str, &str)> = library
-        .split("\nproc ")
+    let chunks: Vec<&str> = library.split("\nproc ").collect();
+    let procs: Vec<(&str, &str)> = chunks
+        .iter()
         .skip(1)
         .map(|chunk| {
             let name = chunk.split_whitespace().next().unwrap_or_default();
             let end = chunk.find("\nend").map_or(chunk.len(), |i| i + 4);
             (name, &chunk[..end])
+        })
+        .collect();
+    // Attribute lines (`@locals(4)`) written just before a `proc` end the chunk before it.
+    let attributes: Vec<Vec<&str>> = chunks
+        .iter()
+        .take(procs.len())
+        .map(|before| {
+            let mut lines: Vec<&str> = before
+                .lines()
+                .rev()
+                .take_while(|l| l.starts_with('@'))
+                .collect();
+            lines.reverse();
+            lines
         })
         .collect();
     // Each library procedure is scanned once for the procedures it executes; the closure is
@@ -165,8 +185,12 @@ pub(crate) fn used_procs(library: &str, refs: &Refs<'_>) -> String {
         }
     }
     let mut out = String::new();
-    for ((_, body), u) in procs.iter().zip(used) {
+    for (((_, body), attributes), u) in procs.iter().zip(&attributes).zip(used) {
         if u {
+            for line in attributes {
+                out.push_str(line);
+                out.push('\n');
+            }
             out.push_str("pub proc ");
             out.push_str(body);
             out.push_str("\n\n");

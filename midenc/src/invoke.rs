@@ -25,6 +25,8 @@ fn wave_type(ty: CoreType) -> Type {
     match ty {
         CoreType::I32 => Type::S32,
         CoreType::I64 => Type::S64,
+        CoreType::F32 => Type::F32,
+        CoreType::F64 => Type::F64,
     }
 }
 
@@ -105,6 +107,8 @@ pub fn parse<'m>(text: &str, manifest: &'m ComponentManifest) -> DriverResult<In
         .map(|(ty, v)| match ty {
             CoreType::I32 => CoreValue::I32(v.unwrap_s32()),
             CoreType::I64 => CoreValue::I64(v.unwrap_s64()),
+            CoreType::F32 => CoreValue::F32(v.unwrap_f32().to_bits()),
+            CoreType::F64 => CoreValue::F64(v.unwrap_f64().to_bits()),
         })
         .collect();
     Ok(Invocation {
@@ -156,6 +160,8 @@ pub fn render_results(values: &[CoreValue]) -> Option<String> {
     let wave = |v: &CoreValue| match v {
         CoreValue::I32(x) => Value::make_s32(*x),
         CoreValue::I64(x) => Value::make_s64(*x),
+        CoreValue::F32(bits) => Value::make_f32(f32::from_bits(*bits)),
+        CoreValue::F64(bits) => Value::make_f64(f64::from_bits(*bits)),
     };
     match values {
         [] => None,

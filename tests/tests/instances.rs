@@ -80,10 +80,10 @@ fn instantiation_alone_traps_on_an_out_of_range_segment() {
 
 const MIXED: &str = r#"
 (module
-  (global $f (mut f32) (f32.const 1.5))
+  (global $v (mut v128) (v128.const i32x4 1 2 3 4))
   (func (export "int") (param i32) (result i32) (i32.mul (local.get 0) (i32.const 3)))
-  (func (export "uses_float") (result i32) (i32.trunc_f32_s (global.get $f)))
-  (func (export "float_sig") (param f64) (result f64) (local.get 0)))
+  (func (export "uses_vector") (result i32) (i32x4.extract_lane 0 (global.get $v)))
+  (func (export "vector_sig") (param v128) (result v128) (local.get 0)))
 "#;
 
 #[test]
@@ -91,7 +91,7 @@ fn unsupported_code_is_rejected_by_default_and_trapped_on_request() {
     let wasm = wat::parse_str(MIXED).unwrap();
     let err = compile_module(&Request::new(&wasm)).unwrap_err();
     assert!(
-        matches!(&err, WasmError::Unsupported { feature, .. } if feature.contains("f32")),
+        matches!(&err, WasmError::Unsupported { feature, .. } if feature.contains("v128")),
         "{err}"
     );
 
@@ -103,8 +103,8 @@ fn unsupported_code_is_rejected_by_default_and_trapped_on_request() {
     assert_eq!(
         compiled.omitted_exports,
         vec![(
-            "float_sig".to_string(),
-            "unsupported: f64 values".to_string()
+            "vector_sig".to_string(),
+            "unsupported: SIMD (v128 values)".to_string()
         )]
     );
     let package = midenc_linker::link(&midenc_linker::PackageSpec {
@@ -119,7 +119,7 @@ fn unsupported_code_is_rejected_by_default_and_trapped_on_request() {
     let (int, root) = package.export("int").unwrap();
     let out = vm::call_export(&package, root, &[CoreValue::I32(14)], &int.results.clone());
     assert_eq!(out.unwrap().results, vec![CoreValue::I32(42)]);
-    let (_, root) = package.export("uses_float").unwrap();
+    let (_, root) = package.export("uses_vector").unwrap();
     match vm::call_export(&package, root, &[], &[midenc_abi::CoreType::I32]) {
         Err(DriverError::Trap { message, .. }) => {
             assert!(message.starts_with("unsupported: "), "{message}")

@@ -16,6 +16,10 @@ pub enum CoreScalar {
     I32,
     /// Wasm `i64`.
     I64,
+    /// Wasm `f32`.
+    F32,
+    /// Wasm `f64`.
+    F64,
 }
 
 /// One exported core function, as a package manifest records it.
@@ -89,6 +93,8 @@ fn scalar(t: CoreScalar) -> &'static str {
     match t {
         CoreScalar::I32 => "s32",
         CoreScalar::I64 => "s64",
+        CoreScalar::F32 => "f32",
+        CoreScalar::F64 => "f64",
     }
 }
 

@@ -50,13 +50,13 @@ pub enum CoreShape {
     Direct,
 }
 
-/// The WIT view of a core signature: `i32` as `u32`, `i64` as `u64`, several results as a
-/// tuple. Its image is exactly the core values as felts, so a core import of more than 16 felts
+/// The WIT view of a core signature: `i32` (and an `f32`'s bits) as `u32`, `i64` (and an
+/// `f64`'s bits) as `u64`, several results as a tuple. Its image is exactly the core values as felts, so a core import of more than 16 felts
 /// spills the same way a component signature does.
 pub fn core_signature(params: &[CoreType], results: &[CoreType]) -> WitSignature {
     let wit = |t: &CoreType| match t {
-        CoreType::I32 => WitType::U32,
-        CoreType::I64 => WitType::U64,
+        CoreType::I32 | CoreType::F32 => WitType::U32,
+        CoreType::I64 | CoreType::F64 => WitType::U64,
     };
     WitSignature {
         params: params

@@ -416,18 +416,14 @@ pub(crate) fn attach_wit(
     };
     let sig = sig.as_ref().map_err(|why| unsupported(why.clone()))?;
     let flat = midenc_abi::flatten_lower(&sig.param_types(), sig.result.as_ref());
-    // A felt's `f32` slot is held like an `i32` (one element); other floats are refused
-    // with the core type before this point.
+    // A felt's `f32` slot is held like an `i32` (one element); an `f64` is a float.
     let core = |t: &midenc_abi::FlatType| match t {
-        midenc_abi::FlatType::I32 | midenc_abi::FlatType::F32 => Some(midenc_abi::CoreType::I32),
-        midenc_abi::FlatType::I64 => Some(midenc_abi::CoreType::I64),
-        midenc_abi::FlatType::F64 => None,
+        midenc_abi::FlatType::I32 | midenc_abi::FlatType::F32 => midenc_abi::CoreType::I32,
+        midenc_abi::FlatType::I64 => midenc_abi::CoreType::I64,
+        midenc_abi::FlatType::F64 => midenc_abi::CoreType::F64,
     };
-    let want_p: Option<Vec<_>> = flat.params.iter().map(core).collect();
-    let want_r: Option<Vec<_>> = flat.results.iter().map(core).collect();
-    let (Some(want_p), Some(want_r)) = (want_p, want_r) else {
-        return Err(unsupported(format!("import `{full}`: f64 values")));
-    };
+    let want_p: Vec<_> = flat.params.iter().map(core).collect();
+    let want_r: Vec<_> = flat.results.iter().map(core).collect();
     if import.params != want_p || import.results != want_r {
         return Err(invalid(
             format!(

@@ -54,6 +54,7 @@ use numeric::OpLowering;
 mod calls;
 mod control;
 mod driver;
+mod float_ops;
 mod frame;
 mod loops;
 mod memory;

@@ -214,7 +214,8 @@ pub fn lower(op: &Operator<'_>) -> OpLowering {
             simple(I32_1, Some((I64, false)), &["exec.wasm_i64_extend_i32_s"])
         }
 
-        other => OpLowering::Unsupported(operator_name(other)),
+        other => super::float_ops::lower(other)
+            .unwrap_or_else(|| OpLowering::Unsupported(operator_name(other))),
     }
 }
 

@@ -253,6 +253,12 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 self.emit("u32and");
                 self.push(CoreType::I32, true);
             }
+            other if self.module.f32_is_felt && float_ops::is_f32_arithmetic(other) => {
+                let what = numeric::operator_name(other);
+                return Err(self.unsupported(format!(
+                    "{what} in a module that carries felts in `f32` (its `f32`s are not floats)"
+                )));
+            }
             other => match numeric::lower(other) {
                 OpLowering::Simple { pops, push, code } => {
                     for _ in 0..pops.len() {
@@ -362,9 +368,9 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         self.pop();
         // Stack: [c, b, a]; the result is c != 0 ? a : b, i.e. (c == 0) ? b : a.
         let code: &[&str] = match b.ty {
-            CoreType::I32 => &["eq.0", "cdrop"],
+            CoreType::I32 | CoreType::F32 => &["eq.0", "cdrop"],
             // [c', b_lo, b_hi, a_lo, a_hi] → pick each limb with the same c'.
-            CoreType::I64 => &[
+            CoreType::I64 | CoreType::F64 => &[
                 "eq.0", "movup.3", "movup.2", "dup.2", "cdrop", "movdn.3", "cdrop", "swap",
             ],
         };

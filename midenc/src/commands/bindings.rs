@@ -128,5 +128,7 @@ fn scalar(t: CoreType) -> CoreScalar {
     match t {
         CoreType::I32 => CoreScalar::I32,
         CoreType::I64 => CoreScalar::I64,
+        CoreType::F32 => CoreScalar::F32,
+        CoreType::F64 => CoreScalar::F64,
     }
 }

@@ -10,7 +10,7 @@ use std::{process::ExitCode, time::Instant};
 use midenc_tests::fuzz::{self, FuzzOptions, Summary};
 
 const USAGE: &str = "usage: fuzz [--count N] [--seed S] [--arg-sets K] [--max-cycles C] \
-[--no-save] [--verbose] [--no-passive-segments] [--table-ops]
+[--no-save] [--verbose] [--no-passive-segments] [--table-ops] [--floats]
        fuzz --file MODULE.wasm [--seed S]   (one module; arguments from S, else as for a corpus
                                              case; exits 1 on failure: a shrink predicate)";
 
@@ -56,6 +56,10 @@ fn main() -> ExitCode {
             }
             "--table-ops" => {
                 options.features.table_ops = true;
+                Ok(())
+            }
+            "--floats" => {
+                options.features.floats = true;
                 Ok(())
             }
             "--help" | "-h" => {
