@@ -122,6 +122,33 @@ fn cases(program: &str, heavy: bool) -> Vec<Case> {
             }
             cases.push(("utf8_count_16k", vec![u(0x8000_0000)]));
         }
+        "floats" => {
+            for (n, sweeps) in [(3, 1), (5, 3)] {
+                cases.push(("relax", vec![u(n), u(sweeps)]));
+            }
+            for (n, seed) in [(0, 1), (1, 5), (17, 3)] {
+                cases.push(("stats", vec![u(n), u(seed)]));
+            }
+            for (x, iters) in [(0, 3), (2, 6), (12345, 8)] {
+                cases.push(("newton_sqrt", vec![u(x), u(iters)]));
+            }
+            // The last two truncate a double beyond i64 (UB in C; in Wasm a trap both sides
+            // must name alike).
+            for (a, scale) in [
+                (0, 1),
+                (-123_456_789, 7),
+                (99, 2),
+                (i64::MAX, 0),
+                (i64::MIN, 0),
+            ] {
+                cases.push(("convert", vec![i64v(a), u(scale)]));
+            }
+            if heavy {
+                cases.push(("relax", vec![u(8), u(6)]));
+                cases.push(("stats", vec![u(100), u(9)]));
+                cases.push(("newton_sqrt", vec![u(u32::MAX), u(12)]));
+            }
+        }
         other => panic!("no cases for {other}"),
     }
     cases
@@ -166,4 +193,4 @@ macro_rules! program_tests {
     };
 }
 
-program_tests!(fib, primes, sha256, sort, bigmath, memcpy, bytes);
+program_tests!(fib, primes, sha256, sort, bigmath, memcpy, bytes, floats);

@@ -257,6 +257,38 @@ fn programs_cases(heavy: bool) -> Vec<Case> {
     cases
 }
 
+fn numerics_cases(heavy: bool) -> Vec<Case> {
+    let bits = |x: f64| i64v(x.to_bits() as i64);
+    let mut cases = vec![
+        ("fmt_f64", vec![bits(0.1), u(3)]),
+        ("fmt_f64", vec![bits(-0.0), u(0)]),
+        ("fmt_f64", vec![bits(f64::NAN), u(2)]),
+        ("parse_f64", vec![i64v(314_159), i32v(-5)]),
+        ("mean_variance", vec![u(0), i64v(1)]),
+        ("mean_variance", vec![u(10), i64v(3)]),
+        ("nbody_energy", vec![u(0)]),
+        ("nbody_energy", vec![u(1)]),
+    ];
+    if heavy {
+        for (x, p) in [
+            (1e300, 17),
+            (5e-324, 4),
+            (f64::INFINITY, 1),
+            (123.456, 2),
+            (-2.5e-7, 9),
+            (6.02214076e23, 5),
+        ] {
+            cases.push(("fmt_f64", vec![bits(x), u(p)]));
+        }
+        for (m, e) in [(1, 308), (17_976_931_348_623_157, 292), (-5, -324), (7, -3)] {
+            cases.push(("parse_f64", vec![i64v(m), i32v(e)]));
+        }
+        cases.push(("mean_variance", vec![u(200), i64v(9)]));
+        cases.push(("nbody_energy", vec![u(20)]));
+    }
+    cases
+}
+
 /// Answers known independently of any compiler.
 fn known(program: &str) -> Vec<(Case, CoreValue)> {
     match program {
@@ -322,6 +354,7 @@ fn cases(program: &str, heavy: bool) -> Vec<Case> {
         "memcpy" => memcpy_cases(heavy),
         "bytes" => bytes_cases(heavy),
         "programs" => programs_cases(heavy),
+        "numerics" => numerics_cases(heavy),
         other => panic!("no cases for {other}"),
     }
 }
@@ -338,6 +371,7 @@ program_tests!(
     memcpy,
     bytes,
     programs,
+    numerics,
 );
 
 /// Functions with more parameter felts than the operand stack addresses (rustc emits them:

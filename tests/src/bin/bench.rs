@@ -53,6 +53,7 @@ fn bench(
         .map(|a| match a {
             CoreValue::I32(v) => (*v as u32).to_string(),
             CoreValue::I64(v) => v.to_string(),
+            float => float.to_string(),
         })
         .collect();
     Bench {
@@ -145,6 +146,20 @@ fn benches() -> Vec<Bench> {
             "copy_rounds",
             vec![u(4096), u(4), u(9)],
         ));
+        // Floats: soft-float arithmetic, `sqrt`, and `core::fmt` of an `f64`.
+        out.push(rust("numerics", build, "nbody_energy", vec![u(20)]));
+        out.push(rust(
+            "numerics",
+            build,
+            "mean_variance",
+            vec![u(200), i64v(9)],
+        ));
+        out.push(rust(
+            "numerics",
+            build,
+            "fmt_f64",
+            vec![i64v(123.456f64.to_bits() as i64), u(2)],
+        ));
     }
     for build in ["O2", "O0"] {
         out.push(c(
@@ -154,6 +169,8 @@ fn benches() -> Vec<Bench> {
             vec![u(300), u(5), u(0)],
         ));
         out.push(c("bigmath", build, "bigmul", vec![u(32), u(5)]));
+        out.push(c("floats", build, "relax", vec![u(8), u(6)]));
+        out.push(c("floats", build, "stats", vec![u(100), u(9)]));
     }
     out
 }
@@ -254,7 +271,7 @@ fn main() {
             .iter()
             .map(|a| match a {
                 CoreValue::I32(v) => Some(*v as u32),
-                CoreValue::I64(_) => None,
+                _ => None,
             })
             .collect();
         let hand_cell = match (HAND_WRITTEN.iter().find(|h| h.export == b.func), u32_args) {
@@ -405,6 +422,7 @@ fn show(v: &CoreValue) -> String {
     match v {
         CoreValue::I32(x) => (*x as u32).to_string(),
         CoreValue::I64(x) => (*x as u64).to_string(),
+        float => float.to_string(),
     }
 }
 
