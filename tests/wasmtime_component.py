@@ -9,9 +9,12 @@ calls.json: [{"func": "iface#f" | "f", "args": [VALUE...]}]
 results.json: [{"ok": VALUE | null} | {"trap": "message"}] (the whole error text: the tests
 classify it, see tests/src/trap_kind.rs)
 VALUE (typed by the function's signature): bool, int, str (char/string), [..] (list/tuple/flags),
-{"field": VALUE} (record), {"case": "name", "value": VALUE | null} (variant/enum/option/result).
+{"field": VALUE} (record), {"case": "name", "value": VALUE | null} (variant/enum/option/result),
+{"bits": N} (f32/f64: the IEEE bit pattern, which JSON numbers cannot carry for NaN and
+infinities).
 """
 import json
+import struct
 import sys
 
 import wasmtime
@@ -20,6 +23,10 @@ from wasmtime.component._types import VariantLikeType
 
 
 def to_py(ty, j):
+    if isinstance(ty, cm.F32):
+        return struct.unpack("<f", struct.pack("<I", j["bits"]))[0]
+    if isinstance(ty, cm.F64):
+        return struct.unpack("<d", struct.pack("<Q", j["bits"]))[0]
     if isinstance(ty, cm.ListType):
         if isinstance(ty.element, cm.U8):
             return bytes(j)
@@ -60,6 +67,10 @@ def case_of(ty, v):
 
 
 def from_py(ty, v):
+    if isinstance(ty, cm.F32):
+        return {"bits": struct.unpack("<I", struct.pack("<f", v))[0]}
+    if isinstance(ty, cm.F64):
+        return {"bits": struct.unpack("<Q", struct.pack("<d", v))[0]}
     if isinstance(ty, cm.ListType):
         return [from_py(ty.element, x) for x in v]
     if isinstance(ty, cm.RecordType):

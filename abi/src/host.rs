@@ -173,7 +173,15 @@ fn lower_flat(ty: &WitType, v: &Value, blobs: &mut Vec<u64>) -> Result<Vec<Flat>
             }
             vec![Flat(FlatType::F32, vec![x])]
         }
-        WitType::F32 | WitType::F64 => return Err(mismatch(ty)),
+        // A float is its bit pattern (an `f32` one u32, an `f64` two limbs).
+        WitType::F32 => vec![Flat(
+            FlatType::F32,
+            vec![u64::from(v.unwrap_f32().to_bits())],
+        )],
+        WitType::F64 => {
+            let x = v.unwrap_f64().to_bits();
+            vec![Flat(FlatType::F64, vec![x & 0xFFFF_FFFF, x >> 32])]
+        }
         WitType::Flags(names) => {
             let mut bits = 0u32;
             for f in v.unwrap_flags() {
@@ -390,7 +398,6 @@ fn store(ty: &WitType, v: &Value, out: &mut [u8], felts: &mut Felts) -> Result<(
             }
             felts.felts.push((felts.at, x));
         }
-        WitType::F32 | WitType::F64 => return Err(mismatch(ty)),
         _ if ty.cases().is_some() => {
             let (case, payload) = case_of(ty, v)?;
             let cases = ty.cases().unwrap();
@@ -518,6 +525,8 @@ fn lift_flat(
             }
         }
         WitType::Felt => Value::make_u64(slots[0].1[0]),
+        WitType::F32 => Value::make_f32(f32::from_bits(lo(0)? as u32)),
+        WitType::F64 => Value::make_f64(f64::from_bits(lo(0)? | (limb(slots[0].1[1])? << 32))),
         WitType::Record(_) | WitType::Tuple(_) => {
             let mut k = 0;
             let mut vals = Vec::new();
@@ -670,7 +679,8 @@ fn load(ty: &WitType, mem: Mem, blobs: &mut Blobs) -> Result<Value, CodecError> 
             make_fields(ty, &wt, vals)?
         }
         WitType::Felt => Value::make_u64(mem.slots[0]),
-        WitType::F32 | WitType::F64 => return Err(mismatch(ty)),
+        WitType::F32 => Value::make_f32(f32::from_bits(get(0, 4) as u32)),
+        WitType::F64 => Value::make_f64(f64::from_bits(get(0, 8))),
         _ if ty.cases().is_some() => {
             let cases = ty.cases().unwrap();
             let case = get(0, WitType::discriminant_size(cases.len()) as usize) as usize;

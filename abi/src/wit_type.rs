@@ -80,11 +80,8 @@ pub enum FlatType {
 }
 
 impl FlatType {
-    /// Felts a value of this flat type occupies at a `call` boundary (`docs/calling-convention.md`).
-    ///
-    /// # Panics
-    /// Never for I32/I64/F32; `f64` has no felt encoding and callers reject it first
-    /// ([`WitType::check_supported`]), so it reports 2 only to keep arithmetic total.
+    /// Felts a value of this flat type occupies at a `call` boundary (`docs/calling-convention.md`):
+    /// a 64-bit value (an `f64` as its bits) takes two u32 limbs.
     pub fn felts(self) -> usize {
         match self {
             FlatType::I32 | FlatType::F32 => 1,
@@ -312,16 +309,33 @@ impl WitType {
         }
     }
 
+    /// Whether a value of this type contains a Miden felt (the `miden:base` record): a world
+    /// that passes felts carries them in the core module's `f32`s.
+    pub fn has_felts(&self) -> bool {
+        match self {
+            WitType::Felt => true,
+            WitType::List(t) | WitType::Option(t) => t.has_felts(),
+            WitType::Record(_) | WitType::Tuple(_) => {
+                self.fields().unwrap().iter().any(|f| f.has_felts())
+            }
+            WitType::Result { .. } | WitType::Variant(_) => self
+                .cases()
+                .unwrap()
+                .iter()
+                .flatten()
+                .any(|t| t.has_felts()),
+            _ => false,
+        }
+    }
+
     /// Rejects types that midenc cannot carry across a Miden boundary, naming the first one.
+    /// Every WIT value type is carried today (floats as their bit patterns); the check stays so
+    /// that a future type is refused by name.
     ///
     /// # Errors
-    /// `f32`/`f64` as floats (only the Miden felt record is a felt).
+    /// None at present.
     pub fn check_supported(&self) -> Result<(), String> {
         match self {
-            WitType::F32 | WitType::F64 => Err(format!(
-                "WIT `{}` as a float (only `miden:base` `felt` maps to a felt)",
-                if *self == WitType::F32 { "f32" } else { "f64" }
-            )),
             WitType::List(t) | WitType::Option(t) => t.check_supported(),
             WitType::Record(_) | WitType::Tuple(_) => self
                 .fields()

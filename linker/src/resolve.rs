@@ -68,25 +68,21 @@ const NAMED_SIGNATURE_HELP: &str = "a named import must have the exact types of 
 /// Whether a component export with signature `sig` can be called with core values `params`
 /// and return `results` as they are: its argument and result images are exactly its canonical
 /// lowering's flat values (no strings or lists, whose data travels separately), and those are
-/// the import's types.
+/// the import's types. Types compare by how they are held (an `f32`, float or felt, is one
+/// felt like an `i32`; an `f64` two limbs like an `i64`).
 fn lowers_to(sig: &WitSignature, params: &[CoreType], results: &[CoreType]) -> bool {
-    let core = |flat: &[FlatType]| -> Option<Vec<CoreType>> {
+    let core = |flat: &[FlatType]| -> Vec<CoreType> {
         flat.iter()
             .map(|t| match t {
-                FlatType::I32 => Some(CoreType::I32),
-                FlatType::I64 => Some(CoreType::I64),
-                // A felt, the only `f32` a supported signature carries (WIT floats are
-                // refused): one felt, which the frontend records for an `f32` import as `I32`.
-                FlatType::F32 => Some(CoreType::I32),
-                FlatType::F64 => None,
+                FlatType::I32 | FlatType::F32 => CoreType::I32,
+                FlatType::I64 | FlatType::F64 => CoreType::I64,
             })
             .collect()
     };
+    let held = |tys: &[CoreType]| -> Vec<CoreType> { tys.iter().map(|t| t.carrier()).collect() };
     let lists = sig.params.iter().any(|(_, t)| t.has_lists())
         || sig.result.as_ref().is_some_and(WitType::has_lists);
-    !lists
-        && core(&sig.flat_params()).as_deref() == Some(params)
-        && core(&sig.flat_results()).as_deref() == Some(results)
+    !lists && core(&sig.flat_params()) == held(params) && core(&sig.flat_results()) == held(results)
 }
 
 /// The functions of `bundled` in the interface `full` names (or its interfaces), as a hint.

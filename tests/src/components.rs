@@ -60,7 +60,10 @@ pub fn to_json(ty: &WitType, v: &Value) -> Json {
         WitType::U64 => json!(v.unwrap_u64()),
         // wasmtime sees the `miden:base` felt as `record felt { inner: f32 }`: the felt is the
         // bit pattern of the float (test felts are below 2^32 and not NaN bit patterns).
-        WitType::Felt => json!({"inner": f64::from(f32::from_bits(v.unwrap_u64() as u32))}),
+        WitType::Felt => json!({"inner": {"bits": v.unwrap_u64()}}),
+        // Floats travel as their bits (JSON numbers have no NaN or infinity).
+        WitType::F32 => json!({"bits": v.unwrap_f32().to_bits()}),
+        WitType::F64 => json!({"bits": v.unwrap_f64().to_bits()}),
         WitType::Char => json!(v.unwrap_char().to_string()),
         WitType::String => json!(v.unwrap_string()),
         WitType::List(t) => Json::Array(v.unwrap_list().map(|x| to_json(t, &x)).collect()),
@@ -78,7 +81,6 @@ pub fn to_json(ty: &WitType, v: &Value) -> Json {
                 .collect(),
         ),
         WitType::Flags(_) => Json::Array(v.unwrap_flags().map(|f| json!(f)).collect()),
-        WitType::F32 | WitType::F64 => unreachable!("floats are not carried"),
         _ => {
             let (name, payload, ty_of): (Cow<str>, Option<Cow<Value>>, Option<&WitType>) = match ty
             {
@@ -127,10 +129,11 @@ pub fn from_json(ty: &WitType, j: &Json) -> Value {
         WitType::U32 => Value::make_u32(int() as u32),
         WitType::S64 => Value::make_s64(int()),
         WitType::U64 => Value::make_u64(j.as_u64().expect("u64")),
-        WitType::Felt => {
-            let inner = j["inner"].as_f64().expect("felt carrier");
-            Value::make_u64(u64::from((inner as f32).to_bits()))
+        WitType::Felt => Value::make_u64(j["inner"]["bits"].as_u64().expect("felt carrier")),
+        WitType::F32 => {
+            Value::make_f32(f32::from_bits(j["bits"].as_u64().expect("f32 bits") as u32))
         }
+        WitType::F64 => Value::make_f64(f64::from_bits(j["bits"].as_u64().expect("f64 bits"))),
         WitType::Char => Value::make_char(j.as_str().and_then(|s| s.chars().next()).expect("char")),
         WitType::String => Value::make_string(Cow::Owned(j.as_str().expect("string").into())),
         WitType::List(t) => Value::make_list(
@@ -160,7 +163,6 @@ pub fn from_json(ty: &WitType, j: &Json) -> Value {
                 .map(|f| f.as_str().expect("flag name")),
         )
         .expect("flags"),
-        WitType::F32 | WitType::F64 => unreachable!("floats are not carried"),
         _ => {
             let case = j["case"].as_str().expect("case name");
             let payload = |t: Option<&WitType>| t.map(|t| from_json(t, &j["value"]));

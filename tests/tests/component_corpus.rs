@@ -1440,7 +1440,8 @@ fn felts_beyond_32_bits() {
     assert!(midenc_abi::host::encode(&sig.param_types(), &inv.wit_args).is_err());
 }
 
-/// In a component's core module `f32` carries felts: moves compile, float arithmetic does not.
+/// In a world that passes felts, the core module's `f32` carries felts: moves compile, `f32`
+/// arithmetic does not (it would compute on a felt as if it were a float); `f64` stays a float.
 #[test]
 fn float_arithmetic_on_felts_is_unsupported() {
     let wit = "package test:fadd@0.1.0;
@@ -1464,4 +1465,71 @@ fn float_arithmetic_on_felts_is_unsupported() {
     assert_eq!(compile("(local.get 0)"), Ok(()));
     let err = compile("(f32.add (local.get 0) (local.get 0))").unwrap_err();
     assert!(err.contains("f32.add"), "{err}");
+    assert!(err.contains("carries felts"), "{err}");
+    let f64_sum = "(f32.reinterpret_i32 (i32.wrap_i64 (i64.reinterpret_f64
+        (f64.add (f64.const 1) (f64.convert_i32_u (i32.reinterpret_f32 (local.get 0)))))))";
+    assert_eq!(compile(f64_sum), Ok(()));
+}
+
+/// WIT `f32`/`f64` as real floats (a world without felts): scalars on the stack, a record of
+/// mixed widths and a tuple through return areas, a list of `f64` through the advice map, an
+/// `option<f32>`; zeros of both signs, infinities, NaN, subnormals and rounding cases.
+#[test]
+fn floats() {
+    check(
+        "floaty",
+        &wat_component("floaty"),
+        &[
+            (
+                "hypot",
+                sets(&[
+                    "3.0, 4.0",
+                    "-0.0, 0.0",
+                    "inf, nan",
+                    "1e300, 1e300",
+                    "5e-324, 1.5",
+                ]),
+            ),
+            (
+                "scale",
+                sets(&[
+                    "{x: 1.5, y: -2.0, w: 0.25}, 2.0",
+                    "{x: -0.0, y: 0.0, w: -0.0}, -1.0",
+                    "{x: 1e308, y: 3.0, w: 3.4e38}, 0.0",
+                    "{x: nan, y: inf, w: 1e-45}, 3.0",
+                    "{x: 0.1, y: 0.2, w: 0.3}, 1e-30",
+                ]),
+            ),
+            (
+                "halves",
+                sets(&[
+                    "[]",
+                    "[1.0]",
+                    "[3.0, -5.0, 1e-320]",
+                    "[inf, nan, -0.0, 2.5]",
+                    "[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]",
+                ]),
+            ),
+            (
+                "pick",
+                sets(&[
+                    "some(1.5), 2.0",
+                    "none, 2.0",
+                    "some(-0.0), nan",
+                    "none, -inf",
+                    "some(3.4e38), 0.0",
+                ]),
+            ),
+            (
+                "mix",
+                sets(&[
+                    "1.5, 2, 0.25, -3",
+                    "-0.0, 0, -0.0, 0",
+                    "3.4e38, 4294967295, 1e308, 9223372036854775807",
+                    "nan, 7, inf, -9223372036854775808",
+                    "1e-40, 16777217, 0.1, 9007199254740993",
+                ]),
+            ),
+        ],
+    );
 }

@@ -161,8 +161,18 @@ pub fn compile_core_with_world(
     let exports = world_exports(resolve, world)?;
     let wit_imports = world_imports(resolve, world);
     let wanted = exports.clone();
+    // The core module's `f32`s are felts when the world passes felts (and when the module
+    // imports felt operations, which `module_env` sees); otherwise they are floats.
+    let signatures = exports
+        .iter()
+        .map(|e| &e.signature)
+        .chain(wit_imports.iter().filter_map(|(_, sig)| sig.as_ref().ok()));
+    let f32_is_felt = signatures.into_iter().any(|sig| {
+        sig.params.iter().any(|(_, t)| t.has_felts())
+            || sig.result.as_ref().is_some_and(|t| t.has_felts())
+    });
     let options = crate::CompileOptions {
-        f32_is_felt: true,
+        f32_is_felt,
         ..Default::default()
     };
     let module = crate::pipeline::compile_with_wrappers(

@@ -98,7 +98,7 @@ impl CanonGen<'_> {
                     return Err("a `felt` joined with integer payloads in a variant".into());
                 }
             }
-            (_, WitType::S64 | WitType::U64) => {
+            (_, WitType::S64 | WitType::U64 | WitType::F64) => {
                 let s = slots[0];
                 self.op(format!(
                     "mem_load.{} mem_load.{} u32assert2.err=\"argument is not a u32\" drop drop",

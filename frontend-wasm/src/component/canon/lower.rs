@@ -26,7 +26,7 @@ impl CanonGen<'_> {
                 self.op(format!("mem_load.{}", slots[1].addr));
                 self.store_top(at.at(4), 4);
             }
-            (_, WitType::S64 | WitType::U64) => {
+            (_, WitType::S64 | WitType::U64 | WitType::F64) => {
                 self.op(format!("mem_load.{}", slots[0].addr));
                 self.store_top(at, 4);
                 self.op(format!("mem_load.{}", slots[0].addr + 1));
@@ -91,7 +91,7 @@ impl CanonGen<'_> {
                 // [ptr, len]
                 self.send_list(ty, depth)?;
             }
-            (_, WitType::S64 | WitType::U64) => {
+            (_, WitType::S64 | WitType::U64 | WitType::F64) => {
                 let s = slots[0];
                 self.load(at, 4);
                 self.op(format!("mem_store.{}", s.addr));

@@ -30,7 +30,9 @@ fn lift_on_top(ty: &WitType) -> Vec<String> {
     let mut ops = Vec::new();
     match ty {
         WitType::Felt => {}
-        WitType::S64 | WitType::U64 => ops.push("u32assert2.err=\"argument is not a u32\"".into()),
+        WitType::S64 | WitType::U64 | WitType::F64 => {
+            ops.push("u32assert2.err=\"argument is not a u32\"".into())
+        }
         WitType::Enum(cases) => {
             ops.push("u32assert.err=\"argument is not a u32\"".into());
             ops.push(format!(
