@@ -79,15 +79,6 @@ impl CoreValue {
         }
     }
 
-    /// The bits of this value as the integer of its width (a float's IEEE 754 bits).
-    pub fn as_integer(self) -> CoreValue {
-        match self {
-            CoreValue::F32(bits) => CoreValue::I32(bits as i32),
-            CoreValue::F64(bits) => CoreValue::I64(bits as i64),
-            integer => integer,
-        }
-    }
-
     /// Felts of this value, in stack order (index 0 nearest the top).
     pub fn to_felts(self) -> Vec<u64> {
         let wide = match self {

@@ -103,9 +103,6 @@ pub fn round_pack<F: Format>(sign: u64, mut exp: i32, mut sig: u64) -> u64 {
     if low == 4 {
         sig &= !1;
     }
-    if sig == 0 {
-        exp = 0;
-    }
     (sign << (F::M + F::E)) + ((exp as u64) << F::M) + sig
 }
 

@@ -83,6 +83,12 @@ fn f32_cases() -> Vec<u32> {
         0x7f80_0001,
         0x4b00_0001,
     ]);
+    // The f32 neighbours of the integer limits, both signs.
+    for limit in [0x4f00_0000u32, 0x4f80_0000, 0x5f00_0000, 0x5f80_0000] {
+        for bits in [limit - 1, limit, limit + 1] {
+            out.extend([bits, bits | 0x8000_0000]);
+        }
+    }
     out
 }
 
@@ -176,7 +182,9 @@ fn f32_binary_operators_match_the_host() {
         same32(f32_min(a, b), min, &what("min"));
         same32(f32_max(a, b), max, &what("max"));
         assert_eq!(f32_eq(a, b) == 1, x == y, "{}", what("=="));
+        assert_eq!(f32_ne(a, b) == 1, x != y, "{}", what("!="));
         assert_eq!(f32_lt(a, b) == 1, x < y, "{}", what("<"));
+        assert_eq!(f32_gt(a, b) == 1, x > y, "{}", what(">"));
         assert_eq!(f32_le(a, b) == 1, x <= y, "{}", what("<="));
         assert_eq!(f32_ge(a, b) == 1, x >= y, "{}", what(">="));
     }
@@ -295,12 +303,24 @@ fn unary_operators_match_the_host() {
             "{}",
             what("check i64_u")
         );
+        assert_eq!(
+            f32_to_i32_u_check(a),
+            status((0.0..4294967296.0).contains(&t)),
+            "{}",
+            what("check i32_u")
+        );
+        assert_eq!(
+            f32_to_i64_s_check(a),
+            status((-9223372036854775808.0..9223372036854775808.0).contains(&t)),
+            "{}",
+            what("check i64_s")
+        );
     }
 }
 
 #[test]
 fn all_f32_square_roots_in_a_binade_match_the_host() {
-    // Every significand of [1, 4): both exponent parities.
+    // Every seventh significand of [1, 4): both exponent parities.
     for bits in (0x3f80_0000u32..0x4080_0000).step_by(7) {
         same32(f32_sqrt(bits), f32::from_bits(bits).sqrt(), "sqrt");
     }

@@ -290,12 +290,15 @@ pub fn module_imports(wasm: &[u8]) -> WasmResult<Vec<ImportedFunction>> {
                 }
             }
             wasmparser::Payload::ImportSection(reader) => {
+                // `f32` is a felt in a module that imports felt operations, as when compiling.
+                let mut felts = false;
+                for import in reader.clone().into_imports() {
+                    felts |= import?.module == crate::felt_intrinsics::FELT_MODULE;
+                }
                 for (func, import) in (0u32..).zip(reader.into_imports_with_offsets()) {
                     let (offset, import) = import?;
                     if felt_intrinsic(&types, &import, offset)?.is_none() {
-                        // Listing only: `f32` can only be a felt (compiling a module that
-                        // uses it as a float fails on its own).
-                        imports.push(declare(&types, func, &import, offset, true)?.1);
+                        imports.push(declare(&types, func, &import, offset, felts)?.1);
                     }
                 }
             }

@@ -107,7 +107,14 @@ pub(crate) fn may_trap_operator(op: &Operator<'_>) -> bool {
                 | TableGet { .. }
                 | TableSet { .. }
                 | I32ReinterpretF32
-                | F32Div
+                | I32TruncF32S
+                | I32TruncF32U
+                | I32TruncF64S
+                | I32TruncF64U
+                | I64TruncF32S
+                | I64TruncF32U
+                | I64TruncF64S
+                | I64TruncF64U
         )
 }
 

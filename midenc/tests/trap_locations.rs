@@ -118,6 +118,33 @@ fn a_package_from_disk_reports_the_same_locations() {
     }
 }
 
+/// A trapping float truncation names its own operator, not an earlier access of the function.
+#[test]
+fn float_truncation_traps_at_its_operator() {
+    let dir = tempfile::tempdir().unwrap();
+    let wat = r#"(module (memory 1)
+      (func $conv (param f64) (result i32)
+        i32.const 0 i32.load drop
+        local.get 0 i32.trunc_f64_s)
+      (func (export "conv") (param f64) (result i32) local.get 0 call $conv))"#;
+    std::fs::write(dir.path().join("conv.wat"), wat).unwrap();
+    let wasm = wat::parse_str(wat).unwrap();
+    let at = operator_offset(&wasm, 0, |op| matches!(op, Operator::I32TruncF64S));
+    for (call, message) in [
+        (
+            "conv(3e10)",
+            format!("trap: integer overflow (in conv, at offset {at:#x})"),
+        ),
+        (
+            "conv(nan)",
+            format!("trap: invalid conversion to integer (in conv, at offset {at:#x})"),
+        ),
+    ] {
+        let o = midenc(&["run", "conv.wat", "--invoke", call], dir.path());
+        assert_once(&stderr(&o), &message);
+    }
+}
+
 #[test]
 fn signed_division_traps_at_the_caller() {
     let dir = tempfile::tempdir().unwrap();

@@ -23,7 +23,8 @@ use midenc_abi::{CoreType, CoreValue};
 use midenc_linker::LinkedPackage;
 pub use trap_kind::{LiftFailure, TrapKind};
 
-/// What one invocation produced. Compare outcomes with [`Outcome::agrees`].
+/// What one invocation produced. Compare midenc's with a reference's by
+/// [`Outcome::matches_reference`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// Normal return with these results.
@@ -50,31 +51,28 @@ pub fn value_bits(v: CoreValue) -> u64 {
     }
 }
 
-/// Two results as [`Outcome::agrees`] compares them.
-fn same_value(a: CoreValue, b: CoreValue) -> bool {
+/// midenc's result `ours` against a reference's, as [`Outcome::matches_reference`] compares them.
+fn same_value(ours: CoreValue, reference: CoreValue) -> bool {
     let nan32 = |v: u32| v & 0x7fff_ffff > 0x7f80_0000;
     let canonical32 = |v: u32| v & 0x7fff_ffff == 0x7fc0_0000;
     let nan64 = |v: u64| v & !(1 << 63) > 0x7ff0_0000_0000_0000;
     let canonical64 = |v: u64| v & !(1 << 63) == 0x7ff8_0000_0000_0000;
-    match (a, b) {
-        (CoreValue::F32(x), CoreValue::F32(y)) => {
-            x == y || (nan32(x) && nan32(y) && (canonical32(x) || canonical32(y)))
-        }
-        (CoreValue::F64(x), CoreValue::F64(y)) => {
-            x == y || (nan64(x) && nan64(y) && (canonical64(x) || canonical64(y)))
-        }
-        _ => a == b,
+    match (ours, reference) {
+        (CoreValue::F32(x), CoreValue::F32(y)) => x == y || (canonical32(x) && nan32(y)),
+        (CoreValue::F64(x), CoreValue::F64(y)) => x == y || (canonical64(x) && nan64(y)),
+        _ => ours == reference,
     }
 }
 
 impl Outcome {
-    /// Whether two outcomes agree: equal results, or traps of the same kind. A
-    /// [`Outcome::Failure`] or [`Outcome::Exhausted`] agrees with nothing, itself included.
-    /// Float results agree bit for bit, or as two NaNs of which one is canonical: Wasm lets an
-    /// operator return the canonical NaN wherever it may return a NaN at all, so the two
-    /// sides may differ only in a NaN's payload that one of them never produced.
-    pub fn agrees(&self, other: &Outcome) -> bool {
-        match (self, other) {
+    /// Whether this outcome (midenc's) matches a reference engine's: equal results, or traps
+    /// of the same kind. A [`Outcome::Failure`] or [`Outcome::Exhausted`] matches nothing,
+    /// itself included. A float result matches bit for bit, or is the canonical NaN (either
+    /// sign) where the reference has any NaN: Wasm lets an operator that may return a NaN
+    /// return the canonical one, and midenc's arithmetic always does. The converse does not
+    /// match: midenc returning another NaN where the reference has the canonical one.
+    pub fn matches_reference(&self, reference: &Outcome) -> bool {
+        match (self, reference) {
             (Outcome::Values(a), Outcome::Values(b)) => {
                 a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_value(*x, *y))
             }
@@ -269,7 +267,7 @@ impl Differential {
             let func = func.as_ref();
             let want = self.reference(func, args);
             let got = self.midenc(func, args);
-            if !want.agrees(&got) {
+            if !got.matches_reference(&want) {
                 mismatches.push(format!("{func}{args:?}: wasmi {want:?}, midenc {got:?}"));
             }
         }

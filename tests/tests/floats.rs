@@ -1,7 +1,9 @@
 //! Float operators against wasmi: every MVP operator on edge values (zeros, infinities, NaNs
 //! with payloads, subnormals, integer limits, rounding ties) and pseudo-random bit patterns,
-//! through one module. Trapping truncations must trap with the same kind; NaN results agree as
-//! `Outcome::agrees` allows (bit for bit, or a canonical NaN against any NaN).
+//! through one module. Trapping truncations must trap with the same kind; arithmetic NaN results
+//! match as `Outcome::matches_reference` allows (bit for bit, or midenc's canonical NaN against
+//! any NaN), and the operators that only move bits must match bit for bit, NaN payloads
+//! included.
 //! The spec suite's float files (`spec_suite.rs`) cover the operators assertion by assertion.
 
 use midenc_abi::CoreValue;
@@ -271,6 +273,27 @@ fn every_float_operator_agrees_with_wasmi() {
     let checked = diff.check(&cases);
     assert!(checked > 8000, "only {checked} cases");
     eprintln!("{checked} float operator cases agree with wasmi");
+
+    // Operators that move bits (sign operations, memory, reinterpretation): exact outcomes.
+    let moves = [
+        "f32.abs",
+        "f32.neg",
+        "f32.copysign",
+        "f64.abs",
+        "f64.neg",
+        "f64.copysign",
+        "f32.store_load",
+        "f64.store_load",
+        "i32.reinterpret_f32",
+        "f64.reinterpret_i64",
+    ];
+    let mut exact = 0;
+    for (func, args) in cases.iter().filter(|(f, _)| moves.contains(&f.as_str())) {
+        let (ours, reference) = (diff.midenc(func, args), diff.reference(func, args));
+        assert_eq!(ours, reference, "{func}{args:?}");
+        exact += 1;
+    }
+    assert!(exact > 1000, "only {exact} bit-moving cases");
 }
 
 /// The committed `frontend-wasm/src/float.masm` is what `float-rt/` compiles to today.

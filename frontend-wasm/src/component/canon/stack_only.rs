@@ -10,12 +10,11 @@ use midenc_abi::{WitSignature, WitType};
 use super::{normalize_i32, Targets};
 use crate::masm::stack_ops;
 
-/// The felt width of a scalar that crosses the boundary as one flat value (integers, `bool`,
-/// `char`, `felt`, enums, flags of up to 32 labels), or `None` for anything else.
+/// The felt width of a scalar that crosses the boundary as one flat value (integers, floats,
+/// `bool`, `char`, `felt`, enums, flags of up to 32 labels), or `None` for anything else.
 fn scalar_width(ty: &WitType) -> Option<usize> {
     let scalar = match ty {
         WitType::Enum(cases) => !cases.is_empty(),
-        WitType::F32 | WitType::F64 => false,
         _ => ty.cases().is_none() && ty.fields().is_none() && !ty.has_lists(),
     };
     match ty.flat().as_slice() {
