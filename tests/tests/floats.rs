@@ -10,90 +10,83 @@ use midenc_abi::CoreValue;
 use midenc_tests::fuzz::SplitMix64;
 use midenc_tests::Differential;
 
-/// One export per operator, named after it.
-const OPERATORS: &str = r#"
-(module
-  (memory 1)
-  (func (export "f32.add") (param f32 f32) (result f32) (f32.add (local.get 0) (local.get 1)))
-  (func (export "f32.sub") (param f32 f32) (result f32) (f32.sub (local.get 0) (local.get 1)))
-  (func (export "f32.mul") (param f32 f32) (result f32) (f32.mul (local.get 0) (local.get 1)))
-  (func (export "f32.div") (param f32 f32) (result f32) (f32.div (local.get 0) (local.get 1)))
-  (func (export "f32.min") (param f32 f32) (result f32) (f32.min (local.get 0) (local.get 1)))
-  (func (export "f32.max") (param f32 f32) (result f32) (f32.max (local.get 0) (local.get 1)))
-  (func (export "f32.copysign") (param f32 f32) (result f32)
-    (f32.copysign (local.get 0) (local.get 1)))
-  (func (export "f32.eq") (param f32 f32) (result i32) (f32.eq (local.get 0) (local.get 1)))
-  (func (export "f32.ne") (param f32 f32) (result i32) (f32.ne (local.get 0) (local.get 1)))
-  (func (export "f32.lt") (param f32 f32) (result i32) (f32.lt (local.get 0) (local.get 1)))
-  (func (export "f32.gt") (param f32 f32) (result i32) (f32.gt (local.get 0) (local.get 1)))
-  (func (export "f32.le") (param f32 f32) (result i32) (f32.le (local.get 0) (local.get 1)))
-  (func (export "f32.ge") (param f32 f32) (result i32) (f32.ge (local.get 0) (local.get 1)))
-  (func (export "f32.sqrt") (param f32) (result f32) (f32.sqrt (local.get 0)))
-  (func (export "f32.ceil") (param f32) (result f32) (f32.ceil (local.get 0)))
-  (func (export "f32.floor") (param f32) (result f32) (f32.floor (local.get 0)))
-  (func (export "f32.trunc") (param f32) (result f32) (f32.trunc (local.get 0)))
-  (func (export "f32.nearest") (param f32) (result f32) (f32.nearest (local.get 0)))
-  (func (export "f32.abs") (param f32) (result f32) (f32.abs (local.get 0)))
-  (func (export "f32.neg") (param f32) (result f32) (f32.neg (local.get 0)))
-  (func (export "f64.add") (param f64 f64) (result f64) (f64.add (local.get 0) (local.get 1)))
-  (func (export "f64.sub") (param f64 f64) (result f64) (f64.sub (local.get 0) (local.get 1)))
-  (func (export "f64.mul") (param f64 f64) (result f64) (f64.mul (local.get 0) (local.get 1)))
-  (func (export "f64.div") (param f64 f64) (result f64) (f64.div (local.get 0) (local.get 1)))
-  (func (export "f64.min") (param f64 f64) (result f64) (f64.min (local.get 0) (local.get 1)))
-  (func (export "f64.max") (param f64 f64) (result f64) (f64.max (local.get 0) (local.get 1)))
-  (func (export "f64.copysign") (param f64 f64) (result f64)
-    (f64.copysign (local.get 0) (local.get 1)))
-  (func (export "f64.eq") (param f64 f64) (result i32) (f64.eq (local.get 0) (local.get 1)))
-  (func (export "f64.ne") (param f64 f64) (result i32) (f64.ne (local.get 0) (local.get 1)))
-  (func (export "f64.lt") (param f64 f64) (result i32) (f64.lt (local.get 0) (local.get 1)))
-  (func (export "f64.gt") (param f64 f64) (result i32) (f64.gt (local.get 0) (local.get 1)))
-  (func (export "f64.le") (param f64 f64) (result i32) (f64.le (local.get 0) (local.get 1)))
-  (func (export "f64.ge") (param f64 f64) (result i32) (f64.ge (local.get 0) (local.get 1)))
-  (func (export "f64.sqrt") (param f64) (result f64) (f64.sqrt (local.get 0)))
-  (func (export "f64.ceil") (param f64) (result f64) (f64.ceil (local.get 0)))
-  (func (export "f64.floor") (param f64) (result f64) (f64.floor (local.get 0)))
-  (func (export "f64.trunc") (param f64) (result f64) (f64.trunc (local.get 0)))
-  (func (export "f64.nearest") (param f64) (result f64) (f64.nearest (local.get 0)))
-  (func (export "f64.abs") (param f64) (result f64) (f64.abs (local.get 0)))
-  (func (export "f64.neg") (param f64) (result f64) (f64.neg (local.get 0)))
-  (func (export "f32.demote_f64") (param f64) (result f32) (f32.demote_f64 (local.get 0)))
-  (func (export "f64.promote_f32") (param f32) (result f64) (f64.promote_f32 (local.get 0)))
-  (func (export "i32.trunc_f32_s") (param f32) (result i32) (i32.trunc_f32_s (local.get 0)))
-  (func (export "i32.trunc_f32_u") (param f32) (result i32) (i32.trunc_f32_u (local.get 0)))
-  (func (export "i64.trunc_f32_s") (param f32) (result i64) (i64.trunc_f32_s (local.get 0)))
-  (func (export "i64.trunc_f32_u") (param f32) (result i64) (i64.trunc_f32_u (local.get 0)))
-  (func (export "i32.trunc_f64_s") (param f64) (result i32) (i32.trunc_f64_s (local.get 0)))
-  (func (export "i32.trunc_f64_u") (param f64) (result i32) (i32.trunc_f64_u (local.get 0)))
-  (func (export "i64.trunc_f64_s") (param f64) (result i64) (i64.trunc_f64_s (local.get 0)))
-  (func (export "i64.trunc_f64_u") (param f64) (result i64) (i64.trunc_f64_u (local.get 0)))
-  (func (export "i32.trunc_sat_f32_s") (param f32) (result i32)
-    (i32.trunc_sat_f32_s (local.get 0)))
-  (func (export "i32.trunc_sat_f32_u") (param f32) (result i32)
-    (i32.trunc_sat_f32_u (local.get 0)))
-  (func (export "i64.trunc_sat_f32_s") (param f32) (result i64)
-    (i64.trunc_sat_f32_s (local.get 0)))
-  (func (export "i64.trunc_sat_f32_u") (param f32) (result i64)
-    (i64.trunc_sat_f32_u (local.get 0)))
-  (func (export "i32.trunc_sat_f64_s") (param f64) (result i32)
-    (i32.trunc_sat_f64_s (local.get 0)))
-  (func (export "i32.trunc_sat_f64_u") (param f64) (result i32)
-    (i32.trunc_sat_f64_u (local.get 0)))
-  (func (export "i64.trunc_sat_f64_s") (param f64) (result i64)
-    (i64.trunc_sat_f64_s (local.get 0)))
-  (func (export "i64.trunc_sat_f64_u") (param f64) (result i64)
-    (i64.trunc_sat_f64_u (local.get 0)))
-  (func (export "f32.convert_i32_s") (param i32) (result f32) (f32.convert_i32_s (local.get 0)))
-  (func (export "f32.convert_i32_u") (param i32) (result f32) (f32.convert_i32_u (local.get 0)))
-  (func (export "f32.convert_i64_s") (param i64) (result f32) (f32.convert_i64_s (local.get 0)))
-  (func (export "f32.convert_i64_u") (param i64) (result f32) (f32.convert_i64_u (local.get 0)))
-  (func (export "f64.convert_i32_s") (param i32) (result f64) (f64.convert_i32_s (local.get 0)))
-  (func (export "f64.convert_i32_u") (param i32) (result f64) (f64.convert_i32_u (local.get 0)))
-  (func (export "f64.convert_i64_s") (param i64) (result f64) (f64.convert_i64_s (local.get 0)))
-  (func (export "f64.convert_i64_u") (param i64) (result f64) (f64.convert_i64_u (local.get 0)))
-  (func (export "i32.reinterpret_f32") (param f32) (result i32)
-    (i32.reinterpret_f32 (local.get 0)))
-  (func (export "f64.reinterpret_i64") (param i64) (result f64)
-    (f64.reinterpret_i64 (local.get 0)))
+/// Binary operators of both widths: `(name, result type)` with `T` for the float type.
+const BINARY: [(&str, &str); 13] = [
+    ("add", "T"),
+    ("sub", "T"),
+    ("mul", "T"),
+    ("div", "T"),
+    ("min", "T"),
+    ("max", "T"),
+    ("copysign", "T"),
+    ("eq", "i32"),
+    ("ne", "i32"),
+    ("lt", "i32"),
+    ("gt", "i32"),
+    ("le", "i32"),
+    ("ge", "i32"),
+];
+
+/// Unary operators of both widths.
+const UNARY: [&str; 7] = ["sqrt", "ceil", "floor", "trunc", "nearest", "abs", "neg"];
+
+/// Conversions and moves: `(operator, parameter type, result type)`.
+const CONVERSIONS: [(&str, &str, &str); 28] = [
+    ("f32.demote_f64", "f64", "f32"),
+    ("f64.promote_f32", "f32", "f64"),
+    ("i32.trunc_f32_s", "f32", "i32"),
+    ("i32.trunc_f32_u", "f32", "i32"),
+    ("i64.trunc_f32_s", "f32", "i64"),
+    ("i64.trunc_f32_u", "f32", "i64"),
+    ("i32.trunc_f64_s", "f64", "i32"),
+    ("i32.trunc_f64_u", "f64", "i32"),
+    ("i64.trunc_f64_s", "f64", "i64"),
+    ("i64.trunc_f64_u", "f64", "i64"),
+    ("i32.trunc_sat_f32_s", "f32", "i32"),
+    ("i32.trunc_sat_f32_u", "f32", "i32"),
+    ("i64.trunc_sat_f32_s", "f32", "i64"),
+    ("i64.trunc_sat_f32_u", "f32", "i64"),
+    ("i32.trunc_sat_f64_s", "f64", "i32"),
+    ("i32.trunc_sat_f64_u", "f64", "i32"),
+    ("i64.trunc_sat_f64_s", "f64", "i64"),
+    ("i64.trunc_sat_f64_u", "f64", "i64"),
+    ("f32.convert_i32_s", "i32", "f32"),
+    ("f32.convert_i32_u", "i32", "f32"),
+    ("f32.convert_i64_s", "i64", "f32"),
+    ("f32.convert_i64_u", "i64", "f32"),
+    ("f64.convert_i32_s", "i32", "f64"),
+    ("f64.convert_i32_u", "i32", "f64"),
+    ("f64.convert_i64_s", "i64", "f64"),
+    ("f64.convert_i64_u", "i64", "f64"),
+    ("i32.reinterpret_f32", "f32", "i32"),
+    ("f64.reinterpret_i64", "i64", "f64"),
+];
+
+/// A module with one export per operator, named after it, plus stores and loads, a global, a
+/// select and a block result.
+fn operators() -> String {
+    let mut text = String::from("(module (memory 1)\n");
+    for t in ["f32", "f64"] {
+        for (op, result) in BINARY {
+            let result = result.replace('T', t);
+            text.push_str(&format!(
+                "(func (export \"{t}.{op}\") (param {t} {t}) (result {result})
+                   ({t}.{op} (local.get 0) (local.get 1)))\n"
+            ));
+        }
+        for op in UNARY {
+            text.push_str(&format!(
+                "(func (export \"{t}.{op}\") (param {t}) (result {t}) ({t}.{op} (local.get 0)))\n"
+            ));
+        }
+    }
+    for (op, param, result) in CONVERSIONS {
+        text.push_str(&format!(
+            "(func (export \"{op}\") (param {param}) (result {result}) ({op} (local.get 0)))\n"
+        ));
+    }
+    text.push_str(
+        r#"
   ;; Through memory: stored at an unaligned address and loaded back, both widths.
   (func (export "f64.store_load") (param f64) (result f64)
     (f64.store offset=3 (i32.const 0) (local.get 0)) (f64.load offset=3 (i32.const 0)))
@@ -105,7 +98,10 @@ const OPERATORS: &str = r#"
     (global.set $g (f64.mul (global.get $g) (local.get 0)))
     (block (result f64)
       (select (global.get $g) (local.get 0) (local.get 1)))))
-"#;
+"#,
+    );
+    text
+}
 
 /// Float edge values as f64 bits: signed zeros and ones, halves (rounding ties), infinities,
 /// NaNs (quiet, signalling, with payload, negative), subnormals, the extremes, powers of two
@@ -176,15 +172,11 @@ fn f32_args(rng: &mut SplitMix64) -> Vec<u32> {
 
 #[test]
 fn every_float_operator_agrees_with_wasmi() {
-    let mut diff = Differential::from_wat(OPERATORS);
+    let mut diff = Differential::from_wat(&operators());
     let mut rng = SplitMix64::new(21);
     let (f64s, f32s) = (f64_args(&mut rng), f32_args(&mut rng));
     let mut cases: Vec<(String, Vec<CoreValue>)> = Vec::new();
-    let binary = [
-        "add", "sub", "mul", "div", "min", "max", "copysign", "eq", "ne", "lt", "gt",
-    ];
-    let binary = binary.iter().chain(&["le", "ge"]);
-    for op in binary {
+    for (op, _) in BINARY {
         for (i, a) in f64s.iter().enumerate() {
             // Each first operand against a few others (and itself).
             for k in [0, 1, 7, 19] {
@@ -205,8 +197,7 @@ fn every_float_operator_agrees_with_wasmi() {
             }
         }
     }
-    let unary = ["sqrt", "ceil", "floor", "trunc", "nearest", "abs", "neg"];
-    for op in unary {
+    for op in UNARY {
         cases.extend(
             f64s.iter()
                 .map(|a| (format!("f64.{op}"), vec![CoreValue::F64(*a)])),
