@@ -229,6 +229,7 @@ fn compare_with_copy_first(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, usize)>
 /// the semantic oracle (`peephole/oracle_tests.rs`) checks them under.
 const RULES: &[(&str, WindowRule)] = &[
     ("dropped_value", dropped_value),
+    ("folded_adds", folded_adds),
     ("overwritten_constant", overwritten_constant),
     ("copy_pair_in_order", copy_pair_in_order),
     ("pair_update", local_moves::pair_update),
@@ -257,6 +258,24 @@ const RULES: &[(&str, WindowRule)] = &[
 /// Whether the instructions from `ops[i]` on are `window`.
 fn starts_with(ops: &[Inst], i: usize, window: &[Inst]) -> bool {
     ops.get(i..i + window.len()) == Some(window)
+}
+
+/// Two constant additions in a row (`add.4 add.1056`, an unrolled pass's offset and a table's
+/// base) are one: field addition is associative, so `add.(a + b mod p)`, or nothing for a sum
+/// of zero.
+fn folded_adds(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, usize)> {
+    let (Imm(Op::Add, a), Imm(Op::Add, b)) = (ops.get(i)?, ops.get(i + 1)?) else {
+        return None;
+    };
+    let sum = ((u128::from(*a) + u128::from(*b)) % u128::from(P)) as u64;
+    Some((
+        if sum == 0 {
+            Vec::new()
+        } else {
+            vec![Imm(Op::Add, sum)]
+        },
+        2,
+    ))
 }
 
 /// A value pushed or copied and then dropped: nothing.

@@ -68,6 +68,17 @@ macro_rules! oracle_tests {
 }
 
 oracle_tests! {
+    folded_adds: Felts, |rng| {
+        // Offsets as the translator writes them, and any felt (sums that wrap, or cancel).
+        let imm = |rng: &mut Rng| match rng.range(0, 2) {
+            0 => 4 * rng.range(0, 300) as u64,
+            1 => rng.felt(),
+            _ => crate::masm::oracle::P - 4,
+        };
+        let (a, b) = (imm(rng), imm(rng));
+        let b = if rng.chance(10) { (crate::masm::oracle::P - a) % crate::masm::oracle::P } else { b };
+        vec![format!("add.{a}"), format!("add.{b}")]
+    };
     dropped_value: Felts, |rng| {
         let value = if rng.chance(50) { push(rng) } else { dup(rng.range(0, 15)) };
         vec![value, "drop".into()]
