@@ -89,6 +89,15 @@ impl FlatType {
         }
     }
 
+    /// The core type that holds a value of this flat type ([`crate::CoreType::carrier`]): an
+    /// `f32` (a float's bits or a felt) like an `i32`, an `f64` like an `i64`.
+    pub fn carrier(self) -> crate::CoreType {
+        match self {
+            FlatType::I32 | FlatType::F32 => crate::CoreType::I32,
+            FlatType::I64 | FlatType::F64 => crate::CoreType::I64,
+        }
+    }
+
     /// The canonical ABI's `join` of two slot types (CABI §Flattening).
     pub fn join(a: FlatType, b: FlatType) -> FlatType {
         use FlatType::*;
@@ -294,61 +303,29 @@ impl WitType {
     /// Whether a value of this type contains a string or list (needs the advice map to cross a
     /// context boundary, and `cabi_realloc` to be received).
     pub fn has_lists(&self) -> bool {
-        match self {
-            WitType::String | WitType::List(_) => true,
-            WitType::Record(_) | WitType::Tuple(_) => {
-                self.fields().unwrap().iter().any(|f| f.has_lists())
-            }
-            WitType::Option(_) | WitType::Result { .. } | WitType::Variant(_) => self
-                .cases()
-                .unwrap()
-                .iter()
-                .flatten()
-                .any(|t| t.has_lists()),
-            _ => false,
-        }
+        self.contains(&|t| matches!(t, WitType::String | WitType::List(_)))
     }
 
     /// Whether a value of this type contains a Miden felt (the `miden:base` record): a world
     /// that passes felts carries them in the core module's `f32`s.
     pub fn has_felts(&self) -> bool {
-        match self {
-            WitType::Felt => true,
-            WitType::List(t) | WitType::Option(t) => t.has_felts(),
-            WitType::Record(_) | WitType::Tuple(_) => {
-                self.fields().unwrap().iter().any(|f| f.has_felts())
-            }
-            WitType::Result { .. } | WitType::Variant(_) => self
-                .cases()
-                .unwrap()
-                .iter()
-                .flatten()
-                .any(|t| t.has_felts()),
-            _ => false,
-        }
+        self.contains(&|t| *t == WitType::Felt)
     }
 
-    /// Rejects types that midenc cannot carry across a Miden boundary, naming the first one.
-    /// Every WIT value type is carried today (floats as their bit patterns); the check stays so
-    /// that a future type is refused by name.
-    ///
-    /// # Errors
-    /// None at present.
-    pub fn check_supported(&self) -> Result<(), String> {
+    /// Whether this type, or a type nested in it (fields, cases, list elements), satisfies
+    /// `part`.
+    fn contains(&self, part: &dyn Fn(&WitType) -> bool) -> bool {
+        if part(self) {
+            return true;
+        }
         match self {
-            WitType::List(t) | WitType::Option(t) => t.check_supported(),
-            WitType::Record(_) | WitType::Tuple(_) => self
-                .fields()
-                .unwrap()
-                .iter()
-                .try_for_each(|f| f.check_supported()),
-            WitType::Result { .. } | WitType::Variant(_) => self
-                .cases()
-                .unwrap()
-                .iter()
-                .flatten()
-                .try_for_each(|t| t.check_supported()),
-            _ => Ok(()),
+            WitType::List(t) => t.contains(part),
+            _ => {
+                let fields = self.fields().unwrap_or_default();
+                let cases = self.cases().unwrap_or_default();
+                fields.iter().any(|f| f.contains(part))
+                    || cases.iter().flatten().any(|t| t.contains(part))
+            }
         }
     }
 }

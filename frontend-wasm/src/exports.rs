@@ -155,30 +155,29 @@ pub fn emit_export_wrappers(
             .chain(sig.results())
             .map(|t| module.interface_type(*t))
             .collect::<Result<Vec<_>, _>>();
-        let types = match signature {
-            Ok(types) => types,
+        // A type midenc cannot carry, or more felts than a `call` passes on the stack.
+        let shape = signature.and_then(|types| {
+            let (params, results) = types.split_at(sig.params().len());
+            let (p, r) = (felt_count(params), felt_count(results));
+            if p > MAX_STACK_FELTS || r > MAX_STACK_FELTS {
+                return Err(format!(
+                    "export `{}` passes {p} parameter felts and {r} result felts; core-module \
+                     exports are limited to {MAX_STACK_FELTS} each (the advice-map spill is part \
+                     of the component ABI)",
+                    export.name
+                ));
+            }
+            Ok((params.to_vec(), results.to_vec()))
+        });
+        let (params, results) = match shape {
+            Ok(shape) => shape,
             Err(what) if options.unsupported == UnsupportedCode::Trap => {
                 omitted.push((export.name.clone(), format!("unsupported: {what}")));
                 continue;
             }
             Err(what) => return Err(unsupported(what)),
         };
-        let (params, results) = types.split_at(sig.params().len());
-        let (params, results) = (params.to_vec(), results.to_vec());
         let (p, r) = (felt_count(&params), felt_count(&results));
-        if p > MAX_STACK_FELTS || r > MAX_STACK_FELTS {
-            let what = format!(
-                "export `{}` passes {p} parameter felts and {r} result felts; core-module exports \
-                 are limited to {MAX_STACK_FELTS} each (the advice-map spill is part of the \
-                 component ABI)",
-                export.name
-            );
-            if options.unsupported == UnsupportedCode::Trap {
-                omitted.push((export.name.clone(), format!("unsupported: {what}")));
-                continue;
-            }
-            return Err(unsupported(what));
-        }
 
         let proc_name = unique_proc_name(&export.name, &mut used_names);
         let entry_proc = unique_proc_name(&format!("{proc_name}__entry"), &mut used_names);

@@ -15,6 +15,17 @@ use crate::masm::inst::split_words;
 /// The import module name reserved for felt operations.
 pub const FELT_MODULE: &str = "miden:intrinsics/felt";
 
+/// Whether a module with these imports carries felts in `f32`: it imports felt operations
+/// (every signature then treats `f32` as a felt, imports before the first such one included).
+pub fn imports_felts(imports: &wasmparser::ImportSectionReader<'_>) -> wasmparser::Result<bool> {
+    for import in imports.clone().into_imports() {
+        if import?.module == FELT_MODULE {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Prefix of every reserved intrinsics module; a module under it that midenc does not know
 /// is an error, not a WIT import.
 pub const INTRINSICS_PREFIX: &str = "miden:intrinsics/";

@@ -290,11 +290,7 @@ pub fn module_imports(wasm: &[u8]) -> WasmResult<Vec<ImportedFunction>> {
                 }
             }
             wasmparser::Payload::ImportSection(reader) => {
-                // `f32` is a felt in a module that imports felt operations, as when compiling.
-                let mut felts = false;
-                for import in reader.clone().into_imports() {
-                    felts |= import?.module == crate::felt_intrinsics::FELT_MODULE;
-                }
+                let felts = crate::felt_intrinsics::imports_felts(&reader)?;
                 for (func, import) in (0u32..).zip(reader.into_imports_with_offsets()) {
                     let (offset, import) = import?;
                     if felt_intrinsic(&types, &import, offset)?.is_none() {

@@ -182,14 +182,10 @@ impl ModuleInfo<'_> {
 }
 
 impl ModuleInfo<'_> {
-    /// [`core_type`]: the type code generation holds a value of `ty` as. An `f32` is then one
-    /// felt, held like an `i32`, when the module carries felts in `f32` values (float
-    /// arithmetic on `f32` is then unsupported: those `f32`s are not floats).
+    /// [`core_type`]: the type code generation holds a value of `ty` as. An `f32` is held like
+    /// an `i32` whether it carries a felt (`f32_is_felt`) or a float's bits.
     pub fn core_type(&self, ty: ValType) -> Result<CoreType, String> {
-        match ty {
-            ValType::F32 if self.f32_is_felt => Ok(CoreType::I32),
-            other => core_type(other),
-        }
+        core_type(ty)
     }
 
     /// The type an export shows its callers (manifest, `--invoke`): [`ModuleInfo::core_type`],
@@ -288,13 +284,7 @@ pub fn parse_module<'a>(wasm: &'a [u8], options: &CompileOptions) -> WasmResult<
                 }
             }
             Payload::ImportSection(reader) => {
-                // Felts travel in `f32` in a module that computes with them, in every
-                // signature, imports before the first felt operation included.
-                for import in reader.clone().into_imports() {
-                    if import?.module == crate::felt_intrinsics::FELT_MODULE {
-                        info.f32_is_felt = true;
-                    }
-                }
+                info.f32_is_felt |= crate::felt_intrinsics::imports_felts(&reader)?;
                 for import in reader.into_imports_with_offsets() {
                     let (offset, import) = import?;
                     if let Some((ty, intrinsic)) =

@@ -187,7 +187,7 @@ pub(crate) fn compile_with_wrappers(
     let mut refs: runtime::Refs<'_> = needs.targets.iter().map(String::as_str).collect();
     let runtime = used_procs(&component::runtime_masm(), &refs);
     refs.extend(runtime::exec_targets(&runtime));
-    let floats = used_procs(runtime::FLOATS, &refs);
+    let floats = runtime::used_floats(&refs);
     refs.extend(runtime::exec_targets(&floats));
     let intrinsics = used_intrinsics(&refs, module.f32_is_felt);
     // A fresh instance writes only the tables its code reads.

@@ -13,6 +13,19 @@ pub(crate) const INTRINSICS: &str = include_str!("intrinsics.masm");
 /// regenerates it): the procedures float operators execute.
 pub(crate) const FLOATS: &str = include_str!("float.masm");
 
+/// The soft-float procedures `refs` (transitively) reach, as [`used_procs`] selects them; the
+/// runtime's text is only scanned when code executes one of its procedures (most programs have
+/// no floats).
+pub(crate) fn used_floats(refs: &Refs<'_>) -> String {
+    static NAMES: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    let names = NAMES.get_or_init(|| proc_names(FLOATS).into_iter().collect());
+    if refs.iter().any(|r| names.contains(r)) {
+        used_procs(FLOATS, refs)
+    } else {
+        String::new()
+    }
+}
+
 /// Name of the part module that holds the runtime support procedures (intrinsics and the
 /// canonical-ABI runtime) used anywhere in the program, so each is defined once.
 pub const RUNTIME_MODULE: &str = "midenc_rt";

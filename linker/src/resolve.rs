@@ -71,14 +71,7 @@ const NAMED_SIGNATURE_HELP: &str = "a named import must have the exact types of 
 /// the import's types. Types compare by how they are held (an `f32`, float or felt, is one
 /// felt like an `i32`; an `f64` two limbs like an `i64`).
 fn lowers_to(sig: &WitSignature, params: &[CoreType], results: &[CoreType]) -> bool {
-    let core = |flat: &[FlatType]| -> Vec<CoreType> {
-        flat.iter()
-            .map(|t| match t {
-                FlatType::I32 | FlatType::F32 => CoreType::I32,
-                FlatType::I64 | FlatType::F64 => CoreType::I64,
-            })
-            .collect()
-    };
+    let core = |flat: &[FlatType]| -> Vec<CoreType> { flat.iter().map(|t| t.carrier()).collect() };
     let held = |tys: &[CoreType]| -> Vec<CoreType> { tys.iter().map(|t| t.carrier()).collect() };
     let lists = sig.params.iter().any(|(_, t)| t.has_lists())
         || sig.result.as_ref().is_some_and(WitType::has_lists);

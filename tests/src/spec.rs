@@ -8,11 +8,11 @@
 use std::collections::BTreeMap;
 
 use midenc::{error::DriverError, vm};
-use midenc_abi::CoreValue;
+use midenc_abi::{CoreType, CoreValue};
 use midenc_frontend_wasm::{compile_module, CompileOptions, Request, UnsupportedCode, WasmError};
 use midenc_linker::{LinkedPackage, PackageSpec};
 
-use crate::TrapKind;
+use crate::{NanKind, TrapKind};
 use wast::{
     core::{WastArgCore, WastRetCore},
     parser::{self, ParseBuffer},
@@ -145,20 +145,14 @@ enum Want {
 
 impl Want {
     fn matches(self, got: CoreValue) -> bool {
-        let (bits, quiet, payload, wide) = match got {
-            CoreValue::F32(b) => (u64::from(b & 0x7fff_ffff), 0x7fc0_0000, 0x003f_ffff, false),
-            CoreValue::F64(b) => (
-                b & !(1 << 63),
-                0x7ff8_0000_0000_0000,
-                0x0007_ffff_ffff_ffff,
-                true,
-            ),
-            _ => (0, 1, 0, false),
-        };
+        let wide = got.ty() == CoreType::F64;
+        let kind = crate::nan_kind(got);
         match self {
             Want::Exact(v) => v == got,
-            Want::CanonicalNan(w) => w == wide && bits == quiet,
-            Want::ArithmeticNan(w) => w == wide && bits & !payload == quiet,
+            Want::CanonicalNan(w) => w == wide && kind == Some(NanKind::Canonical),
+            Want::ArithmeticNan(w) => {
+                w == wide && matches!(kind, Some(NanKind::Canonical | NanKind::Arithmetic))
+            }
         }
     }
 }

@@ -261,11 +261,8 @@ fn every_float_operator_agrees_with_wasmi() {
         cases.push(("f32.store_load".into(), vec![CoreValue::F32(*a)]));
         cases.push(("i32.reinterpret_f32".into(), vec![CoreValue::F32(*a)]));
     }
-    let checked = diff.check(&cases);
-    assert!(checked > 8000, "only {checked} cases");
-    eprintln!("{checked} float operator cases agree with wasmi");
-
-    // Operators that move bits (sign operations, memory, reinterpretation): exact outcomes.
+    // Operators that move bits (sign operations, memory, reinterpretation) must give exactly
+    // wasmi's outcome, NaN payloads included; the others as `Outcome::matches_reference` allows.
     let moves = [
         "f32.abs",
         "f32.neg",
@@ -278,13 +275,20 @@ fn every_float_operator_agrees_with_wasmi() {
         "i32.reinterpret_f32",
         "f64.reinterpret_i64",
     ];
-    let mut exact = 0;
-    for (func, args) in cases.iter().filter(|(f, _)| moves.contains(&f.as_str())) {
+    let (exact, rounded): (Vec<_>, Vec<_>) = cases
+        .into_iter()
+        .partition(|(f, _)| moves.contains(&f.as_str()));
+    let checked = diff.check(&rounded);
+    assert!(checked > 8000, "only {checked} cases");
+    for (func, args) in &exact {
         let (ours, reference) = (diff.midenc(func, args), diff.reference(func, args));
         assert_eq!(ours, reference, "{func}{args:?}");
-        exact += 1;
     }
-    assert!(exact > 1000, "only {exact} bit-moving cases");
+    assert!(exact.len() > 1000, "only {} bit-moving cases", exact.len());
+    eprintln!(
+        "{checked} float operator cases agree with wasmi, {} bit-moving ones exactly",
+        exact.len()
+    );
 }
 
 /// The committed `frontend-wasm/src/float.masm` is what `float-rt/` compiles to today.

@@ -100,12 +100,6 @@ pub fn generate(
         ));
     }
     let memory_result = if exec { sig.exec_list_result() } else { None };
-    for (_, t) in &sig.params {
-        t.check_supported()?;
-    }
-    if let Some(r) = &sig.result {
-        r.check_supported()?;
-    }
     if sig.result.as_ref().is_some_and(|t| t.has_lists()) && realloc.is_none() {
         return Err(format!(
             "import `{name}` returns strings or lists but the module exports no `cabi_realloc`"

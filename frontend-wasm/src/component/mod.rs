@@ -428,14 +428,10 @@ pub(crate) fn attach_wit(
     let flat = midenc_abi::flatten_lower(&sig.param_types(), sig.result.as_ref());
     // Types compare as they are held: an `f32` (a felt's or a float) like an `i32`, an `f64`
     // like an `i64`.
-    let core = |t: &midenc_abi::FlatType| match t {
-        midenc_abi::FlatType::I32 | midenc_abi::FlatType::F32 => midenc_abi::CoreType::I32,
-        midenc_abi::FlatType::I64 | midenc_abi::FlatType::F64 => midenc_abi::CoreType::I64,
-    };
     let held =
         |tys: &[midenc_abi::CoreType]| -> Vec<_> { tys.iter().map(|t| t.carrier()).collect() };
-    let want_p: Vec<_> = flat.params.iter().map(core).collect();
-    let want_r: Vec<_> = flat.results.iter().map(core).collect();
+    let want_p: Vec<_> = flat.params.iter().map(|t| t.carrier()).collect();
+    let want_r: Vec<_> = flat.results.iter().map(|t| t.carrier()).collect();
     if held(&import.params) != want_p || held(&import.results) != want_r {
         return Err(invalid(
             format!(

@@ -9,26 +9,17 @@
 
 use wasmparser::Operator;
 
-use midenc_abi::CoreType::{self, I32, I64};
+use midenc_abi::CoreType::{I32, I64};
 
-use super::numeric::OpLowering;
+use super::numeric::{bin32, bin64, cmp32, cmp64, simple, un32, un64, OpLowering, I32_1, I64_1};
 
-const F32_1: &[CoreType] = &[I32];
-const F32_2: &[CoreType] = &[I32, I32];
-const F64_1: &[CoreType] = &[I64];
-const F64_2: &[CoreType] = &[I64, I64];
-
-fn op(
-    pops: &'static [CoreType],
-    result: CoreType,
-    is_bool: bool,
+/// A conversion from `pops` to a `result` of another type.
+fn convert(
+    pops: &'static [midenc_abi::CoreType],
+    result: midenc_abi::CoreType,
     code: &'static [&'static str],
 ) -> OpLowering {
-    OpLowering::Simple {
-        pops,
-        push: Some((result, is_bool)),
-        code,
-    }
+    simple(pops, Some((result, false)), code)
 }
 
 /// A trapping truncation: the runtime's status check (`$check`, on a copy of the operand:
@@ -54,140 +45,114 @@ pub fn lower(operator: &Operator<'_>) -> Option<OpLowering> {
         F64Const { value } => OpLowering::Const(midenc_abi::CoreValue::I64(value.bits() as i64)),
 
         // ---- sign bits --------------------------------------------------------------------
-        F32Abs => op(F32_1, I32, false, &["u32and.2147483647"]),
-        F32Neg => op(F32_1, I32, false, &["u32xor.2147483648"]),
+        F32Abs => un32(&["u32and.2147483647"]),
+        F32Neg => un32(&["u32xor.2147483648"]),
         // [b, a]: b's sign with a's magnitude.
-        F32Copysign => op(
-            F32_2,
-            I32,
-            false,
-            &["u32and.2147483648", "swap", "u32and.2147483647", "u32or"],
-        ),
-        F64Abs => op(F64_1, I64, false, &["swap", "u32and.2147483647", "swap"]),
-        F64Neg => op(F64_1, I64, false, &["swap", "u32xor.2147483648", "swap"]),
+        F32Copysign => bin32(&["u32and.2147483648", "swap", "u32and.2147483647", "u32or"]),
+        F64Abs => un64(&["swap", "u32and.2147483647", "swap"]),
+        F64Neg => un64(&["swap", "u32xor.2147483648", "swap"]),
         // [b_lo, b_hi, a_lo, a_hi] -> [a_lo, a_hi with b_hi's sign].
-        F64Copysign => op(
-            F64_2,
-            I64,
-            false,
-            &[
-                "drop",
-                "u32and.2147483648",
-                "movup.2",
-                "u32and.2147483647",
-                "u32or",
-                "swap",
-            ],
-        ),
+        F64Copysign => bin64(&[
+            "drop",
+            "u32and.2147483648",
+            "movup.2",
+            "u32and.2147483647",
+            "u32or",
+            "swap",
+        ]),
 
         // ---- arithmetic -------------------------------------------------------------------
-        F32Add => op(F32_2, I32, false, &["exec.f32_add"]),
-        F32Sub => op(F32_2, I32, false, &["exec.f32_sub"]),
-        F32Mul => op(F32_2, I32, false, &["exec.f32_mul"]),
-        F32Div => op(F32_2, I32, false, &["exec.f32_div"]),
-        F32Min => op(F32_2, I32, false, &["exec.f32_min"]),
-        F32Max => op(F32_2, I32, false, &["exec.f32_max"]),
-        F32Sqrt => op(F32_1, I32, false, &["exec.f32_sqrt"]),
-        F32Ceil => op(F32_1, I32, false, &["exec.f32_ceil"]),
-        F32Floor => op(F32_1, I32, false, &["exec.f32_floor"]),
-        F32Trunc => op(F32_1, I32, false, &["exec.f32_trunc"]),
-        F32Nearest => op(F32_1, I32, false, &["exec.f32_nearest"]),
-        F64Add => op(F64_2, I64, false, &["exec.f64_add"]),
-        F64Sub => op(F64_2, I64, false, &["exec.f64_sub"]),
-        F64Mul => op(F64_2, I64, false, &["exec.f64_mul"]),
-        F64Div => op(F64_2, I64, false, &["exec.f64_div"]),
-        F64Min => op(F64_2, I64, false, &["exec.f64_min"]),
-        F64Max => op(F64_2, I64, false, &["exec.f64_max"]),
-        F64Sqrt => op(F64_1, I64, false, &["exec.f64_sqrt"]),
-        F64Ceil => op(F64_1, I64, false, &["exec.f64_ceil"]),
-        F64Floor => op(F64_1, I64, false, &["exec.f64_floor"]),
-        F64Trunc => op(F64_1, I64, false, &["exec.f64_trunc"]),
-        F64Nearest => op(F64_1, I64, false, &["exec.f64_nearest"]),
+        F32Add => bin32(&["exec.f32_add"]),
+        F32Sub => bin32(&["exec.f32_sub"]),
+        F32Mul => bin32(&["exec.f32_mul"]),
+        F32Div => bin32(&["exec.f32_div"]),
+        F32Min => bin32(&["exec.f32_min"]),
+        F32Max => bin32(&["exec.f32_max"]),
+        F32Sqrt => un32(&["exec.f32_sqrt"]),
+        F32Ceil => un32(&["exec.f32_ceil"]),
+        F32Floor => un32(&["exec.f32_floor"]),
+        F32Trunc => un32(&["exec.f32_trunc"]),
+        F32Nearest => un32(&["exec.f32_nearest"]),
+        F64Add => bin64(&["exec.f64_add"]),
+        F64Sub => bin64(&["exec.f64_sub"]),
+        F64Mul => bin64(&["exec.f64_mul"]),
+        F64Div => bin64(&["exec.f64_div"]),
+        F64Min => bin64(&["exec.f64_min"]),
+        F64Max => bin64(&["exec.f64_max"]),
+        F64Sqrt => un64(&["exec.f64_sqrt"]),
+        F64Ceil => un64(&["exec.f64_ceil"]),
+        F64Floor => un64(&["exec.f64_floor"]),
+        F64Trunc => un64(&["exec.f64_trunc"]),
+        F64Nearest => un64(&["exec.f64_nearest"]),
 
         // ---- comparisons ------------------------------------------------------------------
-        F32Eq => op(F32_2, I32, true, &["exec.f32_eq"]),
-        F32Ne => op(F32_2, I32, true, &["exec.f32_ne"]),
-        F32Lt => op(F32_2, I32, true, &["exec.f32_lt"]),
-        F32Gt => op(F32_2, I32, true, &["exec.f32_gt"]),
-        F32Le => op(F32_2, I32, true, &["exec.f32_le"]),
-        F32Ge => op(F32_2, I32, true, &["exec.f32_ge"]),
-        F64Eq => op(F64_2, I32, true, &["exec.f64_eq"]),
-        F64Ne => op(F64_2, I32, true, &["exec.f64_ne"]),
-        F64Lt => op(F64_2, I32, true, &["exec.f64_lt"]),
-        F64Gt => op(F64_2, I32, true, &["exec.f64_gt"]),
-        F64Le => op(F64_2, I32, true, &["exec.f64_le"]),
-        F64Ge => op(F64_2, I32, true, &["exec.f64_ge"]),
+        F32Eq => cmp32(&["exec.f32_eq"]),
+        F32Ne => cmp32(&["exec.f32_ne"]),
+        F32Lt => cmp32(&["exec.f32_lt"]),
+        F32Gt => cmp32(&["exec.f32_gt"]),
+        F32Le => cmp32(&["exec.f32_le"]),
+        F32Ge => cmp32(&["exec.f32_ge"]),
+        F64Eq => cmp64(&["exec.f64_eq"]),
+        F64Ne => cmp64(&["exec.f64_ne"]),
+        F64Lt => cmp64(&["exec.f64_lt"]),
+        F64Gt => cmp64(&["exec.f64_gt"]),
+        F64Le => cmp64(&["exec.f64_le"]),
+        F64Ge => cmp64(&["exec.f64_ge"]),
 
         // ---- conversions ------------------------------------------------------------------
-        F32DemoteF64 => op(F64_1, I32, false, &["exec.f32_demote_f64"]),
-        F64PromoteF32 => op(F32_1, I64, false, &["exec.f64_promote_f32"]),
-        F32ConvertI32S => op(F32_1, I32, false, &["exec.f32_from_i32_s"]),
-        F32ConvertI32U => op(F32_1, I32, false, &["exec.f32_from_i32_u"]),
-        F32ConvertI64S => op(F64_1, I32, false, &["exec.f32_from_i64_s"]),
-        F32ConvertI64U => op(F64_1, I32, false, &["exec.f32_from_i64_u"]),
-        F64ConvertI32S => op(F32_1, I64, false, &["exec.f64_from_i32_s"]),
-        F64ConvertI32U => op(F32_1, I64, false, &["exec.f64_from_i32_u"]),
-        F64ConvertI64S => op(F64_1, I64, false, &["exec.f64_from_i64_s"]),
-        F64ConvertI64U => op(F64_1, I64, false, &["exec.f64_from_i64_u"]),
-        I32TruncSatF32S => op(F32_1, I32, false, &["exec.f32_to_i32_s"]),
-        I32TruncSatF32U => op(F32_1, I32, false, &["exec.f32_to_i32_u"]),
-        I32TruncSatF64S => op(F64_1, I32, false, &["exec.f64_to_i32_s"]),
-        I32TruncSatF64U => op(F64_1, I32, false, &["exec.f64_to_i32_u"]),
-        I64TruncSatF32S => op(F32_1, I64, false, &["exec.f32_to_i64_s"]),
-        I64TruncSatF32U => op(F32_1, I64, false, &["exec.f32_to_i64_u"]),
-        I64TruncSatF64S => op(F64_1, I64, false, &["exec.f64_to_i64_s"]),
-        I64TruncSatF64U => op(F64_1, I64, false, &["exec.f64_to_i64_u"]),
-        I32TruncF32S => op(
-            F32_1,
+        F32DemoteF64 => convert(I64_1, I32, &["exec.f32_demote_f64"]),
+        F64PromoteF32 => convert(I32_1, I64, &["exec.f64_promote_f32"]),
+        F32ConvertI32S => un32(&["exec.f32_from_i32_s"]),
+        F32ConvertI32U => un32(&["exec.f32_from_i32_u"]),
+        F32ConvertI64S => convert(I64_1, I32, &["exec.f32_from_i64_s"]),
+        F32ConvertI64U => convert(I64_1, I32, &["exec.f32_from_i64_u"]),
+        F64ConvertI32S => convert(I32_1, I64, &["exec.f64_from_i32_s"]),
+        F64ConvertI32U => convert(I32_1, I64, &["exec.f64_from_i32_u"]),
+        F64ConvertI64S => un64(&["exec.f64_from_i64_s"]),
+        F64ConvertI64U => un64(&["exec.f64_from_i64_u"]),
+        I32TruncSatF32S => un32(&["exec.f32_to_i32_s"]),
+        I32TruncSatF32U => un32(&["exec.f32_to_i32_u"]),
+        I32TruncSatF64S => convert(I64_1, I32, &["exec.f64_to_i32_s"]),
+        I32TruncSatF64U => convert(I64_1, I32, &["exec.f64_to_i32_u"]),
+        I64TruncSatF32S => convert(I32_1, I64, &["exec.f32_to_i64_s"]),
+        I64TruncSatF32U => convert(I32_1, I64, &["exec.f32_to_i64_u"]),
+        I64TruncSatF64S => un64(&["exec.f64_to_i64_s"]),
+        I64TruncSatF64U => un64(&["exec.f64_to_i64_u"]),
+        I32TruncF32S => un32(trapping!("dup", "f32_to_i32_s_check", "f32_to_i32_s")),
+        I32TruncF32U => un32(trapping!("dup", "f32_to_i32_u_check", "f32_to_i32_u")),
+        I32TruncF64S => convert(
+            I64_1,
             I32,
-            false,
-            trapping!("dup", "f32_to_i32_s_check", "f32_to_i32_s"),
-        ),
-        I32TruncF32U => op(
-            F32_1,
-            I32,
-            false,
-            trapping!("dup", "f32_to_i32_u_check", "f32_to_i32_u"),
-        ),
-        I32TruncF64S => op(
-            F64_1,
-            I32,
-            false,
             trapping!("dup.1 dup.1", "f64_to_i32_s_check", "f64_to_i32_s"),
         ),
-        I32TruncF64U => op(
-            F64_1,
+        I32TruncF64U => convert(
+            I64_1,
             I32,
-            false,
             trapping!("dup.1 dup.1", "f64_to_i32_u_check", "f64_to_i32_u"),
         ),
-        I64TruncF32S => op(
-            F32_1,
+        I64TruncF32S => convert(
+            I32_1,
             I64,
-            false,
             trapping!("dup", "f32_to_i64_s_check", "f32_to_i64_s"),
         ),
-        I64TruncF32U => op(
-            F32_1,
+        I64TruncF32U => convert(
+            I32_1,
             I64,
-            false,
             trapping!("dup", "f32_to_i64_u_check", "f32_to_i64_u"),
         ),
-        I64TruncF64S => op(
-            F64_1,
-            I64,
-            false,
-            trapping!("dup.1 dup.1", "f64_to_i64_s_check", "f64_to_i64_s"),
-        ),
-        I64TruncF64U => op(
-            F64_1,
-            I64,
-            false,
-            trapping!("dup.1 dup.1", "f64_to_i64_u_check", "f64_to_i64_u"),
-        ),
+        I64TruncF64S => un64(trapping!(
+            "dup.1 dup.1",
+            "f64_to_i64_s_check",
+            "f64_to_i64_s"
+        )),
+        I64TruncF64U => un64(trapping!(
+            "dup.1 dup.1",
+            "f64_to_i64_u_check",
+            "f64_to_i64_u"
+        )),
         // The bits stay as they are.
-        I32ReinterpretF32 | F32ReinterpretI32 => op(F32_1, I32, false, &[]),
-        I64ReinterpretF64 | F64ReinterpretI64 => op(F64_1, I64, false, &[]),
+        I32ReinterpretF32 | F32ReinterpretI32 => un32(&[]),
+        I64ReinterpretF64 | F64ReinterpretI64 => un64(&[]),
         _ => return None,
     })
 }

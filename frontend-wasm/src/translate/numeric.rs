@@ -28,12 +28,12 @@ pub enum OpLowering {
 
 use CoreType::{I32, I64};
 
-const I32_1: &[CoreType] = &[I32];
+pub(super) const I32_1: &[CoreType] = &[I32];
 const I32_2: &[CoreType] = &[I32, I32];
-const I64_1: &[CoreType] = &[I64];
+pub(super) const I64_1: &[CoreType] = &[I64];
 const I64_2: &[CoreType] = &[I64, I64];
 
-fn simple(
+pub(super) fn simple(
     pops: &'static [CoreType],
     push: Option<(CoreType, bool)>,
     code: &'static [&'static str],
@@ -42,28 +42,28 @@ fn simple(
 }
 
 /// i32 result of an i32 binary op.
-fn bin32(code: &'static [&'static str]) -> OpLowering {
+pub(super) fn bin32(code: &'static [&'static str]) -> OpLowering {
     simple(I32_2, Some((I32, false)), code)
 }
 
 /// Boolean result of an i32 comparison.
-fn cmp32(code: &'static [&'static str]) -> OpLowering {
+pub(super) fn cmp32(code: &'static [&'static str]) -> OpLowering {
     simple(I32_2, Some((I32, true)), code)
 }
 
-fn un32(code: &'static [&'static str]) -> OpLowering {
+pub(super) fn un32(code: &'static [&'static str]) -> OpLowering {
     simple(I32_1, Some((I32, false)), code)
 }
 
-fn bin64(code: &'static [&'static str]) -> OpLowering {
+pub(super) fn bin64(code: &'static [&'static str]) -> OpLowering {
     simple(I64_2, Some((I64, false)), code)
 }
 
-fn cmp64(code: &'static [&'static str]) -> OpLowering {
+pub(super) fn cmp64(code: &'static [&'static str]) -> OpLowering {
     simple(I64_2, Some((I32, true)), code)
 }
 
-fn un64(code: &'static [&'static str]) -> OpLowering {
+pub(super) fn un64(code: &'static [&'static str]) -> OpLowering {
     simple(I64_1, Some((I64, false)), code)
 }
 

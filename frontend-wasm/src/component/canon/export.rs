@@ -14,12 +14,6 @@ impl CanonGen<'_> {
         sig: &WitSignature,
         init: &[String],
     ) -> GenResult<Vec<String>> {
-        for (_, t) in &sig.params {
-            t.check_supported()?;
-        }
-        if let Some(r) = &sig.result {
-            r.check_supported()?;
-        }
         if needs_realloc(sig) && self.targets.realloc.is_none() {
             return Err(format!(
                 "export `{}` receives strings, lists or more than {MAX_FLAT_PARAMS} flat values \
