@@ -383,3 +383,94 @@ fn the_unchecked_copy_has_no_bounds_checks() {
     // The passes read the words ahead: 32 copies, one `mem_loadw_le` per four.
     assert_eq!(body.matches("mem_loadw_le").count(), 8, "{body}");
 }
+
+#[test]
+fn loops_held_in_element_addresses_agree_with_wasmi() {
+    let mut diff = Differential::from_wat(WAT);
+    let mut cases: Vec<(&str, Vec<CoreValue>)> = Vec::new();
+    let args = |v: &[i32]| v.iter().map(|x| i32v(*x)).collect::<Vec<_>>();
+    // Loops held in element addresses without unrolling (see the next test): aligned and unaligned bases,
+    // pointers and counter starts, the last access in bounds exactly and one byte past it (at
+    // a load and at a store), a counter started past its bound, and counters that step over
+    // 0 or their bound until an address leaves memory.
+    for pages in [0, 1] {
+        let end = PAGE * (1 + pages);
+        for (b, w, i) in [
+            (0, 0, 0),
+            (100, 96, 0),
+            (100, 104, 4),
+            (1, 0, 0),
+            (0, 2, 0),
+            (0, 0, 2),
+            (0, 0, 252),
+            (0, 0, 256),
+            (0, 0, -4),
+            (end - 256, 0, 0),
+            (end - 252, 0, 0),
+            (0, end - 264, 0),
+            (0, end - 260, 0),
+            (end - 256, end - 264, 0),
+        ] {
+            cases.push(("byte_offsets", args(&[pages, b, w, i])));
+        }
+        for (b, w, i) in [
+            (0, 0, 400),
+            (100, 200, 64),
+            (1, 0, 64),
+            (0, 0, 6),
+            (0, 0, 0),
+            (end - 408, 0, 400),
+            (end - 407, 0, 400),
+            (end - 404, 0, 400),
+            (0, end - 404, 400),
+            (0, end - 400, 400),
+        ] {
+            cases.push(("byte_offsets_down", args(&[pages, b, w, i])));
+        }
+        for (p, i) in [
+            (1000, 0),
+            (1000, 4),
+            (1001, 0),
+            (1000, 124),
+            (end - 260, 0),
+            (end - 256, 0),
+            (end - 300, 2),
+            (end - 100, 128),
+        ] {
+            cases.push(("pointer_plus_offset", args(&[pages, p, i])));
+        }
+    }
+    let ran = diff.check(&cases);
+    assert_eq!(ran, cases.len());
+}
+
+#[test]
+fn loops_not_unrolled_hold_element_addresses() {
+    // Each of these loops has a branch in its body, so it is not unrolled; its unchecked copy
+    // divides its bases, pointers and byte-offset counter by 4 once before the loop (and
+    // multiplies them back after it) instead of a `div.4` per access. The checked copy keeps
+    // its per-access checks.
+    let wasm = wat::parse_str(WAT).unwrap();
+    let masm = midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
+        .unwrap()
+        .masm_listing("test");
+    for (name, locals) in [
+        ("byte_offsets", 3),
+        ("byte_offsets_down", 3),
+        ("pointer_plus_offset", 2),
+    ] {
+        let body = masm
+            .split(&format!("\n# {name}\n"))
+            .nth(1)
+            .and_then(|rest| rest.split("\nend\n").next())
+            .expect("the function is in the listing");
+        assert_eq!(body.matches("while.true").count(), 2, "{name}: {body}");
+        assert!(!body.contains("div.4"), "{name}: {body}");
+        assert!(body.matches("u32shr.2").count() >= locals, "{name}: {body}");
+        assert!(body.matches("u32shl.2").count() >= locals, "{name}: {body}");
+        // The last `else` at the function's level is the checked copy's.
+        let fast = body.rsplit("\n    else\n").nth(1).unwrap();
+        assert!(fast.contains("while.true"), "{name}: {body}");
+        assert!(!fast.contains("out of bounds"), "{name}: {body}");
+    }
+}

@@ -274,17 +274,41 @@ fn apply<'b>(
             at,
         );
     }
-    loops.push(loop_at + new_ops.len());
+    // A loop run without unrolling may hold its addresses' locals as element addresses.
+    let plain = plan.plain_elements.as_ref().filter(|_| unrolled.is_none());
+    for op in plain.map_or_else(Vec::new, |p| element_pointers::convert(&p.locals, true)) {
+        push(&mut new_ops, op, at);
+    }
+    let plain_loop = loop_at + new_ops.len();
+    loops.push(plain_loop);
     push(&mut new_ops, loop_op.clone(), at);
     copies.push(
         (0..plan.body_len)
             .map(|j| loop_at + new_ops.len() + j)
             .collect(),
     );
-    for (op, offset) in body.iter().zip(&body_offsets) {
-        push(&mut new_ops, op.clone(), *offset);
+    for (j, (op, offset)) in body.iter().zip(&body_offsets).enumerate() {
+        let constant = plain.and_then(|p| p.constants.iter().find(|(c, _)| *c == j));
+        let op = match constant {
+            Some(&(_, value)) => Operator::I32Const { value },
+            None => op.clone(),
+        };
+        push(&mut new_ops, op, *offset);
     }
     push(&mut new_ops, Operator::End, offsets[end]);
+    if let Some(plain) = plain {
+        for op in element_pointers::convert(&plain.locals, false) {
+            push(&mut new_ops, op, offsets[end]);
+        }
+        let copy = copies.last().expect("pushed");
+        out.element_addressed
+            .extend(plain.accesses.iter().map(|j| copy[*j]));
+        for local in &plain.locals {
+            if !out.element_pointers.contains(local) {
+                out.element_pointers.push(*local);
+            }
+        }
+    }
     if let Some(unrolled) = &unrolled {
         push(&mut new_ops, Operator::End, offsets[end]);
         if unrolled.peel.is_some() {
@@ -330,8 +354,14 @@ fn apply<'b>(
     };
     if (plan.counter.step_in_back_edge || !plan.stepped_reads) && !plan.wraps {
         for loop_index in loops {
-            out.ranges
-                .insert(loop_index, (plan.counter.local, (lowest, HIGHEST_VALUE)));
+            // A counter held in elements takes a quarter of each value.
+            let quarter = loop_index == plain_loop && plain.is_some_and(|p| p.counter);
+            let range = if quarter {
+                (lowest / 4, HIGHEST_VALUE / 4)
+            } else {
+                (lowest, HIGHEST_VALUE)
+            };
+            out.ranges.insert(loop_index, (plan.counter.local, range));
         }
     }
     loop_at + added

@@ -25,7 +25,7 @@ use wasmparser::Operator;
 
 use super::address::expression_start;
 use super::anchors::word_copy_at;
-use super::shape::Derived;
+use super::shape::{Bound, Counter, Derived};
 use super::Anchor;
 
 /// The locals a loop's passes hold as element addresses, where the body reads them, and how
@@ -293,4 +293,178 @@ pub(super) fn convert<'b>(locals: &[u32], to_elements: bool) -> Vec<Operator<'b>
             ]
         })
         .collect()
+}
+
+/// Element addresses in the unchecked copy of a loop that is not unrolled: the locals its
+/// aligned 4-byte accesses add up (bases, pointers, and the counter itself when it counts in
+/// bytes, as clang's `B + i` with `i += 4`) are divided by 4 before the loop and multiplied
+/// back after it, and inside the loop every constant they are added to, stepped by or compared
+/// with is divided by 4 too.
+///
+/// Exact for the same reason as the passes' element pointers: the test checked that each of
+/// those locals is a multiple of 4 on entry (the counter's start among them), every step and
+/// constant is one, so every value the loop gives them is, and every read of them in the body
+/// is an address, a step, or the counter's test. An address is a sum of such locals and
+/// constants, so its element address is the same sum of their quarters; a counter compared
+/// with a constant multiple of 4 (`lt_u` or `ne`) compares the same way in quarters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(super) struct PlainElements {
+    /// Divided by 4 before the loop and multiplied back after it.
+    pub(super) locals: Vec<u32>,
+    /// The body's `i32.const`s that change, with their values in the element form.
+    pub(super) constants: Vec<(usize, i32)>,
+    /// The 4-byte accesses whose address operands become element addresses.
+    pub(super) accesses: Vec<usize>,
+    /// Whether the counter is among `locals` (its range is then in elements too).
+    pub(super) counter: bool,
+}
+
+/// The [`PlainElements`] of a body with counter `counter` (`align_counter`: the test checks
+/// its start is a multiple of 4), its aligned 4-byte accesses and the locals the test checks
+/// are multiples of 4 (`aligned`). `None` when no access is a sum of such locals and
+/// constants, or when one of them is read anywhere else.
+pub(super) fn plain_element_pointers(
+    body: &[Operator<'_>],
+    accesses: &[ElementAccess],
+    aligned: &[u32],
+    derived: &HashMap<u32, Derived>,
+    counter: &Counter,
+    align_counter: bool,
+) -> Option<PlainElements> {
+    let bound_at = counter_bound_at(body, counter);
+    let counter_ok = align_counter
+        && counter.step % 4 == 0
+        && match counter.bound {
+            Bound::Const(0) => true,
+            Bound::Const(n) => (n as u32).is_multiple_of(4) && bound_at.is_some(),
+            Bound::Local(_) => false,
+        };
+    let element_local = |local: u32| {
+        (aligned.contains(&local) && local != counter.local)
+            || (local == counter.local && counter_ok)
+    };
+    let (mut reads, mut constants, mut converted) = (Vec::new(), Vec::new(), Vec::new());
+    for access in accesses {
+        let start = *access.expr.start();
+        let Some(terms) = sum_terms(&body[access.expr.clone()]) else {
+            continue;
+        };
+        let locals_ok = terms.iter().all(|(_, term)| match term {
+            Term::Local(local) => element_local(*local),
+            Term::Constant(_) => true,
+        });
+        if !locals_ok || !terms.iter().any(|(_, t)| matches!(t, Term::Local(_))) {
+            continue;
+        }
+        for (at, term) in terms {
+            match term {
+                Term::Local(local) => reads.push((start + at, local)),
+                Term::Constant(value) => constants.push((start + at, value / 4)),
+            }
+        }
+        converted.push(access.at);
+    }
+    let mut locals: Vec<u32> = reads.iter().map(|(_, local)| *local).collect();
+    locals.sort_unstable();
+    locals.dedup();
+    if converted.is_empty() {
+        return None;
+    }
+    // The steps: the counter's and the pointers', each `local.get p  i32.const s  i32.add
+    // local.set/tee p` (`s` a multiple of 4; the invariant bases have none).
+    let mut own = Vec::new();
+    for &local in &locals {
+        let update = if local == counter.local {
+            if let Some(at) = bound_at.filter(|_| counter.bound != Bound::Const(0)) {
+                let Bound::Const(n) = counter.bound else {
+                    return None;
+                };
+                constants.push((at, ((n as u32) / 4) as i32));
+            }
+            counter.update
+        } else if let Some(step) = derived.get(&local) {
+            step.update
+        } else {
+            continue;
+        };
+        // A `local.tee` would hand the element value to something else, but for the
+        // counter's test right after a step in the back edge.
+        let tee_ok = local == counter.local && counter.step_in_back_edge;
+        if matches!(body[update], Operator::LocalTee { .. }) && !tee_ok {
+            return None;
+        }
+        let Operator::I32Const { value } = body[update.checked_sub(2)?] else {
+            return None;
+        };
+        if value % 4 != 0 {
+            return None;
+        }
+        constants.push((update - 2, value / 4));
+        own.extend(update - 3..=update);
+    }
+    // The counter's test reads it after a step made earlier in the body.
+    if locals.contains(&counter.local) && !counter.step_in_back_edge {
+        let test_read = body.iter().rposition(
+            |op| matches!(op, Operator::LocalGet { local_index } if *local_index == counter.local),
+        )?;
+        own.push(test_read);
+    }
+    let other_read = body.iter().enumerate().any(|(j, op)| {
+        matches!(op, Operator::LocalGet { local_index } | Operator::LocalTee { local_index }
+            if locals.contains(local_index)
+                && !own.contains(&j)
+                && !reads.iter().any(|(at, _)| *at == j))
+    });
+    let counter = locals.contains(&counter.local);
+    (!other_read).then_some(PlainElements {
+        locals,
+        constants,
+        accesses: converted,
+        counter,
+    })
+}
+
+/// A term of an address sum.
+#[derive(Clone, Copy)]
+enum Term {
+    Local(u32),
+    /// A non-negative multiple of 4.
+    Constant(i32),
+}
+
+/// The terms of `expr` when it is a sum of `local.get`s and constants that are non-negative
+/// multiples of 4 (`i32.add`s only), each with its index in `expr`.
+fn sum_terms(expr: &[Operator<'_>]) -> Option<Vec<(usize, Term)>> {
+    let (mut terms, mut depth) = (Vec::new(), 0usize);
+    for (at, op) in expr.iter().enumerate() {
+        match op {
+            Operator::LocalGet { local_index } => {
+                terms.push((at, Term::Local(*local_index)));
+                depth += 1;
+            }
+            Operator::I32Const { value } if *value >= 0 && value % 4 == 0 => {
+                terms.push((at, Term::Constant(*value)));
+                depth += 1;
+            }
+            Operator::I32Add if depth >= 2 => depth -= 1,
+            _ => return None,
+        }
+    }
+    (depth == 1).then_some(terms)
+}
+
+/// The index of the constant bound in the counter's test (see [`shape::counter`]): `… local.tee
+/// i  N  test  br_if` or `local.get i  N  test  br_if` puts it third from the end, `N  (… local.tee
+/// i)  i32.ne  br_if` seventh. `None` for a bound that is not a constant there.
+fn counter_bound_at(body: &[Operator<'_>], counter: &Counter) -> Option<usize> {
+    let Bound::Const(n) = counter.bound else {
+        return None;
+    };
+    let is_bound =
+        |at: usize| matches!(body.get(at), Some(Operator::I32Const { value }) if *value == n);
+    let len = body.len();
+    [len.checked_sub(3), len.checked_sub(7)]
+        .into_iter()
+        .flatten()
+        .find(|&at| is_bound(at) && at != counter.update.wrapping_sub(2))
 }

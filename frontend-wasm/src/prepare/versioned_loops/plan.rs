@@ -11,7 +11,8 @@ use super::address::{
 };
 use super::anchors::{residue, word_anchor, word_copy_at, Anchor, Residue};
 use super::element_pointers::{
-    element_pointers, shifted, ElementAccess, ElementPointers, WordAccesses,
+    element_pointers, plain_element_pointers, shifted, ElementAccess, ElementPointers,
+    PlainElements, WordAccesses,
 };
 use super::shape::{
     constant_start, counter, derived_locals, leaves_early, repeats_elsewhere, with_depth,
@@ -75,6 +76,8 @@ pub(super) struct Plan {
     pub(super) word_groups: Vec<WordGroup>,
     /// The locals the passes hold as element addresses (those of the word merges and copies).
     pub(super) elements: Option<ElementPointers>,
+    /// The locals the unchecked copy holds as element addresses when it is not unrolled.
+    pub(super) plain_elements: Option<PlainElements>,
 }
 
 pub(super) fn plan(
@@ -252,6 +255,14 @@ pub(super) fn plan(
         add_anchors(&mut word_anchors, [anchor]);
     }
     let word_copies = word_copies(&scope, &covered, &mut word_anchors);
+    let plain_elements = plain_element_pointers(
+        body,
+        &element_accesses,
+        &align_bases,
+        &derived,
+        &counter,
+        align_counter,
+    );
     // Loads read a word ahead compute their byte addresses where a pass starts: their loops
     // keep byte addresses.
     if !word_loads.is_empty() || !groups.is_empty() {
@@ -311,6 +322,7 @@ pub(super) fn plan(
         load_anchors,
         word_groups: groups,
         elements,
+        plain_elements,
     })
 }
 
