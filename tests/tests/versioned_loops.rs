@@ -440,6 +440,23 @@ fn loops_held_in_element_addresses_agree_with_wasmi() {
             cases.push(("pointer_plus_offset", args(&[pages, p, i])));
         }
     }
+    // A histogram through an indexed address kept in a local: aligned and unaligned counts,
+    // the last counter in bounds exactly and one byte past it, an index scaled out of memory.
+    for pages in [0, 1] {
+        let end = PAGE * (1 + pages);
+        for (count, n, scale) in [
+            (4096, 1000, 1),
+            (4098, 1000, 1),
+            (4096, 1000, 0),
+            (4096, 1, 1),
+            (end - 1024, 1000, 1),
+            (end - 1020, 1000, 1),
+            (end - 1022, 1000, 1),
+            (4096, 1000, 300),
+        ] {
+            cases.push(("histogram", args(&[pages, 2048, count, n, scale])));
+        }
+    }
     let ran = diff.check(&cases);
     assert_eq!(ran, cases.len());
 }

@@ -174,7 +174,9 @@ pub(super) fn plan(
             grouped(sym, j, &counter, &derived)
         else {
             let whole = whole_elements(op, size) && memarg.offset.is_multiple_of(4);
-            if let Some(base) = indexed_base(&scope, start..=address_end).filter(|_| whole) {
+            let base = indexed_base(&scope, start..=address_end)
+                .or_else(|| scope.indexed_local(start..=address_end, j));
+            if let Some(base) = base.filter(|_| whole) {
                 aligned.push(j);
                 align_bases.push(base);
             }
@@ -366,6 +368,24 @@ impl Scope<'_, '_> {
         let stale = (shift.is_some() && between(self.counter.update))
             || derived.is_some_and(|p| between(self.derived[&p].update));
         (!stale).then_some(sym)
+    }
+
+    /// The base `B` of the address `B + (x << k)` that `local.get t` (the address `body[expr]`
+    /// of the access at `at`) reads, when `t`'s last write before the access in the same
+    /// iteration is a [`Def`] of such an address (`local.tee t` of an indexed load, then a
+    /// store through `t`: a histogram's `count[b] += 1`, a partition's `v[k] = x`).
+    fn indexed_local(&self, expr: std::ops::RangeInclusive<usize>, at: usize) -> Option<u32> {
+        let [Operator::LocalGet { local_index }] = &self.body[expr] else {
+            return None;
+        };
+        let def = self
+            .defs
+            .get(local_index)?
+            .iter()
+            .rev()
+            .find(|w| w.at < at)?;
+        let value_end = def.at.checked_sub(1)?;
+        indexed_base(self, expression_start(self.body, value_end)?..=value_end)
     }
 
     /// The writes of the locals other than the counter and its pointers that the body writes
