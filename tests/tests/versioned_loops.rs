@@ -457,6 +457,38 @@ fn loops_held_in_element_addresses_agree_with_wasmi() {
             cases.push(("histogram", args(&[pages, 2048, count, n, scale])));
         }
     }
+    // Accesses below the moving part: the lowest address exactly 0, one element below it
+    // (which wraps and traps), unaligned, and the highest exactly at the end of memory.
+    for pages in [0, 1] {
+        let end = PAGE * (1 + pages);
+        for (base, i, n) in [
+            (1000, 0, 400),
+            (0, 4, 400),
+            (0, 8, 400),
+            (0, 0, 400),
+            (4, 0, 400),
+            (2, 2, 400),
+            (1000, 0, 1),
+            (end - 400, 0, 400),
+            (end - 400, 4, 404),
+            (end - 399, 0, 400),
+        ] {
+            cases.push(("below_counter", args(&[pages, base, i, n])));
+        }
+        for (p, n) in [
+            (1000, 100),
+            (8, 100),
+            (12, 100),
+            (4, 100),
+            (0, 1),
+            (10, 100),
+            (end - 8 * 99, 100),
+            (end - 8 * 99 + 4, 100),
+            (end - 8 * 99 + 8, 100),
+        ] {
+            cases.push(("below_pointer", args(&[pages, p, n])));
+        }
+    }
     let ran = diff.check(&cases);
     assert_eq!(ran, cases.len());
 }

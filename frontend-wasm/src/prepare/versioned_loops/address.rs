@@ -14,7 +14,9 @@ pub(super) const MAX_REACH: u64 = 1 << 16;
 /// The largest scale `k` of `i << k` in a covered address.
 pub(super) const MAX_SHIFT: u32 = 4;
 
-/// An address in a loop body as the symbolic sum `base + (i << shift) + constant`.
+/// An address in a loop body as the symbolic sum `base + (i << shift) + constant`. The
+/// constant is signed: `p - 4` is `p + 0xFFFF_FFFC` in Wasm's wrapping `i32.add`, which is the
+/// same address whenever the sum itself lies in memory (the test checks both ends).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Sym {
     Const(u32),
@@ -24,7 +26,7 @@ pub(super) enum Sym {
         shift: Option<u32>,
         /// A derived induction local it depends on (see [`Derived`]).
         derived: Option<u32>,
-        constant: u64,
+        constant: i64,
     },
     Unknown,
 }
@@ -131,7 +133,7 @@ pub(super) fn evaluate(
     relied: &mut Relied,
 ) -> Sym {
     use Operator::*;
-    let counter = |shift: u32, constant: u64| Sym::Sum {
+    let counter = |shift: u32, constant: i64| Sym::Sum {
         base: None,
         shift: Some(shift),
         derived: None,
@@ -238,7 +240,8 @@ pub(super) fn add(a: Sym, b: Sym) -> Sym {
             base,
             shift,
             derived,
-            constant: constant + u64::from(c),
+            // Added to a sum, a constant is what it adds modulo 2^32: read it signed.
+            constant: constant + i64::from(c as i32),
         },
         (
             Sym::Sum {

@@ -98,7 +98,8 @@ pub(super) fn anchored(
         _ => return None,
     };
     let stepped = if read >= update { step } else { 0 };
-    Some((anchor, i64::try_from(constant).ok()? + stepped, step))
+    // Addresses below their moving part are not anchored.
+    Some((anchor, u64::try_from(constant).ok()? as i64 + stepped, step))
 }
 
 /// Where the byte access `body[at]`, with address `body[expr]` of value `sym`, falls against
@@ -158,7 +159,7 @@ pub(super) fn word_anchor(
             shift: None,
             derived: Some(p),
             constant,
-        } if derived[&p].step.is_multiple_of(16) && constant % 16 == 0 => {
+        } if derived[&p].step.is_multiple_of(16) && constant >= 0 && constant % 16 == 0 => {
             Some(Some(Anchor::Pointer(p)))
         }
         Sym::Sum {
@@ -166,13 +167,17 @@ pub(super) fn word_anchor(
             shift: None,
             derived: None,
             constant,
-        } if constant % 16 == 0 => Some(Some(Anchor::Invariant(b))),
+        } if constant >= 0 && constant % 16 == 0 => Some(Some(Anchor::Invariant(b))),
         Sym::Sum {
             base,
             shift: Some(shift),
             derived: None,
             constant,
-        } if (i64::from(counter.step) << shift) % 16 == 0 && constant % 16 == 0 && !ors_counter => {
+        } if (i64::from(counter.step) << shift) % 16 == 0
+            && constant >= 0
+            && constant % 16 == 0
+            && !ors_counter =>
+        {
             Some(Some(Anchor::Counter { base, shift }))
         }
         _ => None,

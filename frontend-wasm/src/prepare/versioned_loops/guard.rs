@@ -111,5 +111,28 @@ pub(super) fn guard<'b>(plan: &Plan) -> Vec<Operator<'b>> {
         }
         out.extend([test, I32And]);
     }
+    // Accesses below their group's moving part (a loop counting up): the group's first
+    // address, its lowest, is at least the negated constant, so that none wraps below 0.
+    for (&group, &low) in &plan.floor {
+        let (local, shift) = match group {
+            Group::Counter { base, shift } => (base, Some(shift)),
+            Group::Pointer { local, .. } | Group::Invariant { local } => (Some(local), None),
+        };
+        let mut first = Vec::new();
+        if let Some(shift) = shift {
+            first.push(i());
+            if shift > 0 {
+                first.extend([konst(u64::from(shift)), I32Shl]);
+            }
+        }
+        if let Some(local_index) = local {
+            first.push(LocalGet { local_index });
+            if shift.is_some() {
+                first.push(I32Add);
+            }
+        }
+        out.extend(first);
+        out.extend([konst(low.unsigned_abs()), I32GeU, I32And]);
+    }
     out
 }

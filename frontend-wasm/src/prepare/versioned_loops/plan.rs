@@ -46,6 +46,9 @@ pub(super) struct Plan {
     pub(super) counter: Counter,
     pub(super) body_len: usize,
     pub(super) reach: BTreeMap<Group, u64>,
+    /// Per group with an address operand below its moving part, the lowest constant of such
+    /// an operand (negative): the test checks the group's lowest value is at least its negation.
+    pub(super) floor: BTreeMap<Group, i64>,
     /// Whether the counter is read after its step other than by the back edge.
     pub(super) stepped_reads: bool,
     /// Whether the counter may count up to 0 from a value above 2^31 (`i != 0`, and no
@@ -145,6 +148,7 @@ pub(super) fn plan(
     };
     scope.find_defs();
     let mut reach = BTreeMap::new();
+    let mut floor = BTreeMap::new();
     let mut nowrap_ops = Vec::new();
     let mut covered = Vec::new();
     let (mut aligned, mut align_counter, mut align_bases) = (Vec::new(), false, Vec::new());
@@ -182,27 +186,44 @@ pub(super) fn plan(
             }
             continue;
         };
-        let k = constant + memarg.offset + u64::from(size) - 1;
-        if k >= MAX_REACH {
+        // The access's lowest and highest bytes, relative to the group's moving part.
+        let low = constant + memarg.offset as i64;
+        let k = low + i64::from(size) - 1;
+        if k >= MAX_REACH as i64 || constant <= -(MAX_REACH as i64) {
+            continue;
+        }
+        // An address operand below the moving part (`p - 4`, `a[i - 1]`): the test checks the
+        // lowest operand is not below 0 (Wasm adds the static offset only to an operand that
+        // did not wrap), which it knows for a loop counting up only.
+        let below = constant < 0;
+        if below && counter.step < 0 {
             continue;
         }
         let entry = reach.entry(group).or_insert(0);
-        *entry = (*entry).max(k);
+        *entry = (*entry).max(k.max(0) as u64);
+        if below {
+            let entry = floor.entry(group).or_insert(0);
+            *entry = (*entry).min(constant);
+        }
         covered.push(j);
-        nowrap_ops.extend(sums_in(body, start..=address_end));
+        // Adding a negative constant wraps in u32 arithmetic: only the other sums are felt
+        // additions.
+        if constant >= 0 {
+            nowrap_ops.extend(sums_in(body, start..=address_end));
+        }
         // `i | c` is `i + c` only while i is a multiple of 4: the test checks the start.
         align_counter |= ors_counter;
         // A felt, word or double-word access is aligned when the local, the moving part and
         // the constant all are.
-        if whole_elements(op, size)
-            && moves_by_words
-            && (constant + memarg.offset).is_multiple_of(4)
-        {
+        if whole_elements(op, size) && moves_by_words && low.rem_euclid(4) == 0 {
             aligned.push(j);
             align_counter |= align_start;
             align_bases.extend(align_local);
             // The passes that re-read an address's operators leave alone one that relies on
-            // a local written in the iteration.
+            // a local written in the iteration, and one below its moving part.
+            if below {
+                continue;
+            }
             if size == 4 && memarg.offset.is_multiple_of(4) && !relied.defs {
                 element_accesses.push(ElementAccess {
                     at: j,
@@ -218,7 +239,7 @@ pub(super) fn plan(
                 });
             }
         }
-        if size <= 2 && !ors_counter && !relied.defs {
+        if size <= 2 && !ors_counter && !relied.defs && !below {
             let expr = start..=address_end;
             if let Some((anchor, residue)) = residue(body, expr, j, sym, &counter, &derived) {
                 residues.push(residue);
@@ -311,6 +332,7 @@ pub(super) fn plan(
         wraps,
         nowrap_ops,
         reach,
+        floor,
         covered,
         aligned,
         align_counter,
@@ -458,9 +480,9 @@ fn word_merges(
             let ors_counter = relied.ors_counter;
             if let Some((group, constant, ..)) = grouped(sym, j, counter, derived) {
                 let k = constant + 15;
-                if k < MAX_REACH {
+                if constant >= 0 && k < MAX_REACH as i64 {
                     let entry = bounds.reach.entry(group).or_insert(0);
-                    *entry = (*entry).max(k);
+                    *entry = (*entry).max(k as u64);
                     bounds.nowrap_ops.extend(sums_in(body, start..=end - 1));
                     *bounds.align_counter |= ors_counter;
                 }
@@ -551,7 +573,7 @@ fn grouped(
     at: usize,
     counter: &Counter,
     derived: &HashMap<u32, Derived>,
-) -> Option<(Group, u64, bool, bool, Option<u32>)> {
+) -> Option<(Group, i64, bool, bool, Option<u32>)> {
     let stride = counter.step.unsigned_abs();
     Some(match sym {
         Sym::Sum {
@@ -561,7 +583,7 @@ fn grouped(
             constant,
         } => {
             let Derived { step, update } = derived[&p];
-            let stepped = if at > update { u64::from(step) } else { 0 };
+            let stepped = if at > update { i64::from(step) } else { 0 };
             let group = Group::Pointer { local: p, step };
             (
                 group,
@@ -578,7 +600,7 @@ fn grouped(
             constant,
         } => {
             let stepped = if at > counter.update && counter.step > 0 {
-                u64::from(counter.step as u32) << shift
+                i64::from(counter.step) << shift
             } else {
                 0
             };

@@ -245,8 +245,10 @@ fn loops_that_move_their_bounds_or_cannot_be_copied_stay() {
         format!("loop block local.get 2 i32.load br_table 0 1 end {BACK_EDGE} end"),
         // No access depends on the counter.
         format!("loop local.get 1 i32.load drop {BACK_EDGE} end"),
-        // A negative constant in the address.
-        format!("loop local.get 2 i32.const -1 i32.add i32.load drop {BACK_EDGE} end"),
+        // A negative constant in the address of a loop counting down.
+        "loop local.get 1 local.get 2 i32.add i32.const -4 i32.add i32.load drop local.get 2 \
+         i32.const -1 i32.add local.tee 2 local.get 0 i32.ne br_if 0 end"
+            .to_string(),
         // A constant range (the translator's counted loops).
         "i32.const 0 local.set 2 loop local.get 2 i32.load drop local.get 2 i32.const 4 \
          i32.add local.tee 2 i32.const 400 i32.lt_u br_if 0 end"
@@ -260,6 +262,20 @@ fn loops_that_move_their_bounds_or_cannot_be_copied_stay() {
         assert!(unchecked.is_empty(), "{body}");
         assert!(!ops.iter().any(|o| matches!(o, Operator::Else)), "{body}");
     }
+}
+
+#[test]
+fn an_address_below_its_moving_part_is_bounded_from_below() {
+    // `a[i - 1]` (byte i, `i - 1`): covered, and the test asks for i >= 1 on entry.
+    let body = format!("loop local.get 2 i32.const -1 i32.add i32.load8_u drop {BACK_EDGE} end");
+    let (ops, unchecked) = versioned(&body);
+    assert!(!unchecked.is_empty(), "{ops:?}");
+    let floor = [
+        Operator::LocalGet { local_index: 2 },
+        Operator::I32Const { value: 1 },
+        Operator::I32GeU,
+    ];
+    assert!(ops.windows(3).any(|w| w == floor), "{ops:?}");
 }
 
 /// Function 0 is `merge_words`; the rest are ordinary calls.

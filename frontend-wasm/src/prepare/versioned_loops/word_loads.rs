@@ -191,7 +191,7 @@ pub(super) fn word_groups(
             pure_address(body, &c.expr, counter, written, pointer).then_some((
                 anchor,
                 pointer,
-                constant.checked_add(c.offset)?,
+                u64::try_from(constant).ok()?.checked_add(c.offset)?,
                 c,
             ))
         })
