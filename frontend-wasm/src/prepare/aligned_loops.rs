@@ -14,11 +14,13 @@
 //! (loop) end`, the same body in both arms. The alignment analysis reads the test
 //! (`aligned_by_test`) and proves `p` aligned in the first arm, and at its loop header only
 //! because every step keeps it so: the proof is the analysis's, this pass only makes the arm
-//! where it holds. A loop whose exits all go to the `block` wrapping exactly it is copied with
-//! that block. Left alone are loops the bounds versioning takes (a counter tested against a
-//! bound, `versioned_loops`), loops with loops inside them, loops left by a branch further out
-//! or a `return` (each such exit would cross one more construct, a few cycles each time), and
-//! pointers whose accesses the analysis already proves aligned.
+//! where it holds. A loop whose exits all go to the `block` that starts with it is copied with
+//! that block, including a short path after the loop (its branches further out go one level
+//! deeper). Left alone are loops the bounds versioning takes (a counter tested against a
+//! bound, `versioned_loops`, which takes no loop that can leave early), loops with loops inside
+//! them, loops left by a branch further out or a `return` (each such exit would cross one more
+//! construct, a few cycles each time), and pointers whose accesses the analysis already proves
+//! aligned.
 
 use wasmparser::{BlockType, MemArg, Operator};
 
@@ -90,19 +92,57 @@ pub(crate) fn version_on_alignment(
     }
 }
 
-/// For a loop at `loop_at..=end` that branches out: the `block` holding exactly the loop, when
-/// every branch out of the loop goes to it (the exits then stay inside each copy).
+/// For a loop at `loop_at..=end` that branches out: the `block` that starts with the loop, when
+/// every branch out of the loop goes to it (the exits then stay inside each copy). What
+/// follows the loop in the block (a search's "not found" path: rustc's `all`, `position`) is
+/// copied with it, when short and without a `br_table` (see [`rewrite`] for its branches).
 fn exit_block(ops: &[Operator<'_>], loop_at: usize, end: usize) -> Option<(usize, usize)> {
     let block = loop_at.checked_sub(1)?;
-    let wraps = matches!(
+    if !matches!(
         ops[block],
         Operator::Block {
             blockty: BlockType::Empty
         }
-    ) && matches!(ops.get(end + 1), Some(Operator::End));
+    ) {
+        return None;
+    }
+    let block_end = block + 1 + body_len(&ops[block + 1..])?;
+    let tail = &ops[end + 1..block_end];
     let body = &ops[loop_at + 1..end];
-    (wraps && !body.iter().any(|op| matches!(op, Operator::Return)) && !leaves_beyond(body, 1))
-        .then_some((block, end + 1))
+    let copyable =
+        tail.len() <= MAX_TAIL && !tail.iter().any(|op| matches!(op, Operator::BrTable { .. }));
+    (copyable && !body.iter().any(|op| matches!(op, Operator::Return)) && !leaves_beyond(body, 1))
+        .then_some((block, block_end))
+}
+
+/// The most operators after a loop, in the block it leaves to, that are copied with it.
+const MAX_TAIL: usize = 16;
+
+/// A construct's operators moved one construct deeper (into an arm of the `if` that tests
+/// the alignment): its branches to labels outside it go one level further.
+fn within_one_more<'b>(construct: &[Operator<'b>]) -> Vec<Operator<'b>> {
+    let mut depth = 0u32;
+    construct
+        .iter()
+        .map(|op| {
+            let outside = |relative: u32| relative >= depth;
+            let op = match *op {
+                Operator::Br { relative_depth } if outside(relative_depth) => Operator::Br {
+                    relative_depth: relative_depth + 1,
+                },
+                Operator::BrIf { relative_depth } if outside(relative_depth) => Operator::BrIf {
+                    relative_depth: relative_depth + 1,
+                },
+                _ => op.clone(),
+            };
+            match op {
+                Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => depth += 1,
+                Operator::End => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            op
+        })
+        .collect()
 }
 
 /// A local that addresses 4- or 8-byte accesses of a loop body as it is.
@@ -124,7 +164,8 @@ fn pointers(body: &[Operator<'_>]) -> Vec<Pointer> {
                 Operator::Loop { .. } | Operator::BrTable { .. } | Operator::Try { .. }
             )
         })
-        || has_counter(body)
+        // The bounds versioning takes a counted loop, unless it can leave early.
+        || (has_counter(body) && !leaves_early(body))
     {
         return found;
     }
@@ -249,7 +290,7 @@ fn rewrite<'b>(
         },
     ]);
     let mut new_offsets = vec![at; new_ops.len()];
-    let copy = &ops[loop_at..=end];
+    let copy = within_one_more(&ops[loop_at..=end]);
     for arm in 0..2 {
         if arm == 1 {
             new_ops.push(Operator::Else);
