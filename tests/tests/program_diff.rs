@@ -445,6 +445,9 @@ fn alignment_versioned_loops_agree_with_wasmi() {
             }
         }
         cases.push(("step_two", vec![i32v(p), i32v(9)]));
+        for x in [0, 7, -1] {
+            cases.push(("search_then_drain", vec![i32v(p), i32v(p + 4), i32v(x)]));
+        }
         for n in [0, 1, 2, 5, 200] {
             cases.push(("all_sorted", vec![i32v(p), i32v(n)]));
             for limit in [0, 1 << 31, -1] {

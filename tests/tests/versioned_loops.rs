@@ -457,6 +457,19 @@ fn loops_held_in_element_addresses_agree_with_wasmi() {
             cases.push(("histogram", args(&[pages, 2048, count, n, scale])));
         }
     }
+    // A partial sum below 0 kept in a local, and a data index added to an unaligned base.
+    for (b, i, n) in [
+        (1000, 0, 1),
+        (1000, 0, 10),
+        (1000, 1, 10),
+        (64, 0, 1),
+        (0, 0, 1),
+    ] {
+        cases.push(("tee_below", args(&[0, b, i, n])));
+    }
+    for (b, n) in [(100, 1), (100, 20), (4096, 50), (PAGE - 40, 10)] {
+        cases.push(("offset_index", args(&[0, b, n])));
+    }
     // Accesses below the moving part: the lowest address exactly 0, one element below it
     // (which wraps and traps), unaligned, and the highest exactly at the end of memory.
     for pages in [0, 1] {

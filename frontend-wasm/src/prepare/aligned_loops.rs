@@ -95,7 +95,8 @@ pub(crate) fn version_on_alignment(
 /// For a loop at `loop_at..=end` that branches out: the `block` that starts with the loop, when
 /// every branch out of the loop goes to it (the exits then stay inside each copy). What
 /// follows the loop in the block (a search's "not found" path: rustc's `all`, `position`) is
-/// copied with it, when short and without a `br_table` (see [`rewrite`] for its branches).
+/// copied with it, when short and without a `br_table` or a loop (see [`rewrite`] for its
+/// branches).
 fn exit_block(ops: &[Operator<'_>], loop_at: usize, end: usize) -> Option<(usize, usize)> {
     let block = loop_at.checked_sub(1)?;
     if !matches!(
@@ -109,8 +110,11 @@ fn exit_block(ops: &[Operator<'_>], loop_at: usize, end: usize) -> Option<(usize
     let block_end = block + 1 + body_len(&ops[block + 1..])?;
     let tail = &ops[end + 1..block_end];
     let body = &ops[loop_at + 1..end];
-    let copyable =
-        tail.len() <= MAX_TAIL && !tail.iter().any(|op| matches!(op, Operator::BrTable { .. }));
+    // A loop in the tail would be a candidate of its own, inside this one's copies.
+    let copyable = tail.len() <= MAX_TAIL
+        && !tail
+            .iter()
+            .any(|op| matches!(op, Operator::BrTable { .. } | Operator::Loop { .. }));
     (copyable && !body.iter().any(|op| matches!(op, Operator::Return)) && !leaves_beyond(body, 1))
         .then_some((block, block_end))
 }

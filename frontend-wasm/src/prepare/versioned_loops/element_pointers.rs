@@ -256,7 +256,13 @@ pub(super) fn shifted(expr: &[Operator<'_>]) -> Option<(u32, usize, usize)> {
             return None;
         };
         let reads = |op: &Operator<'_>| matches!(op, Operator::LocalGet { local_index: l } | Operator::LocalTee { local_index: l } if l == local_index);
-        return ((2..32).contains(k) && !rest.iter().any(reads)).then_some((
+        // X must be one expression, all of `rest`.
+        let whole = rest
+            .len()
+            .checked_sub(1)
+            .and_then(|end| expression_start(rest, end))
+            == Some(0);
+        return ((2..32).contains(k) && whole && !rest.iter().any(reads)).then_some((
             *local_index,
             expr.len() - 2,
             expr.len() - 4,
@@ -267,7 +273,13 @@ pub(super) fn shifted(expr: &[Operator<'_>]) -> Option<(u32, usize, usize)> {
     };
     let x = &expr[1..expr.len() - 3];
     let reads = |op: &Operator<'_>| matches!(op, Operator::LocalGet { local_index: l } | Operator::LocalTee { local_index: l } if *l == local_index);
-    ((2..32).contains(k) && !x.is_empty() && !x.iter().any(reads)).then_some((
+    // X must be one expression, the shift's operand (not one that also takes b).
+    let whole = x
+        .len()
+        .checked_sub(1)
+        .and_then(|end| expression_start(x, end))
+        == Some(0);
+    ((2..32).contains(k) && whole && !x.iter().any(reads)).then_some((
         local_index,
         0,
         expr.len() - 3,

@@ -206,9 +206,11 @@ pub(super) fn plan(
             *entry = (*entry).min(constant);
         }
         covered.push(j);
-        // Adding a negative constant wraps in u32 arithmetic: only the other sums are felt
-        // additions.
-        if constant >= 0 {
+        // Adding a negative constant wraps in u32 arithmetic, and so may the sums after it
+        // (a partial sum can also be kept by a `local.tee`): an expression with one keeps
+        // u32 additions throughout.
+        let negative = |op: &Operator<'_>| matches!(op, Operator::I32Const { value } if *value < 0);
+        if !body[start..=address_end].iter().any(negative) {
             nowrap_ops.extend(sums_in(body, start..=address_end));
         }
         // `i | c` is `i + c` only while i is a multiple of 4: the test checks the start.
