@@ -9,6 +9,9 @@
 //!   unrolled until the copies can be renamed away;
 //! - [`merged_stores`]: four byte stores that fill one 4-byte range become one store;
 //! - [`disjoint_ors`]: an `or` of operands that share no bit is an `xor`;
+//! - [`aligned_params`]: a function whose word accesses go through pointers it receives runs a
+//!   copy of its body that reads whole elements when they are aligned;
+//! - [`aligned_loops`]: the same for a loop's stepped pointers;
 //! - [`versioned_loops`]: a loop whose bound is fixed on entry tests once whether all its
 //!   addresses are in bounds and then runs a copy without bounds checks;
 //! - [`shared_bounds`]: one bounds check for the accesses of a straight-line run at one base.
@@ -21,6 +24,7 @@ use wasmparser::{FunctionBody, Operator};
 use crate::{module_env::ModuleInfo, WasmError, WasmResult};
 
 pub(crate) mod aligned_loops;
+pub(crate) mod aligned_params;
 pub(crate) mod disjoint_ors;
 pub(crate) mod float_accesses;
 pub(crate) mod loop_shapes;
@@ -126,9 +130,9 @@ impl<'b> PreparedBody<'b> {
             is_i32: &is_i32,
             params,
         };
-        aligned_loops::version_on_alignment(&mut ops, &mut offsets, &|ops| {
-            crate::analysis::alignment::analyze(ops, &env)
-        });
+        let analyze = |ops: &[Operator<'_>]| crate::analysis::alignment::analyze(ops, &env);
+        aligned_params::version_on_parameter_alignment(&mut ops, &mut offsets, sig, &analyze);
+        aligned_loops::version_on_alignment(&mut ops, &mut offsets, &analyze);
         let callee = |f: u32| match module.felt_intrinsic(f) {
             Some(i) if i.name == "merge_words" => versioned_loops::Callee::MergeWords,
             Some(i) if !i.uses_memory() => versioned_loops::Callee::Arithmetic,

@@ -477,6 +477,36 @@ fn alignment_versioned_loops_agree_with_wasmi() {
 }
 
 #[test]
+fn parameter_versioned_functions_agree_with_wasmi() {
+    let wat = include_str!("../fixtures/core/aligned_params.wat");
+    let mut diff = Differential::from_wat(wat);
+    let mut cases: Vec<(&str, Vec<CoreValue>)> = Vec::new();
+    // Aligned and unaligned pointers, and the last words of memory: the state ends exactly at
+    // the end of memory, or one byte past it (a trap at the last load).
+    for p in [64, 65, 66, 67, 68, 1024, 65_504, 65_505, 65_508] {
+        for k in [0, 1, 2, 7] {
+            for f in ["update", "update_or_return", "update_or_table"] {
+                cases.push((f, vec![i32v(p), i32v(k)]));
+            }
+        }
+    }
+    let n = diff.check(&cases);
+    assert_eq!(n, cases.len());
+    // Each has an aligned copy (whole-element accesses) beside the original.
+    let masm = listing(wat);
+    for proc in [
+        "pub proc wasm_fn0",
+        "pub proc wasm_fn1",
+        "pub proc wasm_fn2",
+    ] {
+        assert!(
+            count_in(&masm, proc, |l| l == "div.4") >= 16,
+            "{proc}: {masm}"
+        );
+    }
+}
+
+#[test]
 fn disjoint_ors_agree_with_wasmi() {
     let wat = include_str!("../fixtures/core/disjoint_ors.wat");
     let mut diff = Differential::from_wat(wat);

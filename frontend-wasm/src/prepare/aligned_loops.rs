@@ -205,7 +205,7 @@ fn pointers(body: &[Operator<'_>]) -> Vec<Pointer> {
 }
 
 /// A 4- or 8-byte load or store: its memarg, and whether it pops a value above the address.
-fn word_access<'a>(op: &'a Operator<'_>) -> Option<(&'a MemArg, bool)> {
+pub(super) fn word_access<'a>(op: &'a Operator<'_>) -> Option<(&'a MemArg, bool)> {
     use Operator::*;
     match op {
         I32Load { memarg } | I64Load { memarg } | I64Load32U { memarg } | I64Load32S { memarg } => {
