@@ -122,6 +122,34 @@ fn exit_block(ops: &[Operator<'_>], loop_at: usize, end: usize) -> Option<(usize
 /// The most operators after a loop, in the block it leaves to, that are copied with it.
 const MAX_TAIL: usize = 16;
 
+/// The end of the address operand of the 4- or 8-byte access `body[j]`: just before the access,
+/// or before the stored value (`stores`).
+pub(super) fn address_end(body: &[Operator<'_>], j: usize, stores: bool) -> Option<usize> {
+    let before = j.checked_sub(1)?;
+    if !stores {
+        return Some(before);
+    }
+    expression_start(body, before)?.checked_sub(1)
+}
+
+/// `local.get p [local.get q i32.or] i32.const 3 i32.and i32.eqz if (blockty)`: the test that
+/// the one or two pointers of `tested` are multiples of 4, opening the arm where they are.
+pub(super) fn low_bits_test<'b>(tested: &[u32], blockty: BlockType) -> Vec<Operator<'b>> {
+    let mut ops = vec![Operator::LocalGet {
+        local_index: tested[0],
+    }];
+    if let Some(&q) = tested.get(1) {
+        ops.extend([Operator::LocalGet { local_index: q }, Operator::I32Or]);
+    }
+    ops.extend([
+        Operator::I32Const { value: 3 },
+        Operator::I32And,
+        Operator::I32Eqz,
+        Operator::If { blockty },
+    ]);
+    ops
+}
+
 /// A construct's operators moved one construct deeper (into an arm of the `if` that tests
 /// the alignment): its branches to labels outside it go one level further.
 fn within_one_more<'b>(construct: &[Operator<'b>]) -> Vec<Operator<'b>> {
@@ -180,15 +208,8 @@ fn pointers(body: &[Operator<'_>]) -> Vec<Pointer> {
         if memarg.offset % 4 != 0 {
             continue;
         }
-        // The address expression ends just before the access, or before the stored value.
-        let address_end = match (stores, j.checked_sub(1)) {
-            (false, end) => end,
-            (true, Some(value_end)) => {
-                expression_start(body, value_end).and_then(|start| start.checked_sub(1))
-            }
-            (true, None) => None,
-        };
-        let Some(local) = address_end.and_then(|end| pointer_read(body, end)) else {
+        let Some(local) = address_end(body, j, stores).and_then(|end| pointer_read(body, end))
+        else {
             continue;
         };
         let access = (j, usize::from(stores));
@@ -278,21 +299,7 @@ fn rewrite<'b>(
     tested: &[u32],
 ) -> (Vec<Operator<'b>>, Vec<u64>) {
     let at = offsets[loop_at];
-    let mut new_ops = vec![Operator::LocalGet {
-        local_index: tested[0],
-    }];
-    if let Some(&q) = tested.get(1) {
-        new_ops.push(Operator::LocalGet { local_index: q });
-        new_ops.push(Operator::I32Or);
-    }
-    new_ops.extend([
-        Operator::I32Const { value: 3 },
-        Operator::I32And,
-        Operator::I32Eqz,
-        Operator::If {
-            blockty: BlockType::Empty,
-        },
-    ]);
+    let mut new_ops = low_bits_test(tested, BlockType::Empty);
     let mut new_offsets = vec![at; new_ops.len()];
     let copy = within_one_more(&ops[loop_at..=end]);
     for arm in 0..2 {

@@ -20,7 +20,7 @@
 
 use wasmparser::{BlockType, FuncType, Operator};
 
-use super::aligned_loops::word_access;
+use super::aligned_loops::{address_end, low_bits_test, word_access};
 use crate::analysis::alignment::AlignmentFacts;
 
 /// The fewest unproven accesses through a parameter, outside loops, that pay for the test
@@ -46,7 +46,9 @@ pub(crate) fn version_on_parameter_alignment(
         _ => return,
     };
     let params = sig.params().len() as u32;
-    let Some((Operator::End, body)) = ops.split_last() else {
+    let (Some((Operator::End, body)), Some((&end, body_offsets))) =
+        (ops.split_last(), offsets.split_last())
+    else {
         return;
     };
     if body.len() > MAX_BODY {
@@ -70,14 +72,9 @@ pub(crate) fn version_on_parameter_alignment(
         if memarg.offset % 4 != 0 || facts.operand_aligned(j, usize::from(stores)) {
             continue;
         }
-        let address_end = if stores {
-            j.checked_sub(1)
-                .and_then(|v| super::versioned_loops::expression_start(body, v))
-                .and_then(|start| start.checked_sub(1))
-        } else {
-            j.checked_sub(1)
-        };
-        let Some(Operator::LocalGet { local_index }) = address_end.map(|e| &body[e]) else {
+        let Some(Operator::LocalGet { local_index }) =
+            address_end(body, j, stores).map(|e| &body[e])
+        else {
             continue;
         };
         if *local_index >= params {
@@ -94,35 +91,20 @@ pub(crate) fn version_on_parameter_alignment(
     counts.retain(|(_, n)| *n >= MIN_ACCESSES);
     counts.sort_by_key(|(p, n)| (std::cmp::Reverse(*n), *p));
     let tested: Vec<u32> = counts.iter().take(2).map(|(p, _)| *p).collect();
-    let Some(&first) = tested.first() else {
+    if tested.is_empty() {
         return;
-    };
-    let at = offsets.first().copied().unwrap_or(0);
-    let mut new_ops = vec![Operator::LocalGet { local_index: first }];
-    if let Some(&second) = tested.get(1) {
-        new_ops.extend([
-            Operator::LocalGet {
-                local_index: second,
-            },
-            Operator::I32Or,
-        ]);
     }
-    new_ops.extend([
-        Operator::I32Const { value: 3 },
-        Operator::I32And,
-        Operator::I32Eqz,
-        Operator::If { blockty },
-    ]);
+    let at = body_offsets.first().copied().unwrap_or(end);
+    let mut new_ops = low_bits_test(&tested, blockty);
     let mut new_offsets = vec![at; new_ops.len()];
-    let copy = body.to_vec();
-    let body_offsets = &offsets[..body.len()];
-    new_ops.extend(copy.iter().cloned());
-    new_offsets.extend_from_slice(body_offsets);
-    new_ops.push(Operator::Else);
-    new_offsets.push(at);
-    new_ops.extend(copy);
-    new_offsets.extend_from_slice(body_offsets);
-    let end = *offsets.last().expect("the body ends with `end`");
+    for arm in 0..2 {
+        if arm == 1 {
+            new_ops.push(Operator::Else);
+            new_offsets.push(at);
+        }
+        new_ops.extend(body.iter().cloned());
+        new_offsets.extend_from_slice(body_offsets);
+    }
     new_ops.extend([Operator::End, Operator::End]);
     new_offsets.extend([end, end]);
     *ops = new_ops;

@@ -110,6 +110,17 @@ pub(crate) struct Versioned {
     pub(crate) takes: HashMap<usize, usize>,
 }
 
+impl Versioned {
+    /// Records `locals` among the element pointers, each once.
+    fn add_element_pointers(&mut self, locals: &[u32]) {
+        for local in locals {
+            if !self.element_pointers.contains(local) {
+                self.element_pointers.push(*local);
+            }
+        }
+    }
+}
+
 /// What versioning needs to know of a called function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Callee {
@@ -255,11 +266,7 @@ fn apply<'b>(
         out.read_offsets
             .extend(unrolled.read_offsets.iter().map(|(j, by)| (base + j, *by)));
         if let Some(elements) = plan.elements.as_ref().filter(|_| unrolled.elements) {
-            for local in &elements.locals {
-                if !out.element_pointers.contains(local) {
-                    out.element_pointers.push(*local);
-                }
-            }
+            out.add_element_pointers(&elements.locals);
         }
         if unrolled.reads_words {
             word_loads::place(&plan.word_loads, &unrolled.copies, base, out);
@@ -303,11 +310,7 @@ fn apply<'b>(
         let copy = copies.last().expect("pushed");
         out.element_addressed
             .extend(plain.accesses.iter().map(|j| copy[*j]));
-        for local in &plain.locals {
-            if !out.element_pointers.contains(local) {
-                out.element_pointers.push(*local);
-            }
-        }
+        out.add_element_pointers(&plain.locals);
     }
     if let Some(unrolled) = &unrolled {
         push(&mut new_ops, Operator::End, offsets[end]);

@@ -222,13 +222,17 @@ pub(super) fn element_pointers(
         accesses: converted,
         merges: !words.merges.is_empty(),
     };
-    let other_read = body.iter().enumerate().any(|(j, op)| {
+    let known = |j: usize| pointers.in_step(j) || pointers.reads.iter().any(|r| r.at == j);
+    (!read_elsewhere(body, &pointers.locals, known)).then_some(pointers)
+}
+
+/// Whether `body` reads (or tees) one of `locals` at an index `known` does not accept: such a
+/// read would see the element value.
+fn read_elsewhere(body: &[Operator<'_>], locals: &[u32], known: impl Fn(usize) -> bool) -> bool {
+    body.iter().enumerate().any(|(j, op)| {
         matches!(op, Operator::LocalGet { local_index } | Operator::LocalTee { local_index }
-            if pointers.locals.contains(local_index)
-                && !pointers.in_step(j)
-                && !pointers.reads.iter().any(|r| r.at == j))
-    });
-    (!other_read).then_some(pointers)
+            if locals.contains(local_index) && !known(j))
+    })
 }
 
 /// `local.get p` or `local.get p  i32.const c  i32.add` (c a multiple of 4): the local and,
@@ -343,7 +347,7 @@ pub(super) fn plain_element_pointers(
     counter: &Counter,
     align_counter: bool,
 ) -> Option<PlainElements> {
-    let bound_at = counter_bound_at(body, counter);
+    let bound_at = counter.bound_at;
     let counter_ok = align_counter
         && counter.step % 4 == 0
         && match counter.bound {
@@ -421,14 +425,12 @@ pub(super) fn plain_element_pointers(
         )?;
         own.push(test_read);
     }
-    let other_read = body.iter().enumerate().any(|(j, op)| {
-        matches!(op, Operator::LocalGet { local_index } | Operator::LocalTee { local_index }
-            if locals.contains(local_index)
-                && !own.contains(&j)
-                && !reads.iter().any(|(at, _)| *at == j))
-    });
+    let known = |j: usize| own.contains(&j) || reads.iter().any(|(at, _)| *at == j);
+    if read_elsewhere(body, &locals, known) {
+        return None;
+    }
     let counter = locals.contains(&counter.local);
-    (!other_read).then_some(PlainElements {
+    Some(PlainElements {
         locals,
         constants,
         accesses: converted,
@@ -463,20 +465,4 @@ fn sum_terms(expr: &[Operator<'_>]) -> Option<Vec<(usize, Term)>> {
         }
     }
     (depth == 1).then_some(terms)
-}
-
-/// The index of the constant bound in the counter's test (see [`shape::counter`]): `… local.tee
-/// i  N  test  br_if` or `local.get i  N  test  br_if` puts it third from the end, `N  (… local.tee
-/// i)  i32.ne  br_if` seventh. `None` for a bound that is not a constant there.
-fn counter_bound_at(body: &[Operator<'_>], counter: &Counter) -> Option<usize> {
-    let Bound::Const(n) = counter.bound else {
-        return None;
-    };
-    let is_bound =
-        |at: usize| matches!(body.get(at), Some(Operator::I32Const { value }) if *value == n);
-    let len = body.len();
-    [len.checked_sub(3), len.checked_sub(7)]
-        .into_iter()
-        .flatten()
-        .find(|&at| is_bound(at) && at != counter.update.wrapping_sub(2))
 }

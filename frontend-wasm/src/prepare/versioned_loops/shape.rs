@@ -17,6 +17,9 @@ pub(super) struct Counter {
     pub(super) step: i32,
     /// The bound, fixed on entry.
     pub(super) bound: Bound,
+    /// The index in the body of the operator that reads the bound (none for the implicit 0 of
+    /// `i != 0`).
+    pub(super) bound_at: Option<usize>,
     /// `true` for `i32.lt_u`, `false` for `i32.ne`.
     pub(super) below: bool,
     /// The index of the step's `local.tee`/`local.set` in the body: accesses after it see
@@ -87,6 +90,7 @@ pub(super) fn counter(body: &[Operator<'_>]) -> Option<Counter> {
             local: *a,
             step: *s,
             bound: Bound::of(bound)?,
+            bound_at: Some(len - 3),
             below: matches!(test, I32LtU),
             update: len - 4,
             step_in_back_edge: true,
@@ -101,6 +105,7 @@ pub(super) fn counter(body: &[Operator<'_>]) -> Option<Counter> {
             local: *a,
             step: *s,
             bound,
+            bound_at: Some(len - 7),
             below: false,
             update: len - 3,
             step_in_back_edge: true,
@@ -115,6 +120,7 @@ pub(super) fn counter(body: &[Operator<'_>]) -> Option<Counter> {
             local: *a,
             step: *s,
             bound: Bound::Const(0),
+            bound_at: None,
             below: false,
             update: len - 2,
             step_in_back_edge: true,
@@ -135,6 +141,7 @@ pub(super) fn counter(body: &[Operator<'_>]) -> Option<Counter> {
         local,
         step,
         bound,
+        bound_at: (tail == 4).then_some(len - 3),
         below,
         update,
         step_in_back_edge: false,
