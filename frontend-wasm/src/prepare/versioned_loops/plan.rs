@@ -382,8 +382,7 @@ impl Scope<'_, '_> {
     /// the same iteration is a [`Def`] and no step of the counter or of a pointer the value
     /// depends on lies in between (the value would then be one step behind).
     fn def(&self, local: u32, at: usize) -> Option<Sym> {
-        let writes = self.defs.get(&local)?;
-        let def = writes.iter().rev().find(|w| w.at < at)?;
+        let def = self.last_write(local, at)?;
         let between = |update: usize| def.at < update && update < at;
         let sym = def.sym?;
         let Sym::Sum { shift, derived, .. } = sym else {
@@ -402,14 +401,13 @@ impl Scope<'_, '_> {
         let [Operator::LocalGet { local_index }] = &self.body[expr] else {
             return None;
         };
-        let def = self
-            .defs
-            .get(local_index)?
-            .iter()
-            .rev()
-            .find(|w| w.at < at)?;
-        let value_end = def.at.checked_sub(1)?;
+        let value_end = self.last_write(*local_index, at)?.at.checked_sub(1)?;
         indexed_base(self, expression_start(self.body, value_end)?..=value_end)
+    }
+
+    /// The last top-level write of `local` before body index `at` (see [`Def`]).
+    fn last_write(&self, local: u32, at: usize) -> Option<&Def> {
+        self.defs.get(&local)?.iter().rev().find(|w| w.at < at)
     }
 
     /// The writes of the locals other than the counter and its pointers that the body writes
