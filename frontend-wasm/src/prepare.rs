@@ -2,6 +2,8 @@
 //! operators rewritten and planned for translation (the same for every layout the search
 //! tries).
 //!
+//! - [`reversed_bytes`]: a loop that reverses bytes in place swaps whole elements, their
+//!   bytes reversed, for all but its last iterations;
 //! - [`loop_shapes`]: drops zero tests that can never branch and moves a loop's whole-body
 //!   block outside it (the shape speculated loops need);
 //! - [`rebased_induction`]: keeps a rotated loop's induction local at the offset it is read at;
@@ -30,6 +32,7 @@ pub(crate) mod float_accesses;
 pub(crate) mod loop_shapes;
 pub(crate) mod merged_stores;
 pub(crate) mod rebased_induction;
+pub(crate) mod reversed_bytes;
 pub(crate) mod rotating_locals;
 pub(crate) mod shared_bounds;
 pub(crate) mod versioned_loops;
@@ -108,6 +111,12 @@ impl<'b> PreparedBody<'b> {
             offsets.push(offset);
         }
         float_accesses::as_integer_accesses(&mut ops, module.f32_is_felt);
+        reversed_bytes::reverse_in_elements(
+            &mut ops,
+            &mut offsets,
+            &|local| local_types.get(local as usize) == Some(&CoreType::I32),
+            module.f32_is_felt,
+        );
         let heat = local_heat(&ops);
         loop_shapes::normalize_loops(&mut ops, &mut offsets);
         rebased_induction::rebase_loops(

@@ -191,6 +191,14 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
                 self.store(memarg, 2)?
             }
             Operator::I64Store { memarg } => self.store(memarg, 8)?,
+            Operator::MemoryFill { mem }
+                if *mem == crate::prepare::reversed_bytes::REVERSAL_MEMORY =>
+            {
+                // [f, b, m]: the element reversal `prepare::reversed_bytes` placed, its
+                // bounds tested before it.
+                self.emit("exec.wasm_reverse_elements");
+                self.operands.truncate(self.operands.len() - 3);
+            }
             Operator::MemoryFill { .. } => {
                 // [n, val, d]: check d + n, then [d, val & 255, n].
                 self.emit_all(&["dup.2", "dup.1", "add"]);
