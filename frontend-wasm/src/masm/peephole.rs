@@ -248,6 +248,7 @@ const RULES: &[(&str, WindowRule)] = &[
     ("shift_by_constant", constant_shifts::shift_by_constant),
     ("high_limb_dropped", high_limb_dropped),
     ("compare_with_zero_or_one", compare_with_zero_or_one),
+    ("signed_compare_with_constant", signed_compare_with_constant),
     ("compare_with_copy_first", compare_with_copy_first),
     ("store_then_compare", store_then_compare),
     ("mirrored_copies", mirrored_copies),
@@ -395,6 +396,31 @@ fn high_limb_dropped(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, usize)> {
         && *swap == Inst::SWAP
         && *drop == Inst::DROP)
         .then(|| (vec![b.clone()], 4))
+}
+
+/// The runtime procedure that flips the sign bits of the top two i32s (signed comparisons
+/// become unsigned ones).
+const FLIP_SIGNS: &str = "wasm_i32_flip_signs";
+
+/// A signed comparison with a constant, `push.c exec.wasm_i32_flip_signs` (7 cycles), flips
+/// the constant when compiling: `u32xor.2^31 push.(c ^ 2^31)` (3). Against 0 it is a test of
+/// the sign bit: `x <s 0` is `u32shr.31` (3 cycles instead of 6 more), `x >s -1` is
+/// `u32lt.2^31` (4).
+fn signed_compare_with_constant(ops: &[Inst], i: usize) -> Option<(Vec<Inst>, usize)> {
+    const SIGN: u64 = 1 << 31;
+    let c = ops.get(i)?.push_value().filter(|c| *c < 1 << 32)?;
+    if !matches!(ops.get(i + 1)?, Exec(t) if t == FLIP_SIGNS) {
+        return None;
+    }
+    let sign_test = match (c ^ SIGN, ops.get(i + 2)) {
+        (SIGN, Some(Inst::Op(Op::U32Lt))) => Some(Imm(Op::U32Shr, 31)),
+        (0x7FFF_FFFF, Some(Inst::Op(Op::U32Gt))) => Some(Imm(Op::U32Lt, SIGN)),
+        _ => None,
+    };
+    Some(match sign_test {
+        Some(test) => (vec![test], 3),
+        None => (vec![Imm(Op::U32Xor, SIGN), Push(c ^ SIGN)], 2),
+    })
 }
 
 /// Comparisons with 0 and 1 that have a cheaper test of zero.

@@ -19,6 +19,16 @@ impl State {
         if let Some(name) = op.strip_prefix(U64_PROCS) {
             return self.u64_proc(name, op);
         }
+        if op == "exec.wasm_i32_flip_signs" {
+            // The sign bits of the top two i32s flipped (`intrinsics.masm`).
+            let (b, a) = (self.pop(), self.pop());
+            if a >= U32 || b >= U32 {
+                return Err(Stop::Undefined(op.to_string()));
+            }
+            self.push(a ^ 1 << 31);
+            self.push(b ^ 1 << 31);
+            return Ok(());
+        }
         let (name, imm) = match op.split_once('.') {
             Some((name, imm)) => {
                 let imm = imm.parse::<u64>();

@@ -220,6 +220,15 @@ oracle_tests! {
         };
         vec![format!("push.{k}"), op.into()]
     };
+    signed_compare_with_constant: U32s, |rng| {
+        let c = match rng.range(0, 3) {
+            0 => 0,
+            1 => u64::from(u32::MAX),
+            _ => rng.u32(),
+        };
+        let cmp = *rng.pick(&["u32lt", "u32gt", "u32lte", "u32gte", "eq"]);
+        vec![format!("push.{c}"), "exec.wasm_i32_flip_signs".into(), cmp.into()]
+    };
     compare_with_copy_first: U32s, |rng| {
         let reads = (0, if rng.chance(80) { 6 } else { 14 });
         let len = *rng.pick(&[3, 5]);
