@@ -1,7 +1,7 @@
 //! Loops that reverse bytes in place (`frontend-wasm/src/prepare/reversed_bytes.rs`) against
 //! wasmi: the element-wise reversal runs only when the test before the loop allows it, and the
-//! loop as written finishes the job or does all of it. Ranges of every length up to 34 bytes,
-//! unaligned ends, the last byte of memory and one past it, loops stopped early or run past
+//! loop as written finishes the job or does all of it. Ranges of every length up to 34 bytes
+//! (every alignment of the back end, whose words then span two elements), unaligned fronts, the last byte of memory and one past it, loops stopped early or run past
 //! the middle, a counter of the wrong parity, and a lookalike that is not a reversal.
 
 use midenc_abi::CoreValue;
@@ -27,6 +27,10 @@ fn two_ended_swaps_agree_with_wasmi() {
         }
         for (lo, hi) in [
             (end - 1024, end - 1),
+            (end - 1024, end - 2),
+            (end - 1024, end - 3),
+            (end - 1024, end - 4),
+            (end - 1024, end + 1),
             (end - 1024, end),
             (end - 1023, end),
             (end - 16, end - 1),

@@ -14,10 +14,12 @@
 //! back by `u`. `x ^ -2` is `-x - 2` for an even `x`, as LLVM writes `len - 2 - i`.
 //!
 //! Before the loop a test decides, on the entry values, whether its first `T` iterations swap
-//! bytes `F + k` and `B - k` for `k < 4m`, with `F` and `B + 1` multiples of 4, every address in
+//! bytes `F + k` and `B - k` for `k < 4m`, with `F` a multiple of 4, every address in
 //! bounds and at least one byte pair left over: swap `j` is at `F + j` and `B - j`, the
 //! assumed parities hold, and the loop's test continues through iteration `T - 1`. Then the
-//! runtime reverses `m` elements from each end and the induction locals advance by `T` steps;
+//! runtime swaps `m` front elements, their bytes reversed, with the `4m` bytes ending at `B`
+//! (whole elements when `B + 1` is a multiple of 4, else each assembled from two) and the
+//! induction locals advance by `T` steps;
 //! the loop as written runs the rest (at least one iteration) and every iteration when the
 //! test fails. The call is written as a `memory.fill` of [`REVERSAL_MEMORY`], an index no
 //! module has, so that later passes see an opaque write to memory.
@@ -29,9 +31,10 @@ use wasmparser::{BlockType, MemArg, Operator};
 use crate::analysis::counted_loop::body_len;
 use crate::prepare::rebased_induction::is_control;
 
-/// The memory index of the `memory.fill` that stands for the runtime's element reversal
-/// (`[m, b, f]` pushed in that order: elements `f + k` and `b - k` swap, bytes reversed, for
-/// `k < m`). Validation admits no such memory, so no module's own operator is read as one.
+/// The memory index of the `memory.fill` that stands for the runtime's reversal
+/// `wasm_reverse_bytes` (`[m, B, f]` pushed in that order: element `f + k`, bytes reversed,
+/// trades places with the four bytes ending at byte `B - 4k`, for `k < m`). Validation admits
+/// no such memory, so no module's own operator is read as one.
 pub(crate) const REVERSAL_MEMORY: u32 = u32::MAX;
 
 /// Loop bodies longer than this are not evaluated.
@@ -479,11 +482,10 @@ fn fast_path<'b>(plan: &Plan) -> Vec<Operator<'b>> {
             out.push(I32And);
         }
     };
-    // F <= B, B - F >= 15 (m >= 1), F and B + 1 multiples of 4, B in bounds.
+    // F <= B, B - F >= 15 (m >= 1), F a multiple of 4, B in bounds.
     and([f(), b(), vec![I32LeU]].concat());
     and([b(), f(), vec![I32Sub, konst(15), I32GeU]].concat());
     and([f(), vec![konst(3), I32And, I32Eqz]].concat());
-    and([b(), vec![konst(3), I32And, konst(3), I32Eq]].concat());
     and([b(), vec![MemorySize { mem: 0 }, konst(16), I32Shl, I32LtU]].concat());
     for (x, y) in &plan.equal {
         and([x.ops(), y.ops(), vec![I32Eq]].concat());
@@ -552,7 +554,6 @@ fn fast_path<'b>(plan: &Plan) -> Vec<Operator<'b>> {
     });
     out.extend(m());
     out.extend(b());
-    out.extend([konst(2), I32ShrU]);
     out.extend(f());
     out.extend([
         konst(2),
