@@ -1,8 +1,10 @@
 //! Loops that reverse bytes in place (`frontend-wasm/src/prepare/reversed_bytes.rs`) against
 //! wasmi: the element-wise reversal runs only when the test before the loop allows it, and the
 //! loop as written finishes the job or does all of it. Ranges of every length up to 34 bytes
-//! (every alignment of the back end, whose words then span two elements), unaligned fronts, the last byte of memory and one past it, loops stopped early or run past
-//! the middle, a counter of the wrong parity, and a lookalike that is not a reversal.
+//! from every front alignment (single swaps align the front; the back words then span two
+//! elements unless the back end is aligned too), the last bytes of memory and one past them,
+//! loops stopped early or run past the middle, a counter of the wrong parity, and a lookalike
+//! that is not a reversal.
 
 use midenc_abi::CoreValue;
 use midenc_tests::{i32v, Differential};

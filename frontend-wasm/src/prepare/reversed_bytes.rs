@@ -14,12 +14,12 @@
 //! back by `u`. `x ^ -2` is `-x - 2` for an even `x`, as LLVM writes `len - 2 - i`.
 //!
 //! Before the loop a test decides, on the entry values, whether its first `T` iterations swap
-//! bytes `F + k` and `B - k` for `k < 4m`, with `F` a multiple of 4, every address in
-//! bounds and at least one byte pair left over: swap `j` is at `F + j` and `B - j`, the
-//! assumed parities hold, and the loop's test continues through iteration `T - 1`. Then the
-//! runtime swaps `m` front elements, their bytes reversed, with the `4m` bytes ending at `B`
-//! (whole elements when `B + 1` is a multiple of 4, else each assembled from two) and the
-//! induction locals advance by `T` steps;
+//! bytes `F + k` and `B - k` for `k < h + 4m`, `h = -F mod 4` a multiple of `u`, with every
+//! address in bounds and at least one byte pair left over: swap `j` is at `F + j` and `B - j`,
+//! the assumed parities hold, and the loop's test continues through iteration `T - 1`. Then the
+//! runtime swaps `h` single bytes, which aligns the front, and `m` front elements, their bytes
+//! reversed, with the `4m` bytes before the back (whole elements when the back end is aligned,
+//! else each assembled from two), and the induction locals advance by `T` steps;
 //! the loop as written runs the rest (at least one iteration) and every iteration when the
 //! test fails. The call is written as a `memory.fill` of [`REVERSAL_MEMORY`], an index no
 //! module has, so that later passes see an opaque write to memory.
@@ -32,9 +32,9 @@ use crate::analysis::counted_loop::body_len;
 use crate::prepare::rebased_induction::is_control;
 
 /// The memory index of the `memory.fill` that stands for the runtime's reversal
-/// `wasm_reverse_bytes` (`[m, B, f]` pushed in that order: element `f + k`, bytes reversed,
-/// trades places with the four bytes ending at byte `B - 4k`, for `k < m`). Validation admits
-/// no such memory, so no module's own operator is read as one.
+/// `wasm_reverse_bytes` (`[m, B, F]` pushed in that order, byte addresses `F` and `B`: bytes
+/// `F + k` and `B - k` trade places for `k < h + 4m`, `h = -F mod 4`). Validation admits no
+/// such memory, so no module's own operator is read as one.
 pub(crate) const REVERSAL_MEMORY: u32 = u32::MAX;
 
 /// Loop bodies longer than this are not evaluated.
@@ -452,20 +452,34 @@ fn fast_path<'b>(plan: &Plan) -> Vec<Operator<'b>> {
     use Operator::*;
     let f = || plan.front.ops();
     let b = || plan.back.ops();
-    // m = (B - F - 7) / 8 elements a side: 8m <= B - F + 1 - 8 leaves a byte pair per swap
-    // of an iteration (u <= 4) to the loop as written.
+    // h = -F mod 4 single swaps align the front; then m = (B - F - 2h - 7) / 8 elements a
+    // side: 8m <= B - F - 2h + 1 - 8 leaves a byte pair per swap of an iteration (u <= 4) to
+    // the loop as written.
+    let h = || [vec![konst(0)], f(), vec![I32Sub, konst(3), I32And]].concat();
     let m = || {
         let mut out = b();
         out.extend(f());
-        out.extend([I32Sub, konst(7), I32Sub, konst(3), I32ShrU]);
+        out.push(I32Sub);
+        out.extend(h());
+        out.extend([
+            konst(1),
+            I32Shl,
+            I32Sub,
+            konst(7),
+            I32Sub,
+            konst(3),
+            I32ShrU,
+        ]);
         out
     };
-    // T = 4m / u iterations.
-    let shift = 2 - plan.units.trailing_zeros();
+    // T = (h + 4m) / u iterations (u divides h: tested below).
+    let shift = plan.units.trailing_zeros();
     let t = || {
-        let mut out = m();
+        let mut out = h();
+        out.extend(m());
+        out.extend([konst(2), I32Shl, I32Add]);
         if shift > 0 {
-            out.extend([konst(shift), I32Shl]);
+            out.extend([konst(shift), I32ShrU]);
         }
         out
     };
@@ -482,10 +496,19 @@ fn fast_path<'b>(plan: &Plan) -> Vec<Operator<'b>> {
             out.push(I32And);
         }
     };
-    // F <= B, B - F >= 15 (m >= 1), F a multiple of 4, B in bounds.
+    // F <= B, B - F >= 2h + 15 (m >= 1), u divides h, B in bounds.
     and([f(), b(), vec![I32LeU]].concat());
-    and([b(), f(), vec![I32Sub, konst(15), I32GeU]].concat());
-    and([f(), vec![konst(3), I32And, I32Eqz]].concat());
+    and([
+        b(),
+        f(),
+        vec![I32Sub],
+        h(),
+        vec![konst(1), I32Shl, konst(15), I32Add, I32GeU],
+    ]
+    .concat());
+    if plan.units > 1 {
+        and([h(), vec![konst(plan.units - 1), I32And, I32Eqz]].concat());
+    }
     and([b(), vec![MemorySize { mem: 0 }, konst(16), I32Shl, I32LtU]].concat());
     for (x, y) in &plan.equal {
         and([x.ops(), y.ops(), vec![I32Eq]].concat());
@@ -555,13 +578,9 @@ fn fast_path<'b>(plan: &Plan) -> Vec<Operator<'b>> {
     out.extend(m());
     out.extend(b());
     out.extend(f());
-    out.extend([
-        konst(2),
-        I32ShrU,
-        MemoryFill {
-            mem: REVERSAL_MEMORY,
-        },
-    ]);
+    out.extend([MemoryFill {
+        mem: REVERSAL_MEMORY,
+    }]);
     // Every induction local advanced by T steps, all computed before any is written.
     for &(local_index, step) in &plan.steps {
         out.push(LocalGet { local_index });
