@@ -631,7 +631,8 @@ fn trap_or_vm_error(
                 message: other.to_string(),
             },
         },
-        ExecutionError::MemoryError { .. } => trap(format!("out of bounds memory access ({e})")),
+        // Compiled code checks every address itself, so a memory error the VM raises is a
+        // code-generation fault, not a Wasm trap: it falls through to `DriverError::Vm`.
         // The VM bounds the operand stack and the nesting of executing procedures; running
         // into either is Wasm's call-stack exhaustion.
         ExecutionError::StackDepthLimitExceeded { .. } => trap(STACK_EXHAUSTED_TRAP.into()),

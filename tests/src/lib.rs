@@ -84,16 +84,21 @@ fn same_value(ours: CoreValue, reference: CoreValue) -> bool {
     ours == reference
         || (ours.ty() == reference.ty()
             && nan_kind(ours) == Some(NanKind::Canonical)
-            && nan_kind(reference).is_some())
+            && matches!(
+                nan_kind(reference),
+                Some(NanKind::Canonical | NanKind::Arithmetic)
+            ))
 }
 
 impl Outcome {
     /// Whether this outcome (midenc's) matches a reference engine's: equal results, or traps
     /// of the same kind. A [`Outcome::Failure`] or [`Outcome::Exhausted`] matches nothing,
     /// itself included. A float result matches bit for bit, or is the canonical NaN (either
-    /// sign) where the reference has any NaN: Wasm lets an operator that may return a NaN
-    /// return the canonical one, and midenc's arithmetic always does. The converse does not
-    /// match: midenc returning another NaN where the reference has the canonical one.
+    /// sign) where the reference has a quiet NaN: Wasm lets an operator that may return a NaN
+    /// return the canonical one, and midenc's arithmetic always does. A signalling NaN comes
+    /// only from operators that keep bits (moves, `select`, loads, `neg`, `abs`, `copysign`),
+    /// so it must match exactly. The converse does not match either: midenc returning another
+    /// NaN where the reference has the canonical one.
     pub fn matches_reference(&self, reference: &Outcome) -> bool {
         match (self, reference) {
             (Outcome::Values(a), Outcome::Values(b)) => {
