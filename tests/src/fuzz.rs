@@ -218,6 +218,23 @@ pub fn generate(seed: u64, options: &FuzzOptions) -> Result<Generated, String> {
     })
 }
 
+/// The names of `wasm`'s function exports, in order.
+fn function_exports(wasm: &[u8]) -> Result<Vec<String>, String> {
+    let mut names = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        let payload = payload.map_err(|e| format!("reading the module's exports: {e}"))?;
+        if let wasmparser::Payload::ExportSection(reader) = payload {
+            for export in reader {
+                let export = export.map_err(|e| format!("reading the module's exports: {e}"))?;
+                if export.kind == wasmparser::ExternalKind::Func {
+                    names.push(export.name.to_string());
+                }
+            }
+        }
+    }
+    Ok(names)
+}
+
 /// Rewrites `wasm` without the function exports whose parameters or results exceed the
 /// [`MAX_STACK_FELTS`] a core-module export can pass on the stack (a documented limit, not
 /// something to fuzz); every other section is copied unchanged.
@@ -505,6 +522,17 @@ fn run_module_inner(wasm: &[u8], seed: u64, options: &FuzzOptions, report: &mut 
         .iter()
         .map(|e| (e.name.clone(), e.params.clone()))
         .collect();
+    // The calls come from midenc's manifest: an export it left out would go unnoticed, so
+    // every function export of the module must be there.
+    match function_exports(wasm) {
+        Ok(names) => report.failures.extend(
+            names
+                .into_iter()
+                .filter(|n| !exports.iter().any(|(e, _)| e == n))
+                .map(|n| format!("export {n:?} is missing from the manifest")),
+        ),
+        Err(e) => report.failures.push(e),
+    }
     for (index, (name, params)) in exports.iter().enumerate() {
         for args in argument_sets(seed, index, params, options.arg_sets) {
             report.invoked += 1;

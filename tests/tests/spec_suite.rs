@@ -20,6 +20,8 @@ const ALLOWED_SKIPS: &[&str] = &[
     // `assert_invalid` modules with a second memory: midenc refuses them as unsupported before
     // validating, so they are skips, not passes.
     "unsupported: memory64, shared or multiple memories",
+    // `assert_malformed (module quote …)`: text the script parser rejects, never compiled.
+    midenc_tests::spec::MALFORMED_TEXT,
 ];
 
 #[test]
@@ -45,8 +47,9 @@ fn spec_suite_target_files_pass() {
     }
     assert!(problems.is_empty(), "{problems:#?}");
     let passed: usize = results.iter().map(|(_, r)| r.passed).sum();
-    // The count this suite reached; any assertion lost is a regression to explain.
-    assert!(passed >= 21974, "only {passed} spec assertions passed");
+    // The count this suite reached; any assertion lost is a regression to explain. (268
+    // `assert_malformed` text modules the script parser rejects are skips, not passes.)
+    assert!(passed >= 21706, "only {passed} spec assertions passed");
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/conformance.md");
     let committed = std::fs::read_to_string(&path).expect("docs/conformance.md exists");
     let current = midenc_tests::spec::render_markdown(&results);
