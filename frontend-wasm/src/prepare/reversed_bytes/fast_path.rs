@@ -58,8 +58,9 @@ impl Quantities<'_> {
         [vec![konst(0)], self.front(), vec![I32Sub, konst(3), I32And]].concat()
     }
 
-    /// `m = (B - F - 2h - 7) / 8` elements a side: `8m <= B - F - 2h + 1 - 8` leaves a byte pair
-    /// per swap of an iteration (`u <= 4`) to the loop as written.
+    /// `m = (B - F - 2h - 7) / 8` elements a side: `8m <= B - F - 2h - 7` keeps the front and
+    /// back runs at least two elements apart. That the loop as written still has an iteration
+    /// to run afterwards is its own test's part (`loop_test_holds`).
     fn m<'b>(&self) -> Vec<Operator<'b>> {
         [
             self.back(),
