@@ -220,12 +220,12 @@ pub fn generate(seed: u64, options: &FuzzOptions) -> Result<Generated, String> {
 
 /// The names of `wasm`'s function exports, in order.
 fn function_exports(wasm: &[u8]) -> Result<Vec<String>, String> {
+    let err = |e: wasmparser::BinaryReaderError| format!("reading the module's exports: {e}");
     let mut names = Vec::new();
     for payload in wasmparser::Parser::new(0).parse_all(wasm) {
-        let payload = payload.map_err(|e| format!("reading the module's exports: {e}"))?;
-        if let wasmparser::Payload::ExportSection(reader) = payload {
+        if let wasmparser::Payload::ExportSection(reader) = payload.map_err(err)? {
             for export in reader {
-                let export = export.map_err(|e| format!("reading the module's exports: {e}"))?;
+                let export = export.map_err(err)?;
                 if export.kind == wasmparser::ExternalKind::Func {
                     names.push(export.name.to_string());
                 }

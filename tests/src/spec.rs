@@ -157,7 +157,6 @@ impl Want {
     }
 }
 
-/// Whether a rejection or skip reason is midenc refusing a feature.
 /// How a script module the text parser cannot encode is counted (a skip: midenc never sees it).
 pub const MALFORMED_TEXT: &str = "malformed text";
 
@@ -165,6 +164,7 @@ pub const MALFORMED_TEXT: &str = "malformed text";
 /// (`WasmError::Invalid`).
 const INVALID: &str = "invalid WebAssembly";
 
+/// Whether a rejection or skip reason is midenc refusing a feature.
 fn is_unsupported(reason: &str) -> bool {
     reason.starts_with("unsupported: ")
 }

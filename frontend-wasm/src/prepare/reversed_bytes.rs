@@ -27,7 +27,7 @@
 mod evaluate;
 mod fast_path;
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use wasmparser::{BlockType, Operator};
 
@@ -94,11 +94,10 @@ struct Plan {
     equal: Vec<(Affine, Affine)>,
     /// Values that must be even on entry.
     even: Vec<Affine>,
-    /// Induction locals and their steps, in local order.
-    steps: Vec<(u32, u32)>,
     test: Test,
-    /// Per local, its step (0 for those the loop does not write).
-    slopes: HashMap<u32, u32>,
+    /// The induction locals and their steps, in local order (a local not here is not
+    /// written by the loop, or written before it is read).
+    slopes: BTreeMap<u32, u32>,
 }
 
 /// The rewrite of the loop at `at`, if it qualifies.
@@ -110,7 +109,7 @@ fn plan(ops: &[Operator<'_>], at: usize, is_i32: &dyn Fn(u32) -> bool) -> Option
     let body = &ops[at + 1..at + len];
     let ev = evaluate(body, &ops[at + len], is_i32)?;
     // Induction locals: read on entry and stepped by a constant.
-    let mut slopes = HashMap::new();
+    let mut slopes = BTreeMap::new();
     for &local in &ev.entry_reads {
         let Some(v) = ev.written.get(&local) else {
             continue;
@@ -183,8 +182,6 @@ fn plan(ops: &[Operator<'_>], at: usize, is_i32: &dyn Fn(u32) -> bool) -> Option
     if !test_ok {
         return None;
     }
-    let mut steps: Vec<(u32, u32)> = slopes.iter().map(|(&l, &s)| (l, s)).collect();
-    steps.sort_unstable();
     Some(Plan {
         loop_at: at,
         units,
@@ -192,7 +189,6 @@ fn plan(ops: &[Operator<'_>], at: usize, is_i32: &dyn Fn(u32) -> bool) -> Option
         back,
         equal,
         even: ev.even,
-        steps,
         test: ev.test,
         slopes,
     })

@@ -194,7 +194,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             Operator::MemoryFill { mem }
                 if *mem == crate::prepare::reversed_bytes::REVERSAL_MEMORY =>
             {
-                // [f, B, m]: the reversal `prepare::reversed_bytes` placed, its bounds
+                // [F, B, m]: the reversal `prepare::reversed_bytes` placed, its bounds
                 // tested before it.
                 self.emit("exec.wasm_reverse_bytes");
                 self.operands.truncate(self.operands.len() - 3);

@@ -12,8 +12,8 @@ use crate::prepare::rebased_induction::is_control;
 /// constant, all modulo 2^32.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(super) struct Affine {
-    pub(super) terms: BTreeMap<u32, u32>,
-    pub(super) konst: u32,
+    terms: BTreeMap<u32, u32>,
+    konst: u32,
 }
 
 impl Affine {
@@ -64,7 +64,7 @@ impl Affine {
     }
 
     /// How much it changes from one iteration to the next, as a signed step.
-    pub(super) fn slope(&self, steps: &HashMap<u32, u32>) -> i64 {
+    pub(super) fn slope(&self, steps: &BTreeMap<u32, u32>) -> i64 {
         let s = self.terms.iter().fold(0u32, |acc, (local, c)| {
             acc.wrapping_add(c.wrapping_mul(steps.get(local).copied().unwrap_or(0)))
         });
@@ -119,6 +119,7 @@ pub(super) enum Test {
     },
 }
 
+/// A byte access of the body, in order: a load, or a store of the byte a load read.
 #[derive(Clone, Debug)]
 pub(super) enum Access {
     Load { at: Affine },

@@ -23,12 +23,12 @@ pub(super) fn fast_path<'b>(plan: &Plan) -> Vec<Operator<'b>> {
         mem: REVERSAL_MEMORY,
     });
     // Every induction local advanced by T steps, all computed before any is written.
-    for &(local_index, step) in &plan.steps {
+    for (&local_index, &step) in &plan.slopes {
         out.push(LocalGet { local_index });
         out.extend(q.t());
         out.extend([konst(step), I32Mul, I32Add]);
     }
-    for &(local_index, _) in plan.steps.iter().rev() {
+    for &local_index in plan.slopes.keys().rev() {
         out.push(LocalSet { local_index });
     }
     out.push(End);
