@@ -224,6 +224,19 @@ pub(crate) fn body_alignment(
         .iter()
         .map(|t| *t == CoreType::I32)
         .collect();
+    // Reads of what an unrolled pass holds as element addresses, or reads a step ahead.
+    let versioned = &body.versioned;
+    let opaque_reads = body
+        .ops
+        .iter()
+        .enumerate()
+        .filter(|(at, op)| {
+            versioned.read_offsets.contains_key(at)
+                || matches!(op, Operator::LocalGet { local_index }
+                    if versioned.element_pointers.contains(local_index))
+        })
+        .map(|(at, _)| at)
+        .collect();
     alignment::analyze(
         &body.ops,
         &alignment::BodyEnv {
@@ -232,6 +245,7 @@ pub(crate) fn body_alignment(
             aligned_globals,
             is_i32: &is_i32,
             params: body.params,
+            opaque_reads: &opaque_reads,
         },
     )
 }

@@ -138,6 +138,7 @@ impl<'b> PreparedBody<'b> {
             aligned_globals: &aligned_globals,
             is_i32: &is_i32,
             params,
+            opaque_reads: &Default::default(),
         };
         let analyze = |ops: &[Operator<'_>]| crate::analysis::alignment::analyze(ops, &env);
         aligned_params::version_on_parameter_alignment(&mut ops, &mut offsets, sig, &analyze);

@@ -3,7 +3,7 @@
 //! versioned loops have their own file, `versioned_loops.rs`).
 
 use midenc_abi::CoreValue;
-use midenc_tests::{i32v, Differential};
+use midenc_tests::{i32v, Differential, Outcome};
 
 #[test]
 fn counted_loops_agree_with_wasmi() {
@@ -23,7 +23,8 @@ fn counted_loops_agree_with_wasmi() {
     }
     diff.check(&cases);
     // The checks really moved before the loops: one per loop, at the last byte its unconditional
-    // accesses reach (`fill_up` has two loops ending at the same byte).
+    // accesses reach (`fill_up` has two loops ending at the same byte). The loop whose last
+    // byte is the initial page's last (65,535) checks nothing at all: memory never shrinks.
     let wasm = wat::parse_str(include_str!("../fixtures/core/counted_loops.wat")).unwrap();
     let masm = midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
         .unwrap()
@@ -37,7 +38,7 @@ fn counted_loops_agree_with_wasmi() {
         (98_303, 2),
         (65_540, 1),
         (65_546, 1),
-        (65_535, 1),
+        (65_535, 0),
         (65_536, 1),
     ] {
         let check = [format!("push.{last_byte}"), limit.clone()];
@@ -216,4 +217,59 @@ fn shared_bounds_agree_with_wasmi() {
         cases.push(("rebased", vec![i32v(0), i32v(p)]));
     }
     diff.check(&cases);
+}
+
+#[test]
+fn ranged_loops_agree_with_wasmi() {
+    let wat = include_str!("../fixtures/core/ranged_loops.wat");
+    let mut diff = Differential::from_wat(wat);
+    let mut cases: Vec<(&str, Vec<CoreValue>)> = Vec::new();
+    // Bytes at 65472 + k are 7k + 1 (mod 256): stop values met early, late, or never (0).
+    let stops = [1, 8, 64, 71, 120, 134, 148, 190, 0, -1];
+    // -1 and 100 pages: growing fails; 1: the accesses just past the page stay in memory.
+    for grow in [0, 1, -1, 100] {
+        for stop in stops {
+            for func in [
+                "to_end",
+                "one_past",
+                "halves",
+                "words_past",
+                "down",
+                "entered_high",
+            ] {
+                cases.push((func, vec![i32v(grow), i32v(stop)]));
+            }
+        }
+        for stop in [0, 1] {
+            cases.push(("not_equal", vec![i32v(grow), i32v(stop)]));
+        }
+        for j in [0, 9, 63, 64, 65_535, 65_536, 131_071, 131_072, -1] {
+            cases.push(("arms", vec![i32v(grow), i32v(j)]));
+            cases.push(("negated", vec![i32v(grow), i32v(j)]));
+        }
+    }
+    diff.check(&cases);
+    // Both sides trap on the same cases: the set covers traps and results alike.
+    let traps = cases
+        .iter()
+        .filter(|(f, args)| matches!(diff.reference(f, args), Outcome::Trap(_)))
+        .count();
+    assert!((40..cases.len() - 40).contains(&traps), "{traps} traps");
+    // The accesses whose whole range lies in the first page check nothing; the others keep
+    // their one check each (functions in module order, `setup` first).
+    let wasm = wat::parse_str(wat).unwrap();
+    let masm = midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
+        .unwrap()
+        .masm_listing("test");
+    let checks: Vec<usize> = (0..10)
+        .map(|f| {
+            let start = masm
+                .find(&format!("proc wasm_fn{f}\n"))
+                .unwrap_or_else(|| panic!("no wasm_fn{f}"));
+            let body = &masm[start..];
+            let end = body[1..].find("proc ").map_or(body.len(), |e| e + 1);
+            body[..end].matches("out of bounds memory access").count()
+        })
+        .collect();
+    assert_eq!(checks, [0, 0, 1, 0, 1, 1, 0, 0, 1, 1]);
 }

@@ -14,6 +14,7 @@
 //! address is a field element ≥ 2^32, which memory instructions reject.
 
 mod flow;
+mod ranges;
 
 use std::collections::HashMap;
 
@@ -80,6 +81,11 @@ pub fn aligned_by_test(before: &[Operator<'_>]) -> Option<(Vec<u32>, AlignedEdge
 pub struct AlignmentFacts {
     /// Per operator: which of its top 8 operands are multiples of 4 (bit 0: the top).
     operands: Vec<u8>,
+    /// Per `local.get` (by operator index): the unsigned range of the value it reads, where
+    /// narrower than any u32.
+    local_ranges: HashMap<usize, (u32, u32)>,
+    /// Per memory access: the unsigned range of its address, where narrower than any u32.
+    address_ranges: HashMap<usize, (u32, u32)>,
     /// Globals assumed aligned that the body may set to a value not known to be a multiple of
     /// 4 (the module then drops the assumption and analyzes again).
     pub broken_globals: Vec<u32>,
@@ -92,6 +98,17 @@ impl AlignmentFacts {
     /// Whether operand `depth` (0: the top) of operator `at` is a proven multiple of 4.
     pub fn operand_aligned(&self, at: usize, depth: usize) -> bool {
         depth < 8 && self.operands.get(at).is_some_and(|m| m >> depth & 1 == 1)
+    }
+
+    /// The unsigned range of the value `local.get` `at` reads, when the analysis bounded it
+    /// (a loop counter tested against a constant).
+    pub fn local_range(&self, at: usize) -> Option<(u32, u32)> {
+        self.local_ranges.get(&at).copied()
+    }
+
+    /// The unsigned range of memory access `at`'s address, when the analysis bounded it.
+    pub fn address_range(&self, at: usize) -> Option<(u32, u32)> {
+        self.address_ranges.get(&at).copied()
     }
 
     /// Records that operand `depth` of operator `at` (an address) is a multiple of 4, proven
@@ -116,19 +133,26 @@ pub struct BodyEnv<'a> {
     pub is_i32: &'a [bool],
     /// How many locals are parameters (unknown on entry; declared locals start at zero).
     pub params: usize,
+    /// `local.get`s whose value the translator changes (an unrolled pass's element pointers
+    /// and the steps it reads ahead, see [`crate::prepare::versioned_loops`]): unknown here.
+    pub opaque_reads: &'a std::collections::HashSet<usize>,
 }
 
 /// Passes after which loop headers stop assuming anything (a fixpoint is normally reached in
 /// two or three: each pass only weakens some header).
 const MAX_PASSES: usize = 24;
 
+/// Passes in which a moving range widens to the next bound a test sets; later ones widen it to
+/// its extremes, so that many tests cannot keep a fixpoint from being reached.
+const THRESHOLD_PASSES: usize = 6;
+
 /// Proves which memory-access operands of the body `ops` are multiples of 4: a forward
 /// dataflow fixpoint over the locals' alignment at every loop header.
 pub fn analyze(ops: &[Operator<'_>], env: &BodyEnv<'_>) -> AlignmentFacts {
     let entry = (0..env.is_i32.len())
         .map(|l| match (l < env.params, env.is_i32[l]) {
-            (false, true) => flow::Val::Const(0),
-            _ => flow::Val::Unknown,
+            (false, true) => flow::Val::constant(0),
+            _ => flow::Val::UNKNOWN,
         })
         .collect();
     let flow_env = flow::Env {
@@ -137,26 +161,50 @@ pub fn analyze(ops: &[Operator<'_>], env: &BodyEnv<'_>) -> AlignmentFacts {
         aligned_globals: env.aligned_globals,
         entry,
         is_i32: env.is_i32,
+        opaque_reads: env.opaque_reads,
     };
+    let thresholds = ranges::thresholds(ops);
     let mut headers: HashMap<usize, Vec<flow::Val>> = HashMap::new();
     for pass in 0..=MAX_PASSES {
         if pass == MAX_PASSES {
             // Headers that know nothing need no back edge to agree.
             for header in headers.values_mut() {
-                header.fill(flow::Val::Unknown);
+                header.fill(flow::Val::UNKNOWN);
             }
         }
         let Some(done) = flow::Pass::new(&flow_env, &headers, ops.len()).run(ops) else {
             break;
         };
-        if pass == MAX_PASSES || done.used == done.reached {
+        let stable = done.reached.iter().all(|(at, reached)| {
+            done.used
+                .get(at)
+                .is_some_and(|used| ranges::covers(used, reached))
+        });
+        if pass == MAX_PASSES || stable {
             return AlignmentFacts {
                 operands: done.operands,
+                local_ranges: done.local_ranges,
+                address_ranges: done.address_ranges,
                 broken_globals: done.broken_globals,
                 loop_entry_consts: done.entry_consts,
             };
         }
-        headers = done.reached;
+        headers = done
+            .reached
+            .iter()
+            .map(|(at, reached)| {
+                // Thresholds first; a range still moving after that goes to its extremes.
+                let thresholds = match pass < THRESHOLD_PASSES {
+                    true => &thresholds[..],
+                    false => &[],
+                };
+                let header = match done.used.get(at) {
+                    Some(used) => ranges::widened(used, reached, thresholds),
+                    None => reached.clone(),
+                };
+                (*at, header)
+            })
+            .collect();
     }
     // An operator whose stack effect is not known: nothing is proven, and every assumed
     // global the body sets counts as broken.
@@ -175,6 +223,8 @@ pub fn analyze(ops: &[Operator<'_>], env: &BodyEnv<'_>) -> AlignmentFacts {
     broken_globals.dedup();
     AlignmentFacts {
         operands: Vec::new(),
+        local_ranges: HashMap::new(),
+        address_ranges: HashMap::new(),
         broken_globals,
         loop_entry_consts: HashMap::new(),
     }
@@ -275,6 +325,7 @@ mod tests {
                 aligned_globals,
                 is_i32: &[true, true, true],
                 params: 1,
+                opaque_reads: &Default::default(),
             },
         );
         (ops, facts)
@@ -381,5 +432,94 @@ mod tests {
         assert!(!whole_elements(true, 2, 4));
         assert!(!whole_elements(true, 0, 2));
         assert!(!whole_elements(false, 0, 4));
+    }
+}
+
+#[cfg(test)]
+mod range_tests {
+    use super::*;
+
+    /// Per memory access of the first body of `wat` (three i32 locals, the first a parameter):
+    /// the range the analysis gives its address.
+    fn address_ranges(wat: &str) -> Vec<Option<(u32, u32)>> {
+        let ops = crate::analysis::test_support::first_body_ops(wat);
+        let types = [wasmparser::FuncType::new([wasmparser::ValType::I32], [])];
+        let facts = analyze(
+            &ops,
+            &BodyEnv {
+                types: &types,
+                func_types: &[0],
+                aligned_globals: &[],
+                is_i32: &[true, true, true, true],
+                params: 1,
+                opaque_reads: &Default::default(),
+            },
+        );
+        ops.iter()
+            .enumerate()
+            .filter(|(_, op)| matches!(op, Operator::I32Load8U { .. }))
+            .map(|(at, _)| facts.address_range(at))
+            .collect()
+    }
+
+    #[test]
+    fn a_back_edge_test_bounds_the_counter_at_the_header() {
+        // i starts at 100 and moves by a data-dependent step; only `i < 200` brings it back.
+        let wat = "(module (memory 1) (func (param i32) (local $i i32) (local $b i32)
+            (local.set $i (i32.const 100))
+            (block $out
+              (loop $l
+                (local.set $b (i32.load8_u (local.get $i)))
+                (br_if $out (local.get $b))
+                (drop (i32.load8_u (i32.add (local.get $i) (i32.const 7))))
+                (local.set $i (i32.add (local.get $i) (i32.add (local.get $b) (i32.const 1))))
+                (br_if $l (i32.lt_u (local.get $i) (i32.const 200)))))
+            (drop (i32.load8_u (local.get $i)))))";
+        // After the loop: 100..=199 from the early exit, 200 from the loop's end.
+        assert_eq!(
+            address_ranges(wat),
+            [Some((100, 199)), Some((107, 206)), Some((100, 200))]
+        );
+        // `i != 200` bounds nothing: the counter could step over it.
+        let ne = wat.replace("i32.lt_u (local.get $i)", "i32.ne (local.get $i)");
+        assert_eq!(address_ranges(&ne), [None, None, None]);
+    }
+
+    #[test]
+    fn a_counter_moving_down_keeps_its_entry_as_upper_bound() {
+        // i from 500 down by 1..=4 while i >= 300: the access at i - 2 wraps in every case.
+        let wat = "(module (memory 1) (func (param i32) (local $i i32) (local $b i32)
+            (local.set $i (i32.const 500))
+            (loop $l
+              (local.set $b (i32.load8_u (i32.add (local.get $i) (i32.const -2))))
+              (local.set $i (i32.sub (local.get $i)
+                (i32.add (i32.const 1) (i32.and (local.get $b) (i32.const 3)))))
+              (br_if $l (i32.ge_u (local.get $i) (i32.const 300))))))";
+        assert_eq!(address_ranges(wat), [Some((298, 498))]);
+    }
+
+    #[test]
+    fn tests_bound_their_edges_and_arms() {
+        // j < 64 in the first arm; j >= 64 in the `else`; the `eqz` form bounds the fall-through.
+        let wat = "(module (memory 1) (func (param i32)
+            (if (i32.lt_u (local.get 0) (i32.const 64))
+              (then (drop (i32.load8_u (local.get 0))))
+              (else (drop (i32.load8_u (local.get 0)))))
+            (block $big
+              (br_if $big (i32.eqz (i32.gt_u (i32.const 10) (local.get 0))))
+              (drop (i32.load8_u (local.get 0))))
+            (if (i32.eq (local.get 0) (i32.const 7))
+              (then (drop (i32.load8_u (local.get 0)))))
+            (drop (i32.load8_u (local.get 0)))))";
+        assert_eq!(
+            address_ranges(wat),
+            [
+                Some((0, 63)),
+                Some((64, u32::MAX)),
+                Some((0, 9)),
+                Some((7, 7)),
+                None
+            ]
+        );
     }
 }

@@ -197,9 +197,23 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             LocalHome::Carried => return Err(Abort::NeedsSlot),
         }
         self.push(local.ty, false);
-        if let Some(counted) = self.counted.filter(|c| c.local == idx) {
-            self.operands.last_mut().unwrap().range = Some(counted.range);
-        }
+        let range = match self.counted.filter(|c| c.local == idx) {
+            Some(counted) => Some(ValueRange {
+                lo: counted.range.0,
+                hi: counted.range.1,
+                exact: true,
+            }),
+            None => self
+                .facts
+                .alignment
+                .local_range(self.at)
+                .map(|(lo, hi)| ValueRange {
+                    lo: u64::from(lo),
+                    hi: u64::from(hi),
+                    exact: false,
+                }),
+        };
+        self.operands.last_mut().unwrap().range = range;
         Ok(())
     }
 

@@ -14,7 +14,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         &mut self,
         memarg: &MemArg,
         size: u32,
-        range: Option<(u64, u64)>,
+        range: Option<ValueRange>,
     ) -> TResult<()> {
         if memarg.offset > u64::from(u32::MAX) {
             return Err(self.unsupported("memory offsets beyond 4 GiB (memory64)"));
@@ -29,6 +29,12 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
             Some(SharedCheck::Leader { reach }) => *reach,
             None => u64::from(size),
         };
+        if self.within_initial_memory(memarg.offset, size, range) {
+            if memarg.offset > 0 {
+                self.emit(Inst::Imm(Op::Add, memarg.offset));
+            }
+            return Ok(());
+        }
         if self.check_before_loop(memarg.offset, size, range) {
             if memarg.offset > 0 {
                 self.emit(Inst::Imm(Op::Add, memarg.offset));
@@ -74,16 +80,39 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         Ok(())
     }
 
+    /// Whether `size` bytes from every address in `range` plus `offset` lie inside the memory
+    /// the module declares: instantiation gives it that size and memory never shrinks, so such
+    /// an access needs no check (the address of the operator being translated may also have a
+    /// range from the dataflow analysis, [`crate::analysis::alignment`]).
+    fn within_initial_memory(&self, offset: u64, size: u64, range: Option<ValueRange>) -> bool {
+        let analyzed = self
+            .facts
+            .alignment
+            .address_range(self.at)
+            .map(|(_, hi)| u64::from(hi));
+        let Some(hi) = range.map(|r| r.hi).into_iter().chain(analyzed).min() else {
+            return false;
+        };
+        let initial = u64::from(self.module.memory.map_or(0, |m| m.initial)) * 65536;
+        hi + offset + size <= initial
+    }
+
     /// Whether an access at an address of known `range` runs in every iteration of the counted
     /// loop being translated, so that its bounds check joins the one before the loop.
     pub(super) fn check_before_loop(
         &mut self,
         offset: u64,
         size: u64,
-        range: Option<(u64, u64)>,
+        range: Option<ValueRange>,
     ) -> bool {
         let depth = self.frames.len();
-        let (Some(counted), Some((_, hi))) = (self.counted.as_mut(), range) else {
+        let (
+            Some(counted),
+            Some(ValueRange {
+                hi, exact: true, ..
+            }),
+        ) = (self.counted.as_mut(), range)
+        else {
             return false;
         };
         let last = hi + offset + size - 1;

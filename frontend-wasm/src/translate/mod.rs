@@ -114,9 +114,10 @@ pub(crate) struct Operand {
     pub ty: CoreType,
     /// Known to be 0 or 1 (a comparison result), so it can feed `if.true` directly.
     pub is_bool: bool,
-    /// The smallest and largest value an `i32` can have, when known (an address computed from
-    /// the induction local of a counted loop, see [`crate::analysis::counted_loop`]).
-    pub range: Option<(u64, u64)>,
+    /// The smallest and largest value an `i32` can have, when known: an address computed from
+    /// the induction local of a counted loop (see [`crate::analysis::counted_loop`]), or a
+    /// local the dataflow analysis bounded ([`crate::analysis::alignment`]).
+    pub range: Option<ValueRange>,
     /// A local's value carried on the stack instead of stored (see [`crate::analysis::stack_carried`]):
     /// the index of the `local.get` that takes it; not a Wasm operand until then.
     pub carried_to: Option<usize>,
@@ -129,6 +130,20 @@ pub(crate) struct Operand {
     /// An element of a stored word that the next merge loads into (see `spare_word.rs`); not a
     /// Wasm operand.
     pub spare: bool,
+}
+
+/// The values an `i32` operand can take (see [`Operand::range`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ValueRange {
+    /// The smallest.
+    pub lo: u64,
+    /// The largest.
+    pub hi: u64,
+    /// Whether the operand takes every value of the range as the counted loop being translated
+    /// runs (its counter plus constants): only then may a check for `hi` move before the loop,
+    /// as it traps only when some iteration would. A bound the dataflow analysis found may
+    /// never be reached.
+    pub exact: bool,
 }
 
 /// The counted loop whose body is being translated (see [`crate::analysis::counted_loop`]).

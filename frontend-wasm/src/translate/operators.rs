@@ -336,7 +336,7 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         let (Some(c), true) = (self.just_pushed, n >= 2) else {
             return false;
         };
-        let Some((lo, hi)) = self.operands[n - 2].range else {
+        let Some(ValueRange { lo, hi, exact }) = self.operands[n - 2].range else {
             return false;
         };
         // (instruction, amount, range of the result)
@@ -357,7 +357,11 @@ impl<'m, 'a> FuncTranslator<'m, 'a> {
         }
         self.operands.truncate(n - 2);
         self.push(CoreType::I32, false);
-        self.operands.last_mut().unwrap().range = Some(range);
+        self.operands.last_mut().unwrap().range = Some(ValueRange {
+            lo: range.0,
+            hi: range.1,
+            exact,
+        });
         true
     }
 

@@ -10,36 +10,75 @@ use std::collections::HashMap;
 
 use wasmparser::{BlockType, FrameKind, FuncType, ModuleArity, Operator, SubType};
 
-use super::{aligned_by_test, result_is_multiple_of_4, AlignedEdge};
+use super::{aligned_by_test, ranges, result_is_multiple_of_4, AlignedEdge};
 
-/// What is known of an `i32` value.
+/// What is known of an `i32` value: whether it is a multiple of 4, and the unsigned range it
+/// lies in (`lo == hi`: a known constant).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Val {
-    /// Exactly this value.
-    Const(u32),
-    /// Some multiple of 4.
-    Mult4,
-    /// Nothing.
-    Unknown,
+pub(super) struct Val {
+    /// Smallest possible value.
+    pub(super) lo: u32,
+    /// Largest possible value.
+    pub(super) hi: u32,
+    /// A proven multiple of 4.
+    mult4: bool,
 }
 
 impl Val {
+    /// Nothing is known.
+    pub(super) const UNKNOWN: Val = Val {
+        lo: 0,
+        hi: u32::MAX,
+        mult4: false,
+    };
+
+    /// Some multiple of 4.
+    const MULT4: Val = Val {
+        lo: 0,
+        hi: u32::MAX,
+        mult4: true,
+    };
+
+    /// Exactly `c`.
+    pub(super) fn constant(c: u32) -> Val {
+        Val {
+            lo: c,
+            hi: c,
+            mult4: c.is_multiple_of(4),
+        }
+    }
+
+    /// A value in `lo..=hi`, a multiple of 4 if `mult4` (or if it can only be such a constant).
+    pub(super) fn new(lo: u32, hi: u32, mult4: bool) -> Val {
+        Val {
+            lo,
+            hi,
+            mult4: mult4 || (lo == hi && lo.is_multiple_of(4)),
+        }
+    }
+
+    /// The constant the value must be, if it is one.
+    pub(super) fn as_const(self) -> Option<u32> {
+        (self.lo == self.hi).then_some(self.lo)
+    }
+
     /// Whether the value is a proven multiple of 4.
     pub(super) fn is_mult4(self) -> bool {
-        match self {
-            Val::Const(c) => c.is_multiple_of(4),
-            Val::Mult4 => true,
-            Val::Unknown => false,
-        }
+        self.mult4
+    }
+
+    /// The range, when it says more than "any u32".
+    pub(super) fn known_range(self) -> Option<(u32, u32)> {
+        (self.lo > 0 || self.hi < u32::MAX).then_some((self.lo, self.hi))
     }
 
     /// What holds on both of two paths.
     fn meet(self, other: Val) -> Val {
-        match (self, other) {
-            (a, b) if a == b => a,
-            (a, b) if a.is_mult4() && b.is_mult4() => Val::Mult4,
-            _ => Val::Unknown,
-        }
+        Val::new(
+            self.lo.min(other.lo),
+            self.hi.max(other.hi),
+            self.mult4 && other.mult4,
+        )
     }
 
     /// Constant folding of the operators whose result alignment is known
@@ -82,8 +121,10 @@ pub(super) struct Env<'a> {
     pub aligned_globals: &'a [bool],
     /// The locals' state on entry.
     pub entry: Vec<Val>,
-    /// Per local, whether it is an `i32` (others are always [`Val::Unknown`]).
+    /// Per local, whether it is an `i32` (others are always [`Val::UNKNOWN`]).
     pub is_i32: &'a [bool],
+    /// `local.get`s that read an unknown value (see [`super::BodyEnv::opaque_reads`]).
+    pub opaque_reads: &'a std::collections::HashSet<usize>,
 }
 
 impl Env<'_> {
@@ -169,6 +210,10 @@ pub(super) struct Pass<'e, 'a> {
     pub(super) entry_consts: HashMap<usize, Vec<Option<u32>>>,
     /// Per operator: which of its top 8 operands are multiples of 4 (bit 0: the top).
     pub(super) operands: Vec<u8>,
+    /// Per `local.get`: the range of the value it reads, where narrower than any u32.
+    pub(super) local_ranges: HashMap<usize, (u32, u32)>,
+    /// Per memory access: the range of its address, where narrower than any u32.
+    pub(super) address_ranges: HashMap<usize, (u32, u32)>,
     /// Assumed-aligned globals set to a value not known to be a multiple of 4.
     pub(super) broken_globals: Vec<u32>,
 }
@@ -190,6 +235,8 @@ impl<'e, 'a> Pass<'e, 'a> {
             used: HashMap::new(),
             entry_consts: HashMap::new(),
             operands: vec![0; ops],
+            local_ranges: HashMap::new(),
+            address_ranges: HashMap::new(),
             broken_globals: Vec::new(),
         }
     }
@@ -205,6 +252,12 @@ impl<'e, 'a> Pass<'e, 'a> {
                     .take(8)
                     .enumerate()
                     .fold(0, |mask, (k, v)| mask | (u8::from(v.is_mult4()) << k));
+                let address = ranges::address_depth(&ops[at])
+                    .and_then(|depth| self.stack.len().checked_sub(1 + depth))
+                    .and_then(|i| self.stack[i].known_range());
+                if let Some(range) = address {
+                    self.address_ranges.insert(at, range);
+                }
             }
             self.step(ops, at)?;
         }
@@ -212,7 +265,7 @@ impl<'e, 'a> Pass<'e, 'a> {
     }
 
     fn pop(&mut self) -> Val {
-        self.stack.pop().unwrap_or(Val::Unknown)
+        self.stack.pop().unwrap_or(Val::UNKNOWN)
     }
 
     fn pop_n(&mut self, n: usize) {
@@ -221,7 +274,7 @@ impl<'e, 'a> Pass<'e, 'a> {
     }
 
     fn push_unknown(&mut self, n: usize) {
-        self.stack.extend(std::iter::repeat_n(Val::Unknown, n));
+        self.stack.extend(std::iter::repeat_n(Val::UNKNOWN, n));
     }
 
     /// A branch to the label `depth` frames out, carrying `locals`.
@@ -259,13 +312,7 @@ impl<'e, 'a> Pass<'e, 'a> {
             Operator::Loop { blockty } => {
                 let (p, r) = self.env.block_arity(*blockty)?;
                 if let Some(entry) = &self.locals {
-                    let consts = entry
-                        .iter()
-                        .map(|v| match v {
-                            Val::Const(c) => Some(*c),
-                            _ => None,
-                        })
-                        .collect();
+                    let consts = entry.iter().map(|v| v.as_const()).collect();
                     self.entry_consts.insert(at, consts);
                     meet_into_map(&mut self.reached, at, entry);
                     let mut header = entry.clone();
@@ -300,6 +347,15 @@ impl<'e, 'a> Pass<'e, 'a> {
                         }
                     }
                 }
+                let (then_arm, else_arm) = match self.locals.take() {
+                    Some(then_arm) => match entry {
+                        Some(else_arm) => split_by_test(&ops[..at], then_arm, else_arm),
+                        None => (Some(then_arm), None),
+                    },
+                    None => (None, entry),
+                };
+                self.locals = then_arm;
+                let entry = else_arm;
                 self.open(
                     Kind::If {
                         entry,
@@ -372,22 +428,22 @@ impl<'e, 'a> Pass<'e, 'a> {
             }
             Operator::BrIf { relative_depth } => {
                 self.pop();
+                let mut taken = locals.clone();
                 match aligned_by_test(&ops[at.saturating_sub(6)..at]) {
                     Some((tested, AlignedEdge::Taken)) => {
-                        let mut taken = locals.clone();
-                        for l in tested {
-                            set_mult4(&mut taken, l);
-                        }
-                        self.branch(*relative_depth, &taken);
+                        tested.into_iter().for_each(|l| set_mult4(&mut taken, l));
                     }
                     Some((tested, AlignedEdge::FallThrough)) => {
-                        self.branch(*relative_depth, &locals);
-                        for l in tested {
-                            set_mult4(&mut locals, l);
-                        }
+                        tested.into_iter().for_each(|l| set_mult4(&mut locals, l));
                     }
-                    None => self.branch(*relative_depth, &locals),
+                    None => {}
                 }
+                let (taken, fall_through) = split_by_test(&ops[..at], taken, locals);
+                if let Some(taken) = taken {
+                    self.branch(*relative_depth, &taken);
+                }
+                self.locals = fall_through;
+                return Some(());
             }
             Operator::BrTable { targets } => {
                 self.pop();
@@ -405,7 +461,14 @@ impl<'e, 'a> Pass<'e, 'a> {
                 return Some(());
             }
             Operator::LocalGet { local_index } => {
-                self.stack.push(*locals.get(*local_index as usize)?);
+                let value = match env.opaque_reads.contains(&at) {
+                    true => Val::UNKNOWN,
+                    false => *locals.get(*local_index as usize)?,
+                };
+                if let Some(range) = value.known_range() {
+                    self.local_ranges.insert(at, range);
+                }
+                self.stack.push(value);
             }
             Operator::LocalSet { local_index } | Operator::LocalTee { local_index } => {
                 let l = *local_index as usize;
@@ -414,12 +477,12 @@ impl<'e, 'a> Pass<'e, 'a> {
                 } else {
                     *self.stack.last()?
                 };
-                *locals.get_mut(l)? = if env.is_i32[l] { value } else { Val::Unknown };
+                *locals.get_mut(l)? = if env.is_i32[l] { value } else { Val::UNKNOWN };
             }
             Operator::GlobalGet { global_index } => {
                 let aligned = env.aligned_globals.get(*global_index as usize) == Some(&true);
                 self.stack
-                    .push(if aligned { Val::Mult4 } else { Val::Unknown });
+                    .push(if aligned { Val::MULT4 } else { Val::UNKNOWN });
             }
             Operator::GlobalSet { global_index } => {
                 let value = self.pop();
@@ -428,25 +491,30 @@ impl<'e, 'a> Pass<'e, 'a> {
                     self.broken_globals.push(*global_index);
                 }
             }
-            Operator::I32Const { value } => self.stack.push(Val::Const(*value as u32)),
+            Operator::I32Const { value } => self.stack.push(Val::constant(*value as u32)),
             Operator::I32Add
             | Operator::I32Sub
             | Operator::I32Mul
             | Operator::I32And
-            | Operator::I32Shl => {
+            | Operator::I32Shl
+            | Operator::I32Or
+            | Operator::I32Xor
+            | Operator::I32ShrU
+            | Operator::I32DivU
+            | Operator::I32RemU => {
                 let (rhs, lhs) = (self.pop(), self.pop());
-                let result = match (lhs, rhs) {
-                    (Val::Const(a), Val::Const(b)) => Val::Const(Val::fold(op, a, b)?),
-                    _ => {
-                        let rhs_const = match rhs {
-                            Val::Const(c) => Some(u64::from(c)),
-                            _ => None,
-                        };
-                        if result_is_multiple_of_4(op, lhs.is_mult4(), rhs.is_mult4(), rhs_const) {
-                            Val::Mult4
-                        } else {
-                            Val::Unknown
-                        }
+                let folded = lhs
+                    .as_const()
+                    .zip(rhs.as_const())
+                    .and_then(|(a, b)| Val::fold(op, a, b));
+                let result = match folded {
+                    Some(c) => Val::constant(c),
+                    None => {
+                        let rhs_const = rhs.as_const().map(u64::from);
+                        let mult4 =
+                            result_is_multiple_of_4(op, lhs.is_mult4(), rhs.is_mult4(), rhs_const);
+                        let (lo, hi) = ranges::binary(op, lhs, rhs);
+                        Val::new(lo, hi, mult4)
                     }
                 };
                 self.stack.push(result);
@@ -470,7 +538,10 @@ impl<'e, 'a> Pass<'e, 'a> {
             other => {
                 let (p, r) = other.operator_arity(&NoModule)?;
                 self.pop_n(p as usize);
-                self.push_unknown(r as usize);
+                match ranges::of_result(other) {
+                    Some((lo, hi)) if r == 1 => self.stack.push(Val::new(lo, hi, false)),
+                    _ => self.push_unknown(r as usize),
+                }
             }
         }
         self.locals = Some(locals);
@@ -478,11 +549,28 @@ impl<'e, 'a> Pass<'e, 'a> {
     }
 }
 
+/// The locals on the two edges of a branch on the condition computed by the end of `before`
+/// (`taken` and `fall_through` before the test is applied), narrowed by what the test says of
+/// a local ([`ranges::local_test`]); `None` for an edge no value of that local can take.
+fn split_by_test(
+    before: &[Operator<'_>],
+    taken: Vec<Val>,
+    fall_through: Vec<Val>,
+) -> (Locals, Locals) {
+    match ranges::local_test(&before[before.len().saturating_sub(4)..]) {
+        Some(test) => (
+            ranges::narrowed(taken, test.local, test.when_true),
+            ranges::narrowed(fall_through, test.local, test.when_false),
+        ),
+        None => (Some(taken), Some(fall_through)),
+    }
+}
+
 /// `local` is known to hold a multiple of 4 (a constant stays: it is one).
 fn set_mult4(locals: &mut [Val], local: u32) {
     if let Some(v) = locals.get_mut(local as usize) {
-        if !v.is_mult4() {
-            *v = Val::Mult4;
+        if v.as_const().is_none() {
+            *v = Val::new(v.lo, v.hi, true);
         }
     }
 }
