@@ -461,10 +461,11 @@ impl<'e, 'a> Pass<'e, 'a> {
                 return Some(());
             }
             Operator::LocalGet { local_index } => {
-                let value = match env.opaque_reads.contains(&at) {
-                    true => Val::UNKNOWN,
-                    false => *locals.get(*local_index as usize)?,
-                };
+                let mut value = *locals.get(*local_index as usize)?;
+                if env.opaque_reads.contains(&at) {
+                    // Its alignment is what the passes keep; its range is not known.
+                    value = Val::new(0, u32::MAX, value.is_mult4());
+                }
                 if let Some(range) = value.known_range() {
                     self.local_ranges.insert(at, range);
                 }
