@@ -439,22 +439,26 @@ mod tests {
 mod range_tests {
     use super::*;
 
-    /// Per memory access of the first body of `wat` (three i32 locals, the first a parameter):
-    /// the range the analysis gives its address.
-    fn address_ranges(wat: &str) -> Vec<Option<(u32, u32)>> {
-        let ops = crate::analysis::test_support::first_body_ops(wat);
+    /// The facts of the body `ops` (one i32 parameter, i32 locals), reads in `opaque` unknown.
+    fn facts_of(ops: &[Operator<'_>], opaque: &std::collections::HashSet<usize>) -> AlignmentFacts {
         let types = [wasmparser::FuncType::new([wasmparser::ValType::I32], [])];
-        let facts = analyze(
-            &ops,
+        analyze(
+            ops,
             &BodyEnv {
                 types: &types,
                 func_types: &[0],
                 aligned_globals: &[],
-                is_i32: &[true, true, true, true],
+                is_i32: &[true; 4],
                 params: 1,
-                opaque_reads: &Default::default(),
+                opaque_reads: opaque,
             },
-        );
+        )
+    }
+
+    /// Per byte load of the first body of `wat`: the range the analysis gives its address.
+    fn address_ranges(wat: &str) -> Vec<Option<(u32, u32)>> {
+        let ops = crate::analysis::test_support::first_body_ops(wat);
+        let facts = facts_of(&ops, &Default::default());
         ops.iter()
             .enumerate()
             .filter(|(_, op)| matches!(op, Operator::I32Load8U { .. }))
@@ -496,6 +500,30 @@ mod range_tests {
                 (i32.add (i32.const 1) (i32.and (local.get $b) (i32.const 3)))))
               (br_if $l (i32.ge_u (local.get $i) (i32.const 300))))))";
         assert_eq!(address_ranges(wat), [Some((298, 498))]);
+    }
+
+    #[test]
+    fn a_read_the_passes_change_keeps_its_alignment_but_not_its_range() {
+        // $p is 0 or 16 at the header (a multiple of 4 in 0..=16); the load reads it.
+        let wat = "(module (memory 1) (func (param i32) (local $p i32)
+            (loop $l
+              (drop (i32.load (local.get $p)))
+              (local.set $p (i32.add (local.get $p) (i32.const 16)))
+              (br_if $l (i32.lt_u (local.get $p) (i32.const 17))))))";
+        let ops = crate::analysis::test_support::first_body_ops(wat);
+        let read = ops
+            .iter()
+            .position(|op| matches!(op, Operator::LocalGet { local_index: 1 }))
+            .unwrap();
+        let load = read + 1;
+        let facts = |opaque: &std::collections::HashSet<usize>| facts_of(&ops, opaque);
+        let plain = facts(&Default::default());
+        assert_eq!(plain.local_range(read), Some((0, 16)));
+        assert_eq!(plain.address_range(load), Some((0, 16)));
+        let opaque = facts(&[read].into_iter().collect());
+        assert_eq!(opaque.local_range(read), None);
+        assert_eq!(opaque.address_range(load), None);
+        assert!(opaque.operand_aligned(load, 0));
     }
 
     #[test]

@@ -71,31 +71,13 @@ pub(super) fn of_result(op: &Operator<'_>) -> Option<(u32, u32)> {
 /// Which Wasm operand (0: the top) of a memory access is its address; `None` for other
 /// operators.
 pub(super) fn address_depth(op: &Operator<'_>) -> Option<usize> {
-    use Operator::*;
+    use crate::analysis::counted_loop::{is_memory_access, is_store};
     match op {
-        I32Load { .. }
-        | I64Load { .. }
-        | F32Load { .. }
-        | F64Load { .. }
-        | I32Load8S { .. }
-        | I32Load8U { .. }
-        | I32Load16S { .. }
-        | I32Load16U { .. }
-        | I64Load8S { .. }
-        | I64Load8U { .. }
-        | I64Load16S { .. }
-        | I64Load16U { .. }
-        | I64Load32S { .. }
-        | I64Load32U { .. } => Some(0),
-        I32Store { .. }
-        | I64Store { .. }
-        | F32Store { .. }
-        | F64Store { .. }
-        | I32Store8 { .. }
-        | I32Store16 { .. }
-        | I64Store8 { .. }
-        | I64Store16 { .. }
-        | I64Store32 { .. } => Some(1),
+        Operator::MemoryCopy { .. } | Operator::MemoryFill { .. } => None,
+        Operator::F32Store { .. } | Operator::F64Store { .. } => Some(1),
+        Operator::F32Load { .. } | Operator::F64Load { .. } => Some(0),
+        _ if is_store(op) => Some(1),
+        _ if is_memory_access(op) => Some(0),
         _ => None,
     }
 }
