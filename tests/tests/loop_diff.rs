@@ -271,5 +271,5 @@ fn ranged_loops_agree_with_wasmi() {
             body[..end].matches("out of bounds memory access").count()
         })
         .collect();
-    assert_eq!(checks, [0, 0, 1, 0, 1, 1, 0, 0, 1, 1]);
+    assert_eq!(checks, [0, 0, 1, 0, 1, 1, 1, 0, 1, 1]);
 }

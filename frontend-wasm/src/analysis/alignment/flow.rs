@@ -199,6 +199,8 @@ pub(super) struct Pass<'e, 'a> {
     env: &'e Env<'a>,
     /// The state assumed at each loop header (absent: the state on entry).
     headers: &'e HashMap<usize, Vec<Val>>,
+    /// Every loop header assumes nothing (the last pass, when no fixpoint was reached).
+    forget_headers: bool,
     locals: Locals,
     stack: Vec<Val>,
     frames: Vec<Frame>,
@@ -219,10 +221,16 @@ pub(super) struct Pass<'e, 'a> {
 }
 
 impl<'e, 'a> Pass<'e, 'a> {
-    pub(super) fn new(env: &'e Env<'a>, headers: &'e HashMap<usize, Vec<Val>>, ops: usize) -> Self {
+    pub(super) fn new(
+        env: &'e Env<'a>,
+        headers: &'e HashMap<usize, Vec<Val>>,
+        forget_headers: bool,
+        ops: usize,
+    ) -> Self {
         Pass {
             env,
             headers,
+            forget_headers,
             locals: Some(env.entry.clone()),
             stack: Vec::new(),
             frames: vec![Frame {
@@ -318,6 +326,9 @@ impl<'e, 'a> Pass<'e, 'a> {
                     let mut header = entry.clone();
                     if let Some(assumed) = self.headers.get(&at) {
                         meet_pointwise(&mut header, assumed);
+                    }
+                    if self.forget_headers {
+                        header.fill(Val::UNKNOWN);
                     }
                     self.used.insert(at, header.clone());
                     self.locals = Some(header);
@@ -438,12 +449,12 @@ impl<'e, 'a> Pass<'e, 'a> {
                     }
                     None => {}
                 }
-                let (taken, fall_through) = split_by_test(&ops[..at], taken, locals);
+                // Only the taken edge is narrowed: a speculated loop runs the code after a
+                // `br_if` that leaves it even when the branch is taken.
+                let (taken, _) = split_by_test(&ops[..at], taken, locals.clone());
                 if let Some(taken) = taken {
                     self.branch(*relative_depth, &taken);
                 }
-                self.locals = fall_through;
-                return Some(());
             }
             Operator::BrTable { targets } => {
                 self.pop();

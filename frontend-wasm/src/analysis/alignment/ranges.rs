@@ -116,7 +116,10 @@ pub(super) fn local_test(before: &[Operator<'_>]) -> Option<LocalTest> {
             // Written as `x <op> n`, mirroring `n <op> x`.
             let (local, n, mirrored) = match (local_of(a), b, local_of(b), a) {
                 (Some(x), I32Const { value }, _, _) => (x, *value as u32, false),
-                (_, _, Some(x), I32Const { value }) => (x, *value as u32, true),
+                // Not `local.tee x` here: it would take the constant, comparing x's old value.
+                (_, Operator::LocalGet { local_index }, _, I32Const { value }) => {
+                    (*local_index, *value as u32, true)
+                }
                 _ => return None,
             };
             let lt = (n.checked_sub(1).map(|m| (0, m)), Some((n, max)));
