@@ -451,8 +451,7 @@ impl<'e, 'a> Pass<'e, 'a> {
                 }
                 // Only the taken edge is narrowed: a speculated loop runs the code after a
                 // `br_if` that leaves it even when the branch is taken.
-                let (taken, _) = split_by_test(&ops[..at], taken, locals.clone());
-                if let Some(taken) = taken {
+                if let Some(taken) = narrowed_by_test(&ops[..at], taken, true) {
                     self.branch(*relative_depth, &taken);
                 }
             }
@@ -569,12 +568,25 @@ fn split_by_test(
     taken: Vec<Val>,
     fall_through: Vec<Val>,
 ) -> (Locals, Locals) {
+    (
+        narrowed_by_test(before, taken, true),
+        narrowed_by_test(before, fall_through, false),
+    )
+}
+
+/// `path` narrowed by what the condition computed by the end of `before` says of a local when
+/// it is `outcome` ([`ranges::local_test`]); `None` when no value of that local gives it.
+fn narrowed_by_test(before: &[Operator<'_>], path: Vec<Val>, outcome: bool) -> Locals {
     match ranges::local_test(&before[before.len().saturating_sub(4)..]) {
-        Some(test) => (
-            ranges::narrowed(taken, test.local, test.when_true),
-            ranges::narrowed(fall_through, test.local, test.when_false),
-        ),
-        None => (Some(taken), Some(fall_through)),
+        Some(test) => {
+            let range = if outcome {
+                test.when_true
+            } else {
+                test.when_false
+            };
+            ranges::narrowed(path, test.local, range)
+        }
+        None => Some(path),
     }
 }
 
