@@ -220,6 +220,32 @@ fn shared_bounds_agree_with_wasmi() {
 }
 
 #[test]
+fn range_pitfalls_agree_with_wasmi() {
+    let mut diff = Differential::from_wat(include_str!("../fixtures/core/range_pitfalls.wat"));
+    let mut cases: Vec<(&str, Vec<CoreValue>)> = Vec::new();
+    for i in [0, 1, 9, 17, -7] {
+        cases.push(("speculated", vec![i32v(i)]));
+    }
+    // One page: the inner loop's second load (65,536) traps; four pages: it does not.
+    for grow in [0, 3] {
+        for n in [0, 1] {
+            cases.push(("late_loop", vec![i32v(grow), i32v(n)]));
+        }
+    }
+    for p in [0, 4, 5, 9, -1] {
+        for y in [0, 65_532, 65_533, 70_000] {
+            cases.push(("tee", vec![i32v(p), i32v(y)]));
+        }
+    }
+    diff.check(&cases);
+    let traps = cases
+        .iter()
+        .filter(|(f, args)| matches!(diff.reference(f, args), Outcome::Trap(_)))
+        .count();
+    assert!((5..20).contains(&traps), "{traps} traps");
+}
+
+#[test]
 fn ranged_loops_agree_with_wasmi() {
     let wat = include_str!("../fixtures/core/ranged_loops.wat");
     let mut diff = Differential::from_wat(wat);
