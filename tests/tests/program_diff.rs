@@ -482,20 +482,24 @@ fn parameter_versioned_functions_agree_with_wasmi() {
     let mut cases: Vec<(&str, Vec<CoreValue>)> = Vec::new();
     // Aligned and unaligned pointers, and the last words of memory: the state ends exactly at
     // the end of memory, or one byte past it (a trap at the last load).
-    for p in [64, 65, 66, 67, 68, 1024, 65_504, 65_505, 65_508] {
+    for p in [
+        64, 65, 66, 67, 68, 1024, 65_472, 65_473, 65_504, 65_505, 65_508,
+    ] {
         for k in [0, 1, 2, 7] {
-            for f in ["update", "update_or_return", "update_or_table"] {
+            for f in ["update", "update_or_return", "update_or_table", "rows"] {
                 cases.push((f, vec![i32v(p), i32v(k)]));
             }
         }
     }
     diff.check(&cases);
-    // Each has an aligned copy (whole-element accesses) beside the original.
+    // Each has an aligned copy (whole-element accesses) beside the original; `rows` (fn3)
+    // through its derived pointer, in a loop no loop rewrite takes.
     let masm = listing(wat);
     for proc in [
         "pub proc wasm_fn0",
         "pub proc wasm_fn1",
         "pub proc wasm_fn2",
+        "pub proc wasm_fn3",
     ] {
         assert!(
             count_in(&masm, proc, |l| l == "div.4") >= 16,

@@ -178,16 +178,16 @@ fn within_one_more<'b>(construct: &[Operator<'b>]) -> Vec<Operator<'b>> {
 }
 
 /// A local that addresses 4- or 8-byte accesses of a loop body as it is.
-struct Pointer {
+pub(super) struct Pointer {
     local: u32,
     /// The accesses (body indices) with the operand depth of their address (1 for a store).
-    accesses: Vec<(usize, usize)>,
+    pub(super) accesses: Vec<(usize, usize)>,
 }
 
 /// The pointers of a loop with body `body` that the test before it could check: locals that
 /// address a 4- or 8-byte access of the body directly and that every write in the body steps
 /// by a multiple of 4. None when the loop does not qualify.
-fn pointers(body: &[Operator<'_>]) -> Vec<Pointer> {
+pub(super) fn pointers(body: &[Operator<'_>]) -> Vec<Pointer> {
     let mut found: Vec<Pointer> = Vec::new();
     if body.len() > MAX_BODY
         || body.iter().any(|op| {

@@ -5,25 +5,28 @@
 //! The alignment analysis (`analysis::alignment`) knows nothing of a parameter, so every word
 //! access through a pointer a function receives (a slice, a struct behind a reference) takes
 //! the general unaligned sequence, about 20 cycles instead of 3, although compilers nearly
-//! always pass aligned pointers. When a parameter addresses at least [`MIN_ACCESSES`] such
-//! accesses outside loops (a hash's state loaded and stored back, a struct's fields), the body
-//! becomes `local.get p [local.get q i32.or] i32.const 3 i32.and i32.eqz if (body) else (body)
-//! end`. Accesses in loops do not count: the loop rewrites (`versioned_loops`, `aligned_loops`)
-//! test their pointers' alignment where the loop starts, and counting them made functions pay
-//! for the test without gaining. As for loops versioned on alignment (`aligned_loops.rs`), the
-//! proof stays the analysis's: it reads the test and proves the parameters aligned in the first
-//! arm, and follows them through the body from there. The `if` has the function's results and
-//! ends the body, so a branch to the function's own label, which now lands at the end of the
-//! `if`, still returns. A body whose results are more than one value (a block type would need
-//! a type index) is left alone, and so are large bodies, whose copy costs more to assemble
-//! than it can save.
+//! always pass aligned pointers. When a parameter's test would prove at least [`MIN_ACCESSES`]
+//! such accesses aligned (a hash's state loaded and stored back, a struct's fields, a sorting
+//! network over a slice, through the parameter or a pointer derived from it), the body becomes
+//! `local.get p [local.get q i32.or] i32.const 3 i32.and i32.eqz if (body) else (body) end`.
+//! What a test would prove is the analysis's own answer: the body is analyzed once as it would
+//! be rewritten for each parameter, and the accesses found aligned in the first arm are
+//! counted. Accesses of loops that are versioned on their own (`versioned_loops`,
+//! `aligned_loops`) do not count: those loops test their pointers where they start, and
+//! counting them made functions pay for the test without gaining. The `if` has the function's
+//! results and ends the body, so a branch to the function's own label, which now lands at the
+//! end of the `if`, still returns. A body whose results are more than one value (a block type
+//! would need a type index) is left alone, and so are large bodies, whose copy costs more to
+//! assemble than it can save.
 
-use wasmparser::{BlockType, FuncType, Operator};
+use wasmparser::{BlockType, FuncType, Operator, ValType};
 
-use super::aligned_loops::{address_end, low_bits_test, word_access};
+use super::aligned_loops::{low_bits_test, pointers, word_access};
 use crate::analysis::alignment::AlignmentFacts;
+use crate::analysis::counted_loop::body_len;
+use crate::prepare::versioned_loops::{has_counter, leaves_early};
 
-/// The fewest unproven accesses through a parameter, outside loops, that pay for the test
+/// The fewest accesses a parameter's test must prove aligned to pay for the test
 /// (about 6 cycles) and the copy (more code to assemble, which is what bounds it: doubling
 /// every function with three such accesses made the largest fixture compile 65% slower).
 const MIN_ACCESSES: usize = 16;
@@ -45,7 +48,6 @@ pub(crate) fn version_on_parameter_alignment(
         [ty] => BlockType::Type(*ty),
         _ => return,
     };
-    let params = sig.params().len() as u32;
     let (Some((Operator::End, body)), Some((&end, body_offsets))) =
         (ops.split_last(), offsets.split_last())
     else {
@@ -55,58 +57,86 @@ pub(crate) fn version_on_parameter_alignment(
         return;
     }
     let facts = analyze(ops);
-    let mut counts: Vec<(u32, usize)> = Vec::new();
-    let mut loops: Vec<bool> = Vec::new();
-    for (j, op) in body.iter().enumerate() {
-        match op {
-            Operator::Block { .. } | Operator::If { .. } => loops.push(false),
-            Operator::Loop { .. } => loops.push(true),
-            Operator::End => {
-                loops.pop();
-            }
-            _ => {}
-        }
-        let Some((memarg, stores)) = word_access(op) else {
-            continue;
-        };
-        if memarg.offset % 4 != 0 || facts.operand_aligned(j, usize::from(stores)) {
-            continue;
-        }
-        let Some(Operator::LocalGet { local_index }) =
-            address_end(body, j, stores).map(|e| &body[e])
-        else {
-            continue;
-        };
-        if *local_index >= params {
-            continue;
-        }
-        if loops.iter().any(|l| *l) {
-            continue;
-        }
-        match counts.iter_mut().find(|(p, _)| p == local_index) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((*local_index, 1)),
-        }
+    let looped = versioned_with_their_loops(body);
+    // The word accesses no proof covers (body index, operand depth of the address), leaving
+    // out those of loops that `aligned_loops` versions on their own pointers.
+    let unproven: Vec<(usize, usize)> = body
+        .iter()
+        .enumerate()
+        .filter_map(|(j, op)| {
+            let (memarg, stores) = word_access(op)?;
+            let depth = usize::from(stores);
+            (memarg.offset % 4 == 0 && !facts.operand_aligned(j, depth) && !looped.contains(&j))
+                .then_some((j, depth))
+        })
+        .collect();
+    if unproven.len() < MIN_ACCESSES {
+        return;
     }
-    counts.retain(|(_, n)| *n >= MIN_ACCESSES);
-    counts.sort_by_key(|(p, n)| (std::cmp::Reverse(*n), *p));
-    let tested: Vec<u32> = counts.iter().take(2).map(|(p, _)| *p).collect();
+    // What each parameter's test would prove: the accesses the analysis finds aligned in the
+    // arm where it holds, whether they read the parameter itself or a pointer derived from it.
+    let mut gains: Vec<(u32, usize)> = (0..sig.params().len() as u32)
+        .filter(|p| sig.params()[*p as usize] == ValType::I32)
+        .map(|p| {
+            let trial = analyze(&versioned(body, &[p], blockty));
+            let shift = low_bits_test(&[p], blockty).len();
+            let gained = unproven
+                .iter()
+                .filter(|(j, depth)| trial.operand_aligned(shift + j, *depth))
+                .count();
+            (p, gained)
+        })
+        .collect();
+    gains.retain(|(_, n)| *n >= MIN_ACCESSES);
+    gains.sort_by_key(|(p, n)| (std::cmp::Reverse(*n), *p));
+    let tested: Vec<u32> = gains.iter().take(2).map(|(p, _)| *p).collect();
     if tested.is_empty() {
         return;
     }
     let at = body_offsets.first().copied().unwrap_or(end);
-    let mut new_ops = low_bits_test(&tested, blockty);
-    let mut new_offsets = vec![at; new_ops.len()];
-    for arm in 0..2 {
-        if arm == 1 {
-            new_ops.push(Operator::Else);
-            new_offsets.push(at);
-        }
-        new_ops.extend(body.iter().cloned());
-        new_offsets.extend_from_slice(body_offsets);
-    }
-    new_ops.extend([Operator::End, Operator::End]);
+    let new_ops = versioned(body, &tested, blockty);
+    let test_len = new_ops.len() - 2 * body.len() - 3;
+    let mut new_offsets = vec![at; test_len];
+    new_offsets.extend_from_slice(body_offsets);
+    new_offsets.push(at);
+    new_offsets.extend_from_slice(body_offsets);
     new_offsets.extend([end, end]);
     *ops = new_ops;
     *offsets = new_offsets;
+}
+
+/// The function body `body` (without its final `end`) as `test if body else body end end`,
+/// testing the alignment of the parameters `tested`.
+fn versioned<'b>(body: &[Operator<'b>], tested: &[u32], blockty: BlockType) -> Vec<Operator<'b>> {
+    let mut ops = low_bits_test(tested, blockty);
+    ops.extend(body.iter().cloned());
+    ops.push(Operator::Else);
+    ops.extend(body.iter().cloned());
+    ops.extend([Operator::End, Operator::End]);
+    ops
+}
+
+/// The accesses (body indices) of loops versioned on their own: every access of a loop the
+/// bounds versioning takes (a counter tested against a bound, `versioned_loops`), and those
+/// through the pointers `aligned_loops` tests. Those loops test their pointers' alignment where
+/// they start, so the function's test would pay without gaining there.
+fn versioned_with_their_loops(body: &[Operator<'_>]) -> Vec<usize> {
+    let mut found = Vec::new();
+    for (at, op) in body.iter().enumerate() {
+        if !matches!(op, Operator::Loop { .. }) {
+            continue;
+        }
+        let Some(len) = body_len(&body[at + 1..]) else {
+            break;
+        };
+        let inner = &body[at + 1..at + 1 + len];
+        if has_counter(inner) && !leaves_early(inner) {
+            found.extend(at + 1..at + 1 + len);
+            continue;
+        }
+        for pointer in pointers(inner) {
+            found.extend(pointer.accesses.iter().map(|(j, _)| at + 1 + j));
+        }
+    }
+    found
 }
