@@ -216,7 +216,25 @@ fn shared_bounds_agree_with_wasmi() {
         cases.push(("rebased", vec![i32v(p), i32v(0)]));
         cases.push(("rebased", vec![i32v(0), i32v(p)]));
     }
+    // The teed base is the first parameter plus 4 (wrapping for -4 and -1).
+    for p in [0, 65_516, 65_520, 65_521, 65_532, -4, -1] {
+        for q in [0, 65_532, 65_533] {
+            cases.push(("teed", vec![i32v(p), i32v(q)]));
+        }
+    }
     diff.check(&cases);
+    // `teed` checks twice: its leader (for the store and the last load too) and the other base.
+    let wasm = wat::parse_str(include_str!("../fixtures/core/shared_bounds.wat")).unwrap();
+    let masm = midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
+        .unwrap()
+        .masm_listing("test");
+    let teed = &masm[masm.find("proc wasm_fn5\n").expect("teed is wasm_fn5")..];
+    let teed = &teed[..teed[1..].find("proc ").map_or(teed.len(), |e| e + 1)];
+    assert_eq!(
+        teed.matches("out of bounds memory access").count(),
+        2,
+        "{teed}"
+    );
 }
 
 #[test]

@@ -10,15 +10,16 @@
 //! - if a later access would trap, the first one now traps instead, with the same message,
 //!   and a trap ends the whole program, so the accesses in between are never observed.
 //!
-//! Only addresses that are the base local itself are recognised, by the operators right
-//! before the access: `local.get b  load`, `local.get b  (local.get | const)  store`, and
-//! `local.get b  local.get s  load  store` (a copy).
+//! Only addresses that are the base local itself are recognised: the operator right before a
+//! load, or before a store's value expression, is `local.get b`, or `local.tee b` for the
+//! first access of a group (a later one's tee writes the base, which ends the group).
 
 use std::collections::{HashMap, HashSet};
 
 use wasmparser::{MemArg, Operator};
 
 use crate::analysis::counted_loop::{is_plain, is_store};
+use crate::prepare::versioned_loops::expression_start;
 
 /// What an access's bounds check becomes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,27 +62,18 @@ pub fn access(op: &Operator<'_>) -> Option<(MemArg, u32)> {
 }
 
 /// The local whose value is the address of the access at `ops[at]`, when the operators
-/// before it show that.
+/// before it show that: the address (before a store's value) is `local.get b`, or `local.tee b`
+/// (which leaves b's new value).
 fn base_local(ops: &[Operator<'_>], at: usize) -> Option<u32> {
-    use Operator::{I32Const, I64Const, LocalGet};
-    let before = |n: usize| at.checked_sub(n).map(|i| &ops[i]);
-    if !is_store(&ops[at]) {
-        return match before(1)? {
-            LocalGet { local_index } => Some(*local_index),
-            _ => None,
-        };
-    }
-    match (before(3), before(2), before(1)?) {
-        (
-            _,
-            Some(LocalGet { local_index }),
-            LocalGet { .. } | I32Const { .. } | I64Const { .. },
-        ) => Some(*local_index),
-        (Some(LocalGet { local_index }), Some(LocalGet { .. }), load)
-            if access(load).is_some() && !is_store(load) =>
-        {
-            Some(*local_index)
-        }
+    use Operator::{LocalGet, LocalTee};
+    let before = at.checked_sub(1)?;
+    let end = if is_store(&ops[at]) {
+        expression_start(ops, before)?.checked_sub(1)?
+    } else {
+        before
+    };
+    match &ops[end] {
+        LocalGet { local_index } | LocalTee { local_index } => Some(*local_index),
         _ => None,
     }
 }
@@ -194,6 +186,24 @@ mod tests {
         ] {
             assert_eq!(planned(body), [], "{body}");
         }
+    }
+
+    #[test]
+    fn a_teed_address_leads_and_a_stored_expression_follows() {
+        // The load at 4 reads the teed base 2; the store at 10 writes through it, its value
+        // a load of another base teed elsewhere.
+        let body = "local.get 1 i32.const 8 i32.add local.tee 2 i32.load drop \
+            local.get 2 local.get 0 i32.load local.tee 1 i32.store";
+        assert_eq!(
+            planned(body),
+            [
+                (4, SharedCheck::Leader { reach: 4 }),
+                (10, SharedCheck::Covered),
+            ]
+        );
+        // A later tee of the base writes it: the group ends there.
+        let body = "local.get 2 i32.load drop local.get 0 local.tee 2 i32.load offset=4 drop";
+        assert_eq!(planned(body), []);
     }
 
     #[test]
