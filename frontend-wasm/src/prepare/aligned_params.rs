@@ -5,9 +5,10 @@
 //! The alignment analysis (`analysis::alignment`) knows nothing of a parameter, so every word
 //! access through a pointer a function receives (a slice, a struct behind a reference) takes
 //! the general unaligned sequence, about 20 cycles instead of 3, although compilers nearly
-//! always pass aligned pointers. When a parameter's test would prove at least [`MIN_ACCESSES`]
-//! such accesses aligned (a hash's state loaded and stored back, a struct's fields, a sorting
-//! network over a slice, through the parameter or a pointer derived from it), the body becomes
+//! always pass aligned pointers. When a parameter's test would prove enough such accesses
+//! aligned ([`MIN_ACCESSES`], weighted by loop depth: a hash's state loaded and stored back, a
+//! struct's fields, a sorting network over a slice, a quicksort's swaps; through the parameter
+//! or a pointer derived from it), the body becomes
 //! `local.get p [local.get q i32.or] i32.const 3 i32.and i32.eqz if (body) else (body) end`.
 //! What a test would prove is the analysis's own answer: the body is analyzed once as it would
 //! be rewritten for each parameter, and the accesses found aligned in the first arm are
@@ -26,9 +27,10 @@ use crate::analysis::alignment::AlignmentFacts;
 use crate::analysis::counted_loop::body_len;
 use crate::prepare::versioned_loops::{has_counter, leaves_early};
 
-/// The fewest accesses a parameter's test must prove aligned to pay for the test
-/// (about 6 cycles) and the copy (more code to assemble, which is what bounds it: doubling
-/// every function with three such accesses made the largest fixture compile 65% slower).
+/// The least weight of accesses a parameter's test must prove aligned (each counts 1 at the
+/// body's top level, 4 in a loop, 16 deeper: see [`loop_weights`]) to pay for the test (about 6
+/// cycles) and the copy (more code to assemble, which is what bounds it: doubling every
+/// function with three such accesses made the largest fixture compile 65% slower).
 const MIN_ACCESSES: usize = 16;
 
 /// Bodies longer than this many operators are left alone (the rewrite doubles them).
@@ -58,19 +60,20 @@ pub(crate) fn version_on_parameter_alignment(
     }
     let facts = analyze(ops);
     let looped = versioned_with_their_loops(body);
-    // The word accesses no proof covers (body index, operand depth of the address), leaving
-    // out those of loops that `aligned_loops` versions on their own pointers.
-    let unproven: Vec<(usize, usize)> = body
+    let weights = loop_weights(body);
+    // The word accesses no proof covers (body index, operand depth of the address, weight),
+    // leaving out those of loops that `aligned_loops` versions on their own pointers.
+    let unproven: Vec<(usize, usize, usize)> = body
         .iter()
         .enumerate()
         .filter_map(|(j, op)| {
             let (memarg, stores) = word_access(op)?;
             let depth = usize::from(stores);
             (memarg.offset % 4 == 0 && !facts.operand_aligned(j, depth) && !looped.contains(&j))
-                .then_some((j, depth))
+                .then_some((j, depth, weights[j]))
         })
         .collect();
-    if unproven.len() < MIN_ACCESSES {
+    if unproven.iter().map(|(_, _, w)| w).sum::<usize>() < MIN_ACCESSES {
         return;
     }
     // What each parameter's test would prove: the accesses the analysis finds aligned in the
@@ -82,8 +85,9 @@ pub(crate) fn version_on_parameter_alignment(
             let shift = low_bits_test(&[p], blockty).len();
             let gained = unproven
                 .iter()
-                .filter(|(j, depth)| trial.operand_aligned(shift + j, *depth))
-                .count();
+                .filter(|(j, depth, _)| trial.operand_aligned(shift + j, *depth))
+                .map(|(_, _, w)| w)
+                .sum();
             (p, gained)
         })
         .collect();
@@ -139,4 +143,24 @@ fn versioned_with_their_loops(body: &[Operator<'_>]) -> Vec<usize> {
         }
     }
     found
+}
+
+/// Per operator of `body`: how often it runs relative to the body's top level, as counted for
+/// the test's gain: 1 outside loops, 4 in a loop, 16 in a loop within a loop or deeper.
+fn loop_weights(body: &[Operator<'_>]) -> Vec<usize> {
+    let mut kinds: Vec<bool> = Vec::new();
+    body.iter()
+        .map(|op| {
+            let depth = kinds.iter().filter(|l| **l).count().min(2);
+            match op {
+                Operator::Block { .. } | Operator::If { .. } => kinds.push(false),
+                Operator::Loop { .. } => kinds.push(true),
+                Operator::End => {
+                    kinds.pop();
+                }
+                _ => {}
+            }
+            1 << (2 * depth)
+        })
+        .collect()
 }
