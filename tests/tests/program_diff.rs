@@ -486,7 +486,13 @@ fn parameter_versioned_functions_agree_with_wasmi() {
         64, 65, 66, 67, 68, 1024, 65_472, 65_473, 65_504, 65_505, 65_508,
     ] {
         for k in [0, 1, 2, 7] {
-            for f in ["update", "update_or_return", "update_or_table", "rows"] {
+            for f in [
+                "update",
+                "update_or_return",
+                "update_or_table",
+                "rows",
+                "swaps",
+            ] {
                 cases.push((f, vec![i32v(p), i32v(k)]));
             }
         }
@@ -506,6 +512,11 @@ fn parameter_versioned_functions_agree_with_wasmi() {
             "{proc}: {masm}"
         );
     }
+    // `swaps` (fn4): its five accesses, four of them in a loop, all read whole elements.
+    assert!(
+        count_in(&masm, "pub proc wasm_fn4", |l| l == "div.4") >= 5,
+        "{masm}"
+    );
 }
 
 #[test]
