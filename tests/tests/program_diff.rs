@@ -520,6 +520,44 @@ fn parameter_versioned_functions_agree_with_wasmi() {
 }
 
 #[test]
+fn constant_divisions_agree_with_wasmi() {
+    let wat = include_str!("../fixtures/core/constant_divisions.wat");
+    let mut diff = Differential::from_wat(wat);
+    let names = [
+        "div1", "div2", "div8", "div_2p30", "div3", "rem1", "rem2", "rem16", "rem_2p30", "rem_min",
+        "shr0", "shr1", "shr24", "shr31", "shr33",
+    ];
+    let values = [
+        0,
+        1,
+        -1,
+        2,
+        -2,
+        7,
+        -7,
+        -8,
+        -9,
+        1 << 30,
+        -(1 << 30),
+        i32::MAX,
+        i32::MIN,
+        i32::MIN + 1,
+        0x1234_5678,
+        -0x1234_5678,
+    ];
+    let cases: Vec<(&str, Vec<CoreValue>)> = names
+        .iter()
+        .flat_map(|f| values.iter().map(move |v| (*f, vec![i32v(*v)])))
+        .collect();
+    diff.check(&cases);
+    // The powers of two and the constant shifts no longer run the general intrinsics.
+    let masm = listing(wat);
+    assert_eq!(masm.matches("::wasm_i32_div_s").count(), 1, "{masm}");
+    assert_eq!(masm.matches("::wasm_i32_rem_s").count(), 1, "{masm}");
+    assert_eq!(masm.matches("::wasm_i32_shr_s").count(), 0, "{masm}");
+}
+
+#[test]
 fn disjoint_ors_agree_with_wasmi() {
     let wat = include_str!("../fixtures/core/disjoint_ors.wat");
     let mut diff = Differential::from_wat(wat);

@@ -246,6 +246,10 @@ const RULES: &[(&str, WindowRule)] = &[
     ("swapped_copies", swapped_copies),
     ("negative_increment", negative_increment),
     ("shift_by_constant", constant_shifts::shift_by_constant),
+    (
+        "signed_division_by_power_of_two",
+        constant_shifts::signed_division_by_power_of_two,
+    ),
     ("high_limb_dropped", high_limb_dropped),
     ("compare_with_zero_or_one", compare_with_zero_or_one),
     ("signed_compare_with_constant", signed_compare_with_constant),

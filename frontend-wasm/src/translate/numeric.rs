@@ -103,6 +103,17 @@ macro_rules! check_i64_overflow {
     };
 }
 
+/// `i32.div_s`: both checks and the intrinsic, one line.
+pub(crate) const I32_DIV_S: &str = concat!(
+    check_i32_divisor!(),
+    " ",
+    check_i32_overflow!(),
+    " exec.wasm_i32_div_s"
+);
+
+/// `i32.rem_s`: the divisor check and the intrinsic, one line (`i32::MIN % -1` is 0).
+pub(crate) const I32_REM_S: &str = concat!(check_i32_divisor!(), " exec.wasm_i32_rem_s");
+
 macro_rules! u64op {
     ($name:literal) => {
         concat!("exec.::miden::core::math::u64::", $name)
@@ -122,13 +133,8 @@ pub fn lower(op: &Operator<'_>) -> OpLowering {
         // Division by zero traps natively ("integer divide by zero").
         Operator::I32DivU => bin32(&["u32div"]),
         Operator::I32RemU => bin32(&["u32mod"]),
-        Operator::I32DivS => bin32(&[concat!(
-            check_i32_divisor!(),
-            " ",
-            check_i32_overflow!(),
-            " exec.wasm_i32_div_s"
-        )]),
-        Operator::I32RemS => bin32(&[concat!(check_i32_divisor!(), " exec.wasm_i32_rem_s")]),
+        Operator::I32DivS => bin32(&[I32_DIV_S]),
+        Operator::I32RemS => bin32(&[I32_REM_S]),
         Operator::I32And => bin32(&["u32and"]),
         Operator::I32Or => bin32(&["u32or"]),
         Operator::I32Xor => bin32(&["u32xor"]),

@@ -7,6 +7,31 @@
 use super::{Stop, Trap, P};
 use crate::masm::oracle::State;
 
+impl State {
+    /// The signed i32 intrinsics of `intrinsics.masm` the rewrites replace, on their defined
+    /// inputs (u32s; a nonzero divisor and no `i32::MIN / -1`, which the caller checks first;
+    /// a shift amount already masked to 0..31). None for any other instruction.
+    fn i32_intrinsic(&mut self, op: &str) -> Option<Result<(), Stop>> {
+        let f: fn(i32, i32) -> Option<i32> = match op {
+            "exec.wasm_i32_div_s" => |a, b| a.checked_div(b),
+            "exec.wasm_i32_rem_s" => |a, b| (b != 0).then(|| a.wrapping_rem(b)),
+            "exec.wasm_i32_shr_s" => |a, b| (b < 32 && b >= 0).then(|| a >> b),
+            _ => return None,
+        };
+        let (b, a) = (self.pop(), self.pop());
+        if a >= U32 || b >= U32 {
+            return Some(Err(Stop::Undefined(op.to_string())));
+        }
+        Some(match f(a as u32 as i32, b as u32 as i32) {
+            Some(r) => {
+                self.push(u64::from(r as u32));
+                Ok(())
+            }
+            None => Err(Stop::Undefined(op.to_string())),
+        })
+    }
+}
+
 /// The first value that is not a u32.
 const U32: u64 = 1 << 32;
 
@@ -18,6 +43,19 @@ impl State {
     pub(super) fn step(&mut self, op: &str) -> Result<(), Stop> {
         if let Some(name) = op.strip_prefix(U64_PROCS) {
             return self.u64_proc(name, op);
+        }
+        // A group (a division's checks with its intrinsic) runs word by word; a check's error
+        // text does not change what it does.
+        if op.contains(' ') {
+            if let Ok(crate::masm::Inst::Group(parts)) = crate::masm::Inst::parse(op) {
+                return parts
+                    .iter()
+                    .try_for_each(|part| self.step(&part.to_string()));
+            }
+        }
+        let op = op.split_once(".err=").map_or(op, |(check, _)| check);
+        if let Some(result) = self.i32_intrinsic(op) {
+            return result;
         }
         if op == "exec.wasm_i32_flip_signs" {
             // The sign bits of the top two i32s flipped (`intrinsics.masm`).

@@ -1,5 +1,6 @@
 //! Shifts and rotations by a constant, of i32s and of i64s' two limbs: the immediate forms and
-//! limb arithmetic instead of the run-time `pow2` of the general instructions.
+//! limb arithmetic instead of the run-time `pow2` of the general instructions; and signed
+//! division and remainder by a power of two, which are shifts with a rounding bias.
 
 use super::u64_proc;
 use crate::masm::{
@@ -28,6 +29,13 @@ fn constant_shift(k: u64, mask: &Inst, op: &Inst) -> Option<Vec<Inst>> {
                 Vec::new()
             } else {
                 vec![Imm(*shift, k32)]
+            }
+        }
+        (Imm(Op::U32And, 31), Inst::Exec(target)) if target == SHR_S => {
+            if k32 == 0 {
+                Vec::new()
+            } else {
+                arithmetic_shift(k32)
             }
         }
         (Imm(Op::U32And, 63), _) => {
@@ -89,4 +97,70 @@ fn constant_shift(k: u64, mask: &Inst, op: &Inst) -> Option<Vec<Inst>> {
         _ => return None,
     };
     Some(ops)
+}
+
+/// The intrinsic of `i32.shr_s` by a run-time amount (`pow2` and two xors).
+const SHR_S: &str = "wasm_i32_shr_s";
+
+/// [x] -> [x >> k] (arithmetic, 1 <= k <= 31): the logical shift, plus the k high bits when x
+/// is negative (`2^32 - 2^(32 - k)`, disjoint from the shifted bits).
+fn arithmetic_shift(k: u64) -> Vec<Inst> {
+    vec![
+        Inst::DUP,
+        Imm(Op::U32Shr, 31),
+        Imm(Op::Mul, (1u64 << 32) - (1u64 << (32 - k))),
+        Inst::SWAP,
+        Imm(Op::U32Shr, k),
+        Inst::Op(Op::Add),
+    ]
+}
+
+/// `push.c` and the checked `i32.div_s` or `i32.rem_s` (one [`Inst::Group`]: the divisor
+/// checks and the intrinsic) with c = 2^k, k <= 30: neither check can fail, and the quotient
+/// is an arithmetic shift of `x + (x < 0 ? c - 1 : 0)` (rounding toward zero, as Wasm does),
+/// the remainder `x` less that sum with its low k bits cleared. About 20 cycles instead of 45.
+pub(super) fn signed_division_by_power_of_two(
+    ops: &[Inst],
+    i: usize,
+) -> Option<(Vec<Inst>, usize)> {
+    let c = ops.get(i)?.push_value()?;
+    let Inst::Group(group) = ops.get(i + 1)? else {
+        return None;
+    };
+    let remainder = match group.last()? {
+        Inst::Exec(t) if t == "wasm_i32_div_s" => false,
+        Inst::Exec(t) if t == "wasm_i32_rem_s" => true,
+        _ => return None,
+    };
+    if !c.is_power_of_two() || c > 1 << 30 {
+        return None;
+    }
+    let k = u64::from(c.trailing_zeros());
+    let out = match (remainder, k) {
+        (false, 0) => Vec::new(),
+        // A 0 in x's place (a `drop` first would change the depth where the stack is at
+        // its 16-element floor).
+        (true, 0) => vec![Inst::Push(0), Inst::SWAP, Inst::DROP],
+        (false, _) => [biased(c), arithmetic_shift(k)].concat(),
+        (true, _) => [
+            vec![Inst::DUP],
+            biased(c),
+            vec![
+                Imm(Op::U32And, (1u64 << 32) - c),
+                Inst::Op(Op::U32WrappingSub),
+            ],
+        ]
+        .concat(),
+    };
+    Some((out, 2))
+}
+
+/// [x] -> [x + (x < 0 ? c - 1 : 0) mod 2^32]: the bias that makes a shift round toward zero.
+fn biased(c: u64) -> Vec<Inst> {
+    let mut ops = vec![Inst::DUP, Imm(Op::U32Shr, 31)];
+    if c > 2 {
+        ops.push(Imm(Op::Mul, c - 1));
+    }
+    ops.push(Inst::Op(Op::U32WrappingAdd));
+    ops
 }

@@ -203,11 +203,21 @@ oracle_tests! {
     shift_by_constant: U32s, |rng| {
         let k = if rng.chance(50) { rng.range(0, 70) as u64 } else { rng.u32() };
         let (mask, op) = if rng.chance(50) {
-            ("u32and.31", rng.pick(&["u32shl", "u32shr", "u32rotl", "u32rotr"]).to_string())
+            let ops = ["u32shl", "u32shr", "u32rotl", "u32rotr", "exec.wasm_i32_shr_s"];
+            ("u32and.31", rng.pick(&ops).to_string())
         } else {
             ("u32and.63", format!("{U64}{}", rng.pick(&["shl", "shr", "rotl", "rotr"])))
         };
         vec![format!("push.{k}"), mask.into(), op]
+    };
+    signed_division_by_power_of_two: U32s, |rng| {
+        let c = match rng.range(0, 4) {
+            0 => 1u64 << rng.range(0, 31),
+            1 => *rng.pick(&[0, 3, 1 << 31, u64::from(u32::MAX)]),
+            _ => 1u64 << rng.range(0, 4),
+        };
+        let op = *rng.pick(&[crate::translate::numeric::I32_DIV_S, crate::translate::numeric::I32_REM_S]);
+        vec![format!("push.{c}"), op.into()]
     };
     high_limb_dropped: Felts, |rng| vec![push(rng), push(rng), "swap".into(), "drop".into()];
     compare_with_zero_or_one: U32s, |rng| {
