@@ -216,6 +216,23 @@ fn shared_bounds_agree_with_wasmi() {
         cases.push(("rebased", vec![i32v(p), i32v(0)]));
         cases.push(("rebased", vec![i32v(0), i32v(p)]));
     }
+    // Stores whose value moves their base: one address in bounds, the other not.
+    for (b, x) in [
+        (70_000, 0),
+        (65_534, 0),
+        (0, 70_000),
+        (0, 65_532),
+        (8, 16),
+        (-4, 8),
+    ] {
+        for f in [
+            "store_moves_base",
+            "store_moves_base_sum",
+            "store_then_new_base",
+        ] {
+            cases.push((f, vec![i32v(b), i32v(x)]));
+        }
+    }
     // The teed base is the first parameter plus 4 (wrapping for -4 and -1).
     for p in [0, 65_516, 65_520, 65_521, 65_532, -4, -1] {
         for q in [0, 65_532, 65_533] {

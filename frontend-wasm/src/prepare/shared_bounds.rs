@@ -72,10 +72,18 @@ fn base_local(ops: &[Operator<'_>], at: usize) -> Option<u32> {
     } else {
         before
     };
-    match &ops[end] {
-        LocalGet { local_index } | LocalTee { local_index } => Some(*local_index),
-        _ => None,
-    }
+    let base = match &ops[end] {
+        LocalGet { local_index } | LocalTee { local_index } => *local_index,
+        _ => return None,
+    };
+    // A store's value that writes the base moves it away from the address already read: the
+    // group's scan from its leader on would see the write too late (the value may even hold
+    // the leader), so such a store joins no group.
+    let rewrites_base = ops[end + 1..at].iter().any(|op| {
+        matches!(op, Operator::LocalSet { local_index } | LocalTee { local_index }
+            if *local_index == base)
+    });
+    (!rewrites_base).then_some(base)
 }
 
 /// Operators a group may span: straight-line, no calls, no traps but memory accesses.
@@ -204,6 +212,15 @@ mod tests {
         // A later tee of the base writes it: the group ends there.
         let body = "local.get 2 i32.load drop local.get 0 local.tee 2 i32.load offset=4 drop";
         assert_eq!(planned(body), []);
+        // A store whose value tees its own base, after its address was read: as a covered
+        // access (the value holds the leader) and as a leader.
+        for body in [
+            "local.get 0 local.get 1 local.tee 0 i32.load i32.store offset=4",
+            "local.get 0 local.get 1 local.tee 0 local.get 0 i32.load i32.add i32.store offset=4",
+            "local.get 0 local.get 1 local.tee 0 i32.store local.get 0 i32.load offset=4 drop",
+        ] {
+            assert_eq!(planned(body), [], "{body}");
+        }
     }
 
     #[test]
