@@ -378,6 +378,30 @@ pub fn report_cycles(label: &str, diff: &Differential) {
     );
 }
 
+/// The MASM listing midenc makes of a WAT module (module name `test`), for tests that check
+/// what code a rewrite left.
+///
+/// # Panics
+/// When the WAT does not parse or midenc rejects the module.
+pub fn masm_listing(wat: &str) -> String {
+    let wasm = wat::parse_str(wat).expect("the WAT parses");
+    midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
+        .expect("midenc compiles the module")
+        .masm_listing("test")
+}
+
+/// How many instruction lines of procedure `proc` (as `pub proc wasm_fn3`) in a listing
+/// satisfy `pred`.
+pub fn count_in(masm: &str, proc: &str, pred: impl Fn(&str) -> bool) -> usize {
+    masm.lines()
+        .map(str::trim)
+        .skip_while(|l| *l != proc)
+        .skip(1)
+        .take_while(|l| !l.starts_with("pub proc"))
+        .filter(|l| pred(l))
+        .count()
+}
+
 /// Shorthand for an `i32` argument.
 pub fn i32v(v: i32) -> CoreValue {
     CoreValue::I32(v)

@@ -3,7 +3,7 @@
 //! versioned loops have their own file, `versioned_loops.rs`).
 
 use midenc_abi::CoreValue;
-use midenc_tests::{i32v, Differential, Outcome};
+use midenc_tests::{count_in, i32v, masm_listing, Differential, Outcome};
 
 #[test]
 fn counted_loops_agree_with_wasmi() {
@@ -25,10 +25,7 @@ fn counted_loops_agree_with_wasmi() {
     // The checks really moved before the loops: one per loop, at the last byte its unconditional
     // accesses reach (`fill_up` has two loops ending at the same byte). The loop whose last
     // byte is the initial page's last (65,535) checks nothing at all: memory never shrinks.
-    let wasm = wat::parse_str(include_str!("../fixtures/core/counted_loops.wat")).unwrap();
-    let masm = midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
-        .unwrap()
-        .masm_listing("test");
+    let masm = masm_listing(include_str!("../fixtures/core/counted_loops.wat"));
     let lines: Vec<&str> = masm.lines().map(str::trim).collect();
     let limit = format!(
         "mem_load.{}",
@@ -82,10 +79,7 @@ fn speculated_loops_agree_with_wasmi() {
     // Speculated where invisible, not where the rest writes a live local or a value stays
     // under the test: one `while` per loop, with `dup.1 or not` / `dup.1 not and` as the
     // speculated loops' combined test.
-    let wasm = wat::parse_str(wat).unwrap();
-    let masm = midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
-        .unwrap()
-        .masm_listing("test");
+    let masm = masm_listing(wat);
     let lines: Vec<&str> = masm.lines().map(str::trim).collect();
     let combined = |a: &str, b: &str| {
         lines
@@ -134,10 +128,7 @@ fn rebased_loops_agree_with_wasmi() {
     diff.check(&cases);
     // count_primes' inner loop divides by d itself: no `u32wrapping_sub.2` in the loop, and d
     // enters as 3 (the 5 written before the loop, adjusted).
-    let wasm = wat::parse_str(wat).unwrap();
-    let masm = midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
-        .unwrap()
-        .masm_listing("test");
+    let masm = masm_listing(wat);
     let count_primes = &masm[masm.find("proc wasm_fn0").unwrap()..];
     let count_primes = &count_primes[..count_primes.find("\nend\n").unwrap()];
     assert!(
@@ -241,17 +232,11 @@ fn shared_bounds_agree_with_wasmi() {
     }
     diff.check(&cases);
     // `teed` checks twice: its leader (for the store and the last load too) and the other base.
-    let wasm = wat::parse_str(include_str!("../fixtures/core/shared_bounds.wat")).unwrap();
-    let masm = midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
-        .unwrap()
-        .masm_listing("test");
-    let teed = &masm[masm.find("proc wasm_fn5\n").expect("teed is wasm_fn5")..];
-    let teed = &teed[..teed[1..].find("proc ").map_or(teed.len(), |e| e + 1)];
-    assert_eq!(
-        teed.matches("out of bounds memory access").count(),
-        2,
-        "{teed}"
-    );
+    let masm = masm_listing(include_str!("../fixtures/core/shared_bounds.wat"));
+    let checks = count_in(&masm, "pub proc wasm_fn5", |l| {
+        l.contains("out of bounds memory access")
+    });
+    assert_eq!(checks, 2, "{masm}");
 }
 
 #[test]
@@ -318,18 +303,12 @@ fn ranged_loops_agree_with_wasmi() {
     assert!((40..cases.len() - 40).contains(&traps), "{traps} traps");
     // The accesses whose whole range lies in the first page check nothing; the others keep
     // their one check each (functions in module order, `setup` first).
-    let wasm = wat::parse_str(wat).unwrap();
-    let masm = midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
-        .unwrap()
-        .masm_listing("test");
+    let masm = masm_listing(wat);
     let checks: Vec<usize> = (0..10)
         .map(|f| {
-            let start = masm
-                .find(&format!("proc wasm_fn{f}\n"))
-                .unwrap_or_else(|| panic!("no wasm_fn{f}"));
-            let body = &masm[start..];
-            let end = body[1..].find("proc ").map_or(body.len(), |e| e + 1);
-            body[..end].matches("out of bounds memory access").count()
+            count_in(&masm, &format!("pub proc wasm_fn{f}"), |l| {
+                l.contains("out of bounds memory access")
+            })
         })
         .collect();
     assert_eq!(checks, [0, 0, 1, 0, 1, 1, 1, 0, 1, 1]);

@@ -2,27 +2,7 @@
 //! stack, calls across part modules and boolean operators, on wasmi and compiled by midenc.
 
 use midenc_abi::CoreValue;
-use midenc_tests::{i32v, i64v, Differential};
-
-/// The MASM listing midenc makes of a WAT module.
-fn listing(wat: &str) -> String {
-    let wasm = wat::parse_str(wat).unwrap();
-    midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
-        .unwrap()
-        .masm_listing("test")
-}
-
-/// How many instruction lines of procedure `proc` (as `pub proc wasm_fn3`) in a listing
-/// satisfy `pred`.
-fn count_in(masm: &str, proc: &str, pred: impl Fn(&str) -> bool) -> usize {
-    masm.lines()
-        .map(str::trim)
-        .skip_while(|l| *l != proc)
-        .skip(1)
-        .take_while(|l| !l.starts_with("pub proc"))
-        .filter(|l| pred(l))
-        .count()
-}
+use midenc_tests::{count_in, i32v, i64v, masm_listing as listing, Differential};
 
 #[test]
 fn control_flow_agrees_with_wasmi() {

@@ -45,13 +45,8 @@ fn instantiation_of(masm: &str, export: &str) -> String {
         .to_string()
 }
 
-fn listing(wat: &str) -> String {
-    let wasm = wat::parse_str(wat).unwrap();
-    // The import names a procedure root; it is never run here.
-    midenc_frontend_wasm::compile_module(&midenc_frontend_wasm::Request::new(&wasm))
-        .unwrap()
-        .masm_listing("test")
-}
+// The listings' imports name procedure roots; they are never run here.
+use midenc_tests::masm_listing as listing;
 
 #[test]
 fn exports_that_cannot_read_memory_skip_the_data_segments() {

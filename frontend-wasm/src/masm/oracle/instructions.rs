@@ -15,7 +15,7 @@ impl State {
         let f: fn(i32, i32) -> Option<i32> = match op {
             "exec.wasm_i32_div_s" => |a, b| a.checked_div(b),
             "exec.wasm_i32_rem_s" => |a, b| (b != 0).then(|| a.wrapping_rem(b)),
-            "exec.wasm_i32_shr_s" => |a, b| (b < 32 && b >= 0).then(|| a >> b),
+            "exec.wasm_i32_shr_s" => |a, b| (0..32).contains(&b).then(|| a >> b),
             _ => return None,
         };
         let (b, a) = (self.pop(), self.pop());
