@@ -122,7 +122,7 @@ fn exit_block(ops: &[Operator<'_>], loop_at: usize, end: usize) -> Option<(usize
 /// The most operators after a loop, in the block it leaves to, that are copied with it.
 const MAX_TAIL: usize = 16;
 
-/// The end of the address operand of the 4- or 8-byte access `body[j]`: just before the access,
+/// The end of the address operand of the load or store `body[j]`: just before the access,
 /// or before the stored value (`stores`).
 pub(super) fn address_end(body: &[Operator<'_>], j: usize, stores: bool) -> Option<usize> {
     let before = j.checked_sub(1)?;

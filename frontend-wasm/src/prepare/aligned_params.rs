@@ -74,7 +74,7 @@ pub(crate) fn version_on_parameter_alignment(
         .filter_map(|(j, op)| {
             let (memarg, stores) = word_access(op)?;
             let depth = usize::from(stores);
-            (memarg.offset % 4 == 0 && !facts.operand_aligned(j, depth) && !looped.contains(&j))
+            (memarg.offset % 4 == 0 && !facts.operand_aligned(j, depth) && !looped[j])
                 .then_some((j, depth, weights[j]))
         })
         .collect();
@@ -86,7 +86,7 @@ pub(crate) fn version_on_parameter_alignment(
     let mut gains: Vec<(u32, usize)> = (0..sig.params().len() as u32)
         .filter(|p| sig.params()[*p as usize] == ValType::I32)
         .map(|p| {
-            let trial = analyze(&trial(body, p, blockty));
+            let trial = analyze(&versioned(body, &[Operator::Unreachable], &[p], blockty));
             let shift = low_bits_test(&[p], blockty).len();
             let gained = unproven
                 .iter()
@@ -98,15 +98,16 @@ pub(crate) fn version_on_parameter_alignment(
         .collect();
     gains.retain(|(_, n)| *n >= MIN_ACCESSES);
     gains.sort_by_key(|(p, n)| (std::cmp::Reverse(*n), *p));
-    let tested: Vec<u32> = gains.iter().take(2).map(|(p, _)| *p).collect();
+    gains.truncate(2);
+    let tested: Vec<u32> = gains.iter().map(|(p, _)| *p).collect();
     // A long body must gain in proportion: its copy is what costs (translated and assembled
     // twice), and a few accesses in one loop of a long unoptimized function do not pay for it.
-    let gained: usize = gains.iter().take(2).map(|(_, n)| n).sum();
+    let gained: usize = gains.iter().map(|(_, n)| n).sum();
     if tested.is_empty() || gained < body.len() / OPS_PER_ACCESS {
         return;
     }
     let at = body_offsets.first().copied().unwrap_or(end);
-    let new_ops = versioned(body, &tested, blockty);
+    let new_ops = versioned(body, body, &tested, blockty);
     let test_len = new_ops.len() - 2 * body.len() - 3;
     let mut new_offsets = vec![at; test_len];
     new_offsets.extend_from_slice(body_offsets);
@@ -117,37 +118,31 @@ pub(crate) fn version_on_parameter_alignment(
     *offsets = new_offsets;
 }
 
-/// The function body `body` (without its final `end`) as `test if body else body end end`,
-/// testing the alignment of the parameters `tested`.
-fn versioned<'b>(body: &[Operator<'b>], tested: &[u32], blockty: BlockType) -> Vec<Operator<'b>> {
+/// The function body `body` (without its final `end`) as `test if body else otherwise end
+/// end`, testing the alignment of the parameters `tested`: `otherwise` is the body itself for
+/// the rewrite, or `unreachable` for a trial, which only asks the analysis what the test proves
+/// in the first arm (at half the cost of analyzing both copies).
+fn versioned<'b>(
+    body: &[Operator<'b>],
+    otherwise: &[Operator<'b>],
+    tested: &[u32],
+    blockty: BlockType,
+) -> Vec<Operator<'b>> {
     let mut ops = low_bits_test(tested, blockty);
     ops.extend(body.iter().cloned());
     ops.push(Operator::Else);
-    ops.extend(body.iter().cloned());
+    ops.extend(otherwise.iter().cloned());
     ops.extend([Operator::End, Operator::End]);
     ops
 }
 
-/// `body` in the arm of `p`'s test where it holds, the other arm `unreachable`: what the
-/// analysis needs to say what the test proves, at half the cost of analyzing both copies.
-fn trial<'b>(body: &[Operator<'b>], p: u32, blockty: BlockType) -> Vec<Operator<'b>> {
-    let mut ops = low_bits_test(&[p], blockty);
-    ops.extend(body.iter().cloned());
-    ops.extend([
-        Operator::Else,
-        Operator::Unreachable,
-        Operator::End,
-        Operator::End,
-    ]);
-    ops
-}
-
-/// The accesses (body indices) of loops versioned on their own: every access of a loop the
-/// bounds versioning takes (a counter tested against a bound, `versioned_loops`), and those
-/// through the pointers `aligned_loops` tests. Those loops test their pointers' alignment where
-/// they start, so the function's test would pay without gaining there.
-fn versioned_with_their_loops(body: &[Operator<'_>]) -> Vec<usize> {
-    let mut found = Vec::new();
+/// Per operator of `body`: whether it is an access of a loop versioned on its own: every
+/// access of a loop the bounds versioning takes (a counter tested against a bound,
+/// `versioned_loops`), and those through the pointers `aligned_loops` tests. Those loops test
+/// their pointers' alignment where they start, so the function's test would pay without
+/// gaining there.
+fn versioned_with_their_loops(body: &[Operator<'_>]) -> Vec<bool> {
+    let mut found = vec![false; body.len()];
     for (at, op) in body.iter().enumerate() {
         if !matches!(op, Operator::Loop { .. }) {
             continue;
@@ -157,11 +152,13 @@ fn versioned_with_their_loops(body: &[Operator<'_>]) -> Vec<usize> {
         };
         let inner = &body[at + 1..at + 1 + len];
         if has_counter(inner) && !leaves_early(inner) {
-            found.extend(at + 1..at + 1 + len);
+            found[at + 1..at + 1 + len].fill(true);
             continue;
         }
         for pointer in pointers(inner) {
-            found.extend(pointer.accesses.iter().map(|(j, _)| at + 1 + j));
+            for (j, _) in &pointer.accesses {
+                found[at + 1 + j] = true;
+            }
         }
     }
     found

@@ -18,8 +18,8 @@ use std::collections::{HashMap, HashSet};
 
 use wasmparser::{MemArg, Operator};
 
+use super::aligned_loops::address_end;
 use crate::analysis::counted_loop::{is_plain, is_store};
-use crate::prepare::versioned_loops::expression_start;
 
 /// What an access's bounds check becomes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,12 +66,7 @@ pub fn access(op: &Operator<'_>) -> Option<(MemArg, u32)> {
 /// (which leaves b's new value).
 fn base_local(ops: &[Operator<'_>], at: usize) -> Option<u32> {
     use Operator::{LocalGet, LocalTee};
-    let before = at.checked_sub(1)?;
-    let end = if is_store(&ops[at]) {
-        expression_start(ops, before)?.checked_sub(1)?
-    } else {
-        before
-    };
+    let end = address_end(ops, at, is_store(&ops[at]))?;
     let base = match &ops[end] {
         LocalGet { local_index } | LocalTee { local_index } => *local_index,
         _ => return None,
@@ -79,11 +74,13 @@ fn base_local(ops: &[Operator<'_>], at: usize) -> Option<u32> {
     // A store's value that writes the base moves it away from the address already read: the
     // group's scan from its leader on would see the write too late (the value may even hold
     // the leader), so such a store joins no group.
-    let rewrites_base = ops[end + 1..at].iter().any(|op| {
-        matches!(op, Operator::LocalSet { local_index } | LocalTee { local_index }
-            if *local_index == base)
-    });
-    (!rewrites_base).then_some(base)
+    (!ops[end + 1..at].iter().any(|op| writes(op, base))).then_some(base)
+}
+
+/// Whether `op` writes `local`.
+fn writes(op: &Operator<'_>, local: u32) -> bool {
+    matches!(op, Operator::LocalSet { local_index } | Operator::LocalTee { local_index }
+        if *local_index == local)
 }
 
 /// Operators a group may span: straight-line, no calls, no traps but memory accesses.
@@ -117,10 +114,8 @@ pub fn plan(ops: &[Operator<'_>], unchecked: &HashSet<usize>) -> HashMap<usize, 
             if !keeps_group(op) {
                 break;
             }
-            if let Operator::LocalSet { local_index } | Operator::LocalTee { local_index } = op {
-                if *local_index == base {
-                    break;
-                }
+            if writes(op, base) {
+                break;
             }
             if unchecked.contains(&j) {
                 continue;
